@@ -1,0 +1,97 @@
+// One small argv parser for every verb: flags are declared once, and the same declaration
+// drives parsing, `--help` and the reference's flag tables.
+import { UsageError } from './errors.js';
+
+export interface FlagSpec {
+  name: string; // long name without dashes
+  short?: string; // one letter
+  value?: string; // placeholder when the flag takes a value (e.g. 'TEXT')
+  help: string;
+  repeat?: boolean; // may be given more than once (values collected)
+}
+
+export interface VerbSpec {
+  name: string;
+  summary: string;
+  usage: string; // after `coord <verb> `
+  description?: string;
+  flags: FlagSpec[];
+  /** How many positional arguments: [min, max]. */
+  positionals: [number, number];
+}
+
+export interface Parsed {
+  flags: Record<string, string | boolean | string[] | undefined>;
+  args: string[];
+}
+
+/** Flags every verb accepts. */
+export const COMMON_FLAGS: FlagSpec[] = [
+  { name: 'as', value: 'ID', help: 'act as session ID (default: the worktree\'s session, or COORD_SESSION)' },
+  { name: 'help', short: 'h', help: 'show this help' },
+];
+
+/** Parses argv against `spec` (plus the common flags); throws UsageError naming the problem. */
+export function parseArgs(spec: VerbSpec, argv: string[]): Parsed {
+  const all = [...spec.flags, ...COMMON_FLAGS];
+  const flags: Parsed['flags'] = {};
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') { args.push(...argv.slice(i + 1)); break; }
+    let flag: FlagSpec | undefined;
+    let inline: string | undefined;
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
+      inline = eq > 0 ? a.slice(eq + 1) : undefined;
+      flag = all.find((f) => f.name === name);
+      if (!flag) throw new UsageError(`coord ${spec.name}: unknown option '--${name}' (see coord ${spec.name} --help).`);
+    } else if (a.startsWith('-') && a.length > 1 && !/^-\d/.test(a)) {
+      flag = all.find((f) => f.short === a[1]);
+      if (!flag) throw new UsageError(`coord ${spec.name}: unknown option '${a}' (see coord ${spec.name} --help).`);
+      if (a.length > 2) inline = a.slice(2);
+    } else {
+      args.push(a);
+      continue;
+    }
+    if (flag.value) {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new UsageError(`coord ${spec.name}: --${flag.name} needs a value (${flag.value}).`);
+      if (flag.repeat) flags[flag.name] = [...((flags[flag.name] as string[]) ?? []), v];
+      else flags[flag.name] = v;
+    } else {
+      if (inline !== undefined) throw new UsageError(`coord ${spec.name}: --${flag.name} takes no value.`);
+      flags[flag.name] = true;
+    }
+  }
+  if (flags.help) return { flags, args };
+  const [min, max] = spec.positionals;
+  if (args.length < min) throw new UsageError(`coord ${spec.name}: missing argument: usage: coord ${spec.name} ${spec.usage}`);
+  if (args.length > max) throw new UsageError(`coord ${spec.name}: unexpected argument '${args[max]}': usage: coord ${spec.name} ${spec.usage}`);
+  return { flags, args };
+}
+
+export const EXIT_CODES_HELP = 'Exit codes: 0 done, 1 failed (the message says why and what to do), 2 bad usage.';
+
+/** The `--help` text of a verb. */
+export function verbHelp(spec: VerbSpec): string {
+  const rows = [...spec.flags, ...COMMON_FLAGS].map((f) => {
+    const left = `${f.short ? `-${f.short}, ` : '    '}--${f.name}${f.value ? ` ${f.value}` : ''}`;
+    return `  ${left.padEnd(28)} ${f.help}`;
+  });
+  return [
+    `coord ${spec.name} — ${spec.summary}`,
+    '',
+    `Usage: coord ${spec.name} ${spec.usage}`.trimEnd(),
+    ...(spec.description ? ['', spec.description] : []),
+    '',
+    'Options:',
+    ...rows,
+    '',
+    EXIT_CODES_HELP,
+  ].join('\n');
+}
+
+export const str = (p: Parsed, name: string): string | undefined => p.flags[name] as string | undefined;
+export const bool = (p: Parsed, name: string): boolean => p.flags[name] === true;

@@ -1,0 +1,120 @@
+// coord demo: the tutorial, played by coord on a throw-away repo with a bare origin. Every
+// step prints the command a person would type and what it printed; nothing outside DIR is touched.
+import { bool, type Parsed, type VerbSpec } from '../args.js';
+import { CoordError } from '../errors.js';
+import { runProgram, type RunResult } from '../git.js';
+import { bold, dim, out } from '../output.js';
+import { fs, isDeno, os, path, url } from '../sys.js';
+import { SCRIPT_PATH } from './init.js';
+
+export const spec: VerbSpec = {
+  name: 'demo',
+  summary: 'play the two-session tutorial on a throw-away repo (in DIR, or a temp dir)',
+  usage: '[DIR] [--keep]',
+  description: 'Makes DIR/origin.git (bare) and a clone DIR/po-platform, onboards it, and plays the tutorial\n' +
+    'with two sessions: claims, a refused mislabelled commit, a heartbeat, the board, close.\n' +
+    'DIR must be empty or absent. A temp dir is removed afterwards unless --keep.',
+  flags: [{ name: 'keep', help: 'keep the temp dir (a DIR you name is always kept)' }],
+  positionals: [0, 1],
+};
+
+interface Step { cwd: string; show: string; file: string; args: string[]; env?: Record<string, string>; expectFail?: boolean }
+
+export function run(p: Parsed): number {
+  const given = p.args[0];
+  const root = given ? path().resolve(given) : fs().mkdtempSync(path().join(os().tmpdir(), 'coord-demo-'));
+  if (given) {
+    if (fs().existsSync(root) && fs().readdirSync(root).length) throw new CoordError(`'${root}' is not empty: give an empty or new directory, so the demo touches nothing of yours.`);
+    fs().mkdirSync(root, { recursive: true });
+  }
+  const self = url().fileURLToPath(import.meta.url);
+  const runtime = isDeno ? [process.execPath, 'run', '-A'] : [process.execPath];
+  const repo = path().join(root, 'po-platform');
+  const origin = path().join(root, 'origin.git');
+  // The demo's own git identity and a config of its own: the person's settings are never read or changed.
+  const env: Record<string, string> = {
+    GIT_CONFIG_GLOBAL: path().join(root, 'gitconfig'), GIT_CONFIG_NOSYSTEM: '1',
+    NO_COLOR: '1', LEFTHOOK_OUTPUT: 'failure,execution_out',
+    GIT_AUTHOR_NAME: 'Demo', GIT_AUTHOR_EMAIL: 'demo@example.com', GIT_COMMITTER_NAME: 'Demo', GIT_COMMITTER_EMAIL: 'demo@example.com',
+  };
+  fs().writeFileSync(env.GIT_CONFIG_GLOBAL, '[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n[advice]\n\tdetachedHead = false\n');
+  const coord = (cwd: string, show: string, ...args: string[]): Step => ({ cwd, show: `coord ${show || args.join(' ')}`, file: runtime[0], args: [...runtime.slice(1), self, ...args] });
+  const gitStep = (cwd: string, ...args: string[]): Step => ({ cwd, show: `git ${args.map(quote).join(' ')}`, file: 'git', args });
+  const exec = (s: Step): RunResult => {
+    out(`${dim(`[${path().relative(root, s.cwd) || '.'}]`)} ${bold('$ ' + s.show)}`);
+    const r = runProgram(s.file, s.args, { cwd: s.cwd, env: { ...env, ...s.env } });
+    const text = (r.stdout + r.stderr).trimEnd();
+    if (text) out(text.split('\n').map((l) => '  ' + l).join('\n'));
+    if ((r.code !== 0) !== !!s.expectFail) {
+      throw new CoordError(`demo step '${s.show}' ${s.expectFail ? 'should have failed but passed' : `failed (exit ${r.code})`}; the demo repo is kept at ${root}.`);
+    }
+    return r;
+  };
+  const say = (title: string, text = '') => out(`\n${bold(title)}${text ? '\n' + text : ''}`);
+
+  say(`coord demo — a throw-away origin and clone in ${root}`);
+  runProgram('git', ['init', '--quiet', '--bare', '-b', 'main', origin], { cwd: root, env });
+  runProgram('git', ['clone', '--quiet', origin, repo], { cwd: root, env });
+  fs().writeFileSync(path().join(repo, 'README.md'), '# po-platform\n');
+  runProgram('git', ['add', 'README.md'], { cwd: repo, env });
+  runProgram('git', ['commit', '--quiet', '-m', 'initial commit'], { cwd: repo, env });
+  runProgram('git', ['push', '--quiet', 'origin', 'HEAD:main'], { cwd: repo, env });
+
+  say('Onboard the repo (once per project)', 'coord init writes the board, the queue folder, a copy of itself and the lefthook jobs.');
+  exec(coord(repo, '', 'init'));
+  exec(gitStep(repo, 'add', '-A'));
+  exec(gitStep(repo, 'commit', '--quiet', '-m', 'chore: onboard coord'));
+  exec(gitStep(repo, 'push', '--quiet', 'origin', 'HEAD:main'));
+  installHooks(repo, env, exec);
+
+  say('Step 1 — terminal 1 claims a session');
+  exec(coord(repo, '', 'start'));
+  const sA = `${repo}-sA`;
+  const sB = `${repo}-sB`;
+  exec({ ...gitStep(sA, 'grep', '-h', '^| sA', '--', 'docs/ai/sessions/active.md'), show: "grep '^| sA' docs/ai/sessions/active.md" });
+
+  say('Step 2 — terminal 2 claims a second session; the board shows both');
+  exec(coord(repo, '', 'start'));
+  exec({ ...gitStep(sB, 'grep', '-h', '^| s', '--', 'docs/ai/sessions/active.md'), show: "grep '^| s' docs/ai/sessions/active.md" });
+  say('The safety net: a commit with the wrong prefix is refused by the commit-msg hook');
+  exec({ ...gitStep(sB, 'commit', '--allow-empty', '-m', '[sA] test: wrong prefix'), expectFail: true });
+  exec(gitStep(sB, 'commit', '--allow-empty', '--quiet', '-m', '[sB] test: right prefix'));
+  exec(gitStep(sB, 'push', '--quiet', 'origin', 'HEAD:main'));
+
+  say('Step 5 — presence moves by itself', 'sA commits (dated two minutes on, so the move shows); the post-commit hook moves its presence stamp and leaves the edit uncommitted.');
+  const later = new Date(Date.now() + 120e3).toISOString();
+  exec({ ...gitStep(sA, 'commit', '--allow-empty', '--quiet', '-m', '[sA] chore: some work'), env: { GIT_COMMITTER_DATE: later, GIT_AUTHOR_DATE: later } });
+  exec({ ...gitStep(sA, 'grep', '-h', '^| sA', '--', 'docs/ai/sessions/active.md'), show: "grep '^| sA' docs/ai/sessions/active.md" });
+  exec(gitStep(sA, 'status', '--short'));
+  exec(coord(sA, '', 'status'));
+  say('Publishing work: sync brings main in (the presence edit stays on top), then push');
+  exec(coord(sA, '', 'sync'));
+  exec(gitStep(sA, 'push', '--quiet', 'origin', 'HEAD:main'));
+
+  say('Step 7 — clean up: each session closes itself');
+  exec(coord(sB, '', 'close'));
+  exec(coord(sA, '', 'close'));
+  exec(coord(repo, '', 'status'));
+
+  say('Done.', given || bool(p, 'keep') ? `The demo repo stays in ${root}.` : 'The temp dir is removed.');
+  if (!given && !bool(p, 'keep')) fs().rmSync(root, { recursive: true, force: true });
+  return 0;
+}
+
+/** lefthook when it can be found (as the team would run it), else the same two hooks written directly. */
+function installHooks(repo: string, env: Record<string, string>, exec: (s: Step) => RunResult): void {
+  const here = path().dirname(url().fileURLToPath(import.meta.url));
+  const candidates = [path().join(here, '..', 'node_modules', '.bin', 'lefthook'), ...(process.env.PATH ?? '').split(path().delimiter).map((d) => path().join(d, 'lefthook'))];
+  const lefthook = candidates.find((c) => fs().existsSync(c));
+  if (lefthook) {
+    exec({ cwd: repo, show: 'npx lefthook install', file: lefthook, args: ['install'], env });
+    return;
+  }
+  out(dim('  (lefthook is not installed here: writing the same two hooks straight into .git/hooks)'));
+  const runtime = isDeno ? 'deno run -A' : 'node';
+  const hooks = path().join(repo, '.git', 'hooks');
+  fs().writeFileSync(path().join(hooks, 'commit-msg'), `#!/bin/sh\nexec ${runtime} ${SCRIPT_PATH} check-prefix "$1"\n`, { mode: 0o755 });
+  fs().writeFileSync(path().join(hooks, 'post-commit'), `#!/bin/sh\nexec ${runtime} ${SCRIPT_PATH} heartbeat\n`, { mode: 0o755 });
+}
+
+const quote = (a: string) => (/^[\w@%+=:,./^-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);

@@ -1,0 +1,45 @@
+// coord heartbeat: the post-commit hook. Moves this session's presence stamp to the new
+// commit's time in the working tree only (never commits); at most one git process.
+import type { Parsed, VerbSpec } from '../args.js';
+import { gitMaybe } from '../git.js';
+import { fs, path } from '../sys.js';
+import { findWorktree, headCommit, looseCommitTime, operationInProgress } from '../worktree.js';
+import { BOARD_PATH, findRow, parseBoard, withRow } from '../protocol/board.js';
+import { parseStamp, stamp } from '../protocol/stamp.js';
+import { isSessionId } from '../protocol/ids.js';
+
+export const spec: VerbSpec = {
+  name: 'heartbeat',
+  summary: 'post-commit hook: set my presence stamp to the last commit\'s time (working tree only)',
+  usage: '',
+  description: 'Edits only the presence cell of this session\'s row in docs/ai/sessions/active.md and leaves\n' +
+    'the edit uncommitted. Silent and harmless outside a session, without a row, or during a\n' +
+    'rebase, merge, cherry-pick or revert (the next plain commit catches up).',
+  flags: [],
+  positionals: [0, 0],
+};
+
+export function run(_p: Parsed): number {
+  const w = findWorktree();
+  if (!w || operationInProgress(w.gitDir)) return 0;
+  const env = process.env.COORD_SESSION;
+  const id = w.session ?? (env && isSessionId(env) ? env : null);
+  if (!id) return 0;
+  const file = path().join(w.top, BOARD_PATH);
+  let text: string;
+  try { text = fs().readFileSync(file, 'utf8'); } catch { return 0; }
+  const board = parseBoard(text);
+  const row = findRow(board, id);
+  if (!row) return 0;
+  const sha = headCommit(w);
+  let seconds = sha ? looseCommitTime(w, sha) : null;
+  if (seconds === null) {
+    const t = gitMaybe(['log', '-1', '--format=%ct', 'HEAD'], { cwd: w.top });
+    seconds = t ? Number(t) : Math.floor(Date.now() / 1000);
+  }
+  const next = stamp(seconds * 1000);
+  const current = parseStamp(row.presence);
+  if (current !== null && current >= parseStamp(next)!) return 0; // already this minute, or newer: never go back
+  fs().writeFileSync(file, withRow(board, { ...row, presence: next }));
+  return 0;
+}

@@ -1,0 +1,96 @@
+// coord init: onboard a repository (what install.sh runs). Writes files, never commits:
+// it prints what it wrote and what to commit. Running it again changes nothing.
+import { bool, str, type Parsed, type VerbSpec } from '../args.js';
+import { CONFIG_FILE } from '../config.js';
+import { UsageError } from '../errors.js';
+import { repoPaths } from '../git.js';
+import { json, out } from '../output.js';
+import { fs, path, url } from '../sys.js';
+import { BOARD_PATH, emptyBoardText, SESSIONS_DIR } from '../protocol/board.js';
+import { coordJobs, mergeLefthook } from '../protocol/lefthook.js';
+
+export const SCRIPT_PATH = 'infrastructure/scripts/coord.mjs';
+export const QUEUE_DIR = `${SESSIONS_DIR}/queue`;
+
+export const spec: VerbSpec = {
+  name: 'init',
+  summary: 'onboard this repo: board, queue folder, a copy of coord, lefthook.yml jobs',
+  usage: '[--branch NAME] [--deno] [--json]',
+  description: `Creates ${BOARD_PATH}, ${QUEUE_DIR}/, ${SCRIPT_PATH} (a copy of this file),\n` +
+    'infrastructure/scripts/start-session.sh, and adds the commit-msg and post-commit jobs to\n' +
+    'lefthook.yml (merged: other hooks stay as they are). Harmless to run again.',
+  flags: [
+    { name: 'branch', value: 'NAME', help: `blackboard branch, written to ${CONFIG_FILE} (default main)` },
+    { name: 'deno', help: 'run the hooks with "deno run -A" instead of node' },
+    { name: 'json', help: 'print {"written":[{"path","action"}]}' },
+  ],
+  positionals: [0, 0],
+};
+
+type Action = 'created' | 'updated' | 'unchanged';
+
+export function run(p: Parsed): number {
+  const top = repoPaths(process.cwd()).top;
+  const written: { path: string; action: Action }[] = [];
+  const put = (rel: string, content: string | Uint8Array, opts: { mode?: number; keep?: boolean } = {}) => {
+    const file = path().join(top, rel);
+    let before: Buffer | null = null;
+    try { before = fs().readFileSync(file); } catch { /* new file */ }
+    let action: Action = before === null ? 'created' : 'updated';
+    if (before !== null && (opts.keep || Buffer.compare(before, Buffer.from(content)) === 0)) action = 'unchanged';
+    if (action !== 'unchanged') {
+      fs().mkdirSync(path().dirname(file), { recursive: true });
+      fs().writeFileSync(file, content);
+    }
+    if (opts.mode) fs().chmodSync(file, opts.mode);
+    written.push({ path: rel, action });
+  };
+
+  const branch = str(p, 'branch');
+  if (branch !== undefined) {
+    if (!/^[A-Za-z0-9._\/-]+$/.test(branch) || branch.startsWith('-')) throw new UsageError(`'${branch}' is not a usable branch name.`);
+    const file = path().join(top, CONFIG_FILE);
+    let cfg: Record<string, unknown> = {};
+    try { cfg = JSON.parse(fs().readFileSync(file, 'utf8')); } catch { /* none yet, or rewritten below */ }
+    put(CONFIG_FILE, JSON.stringify({ ...cfg, branch }, null, 2) + '\n');
+  }
+  put(BOARD_PATH, emptyBoardText(), { keep: true });
+  put(`${QUEUE_DIR}/README.md`, QUEUE_README, { keep: true });
+  const self = url().fileURLToPath(import.meta.url);
+  put(SCRIPT_PATH, fs().readFileSync(self), { mode: 0o755 });
+  put('infrastructure/scripts/start-session.sh', START_SH, { mode: 0o755 });
+  const lefthookFile = path().join(top, 'lefthook.yml');
+  const current = fs().existsSync(lefthookFile) ? fs().readFileSync(lefthookFile, 'utf8') : '';
+  const merged = mergeLefthook(current, coordJobs(bool(p, 'deno') ? 'deno run -A' : 'node', SCRIPT_PATH));
+  put('lefthook.yml', merged.added.length ? merged.text : current || merged.text);
+
+  if (bool(p, 'json')) { json({ root: top, written }); return 0; }
+  for (const w of written) out(`${w.action.padEnd(9)} ${w.path}`);
+  const changed = written.filter((w) => w.action !== 'unchanged').map((w) => w.path);
+  out('');
+  out('Next:');
+  out('  npx lefthook install            # once per clone, so the hooks run');
+  if (changed.length) {
+    out(`  git add ${changed.join(' ')}`);
+    out('  git commit -m "chore: onboard coord" && git push');
+  }
+  out('  node infrastructure/scripts/coord.mjs start   # claim your first session');
+  return 0;
+}
+
+const START_SH = `#!/bin/sh
+# Kept for the old habit: claiming a session is now 'coord start'.
+exec node "$(dirname "$0")/coord.mjs" start "$@"
+`;
+
+const QUEUE_README = `# Session inboxes
+
+\`to-<id>.md\` holds the messages addressed to session <id>, one block each, appended:
+
+    ## <stamp> · from:<id> · to:<id> · type:<question|answer|handoff|info> · ref:<id or —> · status:sent
+    <body>
+    → status:seen <ts> · acked <ts> · resolved <ts>
+
+The recipient advances the status line in its own commit. \`coord send\`, \`coord inbox\`,
+\`coord ack\` and \`coord reply\` do this for you; hand edits in this shape keep working.
+`;

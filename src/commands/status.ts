@@ -1,0 +1,71 @@
+// coord status: the board, with each session's liveness.
+import { bool, type Parsed, type VerbSpec } from '../args.js';
+import { boardName, openContext } from '../context.js';
+import { CoordError } from '../errors.js';
+import { lastCommits, stateOf } from '../liveness.js';
+import { dim, err, green, json, out, red, table, yellow } from '../output.js';
+import { refresh, Snapshot } from '../publish.js';
+import { BOARD_PATH, NO_RIFF, parseBoard } from '../protocol/board.js';
+import { age, parseDuration, stamp } from '../protocol/stamp.js';
+
+export const spec: VerbSpec = {
+  name: 'status',
+  summary: 'the board: who is live, on what, presence and last commit, stale flags',
+  usage: '[--live DURATION] [--stale DURATION] [--json]',
+  description: 'Reads the freshly fetched blackboard branch (or, offline, what was fetched last, and says so).\n' +
+    'State: live (activity newer than --live, default 30m), stale (older than --stale, default 24h),\n' +
+    'idle in between, paused when the scope says so. Activity is the newest of the presence stamp,\n' +
+    'the claim and the last [sX] commit, so it works without the heartbeat hook.',
+  flags: [
+    { name: 'live', value: 'DURATION', help: 'activity newer than this is live (default 30m, or "live" in .coord.json)' },
+    { name: 'stale', value: 'DURATION', help: 'activity older than this is stale (default 24h, or "stale" in .coord.json)' },
+    { name: 'json', help: 'print {"sessions":[…]} (see docs/reference.md)' },
+  ],
+  positionals: [0, 0],
+};
+
+export function run(p: Parsed): number {
+  const ctx = openContext(process.cwd(), p.flags.as as string | undefined);
+  for (const [flag, field] of [['live', 'liveMs'], ['stale', 'staleMs']] as const) {
+    const v = p.flags[flag] as string | undefined;
+    if (v === undefined) continue;
+    const ms = parseDuration(v);
+    if (ms === null || ms <= 0) throw new CoordError(`--${flag} '${v}' is not a duration: use forms like 30m, 24h, 7d.`, 2);
+    ctx.cfg[field] = ms;
+  }
+  const { sha, offline } = refresh(ctx, true);
+  const snap = new Snapshot(ctx, sha);
+  const text = snap.read(BOARD_PATH);
+  const board = parseBoard(text ?? '');
+  const commits = lastCommits(ctx, Math.max(ctx.cfg.staleMs, 7 * 86400e3));
+  const sessions = board.rows.map(({ row }) => {
+    const last = commits.get(row.id);
+    const { state } = stateOf(row, last, ctx);
+    return {
+      id: row.id, name: row.name, riff: row.riffs.length ? row.riffs.join(', ') : null, riffs: row.riffs, lane: row.lane,
+      scope: row.scope, claimed: row.claimed || null, presence: row.presence || null,
+      lastCommit: last === undefined ? null : stamp(last), state, me: row.id === ctx.session,
+    };
+  });
+  const problems = board.problems.map((pr) => ({ file: BOARD_PATH, line: pr.line, message: pr.message }));
+  if (bool(p, 'json')) {
+    json({ board: boardName(ctx), commit: sha, offline, session: ctx.session, sessions, problems });
+    return 0;
+  }
+  if (offline) err(`coord: offline — ${offline}; showing ${boardName(ctx)} as last fetched.`);
+  for (const pr of problems) err(`coord: ${pr.file}:${pr.line}: ${pr.message}`);
+  if (text === null) {
+    out(`No board on ${boardName(ctx)} yet (${BOARD_PATH}): run 'coord init' to onboard this repo, or 'coord start' to claim the first session.`);
+    return 0;
+  }
+  if (!sessions.length) { out(`No sessions on the board (${boardName(ctx)}). Claim one with 'coord start'.`); return 0; }
+  const now = Date.now();
+  const ago = (s: string | null) => (s ? `${age(now - Date.parse(s.replace('Z', ':00Z')))} ago` : '—');
+  const paint = { live: green, idle: (s: string) => s, stale: red, paused: yellow };
+  out(table(['SESSION', 'RIFF', 'SCOPE', 'CLAIMED', 'PRESENCE', 'LAST COMMIT', 'STATE'], sessions.map((s) => [
+    `${s.me ? '*' : ' '}${s.id} · ${s.name}`, s.riff ?? NO_RIFF, s.scope.length > 48 ? s.scope.slice(0, 47) + '…' : s.scope,
+    ago(s.claimed), ago(s.presence), ago(s.lastCommit), paint[s.state](s.state),
+  ])));
+  out(dim(`${sessions.length} session(s) on ${boardName(ctx)}; live < ${age(ctx.cfg.liveMs)}, stale > ${age(ctx.cfg.staleMs)}.`));
+  return 0;
+}

@@ -1,0 +1,87 @@
+// coord sync: bring the blackboard branch into my worktree. The heartbeat's uncommitted
+// presence edit is set aside and put back on top, so it never blocks or conflicts.
+import { bool, type Parsed, type VerbSpec } from '../args.js';
+import { boardName, boardRef, openContext } from '../context.js';
+import { CoordError } from '../errors.js';
+import { git, run as runGit } from '../git.js';
+import { json, out } from '../output.js';
+import { refresh } from '../publish.js';
+import { fs, path } from '../sys.js';
+import { operationInProgress } from '../worktree.js';
+import { BOARD_PATH, findRow, onlyPresenceDiffers, parseBoard, withRow } from '../protocol/board.js';
+import { parseStamp } from '../protocol/stamp.js';
+
+export const spec: VerbSpec = {
+  name: 'sync',
+  summary: 'bring the blackboard branch into my worktree (fast-forward or rebase), keeping my presence edit',
+  usage: '[--autostash] [--json]',
+  description: 'Fast-forwards when it can, else rebases my commits onto the newest blackboard branch.\n' +
+    'Refuses, changing nothing, when your own uncommitted edits would be in the way (names them;\n' +
+    '--autostash sets them aside and puts them back). The heartbeat\'s edit never makes it refuse.',
+  flags: [
+    { name: 'autostash', help: 'stash my own uncommitted edits around the rebase' },
+    { name: 'json', help: 'print {"before","after","how"}' },
+  ],
+  positionals: [0, 0],
+};
+
+export function run(p: Parsed): number {
+  const ctx = openContext(process.cwd(), p.flags.as as string | undefined);
+  const top = ctx.repo.top;
+  const op = operationInProgress(ctx.repo.gitDir);
+  if (op) throw new CoordError(`A ${op} is in progress in ${top}: finish it (git ${op} --continue) or abort it (git ${op} --abort), then sync.`);
+  if (!ctx.wt.branch) throw new CoordError(`HEAD is detached in ${top}: check out your session branch (git switch session-<id>) and sync again.`);
+  refresh(ctx);
+  const target = boardRef(ctx);
+  const before = git(['rev-parse', 'HEAD'], { cwd: top }).trim();
+  const id = ctx.session;
+
+  // Set the heartbeat's edit aside: it is coord's own, and goes back on top afterwards.
+  const boardFile = path().join(top, BOARD_PATH);
+  let presence: string | null = null;
+  const dirty = git(['status', '--porcelain', '-z', '--untracked-files=no'], { cwd: top }).split('\0').filter(Boolean).map((e) => e.slice(3));
+  const mine = dirty.filter((f) => f !== BOARD_PATH);
+  if (dirty.includes(BOARD_PATH) && id) {
+    const head = runGit(['show', `HEAD:${BOARD_PATH}`], { cwd: top }).stdout;
+    const wtText = fs().readFileSync(boardFile, 'utf8');
+    if (onlyPresenceDiffers(head, wtText, id)) presence = findRow(parseBoard(wtText), id)?.presence ?? null;
+    else mine.push(BOARD_PATH);
+  } else if (dirty.includes(BOARD_PATH)) mine.push(BOARD_PATH);
+  const autostash = bool(p, 'autostash');
+  if (mine.length && !autostash) {
+    throw new CoordError(`Your uncommitted edits would be in the way (${mine.slice(0, 5).join(', ')}${mine.length > 5 ? ', …' : ''}): commit them, or run coord sync --autostash. Nothing was changed.`);
+  }
+  if (presence !== null) git(['checkout', '--', BOARD_PATH], { cwd: top });
+  const restorePresence = () => {
+    if (presence === null || !id) return;
+    let text: string;
+    try { text = fs().readFileSync(boardFile, 'utf8'); } catch { return; }
+    const board = parseBoard(text);
+    const row = findRow(board, id);
+    if (row && (parseStamp(row.presence) ?? 0) < (parseStamp(presence) ?? 0)) fs().writeFileSync(boardFile, withRow(board, { ...row, presence }));
+  };
+
+  let how: 'up-to-date' | 'fast-forward' | 'rebase';
+  if (runGit(['merge-base', '--is-ancestor', target, 'HEAD'], { cwd: top }).code === 0) how = 'up-to-date';
+  else if (runGit(['merge-base', '--is-ancestor', 'HEAD', target], { cwd: top }).code === 0) how = 'fast-forward';
+  else how = 'rebase';
+  if (how === 'fast-forward') {
+    const r = runGit(['merge', '--ff-only', '--quiet', ...(autostash ? ['--autostash'] : []), target], { cwd: top });
+    if (r.code !== 0) { restorePresence(); throw new CoordError(`Fast-forward to ${boardName(ctx)} failed: ${r.stderr.trim().split('\n').pop()}. Nothing was changed.`); }
+  } else if (how === 'rebase') {
+    const r = runGit(['rebase', '--quiet', ...(autostash ? ['--autostash'] : []), target], { cwd: top, env: { GIT_EDITOR: 'true' } });
+    if (r.code !== 0) {
+      const conflicts = runGit(['diff', '--name-only', '--diff-filter=U'], { cwd: top }).stdout.trim().split('\n').filter(Boolean);
+      runGit(['rebase', '--abort'], { cwd: top });
+      restorePresence();
+      throw new CoordError(`Rebasing onto ${boardName(ctx)} stopped on a conflict${conflicts.length ? ` in ${conflicts.join(', ')}` : ''}; it was undone, nothing changed. Resolve it by hand: git rebase ${boardName(ctx)}.`);
+    }
+  }
+  restorePresence();
+  const after = git(['rev-parse', 'HEAD'], { cwd: top }).trim();
+  if (bool(p, 'json')) { json({ before, after, how }); return 0; }
+  out(how === 'up-to-date' ? `Already up to date with ${boardName(ctx)}.` : `${how === 'rebase' ? 'Rebased onto' : 'Fast-forwarded to'} ${boardName(ctx)} (${after.slice(0, 7)}).`);
+  return 0;
+}
+
+

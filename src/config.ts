@@ -1,0 +1,54 @@
+// Team settings, committed with the repo so every clone agrees: `.coord.json` at the top
+// of the worktree. Environment variables override them for one run.
+import { fs, path } from './sys.js';
+import { CoordError } from './errors.js';
+import { parseDuration } from './protocol/stamp.js';
+
+export const CONFIG_FILE = '.coord.json';
+
+export interface Config {
+  branch: string; // the blackboard branch
+  remote: string; // the remote it lives on
+  liveMs: number; // newer activity than this: live
+  staleMs: number; // older than this: stale
+  timeoutMs: number; // network operations
+}
+
+export const DEFAULTS: Config = { branch: 'main', remote: 'origin', liveMs: 30 * 60e3, staleMs: 24 * 3600e3, timeoutMs: 30e3 };
+
+const REF_NAME_RE = /^(?!-)(?!.*\.\.)(?!.*\/\/)[A-Za-z0-9._\/-]{1,100}(?<![./])$/;
+
+/** Reads `.coord.json` under `top` and the COORD_* environment. */
+export function loadConfig(top: string): Config {
+  const file = path().join(top, CONFIG_FILE);
+  let raw: Record<string, unknown> = {};
+  if (fs().existsSync(file)) {
+    try {
+      raw = JSON.parse(fs().readFileSync(file, 'utf8'));
+    } catch (e) {
+      throw new CoordError(`${CONFIG_FILE} is not valid JSON (${(e as Error).message}): fix it or remove it to use the defaults.`);
+    }
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new CoordError(`${CONFIG_FILE} must hold a JSON object like {"branch": "main"}.`);
+  }
+  const env = process.env;
+  const pick = (key: string, envName: string): string | undefined => env[envName] ?? (raw[key] === undefined ? undefined : String(raw[key]));
+  const cfg: Config = { ...DEFAULTS };
+  const branch = pick('branch', 'COORD_BRANCH');
+  if (branch !== undefined) {
+    if (!REF_NAME_RE.test(branch)) throw new CoordError(`Blackboard branch '${branch}' (from ${env.COORD_BRANCH ? 'COORD_BRANCH' : CONFIG_FILE}) is not a usable branch name.`);
+    cfg.branch = branch;
+  }
+  const remote = pick('remote', 'COORD_REMOTE');
+  if (remote !== undefined) {
+    if (!/^[A-Za-z0-9._-]+$/.test(remote) || remote.startsWith('-')) throw new CoordError(`Remote name '${remote}' is not usable: use a name from 'git remote'.`);
+    cfg.remote = remote;
+  }
+  for (const [key, envName, field] of [['live', 'COORD_LIVE', 'liveMs'], ['stale', 'COORD_STALE', 'staleMs'], ['timeout', 'COORD_TIMEOUT', 'timeoutMs']] as const) {
+    const v = pick(key, envName);
+    if (v === undefined) continue;
+    const ms = parseDuration(v);
+    if (ms === null || ms <= 0) throw new CoordError(`'${v}' for ${key} is not a duration: use forms like 90s, 30m, 24h, 7d.`);
+    cfg[field] = ms;
+  }
+  return cfg;
+}

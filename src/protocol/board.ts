@@ -1,0 +1,229 @@
+// The scoreboard `docs/ai/sessions/active.md`: a markdown table, one row per live session.
+// Parse and render live side by side here. A change rewrites only the cells it changes;
+// every other byte of the file (text, other rows, broken rows) stays as it was.
+import { isSessionId } from './ids.js';
+import { STAMP_RE } from './stamp.js';
+
+export const SESSIONS_DIR = 'docs/ai/sessions';
+export const BOARD_PATH = `${SESSIONS_DIR}/active.md`;
+export const CELLS = ['identity', 'riff', 'lane', 'claimed', 'presence', 'scope'] as const;
+export const NO_RIFF = '(Riff TBD)';
+export const DEFAULT_SCOPE = 'scope TBD — update this row when you pick a Riff';
+export const PAUSED_PREFIX = 'paused — resuming ';
+
+export interface SessionRow {
+  id: string;
+  name: string;
+  riffs: string[];
+  lane: string;
+  claimed: string;
+  presence: string; // stamp, or '' when the cell holds none
+  presenceNote: string;
+  scope: string;
+}
+
+export interface BoardProblem { line: number; message: string }
+
+export interface Board {
+  lines: string[]; // without line ends
+  eol: string;
+  finalNewline: boolean;
+  rows: { row: SessionRow; index: number }[];
+  /** Ids on row-like lines that could not be read: still taken, never reused. */
+  brokenIds: string[];
+  problems: BoardProblem[];
+}
+
+export const BOARD_HEADER = [
+  '# Active sessions',
+  '',
+  'One row per live session; coord keeps it (`coord status` reads it, `coord start` adds to it).',
+  'Hand edits are fine: keep one row per line and six cells per row.',
+  '',
+  '| Session | Riff | Lane | Claimed | Presence | Scope |',
+  '|---|---|---|---|---|---|',
+];
+
+/** Splits a table line into its raw cells (between unescaped pipes), or null if not a table line. */
+function splitCells(line: string): string[] | null {
+  const t = line.trim();
+  if (!t.startsWith('|')) return null;
+  const cells: string[] = [];
+  let cur = '';
+  for (let i = 1; i < t.length; i++) {
+    const c = t[i];
+    if (c === '\\' && t[i + 1] === '|') { cur += '\\|'; i++; continue; }
+    if (c === '|') { cells.push(cur); cur = ''; continue; }
+    cur += c;
+  }
+  if (cur.trim() !== '') cells.push(cur); // a row without its closing pipe
+  return cells;
+}
+
+const unescapeCell = (raw: string) => raw.trim().replace(/\\\|/g, '|');
+/** Cell text as it goes between pipes: pipes escaped, line breaks folded to spaces. */
+export const escapeCell = (v: string) => v.replace(/\r\n|\r|\n/g, ' ').replace(/\|/g, '\\|').trim();
+
+function rowId(cells: string[]): string | null {
+  const m = /^\s*(s[A-Z]+)(?:\s|·|$)/.exec(cells[0] ?? '');
+  return m && isSessionId(m[1]) ? m[1] : null;
+}
+
+function readRow(cells: string[]): SessionRow {
+  const [identity, riff, lane, claimed, presence, scope] = cells.map(unescapeCell);
+  const idm = /^(s[A-Z]+)\s*(?:·\s*(.*))?$/.exec(identity);
+  const pm = /^(\S*)\s*(?:·\s*(.*))?$/.exec(presence);
+  const presenceStamp = pm && STAMP_RE.test(pm[1]) ? pm[1] : '';
+  return {
+    id: idm ? idm[1] : '',
+    name: idm?.[2]?.trim() ?? '',
+    riffs: riff === NO_RIFF || riff === '' ? [] : riff.split(',').map((r) => r.trim()).filter(Boolean),
+    lane,
+    claimed,
+    presence: presenceStamp,
+    presenceNote: presenceStamp ? (pm?.[2] ?? '').trim() : presence,
+    scope,
+  };
+}
+
+/** The text of each cell of a row, in board order. */
+function cellValues(r: SessionRow): string[] {
+  return [
+    `${r.id} · ${r.name}`,
+    r.riffs.length ? r.riffs.join(', ') : NO_RIFF,
+    r.lane,
+    r.claimed,
+    `${r.presence} ·${r.presenceNote ? ' ' + r.presenceNote : ''}`,
+    r.scope,
+  ].map(escapeCell);
+}
+
+/** A whole row line for a new session. */
+export function renderRow(r: SessionRow): string {
+  return `| ${cellValues(r).join(' | ')} |`;
+}
+
+/** The lane cell for a session publishing straight to `branch`. */
+export function laneFor(id: string, branch: string): string {
+  return `worktree \`session-${id}\` → direct-to-${branch}, \`[${id}]\``;
+}
+
+export function parseBoard(text: string): Board {
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  const finalNewline = text.length === 0 || text.endsWith('\n');
+  const lines = text.split(/\r?\n/);
+  if (finalNewline) lines.pop();
+  const board: Board = { lines, eol, finalNewline, rows: [], brokenIds: [], problems: [] };
+  const seen = new Map<string, number>();
+  let lastRow = -1;
+  let gap = -1; // first non-table line after a row
+  lines.forEach((line, index) => {
+    const cells = splitCells(line);
+    if (!cells) {
+      if (lastRow >= 0 && gap < 0 && line.trim() !== '') gap = index;
+      return;
+    }
+    const id = rowId(cells);
+    if (!id) return; // header, separator or another table's row
+    if (gap >= 0) {
+      board.problems.push({ line: gap + 1, message: 'text between board rows splits the table; rows after it still count' });
+      gap = -1;
+    }
+    lastRow = index;
+    if (cells.length !== CELLS.length) {
+      board.problems.push({ line: index + 1, message: `row of ${id} has ${cells.length} cells, expected ${CELLS.length} (a stray or missing |?); left as it is` });
+      board.brokenIds.push(id);
+      return;
+    }
+    if (seen.has(id)) {
+      board.problems.push({ line: index + 1, message: `${id} has a second row (first on line ${seen.get(id)! + 1}); the first one counts` });
+      board.brokenIds.push(id);
+      return;
+    }
+    seen.set(id, index);
+    board.rows.push({ row: readRow(cells), index });
+  });
+  return board;
+}
+
+export function renderBoard(b: Board): string {
+  return b.lines.join(b.eol) + (b.finalNewline && b.lines.length ? b.eol : '');
+}
+
+export function findRow(b: Board, id: string): SessionRow | undefined {
+  return b.rows.find((r) => r.row.id === id)?.row;
+}
+
+/** Every id the board holds, readable or not. */
+export function takenIds(b: Board): Set<string> {
+  return new Set([...b.rows.map((r) => r.row.id), ...b.brokenIds]);
+}
+
+/**
+ * The board with `row` in place of the row of the same id (only changed cells are
+ * rewritten), or added after the last row when the id has none.
+ */
+export function withRow(b: Board, row: SessionRow): string {
+  const lines = b.lines.slice();
+  const at = b.rows.find((r) => r.row.id === row.id);
+  if (at) {
+    lines[at.index] = updateLine(lines[at.index], at.row, row);
+    return renderBoard({ ...b, lines });
+  }
+  lines.splice(insertionPoint(lines), 0, renderRow(row));
+  return renderBoard({ ...b, lines, finalNewline: true });
+}
+
+/** The board without the row of `id` (unchanged text when there is none). */
+export function withoutRow(b: Board, id: string): string {
+  const at = b.rows.find((r) => r.row.id === id);
+  if (!at) return renderBoard(b);
+  const lines = b.lines.slice();
+  lines.splice(at.index, 1);
+  return renderBoard({ ...b, lines });
+}
+
+function updateLine(line: string, before: SessionRow, after: SessionRow): string {
+  const cells = splitCells(line)!;
+  const old = cellValues(before);
+  const now = cellValues(after);
+  const lead = line.slice(0, line.indexOf('|'));
+  const tail = line.trimEnd().endsWith('|') ? '|' : '';
+  const out = cells.map((raw, i) => (old[i] === now[i] ? raw : ` ${now[i]} `));
+  return `${lead}|${out.join('|')}${tail}`;
+}
+
+function insertionPoint(lines: string[]): number {
+  let after = -1; // the last row-like line, readable or not
+  lines.forEach((l, i) => { const c = splitCells(l); if (c && rowId(c)) after = i; });
+  if (after >= 0) return after + 1;
+  const sep = lines.findIndex((l) => /^\s*\|\s*:?-{3,}/.test(l));
+  if (sep >= 0) return sep + 1;
+  // No table at all: add the header's table lines at the end.
+  while (lines.length && lines[lines.length - 1].trim() === '') lines.pop();
+  if (lines.length) lines.push('');
+  lines.push(...BOARD_HEADER.slice(-2));
+  return lines.length;
+}
+
+/** The whole text of a new board. */
+export function emptyBoardText(): string {
+  return BOARD_HEADER.join('\n') + '\n';
+}
+
+export function isPaused(r: SessionRow): boolean {
+  return r.scope.startsWith(PAUSED_PREFIX) || r.scope.startsWith('paused');
+}
+
+/**
+ * True when `worktreeText` differs from `headText` only by the presence stamp of `id`'s
+ * row: the heartbeat's own uncommitted edit, which is coord's and never the person's work.
+ */
+export function onlyPresenceDiffers(headText: string, worktreeText: string, id: string): boolean {
+  if (headText === worktreeText) return true;
+  const wt = parseBoard(worktreeText);
+  const head = findRow(parseBoard(headText), id);
+  const mine = findRow(wt, id);
+  if (!head || !mine) return false;
+  return withRow(wt, { ...mine, presence: head.presence }) === headText;
+}

@@ -1,0 +1,402 @@
+/**
+ * The grammar of inbox files `docs/ai/sessions/queue/to-<id>.md`, in one place.
+ *
+ * A file is an optional preamble (any text, kept) and then blocks:
+ *
+ *   ## 2026-05-31T11:45Z · from:sB · to:sA · type:question · ref:— · status:sent
+ *   <body lines, escaped>
+ *   → status:seen <ts> · acked <ts> · resolved <ts>
+ *
+ * Rules that make parse and render agree:
+ * - A block runs from its header to its status line. A block without one (hand-written)
+ *   runs to the next header; its trailing blank lines are separators, not body.
+ * - Blank lines before the status line are body, so every body round-trips exactly.
+ * - A body line that could be read as structure is escaped with one leading `\`
+ *   (see `escapeBodyLine`); parsing removes it again.
+ * - Line ends: a file's style is its first line break. In a CRLF file exactly one CR
+ *   is taken off each terminated line; any other CR is body text and round-trips.
+ *   Headers and status lines ignore stray CRs, so mixed files still read.
+ *
+ * Pure code, no imports: it runs in Node, in Deno and inside the bundle.
+ */
+
+export const MESSAGE_TYPES = ['question', 'answer', 'handoff', 'info'] as const;
+export type MessageType = (typeof MESSAGE_TYPES)[number];
+
+/** What `ref:` holds when the message refers to nothing. */
+export const NO_REF = '—';
+
+export type StatusLine = { seen: string | null; acked: string | null; resolved: string | null };
+
+export interface Message {
+  stamp: string;
+  from: string;
+  to: string;
+  /** One of MESSAGE_TYPES when coord writes it; any word is read back. */
+  type: string;
+  /** A Riff or another message; `—` when none. */
+  ref: string;
+  status: StatusLine;
+  /** As the sender wrote it: unescaped, lines joined with `\n`, no added trailing newline. */
+  body: string;
+}
+
+export interface ParsedMessage extends Message {
+  /** 10 hex chars, stable while the block exists (see `messageId`). */
+  id: string;
+  /** 1-based line of the header. */
+  line: number;
+  /** 1-based inclusive range of the block: header to status line (or last non-blank body line). */
+  startLine: number;
+  endLine: number;
+  hasStatusLine: boolean;
+}
+
+export interface ParseProblem {
+  line: number;
+  message: string;
+}
+
+const STAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d)?Z$/;
+/** Anything a parser might take for a header: a markdown h2, after optional blanks. */
+const HEADER_LIKE = /^[ \t]*##(?:[ \t]|$)/;
+const STATUS_LIKE = /^[ \t]*(?:→|->)[ \t]*status[ \t]*:/i;
+/** Spellings of "no reference" read from hand edits; all mean NO_REF. */
+const NONE = new Set(['', '-', '–', '—']);
+const HEADER_KEYS = ['from', 'to', 'type', 'ref', 'status'];
+const MAX_BODY_BYTES = 1024 * 1024;
+
+export function isSessionId(s: string): boolean {
+  return /^s[A-Z]{1,3}$/.test(s);
+}
+
+/** Throws a one-line Error for a body coord refuses to send (NUL bytes, over 1 MiB). */
+export function validateBody(body: string): void {
+  const nul = body.indexOf('\0');
+  if (nul >= 0) {
+    throw new Error(`Message body contains a NUL byte (character ${nul + 1}); remove it and send again.`);
+  }
+  // Three UTF-8 bytes per UTF-16 unit at most, so short bodies skip the count.
+  if (body.length * 3 > MAX_BODY_BYTES) {
+    let bytes = 0;
+    utf8(body, () => bytes++);
+    if (bytes > MAX_BODY_BYTES) {
+      throw new Error(`Message body is ${bytes} bytes, over the 1 MiB limit; put long text in a file in the repo and refer to it.`);
+    }
+  }
+}
+
+// ---- escaping -------------------------------------------------------------------------
+
+const isStructural = (line: string): boolean => HEADER_LIKE.test(line) || STATUS_LIKE.test(line);
+const stripBackslashes = (line: string): string => line.replace(/^\\+/, '');
+
+/**
+ * A line that, without its leading backslashes, could be read as a header or status
+ * line gets one more `\`. So an escaped line never reads as structure, and
+ * unescapeBodyLine(escapeBodyLine(x)) === x for every string x.
+ */
+export function escapeBodyLine(line: string): string {
+  return isStructural(stripBackslashes(line)) ? '\\' + line : line;
+}
+
+export function unescapeBodyLine(line: string): string {
+  return line.startsWith('\\') && isStructural(stripBackslashes(line)) ? line.slice(1) : line;
+}
+
+// ---- rendering ------------------------------------------------------------------------
+
+const normaliseRef = (ref: string): string => (NONE.has(ref.trim()) ? NO_REF : ref);
+
+function checkMessage(m: Message): void {
+  if (!STAMP.test(m.stamp)) throw new Error(`Message stamp '${m.stamp}' is not YYYY-MM-DDTHH:MMZ (UTC).`);
+  for (const id of [m.from, m.to]) {
+    if (!isSessionId(id)) throw new Error(`'${id}' is not a session id (sA, sB, …, sAA).`);
+  }
+  if (!/^[^\s·]+$/.test(m.type)) throw new Error(`Message type '${m.type}' must be one word without '·'.`);
+  const ref = normaliseRef(m.ref);
+  if (/[·\r\n]/.test(ref) || ref !== ref.trim()) {
+    throw new Error(`Message ref '${m.ref}' must be one line without '·' or surrounding spaces.`);
+  }
+  checkStatus(m.status);
+  validateBody(m.body);
+}
+
+function checkStatus(s: StatusLine): void {
+  for (const v of [s.seen, s.acked, s.resolved]) {
+    if (v !== null && !STAMP.test(v)) throw new Error(`Status stamp '${v}' is not YYYY-MM-DDTHH:MMZ (UTC).`);
+  }
+}
+
+const renderStatus = (s: StatusLine): string =>
+  `→ status:seen ${s.seen ?? '<ts>'} · acked ${s.acked ?? '<ts>'} · resolved ${s.resolved ?? '<ts>'}`;
+
+function blockLines(m: Message): string[] {
+  checkMessage(m);
+  return [
+    `## ${m.stamp} · from:${m.from} · to:${m.to} · type:${m.type} · ref:${normaliseRef(m.ref)} · status:sent`,
+    ...(m.body === '' ? [] : m.body.split('\n').map(escapeBodyLine)),
+    renderStatus(m.status),
+  ];
+}
+
+/** The block's text with `\n` line ends, ending with `\n`. Throws on fields that would not read back. */
+export function renderMessage(m: Message): string {
+  return blockLines(m).join('\n') + '\n';
+}
+
+// ---- parsing --------------------------------------------------------------------------
+
+/** Narrower than HEADER_LIKE so a preamble's `## Notes` is text, while a damaged header is still caught. */
+function looksLikeHeader(line: string): boolean {
+  return /^[ \t]*##[ \t]/.test(line) && (line.includes('·') || /^[ \t]*##[ \t]+\d{4}-/.test(line) || /\bfrom[ \t]*:/i.test(line));
+}
+
+const isBlank = (line: string): boolean => /^\s*$/.test(line);
+
+type Header = Omit<Message, 'status' | 'body'>;
+
+/** Reads a header line: a Header (with warnings that do not stop reading) or why it cannot be read. */
+function readHeader(line: string): { header: Header; warnings: string[] } | { error: string } {
+  const parts = line.trim().replace(/^##\s*/, '').split('·').map((p) => p.trim());
+  const stamp = parts[0] ?? '';
+  if (!STAMP.test(stamp)) return { error: `Message header stamp '${stamp}' is not YYYY-MM-DDTHH:MMZ.` };
+  const fields = new Map<string, string>();
+  const warnings: string[] = [];
+  for (const part of parts.slice(1)) {
+    if (part === '') continue;
+    const kv = /^([A-Za-z]+)\s*:\s*(.*)$/.exec(part);
+    if (!kv) return { error: `Message header part '${part}' is not key:value.` };
+    const key = kv[1].toLowerCase();
+    if (fields.has(key)) return { error: `Message header has '${key}:' twice.` };
+    fields.set(key, kv[2]);
+    if (!HEADER_KEYS.includes(key)) warnings.push(`Message header field '${key}:' is not known; it is ignored.`);
+  }
+  const from = fields.get('from') ?? '';
+  const to = fields.get('to') ?? '';
+  const type = fields.get('type') ?? '';
+  if (!from || !to || !type) {
+    return { error: `Message header has no '${!from ? 'from' : !to ? 'to' : 'type'}:' value.` };
+  }
+  if (!isSessionId(from)) return { error: `Message header from:'${from}' is not a session id (sA, sB, …, sAA).` };
+  if (!isSessionId(to)) return { error: `Message header to:'${to}' is not a session id (sA, sB, …, sAA).` };
+  return { header: { stamp, from, to, type, ref: normaliseRef(fields.get('ref') ?? '') }, warnings };
+}
+
+function readStatus(line: string, problems: string[]): StatusLine {
+  const status: StatusLine = { seen: null, acked: null, resolved: null };
+  for (const raw of line.replace(STATUS_LIKE, '').split('·')) {
+    const part = raw.trim();
+    if (part === '' || /^sent$/i.test(part)) continue;
+    const kv = /^(seen|acked|resolved)\b\s*:?\s*(.*)$/i.exec(part);
+    if (!kv) {
+      problems.push(`Status part '${part}' is not 'seen|acked|resolved <stamp>'; it is ignored.`);
+      continue;
+    }
+    const value = kv[2].trim();
+    if (NONE.has(value) || /^<ts>$/i.test(value)) continue;
+    if (STAMP.test(value)) status[kv[1].toLowerCase() as keyof StatusLine] = value;
+    else problems.push(`Status stamp '${value}' is not YYYY-MM-DDTHH:MMZ; it is read as unset.`);
+  }
+  return status;
+}
+
+/** Line contents without terminators (see the CR rule at the top). */
+function splitLines(text: string): string[] {
+  if (text === '') return [];
+  const crlf = usesCrlf(text);
+  const lines = text.split('\n');
+  const last = lines.pop()!; // after the final '\n' (empty) or an unterminated last line
+  const contents = crlf ? lines.map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l)) : lines;
+  if (last !== '') contents.push(last);
+  if (contents[0]?.startsWith('\uFEFF')) contents[0] = contents[0].slice(1);
+  return contents;
+}
+
+function usesCrlf(text: string): boolean {
+  const nl = text.indexOf('\n');
+  return nl > 0 && text[nl - 1] === '\r';
+}
+
+/** Reads every block; never throws. Unreadable headers and stray structure become problems. */
+export function parseQueueFile(text: string): { messages: ParsedMessage[]; problems: ParseProblem[] } {
+  const lines = splitLines(text);
+  const messages: ParsedMessage[] = [];
+  const problems: ParseProblem[] = [];
+  const occurrences = new Map<string, number>();
+
+  let i = 0;
+  for (; i < lines.length && !looksLikeHeader(lines[i]); i++) {
+    if (STATUS_LIKE.test(lines[i])) problems.push({ line: i + 1, message: 'Status line outside any message; it is ignored.' });
+  }
+  while (i < lines.length) {
+    const head = i;
+    let next = head + 1;
+    while (next < lines.length && !looksLikeHeader(lines[next])) next++;
+    i = next;
+
+    const read = readHeader(lines[head]);
+    if ('error' in read) {
+      // The damaged block stays in the file as it is; only reading it is skipped.
+      problems.push({ line: head + 1, message: `${read.error} This block is not read; fix the header line.` });
+      continue;
+    }
+    for (const message of read.warnings) problems.push({ line: head + 1, message });
+
+    let statusAt = head + 1;
+    while (statusAt < next && !STATUS_LIKE.test(lines[statusAt])) statusAt++;
+    const hasStatusLine = statusAt < next;
+    let bodyEnd = statusAt;
+    if (!hasStatusLine) while (bodyEnd > head + 1 && isBlank(lines[bodyEnd - 1])) bodyEnd--;
+
+    const statusProblems: string[] = [];
+    const status = hasStatusLine ? readStatus(lines[statusAt], statusProblems) : { seen: null, acked: null, resolved: null };
+    for (const message of statusProblems) problems.push({ line: statusAt + 1, message });
+    if (hasStatusLine) {
+      const stray = lines.slice(statusAt + 1, next).findIndex((l) => !isBlank(l));
+      if (stray >= 0) {
+        problems.push({
+          line: statusAt + 2 + stray,
+          message: `Text after the status line of the message at line ${head + 1} belongs to no message; it is ignored.`,
+        });
+      }
+    }
+
+    const body = lines.slice(head + 1, bodyEnd).map(unescapeBodyLine).join('\n');
+    const message: Message = { ...read.header, status, body };
+    const key = identityKey(message);
+    const occurrence = occurrences.get(key) ?? 0;
+    occurrences.set(key, occurrence + 1);
+    messages.push({
+      ...message,
+      id: messageId(message, occurrence),
+      line: head + 1,
+      startLine: head + 1,
+      endLine: hasStatusLine ? statusAt + 1 : bodyEnd,
+      hasStatusLine,
+    });
+  }
+  return { messages, problems };
+}
+
+// ---- ids ------------------------------------------------------------------------------
+
+/** Everything that makes a message what it is; status is left out so acking keeps the id. */
+function identityKey(m: Message): string {
+  // Length prefixes keep field boundaries unambiguous whatever the fields contain.
+  return [m.stamp, m.from, m.to, m.type, m.ref, m.body].map((s) => `${s.length}:${s}`).join('');
+}
+
+/**
+ * Short stable id: the first 10 hex chars of FNV-1a 64 over the header fields, the body
+ * as the sender wrote it, and `occurrence` (how many identical blocks come earlier in the
+ * same file), so two identical messages still get two ids.
+ */
+export function messageId(m: Message, occurrence: number): string {
+  return fnv1a64(`${identityKey(m)}#${occurrence}`).slice(0, 10);
+}
+
+/** FNV-1a 64 of the UTF-8 bytes of `text`, as 16 hex chars; four 16-bit lanes avoid BigInt. */
+export function fnv1a64(text: string): string {
+  let h0 = 0x2325, h1 = 0x8422, h2 = 0x9ce4, h3 = 0xcbf2; // offset basis cbf29ce484222325
+  utf8(text, (byte) => {
+    h0 ^= byte;
+    // times the prime 2^40 + 0x1b3, lane by lane with carries, modulo 2^64
+    const t0 = h0 * 0x1b3;
+    const t1 = h1 * 0x1b3 + (t0 >>> 16);
+    const t2 = h2 * 0x1b3 + h0 * 0x100 + (t1 >>> 16);
+    const t3 = h3 * 0x1b3 + h1 * 0x100 + (t2 >>> 16);
+    h0 = t0 & 0xffff;
+    h1 = t1 & 0xffff;
+    h2 = t2 & 0xffff;
+    h3 = t3 & 0xffff;
+  });
+  return [h3, h2, h1, h0].map((w) => w.toString(16).padStart(4, '0')).join('');
+}
+
+/** Feeds the UTF-8 bytes of `text` to `emit`; a lone surrogate is encoded like any code point. */
+function utf8(text: string, emit: (byte: number) => void): void {
+  for (const ch of text) {
+    const c = ch.codePointAt(0)!;
+    if (c < 0x80) emit(c);
+    else if (c < 0x800) {
+      emit(0xc0 | (c >> 6));
+      emit(0x80 | (c & 63));
+    } else if (c < 0x10000) {
+      emit(0xe0 | (c >> 12));
+      emit(0x80 | ((c >> 6) & 63));
+      emit(0x80 | (c & 63));
+    } else {
+      emit(0xf0 | (c >> 18));
+      emit(0x80 | ((c >> 12) & 63));
+      emit(0x80 | ((c >> 6) & 63));
+      emit(0x80 | (c & 63));
+    }
+  }
+}
+
+// ---- editing: every function returns new file text and leaves other bytes alone ------
+
+const eolOf = (text: string): string => (usesCrlf(text) ? '\r\n' : '\n');
+
+/** Offset just past line `n`'s terminator (1-based; 0 is the start of the file). */
+function offsetAfterLine(text: string, n: number): number {
+  let pos = 0;
+  for (let k = 0; k < n; k++) {
+    const nl = text.indexOf('\n', pos);
+    if (nl < 0) return text.length;
+    pos = nl + 1;
+  }
+  return pos;
+}
+
+/** Inserts whole lines after line `after`, in the file's line-end style. */
+function insertLines(text: string, after: number, contents: string[]): string {
+  const eol = eolOf(text);
+  const at = offsetAfterLine(text, after);
+  // An unterminated last line gets its terminator before anything follows it.
+  const before = at > 0 && text[at - 1] !== '\n' ? text.slice(0, at) + eol : text.slice(0, at);
+  return before + contents.map((c) => c + eol).join('') + text.slice(at);
+}
+
+function replaceLine(text: string, n: number, content: string): string {
+  const start = offsetAfterLine(text, n - 1);
+  const nl = text.indexOf('\n', start);
+  const end = nl < 0 ? text.length : nl > start && text[nl - 1] === '\r' ? nl - 1 : nl;
+  return text.slice(0, start) + content + text.slice(end);
+}
+
+/** Finds the target again by id, so edits stay right even if the file moved on since it was parsed. */
+function locate(text: string, target: ParsedMessage): ParsedMessage {
+  const found = parseQueueFile(text).messages.find((m) => m.id === target.id);
+  if (!found) throw new Error(`Message ${target.id} (line ${target.line}) is no longer in this file; read the inbox again.`);
+  return found;
+}
+
+/** The file with `m` appended after exactly one blank line (trailing blank lines collapse into it). */
+export function appendBlock(fileText: string, m: Message): string {
+  const block = blockLines(m);
+  const lines = splitLines(fileText);
+  let last = lines.length;
+  while (last > 0 && isBlank(lines[last - 1])) last--;
+  if (last === 0) return block.map((c) => c + eolOf(fileText)).join('');
+  const kept = fileText.slice(0, offsetAfterLine(fileText, last));
+  return insertLines(kept, last, ['', ...block]);
+}
+
+/** The file with `m` inserted right under `target`'s block (a reply under its question). */
+export function insertAfter(fileText: string, target: ParsedMessage, m: Message): string {
+  const block = blockLines(m);
+  const found = locate(fileText, target);
+  const following = splitLines(fileText)[found.endLine];
+  const separatorAfter = following !== undefined && !isBlank(following) ? [''] : [];
+  return insertLines(fileText, found.endLine, ['', ...block, ...separatorAfter]);
+}
+
+/** The file with only `target`'s status line rewritten (or added under its body). */
+export function setStatus(fileText: string, target: ParsedMessage, status: StatusLine): string {
+  checkStatus(status);
+  const found = locate(fileText, target);
+  const line = renderStatus(status);
+  return found.hasStatusLine ? replaceLine(fileText, found.endLine, line) : insertLines(fileText, found.endLine, [line]);
+}

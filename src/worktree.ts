@@ -1,0 +1,92 @@
+// Where am I, without starting a process: the worktree root, its git dir, the branch and
+// the session it belongs to, read from the `.git` file/dir and HEAD the way git lays them
+// out. The hooks use only this module, so a commit costs no extra git process.
+import { fs, path, zlib } from './sys.js';
+import { isSessionId } from './protocol/ids.js';
+
+export interface Worktree {
+  top: string;
+  gitDir: string;
+  commonDir: string;
+  branch: string | null; // null on a detached HEAD outside a rebase
+  session: string | null; // from a `session-<id>` branch
+  name: string; // the directory's name, as messages show it
+}
+
+function readText(p: string): string | null {
+  try { return fs().readFileSync(p, 'utf8'); } catch { return null; }
+}
+
+/** Finds the worktree around `cwd` (honouring GIT_DIR, as git does in hooks), or null. */
+export function findWorktree(cwd: string = process.cwd()): Worktree | null {
+  const p = path();
+  let top: string | null = null;
+  let gitDir: string | null = null;
+  const envDir = process.env.GIT_DIR;
+  if (envDir) {
+    gitDir = p.resolve(cwd, envDir);
+    top = process.env.GIT_WORK_TREE ? p.resolve(cwd, process.env.GIT_WORK_TREE) : cwd;
+  } else {
+    for (let dir = p.resolve(cwd); ; dir = p.dirname(dir)) {
+      const dotGit = p.join(dir, '.git');
+      let st;
+      try { st = fs().statSync(dotGit); } catch { st = null; }
+      if (st?.isDirectory()) { top = dir; gitDir = dotGit; break; }
+      if (st?.isFile()) {
+        const m = /^gitdir:\s*(.+?)\s*$/m.exec(readText(dotGit) ?? '');
+        if (m) { top = dir; gitDir = p.resolve(dir, m[1]); break; }
+      }
+      if (p.dirname(dir) === dir) return null;
+    }
+  }
+  if (!top || !gitDir) return null;
+  const common = readText(p.join(gitDir, 'commondir'));
+  const commonDir = common ? p.resolve(gitDir, common.trim()) : gitDir;
+  const branch = headBranch(gitDir);
+  const m = branch ? /^session-(.+)$/.exec(branch) : null;
+  return { top, gitDir, commonDir, branch, session: m && isSessionId(m[1]) ? m[1] : null, name: p.basename(top) };
+}
+
+/** The branch HEAD names; during a rebase, the branch being rebased. */
+function headBranch(gitDir: string): string | null {
+  const head = readText(path().join(gitDir, 'HEAD'))?.trim() ?? '';
+  if (head.startsWith('ref: refs/heads/')) return head.slice('ref: refs/heads/'.length);
+  for (const d of ['rebase-merge', 'rebase-apply']) {
+    const name = readText(path().join(gitDir, d, 'head-name'))?.trim();
+    if (name?.startsWith('refs/heads/')) return name.slice('refs/heads/'.length);
+  }
+  return null;
+}
+
+/** The git operation in progress in this worktree (rebase, merge, …), or null. */
+export function operationInProgress(gitDir: string): string | null {
+  const marks: [string, string][] = [['rebase-merge', 'rebase'], ['rebase-apply', 'rebase'], ['MERGE_HEAD', 'merge'],
+    ['CHERRY_PICK_HEAD', 'cherry-pick'], ['REVERT_HEAD', 'revert'], ['BISECT_LOG', 'bisect']];
+  for (const [file, op] of marks) if (fs().existsSync(path().join(gitDir, file))) return op;
+  return null;
+}
+
+/** The commit HEAD points at, read from the ref files; null when it needs git to tell. */
+export function headCommit(w: Worktree): string | null {
+  const head = readText(path().join(w.gitDir, 'HEAD'))?.trim() ?? '';
+  if (/^[0-9a-f]{40,64}$/.test(head)) return head;
+  if (!head.startsWith('ref: ')) return null;
+  const ref = head.slice(5);
+  const loose = readText(path().join(w.commonDir, ref))?.trim();
+  if (loose && /^[0-9a-f]{40,64}$/.test(loose)) return loose;
+  const packed = readText(path().join(w.commonDir, 'packed-refs')) ?? '';
+  const line = packed.split('\n').find((l) => l.endsWith(' ' + ref));
+  return line ? line.split(' ')[0] : null;
+}
+
+/**
+ * The committer time (unix seconds) of `sha` from its loose object; null when the object
+ * is packed (then the caller asks git).
+ */
+export function looseCommitTime(w: Worktree, sha: string): number | null {
+  let raw: Uint8Array;
+  try { raw = fs().readFileSync(path().join(w.commonDir, 'objects', sha.slice(0, 2), sha.slice(2))); } catch { return null; }
+  const text = zlib().inflateSync(raw).toString('latin1');
+  const m = /\ncommitter [^\n]*> (\d+) [+-]\d{4}\n/.exec(text);
+  return m ? Number(m[1]) : null;
+}
