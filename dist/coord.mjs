@@ -40,8 +40,8 @@ var init_errors = __esm({
 });
 
 // src/args.ts
-function parseArgs(spec11, argv) {
-  const all = [...spec11.flags, ...COMMON_FLAGS];
+function parseArgs(spec18, argv) {
+  const all = [...spec18.flags, ...COMMON_FLAGS];
   const flags = {};
   const args = [];
   for (let i = 0; i < argv.length; i++) {
@@ -57,10 +57,10 @@ function parseArgs(spec11, argv) {
       const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
       inline = eq > 0 ? a.slice(eq + 1) : void 0;
       flag = all.find((f) => f.name === name);
-      if (!flag) throw new UsageError(`coord ${spec11.name}: unknown option '--${name}' (see coord ${spec11.name} --help).`);
+      if (!flag) throw new UsageError(`coord ${spec18.name}: unknown option '--${name}' (see coord ${spec18.name} --help).`);
     } else if (a.startsWith("-") && a.length > 1 && !/^-\d/.test(a)) {
       flag = all.find((f) => f.short === a[1]);
-      if (!flag) throw new UsageError(`coord ${spec11.name}: unknown option '${a}' (see coord ${spec11.name} --help).`);
+      if (!flag) throw new UsageError(`coord ${spec18.name}: unknown option '${a}' (see coord ${spec18.name} --help).`);
       if (a.length > 2) inline = a.slice(2);
     } else {
       args.push(a);
@@ -68,30 +68,30 @@ function parseArgs(spec11, argv) {
     }
     if (flag.value) {
       const v = inline ?? argv[++i];
-      if (v === void 0) throw new UsageError(`coord ${spec11.name}: --${flag.name} needs a value (${flag.value}).`);
+      if (v === void 0) throw new UsageError(`coord ${spec18.name}: --${flag.name} needs a value (${flag.value}).`);
       if (flag.repeat) flags[flag.name] = [...flags[flag.name] ?? [], v];
       else flags[flag.name] = v;
     } else {
-      if (inline !== void 0) throw new UsageError(`coord ${spec11.name}: --${flag.name} takes no value.`);
+      if (inline !== void 0) throw new UsageError(`coord ${spec18.name}: --${flag.name} takes no value.`);
       flags[flag.name] = true;
     }
   }
   if (flags.help) return { flags, args };
-  const [min, max] = spec11.positionals;
-  if (args.length < min) throw new UsageError(`coord ${spec11.name}: missing argument: usage: coord ${spec11.name} ${spec11.usage}`);
-  if (args.length > max) throw new UsageError(`coord ${spec11.name}: unexpected argument '${args[max]}': usage: coord ${spec11.name} ${spec11.usage}`);
+  const [min, max] = spec18.positionals;
+  if (args.length < min) throw new UsageError(`coord ${spec18.name}: missing argument: usage: coord ${spec18.name} ${spec18.usage}`);
+  if (args.length > max) throw new UsageError(`coord ${spec18.name}: unexpected argument '${args[max]}': usage: coord ${spec18.name} ${spec18.usage}`);
   return { flags, args };
 }
-function verbHelp(spec11) {
-  const rows = [...spec11.flags, ...COMMON_FLAGS].map((f) => {
+function verbHelp(spec18) {
+  const rows = [...spec18.flags, ...COMMON_FLAGS].map((f) => {
     const left = `${f.short ? `-${f.short}, ` : "    "}--${f.name}${f.value ? ` ${f.value}` : ""}`;
     return `  ${left.padEnd(28)} ${f.help}`;
   });
   return [
-    `coord ${spec11.name} \u2014 ${spec11.summary}`,
+    `coord ${spec18.name} \u2014 ${spec18.summary}`,
     "",
-    `Usage: coord ${spec11.name} ${spec11.usage}`.trimEnd(),
-    ...spec11.description ? ["", spec11.description] : [],
+    `Usage: coord ${spec18.name} ${spec18.usage}`.trimEnd(),
+    ...spec18.description ? ["", spec18.description] : [],
     "",
     "Options:",
     ...rows,
@@ -1135,6 +1135,338 @@ var init_liveness = __esm({
   }
 });
 
+// src/protocol/message.ts
+function validateBody(body) {
+  const nul = body.indexOf("\0");
+  if (nul >= 0) {
+    throw new Error(`Message body contains a NUL byte (character ${nul + 1}); remove it and send again.`);
+  }
+  if (body.length * 3 > MAX_BODY_BYTES) {
+    let bytes = 0;
+    utf8(body, () => bytes++);
+    if (bytes > MAX_BODY_BYTES) {
+      throw new Error(`Message body is ${bytes} bytes, over the 1 MiB limit; put long text in a file in the repo and refer to it.`);
+    }
+  }
+}
+function escapeBodyLine(line) {
+  return isStructural(stripBackslashes(line)) ? "\\" + line : line;
+}
+function unescapeBodyLine(line) {
+  return line.startsWith("\\") && isStructural(stripBackslashes(line)) ? line.slice(1) : line;
+}
+function checkMessage(m) {
+  if (!STAMP.test(m.stamp)) throw new Error(`Message stamp '${m.stamp}' is not YYYY-MM-DDTHH:MMZ (UTC).`);
+  for (const id of [m.from, m.to]) {
+    if (!isSessionId(id)) throw new Error(`'${id}' is not a session id (sA, sB, \u2026, sAA).`);
+  }
+  if (!/^[^\s·]+$/.test(m.type)) throw new Error(`Message type '${m.type}' must be one word without '\xB7'.`);
+  const ref = normaliseRef(m.ref);
+  if (/[·\r\n]/.test(ref) || ref !== ref.trim()) {
+    throw new Error(`Message ref '${m.ref}' must be one line without '\xB7' or surrounding spaces.`);
+  }
+  checkStatus(m.status);
+  validateBody(m.body);
+}
+function checkStatus(s) {
+  for (const v of [s.seen, s.acked, s.resolved]) {
+    if (v !== null && !STAMP.test(v)) throw new Error(`Status stamp '${v}' is not YYYY-MM-DDTHH:MMZ (UTC).`);
+  }
+}
+function blockLines(m) {
+  checkMessage(m);
+  return [
+    `## ${m.stamp} \xB7 from:${m.from} \xB7 to:${m.to} \xB7 type:${m.type} \xB7 ref:${normaliseRef(m.ref)} \xB7 status:sent`,
+    ...m.body === "" ? [] : m.body.split("\n").map(escapeBodyLine),
+    renderStatus(m.status)
+  ];
+}
+function looksLikeHeader(line) {
+  return /^[ \t]*##[ \t]/.test(line) && (line.includes("\xB7") || /^[ \t]*##[ \t]+\d{4}-/.test(line) || /\bfrom[ \t]*:/i.test(line));
+}
+function readHeader(line) {
+  const parts = line.trim().replace(/^##\s*/, "").split("\xB7").map((p) => p.trim());
+  const stamp2 = parts[0] ?? "";
+  if (!STAMP.test(stamp2)) return { error: `Message header stamp '${stamp2}' is not YYYY-MM-DDTHH:MMZ.` };
+  const fields = /* @__PURE__ */ new Map();
+  const warnings = [];
+  for (const part of parts.slice(1)) {
+    if (part === "") continue;
+    const kv = /^([A-Za-z]+)\s*:\s*(.*)$/.exec(part);
+    if (!kv) return { error: `Message header part '${part}' is not key:value.` };
+    const key = kv[1].toLowerCase();
+    if (fields.has(key)) return { error: `Message header has '${key}:' twice.` };
+    fields.set(key, kv[2]);
+    if (!HEADER_KEYS.includes(key)) warnings.push(`Message header field '${key}:' is not known; it is ignored.`);
+  }
+  const from = fields.get("from") ?? "";
+  const to = fields.get("to") ?? "";
+  const type = fields.get("type") ?? "";
+  if (!from || !to || !type) {
+    return { error: `Message header has no '${!from ? "from" : !to ? "to" : "type"}:' value.` };
+  }
+  if (!isSessionId(from)) return { error: `Message header from:'${from}' is not a session id (sA, sB, \u2026, sAA).` };
+  if (!isSessionId(to)) return { error: `Message header to:'${to}' is not a session id (sA, sB, \u2026, sAA).` };
+  return { header: { stamp: stamp2, from, to, type, ref: normaliseRef(fields.get("ref") ?? "") }, warnings };
+}
+function readStatus(line, problems) {
+  const status = { seen: null, acked: null, resolved: null };
+  for (const raw of line.replace(STATUS_LIKE, "").split("\xB7")) {
+    const part = raw.trim();
+    if (part === "" || /^sent$/i.test(part)) continue;
+    const kv = /^(seen|acked|resolved)\b\s*:?\s*(.*)$/i.exec(part);
+    if (!kv) {
+      problems.push(`Status part '${part}' is not 'seen|acked|resolved <stamp>'; it is ignored.`);
+      continue;
+    }
+    const value = kv[2].trim();
+    if (NONE.has(value) || /^<ts>$/i.test(value)) continue;
+    if (STAMP.test(value)) status[kv[1].toLowerCase()] = value;
+    else problems.push(`Status stamp '${value}' is not YYYY-MM-DDTHH:MMZ; it is read as unset.`);
+  }
+  return status;
+}
+function splitLines(text) {
+  if (text === "") return [];
+  const crlf = usesCrlf(text);
+  const lines = text.split("\n");
+  const last = lines.pop();
+  const contents = crlf ? lines.map((l) => l.endsWith("\r") ? l.slice(0, -1) : l) : lines;
+  if (last !== "") contents.push(last);
+  if (contents[0]?.startsWith("\uFEFF")) contents[0] = contents[0].slice(1);
+  return contents;
+}
+function usesCrlf(text) {
+  const nl = text.indexOf("\n");
+  return nl > 0 && text[nl - 1] === "\r";
+}
+function parseQueueFile(text) {
+  const lines = splitLines(text);
+  const messages = [];
+  const problems = [];
+  const occurrences = /* @__PURE__ */ new Map();
+  let i = 0;
+  for (; i < lines.length && !looksLikeHeader(lines[i]); i++) {
+    if (STATUS_LIKE.test(lines[i])) problems.push({ line: i + 1, message: "Status line outside any message; it is ignored." });
+  }
+  while (i < lines.length) {
+    const head = i;
+    let next = head + 1;
+    while (next < lines.length && !looksLikeHeader(lines[next])) next++;
+    i = next;
+    const read = readHeader(lines[head]);
+    if ("error" in read) {
+      problems.push({ line: head + 1, message: `${read.error} This block is not read; fix the header line.` });
+      continue;
+    }
+    for (const message2 of read.warnings) problems.push({ line: head + 1, message: message2 });
+    let statusAt = head + 1;
+    while (statusAt < next && !STATUS_LIKE.test(lines[statusAt])) statusAt++;
+    const hasStatusLine = statusAt < next;
+    let bodyEnd = statusAt;
+    if (!hasStatusLine) while (bodyEnd > head + 1 && isBlank(lines[bodyEnd - 1])) bodyEnd--;
+    const statusProblems = [];
+    const status = hasStatusLine ? readStatus(lines[statusAt], statusProblems) : { seen: null, acked: null, resolved: null };
+    for (const message2 of statusProblems) problems.push({ line: statusAt + 1, message: message2 });
+    if (hasStatusLine) {
+      const stray = lines.slice(statusAt + 1, next).findIndex((l) => !isBlank(l));
+      if (stray >= 0) {
+        problems.push({
+          line: statusAt + 2 + stray,
+          message: `Text after the status line of the message at line ${head + 1} belongs to no message; it is ignored.`
+        });
+      }
+    }
+    const body = lines.slice(head + 1, bodyEnd).map(unescapeBodyLine).join("\n");
+    const message = { ...read.header, status, body };
+    const key = identityKey(message);
+    const occurrence = occurrences.get(key) ?? 0;
+    occurrences.set(key, occurrence + 1);
+    messages.push({
+      ...message,
+      id: messageId(message, occurrence),
+      line: head + 1,
+      startLine: head + 1,
+      endLine: hasStatusLine ? statusAt + 1 : bodyEnd,
+      hasStatusLine
+    });
+  }
+  return { messages, problems };
+}
+function identityKey(m) {
+  return [m.stamp, m.from, m.to, m.type, m.ref, m.body].map((s) => `${s.length}:${s}`).join("");
+}
+function messageId(m, occurrence) {
+  return fnv1a64(`${identityKey(m)}#${occurrence}`).slice(0, 10);
+}
+function fnv1a64(text) {
+  let h0 = 8997, h1 = 33826, h2 = 40164, h3 = 52210;
+  utf8(text, (byte) => {
+    h0 ^= byte;
+    const t0 = h0 * 435;
+    const t1 = h1 * 435 + (t0 >>> 16);
+    const t2 = h2 * 435 + h0 * 256 + (t1 >>> 16);
+    const t3 = h3 * 435 + h1 * 256 + (t2 >>> 16);
+    h0 = t0 & 65535;
+    h1 = t1 & 65535;
+    h2 = t2 & 65535;
+    h3 = t3 & 65535;
+  });
+  return [h3, h2, h1, h0].map((w) => w.toString(16).padStart(4, "0")).join("");
+}
+function utf8(text, emit) {
+  for (const ch of text) {
+    const c = ch.codePointAt(0);
+    if (c < 128) emit(c);
+    else if (c < 2048) {
+      emit(192 | c >> 6);
+      emit(128 | c & 63);
+    } else if (c < 65536) {
+      emit(224 | c >> 12);
+      emit(128 | c >> 6 & 63);
+      emit(128 | c & 63);
+    } else {
+      emit(240 | c >> 18);
+      emit(128 | c >> 12 & 63);
+      emit(128 | c >> 6 & 63);
+      emit(128 | c & 63);
+    }
+  }
+}
+function offsetAfterLine(text, n) {
+  let pos = 0;
+  for (let k = 0; k < n; k++) {
+    const nl = text.indexOf("\n", pos);
+    if (nl < 0) return text.length;
+    pos = nl + 1;
+  }
+  return pos;
+}
+function insertLines(text, after, contents) {
+  const eol = eolOf(text);
+  const at = offsetAfterLine(text, after);
+  const before = at > 0 && text[at - 1] !== "\n" ? text.slice(0, at) + eol : text.slice(0, at);
+  return before + contents.map((c) => c + eol).join("") + text.slice(at);
+}
+function replaceLine(text, n, content) {
+  const start = offsetAfterLine(text, n - 1);
+  const nl = text.indexOf("\n", start);
+  const end = nl < 0 ? text.length : nl > start && text[nl - 1] === "\r" ? nl - 1 : nl;
+  return text.slice(0, start) + content + text.slice(end);
+}
+function locate(text, target) {
+  const found = parseQueueFile(text).messages.find((m) => m.id === target.id);
+  if (!found) throw new Error(`Message ${target.id} (line ${target.line}) is no longer in this file; read the inbox again.`);
+  return found;
+}
+function appendBlock(fileText, m) {
+  const block = blockLines(m);
+  const lines = splitLines(fileText);
+  let last = lines.length;
+  while (last > 0 && isBlank(lines[last - 1])) last--;
+  if (last === 0) return block.map((c) => c + eolOf(fileText)).join("");
+  const kept = fileText.slice(0, offsetAfterLine(fileText, last));
+  return insertLines(kept, last, ["", ...block]);
+}
+function insertAfter(fileText, target, m) {
+  const block = blockLines(m);
+  const found = locate(fileText, target);
+  const following = splitLines(fileText)[found.endLine];
+  const separatorAfter = following !== void 0 && !isBlank(following) ? [""] : [];
+  return insertLines(fileText, found.endLine, ["", ...block, ...separatorAfter]);
+}
+function setStatus(fileText, target, status) {
+  checkStatus(status);
+  const found = locate(fileText, target);
+  const line = renderStatus(status);
+  return found.hasStatusLine ? replaceLine(fileText, found.endLine, line) : insertLines(fileText, found.endLine, [line]);
+}
+var NO_REF, STAMP, HEADER_LIKE, STATUS_LIKE, NONE, HEADER_KEYS, MAX_BODY_BYTES, isStructural, stripBackslashes, normaliseRef, renderStatus, isBlank, eolOf;
+var init_message = __esm({
+  "src/protocol/message.ts"() {
+    "use strict";
+    init_ids();
+    NO_REF = "\u2014";
+    STAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d)?Z$/;
+    HEADER_LIKE = /^[ \t]*##(?:[ \t]|$)/;
+    STATUS_LIKE = /^[ \t]*(?:→|->)[ \t]*status[ \t]*:/i;
+    NONE = /* @__PURE__ */ new Set(["", "-", "\u2013", "\u2014"]);
+    HEADER_KEYS = ["from", "to", "type", "ref", "status"];
+    MAX_BODY_BYTES = 1024 * 1024;
+    isStructural = (line) => HEADER_LIKE.test(line) || STATUS_LIKE.test(line);
+    stripBackslashes = (line) => line.replace(/^\\+/, "");
+    normaliseRef = (ref) => NONE.has(ref.trim()) ? NO_REF : ref;
+    renderStatus = (s) => `\u2192 status:seen ${s.seen ?? "<ts>"} \xB7 acked ${s.acked ?? "<ts>"} \xB7 resolved ${s.resolved ?? "<ts>"}`;
+    isBlank = (line) => /^\s*$/.test(line);
+    eolOf = (text) => usesCrlf(text) ? "\r\n" : "\n";
+  }
+});
+
+// src/mailbox.ts
+function readMailbox(snap) {
+  const files = snap.list(QUEUE_DIR).filter((f) => f.endsWith(".md") && f.startsWith("to-")).map((f) => `${QUEUE_DIR}/${f}`);
+  snap.preload(files);
+  const box = { messages: [], problems: [] };
+  for (const file of files) {
+    const { messages, problems } = parseQueueFile(snap.read(file) ?? "");
+    for (const m of messages) box.messages.push({ ...m, file });
+    for (const p of problems) box.problems.push({ file, ...p });
+  }
+  return box;
+}
+function findMessage(box, prefix) {
+  if (!/^[0-9a-f]{4,}$/i.test(prefix)) throw new UsageError(`'${prefix.slice(0, 40)}' is not a message id: ids are hex, like 3f9a2c71d0 (at least 4 characters; see 'coord inbox').`);
+  const hits = box.messages.filter((m) => m.id.startsWith(prefix.toLowerCase()));
+  if (hits.length === 1) return hits[0];
+  if (!hits.length) throw new CoordError(`No message ${prefix} on the board's queue: check the id with 'coord inbox --all'.`);
+  throw new CoordError(`Message id ${prefix} is ambiguous (${hits.slice(0, 4).map((m) => `${m.id} in ${m.file}:${m.line}`).join(", ")}): give more characters.`);
+}
+function readBody(messages, file) {
+  let body;
+  if (messages?.length && file !== void 0) throw new UsageError("Give the body with -m or with --file, not both.");
+  if (messages?.length) body = messages.join("\n\n");
+  else if (file !== void 0) {
+    try {
+      body = file === "-" ? readStdin() : fs().readFileSync(file, "utf8");
+    } catch (e) {
+      throw new CoordError(`Cannot read '${file}': ${e.message}.`);
+    }
+  } else if (!process.stdin.isTTY) body = readStdin();
+  else throw new UsageError("No message body: give -m TEXT, --file F, or pipe the text in.");
+  body = body.replace(/\r\n/g, "\n").replace(/\n+$/, "");
+  if (!body.trim()) throw new UsageError("The message body is empty: say something with -m TEXT.");
+  try {
+    validateBody(body);
+  } catch (e) {
+    throw new UsageError(e.message);
+  }
+  return body;
+}
+function readStdin() {
+  try {
+    return fs().readFileSync(0, "utf8");
+  } catch {
+    return fs().readFileSync("/dev/stdin", "utf8");
+  }
+}
+function firstWords(body, max = 50) {
+  const line = body.split("\n").find((l) => l.trim()) ?? "";
+  const t = line.trim().replace(/\s+/g, " ");
+  return t.length > max ? t.slice(0, max - 1) + "\u2026" : t;
+}
+var QUEUE_DIR, queueFile;
+var init_mailbox = __esm({
+  "src/mailbox.ts"() {
+    "use strict";
+    init_errors();
+    init_sys();
+    init_board();
+    init_message();
+    QUEUE_DIR = `${SESSIONS_DIR}/queue`;
+    queueFile = (id) => `${QUEUE_DIR}/to-${id}.md`;
+  }
+});
+
 // src/commands/status.ts
 var status_exports = {};
 __export(status_exports, {
@@ -1154,6 +1486,8 @@ function run3(p) {
   const snap = new Snapshot(ctx, sha);
   const text = snap.read(BOARD_PATH);
   const board = parseBoard(text ?? "");
+  const box = readMailbox(snap);
+  const unread = (id) => box.messages.filter((m) => m.to === id && !m.status.seen).length;
   const commits = lastCommits(ctx, Math.max(ctx.cfg.staleMs, 7 * 864e5));
   const sessions = board.rows.map(({ row }) => {
     const last = commits.get(row.id);
@@ -1169,6 +1503,7 @@ function run3(p) {
       presence: row.presence || null,
       lastCommit: last === void 0 ? null : stamp(last),
       state,
+      unread: unread(row.id),
       me: row.id === ctx.session
     };
   });
@@ -1190,13 +1525,14 @@ function run3(p) {
   const now = Date.now();
   const ago = (s) => s ? `${age(now - Date.parse(s.replace("Z", ":00Z")))} ago` : "\u2014";
   const paint2 = { live: green, idle: (s) => s, stale: red, paused: yellow };
-  out(table(["SESSION", "RIFF", "SCOPE", "CLAIMED", "PRESENCE", "LAST COMMIT", "STATE"], sessions.map((s) => [
+  out(table(["SESSION", "RIFF", "SCOPE", "CLAIMED", "PRESENCE", "LAST COMMIT", "UNREAD", "STATE"], sessions.map((s) => [
     `${s.me ? "*" : " "}${s.id} \xB7 ${s.name}`,
     s.riff ?? NO_RIFF,
     s.scope.length > 48 ? s.scope.slice(0, 47) + "\u2026" : s.scope,
     ago(s.claimed),
     ago(s.presence),
     ago(s.lastCommit),
+    String(s.unread),
     paint2[s.state](s.state)
   ])));
   out(dim(`${sessions.length} session(s) on ${boardName(ctx)}; live < ${age(ctx.cfg.liveMs)}, stale > ${age(ctx.cfg.staleMs)}.`));
@@ -1212,6 +1548,7 @@ var init_status = __esm({
     init_liveness();
     init_output();
     init_publish();
+    init_mailbox();
     init_board();
     init_stamp();
     spec2 = {
@@ -1539,6 +1876,366 @@ var init_sync = __esm({
   }
 });
 
+// src/commands/send.ts
+var send_exports = {};
+__export(send_exports, {
+  BODY_FLAGS: () => BODY_FLAGS,
+  checkRef: () => checkRef,
+  run: () => run8,
+  spec: () => spec7
+});
+function checkRef(ref) {
+  if (ref === void 0) return NO_REF;
+  if (!/^[A-Za-z0-9._#:\/-]{1,60}$/.test(ref) && ref !== NO_REF) throw new UsageError(`--ref '${ref.slice(0, 40)}' is not a Riff or message id (one word of letters, digits and . _ # : / -).`);
+  return ref;
+}
+function run8(p) {
+  const ctx = openContext(process.cwd(), str(p, "as"));
+  const me = requireSession(ctx);
+  const to = p.args[0];
+  const bad = checkId(to);
+  if (bad) throw new UsageError(`${bad}: name the recipient by its id (see 'coord status').`);
+  const type = str(p, "type") ?? "info";
+  if (!/^[a-z][a-z0-9-]{0,19}$/.test(type)) throw new UsageError(`--type '${type.slice(0, 40)}' is not a message type: use question, answer, handoff, info, or one lowercase word.`);
+  let ref = checkRef(str(p, "ref"));
+  const body = readBody(p.flags.message, str(p, "file"));
+  const sent = publish(ctx, (snap) => {
+    const board = parseBoard(snap.read(BOARD_PATH) ?? "");
+    if (to !== me && !findRow(board, to)) {
+      const live = board.rows.map((r) => r.row.id).join(", ") || "none";
+      throw new CoordError(`No session ${to} on the board (on it: ${live}). Send to one of those, or check 'coord status'.`);
+    }
+    if (/^[0-9a-f]{4,9}$/.test(ref)) {
+      const hit = readMailbox(snap).messages.filter((m) => m.id.startsWith(ref));
+      if (hit.length === 1) ref = hit[0].id;
+    }
+    const file = queueFile(to);
+    const msg = { stamp: stamp(), from: me, to, type, ref, status: { seen: null, acked: null, resolved: null }, body };
+    const text = appendBlock(snap.read(file) ?? "", msg);
+    const id = parseQueueFile(text).messages.at(-1).id;
+    return { files: /* @__PURE__ */ new Map([[file, text]]), subject: coordSubject(me, `${type} to ${to}: ${firstWords(body)}`), value: { id, file } };
+  });
+  if (bool(p, "json")) json({ id: sent.value.id, to, type, ref, file: sent.value.file, commit: sent.sha });
+  else out(`Sent ${type} ${sent.value.id} to ${to} (${sent.value.file}).`);
+  return 0;
+}
+var BODY_FLAGS, spec7;
+var init_send = __esm({
+  "src/commands/send.ts"() {
+    "use strict";
+    init_args();
+    init_context();
+    init_errors();
+    init_output();
+    init_publish();
+    init_session();
+    init_mailbox();
+    init_board();
+    init_message();
+    init_ids();
+    init_stamp();
+    BODY_FLAGS = [
+      { name: "message", short: "m", value: "TEXT", help: "the body (repeat for paragraphs)", repeat: true },
+      { name: "file", value: "F", help: "read the body from file F (- for stdin); piped stdin works too" }
+    ];
+    spec7 = {
+      name: "send",
+      summary: "send a message to a session's inbox (question, answer, handoff, info, \u2026)",
+      usage: "<to> [--type TYPE] [--ref REF] (-m TEXT | --file F | stdin) [--json]",
+      description: "Appends a block to docs/ai/sessions/queue/to-<to>.md on the newest blackboard branch and\npublishes it (retrying when another session publishes first; nothing is ever merged as text).",
+      flags: [
+        { name: "type", value: "TYPE", help: "question, answer, handoff, info (default), or another word" },
+        { name: "ref", value: "REF", help: "a Riff or a message id this refers to (default \u2014)" },
+        ...BODY_FLAGS,
+        { name: "json", help: 'print {"id","to","type","ref","commit"}' }
+      ],
+      positionals: [1, 1]
+    };
+  }
+});
+
+// src/commands/inbox.ts
+var inbox_exports = {};
+__export(inbox_exports, {
+  messageJson: () => messageJson,
+  run: () => run9,
+  spec: () => spec8,
+  statusWord: () => statusWord
+});
+function run9(p) {
+  const ctx = openContext(process.cwd(), str(p, "as"));
+  const me = requireSession(ctx);
+  const from = str(p, "from");
+  if (from !== void 0 && checkId(from)) throw new UsageError(`--from: ${checkId(from)}.`);
+  const { sha, offline } = refresh(ctx, true);
+  const box = readMailbox(new Snapshot(ctx, sha));
+  const byAge = (a, b) => a.stamp.localeCompare(b.stamp);
+  const sent = bool(p, "sent");
+  const mine = box.messages.filter((m) => (sent ? m.from === me : m.to === me && (!from || m.from === from)) && (sent || bool(p, "all") || !m.status.resolved));
+  const messages = [...mine.filter((m) => !m.status.resolved).sort(byAge), ...mine.filter((m) => m.status.resolved).sort(byAge)];
+  const unacked = box.messages.filter((m) => m.from === me && m.to !== me && !m.status.acked).sort(byAge);
+  if (bool(p, "json")) {
+    json({ session: me, board: boardName(ctx), offline, messages: messages.map(messageJson), unacked: unacked.map(messageJson), problems: box.problems });
+    return 0;
+  }
+  if (offline) err(`coord: offline \u2014 ${offline}; showing ${boardName(ctx)} as last fetched.`);
+  for (const pr of box.problems) err(`coord: ${pr.file}:${pr.line}: ${pr.message}`);
+  const rows = (list, who) => list.map((m) => [m.id, m[who], m.type, m.ref, m.stamp, statusWord(m), firstWords(m.body, 60)]);
+  if (sent) {
+    if (messages.length) out(table(["ID", "TO", "TYPE", "REF", "SENT", "STATUS", "FIRST LINE"], rows(messages, "to")));
+    else out(`${me} has sent no messages on ${boardName(ctx)}.`);
+    return 0;
+  }
+  if (messages.length) out(table(["ID", "FROM", "TYPE", "REF", "SENT", "STATUS", "FIRST LINE"], rows(messages, "from")));
+  else out(`No ${bool(p, "all") ? "" : "open "}messages to ${me} on ${boardName(ctx)}.`);
+  if (unacked.length) {
+    out("");
+    out(`Sent by ${me}, not acked yet:`);
+    out(table(["ID", "TO", "TYPE", "REF", "SENT", "STATUS", "FIRST LINE"], rows(unacked, "to")));
+  }
+  if (messages.length) out(dim(`Read one in full with --json; answer with coord reply <id> -m \u2026; coord ack <id> when caught.`));
+  return 0;
+}
+var spec8, statusWord, messageJson;
+var init_inbox = __esm({
+  "src/commands/inbox.ts"() {
+    "use strict";
+    init_args();
+    init_context();
+    init_errors();
+    init_output();
+    init_publish();
+    init_mailbox();
+    init_ids();
+    spec8 = {
+      name: "inbox",
+      summary: "list messages to me (unresolved first) and what I sent that is not acked yet",
+      usage: "[--all] [--from ID] [--sent] [--json]",
+      description: "Reads every queue file of the freshly fetched blackboard branch: a message to me counts\nwherever it sits (a reply lies under its question). Offline, it reads what was fetched last.",
+      flags: [
+        { name: "all", help: "include resolved messages" },
+        { name: "from", value: "ID", help: "only messages from session ID" },
+        { name: "sent", help: "list what I sent instead, with how far each got (seen, acked, resolved)" },
+        { name: "json", help: 'print {"session","messages":[\u2026],"unacked":[\u2026]} (see docs/reference.md)' }
+      ],
+      positionals: [0, 0]
+    };
+    statusWord = (m) => m.status.resolved ? "resolved" : m.status.acked ? "acked" : m.status.seen ? "seen" : "new";
+    messageJson = (m) => ({ id: m.id, from: m.from, to: m.to, type: m.type, ref: m.ref, sent: m.stamp, status: { ...m.status }, body: m.body, file: m.file, line: m.line });
+  }
+});
+
+// src/commands/ack.ts
+var ack_exports = {};
+__export(ack_exports, {
+  advance: () => advance,
+  advanceSpec: () => advanceSpec,
+  advanced: () => advanced,
+  run: () => run10,
+  spec: () => spec9
+});
+function advanceSpec(name, level, summary) {
+  return {
+    name,
+    summary,
+    usage: "<id> [--json]",
+    description: `Stamps ${ORDER.slice(0, ORDER.indexOf(level) + 1).join(", ")} on the message's status line (earlier steps too),
+in one commit, published. Only the recipient may advance a message.`,
+    flags: [{ name: "json", help: 'print {"id","status":{"seen","acked","resolved"},"commit"}' }],
+    positionals: [1, 1]
+  };
+}
+function advanced(s, level, now) {
+  const next = { ...s };
+  for (const l of ORDER.slice(0, ORDER.indexOf(level) + 1)) next[l] ??= now;
+  return next;
+}
+function advance(p, level, verb) {
+  const ctx = openContext(process.cwd(), str(p, "as"));
+  const me = requireSession(ctx);
+  const r = publish(ctx, (snap) => {
+    const m = findMessage(readMailbox(snap), p.args[0]);
+    if (m.to !== me) throw new CoordError(`Message ${m.id} is addressed to ${m.to}, not to you (${me}): only ${m.to} may mark it ${level}.`);
+    const status = advanced(m.status, level, stamp());
+    const same = ORDER.every((l) => status[l] === m.status[l]);
+    const files = same ? /* @__PURE__ */ new Map() : /* @__PURE__ */ new Map([[m.file, setStatus(snap.read(m.file), m, status)]]);
+    return { files, subject: coordSubject(me, `${verb} ${m.id} from ${m.from}`), value: { id: m.id, status } };
+  });
+  if (bool(p, "json")) json({ ...r.value, commit: r.sha });
+  else out(`${r.value.id}: ${ORDER.filter((l) => r.value.status[l]).map((l) => `${l} ${r.value.status[l]}`).join(" \xB7 ")}`);
+  return 0;
+}
+var ORDER, spec9, run10;
+var init_ack = __esm({
+  "src/commands/ack.ts"() {
+    "use strict";
+    init_args();
+    init_context();
+    init_errors();
+    init_output();
+    init_publish();
+    init_session();
+    init_mailbox();
+    init_message();
+    init_stamp();
+    ORDER = ["seen", "acked", "resolved"];
+    spec9 = advanceSpec("ack", "acked", "acknowledge a message to me (stamps seen and acked)");
+    run10 = (p) => advance(p, "acked", "ack");
+  }
+});
+
+// src/commands/seen.ts
+var seen_exports = {};
+__export(seen_exports, {
+  run: () => run11,
+  spec: () => spec10
+});
+var spec10, run11;
+var init_seen = __esm({
+  "src/commands/seen.ts"() {
+    "use strict";
+    init_ack();
+    spec10 = advanceSpec("seen", "seen", "mark a message to me as seen");
+    run11 = (p) => advance(p, "seen", "seen");
+  }
+});
+
+// src/commands/resolve.ts
+var resolve_exports = {};
+__export(resolve_exports, {
+  run: () => run12,
+  spec: () => spec11
+});
+var spec11, run12;
+var init_resolve = __esm({
+  "src/commands/resolve.ts"() {
+    "use strict";
+    init_ack();
+    spec11 = advanceSpec("resolve", "resolved", "mark a message to me as resolved (stamps seen, acked, resolved)");
+    run12 = (p) => advance(p, "resolved", "resolve");
+  }
+});
+
+// src/commands/reply.ts
+var reply_exports = {};
+__export(reply_exports, {
+  run: () => run13,
+  spec: () => spec12
+});
+function run13(p) {
+  const ctx = openContext(process.cwd(), str(p, "as"));
+  const me = requireSession(ctx);
+  const body = readBody(p.flags.message, str(p, "file"));
+  const r = publish(ctx, (snap) => {
+    const q = findMessage(readMailbox(snap), p.args[0]);
+    if (q.to !== me) throw new CoordError(`Message ${q.id} is addressed to ${q.to}, not to you (${me}): only ${q.to} may reply to it. To write to its sender, use coord send ${q.from}.`);
+    const now = stamp();
+    const status = advanced(q.status, bool(p, "resolve") ? "resolved" : "acked", now);
+    const answer = { stamp: now, from: me, to: q.from, type: "answer", ref: q.id, status: { seen: null, acked: null, resolved: null }, body };
+    const text = insertAfter(setStatus(snap.read(q.file), q, status), q, answer);
+    const id = parseQueueFile(text).messages.find((m) => m.ref === q.id && m.from === me && m.body === body && m.stamp === now).id;
+    return { files: /* @__PURE__ */ new Map([[q.file, text]]), subject: coordSubject(me, `answer to ${q.from} on ${q.id}: ${firstWords(body)}`), value: { id, to: q.from, ref: q.id } };
+  });
+  if (bool(p, "json")) json({ ...r.value, commit: r.sha });
+  else out(`Answered ${r.value.ref} (answer ${r.value.id} to ${r.value.to}).`);
+  return 0;
+}
+var spec12;
+var init_reply = __esm({
+  "src/commands/reply.ts"() {
+    "use strict";
+    init_args();
+    init_context();
+    init_errors();
+    init_output();
+    init_publish();
+    init_session();
+    init_mailbox();
+    init_message();
+    init_stamp();
+    init_ack();
+    init_send();
+    spec12 = {
+      name: "reply",
+      summary: "answer a message to me: an answer block right under it, the question acked (--resolve: resolved)",
+      usage: "<id> (-m TEXT | --file F | stdin) [--resolve] [--json]",
+      description: "Writes a type:answer block addressed to the sender, with ref: the question's id, under the\nquestion in the same file, and stamps the question seen and acked \u2014 one commit, published.",
+      flags: [
+        ...BODY_FLAGS,
+        { name: "resolve", help: "also mark the question resolved" },
+        { name: "json", help: 'print {"id","to","ref","commit"}' }
+      ],
+      positionals: [1, 1]
+    };
+  }
+});
+
+// src/commands/handoff.ts
+var handoff_exports = {};
+__export(handoff_exports, {
+  run: () => run14,
+  spec: () => spec13
+});
+function run14(p) {
+  const ctx = openContext(process.cwd(), str(p, "as"));
+  const me = requireSession(ctx);
+  const to = p.args[0];
+  const bad = checkId(to);
+  if (bad) throw new UsageError(`${bad}: name the recipient by its id (see 'coord status').`);
+  if (!str(p, "riff")) throw new UsageError("coord handoff: --riff ID is required (the Riff you hand over).");
+  const riff = checkRef(str(p, "riff"));
+  if (to === me) throw new UsageError("You cannot hand a Riff to yourself.");
+  const body = readBody(p.flags.message, str(p, "file"));
+  const r = publish(ctx, (snap) => {
+    let board = parseBoard(snap.read(BOARD_PATH) ?? "");
+    const mine = findRow(board, me);
+    const theirs = findRow(board, to);
+    if (!mine) throw new CoordError(`You (${me}) have no row on the board: only a session on the board can hand off a Riff.`);
+    if (!theirs) throw new CoordError(`No session ${to} on the board (on it: ${board.rows.map((x) => x.row.id).join(", ")}). Hand off to one of those.`);
+    if (!mine.riffs.includes(riff)) throw new CoordError(`You (${me}) do not hold Riff ${riff} (you hold: ${mine.riffs.join(", ") || "none"}): only its holder can hand it off.`);
+    const now = stamp();
+    board = parseBoard(withRow(board, { ...mine, riffs: mine.riffs.filter((x) => x !== riff), presence: now }));
+    const boardText = withRow(board, { ...theirs, riffs: theirs.riffs.includes(riff) ? theirs.riffs : [...theirs.riffs, riff] });
+    const file = queueFile(to);
+    const text = appendBlock(snap.read(file) ?? "", { stamp: now, from: me, to, type: "handoff", ref: riff, status: { seen: null, acked: null, resolved: null }, body });
+    const id = parseQueueFile(text).messages.at(-1).id;
+    return { files: /* @__PURE__ */ new Map([[BOARD_PATH, boardText], [file, text]]), subject: coordSubject(me, `handoff ${riff} to ${to}: ${firstWords(body)}`), value: { id } };
+  });
+  if (bool(p, "json")) json({ id: r.value.id, to, riff, commit: r.sha });
+  else out(`Handed ${riff} to ${to} (message ${r.value.id}); the board moved it in the same commit.`);
+  return 0;
+}
+var spec13;
+var init_handoff = __esm({
+  "src/commands/handoff.ts"() {
+    "use strict";
+    init_args();
+    init_context();
+    init_errors();
+    init_output();
+    init_publish();
+    init_session();
+    init_mailbox();
+    init_board();
+    init_message();
+    init_ids();
+    init_stamp();
+    init_send();
+    spec13 = {
+      name: "handoff",
+      summary: "hand a Riff to another session: type:handoff message + the Riff moved between rows, one commit",
+      usage: "<to> --riff ID (-m TEXT | --file F | stdin) [--json]",
+      description: "At no published moment do two rows hold the Riff. Refuses when I do not hold it.",
+      flags: [
+        { name: "riff", value: "ID", help: "the Riff to hand over (required)" },
+        ...BODY_FLAGS,
+        { name: "json", help: 'print {"id","to","riff","commit"}' }
+      ],
+      positionals: [1, 1]
+    };
+  }
+});
+
 // src/protocol/subject.ts
 function subjectOf(message) {
   for (const line of message.split(/\r?\n/)) {
@@ -1579,10 +2276,10 @@ var init_subject = __esm({
 // src/commands/check-prefix.ts
 var check_prefix_exports = {};
 __export(check_prefix_exports, {
-  run: () => run8,
-  spec: () => spec7
+  run: () => run15,
+  spec: () => spec14
 });
-function run8(p) {
+function run15(p) {
   const file = p.args[0];
   let text;
   try {
@@ -1600,7 +2297,7 @@ function run8(p) {
   err(verdict.message);
   return 1;
 }
-var spec7;
+var spec14;
 var init_check_prefix = __esm({
   "src/commands/check-prefix.ts"() {
     "use strict";
@@ -1610,7 +2307,7 @@ var init_check_prefix = __esm({
     init_worktree();
     init_subject();
     init_ids();
-    spec7 = {
+    spec14 = {
       name: "check-prefix",
       summary: "commit-msg hook: the subject must carry this worktree's [sX] prefix",
       usage: "<commit-msg-file>",
@@ -1624,10 +2321,10 @@ var init_check_prefix = __esm({
 // src/commands/heartbeat.ts
 var heartbeat_exports = {};
 __export(heartbeat_exports, {
-  run: () => run9,
-  spec: () => spec8
+  run: () => run16,
+  spec: () => spec15
 });
-function run9(_p) {
+function run16(_p) {
   const w = findWorktree();
   if (!w || operationInProgress(w.gitDir)) return 0;
   const env = process.env.COORD_SESSION;
@@ -1655,7 +2352,7 @@ function run9(_p) {
   fs().writeFileSync(file, withRow(board, { ...row, presence: next }));
   return 0;
 }
-var spec8;
+var spec15;
 var init_heartbeat = __esm({
   "src/commands/heartbeat.ts"() {
     "use strict";
@@ -1665,7 +2362,7 @@ var init_heartbeat = __esm({
     init_board();
     init_stamp();
     init_ids();
-    spec8 = {
+    spec15 = {
       name: "heartbeat",
       summary: "post-commit hook: set my presence stamp to the last commit's time (working tree only)",
       usage: "",
@@ -1734,12 +2431,12 @@ var init_lefthook = __esm({
 // src/commands/init.ts
 var init_exports = {};
 __export(init_exports, {
-  QUEUE_DIR: () => QUEUE_DIR,
+  QUEUE_DIR: () => QUEUE_DIR2,
   SCRIPT_PATH: () => SCRIPT_PATH,
-  run: () => run10,
-  spec: () => spec9
+  run: () => run17,
+  spec: () => spec16
 });
-function run10(p) {
+function run17(p) {
   const top = repoPaths(process.cwd()).top;
   const written = [];
   const put = (rel, content, opts = {}) => {
@@ -1770,7 +2467,7 @@ function run10(p) {
     put(CONFIG_FILE, JSON.stringify({ ...cfg, branch }, null, 2) + "\n");
   }
   put(BOARD_PATH, emptyBoardText(), { keep: true });
-  put(`${QUEUE_DIR}/README.md`, QUEUE_README, { keep: true });
+  put(`${QUEUE_DIR2}/README.md`, QUEUE_README, { keep: true });
   const self = url().fileURLToPath(import.meta.url);
   put(SCRIPT_PATH, fs().readFileSync(self), { mode: 493 });
   put("infrastructure/scripts/start-session.sh", START_SH, { mode: 493 });
@@ -1794,7 +2491,7 @@ function run10(p) {
   out("  node infrastructure/scripts/coord.mjs start   # claim your first session");
   return 0;
 }
-var SCRIPT_PATH, QUEUE_DIR, spec9, START_SH, QUEUE_README;
+var SCRIPT_PATH, QUEUE_DIR2, spec16, START_SH, QUEUE_README;
 var init_init = __esm({
   "src/commands/init.ts"() {
     "use strict";
@@ -1807,12 +2504,12 @@ var init_init = __esm({
     init_board();
     init_lefthook();
     SCRIPT_PATH = "infrastructure/scripts/coord.mjs";
-    QUEUE_DIR = `${SESSIONS_DIR}/queue`;
-    spec9 = {
+    QUEUE_DIR2 = `${SESSIONS_DIR}/queue`;
+    spec16 = {
       name: "init",
       summary: "onboard this repo: board, queue folder, a copy of coord, lefthook.yml jobs",
       usage: "[--branch NAME] [--deno] [--json]",
-      description: `Creates ${BOARD_PATH}, ${QUEUE_DIR}/, ${SCRIPT_PATH} (a copy of this file),
+      description: `Creates ${BOARD_PATH}, ${QUEUE_DIR2}/, ${SCRIPT_PATH} (a copy of this file),
 infrastructure/scripts/start-session.sh, and adds the commit-msg and post-commit jobs to
 lefthook.yml (merged: other hooks stay as they are). Harmless to run again.`,
       flags: [
@@ -1843,10 +2540,10 @@ The recipient advances the status line in its own commit. \`coord send\`, \`coor
 // src/commands/demo.ts
 var demo_exports = {};
 __export(demo_exports, {
-  run: () => run11,
-  spec: () => spec10
+  run: () => run18,
+  spec: () => spec17
 });
-function run11(p) {
+function run18(p) {
   const given = p.args[0];
   const root = given ? path().resolve(given) : fs().mkdtempSync(path().join(os().tmpdir(), "coord-demo-"));
   if (given) {
@@ -1907,6 +2604,33 @@ ${bold(title)}${text ? "\n" + text : ""}`);
   exec({ ...gitStep(sB, "commit", "--allow-empty", "-m", "[sA] test: wrong prefix"), expectFail: true });
   exec(gitStep(sB, "commit", "--allow-empty", "--quiet", "-m", "[sB] test: right prefix"));
   exec(gitStep(sB, "push", "--quiet", "origin", "HEAD:main"));
+  say("Step 3 \u2014 sB asks sA a question (the message is a commit on main)");
+  const asked = exec(coord(
+    sB,
+    'send sA --type question -m "Are you about to touch docs/ai/parallel-sessions.md? \u2026"',
+    "send",
+    "sA",
+    "--type",
+    "question",
+    "-m",
+    "Are you about to touch `docs/ai/parallel-sessions.md`? I want to add a Layer 7\nsection and don't want to collide."
+  ));
+  const qid = /Sent question ([0-9a-f]+)/.exec(asked.stdout)[1];
+  say("Step 4 \u2014 sA reads its inbox, acks, and answers under the question");
+  exec(coord(sA, "", "inbox"));
+  exec(coord(sA, "", "ack", qid));
+  exec(coord(sA, `reply ${qid} --resolve -m "No \u2014 I'm only in docs/developers/. \u2026"`, "reply", qid, "--resolve", "-m", "No \u2014 I'm only in docs/developers/. Go ahead with Layer 7, the file is yours."));
+  say("sB sees the ball was caught: seen, acked, resolved, and the answer");
+  exec(coord(sB, "", "inbox", "--sent"));
+  exec(coord(sB, "", "inbox"));
+  exec({ ...gitStep(sB, "show", `origin/main:docs/ai/sessions/queue/to-sA.md`), show: "git fetch -q && git show origin/main:docs/ai/sessions/queue/to-sA.md" });
+  say("Step 6 \u2014 sA hands the Layer 7 work to sB: message and Riff move in one commit");
+  exec(coord(sA, "", "riff", "R-7"));
+  exec(coord(sA, 'handoff sB --riff R-7 -m "Handing you the Layer 7 doc work \u2026"', "handoff", "sB", "--riff", "R-7", "-m", "Handing you the Layer 7 doc work \u2014 you're already in parallel-sessions.md and I'm booked on the comms package. Over to you."));
+  const inboxB = exec(coord(sB, "inbox --json", "inbox", "--json"));
+  const handoffId = JSON.parse(inboxB.stdout).messages.find((m) => m.type === "handoff").id;
+  exec(coord(sB, "", "ack", handoffId));
+  exec(coord(sB, "", "status"));
   say("Step 5 \u2014 presence moves by itself", "sA commits (dated two minutes on, so the move shows); the post-commit hook moves its presence stamp and leaves the edit uncommitted.");
   const later = new Date(Date.now() + 12e4).toISOString();
   exec({ ...gitStep(sA, "commit", "--allow-empty", "--quiet", "-m", "[sA] chore: some work"), env: { GIT_COMMITTER_DATE: later, GIT_AUTHOR_DATE: later } });
@@ -1942,7 +2666,7 @@ exec ${runtime} ${SCRIPT_PATH} check-prefix "$1"
 exec ${runtime} ${SCRIPT_PATH} heartbeat
 `, { mode: 493 });
 }
-var spec10, quote;
+var spec17, quote;
 var init_demo = __esm({
   "src/commands/demo.ts"() {
     "use strict";
@@ -1952,7 +2676,7 @@ var init_demo = __esm({
     init_output();
     init_sys();
     init_init();
-    spec10 = {
+    spec17 = {
       name: "demo",
       summary: "play the two-session tutorial on a throw-away repo (in DIR, or a temp dir)",
       usage: "[DIR] [--keep]",
@@ -1977,6 +2701,13 @@ var VERBS = {
   riff: () => Promise.resolve().then(() => (init_riff(), riff_exports)),
   close: () => Promise.resolve().then(() => (init_close(), close_exports)),
   sync: () => Promise.resolve().then(() => (init_sync(), sync_exports)),
+  send: () => Promise.resolve().then(() => (init_send(), send_exports)),
+  inbox: () => Promise.resolve().then(() => (init_inbox(), inbox_exports)),
+  seen: () => Promise.resolve().then(() => (init_seen(), seen_exports)),
+  ack: () => Promise.resolve().then(() => (init_ack(), ack_exports)),
+  resolve: () => Promise.resolve().then(() => (init_resolve(), resolve_exports)),
+  reply: () => Promise.resolve().then(() => (init_reply(), reply_exports)),
+  handoff: () => Promise.resolve().then(() => (init_handoff(), handoff_exports)),
   "check-prefix": () => Promise.resolve().then(() => (init_check_prefix(), check_prefix_exports)),
   heartbeat: () => Promise.resolve().then(() => (init_heartbeat(), heartbeat_exports)),
   init: () => Promise.resolve().then(() => (init_init(), init_exports)),

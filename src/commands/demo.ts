@@ -81,6 +81,28 @@ export function run(p: Parsed): number {
   exec(gitStep(sB, 'commit', '--allow-empty', '--quiet', '-m', '[sB] test: right prefix'));
   exec(gitStep(sB, 'push', '--quiet', 'origin', 'HEAD:main'));
 
+  say('Step 3 — sB asks sA a question (the message is a commit on main)');
+  const asked = exec(coord(sB, 'send sA --type question -m "Are you about to touch docs/ai/parallel-sessions.md? …"', 'send', 'sA', '--type', 'question', '-m',
+    'Are you about to touch `docs/ai/parallel-sessions.md`? I want to add a Layer 7\nsection and don\'t want to collide.'));
+  const qid = /Sent question ([0-9a-f]+)/.exec(asked.stdout)![1];
+
+  say('Step 4 — sA reads its inbox, acks, and answers under the question');
+  exec(coord(sA, '', 'inbox'));
+  exec(coord(sA, '', 'ack', qid));
+  exec(coord(sA, `reply ${qid} --resolve -m "No — I'm only in docs/developers/. …"`, 'reply', qid, '--resolve', '-m', "No — I'm only in docs/developers/. Go ahead with Layer 7, the file is yours."));
+  say('sB sees the ball was caught: seen, acked, resolved, and the answer');
+  exec(coord(sB, '', 'inbox', '--sent'));
+  exec(coord(sB, '', 'inbox'));
+  exec({ ...gitStep(sB, 'show', `origin/main:docs/ai/sessions/queue/to-sA.md`), show: 'git fetch -q && git show origin/main:docs/ai/sessions/queue/to-sA.md' });
+
+  say('Step 6 — sA hands the Layer 7 work to sB: message and Riff move in one commit');
+  exec(coord(sA, '', 'riff', 'R-7'));
+  exec(coord(sA, 'handoff sB --riff R-7 -m "Handing you the Layer 7 doc work …"', 'handoff', 'sB', '--riff', 'R-7', '-m', "Handing you the Layer 7 doc work — you're already in parallel-sessions.md and I'm booked on the comms package. Over to you."));
+  const inboxB = exec(coord(sB, 'inbox --json', 'inbox', '--json'));
+  const handoffId = (JSON.parse(inboxB.stdout).messages as { id: string; type: string }[]).find((m) => m.type === 'handoff')!.id;
+  exec(coord(sB, '', 'ack', handoffId));
+  exec(coord(sB, '', 'status'));
+
   say('Step 5 — presence moves by itself', 'sA commits (dated two minutes on, so the move shows); the post-commit hook moves its presence stamp and leaves the edit uncommitted.');
   const later = new Date(Date.now() + 120e3).toISOString();
   exec({ ...gitStep(sA, 'commit', '--allow-empty', '--quiet', '-m', '[sA] chore: some work'), env: { GIT_COMMITTER_DATE: later, GIT_AUTHOR_DATE: later } });

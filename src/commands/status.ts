@@ -5,6 +5,7 @@ import { CoordError } from '../errors.js';
 import { lastCommits, stateOf } from '../liveness.js';
 import { dim, err, green, json, out, red, table, yellow } from '../output.js';
 import { refresh, Snapshot } from '../publish.js';
+import { readMailbox } from '../mailbox.js';
 import { BOARD_PATH, NO_RIFF, parseBoard } from '../protocol/board.js';
 import { age, parseDuration, stamp } from '../protocol/stamp.js';
 
@@ -37,6 +38,8 @@ export function run(p: Parsed): number {
   const snap = new Snapshot(ctx, sha);
   const text = snap.read(BOARD_PATH);
   const board = parseBoard(text ?? '');
+  const box = readMailbox(snap);
+  const unread = (id: string) => box.messages.filter((m) => m.to === id && !m.status.seen).length;
   const commits = lastCommits(ctx, Math.max(ctx.cfg.staleMs, 7 * 86400e3));
   const sessions = board.rows.map(({ row }) => {
     const last = commits.get(row.id);
@@ -44,7 +47,7 @@ export function run(p: Parsed): number {
     return {
       id: row.id, name: row.name, riff: row.riffs.length ? row.riffs.join(', ') : null, riffs: row.riffs, lane: row.lane,
       scope: row.scope, claimed: row.claimed || null, presence: row.presence || null,
-      lastCommit: last === undefined ? null : stamp(last), state, me: row.id === ctx.session,
+      lastCommit: last === undefined ? null : stamp(last), state, unread: unread(row.id), me: row.id === ctx.session,
     };
   });
   const problems = board.problems.map((pr) => ({ file: BOARD_PATH, line: pr.line, message: pr.message }));
@@ -62,9 +65,9 @@ export function run(p: Parsed): number {
   const now = Date.now();
   const ago = (s: string | null) => (s ? `${age(now - Date.parse(s.replace('Z', ':00Z')))} ago` : '—');
   const paint = { live: green, idle: (s: string) => s, stale: red, paused: yellow };
-  out(table(['SESSION', 'RIFF', 'SCOPE', 'CLAIMED', 'PRESENCE', 'LAST COMMIT', 'STATE'], sessions.map((s) => [
+  out(table(['SESSION', 'RIFF', 'SCOPE', 'CLAIMED', 'PRESENCE', 'LAST COMMIT', 'UNREAD', 'STATE'], sessions.map((s) => [
     `${s.me ? '*' : ' '}${s.id} · ${s.name}`, s.riff ?? NO_RIFF, s.scope.length > 48 ? s.scope.slice(0, 47) + '…' : s.scope,
-    ago(s.claimed), ago(s.presence), ago(s.lastCommit), paint[s.state](s.state),
+    ago(s.claimed), ago(s.presence), ago(s.lastCommit), String(s.unread), paint[s.state](s.state),
   ])));
   out(dim(`${sessions.length} session(s) on ${boardName(ctx)}; live < ${age(ctx.cfg.liveMs)}, stale > ${age(ctx.cfg.staleMs)}.`));
   return 0;

@@ -17,8 +17,9 @@
  *   is taken off each terminated line; any other CR is body text and round-trips.
  *   Headers and status lines ignore stray CRs, so mixed files still read.
  *
- * Pure code, no imports: it runs in Node, in Deno and inside the bundle.
+ * Pure code: it runs in Node, in Deno and inside the bundle.
  */
+import { isSessionId } from './ids.js';
 
 export const MESSAGE_TYPES = ['question', 'answer', 'handoff', 'info'] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
@@ -65,10 +66,6 @@ const STATUS_LIKE = /^[ \t]*(?:→|->)[ \t]*status[ \t]*:/i;
 const NONE = new Set(['', '-', '–', '—']);
 const HEADER_KEYS = ['from', 'to', 'type', 'ref', 'status'];
 const MAX_BODY_BYTES = 1024 * 1024;
-
-export function isSessionId(s: string): boolean {
-  return /^s[A-Z]{1,3}$/.test(s);
-}
 
 /** Throws a one-line Error for a body coord refuses to send (NUL bytes, over 1 MiB). */
 export function validateBody(body: string): void {

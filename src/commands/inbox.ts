@@ -1,0 +1,65 @@
+// coord inbox: the messages addressed to me, from the freshly fetched blackboard branch
+// (never changes the worktree), and what I sent that is not acked yet.
+import { bool, str, type Parsed, type VerbSpec } from '../args.js';
+import { boardName, openContext, requireSession } from '../context.js';
+import { UsageError } from '../errors.js';
+import { dim, err, json, out, table } from '../output.js';
+import { refresh, Snapshot } from '../publish.js';
+import { firstWords, readMailbox, type Located } from '../mailbox.js';
+import { checkId } from '../protocol/ids.js';
+
+export const spec: VerbSpec = {
+  name: 'inbox',
+  summary: 'list messages to me (unresolved first) and what I sent that is not acked yet',
+  usage: '[--all] [--from ID] [--sent] [--json]',
+  description: 'Reads every queue file of the freshly fetched blackboard branch: a message to me counts\n' +
+    'wherever it sits (a reply lies under its question). Offline, it reads what was fetched last.',
+  flags: [
+    { name: 'all', help: 'include resolved messages' },
+    { name: 'from', value: 'ID', help: 'only messages from session ID' },
+    { name: 'sent', help: 'list what I sent instead, with how far each got (seen, acked, resolved)' },
+    { name: 'json', help: 'print {"session","messages":[…],"unacked":[…]} (see docs/reference.md)' },
+  ],
+  positionals: [0, 0],
+};
+
+/** The word for how far a message got. */
+export const statusWord = (m: Located) => (m.status.resolved ? 'resolved' : m.status.acked ? 'acked' : m.status.seen ? 'seen' : 'new');
+
+/** A message as --json shows it. */
+export const messageJson = (m: Located) => ({ id: m.id, from: m.from, to: m.to, type: m.type, ref: m.ref, sent: m.stamp, status: { ...m.status }, body: m.body, file: m.file, line: m.line });
+
+export function run(p: Parsed): number {
+  const ctx = openContext(process.cwd(), str(p, 'as'));
+  const me = requireSession(ctx);
+  const from = str(p, 'from');
+  if (from !== undefined && checkId(from)) throw new UsageError(`--from: ${checkId(from)}.`);
+  const { sha, offline } = refresh(ctx, true);
+  const box = readMailbox(new Snapshot(ctx, sha));
+  const byAge = (a: Located, b: Located) => a.stamp.localeCompare(b.stamp);
+  const sent = bool(p, 'sent');
+  const mine = box.messages.filter((m) => (sent ? m.from === me : m.to === me && (!from || m.from === from)) && (sent || bool(p, 'all') || !m.status.resolved));
+  const messages = [...mine.filter((m) => !m.status.resolved).sort(byAge), ...mine.filter((m) => m.status.resolved).sort(byAge)];
+  const unacked = box.messages.filter((m) => m.from === me && m.to !== me && !m.status.acked).sort(byAge);
+  if (bool(p, 'json')) {
+    json({ session: me, board: boardName(ctx), offline, messages: messages.map(messageJson), unacked: unacked.map(messageJson), problems: box.problems });
+    return 0;
+  }
+  if (offline) err(`coord: offline — ${offline}; showing ${boardName(ctx)} as last fetched.`);
+  for (const pr of box.problems) err(`coord: ${pr.file}:${pr.line}: ${pr.message}`);
+  const rows = (list: Located[], who: 'from' | 'to') => list.map((m) => [m.id, m[who], m.type, m.ref, m.stamp, statusWord(m), firstWords(m.body, 60)]);
+  if (sent) {
+    if (messages.length) out(table(['ID', 'TO', 'TYPE', 'REF', 'SENT', 'STATUS', 'FIRST LINE'], rows(messages, 'to')));
+    else out(`${me} has sent no messages on ${boardName(ctx)}.`);
+    return 0;
+  }
+  if (messages.length) out(table(['ID', 'FROM', 'TYPE', 'REF', 'SENT', 'STATUS', 'FIRST LINE'], rows(messages, 'from')));
+  else out(`No ${bool(p, 'all') ? '' : 'open '}messages to ${me} on ${boardName(ctx)}.`);
+  if (unacked.length) {
+    out('');
+    out(`Sent by ${me}, not acked yet:`);
+    out(table(['ID', 'TO', 'TYPE', 'REF', 'SENT', 'STATUS', 'FIRST LINE'], rows(unacked, 'to')));
+  }
+  if (messages.length) out(dim(`Read one in full with --json; answer with coord reply <id> -m …; coord ack <id> when caught.`));
+  return 0;
+}
