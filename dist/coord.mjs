@@ -40,8 +40,8 @@ var init_errors = __esm({
 });
 
 // src/args.ts
-function parseArgs(spec18, argv) {
-  const all = [...spec18.flags, ...COMMON_FLAGS];
+function parseArgs(spec20, argv) {
+  const all = [...spec20.flags, ...COMMON_FLAGS];
   const flags = {};
   const args = [];
   for (let i = 0; i < argv.length; i++) {
@@ -57,10 +57,10 @@ function parseArgs(spec18, argv) {
       const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
       inline = eq > 0 ? a.slice(eq + 1) : void 0;
       flag = all.find((f) => f.name === name);
-      if (!flag) throw new UsageError(`coord ${spec18.name}: unknown option '--${name}' (see coord ${spec18.name} --help).`);
+      if (!flag) throw new UsageError(`coord ${spec20.name}: unknown option '--${name}' (see coord ${spec20.name} --help).`);
     } else if (a.startsWith("-") && a.length > 1 && !/^-\d/.test(a)) {
       flag = all.find((f) => f.short === a[1]);
-      if (!flag) throw new UsageError(`coord ${spec18.name}: unknown option '${a}' (see coord ${spec18.name} --help).`);
+      if (!flag) throw new UsageError(`coord ${spec20.name}: unknown option '${a}' (see coord ${spec20.name} --help).`);
       if (a.length > 2) inline = a.slice(2);
     } else {
       args.push(a);
@@ -68,30 +68,30 @@ function parseArgs(spec18, argv) {
     }
     if (flag.value) {
       const v = inline ?? argv[++i];
-      if (v === void 0) throw new UsageError(`coord ${spec18.name}: --${flag.name} needs a value (${flag.value}).`);
+      if (v === void 0) throw new UsageError(`coord ${spec20.name}: --${flag.name} needs a value (${flag.value}).`);
       if (flag.repeat) flags[flag.name] = [...flags[flag.name] ?? [], v];
       else flags[flag.name] = v;
     } else {
-      if (inline !== void 0) throw new UsageError(`coord ${spec18.name}: --${flag.name} takes no value.`);
+      if (inline !== void 0) throw new UsageError(`coord ${spec20.name}: --${flag.name} takes no value.`);
       flags[flag.name] = true;
     }
   }
   if (flags.help) return { flags, args };
-  const [min, max] = spec18.positionals;
-  if (args.length < min) throw new UsageError(`coord ${spec18.name}: missing argument: usage: coord ${spec18.name} ${spec18.usage}`);
-  if (args.length > max) throw new UsageError(`coord ${spec18.name}: unexpected argument '${args[max]}': usage: coord ${spec18.name} ${spec18.usage}`);
+  const [min, max] = spec20.positionals;
+  if (args.length < min) throw new UsageError(`coord ${spec20.name}: missing argument: usage: coord ${spec20.name} ${spec20.usage}`);
+  if (args.length > max) throw new UsageError(`coord ${spec20.name}: unexpected argument '${args[max]}': usage: coord ${spec20.name} ${spec20.usage}`);
   return { flags, args };
 }
-function verbHelp(spec18) {
-  const rows = [...spec18.flags, ...COMMON_FLAGS].map((f) => {
+function verbHelp(spec20) {
+  const rows = [...spec20.flags, ...COMMON_FLAGS].map((f) => {
     const left = `${f.short ? `-${f.short}, ` : "    "}--${f.name}${f.value ? ` ${f.value}` : ""}`;
     return `  ${left.padEnd(28)} ${f.help}`;
   });
   return [
-    `coord ${spec18.name} \u2014 ${spec18.summary}`,
+    `coord ${spec20.name} \u2014 ${spec20.summary}`,
     "",
-    `Usage: coord ${spec18.name} ${spec18.usage}`.trimEnd(),
-    ...spec18.description ? ["", spec18.description] : [],
+    `Usage: coord ${spec20.name} ${spec20.usage}`.trimEnd(),
+    ...spec20.description ? ["", spec20.description] : [],
     "",
     "Options:",
     ...rows,
@@ -161,6 +161,9 @@ async function preload() {
 }
 function sleepMs(ms) {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.max(0, ms));
+}
+function crashPoint(name) {
+  if (process.env.COORD_CRASH_AT === name) process.kill(process.pid, "SIGKILL");
 }
 var loaded, getBuiltin, fs, path, cp, os, zlib, url, isDeno;
 var init_sys = __esm({
@@ -273,49 +276,37 @@ function committerIdent(cwd) {
   return r.stdout.trim().replace(/\s+\d+\s+[+-]\d{4}$/, "");
 }
 function commitFiles(cwd, base, files, message, ident) {
-  const dir = fs().mkdtempSync(path().join(os().tmpdir(), "coord-fi-"));
-  const marks = path().join(dir, "marks");
-  const ref = `refs/coord/tmp-${process.pid}-${Date.now()}`;
-  try {
-    const enc = new TextEncoder();
-    const parts = [];
-    const push = (s) => parts.push(enc.encode(s));
-    const data = (s) => {
-      const b = enc.encode(s);
-      push(`data ${b.length}
+  const enc = new TextEncoder();
+  const parts = [];
+  const push = (s) => parts.push(enc.encode(s));
+  const data = (s) => {
+    const b = enc.encode(s);
+    push(`data ${b.length}
 `);
-      parts.push(b);
-      push("\n");
-    };
-    const now = Math.floor(Date.now() / 1e3);
-    push(`commit ${ref}
+    parts.push(b);
+    push("\n");
+  };
+  push(`commit refs/coord/scratch
 mark :1
-committer ${ident} ${now} +0000
+committer ${ident} ${Math.floor(Date.now() / 1e3)} +0000
 `);
-    data(message);
-    if (base) push(`from ${base}
+  data(message);
+  if (base) push(`from ${base}
 `);
-    for (const [p, content] of files) {
-      if (content === null) {
-        push(`D ${p}
+  for (const [p, content] of files) {
+    if (content === null) push(`D ${p}
 `);
-        continue;
-      }
+    else {
       push(`M 100644 inline ${p}
 `);
       data(content);
     }
-    push("done\n");
-    const input = Buffer.concat(parts);
-    const r = run(["fast-import", "--quiet", "--done", `--export-marks=${marks}`, "--force"], { cwd, input });
-    if (r.code !== 0) throw new GitError(["fast-import"], r);
-    const m = fs().readFileSync(marks, "utf8").match(/^:1 ([0-9a-f]+)/m);
-    if (!m) throw new CoordError("git fast-import wrote no commit.");
-    return m[1];
-  } finally {
-    run(["update-ref", "-d", ref], { cwd });
-    fs().rmSync(dir, { recursive: true, force: true });
   }
+  push("\nget-mark :1\nreset refs/coord/scratch\n\ndone\n");
+  const r = run(["fast-import", "--quiet", "--done"], { cwd, input: Buffer.concat(parts) });
+  const sha = /^[0-9a-f]{40,64}$/m.exec(r.stdout)?.[0];
+  if (r.code !== 0 || !sha) throw new GitError(["fast-import"], r);
+  return sha;
 }
 function pushRef(cwd, remote, sha, branch, timeoutMs) {
   const r = run(["push", "--porcelain", remote, `${sha}:refs/heads/${branch}`], { cwd, timeoutMs });
@@ -665,6 +656,9 @@ function boardRef(ctx) {
 function boardName(ctx) {
   return ctx.hasRemote ? `${ctx.cfg.remote}/${ctx.cfg.branch}` : ctx.cfg.branch;
 }
+function claimMarkFile(ctx) {
+  return `${ctx.repo.commonDir}/coord/claiming-${process.pid}`;
+}
 var init_context = __esm({
   "src/context.ts"() {
     "use strict";
@@ -710,14 +704,19 @@ function publish(ctx, plan) {
   const ident = committerIdent(cwd);
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const { sha: base } = refresh(ctx);
+    crashPoint("after-fetch");
     const snap = new Snapshot(ctx, base);
     const { files, subject, value } = plan(snap);
     const changed = new Map([...files].filter(([p, c]) => snap.read(p) !== c));
     if (changed.size === 0) return { sha: base, value, attempts: attempt };
     const sha = commitFiles(cwd, base, changed, subject + "\n", ident);
+    crashPoint("after-commit");
     if (ctx.hasRemote) {
       const out2 = pushRef(cwd, ctx.cfg.remote, sha, ctx.cfg.branch, ctx.cfg.timeoutMs);
-      if (out2.kind === "ok") return { sha, value, attempts: attempt };
+      if (out2.kind === "ok") {
+        crashPoint("after-publish");
+        return { sha, value, attempts: attempt };
+      }
       if (out2.kind === "refused") {
         throw new CoordError(`${ctx.cfg.remote} refused the update of ${ctx.cfg.branch}: ${out2.detail}. Nothing was published; if ${ctx.cfg.branch} is protected, point coord at a branch sessions may push to ("branch" in .coord.json).`);
       }
@@ -725,6 +724,7 @@ function publish(ctx, plan) {
     } else {
       const guard = checkedOutElsewhere(ctx, [...changed.keys()]);
       if (casRef(cwd, `refs/heads/${ctx.cfg.branch}`, sha, base)) {
+        crashPoint("after-publish");
         for (const dir of guard) run(["read-tree", "-m", "-u", base, sha], { cwd: dir });
         return { sha, value, attempts: attempt };
       }
@@ -1038,6 +1038,7 @@ function run2(p) {
     }
     const names = new Set(board.rows.map((r) => r.row.name.toLowerCase()));
     if (name && names.has(name.toLowerCase())) throw new CoordError(`The name '${name}' is taken on the board: choose another with --name, or leave it out.`);
+    markClaim(ctx, id);
     const now = stamp();
     const row2 = { id, name: name ?? firstFreeName(names), riffs: riff ? [riff] : [], lane: laneFor(id, ctx.cfg.branch), claimed: now, presence: now, presenceNote: "", scope };
     return { files: /* @__PURE__ */ new Map([[BOARD_PATH, withRow(board, row2)]]), subject: coordSubject(id, `claim ${id} at ${now}`), value: row2 };
@@ -1049,6 +1050,8 @@ function run2(p) {
   if (made.code !== 0) {
     throw new CoordError(`Claimed ${row.id} on the board, but creating the worktree failed (${made.stderr.trim().split("\n").pop()}). Make it yourself: git worktree add --no-track -b ${branch} ${dir} ${claim.sha.slice(0, 12)} \u2014 or release the claim: coord close --as ${row.id}.`);
   }
+  crashPoint("after-worktree");
+  markClaim(ctx, null);
   if (p.flags.json) {
     json({ id: row.id, name: row.name, worktree: dir, branch, claimed: row.claimed, commit: claim.sha });
     return 0;
@@ -1066,6 +1069,16 @@ function run2(p) {
     bar
   ].join("\n"));
   return 0;
+}
+function markClaim(ctx, id) {
+  const file = claimMarkFile(ctx);
+  if (id === null) {
+    fs().rmSync(file, { force: true });
+    return;
+  }
+  fs().mkdirSync(path().dirname(file), { recursive: true });
+  fs().writeFileSync(file, `${id}
+`);
 }
 var spec;
 var init_start = __esm({
@@ -1704,6 +1717,7 @@ function run6(p) {
     const r = run(["worktree", "remove", "--force", wt.dir], { cwd: mainRoot });
     if (r.code !== 0) throw new CoordError(`Closed ${id} on the board, but removing ${wt.dir} failed (${r.stderr.trim().split("\n").pop()}): remove it with git worktree remove --force ${wt.dir}.`);
     worktreeRemoved = true;
+    crashPoint("after-worktree-remove");
   }
   if (hasBranch && !keepBranch) {
     const r = run(["branch", "-D", branch], { cwd: mainRoot });
@@ -2236,6 +2250,250 @@ var init_handoff = __esm({
   }
 });
 
+// src/commands/reap.ts
+var reap_exports = {};
+__export(reap_exports, {
+  run: () => run15,
+  spec: () => spec14
+});
+function run15(p) {
+  const ctx = openContext(process.cwd(), str(p, "as"));
+  const older = str(p, "older-than");
+  if (older !== void 0) {
+    const ms = parseDuration(older);
+    if (ms === null || ms <= 0) throw new CoordError(`--older-than '${older}' is not a duration: use forms like 12h, 3d.`, 2);
+    ctx.cfg.staleMs = ms;
+  }
+  const commits = lastCommits(ctx, Math.max(ctx.cfg.staleMs, 7 * 864e5));
+  const pick = (board) => board.rows.filter(({ row }) => {
+    const { state, newest } = stateOf(row, commits.get(row.id), ctx);
+    if (state === "stale") return true;
+    return state === "paused" && bool(p, "include-paused") && (newest === null || Date.now() - newest > ctx.cfg.staleMs);
+  }).map((r) => r.row.id);
+  let reaped;
+  let sha = null;
+  if (bool(p, "dry-run")) {
+    const fetched = refresh(ctx, true);
+    reaped = pick(parseBoard(new Snapshot(ctx, fetched.sha).read(BOARD_PATH) ?? ""));
+  } else {
+    const r = publish(ctx, (snap) => {
+      let text = snap.read(BOARD_PATH) ?? "";
+      const ids = pick(parseBoard(text));
+      for (const id of ids) text = withoutRow(parseBoard(text), id);
+      const who = ctx.session ? `[${ctx.session}] ` : "";
+      return { files: ids.length ? /* @__PURE__ */ new Map([[BOARD_PATH, text]]) : /* @__PURE__ */ new Map(), subject: `${who}docs(ai-sessions): reap stale ${ids.join(", ")}`, value: ids };
+    });
+    reaped = r.value;
+    sha = reaped.length ? r.sha : null;
+  }
+  const kept = listWorktrees(ctx.repo.top).filter((w) => reaped.some((id) => w.branch === `session-${id}`)).map((w) => w.dir);
+  if (bool(p, "json")) {
+    json({ reaped, kept, dryRun: bool(p, "dry-run"), commit: sha });
+    return 0;
+  }
+  if (!reaped.length) {
+    out(`No stale sessions on ${boardName(ctx)} (older than ${age(ctx.cfg.staleMs)}).`);
+    return 0;
+  }
+  out(`${bool(p, "dry-run") ? "Would remove" : "Removed"} ${reaped.join(", ")} from the board on ${boardName(ctx)}.`);
+  for (const dir of kept) out(`Kept worktree ${dir} (its work is never deleted; coord close --as <id> there when done).`);
+  return 0;
+}
+var spec14;
+var init_reap = __esm({
+  "src/commands/reap.ts"() {
+    "use strict";
+    init_args();
+    init_context();
+    init_errors();
+    init_git();
+    init_output();
+    init_publish();
+    init_liveness();
+    init_board();
+    init_stamp();
+    spec14 = {
+      name: "reap",
+      summary: "remove stale sessions (no presence, no [sX] commit for a while) from the board, one commit",
+      usage: "[--older-than DURATION] [--include-paused] [--dry-run] [--json]",
+      description: "A session is stale when the newest of its presence stamp, its claim and its last [sX] commit\nis older than --older-than (default: the stale threshold, 24h). Paused sessions are kept\nunless --include-paused. Their worktrees and branches here are kept and listed.",
+      flags: [
+        { name: "older-than", value: "DURATION", help: 'staleness threshold (default 24h or "stale" in .coord.json)' },
+        { name: "include-paused", help: "reap paused sessions too" },
+        { name: "dry-run", help: "say what would be removed, change nothing" },
+        { name: "json", help: 'print {"reaped":[ids],"kept":[worktree dirs],"commit"}' }
+      ],
+      positionals: [0, 0]
+    };
+  }
+});
+
+// src/commands/doctor.ts
+var doctor_exports = {};
+__export(doctor_exports, {
+  run: () => run16,
+  spec: () => spec15
+});
+function run16(p) {
+  const ctx = openContext(process.cwd(), p.flags.as);
+  const findings = [];
+  const add = (f) => findings.push(f);
+  const top = ctx.repo.top;
+  try {
+    committerIdent(top);
+  } catch (e) {
+    add({ level: "error", message: "git has no user.name/user.email here", fix: e.message });
+  }
+  let sha = null;
+  try {
+    const fetched = refresh(ctx, true);
+    sha = fetched.sha;
+    if (fetched.offline) add({ level: "warn", message: `offline: ${fetched.offline}`, fix: "check the network and git remote -v; reads use the last fetch meanwhile" });
+  } catch (e) {
+    add({ level: "error", message: e.message });
+  }
+  if (!ctx.hasRemote) add({ level: "info", message: `no remote '${ctx.cfg.remote}': the local branch ${ctx.cfg.branch} is the blackboard` });
+  const snap = new Snapshot(ctx, sha);
+  const boardText = sha ? snap.read(BOARD_PATH) : null;
+  const board = parseBoard(boardText ?? "");
+  if (sha && boardText === null) add({ level: "error", message: `no board on ${boardName(ctx)} (${BOARD_PATH})`, fix: "run 'coord init', commit and push what it wrote" });
+  for (const pr of board.problems) add({ level: "warn", message: `${BOARD_PATH}:${pr.line}: ${pr.message}`, fix: "edit that line so the row has six cells and a unique id" });
+  const lefthook = path().join(top, "lefthook.yml");
+  const lh = fs().existsSync(lefthook) ? fs().readFileSync(lefthook, "utf8") : "";
+  if (!/coord\.mjs[^\n]*check-prefix/.test(lh) || !/coord\.mjs[^\n]*heartbeat/.test(lh)) add({ level: "warn", message: "lefthook.yml lacks coord's commit-msg or post-commit job", fix: "run 'coord init' (it merges them in)" });
+  if (!fs().existsSync(path().join(top, "infrastructure/scripts/coord.mjs"))) add({ level: "warn", message: "infrastructure/scripts/coord.mjs is missing, so the hooks cannot run", fix: "run 'coord init'" });
+  const hooksPath = run(["rev-parse", "--git-path", "hooks"], { cwd: top }).stdout.trim();
+  const hookFile = path().resolve(top, hooksPath, "commit-msg");
+  if (!fs().existsSync(hookFile)) add({ level: "warn", message: "no commit-msg hook is installed in this clone", fix: "run npx lefthook install" });
+  leftovers(ctx, board, add);
+  if (sha && boardText !== null) {
+    const commits = lastCommits(ctx, Math.max(ctx.cfg.staleMs, 7 * 864e5));
+    const stale = board.rows.filter(({ row }) => stateOf(row, commits.get(row.id), ctx).state === "stale").map((r) => r.row.id);
+    if (stale.length) add({ level: "info", message: `stale sessions on the board: ${stale.join(", ")}`, fix: "'coord reap' removes them (their work is kept)" });
+  }
+  if (bool(p, "fix")) {
+    for (const f of findings) {
+      if (!f.repair) continue;
+      try {
+        f.repair();
+        f.fixed = true;
+      } catch (e) {
+        f.fix = `${f.fix ?? ""} (fix failed: ${e instanceof CoordError ? e.message : String(e)})`;
+      }
+    }
+  }
+  const open = findings.filter((f) => f.level !== "info" && !f.fixed);
+  if (bool(p, "json")) {
+    json({ findings: findings.map(({ level, message, fix, fixed, repair }) => ({ level, message, fix: fix ?? null, fixable: !!repair, fixed: !!fixed })) });
+  } else {
+    if (!findings.length) out(green("All good: set-up complete, no leftovers."));
+    for (const f of findings) {
+      const tag = f.fixed ? green("fixed") : f.level === "error" ? red("error") : f.level === "warn" ? yellow("warn ") : dim("info ");
+      out(`${tag} ${f.message}${f.fix && !f.fixed ? `
+      \u2192 ${f.fix}${f.repair ? " (coord doctor --fix does it)" : ""}` : ""}`);
+    }
+  }
+  return open.length ? 1 : 0;
+}
+function leftovers(ctx, board, add) {
+  const top = ctx.repo.top;
+  const root = ctx.repo.mainRoot;
+  const onBoard = (id) => !!findRow(board, id) || board.brokenIds.includes(id);
+  const worktrees = listWorktrees(top);
+  const branches = git(["for-each-ref", "--format=%(refname:lstrip=2)", "refs/heads/session-*"], { cwd: top }).split("\n").filter(Boolean);
+  const unpublished2 = (branch) => run(["rev-list", "--count", `${boardRef(ctx)}..refs/heads/${branch}`], { cwd: top }).stdout.trim();
+  const dirty = (dir) => run(["status", "--porcelain", "--untracked-files=normal"], { cwd: dir }).stdout.split("\n").filter((l) => l && !l.endsWith(BOARD_PATH));
+  const markDir = path().join(ctx.repo.commonDir, "coord");
+  for (const f of fs().existsSync(markDir) ? fs().readdirSync(markDir) : []) {
+    const m = /^claiming-(\d+)$/.exec(f);
+    if (!m || alive(Number(m[1]))) continue;
+    const file = path().join(markDir, f);
+    const id = fs().readFileSync(file, "utf8").trim();
+    const hasWorktree = worktrees.some((w) => w.branch === `session-${id}`);
+    if (isSessionId(id) && onBoard(id) && !hasWorktree) {
+      add({ level: "warn", message: `${id} was claimed from this clone by a start that did not finish (no worktree)`, fix: `release the claim (or claim it properly: coord start)`, repair: () => {
+        publish(ctx, (snap) => {
+          const b = parseBoard(snap.read(BOARD_PATH) ?? "");
+          return { files: findRow(b, id) ? /* @__PURE__ */ new Map([[BOARD_PATH, withoutRow(b, id)]]) : /* @__PURE__ */ new Map(), subject: coordSubject(id, `release unfinished claim of ${id}`), value: null };
+        });
+        fs().rmSync(file, { force: true });
+      } });
+    } else {
+      add({ level: "info", message: `note of an interrupted start (${f})`, repair: () => fs().rmSync(file, { force: true }) });
+    }
+  }
+  for (const w of worktrees) {
+    if (w.dir !== root && !fs().existsSync(w.dir)) {
+      add({ level: "warn", message: `git still records worktree ${w.dir}, which is gone`, fix: "git worktree prune", repair: () => {
+        git(["worktree", "prune"], { cwd: top });
+      } });
+      continue;
+    }
+    const id = w.branch?.startsWith("session-") ? w.branch.slice(8) : null;
+    if (!id || !isSessionId(id) || onBoard(id)) continue;
+    const lost = [...dirty(w.dir).map(() => "uncommitted changes").slice(0, 1), ...Number(unpublished2(w.branch)) > 0 ? [`${unpublished2(w.branch)} unpublished commit(s)`] : []];
+    if (lost.length) {
+      add({ level: "warn", message: `worktree ${w.dir} belongs to ${id}, which has no row on the board, and holds ${lost.join(" and ")}`, fix: `publish or save that work, then coord close --as ${id} --force` });
+    } else {
+      add({ level: "warn", message: `worktree ${w.dir} belongs to ${id}, which has no row on the board (a close that did not finish?)`, fix: `remove it: git worktree remove ${w.dir} && git branch -D ${w.branch}`, repair: () => {
+        git(["worktree", "remove", "--force", w.dir], { cwd: root });
+        git(["branch", "-D", w.branch], { cwd: root });
+      } });
+    }
+  }
+  for (const b of branches) {
+    const id = b.slice(8);
+    if (!isSessionId(id) || onBoard(id) || worktrees.some((w) => w.branch === b)) continue;
+    const n = Number(unpublished2(b));
+    if (n > 0) add({ level: "info", message: `branch ${b} of closed session ${id} holds ${n} commit(s) not on ${boardName(ctx)}`, fix: `publish or delete it yourself (git branch -D ${b})` });
+    else add({ level: "warn", message: `branch ${b} of closed session ${id} is left over (fully published)`, fix: `git branch -D ${b}`, repair: () => {
+      git(["branch", "-D", b], { cwd: top });
+    } });
+  }
+  for (const entry of fs().readdirSync(path().dirname(root))) {
+    const m = new RegExp(`^${escapeRe(path().basename(root))}-(s[A-Z]{1,3})$`).exec(entry);
+    const dir = path().join(path().dirname(root), entry);
+    if (m && !worktrees.some((w) => w.dir === dir)) add({ level: "warn", message: `${dir} looks like ${m[1]}'s worktree but git does not know it; start skips ${m[1]} while it is there`, fix: "move it away or delete it if nothing in it is needed" });
+  }
+}
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === "EPERM";
+  }
+}
+var spec15, escapeRe;
+var init_doctor = __esm({
+  "src/commands/doctor.ts"() {
+    "use strict";
+    init_args();
+    init_context();
+    init_errors();
+    init_git();
+    init_output();
+    init_publish();
+    init_sys();
+    init_liveness();
+    init_session();
+    init_board();
+    init_ids();
+    spec15 = {
+      name: "doctor",
+      summary: "check the set-up and leftovers of interrupted runs; --fix repairs them",
+      usage: "[--fix] [--json]",
+      description: "Looks at: git identity, the remote, the board (and rows it cannot read), lefthook.yml and the\ninstalled hooks, and leftovers \u2014 a claim whose start was killed, a worktree or branch of a\nclosed session, stale worktree records. --fix never deletes uncommitted or unpublished work.\nExit 0 when nothing needs attention, 1 otherwise.",
+      flags: [
+        { name: "fix", help: "repair what can be repaired safely" },
+        { name: "json", help: 'print {"findings":[{"level","message","fix","fixed"}]}' }
+      ],
+      positionals: [0, 0]
+    };
+    escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  }
+});
+
 // src/protocol/subject.ts
 function subjectOf(message) {
   for (const line of message.split(/\r?\n/)) {
@@ -2276,10 +2534,10 @@ var init_subject = __esm({
 // src/commands/check-prefix.ts
 var check_prefix_exports = {};
 __export(check_prefix_exports, {
-  run: () => run15,
-  spec: () => spec14
+  run: () => run17,
+  spec: () => spec16
 });
-function run15(p) {
+function run17(p) {
   const file = p.args[0];
   let text;
   try {
@@ -2297,7 +2555,7 @@ function run15(p) {
   err(verdict.message);
   return 1;
 }
-var spec14;
+var spec16;
 var init_check_prefix = __esm({
   "src/commands/check-prefix.ts"() {
     "use strict";
@@ -2307,7 +2565,7 @@ var init_check_prefix = __esm({
     init_worktree();
     init_subject();
     init_ids();
-    spec14 = {
+    spec16 = {
       name: "check-prefix",
       summary: "commit-msg hook: the subject must carry this worktree's [sX] prefix",
       usage: "<commit-msg-file>",
@@ -2321,10 +2579,10 @@ var init_check_prefix = __esm({
 // src/commands/heartbeat.ts
 var heartbeat_exports = {};
 __export(heartbeat_exports, {
-  run: () => run16,
-  spec: () => spec15
+  run: () => run18,
+  spec: () => spec17
 });
-function run16(_p) {
+function run18(_p) {
   const w = findWorktree();
   if (!w || operationInProgress(w.gitDir)) return 0;
   const env = process.env.COORD_SESSION;
@@ -2352,7 +2610,7 @@ function run16(_p) {
   fs().writeFileSync(file, withRow(board, { ...row, presence: next }));
   return 0;
 }
-var spec15;
+var spec17;
 var init_heartbeat = __esm({
   "src/commands/heartbeat.ts"() {
     "use strict";
@@ -2362,7 +2620,7 @@ var init_heartbeat = __esm({
     init_board();
     init_stamp();
     init_ids();
-    spec15 = {
+    spec17 = {
       name: "heartbeat",
       summary: "post-commit hook: set my presence stamp to the last commit's time (working tree only)",
       usage: "",
@@ -2433,10 +2691,10 @@ var init_exports = {};
 __export(init_exports, {
   QUEUE_DIR: () => QUEUE_DIR2,
   SCRIPT_PATH: () => SCRIPT_PATH,
-  run: () => run17,
-  spec: () => spec16
+  run: () => run19,
+  spec: () => spec18
 });
-function run17(p) {
+function run19(p) {
   const top = repoPaths(process.cwd()).top;
   const written = [];
   const put = (rel, content, opts = {}) => {
@@ -2491,7 +2749,7 @@ function run17(p) {
   out("  node infrastructure/scripts/coord.mjs start   # claim your first session");
   return 0;
 }
-var SCRIPT_PATH, QUEUE_DIR2, spec16, START_SH, QUEUE_README;
+var SCRIPT_PATH, QUEUE_DIR2, spec18, START_SH, QUEUE_README;
 var init_init = __esm({
   "src/commands/init.ts"() {
     "use strict";
@@ -2505,7 +2763,7 @@ var init_init = __esm({
     init_lefthook();
     SCRIPT_PATH = "infrastructure/scripts/coord.mjs";
     QUEUE_DIR2 = `${SESSIONS_DIR}/queue`;
-    spec16 = {
+    spec18 = {
       name: "init",
       summary: "onboard this repo: board, queue folder, a copy of coord, lefthook.yml jobs",
       usage: "[--branch NAME] [--deno] [--json]",
@@ -2540,10 +2798,10 @@ The recipient advances the status line in its own commit. \`coord send\`, \`coor
 // src/commands/demo.ts
 var demo_exports = {};
 __export(demo_exports, {
-  run: () => run18,
-  spec: () => spec17
+  run: () => run20,
+  spec: () => spec19
 });
-function run18(p) {
+function run20(p) {
   const given = p.args[0];
   const root = given ? path().resolve(given) : fs().mkdtempSync(path().join(os().tmpdir(), "coord-demo-"));
   if (given) {
@@ -2666,7 +2924,7 @@ exec ${runtime} ${SCRIPT_PATH} check-prefix "$1"
 exec ${runtime} ${SCRIPT_PATH} heartbeat
 `, { mode: 493 });
 }
-var spec17, quote;
+var spec19, quote;
 var init_demo = __esm({
   "src/commands/demo.ts"() {
     "use strict";
@@ -2676,7 +2934,7 @@ var init_demo = __esm({
     init_output();
     init_sys();
     init_init();
-    spec17 = {
+    spec19 = {
       name: "demo",
       summary: "play the two-session tutorial on a throw-away repo (in DIR, or a temp dir)",
       usage: "[DIR] [--keep]",
@@ -2708,6 +2966,8 @@ var VERBS = {
   resolve: () => Promise.resolve().then(() => (init_resolve(), resolve_exports)),
   reply: () => Promise.resolve().then(() => (init_reply(), reply_exports)),
   handoff: () => Promise.resolve().then(() => (init_handoff(), handoff_exports)),
+  reap: () => Promise.resolve().then(() => (init_reap(), reap_exports)),
+  doctor: () => Promise.resolve().then(() => (init_doctor(), doctor_exports)),
   "check-prefix": () => Promise.resolve().then(() => (init_check_prefix(), check_prefix_exports)),
   heartbeat: () => Promise.resolve().then(() => (init_heartbeat(), heartbeat_exports)),
   init: () => Promise.resolve().then(() => (init_init(), init_exports)),

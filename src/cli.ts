@@ -28,6 +28,8 @@ export const VERBS: Record<string, () => Promise<Command>> = {
   resolve: () => import('./commands/resolve.js'),
   reply: () => import('./commands/reply.js'),
   handoff: () => import('./commands/handoff.js'),
+  reap: () => import('./commands/reap.js'),
+  doctor: () => import('./commands/doctor.js'),
   'check-prefix': () => import('./commands/check-prefix.js'),
   heartbeat: () => import('./commands/heartbeat.js'),
   init: () => import('./commands/init.js'),

@@ -45,3 +45,8 @@ export function boardRef(ctx: Context): string {
 export function boardName(ctx: Context): string {
   return ctx.hasRemote ? `${ctx.cfg.remote}/${ctx.cfg.branch}` : ctx.cfg.branch;
 }
+
+/** Where `start` notes the id it is claiming until the worktree exists (per process). */
+export function claimMarkFile(ctx: Context): string {
+  return `${ctx.repo.commonDir}/coord/claiming-${process.pid}`;
+}

@@ -1,7 +1,7 @@
 // The only module that starts processes. Every git call goes through `run`, with an argv
 // array (never a shell), an explicit cwd, and git's per-repository variables removed so a
 // hook's GIT_DIR / GIT_INDEX_FILE can never point a call at the wrong worktree.
-import { cp, fs, os, path } from './sys.js';
+import { cp, fs, path } from './sys.js';
 import { CoordError } from './errors.js';
 
 export interface RunResult { code: number; stdout: string; stderr: string }
@@ -142,38 +142,27 @@ export function committerIdent(cwd: string): string {
 }
 
 /**
- * Writes one commit with `files` replaced on top of `base` without touching any worktree
- * or index (git fast-import, one process). Returns the new commit's id.
+ * Writes one commit with `files` replaced (null: deleted) on top of `base`, without touching
+ * any worktree, index or ref (git fast-import, one process). Returns the new commit's id.
+ * The scratch branch is reset to nothing before the end, so a killed run leaves no ref behind.
  */
 export function commitFiles(cwd: string, base: string | null, files: Map<string, string | null>, message: string, ident: string): string {
-  const dir = fs().mkdtempSync(path().join(os().tmpdir(), 'coord-fi-'));
-  const marks = path().join(dir, 'marks');
-  const ref = `refs/coord/tmp-${process.pid}-${Date.now()}`;
-  try {
-    const enc = new TextEncoder();
-    const parts: Uint8Array[] = [];
-    const push = (s: string) => parts.push(enc.encode(s));
-    const data = (s: string) => { const b = enc.encode(s); push(`data ${b.length}\n`); parts.push(b); push('\n'); };
-    const now = Math.floor(Date.now() / 1000);
-    push(`commit ${ref}\nmark :1\ncommitter ${ident} ${now} +0000\n`);
-    data(message);
-    if (base) push(`from ${base}\n`);
-    for (const [p, content] of files) {
-      if (content === null) { push(`D ${p}\n`); continue; }
-      push(`M 100644 inline ${p}\n`);
-      data(content);
-    }
-    push('done\n');
-    const input = Buffer.concat(parts);
-    const r = run(['fast-import', '--quiet', '--done', `--export-marks=${marks}`, '--force'], { cwd, input });
-    if (r.code !== 0) throw new GitError(['fast-import'], r);
-    const m = fs().readFileSync(marks, 'utf8').match(/^:1 ([0-9a-f]+)/m);
-    if (!m) throw new CoordError('git fast-import wrote no commit.');
-    return m[1];
-  } finally {
-    run(['update-ref', '-d', ref], { cwd });
-    fs().rmSync(dir, { recursive: true, force: true });
+  const enc = new TextEncoder();
+  const parts: Uint8Array[] = [];
+  const push = (s: string) => parts.push(enc.encode(s));
+  const data = (s: string) => { const b = enc.encode(s); push(`data ${b.length}\n`); parts.push(b); push('\n'); };
+  push(`commit refs/coord/scratch\nmark :1\ncommitter ${ident} ${Math.floor(Date.now() / 1000)} +0000\n`);
+  data(message);
+  if (base) push(`from ${base}\n`);
+  for (const [p, content] of files) {
+    if (content === null) push(`D ${p}\n`);
+    else { push(`M 100644 inline ${p}\n`); data(content); }
   }
+  push('\nget-mark :1\nreset refs/coord/scratch\n\ndone\n');
+  const r = run(['fast-import', '--quiet', '--done'], { cwd, input: Buffer.concat(parts) });
+  const sha = /^[0-9a-f]{40,64}$/m.exec(r.stdout)?.[0];
+  if (r.code !== 0 || !sha) throw new GitError(['fast-import'], r);
+  return sha;
 }
 
 export type PushOutcome =

@@ -6,7 +6,7 @@
 import { CoordError } from './errors.js';
 import { casRef, commitFiles, committerIdent, git, gitMaybe, listWorktrees, pushRef, readObjects, run } from './git.js';
 import { boardName, boardRef, type Context } from './context.js';
-import { sleepMs } from './sys.js';
+import { crashPoint, sleepMs } from './sys.js';
 
 export const MAX_ATTEMPTS = 25;
 
@@ -80,14 +80,16 @@ export function publish<T>(ctx: Context, plan: (snap: Snapshot) => Plan<T>): Pub
   const ident = committerIdent(cwd);
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const { sha: base } = refresh(ctx);
+    crashPoint('after-fetch');
     const snap = new Snapshot(ctx, base);
     const { files, subject, value } = plan(snap);
     const changed = new Map([...files].filter(([p, c]) => snap.read(p) !== c));
     if (changed.size === 0) return { sha: base, value, attempts: attempt };
     const sha = commitFiles(cwd, base, changed, subject + '\n', ident);
+    crashPoint('after-commit');
     if (ctx.hasRemote) {
       const out = pushRef(cwd, ctx.cfg.remote, sha, ctx.cfg.branch, ctx.cfg.timeoutMs);
-      if (out.kind === 'ok') return { sha, value, attempts: attempt };
+      if (out.kind === 'ok') { crashPoint('after-publish'); return { sha, value, attempts: attempt }; }
       if (out.kind === 'refused') {
         throw new CoordError(`${ctx.cfg.remote} refused the update of ${ctx.cfg.branch}: ${out.detail}. Nothing was published; if ${ctx.cfg.branch} is protected, point coord at a branch sessions may push to ("branch" in .coord.json).`);
       }
@@ -95,6 +97,7 @@ export function publish<T>(ctx: Context, plan: (snap: Snapshot) => Plan<T>): Pub
     } else {
       const guard = checkedOutElsewhere(ctx, [...changed.keys()]);
       if (casRef(cwd, `refs/heads/${ctx.cfg.branch}`, sha, base)) {
+        crashPoint('after-publish');
         for (const dir of guard) run(['read-tree', '-m', '-u', base!, sha], { cwd: dir });
         return { sha, value, attempts: attempt };
       }

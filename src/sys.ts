@@ -55,3 +55,11 @@ export const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== 'undefi
 export function sleepMs(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.max(0, ms));
 }
+
+/**
+ * Fault injection for the crash tests: when COORD_CRASH_AT names this point, the process
+ * kills itself with SIGKILL right here, as a power cut or `kill -9` would.
+ */
+export function crashPoint(name: string): void {
+  if (process.env.COORD_CRASH_AT === name) process.kill(process.pid, 'SIGKILL');
+}

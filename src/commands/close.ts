@@ -6,7 +6,7 @@ import { git, listWorktrees, run as runGit } from '../git.js';
 import { json, out } from '../output.js';
 import { publish, refresh } from '../publish.js';
 import { cleanText, coordSubject, updateRow } from '../session.js';
-import { fs, path } from '../sys.js';
+import { crashPoint, fs, path } from '../sys.js';
 import { BOARD_PATH, findRow, onlyPresenceDiffers, parseBoard, PAUSED_PREFIX, withoutRow } from '../protocol/board.js';
 
 export const spec: VerbSpec = {
@@ -64,6 +64,7 @@ export function run(p: Parsed): number {
     const r = runGit(['worktree', 'remove', '--force', wt.dir], { cwd: mainRoot });
     if (r.code !== 0) throw new CoordError(`Closed ${id} on the board, but removing ${wt.dir} failed (${r.stderr.trim().split('\n').pop()}): remove it with git worktree remove --force ${wt.dir}.`);
     worktreeRemoved = true;
+    crashPoint('after-worktree-remove');
   }
   if (hasBranch && !keepBranch) {
     const r = runGit(['branch', '-D', branch], { cwd: mainRoot });

@@ -1,12 +1,12 @@
 // coord start: claim a session (id, name, row on the board) and make its worktree.
 import { str, type Parsed, type VerbSpec } from '../args.js';
-import { openContext, boardName } from '../context.js';
+import { openContext, boardName, claimMarkFile, type Context } from '../context.js';
 import { CoordError, UsageError } from '../errors.js';
 import { git, run as runGit } from '../git.js';
 import { json, out } from '../output.js';
 import { publish } from '../publish.js';
 import { coordSubject, cleanText } from '../session.js';
-import { fs } from '../sys.js';
+import { crashPoint, fs, path } from '../sys.js';
 import { BOARD_PATH, DEFAULT_SCOPE, emptyBoardText, laneFor, parseBoard, takenIds, withRow } from '../protocol/board.js';
 import { badName, checkId, firstFreeName, lowestFreeId } from '../protocol/ids.js';
 import { stamp } from '../protocol/stamp.js';
@@ -59,6 +59,7 @@ export function run(p: Parsed): number {
     }
     const names = new Set(board.rows.map((r) => r.row.name.toLowerCase()));
     if (name && names.has(name.toLowerCase())) throw new CoordError(`The name '${name}' is taken on the board: choose another with --name, or leave it out.`);
+    markClaim(ctx, id);
     const now = stamp();
     const row = { id, name: name ?? firstFreeName(names), riffs: riff ? [riff] : [], lane: laneFor(id, ctx.cfg.branch), claimed: now, presence: now, presenceNote: '', scope };
     return { files: new Map([[BOARD_PATH, withRow(board, row)]]), subject: coordSubject(id, `claim ${id} at ${now}`), value: row };
@@ -71,6 +72,8 @@ export function run(p: Parsed): number {
     throw new CoordError(`Claimed ${row.id} on the board, but creating the worktree failed (${made.stderr.trim().split('\n').pop()}). ` +
       `Make it yourself: git worktree add --no-track -b ${branch} ${dir} ${claim.sha!.slice(0, 12)} — or release the claim: coord close --as ${row.id}.`);
   }
+  crashPoint('after-worktree');
+  markClaim(ctx, null);
   if (p.flags.json) {
     json({ id: row.id, name: row.name, worktree: dir, branch, claimed: row.claimed, commit: claim.sha });
     return 0;
@@ -88,4 +91,16 @@ export function run(p: Parsed): number {
     bar,
   ].join('\n'));
   return 0;
+}
+
+/**
+ * The id this clone is claiming, kept in the git dir until its worktree exists: if start is
+ * killed after publishing, `coord doctor` can tell this clone's orphaned claim from another
+ * clone's live session. `null` clears it; a lost race's mark is replaced by the next attempt's.
+ */
+function markClaim(ctx: Context, id: string | null): void {
+  const file = claimMarkFile(ctx);
+  if (id === null) { fs().rmSync(file, { force: true }); return; }
+  fs().mkdirSync(path().dirname(file), { recursive: true });
+  fs().writeFileSync(file, `${id}\n`);
 }

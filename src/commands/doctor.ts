@@ -1,0 +1,154 @@
+// coord doctor: check the set-up and the leftovers of interrupted runs; say how to fix
+// each finding, and with --fix repair what can be repaired without losing anyone's work.
+import { bool, type Parsed, type VerbSpec } from '../args.js';
+import { boardName, boardRef, openContext, type Context } from '../context.js';
+import { CoordError } from '../errors.js';
+import { committerIdent, git, listWorktrees, run as runGit } from '../git.js';
+import { dim, green, json, out, red, yellow } from '../output.js';
+import { publish, refresh, Snapshot } from '../publish.js';
+import { fs, path } from '../sys.js';
+import { lastCommits, stateOf } from '../liveness.js';
+import { coordSubject } from '../session.js';
+import { BOARD_PATH, findRow, parseBoard, withoutRow } from '../protocol/board.js';
+import { isSessionId } from '../protocol/ids.js';
+
+export const spec: VerbSpec = {
+  name: 'doctor',
+  summary: 'check the set-up and leftovers of interrupted runs; --fix repairs them',
+  usage: '[--fix] [--json]',
+  description: 'Looks at: git identity, the remote, the board (and rows it cannot read), lefthook.yml and the\n' +
+    'installed hooks, and leftovers — a claim whose start was killed, a worktree or branch of a\n' +
+    'closed session, stale worktree records. --fix never deletes uncommitted or unpublished work.\n' +
+    'Exit 0 when nothing needs attention, 1 otherwise.',
+  flags: [
+    { name: 'fix', help: 'repair what can be repaired safely' },
+    { name: 'json', help: 'print {"findings":[{"level","message","fix","fixed"}]}' },
+  ],
+  positionals: [0, 0],
+};
+
+interface Finding { level: 'error' | 'warn' | 'info'; message: string; fix?: string; repair?: () => void; fixed?: boolean }
+
+export function run(p: Parsed): number {
+  const ctx = openContext(process.cwd(), p.flags.as as string | undefined);
+  const findings: Finding[] = [];
+  const add = (f: Finding) => findings.push(f);
+  const top = ctx.repo.top;
+
+  try { committerIdent(top); } catch (e) { add({ level: 'error', message: 'git has no user.name/user.email here', fix: (e as Error).message }); }
+  let sha: string | null = null;
+  try {
+    const fetched = refresh(ctx, true);
+    sha = fetched.sha;
+    if (fetched.offline) add({ level: 'warn', message: `offline: ${fetched.offline}`, fix: 'check the network and git remote -v; reads use the last fetch meanwhile' });
+  } catch (e) { add({ level: 'error', message: (e as Error).message }); }
+  if (!ctx.hasRemote) add({ level: 'info', message: `no remote '${ctx.cfg.remote}': the local branch ${ctx.cfg.branch} is the blackboard` });
+
+  const snap = new Snapshot(ctx, sha);
+  const boardText = sha ? snap.read(BOARD_PATH) : null;
+  const board = parseBoard(boardText ?? '');
+  if (sha && boardText === null) add({ level: 'error', message: `no board on ${boardName(ctx)} (${BOARD_PATH})`, fix: "run 'coord init', commit and push what it wrote" });
+  for (const pr of board.problems) add({ level: 'warn', message: `${BOARD_PATH}:${pr.line}: ${pr.message}`, fix: 'edit that line so the row has six cells and a unique id' });
+
+  const lefthook = path().join(top, 'lefthook.yml');
+  const lh = fs().existsSync(lefthook) ? fs().readFileSync(lefthook, 'utf8') : '';
+  if (!/coord\.mjs[^\n]*check-prefix/.test(lh) || !/coord\.mjs[^\n]*heartbeat/.test(lh)) add({ level: 'warn', message: 'lefthook.yml lacks coord\'s commit-msg or post-commit job', fix: "run 'coord init' (it merges them in)" });
+  if (!fs().existsSync(path().join(top, 'infrastructure/scripts/coord.mjs'))) add({ level: 'warn', message: 'infrastructure/scripts/coord.mjs is missing, so the hooks cannot run', fix: "run 'coord init'" });
+  const hooksPath = runGit(['rev-parse', '--git-path', 'hooks'], { cwd: top }).stdout.trim();
+  const hookFile = path().resolve(top, hooksPath, 'commit-msg');
+  if (!fs().existsSync(hookFile)) add({ level: 'warn', message: 'no commit-msg hook is installed in this clone', fix: 'run npx lefthook install' });
+
+  leftovers(ctx, board, add);
+  if (sha && boardText !== null) {
+    const commits = lastCommits(ctx, Math.max(ctx.cfg.staleMs, 7 * 86400e3));
+    const stale = board.rows.filter(({ row }) => stateOf(row, commits.get(row.id), ctx).state === 'stale').map((r) => r.row.id);
+    if (stale.length) add({ level: 'info', message: `stale sessions on the board: ${stale.join(', ')}`, fix: "'coord reap' removes them (their work is kept)" });
+  }
+
+  if (bool(p, 'fix')) {
+    for (const f of findings) {
+      if (!f.repair) continue;
+      try { f.repair(); f.fixed = true; } catch (e) { f.fix = `${f.fix ?? ''} (fix failed: ${e instanceof CoordError ? e.message : String(e)})`; }
+    }
+  }
+  const open = findings.filter((f) => f.level !== 'info' && !f.fixed);
+  if (bool(p, 'json')) {
+    json({ findings: findings.map(({ level, message, fix, fixed, repair }) => ({ level, message, fix: fix ?? null, fixable: !!repair, fixed: !!fixed })) });
+  } else {
+    if (!findings.length) out(green('All good: set-up complete, no leftovers.'));
+    for (const f of findings) {
+      const tag = f.fixed ? green('fixed') : f.level === 'error' ? red('error') : f.level === 'warn' ? yellow('warn ') : dim('info ');
+      out(`${tag} ${f.message}${f.fix && !f.fixed ? `\n      → ${f.fix}${f.repair ? ' (coord doctor --fix does it)' : ''}` : ''}`);
+    }
+  }
+  return open.length ? 1 : 0;
+}
+
+/** Leftovers of killed or partial runs on this machine, each with a safe repair. */
+function leftovers(ctx: Context, board: ReturnType<typeof parseBoard>, add: (f: Finding) => void): void {
+  const top = ctx.repo.top;
+  const root = ctx.repo.mainRoot;
+  const onBoard = (id: string) => !!findRow(board, id) || board.brokenIds.includes(id);
+  const worktrees = listWorktrees(top);
+  const branches = git(['for-each-ref', '--format=%(refname:lstrip=2)', 'refs/heads/session-*'], { cwd: top }).split('\n').filter(Boolean);
+  const unpublished = (branch: string) => runGit(['rev-list', '--count', `${boardRef(ctx)}..refs/heads/${branch}`], { cwd: top }).stdout.trim();
+  const dirty = (dir: string) => runGit(['status', '--porcelain', '--untracked-files=normal'], { cwd: dir }).stdout.split('\n').filter((l) => l && !l.endsWith(BOARD_PATH));
+
+  // A start killed after publishing its claim: the mark names the id, the process is gone.
+  const markDir = path().join(ctx.repo.commonDir, 'coord');
+  for (const f of fs().existsSync(markDir) ? fs().readdirSync(markDir) : []) {
+    const m = /^claiming-(\d+)$/.exec(f);
+    if (!m || alive(Number(m[1]))) continue;
+    const file = path().join(markDir, f);
+    const id = fs().readFileSync(file, 'utf8').trim();
+    const hasWorktree = worktrees.some((w) => w.branch === `session-${id}`);
+    if (isSessionId(id) && onBoard(id) && !hasWorktree) {
+      add({ level: 'warn', message: `${id} was claimed from this clone by a start that did not finish (no worktree)`, fix: `release the claim (or claim it properly: coord start)`, repair: () => {
+        publish(ctx, (snap) => {
+          const b = parseBoard(snap.read(BOARD_PATH) ?? '');
+          return { files: findRow(b, id) ? new Map([[BOARD_PATH, withoutRow(b, id)]]) : new Map(), subject: coordSubject(id, `release unfinished claim of ${id}`), value: null };
+        });
+        fs().rmSync(file, { force: true });
+      } });
+    } else {
+      add({ level: 'info', message: `note of an interrupted start (${f})`, repair: () => fs().rmSync(file, { force: true }) });
+    }
+  }
+
+  for (const w of worktrees) {
+    if (w.dir !== root && !fs().existsSync(w.dir)) {
+      add({ level: 'warn', message: `git still records worktree ${w.dir}, which is gone`, fix: 'git worktree prune', repair: () => { git(['worktree', 'prune'], { cwd: top }); } });
+      continue;
+    }
+    const id = w.branch?.startsWith('session-') ? w.branch.slice(8) : null;
+    if (!id || !isSessionId(id) || onBoard(id)) continue;
+    const lost = [...dirty(w.dir).map(() => 'uncommitted changes').slice(0, 1), ...(Number(unpublished(w.branch!)) > 0 ? [`${unpublished(w.branch!)} unpublished commit(s)`] : [])];
+    if (lost.length) {
+      add({ level: 'warn', message: `worktree ${w.dir} belongs to ${id}, which has no row on the board, and holds ${lost.join(' and ')}`, fix: `publish or save that work, then coord close --as ${id} --force` });
+    } else {
+      add({ level: 'warn', message: `worktree ${w.dir} belongs to ${id}, which has no row on the board (a close that did not finish?)`, fix: `remove it: git worktree remove ${w.dir} && git branch -D ${w.branch}`, repair: () => {
+        git(['worktree', 'remove', '--force', w.dir], { cwd: root });
+        git(['branch', '-D', w.branch!], { cwd: root });
+      } });
+    }
+  }
+  for (const b of branches) {
+    const id = b.slice(8);
+    if (!isSessionId(id) || onBoard(id) || worktrees.some((w) => w.branch === b)) continue;
+    const n = Number(unpublished(b));
+    if (n > 0) add({ level: 'info', message: `branch ${b} of closed session ${id} holds ${n} commit(s) not on ${boardName(ctx)}`, fix: `publish or delete it yourself (git branch -D ${b})` });
+    else add({ level: 'warn', message: `branch ${b} of closed session ${id} is left over (fully published)`, fix: `git branch -D ${b}`, repair: () => { git(['branch', '-D', b], { cwd: top }); } });
+  }
+  // A directory where a session worktree would go, that git does not know: never deleted, only reported.
+  for (const entry of fs().readdirSync(path().dirname(root))) {
+    const m = new RegExp(`^${escapeRe(path().basename(root))}-(s[A-Z]{1,3})$`).exec(entry);
+    const dir = path().join(path().dirname(root), entry);
+    if (m && !worktrees.some((w) => w.dir === dir)) add({ level: 'warn', message: `${dir} looks like ${m[1]}'s worktree but git does not know it; start skips ${m[1]} while it is there`, fix: 'move it away or delete it if nothing in it is needed' });
+  }
+}
+
+function alive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+}
+
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
