@@ -40,8 +40,8 @@ var init_errors = __esm({
 });
 
 // src/args.ts
-function parseArgs(spec20, argv) {
-  const all = [...spec20.flags, ...COMMON_FLAGS];
+function parseArgs(spec22, argv) {
+  const all = [...spec22.flags, ...COMMON_FLAGS];
   const flags = {};
   const args = [];
   for (let i = 0; i < argv.length; i++) {
@@ -57,10 +57,10 @@ function parseArgs(spec20, argv) {
       const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
       inline = eq > 0 ? a.slice(eq + 1) : void 0;
       flag = all.find((f) => f.name === name);
-      if (!flag) throw new UsageError(`coord ${spec20.name}: unknown option '--${name}' (see coord ${spec20.name} --help).`);
+      if (!flag) throw new UsageError(`coord ${spec22.name}: unknown option '--${name}' (see coord ${spec22.name} --help).`);
     } else if (a.startsWith("-") && a.length > 1 && !/^-\d/.test(a)) {
       flag = all.find((f) => f.short === a[1]);
-      if (!flag) throw new UsageError(`coord ${spec20.name}: unknown option '${a}' (see coord ${spec20.name} --help).`);
+      if (!flag) throw new UsageError(`coord ${spec22.name}: unknown option '${a}' (see coord ${spec22.name} --help).`);
       if (a.length > 2) inline = a.slice(2);
     } else {
       args.push(a);
@@ -68,30 +68,30 @@ function parseArgs(spec20, argv) {
     }
     if (flag.value) {
       const v = inline ?? argv[++i];
-      if (v === void 0) throw new UsageError(`coord ${spec20.name}: --${flag.name} needs a value (${flag.value}).`);
+      if (v === void 0) throw new UsageError(`coord ${spec22.name}: --${flag.name} needs a value (${flag.value}).`);
       if (flag.repeat) flags[flag.name] = [...flags[flag.name] ?? [], v];
       else flags[flag.name] = v;
     } else {
-      if (inline !== void 0) throw new UsageError(`coord ${spec20.name}: --${flag.name} takes no value.`);
+      if (inline !== void 0) throw new UsageError(`coord ${spec22.name}: --${flag.name} takes no value.`);
       flags[flag.name] = true;
     }
   }
   if (flags.help) return { flags, args };
-  const [min, max] = spec20.positionals;
-  if (args.length < min) throw new UsageError(`coord ${spec20.name}: missing argument: usage: coord ${spec20.name} ${spec20.usage}`);
-  if (args.length > max) throw new UsageError(`coord ${spec20.name}: unexpected argument '${args[max]}': usage: coord ${spec20.name} ${spec20.usage}`);
+  const [min, max] = spec22.positionals;
+  if (args.length < min) throw new UsageError(`coord ${spec22.name}: missing argument: usage: coord ${spec22.name} ${spec22.usage}`);
+  if (args.length > max) throw new UsageError(`coord ${spec22.name}: unexpected argument '${args[max]}': usage: coord ${spec22.name} ${spec22.usage}`);
   return { flags, args };
 }
-function verbHelp(spec20) {
-  const rows = [...spec20.flags, ...COMMON_FLAGS].map((f) => {
+function verbHelp(spec22) {
+  const rows = [...spec22.flags, ...COMMON_FLAGS].map((f) => {
     const left = `${f.short ? `-${f.short}, ` : "    "}--${f.name}${f.value ? ` ${f.value}` : ""}`;
     return `  ${left.padEnd(28)} ${f.help}`;
   });
   return [
-    `coord ${spec20.name} \u2014 ${spec20.summary}`,
+    `coord ${spec22.name} \u2014 ${spec22.summary}`,
     "",
-    `Usage: coord ${spec20.name} ${spec20.usage}`.trimEnd(),
-    ...spec20.description ? ["", spec20.description] : [],
+    `Usage: coord ${spec22.name} ${spec22.usage}`.trimEnd(),
+    ...spec22.description ? ["", spec22.description] : [],
     "",
     "Options:",
     ...rows,
@@ -1905,10 +1905,10 @@ function checkRef(ref) {
 }
 function run8(p) {
   const ctx = openContext(process.cwd(), str(p, "as"));
-  const me = requireSession(ctx);
   const to = p.args[0];
   const bad = checkId(to);
   if (bad) throw new UsageError(`${bad}: name the recipient by its id (see 'coord status').`);
+  const me = requireSession(ctx);
   const type = str(p, "type") ?? "info";
   if (!/^[a-z][a-z0-9-]{0,19}$/.test(type)) throw new UsageError(`--type '${type.slice(0, 40)}' is not a message type: use question, answer, handoff, info, or one lowercase word.`);
   let ref = checkRef(str(p, "ref"));
@@ -1968,6 +1968,29 @@ var init_send = __esm({
   }
 });
 
+// src/hookinput.ts
+function hookCwd() {
+  if (process.stdin.isTTY) return process.cwd();
+  let raw = "";
+  try {
+    raw = fs().readFileSync(0, "utf8");
+  } catch {
+    return process.cwd();
+  }
+  try {
+    const input = JSON.parse(raw);
+    if (typeof input.cwd === "string" && fs().existsSync(input.cwd)) return input.cwd;
+  } catch {
+  }
+  return process.cwd();
+}
+var init_hookinput = __esm({
+  "src/hookinput.ts"() {
+    "use strict";
+    init_sys();
+  }
+});
+
 // src/commands/inbox.ts
 var inbox_exports = {};
 __export(inbox_exports, {
@@ -1977,6 +2000,13 @@ __export(inbox_exports, {
   statusWord: () => statusWord
 });
 function run9(p) {
+  if (bool(p, "brief")) {
+    try {
+      brief(p);
+    } catch {
+    }
+    return 0;
+  }
   const ctx = openContext(process.cwd(), str(p, "as"));
   const me = requireSession(ctx);
   const from = str(p, "from");
@@ -2010,6 +2040,28 @@ function run9(p) {
   if (messages.length) out(dim(`Read one in full with --json; answer with coord reply <id> -m \u2026; coord ack <id> when caught.`));
   return 0;
 }
+function brief(p) {
+  const ctx = openContext(hookCwd(), str(p, "as"));
+  if (!ctx.session) return;
+  ctx.cfg.timeoutMs = Math.min(ctx.cfg.timeoutMs, 5e3);
+  const { sha } = refresh(ctx, true);
+  const box = readMailbox(new Snapshot(ctx, sha));
+  const marker = path().join(ctx.repo.gitDir, "coord-inbox-shown");
+  let shown = /* @__PURE__ */ new Set();
+  try {
+    shown = new Set(fs().readFileSync(marker, "utf8").split("\n").filter(Boolean));
+  } catch {
+  }
+  const waiting = box.messages.filter((m) => m.to === ctx.session && !m.status.seen);
+  const fresh = waiting.filter((m) => !shown.has(m.id));
+  if (!fresh.length) return;
+  const lines = [`coord: ${fresh.length} new message${fresh.length > 1 ? "s" : ""} for ${ctx.session}:`];
+  for (const m of fresh.slice(0, 3)) lines.push(`  ${m.id} from ${m.from} (${m.type}): ${firstWords(m.body, 80)}`);
+  if (fresh.length > 3) lines.push(`  \u2026 and ${fresh.length - 3} more`);
+  lines.push('Read with `coord inbox --json`, then `coord ack <id>` or `coord reply <id> -m "\u2026"`.');
+  out(lines.join("\n"));
+  fs().writeFileSync(marker, waiting.map((m) => m.id).join("\n") + "\n");
+}
 var spec8, statusWord, messageJson;
 var init_inbox = __esm({
   "src/commands/inbox.ts"() {
@@ -2021,14 +2073,17 @@ var init_inbox = __esm({
     init_publish();
     init_mailbox();
     init_ids();
+    init_hookinput();
+    init_sys();
     spec8 = {
       name: "inbox",
       summary: "list messages to me (unresolved first) and what I sent that is not acked yet",
-      usage: "[--all] [--from ID] [--sent] [--json]",
+      usage: "[--all] [--from ID] [--sent] [--brief] [--json]",
       description: "Reads every queue file of the freshly fetched blackboard branch: a message to me counts\nwherever it sits (a reply lies under its question). Offline, it reads what was fetched last.",
       flags: [
         { name: "all", help: "include resolved messages" },
         { name: "from", value: "ID", help: "only messages from session ID" },
+        { name: "brief", help: "a few lines about messages not shown before, nothing when none; never fails (for prompt hooks)" },
         { name: "sent", help: "list what I sent instead, with how far each got (seen, acked, resolved)" },
         { name: "json", help: 'print {"session","messages":[\u2026],"unacked":[\u2026]} (see docs/reference.md)' }
       ],
@@ -2192,10 +2247,10 @@ __export(handoff_exports, {
 });
 function run14(p) {
   const ctx = openContext(process.cwd(), str(p, "as"));
-  const me = requireSession(ctx);
   const to = p.args[0];
   const bad = checkId(to);
   if (bad) throw new UsageError(`${bad}: name the recipient by its id (see 'coord status').`);
+  const me = requireSession(ctx);
   if (!str(p, "riff")) throw new UsageError("coord handoff: --riff ID is required (the Riff you hand over).");
   const riff = checkRef(str(p, "riff"));
   if (to === me) throw new UsageError("You cannot hand a Riff to yourself.");
@@ -2250,13 +2305,197 @@ var init_handoff = __esm({
   }
 });
 
-// src/commands/reap.ts
-var reap_exports = {};
-__export(reap_exports, {
+// src/commands/prime.ts
+var prime_exports = {};
+__export(prime_exports, {
+  AGENT_COMMANDS: () => AGENT_COMMANDS,
   run: () => run15,
   spec: () => spec14
 });
 function run15(p) {
+  const hook = bool(p, "hook");
+  try {
+    return prime(p, hook ? hookCwd() : process.cwd());
+  } catch (e) {
+    if (!hook) throw e;
+    out(`coord prime could not read the board: ${e instanceof CoordError ? e.message : String(e)}`);
+    return 0;
+  }
+}
+function prime(p, cwd) {
+  const ctx = openContext(cwd, str(p, "as"));
+  const { sha, offline } = refresh(ctx, true);
+  const snap = new Snapshot(ctx, sha);
+  const board = parseBoard(snap.read(BOARD_PATH) ?? "");
+  const box = readMailbox(snap);
+  const commits = lastCommits(ctx, Math.max(ctx.cfg.staleMs, 7 * 864e5));
+  const me = ctx.session ? findRow(board, ctx.session) : void 0;
+  const others = board.rows.filter(({ row }) => row.id !== ctx.session).map(({ row }) => ({
+    id: row.id,
+    name: row.name,
+    riffs: row.riffs,
+    scope: row.scope,
+    state: stateOf(row, commits.get(row.id), ctx).state
+  }));
+  const unread = ctx.session ? box.messages.filter((m) => m.to === ctx.session && !m.status.acked) : [];
+  const unacked = ctx.session ? box.messages.filter((m) => m.from === ctx.session && m.to !== ctx.session && !m.status.acked) : [];
+  const session = me ? { id: me.id, name: me.name, worktree: ctx.repo.top, branch: ctx.wt.branch, riffs: me.riffs, scope: me.scope } : null;
+  if (bool(p, "json")) {
+    json({ session, board: boardName(ctx), offline, others, unread: unread.map(messageJson), unacked: unacked.map(messageJson), commands: AGENT_COMMANDS.map(([command, use]) => ({ command, use })) });
+    return 0;
+  }
+  out(render(ctx, session, others, unread, unacked, offline));
+  return 0;
+}
+function render(ctx, session, others, unread, unacked, offline) {
+  const lines = [];
+  const { remote, branch } = ctx.cfg;
+  if (!session) {
+    lines.push(ctx.session ? `coord: ${ctx.session} has no row on the board (${boardName(ctx)}): it was closed or reaped.` : "coord: you are not in a coord session here.");
+    lines.push("Claim one with `coord start`, then cd into the worktree it prints and work only there.");
+  } else {
+    lines.push(`coord: you are ${session.id} \xB7 ${session.name}, working in ${session.worktree} (branch session-${session.id}).`);
+    lines.push(`Riff: ${session.riffs.join(", ") || NO_RIFF} \xB7 scope: ${session.scope}`);
+    lines.push(`Rules: every commit subject starts with [${session.id}]; publish with git push ${ctx.hasRemote ? remote : "."} HEAD:${branch} (run coord sync first if it is rejected); set your scope with coord scope "\u2026".`);
+  }
+  if (offline) lines.push(`(offline: ${offline}; this is the board as last fetched)`);
+  const live = others.filter((o) => o.state !== "stale");
+  lines.push("", live.length ? "Other sessions:" : "No other live sessions.");
+  for (const o of live) lines.push(`  ${o.id} \xB7 ${o.name} \u2014 ${o.state} \u2014 ${o.riffs.join(", ") || NO_RIFF} \u2014 ${o.scope}`);
+  if (session) {
+    lines.push("", unread.length ? `Messages to you not acked yet (${unread.length}):` : "No messages waiting for you.");
+    for (const m of unread) lines.push(`  ${m.id} from ${m.from} (${m.type}${m.ref !== "\u2014" ? `, ref ${m.ref}` : ""}): ${firstWords(m.body, 70)}`);
+    if (unacked.length) {
+      lines.push("", `You sent, not acked yet (${unacked.length}):`);
+      for (const m of unacked) lines.push(`  ${m.id} to ${m.to} (${m.type}): ${firstWords(m.body, 70)}`);
+    }
+  }
+  lines.push("", "Commands:");
+  const w = Math.max(...AGENT_COMMANDS.map(([c]) => c.length));
+  for (const [c, use] of AGENT_COMMANDS) lines.push(`  ${c.padEnd(w)}  ${use}`);
+  return lines.join("\n");
+}
+var spec14, AGENT_COMMANDS;
+var init_prime = __esm({
+  "src/commands/prime.ts"() {
+    "use strict";
+    init_args();
+    init_context();
+    init_errors();
+    init_output();
+    init_publish();
+    init_liveness();
+    init_mailbox();
+    init_hookinput();
+    init_board();
+    init_inbox();
+    spec14 = {
+      name: "prime",
+      summary: "one screen for an agent: who I am, who else is live, my unread mail, the commands to use",
+      usage: "[--hook] [--json]",
+      description: "Meant for an agent's session start (a Claude Code SessionStart hook runs it with --hook: it then\nreads the hook's JSON on stdin for the working directory, and always exits 0).",
+      flags: [
+        { name: "hook", help: "run as an agent hook: read the cwd from stdin JSON, never fail the hook" },
+        { name: "json", help: 'print {"session","others","unread","unacked","commands"}' }
+      ],
+      positionals: [0, 0]
+    };
+    AGENT_COMMANDS = [
+      ["coord inbox", "messages to me (add --json for full bodies); run it when told you have mail"],
+      ["coord ack <id>", "confirm you caught a message (the sender sees it)"],
+      ['coord reply <id> -m "\u2026" [--resolve]', "answer a message to you, right under it"],
+      ['coord send <sX> --type question -m "\u2026"', "ask or tell another session something"],
+      ["coord sync", "bring main into your worktree before you push (your presence edit is kept)"],
+      ["coord status", "who is live and on what"]
+    ];
+  }
+});
+
+// src/commands/watch.ts
+var watch_exports = {};
+__export(watch_exports, {
+  run: () => run16,
+  spec: () => spec15
+});
+async function run16(p) {
+  const ctx = openContext(process.cwd(), str(p, "as"));
+  const interval = parseDuration(str(p, "interval") ?? "15s");
+  if (interval === null || interval < 1e3) throw new UsageError(`--interval '${str(p, "interval")}' is not a duration of at least 1s (e.g. 10s, 1m).`);
+  const count = str(p, "count") === void 0 ? Infinity : Number(str(p, "count"));
+  if (!Number.isInteger(count) || count < 1) throw new UsageError(`--count '${str(p, "count")}' is not a positive whole number.`);
+  const asJson = bool(p, "json");
+  const emit = (event, text, fields) => {
+    if (asJson) json({ at: (/* @__PURE__ */ new Date()).toISOString(), event, ...fields });
+    else out(`${dim(stamp())} ${text}`);
+  };
+  let before = null;
+  let wasOffline = false;
+  if (!asJson) out(dim(`Watching ${boardName(ctx)} every ${Math.round(interval / 1e3)}s${ctx.session ? ` as ${ctx.session}` : ""}. Ctrl-C stops.`));
+  for (let i = 0; i < count; i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, interval));
+    const { sha, offline } = refresh(ctx, true);
+    if (offline && !wasOffline) emit("offline", `offline: ${offline}`, { reason: offline });
+    wasOffline = !!offline;
+    const snap = new Snapshot(ctx, sha);
+    const now = { rows: new Map(parseBoard(snap.read(BOARD_PATH) ?? "").rows.map((r) => [r.row.id, r.row])), messages: /* @__PURE__ */ new Map() };
+    const box = readMailbox(snap);
+    for (const m of box.messages) now.messages.set(m.id, m.status);
+    if (before) {
+      for (const [id, row] of now.rows) {
+        const old = before.rows.get(id);
+        if (!old) emit("claimed", `${id} \xB7 ${row.name} claimed (${row.scope})`, { id, name: row.name });
+        else {
+          if (old.scope !== row.scope) emit("scope", `${id} scope: ${row.scope}`, { id, scope: row.scope });
+          if (old.riffs.join() !== row.riffs.join()) emit("riff", `${id} Riff: ${row.riffs.join(", ") || NO_RIFF}`, { id, riffs: row.riffs });
+        }
+      }
+      for (const id of before.rows.keys()) if (!now.rows.has(id)) emit("closed", `${id} left the board`, { id });
+      for (const m of box.messages) {
+        const old = before.messages.get(m.id);
+        const mine = m.to === ctx.session ? " (to you)" : "";
+        if (!old) emit("message", `${m.id} ${m.type} ${m.from} \u2192 ${m.to}${mine}: ${firstWords(m.body, 70)}`, { id: m.id, from: m.from, to: m.to, type: m.type });
+        else for (const l of ["seen", "acked", "resolved"]) {
+          if (!old[l] && m.status[l]) emit(l, `${m.id} ${l} by ${m.to}`, { id: m.id, by: m.to });
+        }
+      }
+    }
+    before = now;
+  }
+  return 0;
+}
+var spec15;
+var init_watch = __esm({
+  "src/commands/watch.ts"() {
+    "use strict";
+    init_args();
+    init_context();
+    init_errors();
+    init_output();
+    init_publish();
+    init_mailbox();
+    init_board();
+    init_stamp();
+    spec15 = {
+      name: "watch",
+      summary: "follow the board: print new messages and board changes as they arrive (Ctrl-C stops)",
+      usage: "[--interval DURATION] [--count N] [--json]",
+      flags: [
+        { name: "interval", value: "DURATION", help: "time between fetches (default 15s)" },
+        { name: "count", value: "N", help: "stop after N fetches (default: until interrupted)" },
+        { name: "json", help: 'one JSON object per event: {"at","event","id",\u2026}' }
+      ],
+      positionals: [0, 0]
+    };
+  }
+});
+
+// src/commands/reap.ts
+var reap_exports = {};
+__export(reap_exports, {
+  run: () => run17,
+  spec: () => spec16
+});
+function run17(p) {
   const ctx = openContext(process.cwd(), str(p, "as"));
   const older = str(p, "older-than");
   if (older !== void 0) {
@@ -2299,7 +2538,7 @@ function run15(p) {
   for (const dir of kept) out(`Kept worktree ${dir} (its work is never deleted; coord close --as <id> there when done).`);
   return 0;
 }
-var spec14;
+var spec16;
 var init_reap = __esm({
   "src/commands/reap.ts"() {
     "use strict";
@@ -2312,7 +2551,7 @@ var init_reap = __esm({
     init_liveness();
     init_board();
     init_stamp();
-    spec14 = {
+    spec16 = {
       name: "reap",
       summary: "remove stale sessions (no presence, no [sX] commit for a while) from the board, one commit",
       usage: "[--older-than DURATION] [--include-paused] [--dry-run] [--json]",
@@ -2331,10 +2570,10 @@ var init_reap = __esm({
 // src/commands/doctor.ts
 var doctor_exports = {};
 __export(doctor_exports, {
-  run: () => run16,
-  spec: () => spec15
+  run: () => run18,
+  spec: () => spec17
 });
-function run16(p) {
+function run18(p) {
   const ctx = openContext(process.cwd(), p.flags.as);
   const findings = [];
   const add = (f) => findings.push(f);
@@ -2464,7 +2703,7 @@ function alive(pid) {
     return e.code === "EPERM";
   }
 }
-var spec15, escapeRe;
+var spec17, escapeRe;
 var init_doctor = __esm({
   "src/commands/doctor.ts"() {
     "use strict";
@@ -2479,7 +2718,7 @@ var init_doctor = __esm({
     init_session();
     init_board();
     init_ids();
-    spec15 = {
+    spec17 = {
       name: "doctor",
       summary: "check the set-up and leftovers of interrupted runs; --fix repairs them",
       usage: "[--fix] [--json]",
@@ -2534,10 +2773,10 @@ var init_subject = __esm({
 // src/commands/check-prefix.ts
 var check_prefix_exports = {};
 __export(check_prefix_exports, {
-  run: () => run17,
-  spec: () => spec16
+  run: () => run19,
+  spec: () => spec18
 });
-function run17(p) {
+function run19(p) {
   const file = p.args[0];
   let text;
   try {
@@ -2555,7 +2794,7 @@ function run17(p) {
   err(verdict.message);
   return 1;
 }
-var spec16;
+var spec18;
 var init_check_prefix = __esm({
   "src/commands/check-prefix.ts"() {
     "use strict";
@@ -2565,7 +2804,7 @@ var init_check_prefix = __esm({
     init_worktree();
     init_subject();
     init_ids();
-    spec16 = {
+    spec18 = {
       name: "check-prefix",
       summary: "commit-msg hook: the subject must carry this worktree's [sX] prefix",
       usage: "<commit-msg-file>",
@@ -2579,10 +2818,10 @@ var init_check_prefix = __esm({
 // src/commands/heartbeat.ts
 var heartbeat_exports = {};
 __export(heartbeat_exports, {
-  run: () => run18,
-  spec: () => spec17
+  run: () => run20,
+  spec: () => spec19
 });
-function run18(_p) {
+function run20(_p) {
   const w = findWorktree();
   if (!w || operationInProgress(w.gitDir)) return 0;
   const env = process.env.COORD_SESSION;
@@ -2610,7 +2849,7 @@ function run18(_p) {
   fs().writeFileSync(file, withRow(board, { ...row, presence: next }));
   return 0;
 }
-var spec17;
+var spec19;
 var init_heartbeat = __esm({
   "src/commands/heartbeat.ts"() {
     "use strict";
@@ -2620,7 +2859,7 @@ var init_heartbeat = __esm({
     init_board();
     init_stamp();
     init_ids();
-    spec17 = {
+    spec19 = {
       name: "heartbeat",
       summary: "post-commit hook: set my presence stamp to the last commit's time (working tree only)",
       usage: "",
@@ -2686,15 +2925,67 @@ var init_lefthook = __esm({
   }
 });
 
+// src/protocol/agents.ts
+function mergeClaudeSettings(text, script) {
+  const settings = text.trim() ? JSON.parse(text) : {};
+  if (typeof settings !== "object" || settings === null || Array.isArray(settings)) throw new Error("it is not a JSON object");
+  const hooks = settings.hooks ??= {};
+  const added = [];
+  const want = [
+    ["SessionStart", `node "$CLAUDE_PROJECT_DIR/${script}" prime --hook`],
+    ["UserPromptSubmit", `node "$CLAUDE_PROJECT_DIR/${script}" inbox --brief`]
+  ];
+  for (const [event, command] of want) {
+    const groups = hooks[event] ??= [];
+    const verb = command.split(" ").slice(-2).join(" ");
+    if (groups.some((g) => g.hooks?.some((h) => h.command?.includes("coord.mjs") && h.command.includes(verb)))) continue;
+    groups.push({ hooks: [{ type: "command", command, timeout: 30 }] });
+    added.push(event);
+  }
+  return { text: JSON.stringify(settings, null, 2) + "\n", added };
+}
+function agentSection(commands, script) {
+  return [
+    SECTION_BEGIN,
+    "## Working alongside other sessions (coord)",
+    "",
+    `Several sessions work on this repository at once and coordinate through git with coord (\`node ${script}\`, "coord" below).`,
+    "",
+    "- Start: `coord start` claims a session (id like sA, a worktree `../<repo>-sA`); `cd` into that worktree and work only there.",
+    "- Every commit subject starts with your prefix, e.g. `[sA] fix(api): \u2026`; the commit-msg hook refuses others.",
+    '- Say what you work on: `coord scope "\u2026"`, `coord riff <id>`. Check who else is live: `coord status`.',
+    '- When told you have mail (it appears before your prompt), read it with `coord inbox --json` and answer: `coord ack <id>` when caught, `coord reply <id> -m "\u2026" --resolve` when done.',
+    "- Before pushing: `coord sync`, then `git push origin HEAD:main`.",
+    '- Hand work over with `coord handoff <sX> --riff <id> -m "why, and what next"`; finish with `coord close`.',
+    "",
+    ...commands.map(([c, use]) => `- \`${c}\` \u2014 ${use}`),
+    SECTION_END
+  ].join("\n") + "\n";
+}
+function withSection(text, section) {
+  const a = text.indexOf(SECTION_BEGIN);
+  const b = text.indexOf(SECTION_END);
+  if (a >= 0 && b > a) return text.slice(0, a) + section + text.slice(b + SECTION_END.length).replace(/^\r?\n/, "");
+  return text + (text && !text.endsWith("\n") ? "\n" : "") + (text ? "\n" : "") + section;
+}
+var SECTION_BEGIN, SECTION_END;
+var init_agents = __esm({
+  "src/protocol/agents.ts"() {
+    "use strict";
+    SECTION_BEGIN = "<!-- coord:begin (written by coord init --claude; edit outside these markers) -->";
+    SECTION_END = "<!-- coord:end -->";
+  }
+});
+
 // src/commands/init.ts
 var init_exports = {};
 __export(init_exports, {
   QUEUE_DIR: () => QUEUE_DIR2,
   SCRIPT_PATH: () => SCRIPT_PATH,
-  run: () => run19,
-  spec: () => spec18
+  run: () => run21,
+  spec: () => spec20
 });
-function run19(p) {
+function run21(p) {
   const top = repoPaths(process.cwd()).top;
   const written = [];
   const put = (rel, content, opts = {}) => {
@@ -2733,6 +3024,23 @@ function run19(p) {
   const current = fs().existsSync(lefthookFile) ? fs().readFileSync(lefthookFile, "utf8") : "";
   const merged = mergeLefthook(current, coordJobs(bool(p, "deno") ? "deno run -A" : "node", SCRIPT_PATH));
   put("lefthook.yml", merged.added.length ? merged.text : current || merged.text);
+  if (bool(p, "claude")) {
+    const settingsFile = path().join(top, ".claude", "settings.json");
+    const before = fs().existsSync(settingsFile) ? fs().readFileSync(settingsFile, "utf8") : "";
+    let settings;
+    try {
+      settings = mergeClaudeSettings(before, SCRIPT_PATH);
+    } catch (e) {
+      throw new CoordError(`.claude/settings.json cannot be read as JSON (${e.message}): fix it, then run coord init --claude again.`);
+    }
+    put(".claude/settings.json", settings.added.length ? settings.text : before);
+    const section = agentSection(AGENT_COMMANDS, SCRIPT_PATH);
+    const docs = ["CLAUDE.md", "AGENTS.md"].filter((f) => fs().existsSync(path().join(top, f)));
+    for (const doc of docs.length ? docs : ["CLAUDE.md"]) {
+      const file = path().join(top, doc);
+      put(doc, withSection(fs().existsSync(file) ? fs().readFileSync(file, "utf8") : "", section));
+    }
+  }
   if (bool(p, "json")) {
     json({ root: top, written });
     return 0;
@@ -2749,7 +3057,7 @@ function run19(p) {
   out("  node infrastructure/scripts/coord.mjs start   # claim your first session");
   return 0;
 }
-var SCRIPT_PATH, QUEUE_DIR2, spec18, START_SH, QUEUE_README;
+var SCRIPT_PATH, QUEUE_DIR2, spec20, START_SH, QUEUE_README;
 var init_init = __esm({
   "src/commands/init.ts"() {
     "use strict";
@@ -2761,18 +3069,21 @@ var init_init = __esm({
     init_sys();
     init_board();
     init_lefthook();
+    init_agents();
+    init_prime();
     SCRIPT_PATH = "infrastructure/scripts/coord.mjs";
     QUEUE_DIR2 = `${SESSIONS_DIR}/queue`;
-    spec18 = {
+    spec20 = {
       name: "init",
       summary: "onboard this repo: board, queue folder, a copy of coord, lefthook.yml jobs",
-      usage: "[--branch NAME] [--deno] [--json]",
+      usage: "[--branch NAME] [--deno] [--claude] [--json]",
       description: `Creates ${BOARD_PATH}, ${QUEUE_DIR2}/, ${SCRIPT_PATH} (a copy of this file),
 infrastructure/scripts/start-session.sh, and adds the commit-msg and post-commit jobs to
 lefthook.yml (merged: other hooks stay as they are). Harmless to run again.`,
       flags: [
         { name: "branch", value: "NAME", help: `blackboard branch, written to ${CONFIG_FILE} (default main)` },
         { name: "deno", help: 'run the hooks with "deno run -A" instead of node' },
+        { name: "claude", help: "also add Claude Code hooks (.claude/settings.json) and a protocol section to CLAUDE.md/AGENTS.md" },
         { name: "json", help: 'print {"written":[{"path","action"}]}' }
       ],
       positionals: [0, 0]
@@ -2798,10 +3109,10 @@ The recipient advances the status line in its own commit. \`coord send\`, \`coor
 // src/commands/demo.ts
 var demo_exports = {};
 __export(demo_exports, {
-  run: () => run20,
-  spec: () => spec19
+  run: () => run22,
+  spec: () => spec21
 });
-function run20(p) {
+function run22(p) {
   const given = p.args[0];
   const root = given ? path().resolve(given) : fs().mkdtempSync(path().join(os().tmpdir(), "coord-demo-"));
   if (given) {
@@ -2924,7 +3235,7 @@ exec ${runtime} ${SCRIPT_PATH} check-prefix "$1"
 exec ${runtime} ${SCRIPT_PATH} heartbeat
 `, { mode: 493 });
 }
-var spec19, quote;
+var spec21, quote;
 var init_demo = __esm({
   "src/commands/demo.ts"() {
     "use strict";
@@ -2934,7 +3245,7 @@ var init_demo = __esm({
     init_output();
     init_sys();
     init_init();
-    spec19 = {
+    spec21 = {
       name: "demo",
       summary: "play the two-session tutorial on a throw-away repo (in DIR, or a temp dir)",
       usage: "[DIR] [--keep]",
@@ -2966,6 +3277,8 @@ var VERBS = {
   resolve: () => Promise.resolve().then(() => (init_resolve(), resolve_exports)),
   reply: () => Promise.resolve().then(() => (init_reply(), reply_exports)),
   handoff: () => Promise.resolve().then(() => (init_handoff(), handoff_exports)),
+  prime: () => Promise.resolve().then(() => (init_prime(), prime_exports)),
+  watch: () => Promise.resolve().then(() => (init_watch(), watch_exports)),
   reap: () => Promise.resolve().then(() => (init_reap(), reap_exports)),
   doctor: () => Promise.resolve().then(() => (init_doctor(), doctor_exports)),
   "check-prefix": () => Promise.resolve().then(() => (init_check_prefix(), check_prefix_exports)),
@@ -2981,6 +3294,7 @@ async function topHelp() {
 }
 async function main(argv) {
   try {
+    if (isDeno) checkDenoPermissions();
     await preload();
     const [verb, ...rest] = argv;
     if (!verb || verb === "--help" || verb === "-h" || verb === "help") {
@@ -3013,6 +3327,13 @@ async function main(argv) {
     err(`coord: internal error: ${error?.message ?? String(e)}`);
     err(process.env.COORD_DEBUG ? String(error?.stack) : "Nothing was published by the failed step. Run again with COORD_DEBUG=1 to see where, and report it.");
     return EXIT_FAILED;
+  }
+}
+function checkDenoPermissions() {
+  const deno = globalThis.Deno;
+  const missing = ["read", "write", "run", "env"].filter((name) => deno.permissions.querySync({ name }).state !== "granted");
+  if (missing.length) {
+    throw new CoordError(`Deno did not grant ${missing.join(", ")}: run coord as deno run -A coord.mjs \u2026 (or with ${missing.map((m) => `--allow-${m}`).join(" ")}).`);
   }
 }
 

@@ -3,7 +3,7 @@
 import { parseArgs, verbHelp, EXIT_CODES_HELP, type Parsed, type VerbSpec } from './args.js';
 import { CoordError, EXIT_FAILED, EXIT_OK, UsageError } from './errors.js';
 import { err, out } from './output.js';
-import { preload } from './sys.js';
+import { isDeno, preload } from './sys.js';
 
 declare const __VERSION__: string;
 export const VERSION = typeof __VERSION__ === 'string' ? __VERSION__ : 'dev';
@@ -28,6 +28,8 @@ export const VERBS: Record<string, () => Promise<Command>> = {
   resolve: () => import('./commands/resolve.js'),
   reply: () => import('./commands/reply.js'),
   handoff: () => import('./commands/handoff.js'),
+  prime: () => import('./commands/prime.js'),
+  watch: () => import('./commands/watch.js'),
   reap: () => import('./commands/reap.js'),
   doctor: () => import('./commands/doctor.js'),
   'check-prefix': () => import('./commands/check-prefix.js'),
@@ -46,6 +48,7 @@ async function topHelp(): Promise<string> {
 /** Runs one command line and returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   try {
+    if (isDeno) checkDenoPermissions();
     await preload();
     const [verb, ...rest] = argv;
     if (!verb || verb === '--help' || verb === '-h' || verb === 'help') {
@@ -69,5 +72,15 @@ export async function main(argv: string[]): Promise<number> {
     err(`coord: internal error: ${error?.message ?? String(e)}`);
     err(process.env.COORD_DEBUG ? String(error?.stack) : 'Nothing was published by the failed step. Run again with COORD_DEBUG=1 to see where, and report it.');
     return EXIT_FAILED;
+  }
+}
+
+/** Under Deno, say which permissions are missing before anything half-runs. */
+function checkDenoPermissions(): void {
+  type Perms = { permissions: { querySync(d: { name: string }): { state: string } } };
+  const deno = (globalThis as unknown as { Deno: Perms }).Deno;
+  const missing = ['read', 'write', 'run', 'env'].filter((name) => deno.permissions.querySync({ name }).state !== 'granted');
+  if (missing.length) {
+    throw new CoordError(`Deno did not grant ${missing.join(', ')}: run coord as deno run -A coord.mjs … (or with ${missing.map((m) => `--allow-${m}`).join(' ')}).`);
   }
 }

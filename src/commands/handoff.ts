@@ -27,10 +27,10 @@ export const spec: VerbSpec = {
 
 export function run(p: Parsed): number {
   const ctx = openContext(process.cwd(), str(p, 'as'));
-  const me = requireSession(ctx);
   const to = p.args[0];
   const bad = checkId(to);
   if (bad) throw new UsageError(`${bad}: name the recipient by its id (see 'coord status').`);
+  const me = requireSession(ctx);
   if (!str(p, 'riff')) throw new UsageError('coord handoff: --riff ID is required (the Riff you hand over).');
   const riff = checkRef(str(p, 'riff'));
   if (to === me) throw new UsageError('You cannot hand a Riff to yourself.');

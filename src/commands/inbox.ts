@@ -7,16 +7,19 @@ import { dim, err, json, out, table } from '../output.js';
 import { refresh, Snapshot } from '../publish.js';
 import { firstWords, readMailbox, type Located } from '../mailbox.js';
 import { checkId } from '../protocol/ids.js';
+import { hookCwd } from '../hookinput.js';
+import { fs, path } from '../sys.js';
 
 export const spec: VerbSpec = {
   name: 'inbox',
   summary: 'list messages to me (unresolved first) and what I sent that is not acked yet',
-  usage: '[--all] [--from ID] [--sent] [--json]',
+  usage: '[--all] [--from ID] [--sent] [--brief] [--json]',
   description: 'Reads every queue file of the freshly fetched blackboard branch: a message to me counts\n' +
     'wherever it sits (a reply lies under its question). Offline, it reads what was fetched last.',
   flags: [
     { name: 'all', help: 'include resolved messages' },
     { name: 'from', value: 'ID', help: 'only messages from session ID' },
+    { name: 'brief', help: 'a few lines about messages not shown before, nothing when none; never fails (for prompt hooks)' },
     { name: 'sent', help: 'list what I sent instead, with how far each got (seen, acked, resolved)' },
     { name: 'json', help: 'print {"session","messages":[…],"unacked":[…]} (see docs/reference.md)' },
   ],
@@ -30,6 +33,10 @@ export const statusWord = (m: Located) => (m.status.resolved ? 'resolved' : m.st
 export const messageJson = (m: Located) => ({ id: m.id, from: m.from, to: m.to, type: m.type, ref: m.ref, sent: m.stamp, status: { ...m.status }, body: m.body, file: m.file, line: m.line });
 
 export function run(p: Parsed): number {
+  if (bool(p, 'brief')) {
+    try { brief(p); } catch { /* a prompt hook must never block the prompt: stay silent */ }
+    return 0;
+  }
   const ctx = openContext(process.cwd(), str(p, 'as'));
   const me = requireSession(ctx);
   const from = str(p, 'from');
@@ -62,4 +69,28 @@ export function run(p: Parsed): number {
   }
   if (messages.length) out(dim(`Read one in full with --json; answer with coord reply <id> -m …; coord ack <id> when caught.`));
   return 0;
+}
+
+/**
+ * New mail in a few lines: messages to me not yet seen and not shown before. What was shown
+ * is remembered in this worktree's git dir (never in tracked files, so no commit per read).
+ */
+function brief(p: Parsed): void {
+  const ctx = openContext(hookCwd(), str(p, 'as'));
+  if (!ctx.session) return;
+  ctx.cfg.timeoutMs = Math.min(ctx.cfg.timeoutMs, 5000);
+  const { sha } = refresh(ctx, true);
+  const box = readMailbox(new Snapshot(ctx, sha));
+  const marker = path().join(ctx.repo.gitDir, 'coord-inbox-shown');
+  let shown = new Set<string>();
+  try { shown = new Set(fs().readFileSync(marker, 'utf8').split('\n').filter(Boolean)); } catch { /* first run */ }
+  const waiting = box.messages.filter((m) => m.to === ctx.session && !m.status.seen);
+  const fresh = waiting.filter((m) => !shown.has(m.id));
+  if (!fresh.length) return;
+  const lines = [`coord: ${fresh.length} new message${fresh.length > 1 ? 's' : ''} for ${ctx.session}:`];
+  for (const m of fresh.slice(0, 3)) lines.push(`  ${m.id} from ${m.from} (${m.type}): ${firstWords(m.body, 80)}`);
+  if (fresh.length > 3) lines.push(`  … and ${fresh.length - 3} more`);
+  lines.push('Read with `coord inbox --json`, then `coord ack <id>` or `coord reply <id> -m "…"`.');
+  out(lines.join('\n'));
+  fs().writeFileSync(marker, waiting.map((m) => m.id).join('\n') + '\n');
 }

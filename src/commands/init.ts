@@ -2,12 +2,14 @@
 // it prints what it wrote and what to commit. Running it again changes nothing.
 import { bool, str, type Parsed, type VerbSpec } from '../args.js';
 import { CONFIG_FILE } from '../config.js';
-import { UsageError } from '../errors.js';
+import { CoordError, UsageError } from '../errors.js';
 import { repoPaths } from '../git.js';
 import { json, out } from '../output.js';
 import { fs, path, url } from '../sys.js';
 import { BOARD_PATH, emptyBoardText, SESSIONS_DIR } from '../protocol/board.js';
 import { coordJobs, mergeLefthook } from '../protocol/lefthook.js';
+import { agentSection, mergeClaudeSettings, withSection } from '../protocol/agents.js';
+import { AGENT_COMMANDS } from './prime.js';
 
 export const SCRIPT_PATH = 'infrastructure/scripts/coord.mjs';
 export const QUEUE_DIR = `${SESSIONS_DIR}/queue`;
@@ -15,13 +17,14 @@ export const QUEUE_DIR = `${SESSIONS_DIR}/queue`;
 export const spec: VerbSpec = {
   name: 'init',
   summary: 'onboard this repo: board, queue folder, a copy of coord, lefthook.yml jobs',
-  usage: '[--branch NAME] [--deno] [--json]',
+  usage: '[--branch NAME] [--deno] [--claude] [--json]',
   description: `Creates ${BOARD_PATH}, ${QUEUE_DIR}/, ${SCRIPT_PATH} (a copy of this file),\n` +
     'infrastructure/scripts/start-session.sh, and adds the commit-msg and post-commit jobs to\n' +
     'lefthook.yml (merged: other hooks stay as they are). Harmless to run again.',
   flags: [
     { name: 'branch', value: 'NAME', help: `blackboard branch, written to ${CONFIG_FILE} (default main)` },
     { name: 'deno', help: 'run the hooks with "deno run -A" instead of node' },
+    { name: 'claude', help: 'also add Claude Code hooks (.claude/settings.json) and a protocol section to CLAUDE.md/AGENTS.md' },
     { name: 'json', help: 'print {"written":[{"path","action"}]}' },
   ],
   positionals: [0, 0],
@@ -63,6 +66,21 @@ export function run(p: Parsed): number {
   const current = fs().existsSync(lefthookFile) ? fs().readFileSync(lefthookFile, 'utf8') : '';
   const merged = mergeLefthook(current, coordJobs(bool(p, 'deno') ? 'deno run -A' : 'node', SCRIPT_PATH));
   put('lefthook.yml', merged.added.length ? merged.text : current || merged.text);
+  if (bool(p, 'claude')) {
+    const settingsFile = path().join(top, '.claude', 'settings.json');
+    const before = fs().existsSync(settingsFile) ? fs().readFileSync(settingsFile, 'utf8') : '';
+    let settings;
+    try { settings = mergeClaudeSettings(before, SCRIPT_PATH); } catch (e) {
+      throw new CoordError(`.claude/settings.json cannot be read as JSON (${(e as Error).message}): fix it, then run coord init --claude again.`);
+    }
+    put('.claude/settings.json', settings.added.length ? settings.text : before);
+    const section = agentSection(AGENT_COMMANDS, SCRIPT_PATH);
+    const docs = ['CLAUDE.md', 'AGENTS.md'].filter((f) => fs().existsSync(path().join(top, f)));
+    for (const doc of docs.length ? docs : ['CLAUDE.md']) {
+      const file = path().join(top, doc);
+      put(doc, withSection(fs().existsSync(file) ? fs().readFileSync(file, 'utf8') : '', section));
+    }
+  }
 
   if (bool(p, 'json')) { json({ root: top, written }); return 0; }
   for (const w of written) out(`${w.action.padEnd(9)} ${w.path}`);

@@ -40,10 +40,10 @@ export function checkRef(ref: string | undefined): string {
 
 export function run(p: Parsed): number {
   const ctx = openContext(process.cwd(), str(p, 'as'));
-  const me = requireSession(ctx);
   const to = p.args[0];
   const bad = checkId(to);
   if (bad) throw new UsageError(`${bad}: name the recipient by its id (see 'coord status').`);
+  const me = requireSession(ctx);
   const type = str(p, 'type') ?? 'info';
   if (!/^[a-z][a-z0-9-]{0,19}$/.test(type)) throw new UsageError(`--type '${type.slice(0, 40)}' is not a message type: use question, answer, handoff, info, or one lowercase word.`);
   let ref = checkRef(str(p, 'ref'));

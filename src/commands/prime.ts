@@ -1,0 +1,99 @@
+// coord prime: one screen for an agent starting work — who I am, who else is live, my
+// unread mail, what I sent that is not acked, and the commands the protocol needs.
+import { bool, str, type Parsed, type VerbSpec } from '../args.js';
+import { boardName, openContext, type Context } from '../context.js';
+import { CoordError } from '../errors.js';
+import { json, out } from '../output.js';
+import { refresh, Snapshot } from '../publish.js';
+import { lastCommits, stateOf } from '../liveness.js';
+import { firstWords, readMailbox } from '../mailbox.js';
+import { hookCwd } from '../hookinput.js';
+import { BOARD_PATH, findRow, NO_RIFF, parseBoard } from '../protocol/board.js';
+import { messageJson } from './inbox.js';
+
+export const spec: VerbSpec = {
+  name: 'prime',
+  summary: 'one screen for an agent: who I am, who else is live, my unread mail, the commands to use',
+  usage: '[--hook] [--json]',
+  description: 'Meant for an agent\'s session start (a Claude Code SessionStart hook runs it with --hook: it then\n' +
+    'reads the hook\'s JSON on stdin for the working directory, and always exits 0).',
+  flags: [
+    { name: 'hook', help: 'run as an agent hook: read the cwd from stdin JSON, never fail the hook' },
+    { name: 'json', help: 'print {"session","others","unread","unacked","commands"}' },
+  ],
+  positionals: [0, 0],
+};
+
+/** The commands an agent needs, with what each is for: prime shows them, init --claude teaches them. */
+export const AGENT_COMMANDS: [string, string][] = [
+  ['coord inbox', 'messages to me (add --json for full bodies); run it when told you have mail'],
+  ['coord ack <id>', 'confirm you caught a message (the sender sees it)'],
+  ['coord reply <id> -m "…" [--resolve]', 'answer a message to you, right under it'],
+  ['coord send <sX> --type question -m "…"', 'ask or tell another session something'],
+  ['coord sync', 'bring main into your worktree before you push (your presence edit is kept)'],
+  ['coord status', 'who is live and on what'],
+];
+
+export function run(p: Parsed): number {
+  const hook = bool(p, 'hook');
+  try {
+    return prime(p, hook ? hookCwd() : process.cwd());
+  } catch (e) {
+    if (!hook) throw e;
+    out(`coord prime could not read the board: ${e instanceof CoordError ? e.message : String(e)}`);
+    return 0;
+  }
+}
+
+function prime(p: Parsed, cwd: string): number {
+  const ctx = openContext(cwd, str(p, 'as'));
+  const { sha, offline } = refresh(ctx, true);
+  const snap = new Snapshot(ctx, sha);
+  const board = parseBoard(snap.read(BOARD_PATH) ?? '');
+  const box = readMailbox(snap);
+  const commits = lastCommits(ctx, Math.max(ctx.cfg.staleMs, 7 * 86400e3));
+  const me = ctx.session ? findRow(board, ctx.session) : undefined;
+  const others = board.rows.filter(({ row }) => row.id !== ctx.session).map(({ row }) => ({
+    id: row.id, name: row.name, riffs: row.riffs, scope: row.scope, state: stateOf(row, commits.get(row.id), ctx).state,
+  }));
+  const unread = ctx.session ? box.messages.filter((m) => m.to === ctx.session && !m.status.acked) : [];
+  const unacked = ctx.session ? box.messages.filter((m) => m.from === ctx.session && m.to !== ctx.session && !m.status.acked) : [];
+  const session = me ? { id: me.id, name: me.name, worktree: ctx.repo.top, branch: ctx.wt.branch, riffs: me.riffs, scope: me.scope } : null;
+  if (bool(p, 'json')) {
+    json({ session, board: boardName(ctx), offline, others, unread: unread.map(messageJson), unacked: unacked.map(messageJson), commands: AGENT_COMMANDS.map(([command, use]) => ({ command, use })) });
+    return 0;
+  }
+  out(render(ctx, session, others, unread, unacked, offline));
+  return 0;
+}
+
+function render(ctx: Context, session: { id: string; name: string; worktree: string; riffs: string[]; scope: string } | null,
+  others: { id: string; name: string; riffs: string[]; scope: string; state: string }[],
+  unread: ReturnType<typeof readMailbox>['messages'], unacked: ReturnType<typeof readMailbox>['messages'], offline: string | null): string {
+  const lines: string[] = [];
+  const { remote, branch } = ctx.cfg;
+  if (!session) {
+    lines.push(ctx.session ? `coord: ${ctx.session} has no row on the board (${boardName(ctx)}): it was closed or reaped.` : 'coord: you are not in a coord session here.');
+    lines.push('Claim one with `coord start`, then cd into the worktree it prints and work only there.');
+  } else {
+    lines.push(`coord: you are ${session.id} · ${session.name}, working in ${session.worktree} (branch session-${session.id}).`);
+    lines.push(`Riff: ${session.riffs.join(', ') || NO_RIFF} · scope: ${session.scope}`);
+    lines.push(`Rules: every commit subject starts with [${session.id}]; publish with git push ${ctx.hasRemote ? remote : '.'} HEAD:${branch} (run coord sync first if it is rejected); set your scope with coord scope "…".`);
+  }
+  if (offline) lines.push(`(offline: ${offline}; this is the board as last fetched)`);
+  const live = others.filter((o) => o.state !== 'stale');
+  lines.push('', live.length ? 'Other sessions:' : 'No other live sessions.');
+  for (const o of live) lines.push(`  ${o.id} · ${o.name} — ${o.state} — ${o.riffs.join(', ') || NO_RIFF} — ${o.scope}`);
+  if (session) {
+    lines.push('', unread.length ? `Messages to you not acked yet (${unread.length}):` : 'No messages waiting for you.');
+    for (const m of unread) lines.push(`  ${m.id} from ${m.from} (${m.type}${m.ref !== '—' ? `, ref ${m.ref}` : ''}): ${firstWords(m.body, 70)}`);
+    if (unacked.length) {
+      lines.push('', `You sent, not acked yet (${unacked.length}):`);
+      for (const m of unacked) lines.push(`  ${m.id} to ${m.to} (${m.type}): ${firstWords(m.body, 70)}`);
+    }
+  }
+  lines.push('', 'Commands:');
+  const w = Math.max(...AGENT_COMMANDS.map(([c]) => c.length));
+  for (const [c, use] of AGENT_COMMANDS) lines.push(`  ${c.padEnd(w)}  ${use}`);
+  return lines.join('\n');
+}

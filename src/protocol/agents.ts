@@ -1,0 +1,57 @@
+// What `init --claude` writes for agents: the Claude Code hooks in .claude/settings.json
+// (merged, never clobbered) and a marked section in CLAUDE.md / AGENTS.md.
+
+export const SECTION_BEGIN = '<!-- coord:begin (written by coord init --claude; edit outside these markers) -->';
+export const SECTION_END = '<!-- coord:end -->';
+
+interface HookEntry { type: 'command'; command: string; timeout?: number }
+interface HookGroup { matcher?: string; hooks: HookEntry[] }
+type Settings = { hooks?: Record<string, HookGroup[]> } & Record<string, unknown>;
+
+/** settings.json text with coord's SessionStart and UserPromptSubmit hooks added once. */
+export function mergeClaudeSettings(text: string, script: string): { text: string; added: string[] } {
+  const settings: Settings = text.trim() ? JSON.parse(text) : {};
+  if (typeof settings !== 'object' || settings === null || Array.isArray(settings)) throw new Error('it is not a JSON object');
+  const hooks = (settings.hooks ??= {});
+  const added: string[] = [];
+  const want: [string, string][] = [
+    ['SessionStart', `node "$CLAUDE_PROJECT_DIR/${script}" prime --hook`],
+    ['UserPromptSubmit', `node "$CLAUDE_PROJECT_DIR/${script}" inbox --brief`],
+  ];
+  for (const [event, command] of want) {
+    const groups = (hooks[event] ??= []);
+    const verb = command.split(' ').slice(-2).join(' ');
+    if (groups.some((g) => g.hooks?.some((h) => h.command?.includes('coord.mjs') && h.command.includes(verb)))) continue;
+    groups.push({ hooks: [{ type: 'command', command, timeout: 30 }] });
+    added.push(event);
+  }
+  return { text: JSON.stringify(settings, null, 2) + '\n', added };
+}
+
+/** The section that teaches an agent the protocol, for CLAUDE.md or AGENTS.md. */
+export function agentSection(commands: [string, string][], script: string): string {
+  return [
+    SECTION_BEGIN,
+    '## Working alongside other sessions (coord)',
+    '',
+    `Several sessions work on this repository at once and coordinate through git with coord (\`node ${script}\`, "coord" below).`,
+    '',
+    '- Start: `coord start` claims a session (id like sA, a worktree `../<repo>-sA`); `cd` into that worktree and work only there.',
+    '- Every commit subject starts with your prefix, e.g. `[sA] fix(api): …`; the commit-msg hook refuses others.',
+    '- Say what you work on: `coord scope "…"`, `coord riff <id>`. Check who else is live: `coord status`.',
+    '- When told you have mail (it appears before your prompt), read it with `coord inbox --json` and answer: `coord ack <id>` when caught, `coord reply <id> -m "…" --resolve` when done.',
+    '- Before pushing: `coord sync`, then `git push origin HEAD:main`.',
+    '- Hand work over with `coord handoff <sX> --riff <id> -m "why, and what next"`; finish with `coord close`.',
+    '',
+    ...commands.map(([c, use]) => `- \`${c}\` — ${use}`),
+    SECTION_END,
+  ].join('\n') + '\n';
+}
+
+/** `text` with the coord section put in (replacing an earlier one between the markers). */
+export function withSection(text: string, section: string): string {
+  const a = text.indexOf(SECTION_BEGIN);
+  const b = text.indexOf(SECTION_END);
+  if (a >= 0 && b > a) return text.slice(0, a) + section + text.slice(b + SECTION_END.length).replace(/^\r?\n/, '');
+  return text + (text && !text.endsWith('\n') ? '\n' : '') + (text ? '\n' : '') + section;
+}
