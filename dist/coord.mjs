@@ -677,13 +677,13 @@ function refresh(ctx, offlineOk = false) {
   if (ctx.hasRemote) {
     const { remote, branch, timeoutMs } = ctx.cfg;
     for (let attempt = 1; ; attempt++) {
-      const r = run(["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", remote, `+refs/heads/${branch}:${ref}`], { cwd: ctx.repo.top, timeoutMs });
+      const r = run(["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--no-auto-maintenance", remote, `+refs/heads/${branch}:${ref}`], { cwd: ctx.repo.top, timeoutMs });
       if (r.code === 0) break;
       if (/couldn't find remote ref/i.test(r.stderr)) {
         throw new CoordError(`${remote} has no branch '${branch}': push one first (git push ${remote} HEAD:${branch}), or name the blackboard branch in .coord.json ({"branch": "\u2026"}).`);
       }
-      if (/cannot lock ref|unable to update local ref|\.lock': File exists/i.test(r.stderr) && attempt < 6) {
-        sleepMs(20 + Math.random() * 80);
+      if (/cannot lock ref|unable to update local ref|\.lock': File exists|did not send all necessary objects|bad object|unable to read/i.test(r.stderr) && attempt < 8) {
+        sleepMs(20 + Math.random() * 100 * attempt);
         continue;
       }
       const why = r.code === 124 ? `no answer within ${Math.round(timeoutMs / 1e3)} s` : r.stderr.trim().split("\n").pop() ?? "unknown error";
@@ -1681,7 +1681,8 @@ __export(close_exports, {
   spec: () => spec5
 });
 function run6(p) {
-  const ctx = openContext(process.cwd(), p.flags.as);
+  const cwd = process.cwd();
+  const ctx = openContext(cwd, p.flags.as);
   const id = requireSession(ctx);
   const branch = `session-${id}`;
   const pause = str(p, "pause");
@@ -1731,7 +1732,7 @@ function run6(p) {
   out(closed.value ? `${id} closed: its row is off the board on ${boardName(ctx)}.` : `${id} had no row on ${boardName(ctx)} (already closed); cleaned up what was left.`);
   if (worktreeRemoved) out(`Removed worktree ${wt.dir}.`);
   if (branchDeleted) out(`Deleted branch ${branch}.`);
-  if (worktreeRemoved && isInside(process.cwd(), wt.dir)) out(`Your shell is still in the removed directory: cd ${mainRoot}`);
+  if (worktreeRemoved && isInside(cwd, wt.dir)) out(`Your shell is still in the removed directory: cd ${mainRoot}`);
   return 0;
 }
 function uncommitted(dir, id) {

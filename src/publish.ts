@@ -49,12 +49,16 @@ export function refresh(ctx: Context, offlineOk = false): Fetched {
   if (ctx.hasRemote) {
     const { remote, branch, timeoutMs } = ctx.cfg;
     for (let attempt = 1; ; attempt++) {
-      const r = run(['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', remote, `+refs/heads/${branch}:${ref}`], { cwd: ctx.repo.top, timeoutMs });
+      const r = run(['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--no-auto-maintenance', remote, `+refs/heads/${branch}:${ref}`], { cwd: ctx.repo.top, timeoutMs });
       if (r.code === 0) break;
       if (/couldn't find remote ref/i.test(r.stderr)) {
         throw new CoordError(`${remote} has no branch '${branch}': push one first (git push ${remote} HEAD:${branch}), or name the blackboard branch in .coord.json ({"branch": "…"}).`);
       }
-      if (/cannot lock ref|unable to update local ref|\.lock': File exists/i.test(r.stderr) && attempt < 6) { sleepMs(20 + Math.random() * 80); continue; }
+      // Other coord processes of this clone fetch and write objects at the same moment: their traces are passing.
+      if (/cannot lock ref|unable to update local ref|\.lock': File exists|did not send all necessary objects|bad object|unable to read/i.test(r.stderr) && attempt < 8) {
+        sleepMs(20 + Math.random() * 100 * attempt);
+        continue;
+      }
       const why = r.code === 124 ? `no answer within ${Math.round(timeoutMs / 1000)} s` : (r.stderr.trim().split('\n').pop() ?? 'unknown error');
       offline = `could not reach ${remote} (${why})`;
       if (!offlineOk) throw new CoordError(`Cannot fetch ${remote}/${branch}: ${offline}. Nothing was changed; check the network or the remote's URL (git remote -v) and run again.`);

@@ -27,7 +27,8 @@ export const spec: VerbSpec = {
 };
 
 export function run(p: Parsed): number {
-  const ctx = openContext(process.cwd(), p.flags.as as string | undefined);
+  const cwd = process.cwd(); // read now: the directory may be the worktree this removes
+  const ctx = openContext(cwd, p.flags.as as string | undefined);
   const id = requireSession(ctx);
   const branch = `session-${id}`;
   const pause = str(p, 'pause');
@@ -78,7 +79,7 @@ export function run(p: Parsed): number {
   out(closed.value ? `${id} closed: its row is off the board on ${boardName(ctx)}.` : `${id} had no row on ${boardName(ctx)} (already closed); cleaned up what was left.`);
   if (worktreeRemoved) out(`Removed worktree ${wt!.dir}.`);
   if (branchDeleted) out(`Deleted branch ${branch}.`);
-  if (worktreeRemoved && isInside(process.cwd(), wt!.dir)) out(`Your shell is still in the removed directory: cd ${mainRoot}`);
+  if (worktreeRemoved && isInside(cwd, wt!.dir)) out(`Your shell is still in the removed directory: cd ${mainRoot}`);
   return 0;
 }
 

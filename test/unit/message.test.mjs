@@ -334,9 +334,12 @@ test('property: 2000 random messages read back exactly, in order, with unique id
   assert.equal(total, 2000);
 });
 
-test('the module is pure: no imports of any kind', () => {
+test('the module is pure: it imports only sibling protocol modules (no I/O, no node: built-ins)', () => {
   const text = readFileSync(src, 'utf8');
-  assert.doesNotMatch(text, /^\s*import\b|\bimport\(|\brequire\(/m);
+  const imports = [...text.matchAll(/^\s*import\b[^;]*?from\s+'([^']+)'/gm)].map((m) => m[1]);
+  assert.ok(imports.length > 0, 'expected the id rule to come from ./ids.js');
+  for (const spec of imports) assert.match(spec, /^\.\/[a-z]+\.js$/, `import of ${spec}`);
+  assert.doesNotMatch(text, /\bimport\(|\brequire\(|node:/);
 });
 
 // ---- helpers -------------------------------------------------------------------------------
