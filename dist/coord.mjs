@@ -2431,7 +2431,6 @@ async function run16(p) {
   };
   let before = null;
   let wasOffline = false;
-  if (!asJson) out(dim(`Watching ${boardName(ctx)} every ${Math.round(interval / 1e3)}s${ctx.session ? ` as ${ctx.session}` : ""}. Ctrl-C stops.`));
   for (let i = 0; i < count; i++) {
     if (i > 0) await new Promise((r) => setTimeout(r, interval));
     const { sha, offline } = refresh(ctx, true);
@@ -2459,6 +2458,10 @@ async function run16(p) {
           if (!old[l] && m.status[l]) emit(l, `${m.id} ${l} by ${m.to}`, { id: m.id, by: m.to });
         }
       }
+    }
+    if (!before) {
+      if (asJson) json({ at: (/* @__PURE__ */ new Date()).toISOString(), event: "ready", board: boardName(ctx), session: ctx.session });
+      else out(dim(`Watching ${boardName(ctx)} every ${Math.round(interval / 1e3)}s${ctx.session ? ` as ${ctx.session}` : ""}. Ctrl-C stops.`));
     }
     before = now;
   }

@@ -37,7 +37,6 @@ export async function run(p: Parsed): Promise<number> {
   };
   let before: Seen | null = null;
   let wasOffline = false;
-  if (!asJson) out(dim(`Watching ${boardName(ctx)} every ${Math.round(interval / 1000)}s${ctx.session ? ` as ${ctx.session}` : ''}. Ctrl-C stops.`));
   for (let i = 0; i < count; i++) {
     if (i > 0) await new Promise((r) => setTimeout(r, interval));
     const { sha, offline } = refresh(ctx, true);
@@ -65,6 +64,10 @@ export async function run(p: Parsed): Promise<number> {
           if (!old[l] && m.status[l]) emit(l, `${m.id} ${l} by ${m.to}`, { id: m.id, by: m.to });
         }
       }
+    }
+    if (!before) {
+      if (asJson) json({ at: new Date().toISOString(), event: 'ready', board: boardName(ctx), session: ctx.session });
+      else out(dim(`Watching ${boardName(ctx)} every ${Math.round(interval / 1000)}s${ctx.session ? ` as ${ctx.session}` : ''}. Ctrl-C stops.`));
     }
     before = now;
   }

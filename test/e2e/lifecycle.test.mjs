@@ -12,8 +12,6 @@ import {
 
 const DEFAULT_SCOPE = 'scope TBD — update this row when you pick a Riff';
 const TIMEOUT = { timeout: 180_000 };
-// src bug (reported): under Deno, `coord close` run inside the worktree it removes ends with
-// "internal error: No such file or directory" (close.ts reads process.cwd() after the removal).
 
 /** A repo for one test, removed when the test ends. */
 function fixture(t, opts) {
