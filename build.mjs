@@ -1,6 +1,8 @@
 // Bundles src/ into the single file dist/coord.mjs (ESM, only node: imports, not minified).
 import { build } from 'esbuild';
-import { chmodSync, readFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { basename } from 'node:path';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 const outfile = process.argv[2] ?? 'dist/coord.mjs';
@@ -19,3 +21,6 @@ await build({
   logLevel: 'warning',
 });
 chmodSync(outfile, 0o755);
+// install.sh checks a download against this, served beside the bundle.
+const digest = createHash('sha256').update(readFileSync(outfile)).digest('hex');
+writeFileSync(`${outfile}.sha256`, `${digest}  ${basename(outfile)}\n`);

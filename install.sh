@@ -48,6 +48,7 @@ find_repo_top() {
 # Sets run_cmd to the command that runs a .mjs file (node, or deno when node is absent or too old).
 pick_runtime() {
   node_found=""
+  init_flags=""
   if have node; then
     node_found=$(node --version 2>/dev/null)
     if node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 18 ? 0 : 1)' >/dev/null 2>&1; then
@@ -61,6 +62,7 @@ pick_runtime() {
       "deno 0."* | "deno 1."*) ;;
       *)
         run_cmd="deno run -A"
+        init_flags="--deno"
         return 0
         ;;
     esac
@@ -157,16 +159,16 @@ place() {
 
 run_init() {
   cd "$repo_top" || die "could not cd into $repo_top."
-  say "running: $run_cmd $COORD_DEST init${*:+ $*}"
+  say "running: $run_cmd $COORD_DEST init${init_flags:+ $init_flags}${*:+ $*}"
   # Under `curl | sh` stdin is this script itself: keep init from reading it.
   if [ -t 0 ]; then
-    $run_cmd "$COORD_DEST" init "$@"
+    $run_cmd "$COORD_DEST" init $init_flags "$@"
   else
-    $run_cmd "$COORD_DEST" init "$@" </dev/null
+    $run_cmd "$COORD_DEST" init $init_flags "$@" </dev/null
   fi
   init_rc=$?
   if [ "$init_rc" -ne 0 ]; then
-    die "coord.mjs is in place at $COORD_DEST but 'init' failed (exit $init_rc). Fix what it reported above, then run: $run_cmd $COORD_DEST init"
+    die "coord.mjs is in place at $COORD_DEST but 'init' failed (exit $init_rc). Fix what it reported above, then run: $run_cmd $COORD_DEST init${init_flags:+ $init_flags}"
   fi
 }
 

@@ -40,8 +40,12 @@ var init_errors = __esm({
 });
 
 // src/args.ts
+function flagsOf(spec22) {
+  const own = spec22.flags.some((f) => f.name === "as");
+  return [...spec22.flags, ...spec22.identity === false || own ? [] : [AS_FLAG], HELP_FLAG];
+}
 function parseArgs(spec22, argv) {
-  const all = [...spec22.flags, ...COMMON_FLAGS];
+  const all = flagsOf(spec22);
   const flags = {};
   const args = [];
   for (let i = 0; i < argv.length; i++) {
@@ -83,7 +87,7 @@ function parseArgs(spec22, argv) {
   return { flags, args };
 }
 function verbHelp(spec22) {
-  const rows = [...spec22.flags, ...COMMON_FLAGS].map((f) => {
+  const rows = flagsOf(spec22).map((f) => {
     const left = `${f.short ? `-${f.short}, ` : "    "}--${f.name}${f.value ? ` ${f.value}` : ""}`;
     return `  ${left.padEnd(28)} ${f.help}`;
   });
@@ -99,15 +103,13 @@ function verbHelp(spec22) {
     EXIT_CODES_HELP
   ].join("\n");
 }
-var COMMON_FLAGS, EXIT_CODES_HELP, str, bool;
+var AS_FLAG, HELP_FLAG, EXIT_CODES_HELP, str, bool;
 var init_args = __esm({
   "src/args.ts"() {
     "use strict";
     init_errors();
-    COMMON_FLAGS = [
-      { name: "as", value: "ID", help: "act as session ID (default: the worktree's session, or COORD_SESSION)" },
-      { name: "help", short: "h", help: "show this help" }
-    ];
+    AS_FLAG = { name: "as", value: "ID", help: "act as session ID (default: COORD_SESSION, else the worktree's session)" };
+    HELP_FLAG = { name: "help", short: "h", help: "show this help" };
     EXIT_CODES_HELP = "Exit codes: 0 done, 1 failed (the message says why and what to do), 2 bad usage.";
     str = (p, name) => p.flags[name];
     bool = (p, name) => p.flags[name] === true;
@@ -197,7 +199,6 @@ function run(args, opts) {
   return runProgram("git", args, opts);
 }
 function runProgram(file, args, opts) {
-  processCount++;
   const r = cp().spawnSync(file, args, {
     cwd: opts.cwd,
     input: opts.input,
@@ -248,7 +249,6 @@ function repoPaths(cwd) {
 }
 function readObjects(cwd, specs) {
   if (specs.length === 0) return [];
-  processCount++;
   const out2 = cp().spawnSync("git", ["cat-file", "--batch"], { cwd, input: specs.join("\n") + "\n", env: baseEnv(), maxBuffer: 1 << 30 });
   if (out2.error || out2.status !== 0) throw new CoordError(`git cat-file failed: ${out2.error?.message ?? String(out2.stderr)}`);
   const buf = out2.stdout;
@@ -339,7 +339,7 @@ function listWorktrees(cwd) {
   }
   return list;
 }
-var LOCAL_VARS, cleanEnv, processCount, GitError;
+var LOCAL_VARS, cleanEnv, GitError;
 var init_git = __esm({
   "src/git.ts"() {
     "use strict";
@@ -363,7 +363,6 @@ var init_git = __esm({
       "GIT_SHALLOW_FILE",
       "GIT_COMMON_DIR"
     ];
-    processCount = 0;
     GitError = class extends CoordError {
       constructor(args, result) {
         super(`git ${args.join(" ")} failed: ${firstLines(result.stderr || result.stdout)}`);
@@ -1099,11 +1098,12 @@ var init_start = __esm({
       name: "start",
       summary: "claim a session: lowest free id, a name, a row on the board, a worktree and branch",
       usage: "[--scope TEXT] [--riff ID] [--name NAME] [--json]",
-      description: "Fetches the blackboard branch, picks the lowest free id (sA, sB, \u2026) and the first free name,\npublishes the claim row, then creates ../<repo>-<id> on branch session-<id> at that commit.\nRace-safe: when another session publishes first, it re-reads the board and picks again.\nWith --as ID it claims exactly that id, or fails if it is taken.",
+      description: "Fetches the blackboard branch, picks the lowest free id (sA, sB, \u2026) and the first free name,\npublishes the claim row, then creates ../<repo>-<id> on branch session-<id> at that commit.\nRace-safe: when another session publishes first, it re-reads the board and picks again.\nCOORD_SESSION does not apply: start always claims a new session.",
       flags: [
         { name: "scope", value: "TEXT", help: "what this session works on (default: scope TBD)" },
         { name: "riff", value: "ID", help: "the Riff (work item) this session owns" },
         { name: "name", value: "NAME", help: "display name instead of the next one from the pool" },
+        { name: "as", value: "ID", help: "claim exactly this id (fails if it is taken) instead of the lowest free one" },
         { name: "json", help: 'print {"id","name","worktree","branch","claimed","commit"}' }
       ],
       positionals: [0, 0]
@@ -1572,7 +1572,7 @@ var init_status = __esm({
       flags: [
         { name: "live", value: "DURATION", help: 'activity newer than this is live (default 30m, or "live" in .coord.json)' },
         { name: "stale", value: "DURATION", help: 'activity older than this is stale (default 24h, or "stale" in .coord.json)' },
-        { name: "json", help: 'print {"sessions":[\u2026]} (see docs/reference.md)' }
+        { name: "json", help: 'print {"board","commit","offline","session","sessions":[\u2026],"problems"} (see docs/reference.md)' }
       ],
       positionals: [0, 0]
     };
@@ -1962,7 +1962,7 @@ var init_send = __esm({
         { name: "type", value: "TYPE", help: "question, answer, handoff, info (default), or another word" },
         { name: "ref", value: "REF", help: "a Riff or a message id this refers to (default \u2014)" },
         ...BODY_FLAGS,
-        { name: "json", help: 'print {"id","to","type","ref","commit"}' }
+        { name: "json", help: 'print {"id","to","type","ref","file","commit"}' }
       ],
       positionals: [1, 1]
     };
@@ -2086,7 +2086,7 @@ var init_inbox = __esm({
         { name: "from", value: "ID", help: "only messages from session ID" },
         { name: "brief", help: "a few lines about messages not shown before, nothing when none; never fails (for prompt hooks)" },
         { name: "sent", help: "list what I sent instead, with how far each got (seen, acked, resolved)" },
-        { name: "json", help: 'print {"session","messages":[\u2026],"unacked":[\u2026]} (see docs/reference.md)' }
+        { name: "json", help: 'print {"session","board","offline","messages":[\u2026],"unacked":[\u2026],"problems"} (see docs/reference.md)' }
       ],
       positionals: [0, 0]
     };
@@ -2397,7 +2397,7 @@ var init_prime = __esm({
       description: "Meant for an agent's session start (a Claude Code SessionStart hook runs it with --hook: it then\nreads the hook's JSON on stdin for the working directory, and always exits 0).",
       flags: [
         { name: "hook", help: "run as an agent hook: read the cwd from stdin JSON, never fail the hook" },
-        { name: "json", help: 'print {"session","others","unread","unacked","commands"}' }
+        { name: "json", help: 'print {"session","board","offline","others","unread","unacked","commands"}' }
       ],
       positionals: [0, 0]
     };
@@ -2406,7 +2406,7 @@ var init_prime = __esm({
       ["coord ack <id>", "confirm you caught a message (the sender sees it)"],
       ['coord reply <id> -m "\u2026" [--resolve]', "answer a message to you, right under it"],
       ['coord send <sX> --type question -m "\u2026"', "ask or tell another session something"],
-      ["coord sync", "bring main into your worktree before you push (your presence edit is kept)"],
+      ["coord sync", "bring the blackboard branch into your worktree before you push (your presence edit is kept)"],
       ["coord status", "who is live and on what"]
     ];
   }
@@ -2564,7 +2564,7 @@ var init_reap = __esm({
         { name: "older-than", value: "DURATION", help: 'staleness threshold (default 24h or "stale" in .coord.json)' },
         { name: "include-paused", help: "reap paused sessions too" },
         { name: "dry-run", help: "say what would be removed, change nothing" },
-        { name: "json", help: 'print {"reaped":[ids],"kept":[worktree dirs],"commit"}' }
+        { name: "json", help: 'print {"reaped":[ids],"kept":[worktree dirs],"dryRun","commit"}' }
       ],
       positionals: [0, 0]
     };
@@ -2729,7 +2729,7 @@ var init_doctor = __esm({
       description: "Looks at: git identity, the remote, the board (and rows it cannot read), lefthook.yml and the\ninstalled hooks, and leftovers \u2014 a claim whose start was killed, a worktree or branch of a\nclosed session, stale worktree records. --fix never deletes uncommitted or unpublished work.\nExit 0 when nothing needs attention, 1 otherwise.",
       flags: [
         { name: "fix", help: "repair what can be repaired safely" },
-        { name: "json", help: 'print {"findings":[{"level","message","fix","fixed"}]}' }
+        { name: "json", help: 'print {"findings":[{"level","message","fix","fixable","fixed"}]}' }
       ],
       positionals: [0, 0]
     };
@@ -2814,7 +2814,8 @@ var init_check_prefix = __esm({
       usage: "<commit-msg-file>",
       description: "In a session worktree the subject must start with [<id>]; outside one a [sX] prefix is refused.\nMerges, reverts and fixup!/squash!/amend! of a passing subject pass; so does anything during a rebase.",
       flags: [],
-      positionals: [1, 1]
+      positionals: [1, 1],
+      identity: false
     };
   }
 });
@@ -2869,7 +2870,8 @@ var init_heartbeat = __esm({
       usage: "",
       description: "Edits only the presence cell of this session's row in docs/ai/sessions/active.md and leaves\nthe edit uncommitted. Silent and harmless outside a session, without a row, or during a\nrebase, merge, cherry-pick or revert (the next plain commit catches up).",
       flags: [],
-      positionals: [0, 0]
+      positionals: [0, 0],
+      identity: false
     };
   }
 });
@@ -2930,14 +2932,14 @@ var init_lefthook = __esm({
 });
 
 // src/protocol/agents.ts
-function mergeClaudeSettings(text, script) {
+function mergeClaudeSettings(text, runtime, script) {
   const settings = text.trim() ? JSON.parse(text) : {};
   if (typeof settings !== "object" || settings === null || Array.isArray(settings)) throw new Error("it is not a JSON object");
   const hooks = settings.hooks ??= {};
   const added = [];
   const want = [
-    ["SessionStart", `node "$CLAUDE_PROJECT_DIR/${script}" prime --hook`],
-    ["UserPromptSubmit", `node "$CLAUDE_PROJECT_DIR/${script}" inbox --brief`]
+    ["SessionStart", `${runtime} "$CLAUDE_PROJECT_DIR/${script}" prime --hook`],
+    ["UserPromptSubmit", `${runtime} "$CLAUDE_PROJECT_DIR/${script}" inbox --brief`]
   ];
   for (const [event, command] of want) {
     const groups = hooks[event] ??= [];
@@ -2948,7 +2950,7 @@ function mergeClaudeSettings(text, script) {
   }
   return { text: JSON.stringify(settings, null, 2) + "\n", added };
 }
-function agentSection(commands, script) {
+function agentSection(commands, script, pushCommand) {
   return [
     SECTION_BEGIN,
     "## Working alongside other sessions (coord)",
@@ -2959,7 +2961,7 @@ function agentSection(commands, script) {
     "- Every commit subject starts with your prefix, e.g. `[sA] fix(api): \u2026`; the commit-msg hook refuses others.",
     '- Say what you work on: `coord scope "\u2026"`, `coord riff <id>`. Check who else is live: `coord status`.',
     '- When told you have mail (it appears before your prompt), read it with `coord inbox --json` and answer: `coord ack <id>` when caught, `coord reply <id> -m "\u2026" --resolve` when done.',
-    "- Before pushing: `coord sync`, then `git push origin HEAD:main`.",
+    `- Before pushing: \`coord sync\`, then \`${pushCommand}\`.`,
     '- Hand work over with `coord handoff <sX> --riff <id> -m "why, and what next"`; finish with `coord close`.',
     "",
     ...commands.map(([c, use]) => `- \`${c}\` \u2014 ${use}`),
@@ -3023,22 +3025,24 @@ function run21(p) {
   put(`${QUEUE_DIR2}/README.md`, QUEUE_README, { keep: true });
   const self = url().fileURLToPath(import.meta.url);
   put(SCRIPT_PATH, fs().readFileSync(self), { mode: 493 });
-  put("infrastructure/scripts/start-session.sh", START_SH, { mode: 493 });
+  const runtime = bool(p, "deno") ? "deno run -A" : "node";
+  put("infrastructure/scripts/start-session.sh", startScript(runtime), { mode: 493 });
   const lefthookFile = path().join(top, "lefthook.yml");
   const current = fs().existsSync(lefthookFile) ? fs().readFileSync(lefthookFile, "utf8") : "";
-  const merged = mergeLefthook(current, coordJobs(bool(p, "deno") ? "deno run -A" : "node", SCRIPT_PATH));
+  const merged = mergeLefthook(current, coordJobs(runtime, SCRIPT_PATH));
   put("lefthook.yml", merged.added.length ? merged.text : current || merged.text);
   if (bool(p, "claude")) {
     const settingsFile = path().join(top, ".claude", "settings.json");
     const before = fs().existsSync(settingsFile) ? fs().readFileSync(settingsFile, "utf8") : "";
     let settings;
     try {
-      settings = mergeClaudeSettings(before, SCRIPT_PATH);
+      settings = mergeClaudeSettings(before, runtime, SCRIPT_PATH);
     } catch (e) {
       throw new CoordError(`.claude/settings.json cannot be read as JSON (${e.message}): fix it, then run coord init --claude again.`);
     }
     put(".claude/settings.json", settings.added.length ? settings.text : before);
-    const section = agentSection(AGENT_COMMANDS, SCRIPT_PATH);
+    const cfg = loadConfig(top);
+    const section = agentSection(AGENT_COMMANDS, SCRIPT_PATH, `git push ${cfg.remote} HEAD:${cfg.branch}`);
     const docs = ["CLAUDE.md", "AGENTS.md"].filter((f) => fs().existsSync(path().join(top, f)));
     for (const doc of docs.length ? docs : ["CLAUDE.md"]) {
       const file = path().join(top, doc);
@@ -3061,7 +3065,7 @@ function run21(p) {
   out("  node infrastructure/scripts/coord.mjs start   # claim your first session");
   return 0;
 }
-var SCRIPT_PATH, QUEUE_DIR2, spec20, START_SH, QUEUE_README;
+var SCRIPT_PATH, QUEUE_DIR2, spec20, startScript, QUEUE_README;
 var init_init = __esm({
   "src/commands/init.ts"() {
     "use strict";
@@ -3088,13 +3092,14 @@ lefthook.yml (merged: other hooks stay as they are). Harmless to run again.`,
         { name: "branch", value: "NAME", help: `blackboard branch, written to ${CONFIG_FILE} (default main)` },
         { name: "deno", help: 'run the hooks with "deno run -A" instead of node' },
         { name: "claude", help: "also add Claude Code hooks (.claude/settings.json) and a protocol section to CLAUDE.md/AGENTS.md" },
-        { name: "json", help: 'print {"written":[{"path","action"}]}' }
+        { name: "json", help: 'print {"root","written":[{"path","action"}]}' }
       ],
-      positionals: [0, 0]
+      positionals: [0, 0],
+      identity: false
     };
-    START_SH = `#!/bin/sh
+    startScript = (runtime) => `#!/bin/sh
 # Kept for the old habit: claiming a session is now 'coord start'.
-exec node "$(dirname "$0")/coord.mjs" start "$@"
+exec ${runtime} "$(dirname "$0")/coord.mjs" start "$@"
 `;
     QUEUE_README = `# Session inboxes
 
@@ -3255,7 +3260,8 @@ var init_demo = __esm({
       usage: "[DIR] [--keep]",
       description: "Makes DIR/origin.git (bare) and a clone DIR/po-platform, onboards it, and plays the tutorial\nwith two sessions: claims, a refused mislabelled commit, a heartbeat, the board, close.\nDIR must be empty or absent. A temp dir is removed afterwards unless --keep.",
       flags: [{ name: "keep", help: "keep the temp dir (a DIR you name is always kept)" }],
-      positionals: [0, 1]
+      positionals: [0, 1],
+      identity: false
     };
     quote = (a) => /^[\w@%+=:,./^-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
   }

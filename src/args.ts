@@ -18,6 +18,8 @@ export interface VerbSpec {
   flags: FlagSpec[];
   /** How many positional arguments: [min, max]. */
   positionals: [number, number];
+  /** False for verbs that act without a session identity (hooks, init, demo): no --as. */
+  identity?: boolean;
 }
 
 export interface Parsed {
@@ -25,15 +27,18 @@ export interface Parsed {
   args: string[];
 }
 
-/** Flags every verb accepts. */
-export const COMMON_FLAGS: FlagSpec[] = [
-  { name: 'as', value: 'ID', help: 'act as session ID (default: the worktree\'s session, or COORD_SESSION)' },
-  { name: 'help', short: 'h', help: 'show this help' },
-];
+const AS_FLAG: FlagSpec = { name: 'as', value: 'ID', help: 'act as session ID (default: COORD_SESSION, else the worktree\'s session)' };
+const HELP_FLAG: FlagSpec = { name: 'help', short: 'h', help: 'show this help' };
+
+/** Every flag a verb accepts: its own, then --as (unless it has no identity or its own --as), then --help. */
+export function flagsOf(spec: VerbSpec): FlagSpec[] {
+  const own = spec.flags.some((f) => f.name === 'as');
+  return [...spec.flags, ...(spec.identity === false || own ? [] : [AS_FLAG]), HELP_FLAG];
+}
 
 /** Parses argv against `spec` (plus the common flags); throws UsageError naming the problem. */
 export function parseArgs(spec: VerbSpec, argv: string[]): Parsed {
-  const all = [...spec.flags, ...COMMON_FLAGS];
+  const all = flagsOf(spec);
   const flags: Parsed['flags'] = {};
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -76,7 +81,7 @@ export const EXIT_CODES_HELP = 'Exit codes: 0 done, 1 failed (the message says w
 
 /** The `--help` text of a verb. */
 export function verbHelp(spec: VerbSpec): string {
-  const rows = [...spec.flags, ...COMMON_FLAGS].map((f) => {
+  const rows = flagsOf(spec).map((f) => {
     const left = `${f.short ? `-${f.short}, ` : '    '}--${f.name}${f.value ? ` ${f.value}` : ''}`;
     return `  ${left.padEnd(28)} ${f.help}`;
   });

@@ -27,8 +27,6 @@ function baseEnv(): Record<string, string> {
   return cleanEnv;
 }
 
-/** Counts git processes started, for the --debug summary and the process-count tests. */
-export let processCount = 0;
 
 /** Runs git and returns its result whatever the exit code; throws only when git cannot start. */
 export function run(args: string[], opts: RunOptions): RunResult {
@@ -37,7 +35,6 @@ export function run(args: string[], opts: RunOptions): RunResult {
 
 /** Runs any program (git, or coord itself in the demo) the same way `run` runs git. */
 export function runProgram(file: string, args: string[], opts: RunOptions): RunResult {
-  processCount++;
   const r = cp().spawnSync(file, args, {
     cwd: opts.cwd,
     input: opts.input,
@@ -114,7 +111,6 @@ export interface BatchObject { sha: string; type: string; content: string }
 /** Reads several objects (`rev`, `rev:path`) in one process; a missing one comes back as null. */
 export function readObjects(cwd: string, specs: string[]): (BatchObject | null)[] {
   if (specs.length === 0) return [];
-  processCount++;
   const out = cp().spawnSync('git', ['cat-file', '--batch'], { cwd, input: specs.join('\n') + '\n', env: baseEnv(), maxBuffer: 1 << 30 });
   if (out.error || out.status !== 0) throw new CoordError(`git cat-file failed: ${out.error?.message ?? String(out.stderr)}`);
   const buf = out.stdout as Buffer;

@@ -62,9 +62,12 @@ const stages = [
       const fresh = path.join(dir, 'coord.mjs');
       const { code } = await run(process.execPath, ['build.mjs', fresh]);
       if (code !== 0) throw new StageFailure('node build.mjs failed (errors above).');
-      const committed = path.join(root, 'dist', 'coord.mjs');
-      if (!fs.existsSync(committed) || !fs.readFileSync(fresh).equals(fs.readFileSync(committed))) {
-        throw new StageFailure('dist/coord.mjs is stale: run npm run build and commit it');
+      for (const name of ['coord.mjs', 'coord.mjs.sha256']) {
+        const committed = path.join(root, 'dist', name);
+        const built = path.join(dir, name);
+        if (!fs.existsSync(committed) || !fs.readFileSync(built).equals(fs.readFileSync(committed))) {
+          throw new StageFailure(`dist/${name} is stale: run npm run build and commit it`);
+        }
       }
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

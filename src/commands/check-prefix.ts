@@ -16,6 +16,7 @@ export const spec: VerbSpec = {
     'Merges, reverts and fixup!/squash!/amend! of a passing subject pass; so does anything during a rebase.',
   flags: [],
   positionals: [1, 1],
+  identity: false,
 };
 
 export function run(p: Parsed): number {

@@ -16,6 +16,7 @@ export const spec: VerbSpec = {
     'DIR must be empty or absent. A temp dir is removed afterwards unless --keep.',
   flags: [{ name: 'keep', help: 'keep the temp dir (a DIR you name is always kept)' }],
   positionals: [0, 1],
+  identity: false,
 };
 
 interface Step { cwd: string; show: string; file: string; args: string[]; env?: Record<string, string>; expectFail?: boolean }

@@ -22,7 +22,7 @@ export const spec: VerbSpec = {
     'Exit 0 when nothing needs attention, 1 otherwise.',
   flags: [
     { name: 'fix', help: 'repair what can be repaired safely' },
-    { name: 'json', help: 'print {"findings":[{"level","message","fix","fixed"}]}' },
+    { name: 'json', help: 'print {"findings":[{"level","message","fix","fixable","fixed"}]}' },
   ],
   positionals: [0, 0],
 };

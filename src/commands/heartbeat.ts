@@ -17,6 +17,7 @@ export const spec: VerbSpec = {
     'rebase, merge, cherry-pick or revert (the next plain commit catches up).',
   flags: [],
   positionals: [0, 0],
+  identity: false,
 };
 
 export function run(_p: Parsed): number {

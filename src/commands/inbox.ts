@@ -21,7 +21,7 @@ export const spec: VerbSpec = {
     { name: 'from', value: 'ID', help: 'only messages from session ID' },
     { name: 'brief', help: 'a few lines about messages not shown before, nothing when none; never fails (for prompt hooks)' },
     { name: 'sent', help: 'list what I sent instead, with how far each got (seen, acked, resolved)' },
-    { name: 'json', help: 'print {"session","messages":[…],"unacked":[…]} (see docs/reference.md)' },
+    { name: 'json', help: 'print {"session","board","offline","messages":[…],"unacked":[…],"problems"} (see docs/reference.md)' },
   ],
   positionals: [0, 0],
 };

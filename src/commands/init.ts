@@ -1,7 +1,7 @@
 // coord init: onboard a repository (what install.sh runs). Writes files, never commits:
 // it prints what it wrote and what to commit. Running it again changes nothing.
 import { bool, str, type Parsed, type VerbSpec } from '../args.js';
-import { CONFIG_FILE } from '../config.js';
+import { CONFIG_FILE, loadConfig } from '../config.js';
 import { CoordError, UsageError } from '../errors.js';
 import { repoPaths } from '../git.js';
 import { json, out } from '../output.js';
@@ -25,9 +25,10 @@ export const spec: VerbSpec = {
     { name: 'branch', value: 'NAME', help: `blackboard branch, written to ${CONFIG_FILE} (default main)` },
     { name: 'deno', help: 'run the hooks with "deno run -A" instead of node' },
     { name: 'claude', help: 'also add Claude Code hooks (.claude/settings.json) and a protocol section to CLAUDE.md/AGENTS.md' },
-    { name: 'json', help: 'print {"written":[{"path","action"}]}' },
+    { name: 'json', help: 'print {"root","written":[{"path","action"}]}' },
   ],
   positionals: [0, 0],
+  identity: false,
 };
 
 type Action = 'created' | 'updated' | 'unchanged';
@@ -61,20 +62,22 @@ export function run(p: Parsed): number {
   put(`${QUEUE_DIR}/README.md`, QUEUE_README, { keep: true });
   const self = url().fileURLToPath(import.meta.url);
   put(SCRIPT_PATH, fs().readFileSync(self), { mode: 0o755 });
-  put('infrastructure/scripts/start-session.sh', START_SH, { mode: 0o755 });
+  const runtime = bool(p, 'deno') ? 'deno run -A' : 'node';
+  put('infrastructure/scripts/start-session.sh', startScript(runtime), { mode: 0o755 });
   const lefthookFile = path().join(top, 'lefthook.yml');
   const current = fs().existsSync(lefthookFile) ? fs().readFileSync(lefthookFile, 'utf8') : '';
-  const merged = mergeLefthook(current, coordJobs(bool(p, 'deno') ? 'deno run -A' : 'node', SCRIPT_PATH));
+  const merged = mergeLefthook(current, coordJobs(runtime, SCRIPT_PATH));
   put('lefthook.yml', merged.added.length ? merged.text : current || merged.text);
   if (bool(p, 'claude')) {
     const settingsFile = path().join(top, '.claude', 'settings.json');
     const before = fs().existsSync(settingsFile) ? fs().readFileSync(settingsFile, 'utf8') : '';
     let settings;
-    try { settings = mergeClaudeSettings(before, SCRIPT_PATH); } catch (e) {
+    try { settings = mergeClaudeSettings(before, runtime, SCRIPT_PATH); } catch (e) {
       throw new CoordError(`.claude/settings.json cannot be read as JSON (${(e as Error).message}): fix it, then run coord init --claude again.`);
     }
     put('.claude/settings.json', settings.added.length ? settings.text : before);
-    const section = agentSection(AGENT_COMMANDS, SCRIPT_PATH);
+    const cfg = loadConfig(top);
+    const section = agentSection(AGENT_COMMANDS, SCRIPT_PATH, `git push ${cfg.remote} HEAD:${cfg.branch}`);
     const docs = ['CLAUDE.md', 'AGENTS.md'].filter((f) => fs().existsSync(path().join(top, f)));
     for (const doc of docs.length ? docs : ['CLAUDE.md']) {
       const file = path().join(top, doc);
@@ -96,9 +99,9 @@ export function run(p: Parsed): number {
   return 0;
 }
 
-const START_SH = `#!/bin/sh
+const startScript = (runtime: string) => `#!/bin/sh
 # Kept for the old habit: claiming a session is now 'coord start'.
-exec node "$(dirname "$0")/coord.mjs" start "$@"
+exec ${runtime} "$(dirname "$0")/coord.mjs" start "$@"
 `;
 
 const QUEUE_README = `# Session inboxes

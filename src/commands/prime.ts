@@ -19,7 +19,7 @@ export const spec: VerbSpec = {
     'reads the hook\'s JSON on stdin for the working directory, and always exits 0).',
   flags: [
     { name: 'hook', help: 'run as an agent hook: read the cwd from stdin JSON, never fail the hook' },
-    { name: 'json', help: 'print {"session","others","unread","unacked","commands"}' },
+    { name: 'json', help: 'print {"session","board","offline","others","unread","unacked","commands"}' },
   ],
   positionals: [0, 0],
 };
@@ -30,7 +30,7 @@ export const AGENT_COMMANDS: [string, string][] = [
   ['coord ack <id>', 'confirm you caught a message (the sender sees it)'],
   ['coord reply <id> -m "…" [--resolve]', 'answer a message to you, right under it'],
   ['coord send <sX> --type question -m "…"', 'ask or tell another session something'],
-  ['coord sync', 'bring main into your worktree before you push (your presence edit is kept)'],
+  ['coord sync', 'bring the blackboard branch into your worktree before you push (your presence edit is kept)'],
   ['coord status', 'who is live and on what'],
 ];
 

@@ -21,7 +21,7 @@ export const spec: VerbSpec = {
     { name: 'older-than', value: 'DURATION', help: 'staleness threshold (default 24h or "stale" in .coord.json)' },
     { name: 'include-paused', help: 'reap paused sessions too' },
     { name: 'dry-run', help: 'say what would be removed, change nothing' },
-    { name: 'json', help: 'print {"reaped":[ids],"kept":[worktree dirs],"commit"}' },
+    { name: 'json', help: 'print {"reaped":[ids],"kept":[worktree dirs],"dryRun","commit"}' },
   ],
   positionals: [0, 0],
 };

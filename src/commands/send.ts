@@ -26,7 +26,7 @@ export const spec: VerbSpec = {
     { name: 'type', value: 'TYPE', help: 'question, answer, handoff, info (default), or another word' },
     { name: 'ref', value: 'REF', help: 'a Riff or a message id this refers to (default —)' },
     ...BODY_FLAGS,
-    { name: 'json', help: 'print {"id","to","type","ref","commit"}' },
+    { name: 'json', help: 'print {"id","to","type","ref","file","commit"}' },
   ],
   positionals: [1, 1],
 };

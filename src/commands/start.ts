@@ -18,11 +18,12 @@ export const spec: VerbSpec = {
   description: 'Fetches the blackboard branch, picks the lowest free id (sA, sB, …) and the first free name,\n' +
     'publishes the claim row, then creates ../<repo>-<id> on branch session-<id> at that commit.\n' +
     'Race-safe: when another session publishes first, it re-reads the board and picks again.\n' +
-    'With --as ID it claims exactly that id, or fails if it is taken.',
+    'COORD_SESSION does not apply: start always claims a new session.',
   flags: [
     { name: 'scope', value: 'TEXT', help: 'what this session works on (default: scope TBD)' },
     { name: 'riff', value: 'ID', help: 'the Riff (work item) this session owns' },
     { name: 'name', value: 'NAME', help: 'display name instead of the next one from the pool' },
+    { name: 'as', value: 'ID', help: 'claim exactly this id (fails if it is taken) instead of the lowest free one' },
     { name: 'json', help: 'print {"id","name","worktree","branch","claimed","commit"}' },
   ],
   positionals: [0, 0],

@@ -20,7 +20,7 @@ export const spec: VerbSpec = {
   flags: [
     { name: 'live', value: 'DURATION', help: 'activity newer than this is live (default 30m, or "live" in .coord.json)' },
     { name: 'stale', value: 'DURATION', help: 'activity older than this is stale (default 24h, or "stale" in .coord.json)' },
-    { name: 'json', help: 'print {"sessions":[…]} (see docs/reference.md)' },
+    { name: 'json', help: 'print {"board","commit","offline","session","sessions":[…],"problems"} (see docs/reference.md)' },
   ],
   positionals: [0, 0],
 };

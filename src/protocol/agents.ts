@@ -9,14 +9,14 @@ interface HookGroup { matcher?: string; hooks: HookEntry[] }
 type Settings = { hooks?: Record<string, HookGroup[]> } & Record<string, unknown>;
 
 /** settings.json text with coord's SessionStart and UserPromptSubmit hooks added once. */
-export function mergeClaudeSettings(text: string, script: string): { text: string; added: string[] } {
+export function mergeClaudeSettings(text: string, runtime: string, script: string): { text: string; added: string[] } {
   const settings: Settings = text.trim() ? JSON.parse(text) : {};
   if (typeof settings !== 'object' || settings === null || Array.isArray(settings)) throw new Error('it is not a JSON object');
   const hooks = (settings.hooks ??= {});
   const added: string[] = [];
   const want: [string, string][] = [
-    ['SessionStart', `node "$CLAUDE_PROJECT_DIR/${script}" prime --hook`],
-    ['UserPromptSubmit', `node "$CLAUDE_PROJECT_DIR/${script}" inbox --brief`],
+    ['SessionStart', `${runtime} "$CLAUDE_PROJECT_DIR/${script}" prime --hook`],
+    ['UserPromptSubmit', `${runtime} "$CLAUDE_PROJECT_DIR/${script}" inbox --brief`],
   ];
   for (const [event, command] of want) {
     const groups = (hooks[event] ??= []);
@@ -29,7 +29,7 @@ export function mergeClaudeSettings(text: string, script: string): { text: strin
 }
 
 /** The section that teaches an agent the protocol, for CLAUDE.md or AGENTS.md. */
-export function agentSection(commands: [string, string][], script: string): string {
+export function agentSection(commands: [string, string][], script: string, pushCommand: string): string {
   return [
     SECTION_BEGIN,
     '## Working alongside other sessions (coord)',
@@ -40,7 +40,7 @@ export function agentSection(commands: [string, string][], script: string): stri
     '- Every commit subject starts with your prefix, e.g. `[sA] fix(api): …`; the commit-msg hook refuses others.',
     '- Say what you work on: `coord scope "…"`, `coord riff <id>`. Check who else is live: `coord status`.',
     '- When told you have mail (it appears before your prompt), read it with `coord inbox --json` and answer: `coord ack <id>` when caught, `coord reply <id> -m "…" --resolve` when done.',
-    '- Before pushing: `coord sync`, then `git push origin HEAD:main`.',
+    `- Before pushing: \`coord sync\`, then \`${pushCommand}\`.`,
     '- Hand work over with `coord handoff <sX> --riff <id> -m "why, and what next"`; finish with `coord close`.',
     '',
     ...commands.map(([c, use]) => `- \`${c}\` — ${use}`),

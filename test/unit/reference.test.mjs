@@ -47,24 +47,30 @@ const tableFlags = (text) => [...text.matchAll(/^\| `(?:-\w, )?--([a-z][a-z0-9-]
 
 const VERBS = verbs();
 const FLAGS = new Map(VERBS.map((v) => [v, helpFlags(v)]));
-const COMMON = [...FLAGS.values()].reduce((a, b) => a.filter((f) => b.includes(f)));
+// --help on every verb; --as on every verb that acts as a session (not the hooks, init, demo).
+const COMMON = ['as', 'help'];
+const NO_IDENTITY = ['check-prefix', 'heartbeat', 'init', 'demo'];
 
-test('coord --help lists verbs, and every verb shares the common flags', () => {
+test('coord --help lists verbs; every verb takes --help, and --as unless it acts without a session', () => {
   assert.ok(VERBS.length >= 15, `only ${VERBS.length} verbs parsed from coord --help`);
-  assert.deepEqual(COMMON.sort(), ['as', 'help']);
+  for (const [verb, flags] of FLAGS) {
+    assert.ok(flags.includes('help'), `coord ${verb} has no --help`);
+    assert.equal(flags.includes('as'), !NO_IDENTITY.includes(verb), `--as of coord ${verb}`);
+  }
 });
 
 test('the common flags are in the reference\'s common table', () => {
   const text = section(COMMON_HEADING);
   assert.ok(text, `docs/reference.md has no "${COMMON_HEADING}" section`);
   assert.deepEqual(tableFlags(text).sort(), [...COMMON].sort());
+  for (const verb of NO_IDENTITY) assert.ok(text.includes(`\`${verb}\``), `the common section says ${verb} takes no --as`);
 });
 
 for (const verb of VERBS) {
   test(`coord ${verb}: a reference section whose flag table matches --help`, () => {
     const text = section(`### \`coord ${verb}\``);
     assert.ok(text !== null, `docs/reference.md has no "### \`coord ${verb}\`" section`);
-    const own = FLAGS.get(verb).filter((f) => !COMMON.includes(f));
+    const own = FLAGS.get(verb).filter((f) => !COMMON.includes(f) || (f === 'as' && verb === 'start'));
     const listed = tableFlags(text);
     for (const flag of own) assert.ok(listed.includes(flag), `--${flag} of coord ${verb} is not in its table in docs/reference.md`);
     for (const flag of listed) {
