@@ -454,6 +454,83 @@ var init_ids = __esm({
   }
 });
 
+// src/protocol/subject.ts
+function subjectOf(message) {
+  for (const line of message.split(/\r?\n/)) {
+    if (line.startsWith("#")) continue;
+    if (line.trim() === "") continue;
+    return line.trim();
+  }
+  return "";
+}
+function checkSubject(subject, ctx) {
+  while (WRAPPERS_RE.test(subject)) subject = subject.replace(WRAPPERS_RE, "");
+  if (/^Merge (branch|remote-tracking branch|commit|tag|pull request|[0-9a-f]{7,})/.test(subject)) return { ok: true };
+  if (/^Revert "/.test(subject) || /^Reapply "/.test(subject)) return { ok: true };
+  if (subject === "") return { ok: true };
+  const m = PREFIX_RE.exec(subject);
+  if (ctx.session) {
+    if (m && m[1] === ctx.session) return { ok: true };
+    if (m) {
+      return { ok: false, message: `commit subject prefix [${m[1]}] does not match worktree '${ctx.worktree}' (expected [${ctx.session}]).` };
+    }
+    return { ok: false, message: `commit subject has no session prefix: start it with [${ctx.session}] (worktree '${ctx.worktree}').` };
+  }
+  if (m) {
+    const where = ctx.branch ? `branch '${ctx.branch}'` : "a detached HEAD";
+    return { ok: false, message: `commit subject prefix [${m[1]}] used outside a session worktree ('${ctx.worktree}', ${where}): commit from that session's worktree, or drop the prefix.` };
+  }
+  return { ok: true };
+}
+function prefixGuardScript() {
+  const upper = "[ABCDEFGHIJKLMNOPQRSTUVWXYZ]";
+  const idPatterns = [1, 2, 3].map((n) => "s" + upper.repeat(n)).join("|");
+  const wrappers = WRAPPERS.map((w) => `'${w}! '*`).join("|");
+  return `#!/bin/sh
+# coord's commit-msg fast path, written by 'coord init' from coord's commit-subject rule:
+# do not edit (run 'coord init' again). Exit 0: the subject certainly passes. Exit 1: let
+# 'coord check-prefix' decide, which explains any refusal.
+[ -r "$1" ] || exit 1
+if [ -n "\${GIT_DIR:-}" ]; then d=$GIT_DIR
+elif [ -d .git ]; then d=.git
+elif [ -f .git ]; then IFS= read -r l < .git || exit 1; d=\${l#gitdir: }
+else exit 1; fi
+for m in ${IN_PROGRESS.map(([f]) => f).join(" ")}; do [ -e "$d/$m" ] && exit 1; done
+IFS= read -r h < "$d/HEAD" || exit 1
+s=
+while IFS= read -r line || [ -n "$line" ]; do
+  case $line in '#'*) continue ;; *[![:space:]]*) s=$line; break ;; esac
+done < "$1"
+case $h in
+  'ref: refs/heads/session-'*)
+    id=\${h#'ref: refs/heads/session-'}
+    case $id in ${idPatterns}) ;; *) exit 1 ;; esac
+    case $s in "[$id]"*) exit 0 ;; esac ;;
+  *)
+    [ -z "\${COORD_SESSION:-}" ] || exit 1
+    case $s in ${wrappers}) exit 1 ;; [ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789]*) exit 0 ;; esac ;;
+esac
+exit 1
+`;
+}
+var PREFIX_RE, WRAPPERS, WRAPPERS_RE, IN_PROGRESS;
+var init_subject = __esm({
+  "src/protocol/subject.ts"() {
+    "use strict";
+    PREFIX_RE = /^\[(s[A-Z]+)\]/;
+    WRAPPERS = ["fixup", "squash", "amend"];
+    WRAPPERS_RE = new RegExp(`^(${WRAPPERS.join("|")})! `);
+    IN_PROGRESS = [
+      ["rebase-merge", "rebase"],
+      ["rebase-apply", "rebase"],
+      ["MERGE_HEAD", "merge"],
+      ["CHERRY_PICK_HEAD", "cherry-pick"],
+      ["REVERT_HEAD", "revert"],
+      ["BISECT_LOG", "bisect"]
+    ];
+  }
+});
+
 // src/worktree.ts
 function readText(p) {
   try {
@@ -512,15 +589,7 @@ function headBranch(gitDir) {
   return null;
 }
 function operationInProgress(gitDir) {
-  const marks = [
-    ["rebase-merge", "rebase"],
-    ["rebase-apply", "rebase"],
-    ["MERGE_HEAD", "merge"],
-    ["CHERRY_PICK_HEAD", "cherry-pick"],
-    ["REVERT_HEAD", "revert"],
-    ["BISECT_LOG", "bisect"]
-  ];
-  for (const [file, op] of marks) if (fs().existsSync(path().join(gitDir, file))) return op;
+  for (const [file, op] of IN_PROGRESS) if (fs().existsSync(path().join(gitDir, file))) return op;
   return null;
 }
 function headCommit(w) {
@@ -550,6 +619,7 @@ var init_worktree = __esm({
     "use strict";
     init_sys();
     init_ids();
+    init_subject();
   }
 });
 
@@ -2737,43 +2807,6 @@ var init_doctor = __esm({
   }
 });
 
-// src/protocol/subject.ts
-function subjectOf(message) {
-  for (const line of message.split(/\r?\n/)) {
-    if (line.startsWith("#")) continue;
-    if (line.trim() === "") continue;
-    return line.trim();
-  }
-  return "";
-}
-function checkSubject(subject, ctx) {
-  while (WRAPPERS_RE.test(subject)) subject = subject.replace(WRAPPERS_RE, "");
-  if (/^Merge (branch|remote-tracking branch|commit|tag|pull request|[0-9a-f]{7,})/.test(subject)) return { ok: true };
-  if (/^Revert "/.test(subject) || /^Reapply "/.test(subject)) return { ok: true };
-  if (subject === "") return { ok: true };
-  const m = PREFIX_RE.exec(subject);
-  if (ctx.session) {
-    if (m && m[1] === ctx.session) return { ok: true };
-    if (m) {
-      return { ok: false, message: `commit subject prefix [${m[1]}] does not match worktree '${ctx.worktree}' (expected [${ctx.session}]).` };
-    }
-    return { ok: false, message: `commit subject has no session prefix: start it with [${ctx.session}] (worktree '${ctx.worktree}').` };
-  }
-  if (m) {
-    const where = ctx.branch ? `branch '${ctx.branch}'` : "a detached HEAD";
-    return { ok: false, message: `commit subject prefix [${m[1]}] used outside a session worktree ('${ctx.worktree}', ${where}): commit from that session's worktree, or drop the prefix.` };
-  }
-  return { ok: true };
-}
-var PREFIX_RE, WRAPPERS_RE;
-var init_subject = __esm({
-  "src/protocol/subject.ts"() {
-    "use strict";
-    PREFIX_RE = /^\[(s[A-Z]+)\]/;
-    WRAPPERS_RE = /^(fixup|squash|amend)! /;
-  }
-});
-
 // src/commands/check-prefix.ts
 var check_prefix_exports = {};
 __export(check_prefix_exports, {
@@ -2877,9 +2910,9 @@ var init_heartbeat = __esm({
 });
 
 // src/protocol/lefthook.ts
-function coordJobs(runtime, script) {
+function coordJobs(runtime, script, guard) {
   return [
-    { hook: "commit-msg", name: "coord-check-prefix", run: `${runtime} ${script} check-prefix {1}`, marker: "check-prefix" },
+    { hook: "commit-msg", name: "coord-check-prefix", run: `sh ${guard} {1} || ${runtime} ${script} check-prefix {1}`, marker: "check-prefix" },
     { hook: "post-commit", name: "coord-heartbeat", run: `${runtime} ${script} heartbeat`, marker: "heartbeat" }
   ];
 }
@@ -2986,6 +3019,7 @@ var init_agents = __esm({
 // src/commands/init.ts
 var init_exports = {};
 __export(init_exports, {
+  GUARD_PATH: () => GUARD_PATH,
   QUEUE_DIR: () => QUEUE_DIR2,
   SCRIPT_PATH: () => SCRIPT_PATH,
   run: () => run21,
@@ -3029,7 +3063,8 @@ function run21(p) {
   put("infrastructure/scripts/start-session.sh", startScript(runtime), { mode: 493 });
   const lefthookFile = path().join(top, "lefthook.yml");
   const current = fs().existsSync(lefthookFile) ? fs().readFileSync(lefthookFile, "utf8") : "";
-  const merged = mergeLefthook(current, coordJobs(runtime, SCRIPT_PATH));
+  put(GUARD_PATH, prefixGuardScript(), { mode: 493 });
+  const merged = mergeLefthook(current, coordJobs(runtime, SCRIPT_PATH, GUARD_PATH));
   put("lefthook.yml", merged.added.length ? merged.text : current || merged.text);
   if (bool(p, "claude")) {
     const settingsFile = path().join(top, ".claude", "settings.json");
@@ -3065,7 +3100,7 @@ function run21(p) {
   out("  node infrastructure/scripts/coord.mjs start   # claim your first session");
   return 0;
 }
-var SCRIPT_PATH, QUEUE_DIR2, spec20, startScript, QUEUE_README;
+var SCRIPT_PATH, GUARD_PATH, QUEUE_DIR2, spec20, startScript, QUEUE_README;
 var init_init = __esm({
   "src/commands/init.ts"() {
     "use strict";
@@ -3077,9 +3112,11 @@ var init_init = __esm({
     init_sys();
     init_board();
     init_lefthook();
+    init_subject();
     init_agents();
     init_prime();
     SCRIPT_PATH = "infrastructure/scripts/coord.mjs";
+    GUARD_PATH = "infrastructure/scripts/coord-prefix-guard.sh";
     QUEUE_DIR2 = `${SESSIONS_DIR}/queue`;
     spec20 = {
       name: "init",

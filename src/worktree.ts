@@ -3,6 +3,7 @@
 // out. The hooks use only this module, so a commit costs no extra git process.
 import { fs, path, zlib } from './sys.js';
 import { isSessionId } from './protocol/ids.js';
+import { IN_PROGRESS } from './protocol/subject.js';
 
 export interface Worktree {
   top: string;
@@ -60,9 +61,7 @@ function headBranch(gitDir: string): string | null {
 
 /** The git operation in progress in this worktree (rebase, merge, …), or null. */
 export function operationInProgress(gitDir: string): string | null {
-  const marks: [string, string][] = [['rebase-merge', 'rebase'], ['rebase-apply', 'rebase'], ['MERGE_HEAD', 'merge'],
-    ['CHERRY_PICK_HEAD', 'cherry-pick'], ['REVERT_HEAD', 'revert'], ['BISECT_LOG', 'bisect']];
-  for (const [file, op] of marks) if (fs().existsSync(path().join(gitDir, file))) return op;
+  for (const [file, op] of IN_PROGRESS) if (fs().existsSync(path().join(gitDir, file))) return op;
   return null;
 }
 

@@ -8,10 +8,12 @@ import { json, out } from '../output.js';
 import { fs, path, url } from '../sys.js';
 import { BOARD_PATH, emptyBoardText, SESSIONS_DIR } from '../protocol/board.js';
 import { coordJobs, mergeLefthook } from '../protocol/lefthook.js';
+import { prefixGuardScript } from '../protocol/subject.js';
 import { agentSection, mergeClaudeSettings, withSection } from '../protocol/agents.js';
 import { AGENT_COMMANDS } from './prime.js';
 
 export const SCRIPT_PATH = 'infrastructure/scripts/coord.mjs';
+export const GUARD_PATH = 'infrastructure/scripts/coord-prefix-guard.sh';
 export const QUEUE_DIR = `${SESSIONS_DIR}/queue`;
 
 export const spec: VerbSpec = {
@@ -66,7 +68,8 @@ export function run(p: Parsed): number {
   put('infrastructure/scripts/start-session.sh', startScript(runtime), { mode: 0o755 });
   const lefthookFile = path().join(top, 'lefthook.yml');
   const current = fs().existsSync(lefthookFile) ? fs().readFileSync(lefthookFile, 'utf8') : '';
-  const merged = mergeLefthook(current, coordJobs(runtime, SCRIPT_PATH));
+  put(GUARD_PATH, prefixGuardScript(), { mode: 0o755 });
+  const merged = mergeLefthook(current, coordJobs(runtime, SCRIPT_PATH, GUARD_PATH));
   put('lefthook.yml', merged.added.length ? merged.text : current || merged.text);
   if (bool(p, 'claude')) {
     const settingsFile = path().join(top, '.claude', 'settings.json');

@@ -3,10 +3,13 @@
 
 export interface HookJob { hook: 'commit-msg' | 'post-commit'; name: string; run: string; marker: string }
 
-/** The jobs `init` installs, for a runtime command (`node` or `deno run -A`). */
-export function coordJobs(runtime: string, script: string): HookJob[] {
+/**
+ * The jobs `init` installs, for a runtime command (`node` or `deno run -A`). The commit-msg
+ * job tries the sh fast path first (`guard`) and runs coord only when it is not sure.
+ */
+export function coordJobs(runtime: string, script: string, guard: string): HookJob[] {
   return [
-    { hook: 'commit-msg', name: 'coord-check-prefix', run: `${runtime} ${script} check-prefix {1}`, marker: 'check-prefix' },
+    { hook: 'commit-msg', name: 'coord-check-prefix', run: `sh ${guard} {1} || ${runtime} ${script} check-prefix {1}`, marker: 'check-prefix' },
     { hook: 'post-commit', name: 'coord-heartbeat', run: `${runtime} ${script} heartbeat`, marker: 'heartbeat' },
   ];
 }
