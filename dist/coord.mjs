@@ -595,13 +595,14 @@ function operationInProgress(gitDir) {
 function headCommit(w) {
   const head = readText(path().join(w.gitDir, "HEAD"))?.trim() ?? "";
   if (/^[0-9a-f]{40,64}$/.test(head)) return head;
-  if (!head.startsWith("ref: ")) return null;
-  const ref = head.slice(5);
-  const loose = readText(path().join(w.commonDir, ref))?.trim();
+  return head.startsWith("ref: ") ? readRef(w.commonDir, head.slice(5)) : null;
+}
+function readRef(commonDir, ref) {
+  const loose = readText(path().join(commonDir, ref))?.trim();
   if (loose && /^[0-9a-f]{40,64}$/.test(loose)) return loose;
-  const packed = readText(path().join(w.commonDir, "packed-refs")) ?? "";
+  const packed = readText(path().join(commonDir, "packed-refs")) ?? "";
   const line = packed.split("\n").find((l) => l.endsWith(" " + ref));
-  return line ? line.split(" ")[0] : null;
+  return line && /^[0-9a-f]{40,64} /.test(line) ? line.split(" ")[0] : null;
 }
 function looseCommitTime(w, sha) {
   let raw;
@@ -761,7 +762,7 @@ function refresh(ctx, offlineOk = false) {
       break;
     }
   }
-  const sha = gitMaybe(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], { cwd: ctx.repo.top });
+  const sha = readRef(ctx.repo.commonDir, ref) ?? gitMaybe(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], { cwd: ctx.repo.top });
   if (!sha && !offline && !ctx.hasRemote && run(["rev-parse", "--verify", "--quiet", "HEAD"], { cwd: ctx.repo.top }).code !== 0) {
     throw new CoordError(`This repository has no commits yet: make a first commit on ${ctx.cfg.branch} (git commit --allow-empty -m "init"), then run this again.`);
   }
@@ -820,6 +821,7 @@ var init_publish = __esm({
     init_git();
     init_context();
     init_sys();
+    init_worktree();
     MAX_ATTEMPTS = 25;
     Snapshot = class {
       constructor(ctx, sha) {
@@ -1486,9 +1488,9 @@ var init_message = __esm({
 });
 
 // src/mailbox.ts
-function readMailbox(snap) {
+function readMailbox(snap, alsoRead = []) {
   const files = snap.list(QUEUE_DIR).filter((f) => f.endsWith(".md") && f.startsWith("to-")).map((f) => `${QUEUE_DIR}/${f}`);
-  snap.preload(files);
+  snap.preload([...alsoRead, ...files]);
   const box = { messages: [], problems: [] };
   for (const file of files) {
     const { messages, problems } = parseQueueFile(snap.read(file) ?? "");
@@ -1567,9 +1569,9 @@ function run3(p) {
   }
   const { sha, offline } = refresh(ctx, true);
   const snap = new Snapshot(ctx, sha);
+  const box = readMailbox(snap, [BOARD_PATH]);
   const text = snap.read(BOARD_PATH);
   const board = parseBoard(text ?? "");
-  const box = readMailbox(snap);
   const unread = (id) => box.messages.filter((m) => m.to === id && !m.status.seen).length;
   const commits = lastCommits(ctx, Math.max(ctx.cfg.staleMs, 7 * 864e5));
   const sessions = board.rows.map(({ row }) => {
@@ -1874,9 +1876,9 @@ function run7(p) {
   const op = operationInProgress(ctx.repo.gitDir);
   if (op) throw new CoordError(`A ${op} is in progress in ${top}: finish it (git ${op} --continue) or abort it (git ${op} --abort), then sync.`);
   if (!ctx.wt.branch) throw new CoordError(`HEAD is detached in ${top}: check out your session branch (git switch session-<id>) and sync again.`);
-  refresh(ctx);
+  const { sha: targetSha } = refresh(ctx);
   const target = boardRef(ctx);
-  const before = git(["rev-parse", "HEAD"], { cwd: top }).trim();
+  const before = headCommit(ctx.wt) ?? git(["rev-parse", "HEAD"], { cwd: top }).trim();
   const id = ctx.session;
   const boardFile = path().join(top, BOARD_PATH);
   let presence = null;
@@ -1906,8 +1908,9 @@ function run7(p) {
     if (row && (parseStamp(row.presence) ?? 0) < (parseStamp(presence) ?? 0)) fs().writeFileSync(boardFile, withRow(board, { ...row, presence }));
   };
   let how;
-  if (run(["merge-base", "--is-ancestor", target, "HEAD"], { cwd: top }).code === 0) how = "up-to-date";
-  else if (run(["merge-base", "--is-ancestor", "HEAD", target], { cwd: top }).code === 0) how = "fast-forward";
+  const base = run(["merge-base", "HEAD", target], { cwd: top }).stdout.trim();
+  if (base === targetSha) how = "up-to-date";
+  else if (base === before) how = "fast-forward";
   else how = "rebase";
   if (how === "fast-forward") {
     const r = run(["merge", "--ff-only", "--quiet", ...autostash ? ["--autostash"] : [], target], { cwd: top });
@@ -1925,7 +1928,7 @@ function run7(p) {
     }
   }
   restorePresence();
-  const after = git(["rev-parse", "HEAD"], { cwd: top }).trim();
+  const after = how === "up-to-date" ? before : headCommit(findWorktree(top)) ?? git(["rev-parse", "HEAD"], { cwd: top }).trim();
   if (bool(p, "json")) {
     json({ before, after, how });
     return 0;
@@ -1985,6 +1988,7 @@ function run8(p) {
   let ref = checkRef(str(p, "ref"));
   const body = readBody(p.flags.message, str(p, "file"));
   const sent = publish(ctx, (snap) => {
+    snap.preload([BOARD_PATH, queueFile(to)]);
     const board = parseBoard(snap.read(BOARD_PATH) ?? "");
     if (to !== me && !findRow(board, to)) {
       const live = board.rows.map((r) => r.row.id).join(", ") || "none";
@@ -2327,6 +2331,7 @@ function run14(p) {
   if (to === me) throw new UsageError("You cannot hand a Riff to yourself.");
   const body = readBody(p.flags.message, str(p, "file"));
   const r = publish(ctx, (snap) => {
+    snap.preload([BOARD_PATH, queueFile(to)]);
     let board = parseBoard(snap.read(BOARD_PATH) ?? "");
     const mine = findRow(board, me);
     const theirs = findRow(board, to);
@@ -2397,8 +2402,8 @@ function prime(p, cwd) {
   const ctx = openContext(cwd, str(p, "as"));
   const { sha, offline } = refresh(ctx, true);
   const snap = new Snapshot(ctx, sha);
+  const box = readMailbox(snap, [BOARD_PATH]);
   const board = parseBoard(snap.read(BOARD_PATH) ?? "");
-  const box = readMailbox(snap);
   const commits = lastCommits(ctx, Math.max(ctx.cfg.staleMs, 7 * 864e5));
   const me = ctx.session ? findRow(board, ctx.session) : void 0;
   const others = board.rows.filter(({ row }) => row.id !== ctx.session).map(({ row }) => ({

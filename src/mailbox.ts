@@ -12,10 +12,13 @@ export const queueFile = (id: string) => `${QUEUE_DIR}/to-${id}.md`;
 export interface Located extends ParsedMessage { file: string }
 export interface Mailbox { messages: Located[]; problems: { file: string; line: number; message: string }[] }
 
-/** Every message in every queue file of the snapshot (one ls-tree, one cat-file). */
-export function readMailbox(snap: Snapshot): Mailbox {
+/**
+ * Every message in every queue file of the snapshot (one ls-tree, one cat-file, which also
+ * reads `alsoRead`, e.g. the board, so a verb needing both pays for one).
+ */
+export function readMailbox(snap: Snapshot, alsoRead: string[] = []): Mailbox {
   const files = snap.list(QUEUE_DIR).filter((f) => f.endsWith('.md') && f.startsWith('to-')).map((f) => `${QUEUE_DIR}/${f}`);
-  snap.preload(files);
+  snap.preload([...alsoRead, ...files]);
   const box: Mailbox = { messages: [], problems: [] };
   for (const file of files) {
     const { messages, problems } = parseQueueFile(snap.read(file) ?? '');

@@ -7,6 +7,7 @@ import { CoordError } from './errors.js';
 import { casRef, commitFiles, committerIdent, git, gitMaybe, listWorktrees, pushRef, readObjects, run } from './git.js';
 import { boardName, boardRef, type Context } from './context.js';
 import { crashPoint, sleepMs } from './sys.js';
+import { readRef } from './worktree.js';
 
 export const MAX_ATTEMPTS = 25;
 
@@ -65,7 +66,7 @@ export function refresh(ctx: Context, offlineOk = false): Fetched {
       break;
     }
   }
-  const sha = gitMaybe(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { cwd: ctx.repo.top });
+  const sha = readRef(ctx.repo.commonDir, ref) ?? gitMaybe(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { cwd: ctx.repo.top });
   if (!sha && !offline && !ctx.hasRemote && run(['rev-parse', '--verify', '--quiet', 'HEAD'], { cwd: ctx.repo.top }).code !== 0) {
     throw new CoordError(`This repository has no commits yet: make a first commit on ${ctx.cfg.branch} (git commit --allow-empty -m "init"), then run this again.`);
   }

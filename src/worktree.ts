@@ -69,13 +69,19 @@ export function operationInProgress(gitDir: string): string | null {
 export function headCommit(w: Worktree): string | null {
   const head = readText(path().join(w.gitDir, 'HEAD'))?.trim() ?? '';
   if (/^[0-9a-f]{40,64}$/.test(head)) return head;
-  if (!head.startsWith('ref: ')) return null;
-  const ref = head.slice(5);
-  const loose = readText(path().join(w.commonDir, ref))?.trim();
+  return head.startsWith('ref: ') ? readRef(w.commonDir, head.slice(5)) : null;
+}
+
+/**
+ * The commit a ref names, read from the ref files (loose, then packed-refs); null when it is
+ * not there in that form (a missing ref, or another ref storage): then ask git.
+ */
+export function readRef(commonDir: string, ref: string): string | null {
+  const loose = readText(path().join(commonDir, ref))?.trim();
   if (loose && /^[0-9a-f]{40,64}$/.test(loose)) return loose;
-  const packed = readText(path().join(w.commonDir, 'packed-refs')) ?? '';
+  const packed = readText(path().join(commonDir, 'packed-refs')) ?? '';
   const line = packed.split('\n').find((l) => l.endsWith(' ' + ref));
-  return line ? line.split(' ')[0] : null;
+  return line && /^[0-9a-f]{40,64} /.test(line) ? line.split(' ')[0] : null;
 }
 
 /**

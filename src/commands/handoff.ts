@@ -36,6 +36,7 @@ export function run(p: Parsed): number {
   if (to === me) throw new UsageError('You cannot hand a Riff to yourself.');
   const body = readBody(p.flags.message as string[] | undefined, str(p, 'file'));
   const r = publish(ctx, (snap) => {
+    snap.preload([BOARD_PATH, queueFile(to)]);
     let board = parseBoard(snap.read(BOARD_PATH) ?? '');
     const mine = findRow(board, me);
     const theirs = findRow(board, to);

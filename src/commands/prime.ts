@@ -49,8 +49,8 @@ function prime(p: Parsed, cwd: string): number {
   const ctx = openContext(cwd, str(p, 'as'));
   const { sha, offline } = refresh(ctx, true);
   const snap = new Snapshot(ctx, sha);
+  const box = readMailbox(snap, [BOARD_PATH]);
   const board = parseBoard(snap.read(BOARD_PATH) ?? '');
-  const box = readMailbox(snap);
   const commits = lastCommits(ctx, Math.max(ctx.cfg.staleMs, 7 * 86400e3));
   const me = ctx.session ? findRow(board, ctx.session) : undefined;
   const others = board.rows.filter(({ row }) => row.id !== ctx.session).map(({ row }) => ({

@@ -49,6 +49,7 @@ export function run(p: Parsed): number {
   let ref = checkRef(str(p, 'ref'));
   const body = readBody(p.flags.message as string[] | undefined, str(p, 'file'));
   const sent = publish(ctx, (snap) => {
+    snap.preload([BOARD_PATH, queueFile(to)]);
     const board = parseBoard(snap.read(BOARD_PATH) ?? '');
     if (to !== me && !findRow(board, to)) {
       const live = board.rows.map((r) => r.row.id).join(', ') || 'none';

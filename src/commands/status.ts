@@ -36,9 +36,9 @@ export function run(p: Parsed): number {
   }
   const { sha, offline } = refresh(ctx, true);
   const snap = new Snapshot(ctx, sha);
+  const box = readMailbox(snap, [BOARD_PATH]);
   const text = snap.read(BOARD_PATH);
   const board = parseBoard(text ?? '');
-  const box = readMailbox(snap);
   const unread = (id: string) => box.messages.filter((m) => m.to === id && !m.status.seen).length;
   const commits = lastCommits(ctx, Math.max(ctx.cfg.staleMs, 7 * 86400e3));
   const sessions = board.rows.map(({ row }) => {

@@ -7,7 +7,7 @@ import { git, run as runGit } from '../git.js';
 import { json, out } from '../output.js';
 import { refresh } from '../publish.js';
 import { fs, path } from '../sys.js';
-import { operationInProgress } from '../worktree.js';
+import { findWorktree, headCommit, operationInProgress } from '../worktree.js';
 import { BOARD_PATH, findRow, onlyPresenceDiffers, parseBoard, withRow } from '../protocol/board.js';
 import { parseStamp } from '../protocol/stamp.js';
 
@@ -31,9 +31,9 @@ export function run(p: Parsed): number {
   const op = operationInProgress(ctx.repo.gitDir);
   if (op) throw new CoordError(`A ${op} is in progress in ${top}: finish it (git ${op} --continue) or abort it (git ${op} --abort), then sync.`);
   if (!ctx.wt.branch) throw new CoordError(`HEAD is detached in ${top}: check out your session branch (git switch session-<id>) and sync again.`);
-  refresh(ctx);
+  const { sha: targetSha } = refresh(ctx);
   const target = boardRef(ctx);
-  const before = git(['rev-parse', 'HEAD'], { cwd: top }).trim();
+  const before = headCommit(ctx.wt) ?? git(['rev-parse', 'HEAD'], { cwd: top }).trim();
   const id = ctx.session;
 
   // Set the heartbeat's edit aside: it is coord's own, and goes back on top afterwards.
@@ -62,8 +62,9 @@ export function run(p: Parsed): number {
   };
 
   let how: 'up-to-date' | 'fast-forward' | 'rebase';
-  if (runGit(['merge-base', '--is-ancestor', target, 'HEAD'], { cwd: top }).code === 0) how = 'up-to-date';
-  else if (runGit(['merge-base', '--is-ancestor', 'HEAD', target], { cwd: top }).code === 0) how = 'fast-forward';
+  const base = runGit(['merge-base', 'HEAD', target], { cwd: top }).stdout.trim();
+  if (base === targetSha) how = 'up-to-date';
+  else if (base === before) how = 'fast-forward';
   else how = 'rebase';
   if (how === 'fast-forward') {
     const r = runGit(['merge', '--ff-only', '--quiet', ...(autostash ? ['--autostash'] : []), target], { cwd: top });
@@ -78,7 +79,7 @@ export function run(p: Parsed): number {
     }
   }
   restorePresence();
-  const after = git(['rev-parse', 'HEAD'], { cwd: top }).trim();
+  const after = how === 'up-to-date' ? before : headCommit(findWorktree(top)!) ?? git(['rev-parse', 'HEAD'], { cwd: top }).trim();
   if (bool(p, 'json')) { json({ before, after, how }); return 0; }
   out(how === 'up-to-date' ? `Already up to date with ${boardName(ctx)}.` : `${how === 'rebase' ? 'Rebased onto' : 'Fast-forwarded to'} ${boardName(ctx)} (${after.slice(0, 7)}).`);
   return 0;
