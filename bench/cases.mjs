@@ -1,0 +1,490 @@
+// The benchmark cases. Each builds its fixture under ctx.root, measures its variants side
+// by side (bench/lib.mjs measure), and returns { id, title, setup, rows, budgets, notes }.
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { freePort, git, measure, mustRun, sleep, timeProcess } from './lib.mjs';
+import {
+  BOARD_PATH, COORD_IN_REPO, baseFiles, bareRepo, boardRow, boardText, commitOnTop, idAt, manyFiles, queueFiles, stampOf,
+} from './fixtures.mjs';
+
+const NODE = process.execPath;
+
+/** `node -e 0`: the floor every hook is measured against. */
+const nodeFloor = (cwd, env) => ({ label: 'node -e 0', baseline: true, noGit: true, run: () => timeProcess(NODE, ['-e', '0'], { cwd, env }) });
+
+/** A budget line: value against limit; it passes when value ≤ limit (value < limit when `strict`). */
+function budget(what, value, limit, { unit = '×', strict = false } = {}) {
+  const pass = value === null || value === undefined ? null : strict ? value < limit : value <= limit;
+  return { what, value, limit, unit, strict, pass };
+}
+
+const row = (rows, label) => rows.find((r) => r.label === label);
+
+// ---------------------------------------------------------------------------------------
+// The hooks' fixture: a clone with a session worktree `proj-sA` that has just committed.
+
+function hooksFixture(ctx) {
+  const { root, env, bundle } = ctx;
+  const dir = path.join(root, 'hooks');
+  fs.mkdirSync(dir);
+  const now = Math.floor(Date.now() / 1000);
+  // Presence two days old: every heartbeat run takes the full path and writes the stamp.
+  const board = boardText(10, { presenceMs: Date.now() - 2 * 86400e3 });
+  const origin = bareRepo(path.join(dir, 'origin.git'), env, (s) => {
+    s.commit({ message: 'chore: add the project\n', time: now - 3600, files: [...baseFiles({ bundle, board }).filter(([p]) => p !== 'lefthook.yml'), ...manyFiles(50)] });
+  });
+  const repo = path.join(dir, 'proj');
+  git(dir, ['clone', '--quiet', origin, repo], { env });
+  // Onboarded by the bundle's own `init`: lefthook.yml's jobs (and any fast-path script) are exactly what users get.
+  mustRun(NODE, [bundle, 'init'], { cwd: repo, env });
+  git(repo, ['add', '-A'], { env });
+  git(repo, ['commit', '--quiet', '-m', 'chore: onboard coord'], { env });
+  const lefthook = fs.readFileSync(path.join(repo, 'lefthook.yml'), 'utf8');
+  const job = (verb) => /^\s*run:\s*(.*)$/m.exec(lefthook.split('\n').filter((l) => /^\s*run:/.test(l) && l.includes(` ${verb}`)).join('\n'))?.[1]?.trim() ?? null;
+  const wt = path.join(dir, 'proj-sA');
+  git(repo, ['worktree', 'add', '--quiet', '--no-track', '-b', 'session-sA', wt, 'main'], { env });
+  fs.writeFileSync(path.join(wt, 'src', 'pkg000', 'file00.ts'), 'export const value0 = 42;\n');
+  git(wt, ['commit', '--quiet', '-am', '[sA] feat: first change'], { env }); // a loose commit, as right after `git commit`
+  const gitDir = path.join(repo, '.git', 'worktrees', 'proj-sA');
+  const msgFile = path.join(gitDir, 'COMMIT_EDITMSG');
+  const message = (subject) => `${subject}\n\n# Please enter the commit message for your changes. Lines starting\n# with '#' will be ignored, and an empty message aborts the commit.\n`;
+  fs.writeFileSync(msgFile, message('[sA] feat(export): add the CSV button'));
+  // What git exports to a hook in a linked worktree (lefthook passes it on).
+  const hookEnv = {
+    ...env,
+    GIT_DIR: gitDir,
+    GIT_INDEX_FILE: path.join(gitDir, 'index'),
+    GIT_PREFIX: '',
+    GIT_EDITOR: ':',
+    GIT_EXEC_PATH: mustRun('git', ['--exec-path'], { env }).trim(),
+  };
+  const boardFile = path.join(wt, BOARD_PATH);
+  const committedBoard = fs.readFileSync(boardFile, 'utf8');
+  const script = path.join(dir, 'check-prefix.sh');
+  fs.writeFileSync(script, BASH_CHECK_PREFIX, { mode: 0o755 });
+  const empty = path.join(dir, 'empty.mjs');
+  fs.writeFileSync(empty, '');
+  return { dir, repo, wt, gitDir, msgFile, message, hookEnv, boardFile, committedBoard, script, empty, commitMsgJob: job('check-prefix') };
+}
+
+/**
+ * What a team ran before coord: the same check as `coord check-prefix` in bash, no
+ * processes (builtins only). Subject = first line that is neither blank nor a comment;
+ * session = `session-<id>` branch of this worktree, from $GIT_DIR (set in hooks of a
+ * linked worktree) or the `.git` file, then HEAD; merges, reverts, fixup!/squash!/amend!
+ * and anything during a rebase pass.
+ */
+const BASH_CHECK_PREFIX = String.raw`#!/usr/bin/env bash
+# commit-msg hook: in a session worktree the subject must start with [<id>].
+subject=
+while IFS= read -r line || [ -n "$line" ]; do
+  line=${'$'}{line%$'\r'}
+  case $line in '#'*) continue ;; esac
+  trimmed=${'$'}{line#"${'$'}{line%%[![:space:]]*}"}
+  trimmed=${'$'}{trimmed%"${'$'}{trimmed##*[![:space:]]}"}
+  [ -z "$trimmed" ] && continue
+  subject=$trimmed
+  break
+done < "$1"
+gitdir=${'$'}{GIT_DIR:-}
+if [ -z "$gitdir" ]; then
+  if [ -f .git ]; then read -r _ gitdir < .git
+  elif [ -d .git ]; then gitdir=.git
+  else exit 0
+  fi
+fi
+{ [ -d "$gitdir/rebase-merge" ] || [ -d "$gitdir/rebase-apply" ]; } && exit 0
+read -r head < "$gitdir/HEAD"
+branch=
+case $head in 'ref: refs/heads/'*) branch=${'$'}{head#ref: refs/heads/} ;; esac
+session=
+if [[ $branch =~ ^session-(s[A-Z]{1,3})$ ]]; then session=${'$'}{BASH_REMATCH[1]}; fi
+while [[ $subject =~ ^(fixup|squash|amend)!\ (.*)$ ]]; do subject=${'$'}{BASH_REMATCH[2]}; done
+[[ $subject =~ ^Merge\ (branch|remote-tracking\ branch|commit|tag|pull\ request|[0-9a-f]{7,}) ]] && exit 0
+[[ $subject =~ ^(Revert|Reapply)\ \" ]] && exit 0
+[ -z "$subject" ] && exit 0
+prefix=
+if [[ $subject =~ ^\[(s[A-Z]+)\] ]]; then prefix=${'$'}{BASH_REMATCH[1]}; fi
+if [ -n "$session" ]; then
+  [ "$prefix" = "$session" ] && exit 0
+  if [ -n "$prefix" ]; then echo "commit subject prefix [$prefix] does not match worktree (expected [$session])." >&2
+  else echo "commit subject has no session prefix: start it with [$session]." >&2
+  fi
+  exit 1
+fi
+if [ -n "$prefix" ]; then echo "commit subject prefix [$prefix] used outside a session worktree." >&2; exit 1; fi
+exit 0
+`;
+
+/** Subjects on which the bash script and coord must agree (a check that the baseline is faithful). */
+const AGREEMENT_SUBJECTS = ['[sA] feat: x', '[sB] feat: x', 'feat: no prefix', 'fixup! [sA] feat: x', 'fixup! [sB] x',
+  'Merge branch \'main\' into session-sA', 'Revert "[sB] x"', '  [sA] leading blanks', '[sAA] longer id', '[sa] lower case',
+  'squash! amend! [sA] nested', '[sA]no space'];
+
+export async function checkPrefix(ctx) {
+  const f = hooksFixture(ctx);
+  ctx.shared.hooks = f;
+  // Agreement of the bash baseline with coord on a table of subjects (untimed).
+  const disagree = [];
+  const probe = path.join(f.dir, 'probe-msg');
+  for (const subject of AGREEMENT_SUBJECTS) {
+    fs.writeFileSync(probe, f.message(subject));
+    const a = spawnSync('bash', [f.script, probe], { cwd: f.wt, env: f.hookEnv }).status;
+    const b = spawnSync(NODE, [COORD_IN_REPO, 'check-prefix', probe], { cwd: f.wt, env: f.hookEnv }).status;
+    if (a !== b) disagree.push(`'${subject}': bash ${a}, coord ${b}`);
+  }
+  const variants = [
+    nodeFloor(f.wt, f.hookEnv),
+    { label: 'node empty.mjs (ESM floor)', noGit: true, run: () => timeProcess(NODE, [f.empty], { cwd: f.wt, env: f.hookEnv }) },
+    { label: 'bash check-prefix.sh (same check)', noGit: true, run: () => timeProcess('bash', [f.script, f.msgFile], { cwd: f.wt, env: f.hookEnv }) },
+    { label: 'coord check-prefix', run: (x) => timeProcess(NODE, [COORD_IN_REPO, 'check-prefix', f.msgFile], { cwd: f.wt, env: { ...f.hookEnv, ...x } }) },
+  ];
+  // The commit-msg job exactly as `init` wrote it into lefthook.yml, run the way lefthook runs a job (sh -c, {1} = the message file).
+  const jobRun = f.commitMsgJob && f.commitMsgJob !== `node ${COORD_IN_REPO} check-prefix {1}` ? f.commitMsgJob : null;
+  if (jobRun) {
+    const cmd = (file) => jobRun.replaceAll('{1}', file);
+    const refused = path.join(f.dir, 'refused-msg');
+    fs.writeFileSync(refused, f.message('[sB] feat: not my session'));
+    variants.push(
+      { label: 'lefthook job, accepted subject', run: (x) => timeProcess('sh', ['-c', cmd(f.msgFile)], { cwd: f.wt, env: { ...f.hookEnv, ...x } }) },
+      { label: 'lefthook job, refused subject', expectCode: 1, run: (x) => timeProcess('sh', ['-c', cmd(refused)], { cwd: f.wt, env: { ...f.hookEnv, ...x } }) },
+    );
+  }
+  const rows = await measure(variants, { ...ctx.cfg.hooks, traceDir: ctx.traceDir, log: ctx.log, aborted: () => ctx.aborted });
+  const c = row(rows, 'coord check-prefix');
+  const j = row(rows, 'lefthook job, accepted subject');
+  return {
+    id: 'check-prefix',
+    title: '1. check-prefix (commit-msg hook), as lefthook runs it in a session worktree',
+    setup: `node ${COORD_IN_REPO} check-prefix $GIT_DIR/COMMIT_EDITMSG, cwd = linked worktree proj-sA, hook env (GIT_DIR, GIT_INDEX_FILE, …)` +
+      (jobRun ? `; lefthook job = sh -c '${jobRun}' as init wrote it (lefthook's own start-up not included)` : ''),
+    rows,
+    budgets: [
+      budget('coord check-prefix / node -e 0', c.ratio, 1.10),
+      ...(j ? [budget('lefthook commit-msg job, accepting path / node -e 0', j.ratio, 1.10)] : []),
+      budget('check-prefix git processes', c.git?.all ?? null, 0, { unit: 'procs' }),
+    ],
+    notes: [
+      disagree.length ? `bash baseline disagrees with coord on: ${disagree.join('; ')}` : `bash baseline agrees with coord on ${AGREEMENT_SUBJECTS.length} subjects`,
+      jobRun ? `lefthook.yml commit-msg job (from init): ${jobRun}` : 'lefthook.yml runs coord directly (no sh fast path in this bundle\'s init)',
+    ],
+  };
+}
+
+export async function heartbeat(ctx) {
+  const f = ctx.shared.hooks ?? (ctx.shared.hooks = hooksFixture(ctx));
+  const variants = [
+    nodeFloor(f.wt, f.hookEnv),
+    {
+      label: 'coord heartbeat',
+      run: (x) => {
+        fs.writeFileSync(f.boardFile, f.committedBoard); // untimed: the presence is old again, so the stamp is written every run
+        return timeProcess(NODE, [COORD_IN_REPO, 'heartbeat'], { cwd: f.wt, env: { ...f.hookEnv, ...x } });
+      },
+    },
+  ];
+  const rows = await measure(variants, { ...ctx.cfg.hooks, traceDir: ctx.traceDir, log: ctx.log, aborted: () => ctx.aborted });
+  const wrote = fs.readFileSync(f.boardFile, 'utf8') !== f.committedBoard;
+  fs.writeFileSync(f.boardFile, f.committedBoard);
+  const h = row(rows, 'coord heartbeat');
+  return {
+    id: 'heartbeat',
+    title: '2. heartbeat (post-commit hook), right after a commit in the session worktree',
+    setup: `node ${COORD_IN_REPO} heartbeat, cwd = proj-sA, HEAD a loose commit; the board's presence is reset before each run so every run writes it`,
+    rows,
+    budgets: [
+      budget('heartbeat / node -e 0', h.ratio, 1.20),
+      budget('heartbeat git processes', h.git?.top ?? null, 1, { unit: 'procs' }),
+    ],
+    notes: [wrote ? 'heartbeat wrote the presence stamp (the full path was measured)' : 'WARNING: heartbeat did not write the presence stamp: the early-return path was measured'],
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// start: against the git commands it cannot avoid.
+
+function startFixture(ctx, label, fileCount) {
+  const { root, env, bundle } = ctx;
+  const dir = path.join(root, `start-${label}`);
+  fs.mkdirSync(dir);
+  const board = boardText(3);
+  const origin = bareRepo(path.join(dir, 'origin.git'), env, (s) => {
+    s.commit({ message: 'chore: onboard coord\n', time: Math.floor(Date.now() / 1000) - 3600, files: [...baseFiles({ bundle, board }), ...manyFiles(fileCount)] });
+  });
+  const repo = path.join(dir, 'proj');
+  git(dir, ['clone', '--quiet', origin, repo], { env });
+  const base = git(repo, ['rev-parse', 'refs/remotes/origin/main'], { env }).trim();
+  // Back to the state before the run: origin's main and our tracking ref at base, no worktree but the main one, no extra branches.
+  const reset = () => {
+    git(origin, ['update-ref', 'refs/heads/main', base], { env });
+    git(repo, ['update-ref', 'refs/remotes/origin/main', base], { env });
+    const list = git(repo, ['worktree', 'list', '--porcelain'], { env });
+    for (const m of list.matchAll(/^worktree (.+)$/gm)) if (m[1] !== repo) git(repo, ['worktree', 'remove', '--force', m[1]], { env });
+    git(repo, ['worktree', 'prune'], { env });
+    const branches = git(repo, ['for-each-ref', '--format=%(refname)', 'refs/heads/'], { env }).split('\n').filter((b) => b && b !== 'refs/heads/main');
+    if (branches.length) git(repo, ['update-ref', '--stdin'], { env, input: branches.map((b) => `delete ${b}\n`).join('') });
+  };
+  // The bare commands' commit: the same change start makes (one row added to the board).
+  const claimBoard = board + boardRow({ id: 'sD', name: 'Porto2', claimed: stampOf(Date.now()), presence: stampOf(Date.now()), scope: 'bench' }) + '\n';
+  const variants = [
+    {
+      label: `bare git: fetch + push + worktree add`,
+      baseline: true,
+      run: (x) => {
+        const e = { ...env, ...x };
+        let ms = 0;
+        const steps = [];
+        const step = (args) => { const r = timeProcess('git', args, { cwd: repo, env: e }); ms += r.ms; steps.push(r); return r; };
+        try {
+          if (step(['fetch', 'origin', 'main']).code) return steps.at(-1);
+          const sha = commitOnTop(repo, 'refs/remotes/origin/main', [[BOARD_PATH, claimBoard]], '[sD] docs(ai-sessions): claim sD\n', env); // untimed
+          if (step(['push', 'origin', `${sha}:refs/heads/main`]).code) return steps.at(-1);
+          if (step(['worktree', 'add', '--quiet', '--no-track', '-b', 'bench-x', `${repo}-x`, sha]).code) return steps.at(-1);
+          return { ms, code: 0 };
+        } finally { reset(); }
+      },
+    },
+    {
+      label: `coord start`,
+      run: (x) => {
+        try { return timeProcess(NODE, [ctx.coord, 'start', '--json', '--scope', 'bench'], { cwd: repo, env: { ...env, ...x } }); } finally { reset(); }
+      },
+    },
+  ];
+  return variants;
+}
+
+export async function start(ctx) {
+  const big = ctx.cfg.bigFiles;
+  const rows = [];
+  for (const [label, count, opts] of [['small', 50, ctx.cfg.startSmall], [`${big / 1000}k files`, big, ctx.cfg.startBig]]) {
+    ctx.log(`  fixture: repo with ${count} files`);
+    const variants = startFixture(ctx, label.replace(/\W+/g, ''), count);
+    for (const v of variants) v.label = `${v.label} (${label})`;
+    variants[1].vs = variants[0].label;
+    rows.push(...await measure(variants, { ...opts, traceDir: ctx.traceDir, log: ctx.log, aborted: () => ctx.aborted }));
+  }
+  const bigRow = rows.find((r) => r.label === `coord start (${big / 1000}k files)`);
+  return {
+    id: 'start',
+    title: `3. start, against the bare git commands it cannot avoid (small repo; ${big.toLocaleString('en')} files)`,
+    setup: 'clone of a local bare origin; bare = git fetch origin main + git push <sha>:main (a commit adding one board row, made untimed) + git worktree add --no-track -b x ../dir <sha>; worktree removal and the reset of main are not timed',
+    rows,
+    budgets: [budget(`start / bare git (${big.toLocaleString('en')} files)`, bigRow.ratio, 1.3)],
+    notes: [],
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// inbox and status on a big queue, 50 sessions and long history.
+
+export function historyFixture(ctx, commits) {
+  const { root, env, bundle, cfg } = ctx;
+  const dir = path.join(root, `history-${commits}`);
+  fs.mkdirSync(dir);
+  const sessions = cfg.sessions;
+  const now = Math.floor(Date.now() / 1000);
+  const step = 1800; // one commit every 30 minutes: a 7-day window holds ~336 of them, whatever the length of history
+  const t0 = now - commits * step;
+  const board = boardText(sessions);
+  const queue = queueFiles(cfg.messages, sessions);
+  const origin = bareRepo(path.join(dir, 'origin.git'), env, (s) => {
+    s.commit({ message: 'chore: onboard coord\n', time: t0, files: [...baseFiles({ bundle, board: boardText(0) }), ...manyFiles(200)] });
+    for (let i = 1; i < commits - 1; i++) {
+      const id = idAt(i % sessions);
+      const message = i % 10 === 0 ? `chore(deps): bump ${i}\n` : `[${id}] feat(area${i % 20}): change ${i}\n`;
+      s.commit({ message, time: t0 + i * step, files: [[`src/pkg${String(Math.floor((i % 200) / 100)).padStart(3, '0')}/file${String(i % 100).padStart(2, '0')}.ts`, `export const value = ${i};\n`]] });
+    }
+    s.commit({ message: '[sA] docs(ai-sessions): board and queue\n', time: now, files: [[BOARD_PATH, board], ...queue] });
+  });
+  const repo = path.join(dir, 'proj');
+  git(dir, ['clone', '--quiet', '--no-checkout', origin, repo], { env });
+  git(repo, ['checkout', '--quiet', 'main'], { env });
+  // 50 local session branches (sessions are worktrees of one clone), each at a recent commit.
+  const recent = git(repo, ['rev-list', '-n', String(sessions * 2), 'main'], { env }).split('\n').filter(Boolean);
+  git(repo, ['update-ref', '--stdin'], { env, input: Array.from({ length: sessions }, (_, i) => `create refs/heads/session-${idAt(i)} ${recent[i + 1]}\n`).join('') });
+  const wt = path.join(dir, 'proj-sA');
+  git(repo, ['worktree', 'add', '--quiet', wt, 'session-sA'], { env });
+  return { repo, wt };
+}
+
+export async function inboxStatus(ctx) {
+  const { env, cfg } = ctx;
+  const [small, large] = cfg.history;
+  const fx = {};
+  for (const n of [small, large]) {
+    ctx.log(`  fixture: ${n.toLocaleString('en')} commits, ${cfg.messages.toLocaleString('en')} messages, ${cfg.sessions} sessions`);
+    fx[n] = historyFixture(ctx, n);
+  }
+  const k = (n) => `${n >= 1000 ? n / 1000 + 'k' : n} commits`;
+  const coordIn = (n, verb, extra = {}) => (x) => timeProcess(NODE, [ctx.coord, verb], { cwd: fx[n].wt, env: { ...env, ...extra, ...x } });
+  const variants = [nodeFloor(fx[large].wt, env)];
+  for (const verb of ['inbox', 'status']) {
+    for (const n of [small, large]) variants.push({ label: `coord ${verb} (${k(n)})`, run: coordIn(n, verb) });
+    variants.push({ label: `coord ${verb} (${k(large)}, no remote)`, run: coordIn(large, verb, { COORD_REMOTE: 'none' }) });
+  }
+  const rows = await measure(variants, { ...cfg.inbox, traceDir: ctx.traceDir, log: ctx.log, aborted: () => ctx.aborted });
+  // How time changes with the length of history: the larger history against the smaller, same queue and board.
+  const flat = (verb) => {
+    const a = row(rows, `coord ${verb} (${k(small)})`);
+    const b = row(rows, `coord ${verb} (${k(large)})`);
+    return a?.median && b?.median != null ? b.median / a.median : null;
+  };
+  return {
+    id: 'inbox-status',
+    title: `4. inbox and status: ${cfg.messages.toLocaleString('en')} messages, ${cfg.sessions} sessions on the board, ${k(small)} vs ${k(large)} of history`,
+    setup: `cwd = session worktree proj-sA; origin is a local bare repo (the fetch is real, and up to date); "no remote" sets COORD_REMOTE=none so the verb reads local main without fetching; history is one commit per 30 min (a 7-day window holds ~336)`,
+    rows,
+    budgets: [
+      budget(`inbox / node -e 0 (${k(large)})`, row(rows, `coord inbox (${k(large)})`).ratio, 2, { strict: true }),
+      budget(`status / node -e 0 (${k(large)})`, row(rows, `coord status (${k(large)})`).ratio, 2, { strict: true }),
+      budget(`inbox flat: ${k(large)} / ${k(small)}`, flat('inbox'), 1.15),
+      budget(`status flat: ${k(large)} / ${k(small)}`, flat('status'), 1.15),
+    ],
+    notes: [],
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// send, end to end, against a loopback git daemon.
+
+/** Starts `git daemon` on a free loopback port; returns { url, stop }. stop() is safe to call twice. */
+async function startDaemon(ctx, base) {
+  const port = await freePort();
+  const log = fs.openSync(path.join(ctx.root, 'git-daemon.log'), 'w');
+  const child = spawn('git', ['daemon', '--reuseaddr', '--export-all', '--enable=receive-pack', `--base-path=${base}`, '--listen=127.0.0.1', `--port=${port}`, '--informative-errors', base], {
+    env: ctx.env, stdio: ['ignore', log, log],
+  });
+  fs.closeSync(log);
+  let exited = false;
+  child.on('exit', () => { exited = true; });
+  const stop = async () => {
+    if (exited) return;
+    child.kill('SIGTERM');
+    for (let i = 0; i < 50 && !exited; i++) await sleep(20);
+    if (!exited) child.kill('SIGKILL');
+  };
+  ctx.cleanups.push(stop);
+  const url = `git://127.0.0.1:${port}/origin.git`;
+  for (let i = 0; ; i++) {
+    if (exited) throw new Error(`git daemon exited at once: ${fs.readFileSync(path.join(ctx.root, 'git-daemon.log'), 'utf8').trim()}`);
+    const r = spawnSync('git', ['ls-remote', url], { env: ctx.env });
+    if (r.status === 0) break;
+    if (i > 100) throw new Error(`git daemon did not answer on ${url}: ${r.stderr}`);
+    await sleep(50);
+  }
+  return { url, stop, pid: child.pid };
+}
+
+export async function send(ctx) {
+  const { root, env, bundle } = ctx;
+  const dir = path.join(root, 'send');
+  const base = path.join(dir, 'srv');
+  fs.mkdirSync(base, { recursive: true });
+  const now = Math.floor(Date.now() / 1000);
+  bareRepo(path.join(base, 'origin.git'), env, (s) => {
+    s.commit({ message: 'chore: onboard coord\n', time: now - 3600, files: [...baseFiles({ bundle, board: boardText(5) }), ...queueFiles(100, 5), ...manyFiles(200)] });
+  });
+  const daemon = await startDaemon(ctx, base);
+  try {
+    const repo = path.join(dir, 'proj');
+    git(dir, ['clone', '--quiet', daemon.url, repo], { env });
+    const wt = path.join(dir, 'proj-sA');
+    git(repo, ['worktree', 'add', '--quiet', '--no-track', '-b', 'session-sA', wt, 'origin/main'], { env });
+    let k = 0;
+    const pushOne = (x, withFetch) => {
+      const e = { ...env, ...x };
+      let ms = 0;
+      if (withFetch) {
+        const f = timeProcess('git', ['fetch', '--quiet', 'origin', 'main'], { cwd: repo, env: e });
+        if (f.code) return f;
+        ms += f.ms;
+      }
+      const sha = commitOnTop(repo, 'refs/remotes/origin/main', [['docs/bench/pushed.txt', `push ${++k}\n`]], `bench: push ${k}\n`, env); // untimed
+      const r = timeProcess('git', ['push', '--quiet', 'origin', `${sha}:refs/heads/main`], { cwd: repo, env: e });
+      return { ...r, ms: ms + r.ms };
+    };
+    const variants = [
+      { label: 'git push (one commit)', baseline: true, run: (x) => pushOne(x, false) },
+      { label: 'git fetch + git push', vs: 'git push (one commit)', run: (x) => pushOne(x, true) },
+      { label: 'coord send', run: (x) => timeProcess(NODE, [ctx.coord, 'send', 'sB', '--type', 'info', '-m', `bench message ${++k}`], { cwd: wt, env: { ...env, ...x } }) },
+    ];
+    const rows = await measure(variants, { ...ctx.cfg.send, traceDir: ctx.traceDir, log: ctx.log, aborted: () => ctx.aborted });
+    return {
+      id: 'send',
+      title: '5. send, end to end, against a loopback git daemon remote',
+      setup: `git daemon on 127.0.0.1 (git:// protocol, receive-pack enabled); cwd = session worktree proj-sA; the raw push's commit is made untimed`,
+      rows,
+      budgets: [],
+      notes: [],
+    };
+  } finally {
+    await daemon.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// The hooks under Deno.
+
+export async function deno(ctx) {
+  const f = ctx.shared.hooks ?? (ctx.shared.hooks = hooksFixture(ctx));
+  const bin = ctx.deno;
+  if (!fs.existsSync(bin)) {
+    return { id: 'deno', title: '6. the hooks under Deno', setup: '', rows: [], budgets: [], notes: [`${bin} is missing (npm ci installs it): case skipped`], skipped: true };
+  }
+  const version = spawnSync(bin, ['--version'], { encoding: 'utf8', env: ctx.env }).stdout.split('\n')[0];
+  const floor = 'deno run -A empty.mjs';
+  const variants = [
+    nodeFloor(f.wt, f.hookEnv),
+    { label: floor, noGit: true, vs: 'node -e 0', run: () => timeProcess(bin, ['run', '-A', f.empty], { cwd: f.wt, env: f.hookEnv }) },
+    { label: 'deno: coord check-prefix', vs: floor, run: (x) => timeProcess(bin, ['run', '-A', COORD_IN_REPO, 'check-prefix', f.msgFile], { cwd: f.wt, env: { ...f.hookEnv, ...x } }) },
+    {
+      label: 'deno: coord heartbeat', vs: floor,
+      run: (x) => {
+        fs.writeFileSync(f.boardFile, f.committedBoard);
+        return timeProcess(bin, ['run', '-A', COORD_IN_REPO, 'heartbeat'], { cwd: f.wt, env: { ...f.hookEnv, ...x } });
+      },
+    },
+  ];
+  const rows = await measure(variants, { ...ctx.cfg.deno, traceDir: ctx.traceDir, log: ctx.log, aborted: () => ctx.aborted });
+  fs.writeFileSync(f.boardFile, f.committedBoard);
+  for (const r of rows) {
+    if (r.label.startsWith('deno:')) r.also = { to: 'node -e 0', ratio: r.median != null ? r.median / row(rows, 'node -e 0').median : null };
+  }
+  return {
+    id: 'deno',
+    title: `6. the two hooks under Deno (${version})`,
+    setup: `deno run -A ${COORD_IN_REPO} …, same worktree and hook env as cases 1 and 2; ratios against deno run -A empty.mjs (and node -e 0)`,
+    rows,
+    budgets: [],
+    notes: [],
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+
+export async function bundleSize(ctx) {
+  const buf = fs.readFileSync(ctx.bundle);
+  const kib = buf.length / 1024;
+  const gz = zlib.gzipSync(buf, { level: 9 }).length / 1024;
+  return {
+    id: 'bundle',
+    title: '7. bundle size of dist/coord.mjs',
+    setup: '',
+    rows: [{ label: 'dist/coord.mjs', kib, gzipKib: gz, bytes: buf.length, lines: buf.toString('utf8').split('\n').length }],
+    budgets: [budget('bundle size', kib, 100, { unit: 'KiB', strict: true })],
+    notes: [],
+  };
+}
+
+export const CASES = [
+  ['check-prefix', checkPrefix],
+  ['heartbeat', heartbeat],
+  ['start', start],
+  ['inbox-status', inboxStatus],
+  ['send', send],
+  ['deno', deno],
+  ['bundle', bundleSize],
+];

@@ -1,0 +1,47 @@
+// The benchmark suite still runs: `node bench/run.mjs --quick --json` gives every case with
+// numbers in it. No timing thresholds here (machines are noisy; budgets are read from the
+// table, see docs/benchmarks.md), only that each case measured something.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const CASES = ['check-prefix', 'heartbeat', 'start', 'inbox-status', 'send', 'deno', 'bundle'];
+
+test('npm run bench --quick --json: every case, with numeric medians', { timeout: 240_000 }, () => {
+  const r = spawnSync(process.execPath, [path.join(root, 'bench', 'run.mjs'), '--quick', '--json'], {
+    cwd: root, encoding: 'utf8', maxBuffer: 64 << 20, timeout: 230_000, killSignal: 'SIGKILL',
+  });
+  assert.equal(r.error, undefined, `bench could not run: ${r.error?.message}`);
+  assert.equal(r.status, 0, `bench exited ${r.status}:\n${r.stderr.slice(-3000)}`);
+  let report;
+  try { report = JSON.parse(r.stdout); } catch (e) { assert.fail(`stdout is not JSON (${e.message}):\n${r.stdout.slice(0, 2000)}`); }
+
+  assert.equal(report.quick, true);
+  for (const key of ['nproc', 'cpu', 'node', 'git', 'date']) assert.ok(report.machine[key], `machine.${key} is missing`);
+  assert.deepEqual(report.cases.map((c) => c.id), CASES, 'every case, in order');
+
+  for (const c of report.cases) {
+    assert.equal(c.error, undefined, `case ${c.id} failed: ${c.error}`);
+    assert.ok(c.rows.length > 0, `case ${c.id} has no rows`);
+    if (c.id === 'bundle') {
+      assert.ok(Number.isFinite(c.rows[0].kib) && c.rows[0].kib > 0, 'bundle size in KiB');
+      continue;
+    }
+    for (const row of c.rows) {
+      assert.equal(row.failed, null, `${c.id} / ${row.label} failed: ${row.failed}`);
+      assert.ok(Number.isFinite(row.median) && row.median > 0, `${c.id} / ${row.label}: median ${row.median}`);
+      assert.ok(Number.isFinite(row.p90) && row.p90 >= row.median, `${c.id} / ${row.label}: p90 ${row.p90}`);
+      assert.ok(row.baseline || Number.isFinite(row.ratio), `${c.id} / ${row.label}: ratio ${row.ratio}`);
+      assert.ok(Number.isInteger(row.git?.top) && Number.isInteger(row.git?.all), `${c.id} / ${row.label}: git process count`);
+    }
+    for (const b of c.budgets) assert.ok(typeof b.value === 'number' && typeof b.pass === 'boolean', `${c.id}: budget '${b.what}' has no value`);
+  }
+  const labels = report.cases.flatMap((c) => c.rows.map((row) => row.label));
+  for (const want of ['coord check-prefix', 'coord heartbeat', 'coord send', 'deno: coord check-prefix', 'deno: coord heartbeat']) {
+    assert.ok(labels.includes(want), `a row '${want}'`);
+  }
+  assert.ok(labels.some((l) => l.startsWith('coord start')) && labels.some((l) => l.startsWith('coord inbox')) && labels.some((l) => l.startsWith('coord status')));
+});
