@@ -604,6 +604,23 @@ function readRef(commonDir, ref) {
   const line = packed.split("\n").find((l) => l.endsWith(" " + ref));
   return line && /^[0-9a-f]{40,64} /.test(line) ? line.split(" ")[0] : null;
 }
+function reflogTime(w, sha) {
+  let fd;
+  try {
+    fd = fs().openSync(path().join(w.gitDir, "logs", "HEAD"), "r");
+    const size = fs().fstatSync(fd).size;
+    const len = Math.min(size, 8192);
+    const buf = Buffer.alloc(len);
+    fs().readSync(fd, buf, 0, len, size - len);
+    const last = buf.toString("utf8").replace(/\n$/, "").split("\n").pop() ?? "";
+    const m = /^[0-9a-f]+ ([0-9a-f]+) [^\t]*> (\d+) [+-]\d{4}\t/.exec(last);
+    return m && m[1] === sha ? Number(m[2]) : null;
+  } catch {
+    return null;
+  } finally {
+    if (fd !== void 0) fs().closeSync(fd);
+  }
+}
 function looseCommitTime(w, sha) {
   let raw;
   try {
@@ -799,7 +816,7 @@ function publish(ctx, plan) {
         return { sha, value, attempts: attempt };
       }
     }
-    sleepMs(Math.random() * 40 * Math.min(attempt, 8) + 10);
+    sleepMs(Math.random() * 40 * Math.min(attempt, 10) + 10);
   }
   throw new CoordError(`Gave up after ${MAX_ATTEMPTS} attempts: ${boardName(ctx)} kept moving under us. Nothing was published; run the command again.`);
 }
@@ -822,7 +839,7 @@ var init_publish = __esm({
     init_context();
     init_sys();
     init_worktree();
-    MAX_ATTEMPTS = 25;
+    MAX_ATTEMPTS = 40;
     Snapshot = class {
       constructor(ctx, sha) {
         this.ctx = ctx;
@@ -920,7 +937,7 @@ function parseBoard(text) {
   const finalNewline = text.length === 0 || text.endsWith("\n");
   const lines = text.split(/\r?\n/);
   if (finalNewline) lines.pop();
-  const board = { lines, eol, finalNewline, rows: [], brokenIds: [], problems: [] };
+  const board = { lines, eol, finalNewline, rows: [], brokenIds: [], brokenNames: [], problems: [] };
   const seen = /* @__PURE__ */ new Map();
   let lastRow = -1;
   let gap = -1;
@@ -940,6 +957,8 @@ function parseBoard(text) {
     if (cells.length !== CELLS.length) {
       board.problems.push({ line: index + 1, message: `row of ${id} has ${cells.length} cells, expected ${CELLS.length} (a stray or missing |?); left as it is` });
       board.brokenIds.push(id);
+      const name = /·\s*([^|]*?)\s*$/.exec(unescapeCell(cells[0]))?.[1];
+      if (name) board.brokenNames.push(name);
       return;
     }
     if (seen.has(id)) {
@@ -1091,29 +1110,35 @@ function run2(p) {
   const worktreeOf = (id) => `${ctx.repo.mainRoot}-${id}`;
   const leftover = (id) => localBranches.has(id) || fs().existsSync(worktreeOf(id));
   if (!p.flags.json) out(`fetching ${boardName(ctx)} and claiming the lowest free id ...`);
-  const claim = publish(ctx, (snap) => {
-    const board = parseBoard(snap.read(BOARD_PATH) ?? emptyBoardText());
-    const taken = takenIds(board);
-    let id;
-    if (wanted) {
-      if (taken.has(wanted)) throw new CoordError(`${wanted} is already on the board: pick another id, or leave out --as to get the lowest free one.`);
-      if (leftover(wanted)) throw new CoordError(`session-${wanted} or ${worktreeOf(wanted)} already exists here: remove it (coord doctor) or pick another id.`);
-      id = wanted;
-    } else {
-      for (const t of localBranches) taken.add(t);
-      id = lowestFreeId(taken);
-      while (leftover(id)) {
-        taken.add(id);
+  let claim;
+  try {
+    claim = publish(ctx, (snap) => {
+      const board = parseBoard(snap.read(BOARD_PATH) ?? emptyBoardText());
+      const taken = takenIds(board);
+      let id;
+      if (wanted) {
+        if (taken.has(wanted)) throw new CoordError(`${wanted} is already on the board: pick another id, or leave out --as to get the lowest free one.`);
+        if (leftover(wanted)) throw new CoordError(`session-${wanted} or ${worktreeOf(wanted)} already exists here: remove it (coord doctor) or pick another id.`);
+        id = wanted;
+      } else {
+        for (const t of localBranches) taken.add(t);
         id = lowestFreeId(taken);
+        while (leftover(id)) {
+          taken.add(id);
+          id = lowestFreeId(taken);
+        }
       }
-    }
-    const names = new Set(board.rows.map((r) => r.row.name.toLowerCase()));
-    if (name && names.has(name.toLowerCase())) throw new CoordError(`The name '${name}' is taken on the board: choose another with --name, or leave it out.`);
-    markClaim(ctx, id);
-    const now = stamp();
-    const row2 = { id, name: name ?? firstFreeName(names), riffs: riff ? [riff] : [], lane: laneFor(id, ctx.cfg.branch), claimed: now, presence: now, presenceNote: "", scope };
-    return { files: /* @__PURE__ */ new Map([[BOARD_PATH, withRow(board, row2)]]), subject: coordSubject(id, `claim ${id} at ${now}`), value: row2 };
-  });
+      const names = new Set([...board.rows.map((r) => r.row.name), ...board.brokenNames].map((n) => n.toLowerCase()));
+      if (name && names.has(name.toLowerCase())) throw new CoordError(`The name '${name}' is taken on the board: choose another with --name, or leave it out.`);
+      markClaim(ctx, id);
+      const now = stamp();
+      const row2 = { id, name: name ?? firstFreeName(names), riffs: riff ? [riff] : [], lane: laneFor(id, ctx.cfg.branch), claimed: now, presence: now, presenceNote: "", scope };
+      return { files: /* @__PURE__ */ new Map([[BOARD_PATH, withRow(board, row2)]]), subject: coordSubject(id, `claim ${id} at ${now}`), value: row2 };
+    });
+  } catch (e) {
+    markClaim(ctx, null);
+    throw e;
+  }
   const row = claim.value;
   const dir = worktreeOf(row.id);
   const branch = `session-${row.id}`;
@@ -1386,7 +1411,7 @@ function messageId(m, occurrence) {
 }
 function fnv1a64(text) {
   let h0 = 8997, h1 = 33826, h2 = 40164, h3 = 52210;
-  utf8(text, (byte) => {
+  const mix = (byte) => {
     h0 ^= byte;
     const t0 = h0 * 435;
     const t1 = h1 * 435 + (t0 >>> 16);
@@ -1396,27 +1421,37 @@ function fnv1a64(text) {
     h1 = t1 & 65535;
     h2 = t2 & 65535;
     h3 = t3 & 65535;
-  });
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 128) {
+      mix(c);
+      continue;
+    }
+    const cp2 = text.codePointAt(i);
+    if (cp2 > 65535) i++;
+    encodeUtf8(cp2, mix);
+  }
   return [h3, h2, h1, h0].map((w) => w.toString(16).padStart(4, "0")).join("");
 }
-function utf8(text, emit) {
-  for (const ch of text) {
-    const c = ch.codePointAt(0);
-    if (c < 128) emit(c);
-    else if (c < 2048) {
-      emit(192 | c >> 6);
-      emit(128 | c & 63);
-    } else if (c < 65536) {
-      emit(224 | c >> 12);
-      emit(128 | c >> 6 & 63);
-      emit(128 | c & 63);
-    } else {
-      emit(240 | c >> 18);
-      emit(128 | c >> 12 & 63);
-      emit(128 | c >> 6 & 63);
-      emit(128 | c & 63);
-    }
+function encodeUtf8(c, emit) {
+  if (c < 128) emit(c);
+  else if (c < 2048) {
+    emit(192 | c >> 6);
+    emit(128 | c & 63);
+  } else if (c < 65536) {
+    emit(224 | c >> 12);
+    emit(128 | c >> 6 & 63);
+    emit(128 | c & 63);
+  } else {
+    emit(240 | c >> 18);
+    emit(128 | c >> 12 & 63);
+    emit(128 | c >> 6 & 63);
+    emit(128 | c & 63);
   }
+}
+function utf8(text, emit) {
+  for (const ch of text) encodeUtf8(ch.codePointAt(0), emit);
 }
 function offsetAfterLine(text, n) {
   let pos = 0;
@@ -2881,7 +2916,7 @@ function run20(_p) {
   const row = findRow(board, id);
   if (!row) return 0;
   const sha = headCommit(w);
-  let seconds = sha ? looseCommitTime(w, sha) : null;
+  let seconds = sha ? reflogTime(w, sha) ?? looseCommitTime(w, sha) : null;
   if (seconds === null) {
     const t = gitMaybe(["log", "-1", "--format=%ct", "HEAD"], { cwd: w.top });
     seconds = t ? Number(t) : Math.floor(Date.now() / 1e3);
@@ -2917,7 +2952,8 @@ var init_heartbeat = __esm({
 // src/protocol/lefthook.ts
 function coordJobs(runtime, script, guard) {
   return [
-    { hook: "commit-msg", name: "coord-check-prefix", run: `sh ${guard} {1} || ${runtime} ${script} check-prefix {1}`, marker: "check-prefix" },
+    // {1} quoted: a worktree path with spaces must stay one argument.
+    { hook: "commit-msg", name: "coord-check-prefix", run: `sh ${guard} "{1}" || ${runtime} ${script} check-prefix "{1}"`, marker: "check-prefix" },
     { hook: "post-commit", name: "coord-heartbeat", run: `${runtime} ${script} heartbeat`, marker: "heartbeat" }
   ];
 }

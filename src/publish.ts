@@ -9,7 +9,7 @@ import { boardName, boardRef, type Context } from './context.js';
 import { crashPoint, sleepMs } from './sys.js';
 import { readRef } from './worktree.js';
 
-export const MAX_ATTEMPTS = 25;
+export const MAX_ATTEMPTS = 40;
 
 /** The blackboard at one commit, read lazily and at most once per file. */
 export class Snapshot {
@@ -107,7 +107,7 @@ export function publish<T>(ctx: Context, plan: (snap: Snapshot) => Plan<T>): Pub
         return { sha, value, attempts: attempt };
       }
     }
-    sleepMs(Math.random() * 40 * Math.min(attempt, 8) + 10);
+    sleepMs(Math.random() * 40 * Math.min(attempt, 10) + 10); // jitter grows with contention, capped
   }
   throw new CoordError(`Gave up after ${MAX_ATTEMPTS} attempts: ${boardName(ctx)} kept moving under us. Nothing was published; run the command again.`);
 }

@@ -85,6 +85,29 @@ export function readRef(commonDir: string, ref: string): string | null {
 }
 
 /**
+ * The time (unix seconds) HEAD moved to `sha`, from the last line of the worktree's HEAD
+ * reflog — right after a commit that is the commit's own time. Null when the reflog does
+ * not end with that move (reflogs off, or something else moved HEAD since).
+ */
+export function reflogTime(w: Worktree, sha: string): number | null {
+  let fd: number | undefined;
+  try {
+    fd = fs().openSync(path().join(w.gitDir, 'logs', 'HEAD'), 'r');
+    const size = fs().fstatSync(fd).size;
+    const len = Math.min(size, 8192);
+    const buf = Buffer.alloc(len);
+    fs().readSync(fd, buf, 0, len, size - len);
+    const last = buf.toString('utf8').replace(/\n$/, '').split('\n').pop() ?? '';
+    const m = /^[0-9a-f]+ ([0-9a-f]+) [^\t]*> (\d+) [+-]\d{4}\t/.exec(last);
+    return m && m[1] === sha ? Number(m[2]) : null;
+  } catch {
+    return null;
+  } finally {
+    if (fd !== undefined) fs().closeSync(fd);
+  }
+}
+
+/**
  * The committer time (unix seconds) of `sha` from its loose object; null when the object
  * is packed (then the caller asks git).
  */

@@ -3,7 +3,7 @@
 import type { Parsed, VerbSpec } from '../args.js';
 import { gitMaybe } from '../git.js';
 import { fs, path } from '../sys.js';
-import { findWorktree, headCommit, looseCommitTime, operationInProgress } from '../worktree.js';
+import { findWorktree, headCommit, looseCommitTime, operationInProgress, reflogTime } from '../worktree.js';
 import { BOARD_PATH, findRow, parseBoard, withRow } from '../protocol/board.js';
 import { parseStamp, stamp } from '../protocol/stamp.js';
 import { isSessionId } from '../protocol/ids.js';
@@ -33,7 +33,8 @@ export function run(_p: Parsed): number {
   const row = findRow(board, id);
   if (!row) return 0;
   const sha = headCommit(w);
-  let seconds = sha ? looseCommitTime(w, sha) : null;
+  // Cheapest first: the reflog line git just wrote, then the loose object (zlib), then git.
+  let seconds = sha ? reflogTime(w, sha) ?? looseCommitTime(w, sha) : null;
   if (seconds === null) {
     const t = gitMaybe(['log', '-1', '--format=%ct', 'HEAD'], { cwd: w.top });
     seconds = t ? Number(t) : Math.floor(Date.now() / 1000);

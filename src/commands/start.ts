@@ -4,10 +4,10 @@ import { openContext, boardName, claimMarkFile, type Context } from '../context.
 import { CoordError, UsageError } from '../errors.js';
 import { git, run as runGit } from '../git.js';
 import { json, out } from '../output.js';
-import { publish } from '../publish.js';
+import { publish, type Published } from '../publish.js';
 import { coordSubject, cleanText } from '../session.js';
 import { crashPoint, fs, path } from '../sys.js';
-import { BOARD_PATH, DEFAULT_SCOPE, emptyBoardText, laneFor, parseBoard, takenIds, withRow } from '../protocol/board.js';
+import { BOARD_PATH, DEFAULT_SCOPE, emptyBoardText, laneFor, parseBoard, takenIds, withRow, type SessionRow } from '../protocol/board.js';
 import { badName, checkId, firstFreeName, lowestFreeId } from '../protocol/ids.js';
 import { stamp } from '../protocol/stamp.js';
 
@@ -45,26 +45,32 @@ export function run(p: Parsed): number {
   const leftover = (id: string) => localBranches.has(id) || fs().existsSync(worktreeOf(id));
   if (!p.flags.json) out(`fetching ${boardName(ctx)} and claiming the lowest free id ...`);
 
-  const claim = publish(ctx, (snap) => {
-    const board = parseBoard(snap.read(BOARD_PATH) ?? emptyBoardText());
-    const taken = takenIds(board);
-    let id: string;
-    if (wanted) {
-      if (taken.has(wanted)) throw new CoordError(`${wanted} is already on the board: pick another id, or leave out --as to get the lowest free one.`);
-      if (leftover(wanted)) throw new CoordError(`session-${wanted} or ${worktreeOf(wanted)} already exists here: remove it (coord doctor) or pick another id.`);
-      id = wanted;
-    } else {
-      for (const t of localBranches) taken.add(t);
-      id = lowestFreeId(taken);
-      while (leftover(id)) { taken.add(id); id = lowestFreeId(taken); }
-    }
-    const names = new Set(board.rows.map((r) => r.row.name.toLowerCase()));
-    if (name && names.has(name.toLowerCase())) throw new CoordError(`The name '${name}' is taken on the board: choose another with --name, or leave it out.`);
-    markClaim(ctx, id);
-    const now = stamp();
-    const row = { id, name: name ?? firstFreeName(names), riffs: riff ? [riff] : [], lane: laneFor(id, ctx.cfg.branch), claimed: now, presence: now, presenceNote: '', scope };
-    return { files: new Map([[BOARD_PATH, withRow(board, row)]]), subject: coordSubject(id, `claim ${id} at ${now}`), value: row };
-  });
+  let claim: Published<SessionRow>;
+  try {
+    claim = publish(ctx, (snap) => {
+      const board = parseBoard(snap.read(BOARD_PATH) ?? emptyBoardText());
+      const taken = takenIds(board);
+      let id: string;
+      if (wanted) {
+        if (taken.has(wanted)) throw new CoordError(`${wanted} is already on the board: pick another id, or leave out --as to get the lowest free one.`);
+        if (leftover(wanted)) throw new CoordError(`session-${wanted} or ${worktreeOf(wanted)} already exists here: remove it (coord doctor) or pick another id.`);
+        id = wanted;
+      } else {
+        for (const t of localBranches) taken.add(t);
+        id = lowestFreeId(taken);
+        while (leftover(id)) { taken.add(id); id = lowestFreeId(taken); }
+      }
+      const names = new Set([...board.rows.map((r) => r.row.name), ...board.brokenNames].map((n) => n.toLowerCase()));
+      if (name && names.has(name.toLowerCase())) throw new CoordError(`The name '${name}' is taken on the board: choose another with --name, or leave it out.`);
+      markClaim(ctx, id);
+      const now = stamp();
+      const row = { id, name: name ?? firstFreeName(names), riffs: riff ? [riff] : [], lane: laneFor(id, ctx.cfg.branch), claimed: now, presence: now, presenceNote: '', scope };
+      return { files: new Map([[BOARD_PATH, withRow(board, row)]]), subject: coordSubject(id, `claim ${id} at ${now}`), value: row };
+    });
+  } catch (e) {
+    markClaim(ctx, null); // nothing was published: no claim to remember
+    throw e;
+  }
   const row = claim.value;
   const dir = worktreeOf(row.id);
   const branch = `session-${row.id}`;

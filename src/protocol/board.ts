@@ -29,8 +29,9 @@ export interface Board {
   eol: string;
   finalNewline: boolean;
   rows: { row: SessionRow; index: number }[];
-  /** Ids on row-like lines that could not be read: still taken, never reused. */
+  /** Ids and names on row-like lines that could not be read: still taken, never reused. */
   brokenIds: string[];
+  brokenNames: string[];
   problems: BoardProblem[];
 }
 
@@ -113,7 +114,7 @@ export function parseBoard(text: string): Board {
   const finalNewline = text.length === 0 || text.endsWith('\n');
   const lines = text.split(/\r?\n/);
   if (finalNewline) lines.pop();
-  const board: Board = { lines, eol, finalNewline, rows: [], brokenIds: [], problems: [] };
+  const board: Board = { lines, eol, finalNewline, rows: [], brokenIds: [], brokenNames: [], problems: [] };
   const seen = new Map<string, number>();
   let lastRow = -1;
   let gap = -1; // first non-table line after a row
@@ -133,6 +134,8 @@ export function parseBoard(text: string): Board {
     if (cells.length !== CELLS.length) {
       board.problems.push({ line: index + 1, message: `row of ${id} has ${cells.length} cells, expected ${CELLS.length} (a stray or missing |?); left as it is` });
       board.brokenIds.push(id);
+      const name = /·\s*([^|]*?)\s*$/.exec(unescapeCell(cells[0]))?.[1];
+      if (name) board.brokenNames.push(name);
       return;
     }
     if (seen.has(id)) {

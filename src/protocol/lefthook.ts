@@ -9,7 +9,8 @@ export interface HookJob { hook: 'commit-msg' | 'post-commit'; name: string; run
  */
 export function coordJobs(runtime: string, script: string, guard: string): HookJob[] {
   return [
-    { hook: 'commit-msg', name: 'coord-check-prefix', run: `sh ${guard} {1} || ${runtime} ${script} check-prefix {1}`, marker: 'check-prefix' },
+    // {1} quoted: a worktree path with spaces must stay one argument.
+    { hook: 'commit-msg', name: 'coord-check-prefix', run: `sh ${guard} "{1}" || ${runtime} ${script} check-prefix "{1}"`, marker: 'check-prefix' },
     { hook: 'post-commit', name: 'coord-heartbeat', run: `${runtime} ${script} heartbeat`, marker: 'heartbeat' },
   ];
 }
