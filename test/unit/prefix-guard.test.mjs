@@ -31,7 +31,7 @@ const init = spawnSync(process.execPath, [bundle, 'init'], { cwd: repo, env: mak
 assert.equal(init.status, 0, init.stderr);
 const guard = path.join(repo, 'infrastructure/scripts/coord-prefix-guard.sh');
 assert.equal(fs.readFileSync(guard, 'utf8'), R.prefixGuardScript(), 'init writes the script the rule module renders');
-assert.match(fs.readFileSync(path.join(repo, 'lefthook.yml'), 'utf8'), /run: sh infrastructure\/scripts\/coord-prefix-guard\.sh \{1\} \|\| node infrastructure\/scripts\/coord\.mjs check-prefix \{1\}/);
+assert.match(fs.readFileSync(path.join(repo, 'lefthook.yml'), 'utf8'), /run: sh infrastructure\/scripts\/coord-prefix-guard\.sh "\{1\}" \|\| node infrastructure\/scripts\/coord\.mjs check-prefix "\{1\}"/);
 
 /** A worktree layout: a `.git` file (linked worktree) or dir, a HEAD, maybe an operation in progress. */
 function layout(name, head, { linked = true, marker } = {}) {
