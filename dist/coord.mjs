@@ -863,11 +863,11 @@ var init_publish = __esm({
         if (!this.cache.has(path2)) this.preload([path2]);
         return this.cache.get(path2) ?? null;
       }
-      /** File names directly under `dir` at this commit. */
+      /** Files directly under `dir` at this commit, with their blob ids. */
       list(dir) {
         if (!this.sha) return [];
-        const out2 = gitMaybe(["ls-tree", "--name-only", `${this.sha}:${dir}`], { cwd: this.ctx.repo.top });
-        return out2 ? out2.split("\n").filter(Boolean) : [];
+        const out2 = gitMaybe(["ls-tree", `${this.sha}:${dir}`], { cwd: this.ctx.repo.top }) ?? "";
+        return out2.split("\n").map((l) => /^\d+ blob ([0-9a-f]+)\t(.+)$/.exec(l)).filter((m) => m !== null).map((m) => ({ name: m[2], blob: m[1] }));
       }
     };
   }
@@ -1501,11 +1501,12 @@ function setStatus(fileText, target, status) {
   const line = renderStatus(status);
   return found.hasStatusLine ? replaceLine(fileText, found.endLine, line) : insertLines(fileText, found.endLine, [line]);
 }
-var NO_REF, STAMP, HEADER_LIKE, STATUS_LIKE, NONE, HEADER_KEYS, MAX_BODY_BYTES, isStructural, stripBackslashes, normaliseRef, renderStatus, isBlank, eolOf;
+var PARSER_VERSION, NO_REF, STAMP, HEADER_LIKE, STATUS_LIKE, NONE, HEADER_KEYS, MAX_BODY_BYTES, isStructural, stripBackslashes, normaliseRef, renderStatus, isBlank, eolOf;
 var init_message = __esm({
   "src/protocol/message.ts"() {
     "use strict";
     init_ids();
+    PARSER_VERSION = 1;
     NO_REF = "\u2014";
     STAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d)?Z$/;
     HEADER_LIKE = /^[ \t]*##(?:[ \t]|$)/;
@@ -1524,14 +1525,22 @@ var init_message = __esm({
 
 // src/mailbox.ts
 function readMailbox(snap, alsoRead = []) {
-  const files = snap.list(QUEUE_DIR).filter((f) => f.endsWith(".md") && f.startsWith("to-")).map((f) => `${QUEUE_DIR}/${f}`);
-  snap.preload([...alsoRead, ...files]);
+  const entries = snap.list(QUEUE_DIR).filter((e) => e.name.endsWith(".md") && e.name.startsWith("to-"));
+  const cache = new ParseCache(snap.ctx.repo.commonDir);
+  const parsed = new Map(entries.map((e) => [e.name, cache.get(e.blob)]));
+  snap.preload([...alsoRead, ...entries.filter((e) => !parsed.get(e.name)).map((e) => `${QUEUE_DIR}/${e.name}`)]);
   const box = { messages: [], problems: [] };
-  for (const file of files) {
-    const { messages, problems } = parseQueueFile(snap.read(file) ?? "");
-    for (const m of messages) box.messages.push({ ...m, file });
-    for (const p of problems) box.problems.push({ file, ...p });
+  for (const e of entries) {
+    const file = `${QUEUE_DIR}/${e.name}`;
+    let result = parsed.get(e.name);
+    if (!result) {
+      result = parseQueueFile(snap.read(file) ?? "");
+      cache.put(e.blob, result);
+    }
+    for (const m of result.messages) box.messages.push(Object.assign(m, { file }));
+    for (const p of result.problems) box.problems.push({ file, ...p });
   }
+  cache.prune(entries.map((e) => e.blob));
   return box;
 }
 function findMessage(box, prefix) {
@@ -1574,7 +1583,7 @@ function firstWords(body, max = 50) {
   const t = line.trim().replace(/\s+/g, " ");
   return t.length > max ? t.slice(0, max - 1) + "\u2026" : t;
 }
-var QUEUE_DIR, queueFile;
+var QUEUE_DIR, queueFile, ParseCache;
 var init_mailbox = __esm({
   "src/mailbox.ts"() {
     "use strict";
@@ -1584,6 +1593,37 @@ var init_mailbox = __esm({
     init_message();
     QUEUE_DIR = `${SESSIONS_DIR}/queue`;
     queueFile = (id) => `${QUEUE_DIR}/to-${id}.md`;
+    ParseCache = class {
+      dir;
+      wrote = false;
+      constructor(commonDir) {
+        this.dir = path().join(commonDir, "coord", `parsed-${PARSER_VERSION}`);
+      }
+      get(blob) {
+        try {
+          return JSON.parse(fs().readFileSync(path().join(this.dir, blob), "utf8"));
+        } catch {
+          return void 0;
+        }
+      }
+      put(blob, value) {
+        try {
+          fs().mkdirSync(this.dir, { recursive: true });
+          const tmp = path().join(this.dir, `.${blob}.${process.pid}`);
+          fs().writeFileSync(tmp, JSON.stringify(value));
+          fs().renameSync(tmp, path().join(this.dir, blob));
+          this.wrote = true;
+        } catch {
+        }
+      }
+      prune(keep) {
+        if (!this.wrote) return;
+        try {
+          for (const f of fs().readdirSync(this.dir)) if (!f.startsWith(".") && !keep.includes(f)) fs().rmSync(path().join(this.dir, f), { force: true });
+        } catch {
+        }
+      }
+    };
   }
 });
 
@@ -2123,7 +2163,7 @@ function run9(p) {
   if (from !== void 0 && checkId(from)) throw new UsageError(`--from: ${checkId(from)}.`);
   const { sha, offline } = refresh(ctx, true);
   const box = readMailbox(new Snapshot(ctx, sha));
-  const byAge = (a, b) => a.stamp.localeCompare(b.stamp);
+  const byAge = (a, b) => a.stamp < b.stamp ? -1 : a.stamp > b.stamp ? 1 : 0;
   const sent = bool(p, "sent");
   const mine = box.messages.filter((m) => (sent ? m.from === me : m.to === me && (!from || m.from === from)) && (sent || bool(p, "all") || !m.status.resolved));
   const messages = [...mine.filter((m) => !m.status.resolved).sort(byAge), ...mine.filter((m) => m.status.resolved).sort(byAge)];

@@ -1,10 +1,10 @@
 // The inboxes as a whole: every message block in every queue file at one commit, looked
 // up by (a prefix of) its id. The grammar itself lives in protocol/message.ts.
 import { CoordError, UsageError } from './errors.js';
-import { fs } from './sys.js';
+import { fs, path } from './sys.js';
 import type { Snapshot } from './publish.js';
 import { SESSIONS_DIR } from './protocol/board.js';
-import { parseQueueFile, validateBody, type ParsedMessage } from './protocol/message.js';
+import { parseQueueFile, PARSER_VERSION, validateBody, type ParsedMessage } from './protocol/message.js';
 
 export const QUEUE_DIR = `${SESSIONS_DIR}/queue`;
 export const queueFile = (id: string) => `${QUEUE_DIR}/to-${id}.md`;
@@ -14,18 +14,62 @@ export interface Mailbox { messages: Located[]; problems: { file: string; line: 
 
 /**
  * Every message in every queue file of the snapshot (one ls-tree, one cat-file, which also
- * reads `alsoRead`, e.g. the board, so a verb needing both pays for one).
+ * reads `alsoRead`, e.g. the board, so a verb needing both pays for one). A queue file is
+ * parsed once per version: the result is kept under the git dir by its blob id.
  */
 export function readMailbox(snap: Snapshot, alsoRead: string[] = []): Mailbox {
-  const files = snap.list(QUEUE_DIR).filter((f) => f.endsWith('.md') && f.startsWith('to-')).map((f) => `${QUEUE_DIR}/${f}`);
-  snap.preload([...alsoRead, ...files]);
+  const entries = snap.list(QUEUE_DIR).filter((e) => e.name.endsWith('.md') && e.name.startsWith('to-'));
+  const cache = new ParseCache(snap.ctx.repo.commonDir);
+  const parsed = new Map(entries.map((e) => [e.name, cache.get(e.blob)]));
+  snap.preload([...alsoRead, ...entries.filter((e) => !parsed.get(e.name)).map((e) => `${QUEUE_DIR}/${e.name}`)]);
   const box: Mailbox = { messages: [], problems: [] };
-  for (const file of files) {
-    const { messages, problems } = parseQueueFile(snap.read(file) ?? '');
-    for (const m of messages) box.messages.push({ ...m, file });
-    for (const p of problems) box.problems.push({ file, ...p });
+  for (const e of entries) {
+    const file = `${QUEUE_DIR}/${e.name}`;
+    let result = parsed.get(e.name);
+    if (!result) {
+      result = parseQueueFile(snap.read(file) ?? '');
+      cache.put(e.blob, result);
+    }
+    for (const m of result.messages) box.messages.push(Object.assign(m, { file }));
+    for (const p of result.problems) box.problems.push({ file, ...p });
   }
+  cache.prune(entries.map((e) => e.blob));
   return box;
+}
+
+type Parsed = ReturnType<typeof parseQueueFile>;
+
+/**
+ * Parsed queue files by blob id, in `<git dir>/coord/parsed/`. Only a speed-up: anything
+ * missing or unreadable is parsed again, and entries of versions no longer on the board go.
+ */
+class ParseCache {
+  private dir: string;
+  private wrote = false;
+  constructor(commonDir: string) {
+    this.dir = path().join(commonDir, 'coord', `parsed-${PARSER_VERSION}`);
+  }
+
+  get(blob: string): Parsed | undefined {
+    try { return JSON.parse(fs().readFileSync(path().join(this.dir, blob), 'utf8')) as Parsed; } catch { return undefined; }
+  }
+
+  put(blob: string, value: Parsed): void {
+    try {
+      fs().mkdirSync(this.dir, { recursive: true });
+      const tmp = path().join(this.dir, `.${blob}.${process.pid}`);
+      fs().writeFileSync(tmp, JSON.stringify(value));
+      fs().renameSync(tmp, path().join(this.dir, blob)); // readers see a whole file or none
+      this.wrote = true;
+    } catch { /* a cache that cannot be written is only slower */ }
+  }
+
+  prune(keep: string[]): void {
+    if (!this.wrote) return;
+    try {
+      for (const f of fs().readdirSync(this.dir)) if (!f.startsWith('.') && !keep.includes(f)) fs().rmSync(path().join(this.dir, f), { force: true });
+    } catch { /* see put */ }
+  }
 }
 
 /** The one message whose id starts with `prefix`, or a clear error. */

@@ -30,11 +30,11 @@ export class Snapshot {
     return this.cache.get(path) ?? null;
   }
 
-  /** File names directly under `dir` at this commit. */
-  list(dir: string): string[] {
+  /** Files directly under `dir` at this commit, with their blob ids. */
+  list(dir: string): { name: string; blob: string }[] {
     if (!this.sha) return [];
-    const out = gitMaybe(['ls-tree', '--name-only', `${this.sha}:${dir}`], { cwd: this.ctx.repo.top });
-    return out ? out.split('\n').filter(Boolean) : [];
+    const out = gitMaybe(['ls-tree', `${this.sha}:${dir}`], { cwd: this.ctx.repo.top }) ?? '';
+    return out.split('\n').map((l) => /^\d+ blob ([0-9a-f]+)\t(.+)$/.exec(l)).filter((m) => m !== null).map((m) => ({ name: m![2], blob: m![1] }));
   }
 }
 

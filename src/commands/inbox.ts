@@ -43,7 +43,7 @@ export function run(p: Parsed): number {
   if (from !== undefined && checkId(from)) throw new UsageError(`--from: ${checkId(from)}.`);
   const { sha, offline } = refresh(ctx, true);
   const box = readMailbox(new Snapshot(ctx, sha));
-  const byAge = (a: Located, b: Located) => a.stamp.localeCompare(b.stamp);
+  const byAge = (a: Located, b: Located) => (a.stamp < b.stamp ? -1 : a.stamp > b.stamp ? 1 : 0); // stamps sort as text
   const sent = bool(p, 'sent');
   const mine = box.messages.filter((m) => (sent ? m.from === me : m.to === me && (!from || m.from === from)) && (sent || bool(p, 'all') || !m.status.resolved));
   const messages = [...mine.filter((m) => !m.status.resolved).sort(byAge), ...mine.filter((m) => m.status.resolved).sort(byAge)];

@@ -24,6 +24,9 @@ import { isSessionId } from './ids.js';
 export const MESSAGE_TYPES = ['question', 'answer', 'handoff', 'info'] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
 
+/** Bump when parsing changes what it returns: cached parses of older versions are then ignored. */
+export const PARSER_VERSION = 1;
+
 /** What `ref:` holds when the message refers to nothing. */
 export const NO_REF = '—';
 
