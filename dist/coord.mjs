@@ -47,11 +47,11 @@ function flagsOf(spec22) {
 function parseArgs(spec22, argv) {
   const all = flagsOf(spec22);
   const flags = {};
-  const args = [];
+  const args2 = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--") {
-      args.push(...argv.slice(i + 1));
+      args2.push(...argv.slice(i + 1));
       break;
     }
     let flag;
@@ -67,7 +67,7 @@ function parseArgs(spec22, argv) {
       if (!flag) throw new UsageError(`coord ${spec22.name}: unknown option '${a}' (see coord ${spec22.name} --help).`);
       if (a.length > 2) inline = a.slice(2);
     } else {
-      args.push(a);
+      args2.push(a);
       continue;
     }
     if (flag.value) {
@@ -80,11 +80,11 @@ function parseArgs(spec22, argv) {
       flags[flag.name] = true;
     }
   }
-  if (flags.help) return { flags, args };
+  if (flags.help) return { flags, args: args2 };
   const [min, max] = spec22.positionals;
-  if (args.length < min) throw new UsageError(`coord ${spec22.name}: missing argument: usage: coord ${spec22.name} ${spec22.usage}`);
-  if (args.length > max) throw new UsageError(`coord ${spec22.name}: unexpected argument '${args[max]}': usage: coord ${spec22.name} ${spec22.usage}`);
-  return { flags, args };
+  if (args2.length < min) throw new UsageError(`coord ${spec22.name}: missing argument: usage: coord ${spec22.name} ${spec22.usage}`);
+  if (args2.length > max) throw new UsageError(`coord ${spec22.name}: unexpected argument '${args2[max]}': usage: coord ${spec22.name} ${spec22.usage}`);
+  return { flags, args: args2 };
 }
 function verbHelp(spec22) {
   const rows = flagsOf(spec22).map((f) => {
@@ -116,15 +116,151 @@ var init_args = __esm({
   }
 });
 
+// src/sys.ts
+function load(name) {
+  let mod = loaded[name];
+  if (!mod) {
+    mod = getBuiltin(name);
+    if (!mod) throw new Error(`Internal: ${name} used before preload()`);
+    loaded[name] = mod;
+  }
+  return mod;
+}
+async function preload() {
+  if (isDeno || hasGetBuiltin()) return;
+  const all = ["node:fs", "node:path", "node:child_process", "node:os", "node:zlib", "node:crypto", "node:url"];
+  for (const n of all) loaded[n] = await import(n);
+}
+function sleepMs(ms) {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.max(0, ms));
+}
+function crashPoint(name) {
+  if (process.env.COORD_CRASH_AT === name) process.kill(process.pid, "SIGKILL");
+}
+var isDeno, loaded, getBuiltin, hasGetBuiltin, fs, path, cp, os, zlib, url;
+var init_sys = __esm({
+  "src/sys.ts"() {
+    "use strict";
+    isDeno = typeof globalThis.Deno !== "undefined";
+    loaded = {};
+    getBuiltin = (n) => process.getBuiltinModule?.(n);
+    hasGetBuiltin = () => typeof process.getBuiltinModule === "function";
+    fs = () => load("node:fs");
+    path = () => load("node:path");
+    cp = () => load("node:child_process");
+    os = () => load("node:os");
+    zlib = () => load("node:zlib");
+    url = () => load("node:url");
+  }
+});
+
+// src/host.ts
+function readText(p) {
+  try {
+    return isDeno ? deno.readTextFileSync(p) : fs().readFileSync(p, "utf8");
+  } catch {
+    return null;
+  }
+}
+function writeText(p, text) {
+  if (isDeno) deno.writeTextFileSync(p, text);
+  else fs().writeFileSync(p, text);
+}
+function kind(p) {
+  try {
+    if (isDeno) {
+      const s2 = deno.statSync(p);
+      return s2.isFile ? "file" : s2.isDirectory ? "dir" : null;
+    }
+    const s = fs().statSync(p);
+    return s.isFile() ? "file" : s.isDirectory() ? "dir" : null;
+  } catch {
+    return null;
+  }
+}
+function readTail(p, n) {
+  try {
+    const buf = new Uint8Array(n);
+    let len = 0;
+    if (isDeno) {
+      const f = deno.openSync(p);
+      try {
+        const size = deno.statSync(p).size;
+        f.seekSync(Math.max(0, size - n), 0);
+        for (let r; len < n && (r = f.readSync(buf.subarray(len))); ) len += r;
+      } finally {
+        f.close();
+      }
+    } else {
+      const fd = fs().openSync(p, "r");
+      try {
+        const size = fs().fstatSync(fd).size;
+        len = fs().readSync(fd, buf, 0, Math.min(n, size), Math.max(0, size - n));
+      } finally {
+        fs().closeSync(fd);
+      }
+    }
+    return new TextDecoder().decode(buf.subarray(0, len));
+  } catch {
+    return null;
+  }
+}
+function writeStdout(text) {
+  if (isDeno) deno.stdout.writeSync(enc.encode(text));
+  else process.stdout.write(text);
+}
+function writeStderr(text) {
+  if (isDeno) deno.stderr.writeSync(enc.encode(text));
+  else process.stderr.write(text);
+}
+function finish(code) {
+  if (isDeno) {
+    if (code !== 0) deno.exit(code);
+    return;
+  }
+  process.exitCode = code;
+}
+var deno, args, cwd, env, exists, enc, norm, join, resolve, dirname, basename;
+var init_host = __esm({
+  "src/host.ts"() {
+    "use strict";
+    init_sys();
+    deno = globalThis.Deno;
+    args = () => isDeno ? deno.args : process.argv.slice(2);
+    cwd = () => isDeno ? deno.cwd() : process.cwd();
+    env = (name) => isDeno ? deno.env.get(name) : process.env[name];
+    exists = (p) => kind(p) !== null;
+    enc = new TextEncoder();
+    norm = (p) => {
+      const abs = p.startsWith("/");
+      const out2 = [];
+      for (const part of p.split("/")) {
+        if (part === "" || part === ".") continue;
+        if (part === "..") {
+          if (out2.length && out2[out2.length - 1] !== "..") out2.pop();
+          else if (!abs) out2.push("..");
+          continue;
+        }
+        out2.push(part);
+      }
+      return (abs ? "/" : "") + out2.join("/") || (abs ? "/" : ".");
+    };
+    join = (...parts) => isDeno ? norm(parts.join("/")) : path().join(...parts);
+    resolve = (base, p) => isDeno ? norm(p.startsWith("/") ? p : `${base}/${p}`) : path().resolve(base, p);
+    dirname = (p) => isDeno ? norm(p.replace(/\/+[^/]*\/*$/, "") || (p.startsWith("/") ? "/" : ".")) : path().dirname(p);
+    basename = (p) => isDeno ? p.replace(/\/+$/, "").split("/").pop() ?? "" : path().basename(p);
+  }
+});
+
 // src/output.ts
 function out(text) {
-  process.stdout.write(text.endsWith("\n") ? text : text + "\n");
+  writeStdout(text.endsWith("\n") ? text : text + "\n");
 }
 function err(text) {
-  process.stderr.write(text.endsWith("\n") ? text : text + "\n");
+  writeStderr(text.endsWith("\n") ? text : text + "\n");
 }
 function json(value) {
-  process.stdout.write(JSON.stringify(value) + "\n");
+  writeStdout(JSON.stringify(value) + "\n");
 }
 function table(head, rows) {
   const visible = (s) => s.replace(/\x1b\[[0-9;]*m/g, "").length;
@@ -136,6 +272,7 @@ var useColor, paint, bold, dim, green, yellow, red;
 var init_output = __esm({
   "src/output.ts"() {
     "use strict";
+    init_host();
     useColor = () => !process.env.NO_COLOR && process.stdout.isTTY === true;
     paint = (code) => (s) => useColor() ? `\x1B[${code}m${s}\x1B[0m` : s;
     bold = paint("1");
@@ -143,43 +280,6 @@ var init_output = __esm({
     green = paint("32");
     yellow = paint("33");
     red = paint("31");
-  }
-});
-
-// src/sys.ts
-function load(name) {
-  let mod = loaded[name];
-  if (!mod) {
-    if (!getBuiltin) throw new Error(`Internal: ${name} used before preload()`);
-    mod = getBuiltin(name);
-    loaded[name] = mod;
-  }
-  return mod;
-}
-async function preload() {
-  if (getBuiltin) return;
-  const all = ["node:fs", "node:path", "node:child_process", "node:os", "node:zlib", "node:crypto", "node:url"];
-  for (const n of all) loaded[n] = await import(n);
-}
-function sleepMs(ms) {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.max(0, ms));
-}
-function crashPoint(name) {
-  if (process.env.COORD_CRASH_AT === name) process.kill(process.pid, "SIGKILL");
-}
-var loaded, getBuiltin, fs, path, cp, os, zlib, url, isDeno;
-var init_sys = __esm({
-  "src/sys.ts"() {
-    "use strict";
-    loaded = {};
-    getBuiltin = process.getBuiltinModule;
-    fs = () => load("node:fs");
-    path = () => load("node:path");
-    cp = () => load("node:child_process");
-    os = () => load("node:os");
-    zlib = () => load("node:zlib");
-    url = () => load("node:url");
-    isDeno = typeof globalThis.Deno !== "undefined";
   }
 });
 
@@ -195,11 +295,11 @@ function baseEnv() {
   }
   return cleanEnv;
 }
-function run(args, opts) {
-  return runProgram("git", args, opts);
+function run(args2, opts) {
+  return runProgram("git", args2, opts);
 }
-function runProgram(file, args, opts) {
-  const r = cp().spawnSync(file, args, {
+function runProgram(file, args2, opts) {
+  const r = cp().spawnSync(file, args2, {
     cwd: opts.cwd,
     input: opts.input,
     env: opts.env ? { ...baseEnv(), ...opts.env } : baseEnv(),
@@ -227,29 +327,29 @@ function firstLines(s) {
   const lines = s.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("hint:"));
   return lines.slice(0, 3).join(" / ") || "no output";
 }
-function git(args, opts) {
-  const r = run(args, opts);
-  if (r.code !== 0) throw new GitError(args, r);
+function git(args2, opts) {
+  const r = run(args2, opts);
+  if (r.code !== 0) throw new GitError(args2, r);
   return r.stdout;
 }
-function gitMaybe(args, opts) {
-  const r = run(args, opts);
+function gitMaybe(args2, opts) {
+  const r = run(args2, opts);
   return r.code === 0 ? r.stdout.replace(/\n$/, "") : null;
 }
-function repoPaths(cwd) {
-  const r = run(["rev-parse", "--show-toplevel", "--absolute-git-dir", "--git-common-dir"], { cwd });
+function repoPaths(cwd2) {
+  const r = run(["rev-parse", "--show-toplevel", "--absolute-git-dir", "--git-common-dir"], { cwd: cwd2 });
   if (r.code !== 0) {
-    if (/not a git repository/i.test(r.stderr)) throw new CoordError(`Not inside a git repository ('${cwd}'): cd into your repo (or run 'git init') and try again.`);
+    if (/not a git repository/i.test(r.stderr)) throw new CoordError(`Not inside a git repository ('${cwd2}'): cd into your repo (or run 'git init') and try again.`);
     throw new GitError(["rev-parse"], r);
   }
   const [top, gitDir, common] = r.stdout.trim().split("\n");
-  if (!top) throw new CoordError(`'${cwd}' is inside a bare repository or a .git directory: run coord from a checkout.`);
+  if (!top) throw new CoordError(`'${cwd2}' is inside a bare repository or a .git directory: run coord from a checkout.`);
   const commonDir = path().resolve(top, common);
   return { top, gitDir, commonDir, mainRoot: path().basename(commonDir) === ".git" ? path().dirname(commonDir) : top };
 }
-function readObjects(cwd, specs) {
+function readObjects(cwd2, specs) {
   if (specs.length === 0) return [];
-  const out2 = cp().spawnSync("git", ["cat-file", "--batch"], { cwd, input: specs.join("\n") + "\n", env: baseEnv(), maxBuffer: 1 << 30 });
+  const out2 = cp().spawnSync("git", ["cat-file", "--batch"], { cwd: cwd2, input: specs.join("\n") + "\n", env: baseEnv(), maxBuffer: 1 << 30 });
   if (out2.error || out2.status !== 0) throw new CoordError(`git cat-file failed: ${out2.error?.message ?? String(out2.stderr)}`);
   const buf = out2.stdout;
   const result = [];
@@ -268,19 +368,19 @@ function readObjects(cwd, specs) {
   }
   return result;
 }
-function committerIdent(cwd) {
-  const r = run(["var", "GIT_COMMITTER_IDENT"], { cwd });
+function committerIdent(cwd2) {
+  const r = run(["var", "GIT_COMMITTER_IDENT"], { cwd: cwd2 });
   if (r.code !== 0) {
     throw new CoordError("git does not know who you are: run git config user.name 'Your Name' and git config user.email you@example.com, then try again.");
   }
   return r.stdout.trim().replace(/\s+\d+\s+[+-]\d{4}$/, "");
 }
-function commitFiles(cwd, base, files, message, ident) {
-  const enc = new TextEncoder();
+function commitFiles(cwd2, base, files, message, ident) {
+  const enc2 = new TextEncoder();
   const parts = [];
-  const push = (s) => parts.push(enc.encode(s));
+  const push = (s) => parts.push(enc2.encode(s));
   const data = (s) => {
-    const b = enc.encode(s);
+    const b = enc2.encode(s);
     push(`data ${b.length}
 `);
     parts.push(b);
@@ -303,13 +403,13 @@ committer ${ident} ${Math.floor(Date.now() / 1e3)} +0000
     }
   }
   push("\nget-mark :1\nreset refs/coord/scratch\n\ndone\n");
-  const r = run(["fast-import", "--quiet", "--done"], { cwd, input: Buffer.concat(parts) });
+  const r = run(["fast-import", "--quiet", "--done"], { cwd: cwd2, input: Buffer.concat(parts) });
   const sha = /^[0-9a-f]{40,64}$/m.exec(r.stdout)?.[0];
   if (r.code !== 0 || !sha) throw new GitError(["fast-import"], r);
   return sha;
 }
-function pushRef(cwd, remote, sha, branch, timeoutMs) {
-  const r = run(["push", "--porcelain", remote, `${sha}:refs/heads/${branch}`], { cwd, timeoutMs });
+function pushRef(cwd2, remote, sha, branch, timeoutMs) {
+  const r = run(["push", "--porcelain", remote, `${sha}:refs/heads/${branch}`], { cwd: cwd2, timeoutMs });
   const line = r.stdout.split("\n").find((l) => l.includes(`:refs/heads/${branch}	`));
   const remoteSaid = r.stderr.split("\n").filter((l) => l.startsWith("remote:")).map((l) => l.slice(7).trim()).filter(Boolean).join(" / ");
   if (r.code === 124) return { kind: "failed", detail: `push to ${remote} timed out` };
@@ -327,12 +427,12 @@ function pushRef(cwd, remote, sha, branch, timeoutMs) {
   }
   return { kind: "failed", detail: firstLines(r.stderr) };
 }
-function casRef(cwd, ref, sha, old) {
-  return run(["update-ref", ref, sha, old ?? "0".repeat(40)], { cwd }).code === 0;
+function casRef(cwd2, ref, sha, old) {
+  return run(["update-ref", ref, sha, old ?? "0".repeat(40)], { cwd: cwd2 }).code === 0;
 }
-function listWorktrees(cwd) {
+function listWorktrees(cwd2) {
   const list = [];
-  for (const line of git(["worktree", "list", "--porcelain"], { cwd }).split("\n")) {
+  for (const line of git(["worktree", "list", "--porcelain"], { cwd: cwd2 }).split("\n")) {
     if (line.startsWith("worktree ")) list.push({ dir: line.slice(9), head: null, branch: null });
     else if (line.startsWith("HEAD ") && list.length) list[list.length - 1].head = line.slice(5);
     else if (line.startsWith("branch refs/heads/") && list.length) list[list.length - 1].branch = line.slice(18);
@@ -364,9 +464,9 @@ var init_git = __esm({
       "GIT_COMMON_DIR"
     ];
     GitError = class extends CoordError {
-      constructor(args, result) {
-        super(`git ${args.join(" ")} failed: ${firstLines(result.stderr || result.stdout)}`);
-        this.args = args;
+      constructor(args2, result) {
+        super(`git ${args2.join(" ")} failed: ${firstLines(result.stderr || result.stdout)}`);
+        this.args = args2;
         this.result = result;
       }
       args;
@@ -532,99 +632,76 @@ var init_subject = __esm({
 });
 
 // src/worktree.ts
-function readText(p) {
-  try {
-    return fs().readFileSync(p, "utf8");
-  } catch {
-    return null;
-  }
-}
-function findWorktree(cwd = process.cwd()) {
-  const p = path();
+function findWorktree(from = cwd()) {
   let top = null;
   let gitDir = null;
-  const envDir = process.env.GIT_DIR;
+  const envDir = env("GIT_DIR");
   if (envDir) {
-    gitDir = p.resolve(cwd, envDir);
-    top = process.env.GIT_WORK_TREE ? p.resolve(cwd, process.env.GIT_WORK_TREE) : cwd;
+    gitDir = resolve(from, envDir);
+    const workTree = env("GIT_WORK_TREE");
+    top = workTree ? resolve(from, workTree) : from;
   } else {
-    for (let dir = p.resolve(cwd); ; dir = p.dirname(dir)) {
-      const dotGit = p.join(dir, ".git");
-      let st;
-      try {
-        st = fs().statSync(dotGit);
-      } catch {
-        st = null;
-      }
-      if (st?.isDirectory()) {
+    for (let dir = resolve(cwd(), from); ; dir = dirname(dir)) {
+      const dotGit = join(dir, ".git");
+      const k = kind(dotGit);
+      if (k === "dir") {
         top = dir;
         gitDir = dotGit;
         break;
       }
-      if (st?.isFile()) {
+      if (k === "file") {
         const m2 = /^gitdir:\s*(.+?)\s*$/m.exec(readText(dotGit) ?? "");
         if (m2) {
           top = dir;
-          gitDir = p.resolve(dir, m2[1]);
+          gitDir = resolve(dir, m2[1]);
           break;
         }
       }
-      if (p.dirname(dir) === dir) return null;
+      if (dirname(dir) === dir) return null;
     }
   }
   if (!top || !gitDir) return null;
-  const common = readText(p.join(gitDir, "commondir"));
-  const commonDir = common ? p.resolve(gitDir, common.trim()) : gitDir;
+  const common = readText(join(gitDir, "commondir"));
+  const commonDir = common ? resolve(gitDir, common.trim()) : gitDir;
   const branch = headBranch(gitDir);
   const m = branch ? /^session-(.+)$/.exec(branch) : null;
-  return { top, gitDir, commonDir, branch, session: m && isSessionId(m[1]) ? m[1] : null, name: p.basename(top) };
+  return { top, gitDir, commonDir, branch, session: m && isSessionId(m[1]) ? m[1] : null, name: basename(top) };
 }
 function headBranch(gitDir) {
-  const head = readText(path().join(gitDir, "HEAD"))?.trim() ?? "";
+  const head = readText(join(gitDir, "HEAD"))?.trim() ?? "";
   if (head.startsWith("ref: refs/heads/")) return head.slice("ref: refs/heads/".length);
   for (const d of ["rebase-merge", "rebase-apply"]) {
-    const name = readText(path().join(gitDir, d, "head-name"))?.trim();
+    const name = readText(join(gitDir, d, "head-name"))?.trim();
     if (name?.startsWith("refs/heads/")) return name.slice("refs/heads/".length);
   }
   return null;
 }
 function operationInProgress(gitDir) {
-  for (const [file, op] of IN_PROGRESS) if (fs().existsSync(path().join(gitDir, file))) return op;
+  for (const [file, op] of IN_PROGRESS) if (exists(join(gitDir, file))) return op;
   return null;
 }
 function headCommit(w) {
-  const head = readText(path().join(w.gitDir, "HEAD"))?.trim() ?? "";
+  const head = readText(join(w.gitDir, "HEAD"))?.trim() ?? "";
   if (/^[0-9a-f]{40,64}$/.test(head)) return head;
   return head.startsWith("ref: ") ? readRef(w.commonDir, head.slice(5)) : null;
 }
 function readRef(commonDir, ref) {
-  const loose = readText(path().join(commonDir, ref))?.trim();
+  const loose = readText(join(commonDir, ref))?.trim();
   if (loose && /^[0-9a-f]{40,64}$/.test(loose)) return loose;
-  const packed = readText(path().join(commonDir, "packed-refs")) ?? "";
+  const packed = readText(join(commonDir, "packed-refs")) ?? "";
   const line = packed.split("\n").find((l) => l.endsWith(" " + ref));
   return line && /^[0-9a-f]{40,64} /.test(line) ? line.split(" ")[0] : null;
 }
 function reflogTime(w, sha) {
-  let fd;
-  try {
-    fd = fs().openSync(path().join(w.gitDir, "logs", "HEAD"), "r");
-    const size = fs().fstatSync(fd).size;
-    const len = Math.min(size, 8192);
-    const buf = Buffer.alloc(len);
-    fs().readSync(fd, buf, 0, len, size - len);
-    const last = buf.toString("utf8").replace(/\n$/, "").split("\n").pop() ?? "";
-    const m = /^[0-9a-f]+ ([0-9a-f]+) [^\t]*> (\d+) [+-]\d{4}\t/.exec(last);
-    return m && m[1] === sha ? Number(m[2]) : null;
-  } catch {
-    return null;
-  } finally {
-    if (fd !== void 0) fs().closeSync(fd);
-  }
+  const tail = readTail(join(w.gitDir, "logs", "HEAD"), 8192);
+  const last = tail?.replace(/\n$/, "").split("\n").pop() ?? "";
+  const m = /^[0-9a-f]+ ([0-9a-f]+) [^\t]*> (\d+) [+-]\d{4}\t/.exec(last);
+  return m && m[1] === sha ? Number(m[2]) : null;
 }
 function looseCommitTime(w, sha) {
   let raw;
   try {
-    raw = fs().readFileSync(path().join(w.commonDir, "objects", sha.slice(0, 2), sha.slice(2)));
+    raw = fs().readFileSync(join(w.commonDir, "objects", sha.slice(0, 2), sha.slice(2)));
   } catch {
     return null;
   }
@@ -636,6 +713,7 @@ var init_worktree = __esm({
   "src/worktree.ts"() {
     "use strict";
     init_sys();
+    init_host();
     init_ids();
     init_subject();
   }
@@ -713,12 +791,12 @@ function loadConfig(top) {
     }
     if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new CoordError(`${CONFIG_FILE} must hold a JSON object like {"branch": "main"}.`);
   }
-  const env = process.env;
-  const pick = (key, envName) => env[envName] ?? (raw[key] === void 0 ? void 0 : String(raw[key]));
+  const env2 = process.env;
+  const pick = (key, envName) => env2[envName] ?? (raw[key] === void 0 ? void 0 : String(raw[key]));
   const cfg = { ...DEFAULTS };
   const branch = pick("branch", "COORD_BRANCH");
   if (branch !== void 0) {
-    if (!REF_NAME_RE.test(branch)) throw new CoordError(`Blackboard branch '${branch}' (from ${env.COORD_BRANCH ? "COORD_BRANCH" : CONFIG_FILE}) is not a usable branch name.`);
+    if (!REF_NAME_RE.test(branch)) throw new CoordError(`Blackboard branch '${branch}' (from ${env2.COORD_BRANCH ? "COORD_BRANCH" : CONFIG_FILE}) is not a usable branch name.`);
     cfg.branch = branch;
   }
   const remote = pick("remote", "COORD_REMOTE");
@@ -749,8 +827,8 @@ var init_config = __esm({
 });
 
 // src/context.ts
-function openContext(cwd, as) {
-  const repo = repoPaths(cwd);
+function openContext(cwd2, as) {
+  const repo = repoPaths(cwd2);
   const wt = findWorktree(repo.top);
   if (!wt) throw new CoordError(`Cannot read the git layout of '${repo.top}'.`);
   const cfg = loadConfig(repo.top);
@@ -816,8 +894,8 @@ function refresh(ctx, offlineOk = false) {
   return { sha, offline };
 }
 function publish(ctx, plan) {
-  const cwd = ctx.repo.top;
-  const ident = committerIdent(cwd);
+  const cwd2 = ctx.repo.top;
+  const ident = committerIdent(cwd2);
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const { sha: base } = refresh(ctx);
     crashPoint("after-fetch");
@@ -825,10 +903,10 @@ function publish(ctx, plan) {
     const { files, subject, value } = plan(snap);
     const changed = new Map([...files].filter(([p, c]) => snap.read(p) !== c));
     if (changed.size === 0) return { sha: base, value, attempts: attempt };
-    const sha = commitFiles(cwd, base, changed, subject + "\n", ident);
+    const sha = commitFiles(cwd2, base, changed, subject + "\n", ident);
     crashPoint("after-commit");
     if (ctx.hasRemote) {
-      const out2 = pushRef(cwd, ctx.cfg.remote, sha, ctx.cfg.branch, ctx.cfg.timeoutMs);
+      const out2 = pushRef(cwd2, ctx.cfg.remote, sha, ctx.cfg.branch, ctx.cfg.timeoutMs);
       if (out2.kind === "ok") {
         crashPoint("after-publish");
         return { sha, value, attempts: attempt };
@@ -839,7 +917,7 @@ function publish(ctx, plan) {
       if (out2.kind === "failed") throw new CoordError(`Could not publish to ${boardName(ctx)}: ${out2.detail}. Nothing was published; check the network and credentials, then run again.`);
     } else {
       const guard = checkedOutElsewhere(ctx, [...changed.keys()]);
-      if (casRef(cwd, `refs/heads/${ctx.cfg.branch}`, sha, base)) {
+      if (casRef(cwd2, `refs/heads/${ctx.cfg.branch}`, sha, base)) {
         crashPoint("after-publish");
         for (const dir of guard) run(["read-tree", "-m", "-u", base, sha], { cwd: dir });
         return { sha, value, attempts: attempt };
@@ -1857,8 +1935,8 @@ __export(close_exports, {
   spec: () => spec5
 });
 function run6(p) {
-  const cwd = process.cwd();
-  const ctx = openContext(cwd, p.flags.as);
+  const cwd2 = process.cwd();
+  const ctx = openContext(cwd2, p.flags.as);
   const id = requireSession(ctx);
   const branch = `session-${id}`;
   const pause = str(p, "pause");
@@ -1908,7 +1986,7 @@ function run6(p) {
   out(closed.value ? `${id} closed: its row is off the board on ${boardName(ctx)}.` : `${id} had no row on ${boardName(ctx)} (already closed); cleaned up what was left.`);
   if (worktreeRemoved) out(`Removed worktree ${wt.dir}.`);
   if (branchDeleted) out(`Deleted branch ${branch}.`);
-  if (worktreeRemoved && isInside(cwd, wt.dir)) out(`Your shell is still in the removed directory: cd ${mainRoot}`);
+  if (worktreeRemoved && isInside(cwd2, wt.dir)) out(`Your shell is still in the removed directory: cd ${mainRoot}`);
   return 0;
 }
 function uncommitted(dir, id) {
@@ -2502,8 +2580,8 @@ function run15(p) {
     return 0;
   }
 }
-function prime(p, cwd) {
-  const ctx = openContext(cwd, str(p, "as"));
+function prime(p, cwd2) {
+  const ctx = openContext(cwd2, str(p, "as"));
   const { sha, offline } = refresh(ctx, true);
   const snap = new Snapshot(ctx, sha);
   const box = readMailbox(snap, [BOARD_PATH]);
@@ -2924,17 +3002,15 @@ __export(check_prefix_exports, {
 });
 function run19(p) {
   const file = p.args[0];
-  let text;
-  try {
-    text = fs().readFileSync(file, "utf8");
-  } catch {
+  const text = readText(file);
+  if (text === null) {
     throw new CoordError(`Cannot read the commit message file '${file}': run as a commit-msg hook (coord check-prefix {1}).`);
   }
   const w = findWorktree();
   if (!w) return 0;
   if (operationInProgress(w.gitDir) === "rebase") return 0;
-  const env = process.env.COORD_SESSION;
-  const session = w.session ?? (env && isSessionId(env) ? env : null);
+  const envSession = env("COORD_SESSION");
+  const session = w.session ?? (envSession && isSessionId(envSession) ? envSession : null);
   const verdict = checkSubject(subjectOf(text), { session, worktree: w.name, branch: w.branch });
   if (verdict.ok) return 0;
   err(verdict.message);
@@ -2946,7 +3022,7 @@ var init_check_prefix = __esm({
     "use strict";
     init_errors();
     init_output();
-    init_sys();
+    init_host();
     init_worktree();
     init_subject();
     init_ids();
@@ -2971,16 +3047,12 @@ __export(heartbeat_exports, {
 function run20(_p) {
   const w = findWorktree();
   if (!w || operationInProgress(w.gitDir)) return 0;
-  const env = process.env.COORD_SESSION;
-  const id = w.session ?? (env && isSessionId(env) ? env : null);
+  const envSession = env("COORD_SESSION");
+  const id = w.session ?? (envSession && isSessionId(envSession) ? envSession : null);
   if (!id) return 0;
-  const file = path().join(w.top, BOARD_PATH);
-  let text;
-  try {
-    text = fs().readFileSync(file, "utf8");
-  } catch {
-    return 0;
-  }
+  const file = join(w.top, BOARD_PATH);
+  const text = readText(file);
+  if (text === null) return 0;
   const board = parseBoard(text);
   const row = findRow(board, id);
   if (!row) return 0;
@@ -2993,7 +3065,7 @@ function run20(_p) {
   const next = stamp(seconds * 1e3);
   const current = parseStamp(row.presence);
   if (current !== null && current >= parseStamp(next)) return 0;
-  fs().writeFileSync(file, withRow(board, { ...row, presence: next }));
+  writeText(file, withRow(board, { ...row, presence: next }));
   return 0;
 }
 var spec19;
@@ -3001,7 +3073,7 @@ var init_heartbeat = __esm({
   "src/commands/heartbeat.ts"() {
     "use strict";
     init_git();
-    init_sys();
+    init_host();
     init_worktree();
     init_board();
     init_stamp();
@@ -3279,7 +3351,7 @@ function run22(p) {
   const runtime = isDeno ? [process.execPath, "run", "-A"] : [process.execPath];
   const repo = path().join(root, "po-platform");
   const origin = path().join(root, "origin.git");
-  const env = {
+  const env2 = {
     GIT_CONFIG_GLOBAL: path().join(root, "gitconfig"),
     GIT_CONFIG_NOSYSTEM: "1",
     NO_COLOR: "1",
@@ -3289,12 +3361,12 @@ function run22(p) {
     GIT_COMMITTER_NAME: "Demo",
     GIT_COMMITTER_EMAIL: "demo@example.com"
   };
-  fs().writeFileSync(env.GIT_CONFIG_GLOBAL, "[init]\n	defaultBranch = main\n[commit]\n	gpgsign = false\n[advice]\n	detachedHead = false\n");
-  const coord = (cwd, show, ...args) => ({ cwd, show: `coord ${show || args.join(" ")}`, file: runtime[0], args: [...runtime.slice(1), self, ...args] });
-  const gitStep = (cwd, ...args) => ({ cwd, show: `git ${args.map(quote).join(" ")}`, file: "git", args });
+  fs().writeFileSync(env2.GIT_CONFIG_GLOBAL, "[init]\n	defaultBranch = main\n[commit]\n	gpgsign = false\n[advice]\n	detachedHead = false\n");
+  const coord = (cwd2, show, ...args2) => ({ cwd: cwd2, show: `coord ${show || args2.join(" ")}`, file: runtime[0], args: [...runtime.slice(1), self, ...args2] });
+  const gitStep = (cwd2, ...args2) => ({ cwd: cwd2, show: `git ${args2.map(quote).join(" ")}`, file: "git", args: args2 });
   const exec = (s) => {
     out(`${dim(`[${path().relative(root, s.cwd) || "."}]`)} ${bold("$ " + s.show)}`);
-    const r = runProgram(s.file, s.args, { cwd: s.cwd, env: { ...env, ...s.env } });
+    const r = runProgram(s.file, s.args, { cwd: s.cwd, env: { ...env2, ...s.env } });
     const text = (r.stdout + r.stderr).trimEnd();
     if (text) out(text.split("\n").map((l) => "  " + l).join("\n"));
     if (r.code !== 0 !== !!s.expectFail) {
@@ -3305,18 +3377,18 @@ function run22(p) {
   const say = (title, text = "") => out(`
 ${bold(title)}${text ? "\n" + text : ""}`);
   say(`coord demo \u2014 a throw-away origin and clone in ${root}`);
-  runProgram("git", ["init", "--quiet", "--bare", "-b", "main", origin], { cwd: root, env });
-  runProgram("git", ["clone", "--quiet", origin, repo], { cwd: root, env });
+  runProgram("git", ["init", "--quiet", "--bare", "-b", "main", origin], { cwd: root, env: env2 });
+  runProgram("git", ["clone", "--quiet", origin, repo], { cwd: root, env: env2 });
   fs().writeFileSync(path().join(repo, "README.md"), "# po-platform\n");
-  runProgram("git", ["add", "README.md"], { cwd: repo, env });
-  runProgram("git", ["commit", "--quiet", "-m", "initial commit"], { cwd: repo, env });
-  runProgram("git", ["push", "--quiet", "origin", "HEAD:main"], { cwd: repo, env });
+  runProgram("git", ["add", "README.md"], { cwd: repo, env: env2 });
+  runProgram("git", ["commit", "--quiet", "-m", "initial commit"], { cwd: repo, env: env2 });
+  runProgram("git", ["push", "--quiet", "origin", "HEAD:main"], { cwd: repo, env: env2 });
   say("Onboard the repo (once per project)", "coord init writes the board, the queue folder, a copy of itself and the lefthook jobs.");
   exec(coord(repo, "", "init"));
   exec(gitStep(repo, "add", "-A"));
   exec(gitStep(repo, "commit", "--quiet", "-m", "chore: onboard coord"));
   exec(gitStep(repo, "push", "--quiet", "origin", "HEAD:main"));
-  installHooks(repo, env, exec);
+  installHooks(repo, env2, exec);
   say("Step 1 \u2014 terminal 1 claims a session");
   exec(coord(repo, "", "start"));
   const sA = `${repo}-sA`;
@@ -3373,12 +3445,12 @@ ${bold(title)}${text ? "\n" + text : ""}`);
   if (!given && !bool(p, "keep")) fs().rmSync(root, { recursive: true, force: true });
   return 0;
 }
-function installHooks(repo, env, exec) {
+function installHooks(repo, env2, exec) {
   const here = path().dirname(url().fileURLToPath(import.meta.url));
   const candidates = [path().join(here, "..", "node_modules", ".bin", "lefthook"), ...(process.env.PATH ?? "").split(path().delimiter).map((d) => path().join(d, "lefthook"))];
   const lefthook = candidates.find((c) => fs().existsSync(c));
   if (lefthook) {
-    exec({ cwd: repo, show: "npx lefthook install", file: lefthook, args: ["install"], env });
+    exec({ cwd: repo, show: "npx lefthook install", file: lefthook, args: ["install"], env: env2 });
     return;
   }
   out(dim("  (lefthook is not installed here: writing the same two hooks straight into .git/hooks)"));
@@ -3419,6 +3491,7 @@ init_args();
 init_errors();
 init_output();
 init_sys();
+init_host();
 var VERSION = true ? "0.1.0" : "dev";
 var VERBS = {
   start: () => Promise.resolve().then(() => (init_start(), start_exports)),
@@ -3482,19 +3555,18 @@ async function main(argv) {
     }
     const error = e;
     err(`coord: internal error: ${error?.message ?? String(e)}`);
-    err(process.env.COORD_DEBUG ? String(error?.stack) : "Nothing was published by the failed step. Run again with COORD_DEBUG=1 to see where, and report it.");
+    err(env("COORD_DEBUG") ? String(error?.stack) : "Nothing was published by the failed step. Run again with COORD_DEBUG=1 to see where, and report it.");
     return EXIT_FAILED;
   }
 }
 function checkDenoPermissions() {
-  const deno = globalThis.Deno;
-  const missing = ["read", "write", "run", "env"].filter((name) => deno.permissions.querySync({ name }).state !== "granted");
+  const deno2 = globalThis.Deno;
+  const missing = ["read", "write", "run", "env"].filter((name) => deno2.permissions.querySync({ name }).state !== "granted");
   if (missing.length) {
     throw new CoordError(`Deno did not grant ${missing.join(", ")}: run coord as deno run -A coord.mjs \u2026 (or with ${missing.map((m) => `--allow-${m}`).join(" ")}).`);
   }
 }
 
 // src/main.ts
-main(process.argv.slice(2)).then((code) => {
-  process.exitCode = code;
-});
+init_host();
+main(args()).then(finish);

@@ -4,6 +4,7 @@ import { parseArgs, verbHelp, EXIT_CODES_HELP, type Parsed, type VerbSpec } from
 import { CoordError, EXIT_FAILED, EXIT_OK, UsageError } from './errors.js';
 import { err, out } from './output.js';
 import { isDeno, preload } from './sys.js';
+import { env } from './host.js';
 
 declare const __VERSION__: string;
 export const VERSION = typeof __VERSION__ === 'string' ? __VERSION__ : 'dev';
@@ -70,7 +71,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     const error = e as Error;
     err(`coord: internal error: ${error?.message ?? String(e)}`);
-    err(process.env.COORD_DEBUG ? String(error?.stack) : 'Nothing was published by the failed step. Run again with COORD_DEBUG=1 to see where, and report it.');
+    err(env('COORD_DEBUG') ? String(error?.stack) : 'Nothing was published by the failed step. Run again with COORD_DEBUG=1 to see where, and report it.');
     return EXIT_FAILED;
   }
 }

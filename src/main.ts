@@ -1,4 +1,5 @@
-// The bundle's entry point: run the command line, then let the process end on its own.
+// The bundle's entry point: run the command line, then end with its exit code.
 import { main } from './cli.js';
+import { args, finish } from './host.js';
 
-main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
+main(args()).then(finish);

@@ -1,4 +1,5 @@
 // Printing: text for people (colour only on a terminal without NO_COLOR), JSON for programs.
+import { writeStderr, writeStdout } from './host.js';
 
 const useColor = () => !process.env.NO_COLOR && process.stdout.isTTY === true;
 const paint = (code: string) => (s: string) => (useColor() ? `\x1b[${code}m${s}\x1b[0m` : s);
@@ -9,16 +10,16 @@ export const yellow = paint('33');
 export const red = paint('31');
 
 export function out(text: string): void {
-  process.stdout.write(text.endsWith('\n') ? text : text + '\n');
+  writeStdout(text.endsWith('\n') ? text : text + '\n');
 }
 
 export function err(text: string): void {
-  process.stderr.write(text.endsWith('\n') ? text : text + '\n');
+  writeStderr(text.endsWith('\n') ? text : text + '\n');
 }
 
 /** Prints a value as JSON on one line, the stable shape programs read. */
 export function json(value: unknown): void {
-  process.stdout.write(JSON.stringify(value) + '\n');
+  writeStdout(JSON.stringify(value) + '\n');
 }
 
 /** Lays out rows as aligned columns (ANSI colour codes not counted in widths). */

@@ -20,14 +20,19 @@ type Builtins = {
 };
 type Name = keyof Builtins;
 
+/** True when running under Deno (which also provides the Node globals coord uses). */
+export const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== 'undefined';
+
 const loaded: Partial<Builtins> = {};
-const getBuiltin = (process as unknown as { getBuiltinModule?: (n: string) => unknown }).getBuiltinModule;
+// Read lazily: under Deno, touching `process` at all starts Node compatibility (see host.ts).
+const getBuiltin = (n: string): unknown => (process as unknown as { getBuiltinModule?: (n: string) => unknown }).getBuiltinModule?.(n);
+const hasGetBuiltin = () => typeof (process as unknown as { getBuiltinModule?: unknown }).getBuiltinModule === 'function';
 
 function load<N extends Name>(name: N): Builtins[N] {
   let mod = loaded[name];
   if (!mod) {
-    if (!getBuiltin) throw new Error(`Internal: ${name} used before preload()`);
-    mod = getBuiltin(name) as Builtins[N];
+    mod = getBuiltin(name) as Builtins[N] | undefined;
+    if (!mod) throw new Error(`Internal: ${name} used before preload()`);
     loaded[name] = mod;
   }
   return mod as Builtins[N];
@@ -35,7 +40,7 @@ function load<N extends Name>(name: N): Builtins[N] {
 
 /** Loads every built-in up front on runtimes without `process.getBuiltinModule` (Node < 20.16). */
 export async function preload(): Promise<void> {
-  if (getBuiltin) return;
+  if (isDeno || hasGetBuiltin()) return;
   const all: Name[] = ['node:fs', 'node:path', 'node:child_process', 'node:os', 'node:zlib', 'node:crypto', 'node:url'];
   for (const n of all) (loaded as Record<string, unknown>)[n] = await import(n);
 }
@@ -48,8 +53,6 @@ export const zlib = () => load('node:zlib');
 export const crypto = () => load('node:crypto');
 export const url = () => load('node:url');
 
-/** True when running under Deno (which also provides the Node globals coord uses). */
-export const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== 'undefined';
 
 /** Synchronous sleep without a busy loop: used for retry jitter in a CLI that is otherwise sync. */
 export function sleepMs(ms: number): void {

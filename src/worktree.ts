@@ -1,7 +1,8 @@
 // Where am I, without starting a process: the worktree root, its git dir, the branch and
 // the session it belongs to, read from the `.git` file/dir and HEAD the way git lays them
 // out. The hooks use only this module, so a commit costs no extra git process.
-import { fs, path, zlib } from './sys.js';
+import { fs, zlib } from './sys.js';
+import { basename, cwd, dirname, env, exists, join, kind, readTail, readText, resolve } from './host.js';
 import { isSessionId } from './protocol/ids.js';
 import { IN_PROGRESS } from './protocol/subject.js';
 
@@ -14,46 +15,42 @@ export interface Worktree {
   name: string; // the directory's name, as messages show it
 }
 
-function readText(p: string): string | null {
-  try { return fs().readFileSync(p, 'utf8'); } catch { return null; }
-}
 
 /** Finds the worktree around `cwd` (honouring GIT_DIR, as git does in hooks), or null. */
-export function findWorktree(cwd: string = process.cwd()): Worktree | null {
-  const p = path();
+export function findWorktree(from: string = cwd()): Worktree | null {
   let top: string | null = null;
   let gitDir: string | null = null;
-  const envDir = process.env.GIT_DIR;
+  const envDir = env('GIT_DIR');
   if (envDir) {
-    gitDir = p.resolve(cwd, envDir);
-    top = process.env.GIT_WORK_TREE ? p.resolve(cwd, process.env.GIT_WORK_TREE) : cwd;
+    gitDir = resolve(from, envDir);
+    const workTree = env('GIT_WORK_TREE');
+    top = workTree ? resolve(from, workTree) : from;
   } else {
-    for (let dir = p.resolve(cwd); ; dir = p.dirname(dir)) {
-      const dotGit = p.join(dir, '.git');
-      let st;
-      try { st = fs().statSync(dotGit); } catch { st = null; }
-      if (st?.isDirectory()) { top = dir; gitDir = dotGit; break; }
-      if (st?.isFile()) {
+    for (let dir = resolve(cwd(), from); ; dir = dirname(dir)) {
+      const dotGit = join(dir, '.git');
+      const k = kind(dotGit);
+      if (k === 'dir') { top = dir; gitDir = dotGit; break; }
+      if (k === 'file') {
         const m = /^gitdir:\s*(.+?)\s*$/m.exec(readText(dotGit) ?? '');
-        if (m) { top = dir; gitDir = p.resolve(dir, m[1]); break; }
+        if (m) { top = dir; gitDir = resolve(dir, m[1]); break; }
       }
-      if (p.dirname(dir) === dir) return null;
+      if (dirname(dir) === dir) return null;
     }
   }
   if (!top || !gitDir) return null;
-  const common = readText(p.join(gitDir, 'commondir'));
-  const commonDir = common ? p.resolve(gitDir, common.trim()) : gitDir;
+  const common = readText(join(gitDir, 'commondir'));
+  const commonDir = common ? resolve(gitDir, common.trim()) : gitDir;
   const branch = headBranch(gitDir);
   const m = branch ? /^session-(.+)$/.exec(branch) : null;
-  return { top, gitDir, commonDir, branch, session: m && isSessionId(m[1]) ? m[1] : null, name: p.basename(top) };
+  return { top, gitDir, commonDir, branch, session: m && isSessionId(m[1]) ? m[1] : null, name: basename(top) };
 }
 
 /** The branch HEAD names; during a rebase, the branch being rebased. */
 function headBranch(gitDir: string): string | null {
-  const head = readText(path().join(gitDir, 'HEAD'))?.trim() ?? '';
+  const head = readText(join(gitDir, 'HEAD'))?.trim() ?? '';
   if (head.startsWith('ref: refs/heads/')) return head.slice('ref: refs/heads/'.length);
   for (const d of ['rebase-merge', 'rebase-apply']) {
-    const name = readText(path().join(gitDir, d, 'head-name'))?.trim();
+    const name = readText(join(gitDir, d, 'head-name'))?.trim();
     if (name?.startsWith('refs/heads/')) return name.slice('refs/heads/'.length);
   }
   return null;
@@ -61,13 +58,13 @@ function headBranch(gitDir: string): string | null {
 
 /** The git operation in progress in this worktree (rebase, merge, …), or null. */
 export function operationInProgress(gitDir: string): string | null {
-  for (const [file, op] of IN_PROGRESS) if (fs().existsSync(path().join(gitDir, file))) return op;
+  for (const [file, op] of IN_PROGRESS) if (exists(join(gitDir, file))) return op;
   return null;
 }
 
 /** The commit HEAD points at, read from the ref files; null when it needs git to tell. */
 export function headCommit(w: Worktree): string | null {
-  const head = readText(path().join(w.gitDir, 'HEAD'))?.trim() ?? '';
+  const head = readText(join(w.gitDir, 'HEAD'))?.trim() ?? '';
   if (/^[0-9a-f]{40,64}$/.test(head)) return head;
   return head.startsWith('ref: ') ? readRef(w.commonDir, head.slice(5)) : null;
 }
@@ -77,9 +74,9 @@ export function headCommit(w: Worktree): string | null {
  * not there in that form (a missing ref, or another ref storage): then ask git.
  */
 export function readRef(commonDir: string, ref: string): string | null {
-  const loose = readText(path().join(commonDir, ref))?.trim();
+  const loose = readText(join(commonDir, ref))?.trim();
   if (loose && /^[0-9a-f]{40,64}$/.test(loose)) return loose;
-  const packed = readText(path().join(commonDir, 'packed-refs')) ?? '';
+  const packed = readText(join(commonDir, 'packed-refs')) ?? '';
   const line = packed.split('\n').find((l) => l.endsWith(' ' + ref));
   return line && /^[0-9a-f]{40,64} /.test(line) ? line.split(' ')[0] : null;
 }
@@ -90,21 +87,10 @@ export function readRef(commonDir: string, ref: string): string | null {
  * not end with that move (reflogs off, or something else moved HEAD since).
  */
 export function reflogTime(w: Worktree, sha: string): number | null {
-  let fd: number | undefined;
-  try {
-    fd = fs().openSync(path().join(w.gitDir, 'logs', 'HEAD'), 'r');
-    const size = fs().fstatSync(fd).size;
-    const len = Math.min(size, 8192);
-    const buf = Buffer.alloc(len);
-    fs().readSync(fd, buf, 0, len, size - len);
-    const last = buf.toString('utf8').replace(/\n$/, '').split('\n').pop() ?? '';
-    const m = /^[0-9a-f]+ ([0-9a-f]+) [^\t]*> (\d+) [+-]\d{4}\t/.exec(last);
-    return m && m[1] === sha ? Number(m[2]) : null;
-  } catch {
-    return null;
-  } finally {
-    if (fd !== undefined) fs().closeSync(fd);
-  }
+  const tail = readTail(join(w.gitDir, 'logs', 'HEAD'), 8192);
+  const last = tail?.replace(/\n$/, '').split('\n').pop() ?? '';
+  const m = /^[0-9a-f]+ ([0-9a-f]+) [^\t]*> (\d+) [+-]\d{4}\t/.exec(last);
+  return m && m[1] === sha ? Number(m[2]) : null;
 }
 
 /**
@@ -113,7 +99,7 @@ export function reflogTime(w: Worktree, sha: string): number | null {
  */
 export function looseCommitTime(w: Worktree, sha: string): number | null {
   let raw: Uint8Array;
-  try { raw = fs().readFileSync(path().join(w.commonDir, 'objects', sha.slice(0, 2), sha.slice(2))); } catch { return null; }
+  try { raw = fs().readFileSync(join(w.commonDir, 'objects', sha.slice(0, 2), sha.slice(2))); } catch { return null; }
   const text = zlib().inflateSync(raw).toString('latin1');
   const m = /\ncommitter [^\n]*> (\d+) [+-]\d{4}\n/.exec(text);
   return m ? Number(m[1]) : null;

@@ -3,7 +3,7 @@
 import type { Parsed, VerbSpec } from '../args.js';
 import { CoordError } from '../errors.js';
 import { err } from '../output.js';
-import { fs } from '../sys.js';
+import { env, readText } from '../host.js';
 import { findWorktree, operationInProgress } from '../worktree.js';
 import { checkSubject, subjectOf } from '../protocol/subject.js';
 import { isSessionId } from '../protocol/ids.js';
@@ -21,17 +21,15 @@ export const spec: VerbSpec = {
 
 export function run(p: Parsed): number {
   const file = p.args[0];
-  let text: string;
-  try {
-    text = fs().readFileSync(file, 'utf8');
-  } catch {
+  const text = readText(file);
+  if (text === null) {
     throw new CoordError(`Cannot read the commit message file '${file}': run as a commit-msg hook (coord check-prefix {1}).`);
   }
   const w = findWorktree();
   if (!w) return 0; // not in a repository: nothing to check against
   if (operationInProgress(w.gitDir) === 'rebase') return 0; // replayed commits were checked when made
-  const env = process.env.COORD_SESSION;
-  const session = w.session ?? (env && isSessionId(env) ? env : null);
+  const envSession = env('COORD_SESSION');
+  const session = w.session ?? (envSession && isSessionId(envSession) ? envSession : null);
   const verdict = checkSubject(subjectOf(text), { session, worktree: w.name, branch: w.branch });
   if (verdict.ok) return 0;
   err(verdict.message);

@@ -2,7 +2,7 @@
 // commit's time in the working tree only (never commits); at most one git process.
 import type { Parsed, VerbSpec } from '../args.js';
 import { gitMaybe } from '../git.js';
-import { fs, path } from '../sys.js';
+import { env, join, readText, writeText } from '../host.js';
 import { findWorktree, headCommit, looseCommitTime, operationInProgress, reflogTime } from '../worktree.js';
 import { BOARD_PATH, findRow, parseBoard, withRow } from '../protocol/board.js';
 import { parseStamp, stamp } from '../protocol/stamp.js';
@@ -23,12 +23,12 @@ export const spec: VerbSpec = {
 export function run(_p: Parsed): number {
   const w = findWorktree();
   if (!w || operationInProgress(w.gitDir)) return 0;
-  const env = process.env.COORD_SESSION;
-  const id = w.session ?? (env && isSessionId(env) ? env : null);
+  const envSession = env('COORD_SESSION');
+  const id = w.session ?? (envSession && isSessionId(envSession) ? envSession : null);
   if (!id) return 0;
-  const file = path().join(w.top, BOARD_PATH);
-  let text: string;
-  try { text = fs().readFileSync(file, 'utf8'); } catch { return 0; }
+  const file = join(w.top, BOARD_PATH);
+  const text = readText(file);
+  if (text === null) return 0;
   const board = parseBoard(text);
   const row = findRow(board, id);
   if (!row) return 0;
@@ -42,6 +42,6 @@ export function run(_p: Parsed): number {
   const next = stamp(seconds * 1000);
   const current = parseStamp(row.presence);
   if (current !== null && current >= parseStamp(next)!) return 0; // already this minute, or newer: never go back
-  fs().writeFileSync(file, withRow(board, { ...row, presence: next }));
+  writeText(file, withRow(board, { ...row, presence: next }));
   return 0;
 }

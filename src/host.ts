@@ -1,0 +1,99 @@
+// The little I/O the hooks need — arguments, environment, files, stderr — with Deno's own
+// API under Deno: there, merely touching the `process` global starts Node compatibility,
+// which doubles a hook's start-up. Under Node it is node:fs and node:path, loaded lazily.
+import { fs, isDeno, path } from './sys.js';
+
+interface DenoApi {
+  args: string[];
+  cwd(): string;
+  env: { get(name: string): string | undefined };
+  readTextFileSync(p: string): string;
+  writeTextFileSync(p: string, text: string): void;
+  statSync(p: string): { isFile: boolean; isDirectory: boolean; size: number };
+  openSync(p: string): { seekSync(offset: number, whence: number): number; readSync(buf: Uint8Array): number | null; close(): void };
+  stdout: { writeSync(b: Uint8Array): number };
+  stderr: { writeSync(b: Uint8Array): number };
+  exit(code: number): never;
+}
+const deno = (globalThis as unknown as { Deno: DenoApi }).Deno;
+
+/** The command-line arguments after the script. */
+export const args = (): string[] => (isDeno ? deno.args : process.argv.slice(2));
+export const cwd = (): string => (isDeno ? deno.cwd() : process.cwd());
+export const env = (name: string): string | undefined => (isDeno ? deno.env.get(name) : process.env[name]);
+
+/** A file's text, or null when it cannot be read. */
+export function readText(p: string): string | null {
+  try { return isDeno ? deno.readTextFileSync(p) : fs().readFileSync(p, 'utf8'); } catch { return null; }
+}
+
+export function writeText(p: string, text: string): void {
+  if (isDeno) deno.writeTextFileSync(p, text);
+  else fs().writeFileSync(p, text);
+}
+
+/** 'file', 'dir', or null when nothing is there. */
+export function kind(p: string): 'file' | 'dir' | null {
+  try {
+    if (isDeno) { const s = deno.statSync(p); return s.isFile ? 'file' : s.isDirectory ? 'dir' : null; }
+    const s = fs().statSync(p);
+    return s.isFile() ? 'file' : s.isDirectory() ? 'dir' : null;
+  } catch { return null; }
+}
+
+export const exists = (p: string): boolean => kind(p) !== null;
+
+/** The last `n` bytes of a file as text (a long file is not read whole), or null. */
+export function readTail(p: string, n: number): string | null {
+  try {
+    const buf = new Uint8Array(n);
+    let len = 0;
+    if (isDeno) {
+      const f = deno.openSync(p);
+      try {
+        const size = deno.statSync(p).size;
+        f.seekSync(Math.max(0, size - n), 0);
+        for (let r; len < n && (r = f.readSync(buf.subarray(len))); ) len += r;
+      } finally { f.close(); }
+    } else {
+      const fd = fs().openSync(p, 'r');
+      try {
+        const size = fs().fstatSync(fd).size;
+        len = fs().readSync(fd, buf, 0, Math.min(n, size), Math.max(0, size - n));
+      } finally { fs().closeSync(fd); }
+    }
+    return new TextDecoder().decode(buf.subarray(0, len));
+  } catch { return null; }
+}
+
+const enc = new TextEncoder();
+export function writeStdout(text: string): void {
+  if (isDeno) deno.stdout.writeSync(enc.encode(text));
+  else process.stdout.write(text);
+}
+export function writeStderr(text: string): void {
+  if (isDeno) deno.stderr.writeSync(enc.encode(text));
+  else process.stderr.write(text);
+}
+
+/** Ends the run with `code` once the event loop is done (Deno: at once, output is already written). */
+export function finish(code: number): void {
+  if (isDeno) { if (code !== 0) deno.exit(code); return; }
+  process.exitCode = code;
+}
+
+// Paths: node:path under Node; under Deno the POSIX rules git itself uses for these paths.
+const norm = (p: string): string => {
+  const abs = p.startsWith('/');
+  const out: string[] = [];
+  for (const part of p.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') { if (out.length && out[out.length - 1] !== '..') out.pop(); else if (!abs) out.push('..'); continue; }
+    out.push(part);
+  }
+  return (abs ? '/' : '') + out.join('/') || (abs ? '/' : '.');
+};
+export const join = (...parts: string[]): string => (isDeno ? norm(parts.join('/')) : path().join(...parts));
+export const resolve = (base: string, p: string): string => (isDeno ? norm(p.startsWith('/') ? p : `${base}/${p}`) : path().resolve(base, p));
+export const dirname = (p: string): string => (isDeno ? norm(p.replace(/\/+[^/]*\/*$/, '') || (p.startsWith('/') ? '/' : '.')) : path().dirname(p));
+export const basename = (p: string): string => (isDeno ? (p.replace(/\/+$/, '').split('/').pop() ?? '') : path().basename(p));
