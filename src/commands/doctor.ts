@@ -53,6 +53,9 @@ export function run(p: Parsed): number {
   const lefthook = path().join(top, 'lefthook.yml');
   const lh = fs().existsSync(lefthook) ? fs().readFileSync(lefthook, 'utf8') : '';
   if (!/coord\.mjs[^\n]*check-prefix/.test(lh) || !/coord\.mjs[^\n]*heartbeat/.test(lh)) add({ level: 'warn', message: 'lefthook.yml lacks coord\'s commit-msg or post-commit job', fix: "run 'coord init' (it merges them in)" });
+  // The bash scripts coord replaces, still wired in after a move: they would run beside coord's jobs.
+  const oldJobs = ['check-worktree-prefix.sh', 'session-heartbeat.sh'].filter((f) => lh.includes(f));
+  if (oldJobs.length) add({ level: 'warn', message: `lefthook.yml still runs ${oldJobs.join(' and ')}, which coord replaces`, fix: 'delete those jobs from lefthook.yml (coord check-prefix and heartbeat do their work)' });
   if (!fs().existsSync(path().join(top, 'infrastructure/scripts/coord.mjs'))) add({ level: 'warn', message: 'infrastructure/scripts/coord.mjs is missing, so the hooks cannot run', fix: "run 'coord init'" });
   const hooksPath = runGit(['rev-parse', '--git-path', 'hooks'], { cwd: top }).stdout.trim();
   const hookFile = path().resolve(top, hooksPath, 'commit-msg');
