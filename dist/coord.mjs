@@ -1650,6 +1650,11 @@ function readMailbox(snap, alsoRead = []) {
   cache.prune(entries.map((e) => e.blob));
   return box;
 }
+function recipientArg(to) {
+  const bad = checkId(to);
+  if (bad) throw new UsageError(`${bad}: name the recipient by its id (see 'coord status').`);
+  return to;
+}
 function findMessage(box, prefix) {
   if (!/^[0-9a-f]{4,}$/i.test(prefix)) throw new UsageError(`'${prefix.slice(0, 40)}' is not a message id: ids are hex, like 3f9a2c71d0 (at least 4 characters; see 'coord inbox').`);
   const hits = box.messages.filter((m) => m.id.startsWith(prefix.toLowerCase()));
@@ -1695,6 +1700,7 @@ var init_mailbox = __esm({
   "src/mailbox.ts"() {
     "use strict";
     init_errors();
+    init_ids();
     init_sys();
     init_board();
     init_message();
@@ -2161,9 +2167,7 @@ function checkRef(ref) {
 }
 function run8(p) {
   const ctx = openContext(process.cwd(), str(p, "as"));
-  const to = p.args[0];
-  const bad = checkId(to);
-  if (bad) throw new UsageError(`${bad}: name the recipient by its id (see 'coord status').`);
+  const to = recipientArg(p.args[0]);
   const me = requireSession(ctx);
   const type = str(p, "type") ?? "info";
   if (!/^[a-z][a-z0-9-]{0,19}$/.test(type)) throw new UsageError(`--type '${type.slice(0, 40)}' is not a message type: use question, answer, handoff, info, or one lowercase word.`);
@@ -2203,7 +2207,6 @@ var init_send = __esm({
     init_mailbox();
     init_board();
     init_message();
-    init_ids();
     init_stamp();
     BODY_FLAGS = [
       { name: "message", short: "m", value: "TEXT", help: "the body (repeat for paragraphs)", repeat: true },
@@ -2504,9 +2507,7 @@ __export(handoff_exports, {
 });
 function run14(p) {
   const ctx = openContext(process.cwd(), str(p, "as"));
-  const to = p.args[0];
-  const bad = checkId(to);
-  if (bad) throw new UsageError(`${bad}: name the recipient by its id (see 'coord status').`);
+  const to = recipientArg(p.args[0]);
   const me = requireSession(ctx);
   if (!str(p, "riff")) throw new UsageError("coord handoff: --riff ID is required (the Riff you hand over).");
   const riff = checkRef(str(p, "riff"));
@@ -2545,7 +2546,6 @@ var init_handoff = __esm({
     init_mailbox();
     init_board();
     init_message();
-    init_ids();
     init_stamp();
     init_send();
     spec13 = {

@@ -1,6 +1,7 @@
 // The inboxes as a whole: every message block in every queue file at one commit, looked
 // up by (a prefix of) its id. The grammar itself lives in protocol/message.ts.
 import { CoordError, UsageError } from './errors.js';
+import { checkId } from './protocol/ids.js';
 import { fs, path } from './sys.js';
 import type { Snapshot } from './publish.js';
 import { SESSIONS_DIR } from './protocol/board.js';
@@ -70,6 +71,13 @@ class ParseCache {
       for (const f of fs().readdirSync(this.dir)) if (!f.startsWith('.') && !keep.includes(f)) fs().rmSync(path().join(this.dir, f), { force: true });
     } catch { /* see put */ }
   }
+}
+
+/** A recipient typed by a person: only the session-id form, so it can never become a path. */
+export function recipientArg(to: string): string {
+  const bad = checkId(to);
+  if (bad) throw new UsageError(`${bad}: name the recipient by its id (see 'coord status').`);
+  return to;
 }
 
 /** The one message whose id starts with `prefix`, or a clear error. */

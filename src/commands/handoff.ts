@@ -5,10 +5,9 @@ import { CoordError, UsageError } from '../errors.js';
 import { json, out } from '../output.js';
 import { publish } from '../publish.js';
 import { coordSubject } from '../session.js';
-import { firstWords, queueFile, readBody } from '../mailbox.js';
+import { firstWords, queueFile, readBody, recipientArg } from '../mailbox.js';
 import { BOARD_PATH, findRow, parseBoard, withRow } from '../protocol/board.js';
 import { appendBlock, parseQueueFile } from '../protocol/message.js';
-import { checkId } from '../protocol/ids.js';
 import { stamp } from '../protocol/stamp.js';
 import { BODY_FLAGS, checkRef } from './send.js';
 
@@ -27,9 +26,7 @@ export const spec: VerbSpec = {
 
 export function run(p: Parsed): number {
   const ctx = openContext(process.cwd(), str(p, 'as'));
-  const to = p.args[0];
-  const bad = checkId(to);
-  if (bad) throw new UsageError(`${bad}: name the recipient by its id (see 'coord status').`);
+  const to = recipientArg(p.args[0]);
   const me = requireSession(ctx);
   if (!str(p, 'riff')) throw new UsageError('coord handoff: --riff ID is required (the Riff you hand over).');
   const riff = checkRef(str(p, 'riff'));

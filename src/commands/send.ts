@@ -5,10 +5,9 @@ import { CoordError, UsageError } from '../errors.js';
 import { json, out } from '../output.js';
 import { publish } from '../publish.js';
 import { coordSubject } from '../session.js';
-import { firstWords, queueFile, readBody, readMailbox } from '../mailbox.js';
+import { firstWords, queueFile, readBody, readMailbox, recipientArg } from '../mailbox.js';
 import { BOARD_PATH, findRow, parseBoard } from '../protocol/board.js';
 import { appendBlock, NO_REF, parseQueueFile, type Message } from '../protocol/message.js';
-import { checkId } from '../protocol/ids.js';
 import { stamp } from '../protocol/stamp.js';
 
 export const BODY_FLAGS: FlagSpec[] = [
@@ -40,9 +39,7 @@ export function checkRef(ref: string | undefined): string {
 
 export function run(p: Parsed): number {
   const ctx = openContext(process.cwd(), str(p, 'as'));
-  const to = p.args[0];
-  const bad = checkId(to);
-  if (bad) throw new UsageError(`${bad}: name the recipient by its id (see 'coord status').`);
+  const to = recipientArg(p.args[0]);
   const me = requireSession(ctx);
   const type = str(p, 'type') ?? 'info';
   if (!/^[a-z][a-z0-9-]{0,19}$/.test(type)) throw new UsageError(`--type '${type.slice(0, 40)}' is not a message type: use question, answer, handoff, info, or one lowercase word.`);
