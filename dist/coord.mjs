@@ -128,7 +128,7 @@ function load(name) {
 }
 async function preload() {
   if (isDeno || hasGetBuiltin()) return;
-  const all = ["node:fs", "node:path", "node:child_process", "node:os", "node:zlib", "node:crypto", "node:url"];
+  const all = ["node:fs", "node:path", "node:child_process", "node:os", "node:zlib", "node:url"];
   for (const n of all) loaded[n] = await import(n);
 }
 function sleepMs(ms) {
@@ -1131,7 +1131,7 @@ function emptyBoardText() {
   return BOARD_HEADER.join("\n") + "\n";
 }
 function isPaused(r) {
-  return r.scope.startsWith(PAUSED_PREFIX) || r.scope.startsWith("paused");
+  return r.scope.startsWith("paused");
 }
 function onlyPresenceDiffers(headText, worktreeText, id) {
   if (headText === worktreeText) return true;
@@ -1187,11 +1187,25 @@ function cleanText(s, what, max = 200) {
   if (t.length > max) throw new CoordError(`The ${what} is ${t.length} characters long; keep it under ${max}.`, 2);
   return t;
 }
+function worktreeChanges(dir, id, untracked) {
+  const files = git(["status", "--porcelain", "-z", `--untracked-files=${untracked}`], { cwd: dir }).split("\0").filter(Boolean).map((e) => e.slice(3));
+  const mine = files.filter((f) => f !== BOARD_PATH);
+  let presence = null;
+  if (files.includes(BOARD_PATH)) {
+    const head = run(["show", `HEAD:${BOARD_PATH}`], { cwd: dir }).stdout;
+    const text = readText(join(dir, BOARD_PATH));
+    if (id && text !== null && onlyPresenceDiffers(head, text, id)) presence = findRow(parseBoard(text), id)?.presence ?? null;
+    if (presence === null) mine.push(BOARD_PATH);
+  }
+  return { mine, presence };
+}
 var init_session = __esm({
   "src/session.ts"() {
     "use strict";
     init_errors();
     init_publish();
+    init_git();
+    init_host();
     init_board();
     init_stamp();
     init_context();
@@ -1316,7 +1330,8 @@ var init_start = __esm({
 });
 
 // src/liveness.ts
-function lastCommits(ctx, windowMs) {
+function lastCommits(ctx) {
+  const windowMs = Math.max(ctx.cfg.staleMs, 7 * 864e5);
   const since = Math.floor((Date.now() - windowMs) / 1e3);
   const found = /* @__PURE__ */ new Map();
   const note = (id, t) => {
@@ -1761,7 +1776,7 @@ function run3(p) {
   const text = snap.read(BOARD_PATH);
   const board = parseBoard(text ?? "");
   const unread = (id) => box.messages.filter((m) => m.to === id && !m.status.seen).length;
-  const commits = lastCommits(ctx, Math.max(ctx.cfg.staleMs, 7 * 864e5));
+  const commits = lastCommits(ctx);
   const sessions = board.rows.map(({ row }) => {
     const last = commits.get(row.id);
     const { state } = stateOf(row, last, ctx);
@@ -1996,20 +2011,9 @@ function run6(p) {
   return 0;
 }
 function uncommitted(dir, id) {
-  const status = git(["status", "--porcelain", "-z", "--untracked-files=all"], { cwd: dir }).split("\0").filter(Boolean);
-  const files = status.map((e) => e.slice(3)).filter((f) => {
-    if (f !== BOARD_PATH) return true;
-    const head = run(["show", `HEAD:${BOARD_PATH}`], { cwd: dir }).stdout;
-    let wtText = "";
-    try {
-      wtText = fs().readFileSync(path().join(dir, BOARD_PATH), "utf8");
-    } catch {
-      return true;
-    }
-    return !onlyPresenceDiffers(head, wtText, id);
-  });
-  if (!files.length) return [];
-  const shown = files.slice(0, 5).join(", ") + (files.length > 5 ? ` and ${files.length - 5} more` : "");
+  const { mine } = worktreeChanges(dir, id, "all");
+  if (!mine.length) return [];
+  const shown = mine.slice(0, 5).join(", ") + (mine.length > 5 ? ` and ${mine.length - 5} more` : "");
   return [`${dir} has uncommitted changes (${shown})`];
 }
 function unpublished(ctx, branch) {
@@ -2069,15 +2073,7 @@ function run7(p) {
   const before = headCommit(ctx.wt) ?? git(["rev-parse", "HEAD"], { cwd: top }).trim();
   const id = ctx.session;
   const boardFile = path().join(top, BOARD_PATH);
-  let presence = null;
-  const dirty = git(["status", "--porcelain", "-z", "--untracked-files=no"], { cwd: top }).split("\0").filter(Boolean).map((e) => e.slice(3));
-  const mine = dirty.filter((f) => f !== BOARD_PATH);
-  if (dirty.includes(BOARD_PATH) && id) {
-    const head = run(["show", `HEAD:${BOARD_PATH}`], { cwd: top }).stdout;
-    const wtText = fs().readFileSync(boardFile, "utf8");
-    if (onlyPresenceDiffers(head, wtText, id)) presence = findRow(parseBoard(wtText), id)?.presence ?? null;
-    else mine.push(BOARD_PATH);
-  } else if (dirty.includes(BOARD_PATH)) mine.push(BOARD_PATH);
+  const { mine, presence } = worktreeChanges(top, id, "no");
   const autostash = bool(p, "autostash");
   if (mine.length && !autostash) {
     throw new CoordError(`Your uncommitted edits would be in the way (${mine.slice(0, 5).join(", ")}${mine.length > 5 ? ", \u2026" : ""}): commit them, or run coord sync --autostash. Nothing was changed.`);
@@ -2137,6 +2133,7 @@ var init_sync = __esm({
     init_sys();
     init_worktree();
     init_board();
+    init_session();
     init_stamp();
     spec6 = {
       name: "sync",
@@ -2586,7 +2583,7 @@ function prime(p, cwd2) {
   const snap = new Snapshot(ctx, sha);
   const box = readMailbox(snap, [BOARD_PATH]);
   const board = parseBoard(snap.read(BOARD_PATH) ?? "");
-  const commits = lastCommits(ctx, Math.max(ctx.cfg.staleMs, 7 * 864e5));
+  const commits = lastCommits(ctx);
   const me = ctx.session ? findRow(board, ctx.session) : void 0;
   const others = board.rows.filter(({ row }) => row.id !== ctx.session).map(({ row }) => ({
     id: row.id,
@@ -2764,7 +2761,7 @@ function run17(p) {
     if (ms === null || ms <= 0) throw new CoordError(`--older-than '${older}' is not a duration: use forms like 12h, 3d.`, 2);
     ctx.cfg.staleMs = ms;
   }
-  const commits = lastCommits(ctx, Math.max(ctx.cfg.staleMs, 7 * 864e5));
+  const commits = lastCommits(ctx);
   const pick = (board) => board.rows.filter(({ row }) => {
     const { state, newest } = stateOf(row, commits.get(row.id), ctx);
     if (state === "stale") return true;
@@ -2869,7 +2866,7 @@ function run18(p) {
   if (!fs().existsSync(hookFile)) add({ level: "warn", message: "no commit-msg hook is installed in this clone", fix: "run npx lefthook install" });
   leftovers(ctx, board, add);
   if (sha && boardText !== null) {
-    const commits = lastCommits(ctx, Math.max(ctx.cfg.staleMs, 7 * 864e5));
+    const commits = lastCommits(ctx);
     const stale = board.rows.filter(({ row }) => stateOf(row, commits.get(row.id), ctx).state === "stale").map((r) => r.row.id);
     if (stale.length) add({ level: "info", message: `stale sessions on the board: ${stale.join(", ")}`, fix: "'coord reap' removes them (their work is kept)" });
   }
@@ -2904,7 +2901,6 @@ function leftovers(ctx, board, add) {
   const worktrees = listWorktrees(top);
   const branches = git(["for-each-ref", "--format=%(refname:lstrip=2)", "refs/heads/session-*"], { cwd: top }).split("\n").filter(Boolean);
   const unpublished2 = (branch) => run(["rev-list", "--count", `${boardRef(ctx)}..refs/heads/${branch}`], { cwd: top }).stdout.trim();
-  const dirty = (dir) => run(["status", "--porcelain", "--untracked-files=normal"], { cwd: dir }).stdout.split("\n").filter((l) => l && !l.endsWith(BOARD_PATH));
   const markDir = path().join(ctx.repo.commonDir, "coord");
   for (const f of fs().existsSync(markDir) ? fs().readdirSync(markDir) : []) {
     const m = /^claiming-(\d+)$/.exec(f);
@@ -2933,7 +2929,7 @@ function leftovers(ctx, board, add) {
     }
     const id = w.branch?.startsWith("session-") ? w.branch.slice(8) : null;
     if (!id || !isSessionId(id) || onBoard(id)) continue;
-    const lost = [...dirty(w.dir).map(() => "uncommitted changes").slice(0, 1), ...Number(unpublished2(w.branch)) > 0 ? [`${unpublished2(w.branch)} unpublished commit(s)`] : []];
+    const lost = [...worktreeChanges(w.dir, id, "normal").mine.length ? ["uncommitted changes"] : [], ...Number(unpublished2(w.branch)) > 0 ? [`${unpublished2(w.branch)} unpublished commit(s)`] : []];
     if (lost.length) {
       add({ level: "warn", message: `worktree ${w.dir} belongs to ${id}, which has no row on the board, and holds ${lost.join(" and ")}`, fix: `publish or save that work, then coord close --as ${id} --force` });
     } else {

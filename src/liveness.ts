@@ -8,8 +8,12 @@ import { parseStamp } from './protocol/stamp.js';
 
 export type State = 'live' | 'idle' | 'stale' | 'paused';
 
-/** Unix ms of the newest `[sX]` commit per session id, within the window. */
-export function lastCommits(ctx: Context, windowMs: number): Map<string, number> {
+/**
+ * Unix ms of the newest `[sX]` commit per session id: session branch tips, and the
+ * blackboard branch within a window (the stale threshold, at least a week).
+ */
+export function lastCommits(ctx: Context): Map<string, number> {
+  const windowMs = Math.max(ctx.cfg.staleMs, 7 * 86400e3);
   const since = Math.floor((Date.now() - windowMs) / 1000);
   const found = new Map<string, number>();
   const note = (id: string, t: number) => { if (t > (found.get(id) ?? 0)) found.set(id, t); };

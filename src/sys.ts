@@ -6,7 +6,6 @@ import type * as PathT from 'node:path';
 import type * as CpT from 'node:child_process';
 import type * as OsT from 'node:os';
 import type * as ZlibT from 'node:zlib';
-import type * as CryptoT from 'node:crypto';
 import type * as UrlT from 'node:url';
 
 type Builtins = {
@@ -15,7 +14,6 @@ type Builtins = {
   'node:child_process': typeof CpT;
   'node:os': typeof OsT;
   'node:zlib': typeof ZlibT;
-  'node:crypto': typeof CryptoT;
   'node:url': typeof UrlT;
 };
 type Name = keyof Builtins;
@@ -41,7 +39,7 @@ function load<N extends Name>(name: N): Builtins[N] {
 /** Loads every built-in up front on runtimes without `process.getBuiltinModule` (Node < 20.16). */
 export async function preload(): Promise<void> {
   if (isDeno || hasGetBuiltin()) return;
-  const all: Name[] = ['node:fs', 'node:path', 'node:child_process', 'node:os', 'node:zlib', 'node:crypto', 'node:url'];
+  const all: Name[] = ['node:fs', 'node:path', 'node:child_process', 'node:os', 'node:zlib', 'node:url'];
   for (const n of all) (loaded as Record<string, unknown>)[n] = await import(n);
 }
 
@@ -50,7 +48,6 @@ export const path = () => load('node:path');
 export const cp = () => load('node:child_process');
 export const os = () => load('node:os');
 export const zlib = () => load('node:zlib');
-export const crypto = () => load('node:crypto');
 export const url = () => load('node:url');
 
 

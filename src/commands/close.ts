@@ -1,13 +1,13 @@
 // coord close: take my row off the board (or pause it), then remove my worktree and branch.
 import { bool, str, type Parsed, type VerbSpec } from '../args.js';
-import { boardName, boardRef, openContext, requireSession } from '../context.js';
+import { boardName, boardRef, openContext, requireSession, type Context } from '../context.js';
 import { CoordError } from '../errors.js';
-import { git, listWorktrees, run as runGit } from '../git.js';
+import { listWorktrees, run as runGit } from '../git.js';
 import { json, out } from '../output.js';
 import { publish, refresh } from '../publish.js';
-import { cleanText, coordSubject, updateRow } from '../session.js';
-import { crashPoint, fs, path } from '../sys.js';
-import { BOARD_PATH, findRow, onlyPresenceDiffers, parseBoard, PAUSED_PREFIX, withoutRow } from '../protocol/board.js';
+import { cleanText, coordSubject, updateRow, worktreeChanges } from '../session.js';
+import { crashPoint, path } from '../sys.js';
+import { BOARD_PATH, findRow, parseBoard, PAUSED_PREFIX, withoutRow } from '../protocol/board.js';
 
 export const spec: VerbSpec = {
   name: 'close',
@@ -83,23 +83,16 @@ export function run(p: Parsed): number {
   return 0;
 }
 
-/** Uncommitted work in a worktree, ignoring the heartbeat's own edit of the board. */
+/** Uncommitted work in a worktree that closing would lose (the heartbeat's edit is not). */
 function uncommitted(dir: string, id: string): string[] {
-  const status = git(['status', '--porcelain', '-z', '--untracked-files=all'], { cwd: dir }).split('\0').filter(Boolean);
-  const files = status.map((e) => e.slice(3)).filter((f) => {
-    if (f !== BOARD_PATH) return true;
-    const head = runGit(['show', `HEAD:${BOARD_PATH}`], { cwd: dir }).stdout;
-    let wtText = '';
-    try { wtText = fs().readFileSync(path().join(dir, BOARD_PATH), 'utf8'); } catch { return true; }
-    return !onlyPresenceDiffers(head, wtText, id);
-  });
-  if (!files.length) return [];
-  const shown = files.slice(0, 5).join(', ') + (files.length > 5 ? ` and ${files.length - 5} more` : '');
+  const { mine } = worktreeChanges(dir, id, 'all');
+  if (!mine.length) return [];
+  const shown = mine.slice(0, 5).join(', ') + (mine.length > 5 ? ` and ${mine.length - 5} more` : '');
   return [`${dir} has uncommitted changes (${shown})`];
 }
 
 /** Commits on the session branch that are not on the blackboard branch. */
-function unpublished(ctx: ReturnType<typeof openContext>, branch: string): string[] {
+function unpublished(ctx: Context, branch: string): string[] {
   const log = runGit(['log', '--format=%h %s', `${boardRef(ctx)}..refs/heads/${branch}`], { cwd: ctx.repo.top });
   const commits = log.code === 0 ? log.stdout.trim().split('\n').filter(Boolean) : [];
   if (!commits.length) return [];

@@ -8,7 +8,7 @@ import { dim, green, json, out, red, yellow } from '../output.js';
 import { publish, refresh, Snapshot } from '../publish.js';
 import { fs, path } from '../sys.js';
 import { lastCommits, stateOf } from '../liveness.js';
-import { coordSubject } from '../session.js';
+import { coordSubject, worktreeChanges } from '../session.js';
 import { BOARD_PATH, findRow, parseBoard, withoutRow } from '../protocol/board.js';
 import { isSessionId } from '../protocol/ids.js';
 
@@ -63,7 +63,7 @@ export function run(p: Parsed): number {
 
   leftovers(ctx, board, add);
   if (sha && boardText !== null) {
-    const commits = lastCommits(ctx, Math.max(ctx.cfg.staleMs, 7 * 86400e3));
+    const commits = lastCommits(ctx);
     const stale = board.rows.filter(({ row }) => stateOf(row, commits.get(row.id), ctx).state === 'stale').map((r) => r.row.id);
     if (stale.length) add({ level: 'info', message: `stale sessions on the board: ${stale.join(', ')}`, fix: "'coord reap' removes them (their work is kept)" });
   }
@@ -95,7 +95,6 @@ function leftovers(ctx: Context, board: ReturnType<typeof parseBoard>, add: (f: 
   const worktrees = listWorktrees(top);
   const branches = git(['for-each-ref', '--format=%(refname:lstrip=2)', 'refs/heads/session-*'], { cwd: top }).split('\n').filter(Boolean);
   const unpublished = (branch: string) => runGit(['rev-list', '--count', `${boardRef(ctx)}..refs/heads/${branch}`], { cwd: top }).stdout.trim();
-  const dirty = (dir: string) => runGit(['status', '--porcelain', '--untracked-files=normal'], { cwd: dir }).stdout.split('\n').filter((l) => l && !l.endsWith(BOARD_PATH));
 
   // A start killed after publishing its claim: the mark names the id, the process is gone.
   const markDir = path().join(ctx.repo.commonDir, 'coord');
@@ -125,7 +124,7 @@ function leftovers(ctx: Context, board: ReturnType<typeof parseBoard>, add: (f: 
     }
     const id = w.branch?.startsWith('session-') ? w.branch.slice(8) : null;
     if (!id || !isSessionId(id) || onBoard(id)) continue;
-    const lost = [...dirty(w.dir).map(() => 'uncommitted changes').slice(0, 1), ...(Number(unpublished(w.branch!)) > 0 ? [`${unpublished(w.branch!)} unpublished commit(s)`] : [])];
+    const lost = [...(worktreeChanges(w.dir, id, 'normal').mine.length ? ['uncommitted changes'] : []), ...(Number(unpublished(w.branch!)) > 0 ? [`${unpublished(w.branch!)} unpublished commit(s)`] : [])];
     if (lost.length) {
       add({ level: 'warn', message: `worktree ${w.dir} belongs to ${id}, which has no row on the board, and holds ${lost.join(' and ')}`, fix: `publish or save that work, then coord close --as ${id} --force` });
     } else {

@@ -51,7 +51,7 @@ function prime(p: Parsed, cwd: string): number {
   const snap = new Snapshot(ctx, sha);
   const box = readMailbox(snap, [BOARD_PATH]);
   const board = parseBoard(snap.read(BOARD_PATH) ?? '');
-  const commits = lastCommits(ctx, Math.max(ctx.cfg.staleMs, 7 * 86400e3));
+  const commits = lastCommits(ctx);
   const me = ctx.session ? findRow(board, ctx.session) : undefined;
   const others = board.rows.filter(({ row }) => row.id !== ctx.session).map(({ row }) => ({
     id: row.id, name: row.name, riffs: row.riffs, scope: row.scope, state: stateOf(row, commits.get(row.id), ctx).state,

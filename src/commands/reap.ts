@@ -34,7 +34,7 @@ export function run(p: Parsed): number {
     if (ms === null || ms <= 0) throw new CoordError(`--older-than '${older}' is not a duration: use forms like 12h, 3d.`, 2);
     ctx.cfg.staleMs = ms;
   }
-  const commits = lastCommits(ctx, Math.max(ctx.cfg.staleMs, 7 * 86400e3));
+  const commits = lastCommits(ctx);
   const pick = (board: ReturnType<typeof parseBoard>) => board.rows.filter(({ row }) => {
     const { state, newest } = stateOf(row, commits.get(row.id), ctx);
     if (state === 'stale') return true;

@@ -40,7 +40,7 @@ export function run(p: Parsed): number {
   const text = snap.read(BOARD_PATH);
   const board = parseBoard(text ?? '');
   const unread = (id: string) => box.messages.filter((m) => m.to === id && !m.status.seen).length;
-  const commits = lastCommits(ctx, Math.max(ctx.cfg.staleMs, 7 * 86400e3));
+  const commits = lastCommits(ctx);
   const sessions = board.rows.map(({ row }) => {
     const last = commits.get(row.id);
     const { state } = stateOf(row, last, ctx);

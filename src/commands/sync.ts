@@ -8,7 +8,8 @@ import { json, out } from '../output.js';
 import { refresh } from '../publish.js';
 import { fs, path } from '../sys.js';
 import { findWorktree, headCommit, operationInProgress } from '../worktree.js';
-import { BOARD_PATH, findRow, onlyPresenceDiffers, parseBoard, withRow } from '../protocol/board.js';
+import { BOARD_PATH, findRow, parseBoard, withRow } from '../protocol/board.js';
+import { worktreeChanges } from '../session.js';
 import { parseStamp } from '../protocol/stamp.js';
 
 export const spec: VerbSpec = {
@@ -38,15 +39,7 @@ export function run(p: Parsed): number {
 
   // Set the heartbeat's edit aside: it is coord's own, and goes back on top afterwards.
   const boardFile = path().join(top, BOARD_PATH);
-  let presence: string | null = null;
-  const dirty = git(['status', '--porcelain', '-z', '--untracked-files=no'], { cwd: top }).split('\0').filter(Boolean).map((e) => e.slice(3));
-  const mine = dirty.filter((f) => f !== BOARD_PATH);
-  if (dirty.includes(BOARD_PATH) && id) {
-    const head = runGit(['show', `HEAD:${BOARD_PATH}`], { cwd: top }).stdout;
-    const wtText = fs().readFileSync(boardFile, 'utf8');
-    if (onlyPresenceDiffers(head, wtText, id)) presence = findRow(parseBoard(wtText), id)?.presence ?? null;
-    else mine.push(BOARD_PATH);
-  } else if (dirty.includes(BOARD_PATH)) mine.push(BOARD_PATH);
+  const { mine, presence } = worktreeChanges(top, id, 'no');
   const autostash = bool(p, 'autostash');
   if (mine.length && !autostash) {
     throw new CoordError(`Your uncommitted edits would be in the way (${mine.slice(0, 5).join(', ')}${mine.length > 5 ? ', …' : ''}): commit them, or run coord sync --autostash. Nothing was changed.`);

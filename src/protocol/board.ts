@@ -215,7 +215,7 @@ export function emptyBoardText(): string {
 }
 
 export function isPaused(r: SessionRow): boolean {
-  return r.scope.startsWith(PAUSED_PREFIX) || r.scope.startsWith('paused');
+  return r.scope.startsWith('paused'); // PAUSED_PREFIX as coord writes it, or any hand-written 'paused …'
 }
 
 /**
