@@ -1,5 +1,6 @@
 // One small argv parser for every verb: flags are declared once, and the same declaration
-// drives parsing, `--help` and the reference's flag tables.
+// drives parsing and `--help`; test/unit/reference.test.mjs checks docs/reference.md's flag tables against
+// `--help`, so the reference cannot drift from it.
 import { UsageError } from './errors.js';
 
 export interface FlagSpec {
@@ -27,7 +28,7 @@ export interface Parsed {
   args: string[];
 }
 
-const AS_FLAG: FlagSpec = { name: 'as', value: 'ID', help: 'act as session ID (default: COORD_SESSION, else the worktree\'s session)' };
+const AS_FLAG: FlagSpec = { name: 'as', value: 'ID', help: 'act as session ID (default: the worktree\'s session, else COORD_SESSION)' };
 const HELP_FLAG: FlagSpec = { name: 'help', short: 'h', help: 'show this help' };
 
 /** Every flag a verb accepts: its own, then --as (unless it has no identity or its own --as), then --help. */

@@ -1,10 +1,32 @@
-// argv → verb. The only place that decides the exit code; every verb's module is loaded
-// only when that verb runs, so a hook pays for nothing but its own code.
+// argv → verb. The only place that decides the exit code. Every verb is imported statically:
+// a verb's module only declares its spec and functions, so loading all of them costs a hook
+// nothing measurable (docs/benchmarks.md), and the bundle needs no lazy-module wrappers.
 import { parseArgs, verbHelp, EXIT_CODES_HELP, type Parsed, type VerbSpec } from './args.js';
 import { CoordError, EXIT_FAILED, EXIT_OK, UsageError } from './errors.js';
 import { err, out } from './output.js';
 import { isDeno, preload } from './sys.js';
 import { env } from './host.js';
+import * as start from './commands/start.js';
+import * as status from './commands/status.js';
+import * as scope from './commands/scope.js';
+import * as riff from './commands/riff.js';
+import * as close from './commands/close.js';
+import * as sync from './commands/sync.js';
+import * as send from './commands/send.js';
+import * as inbox from './commands/inbox.js';
+import * as seen from './commands/seen.js';
+import * as ack from './commands/ack.js';
+import * as resolve from './commands/resolve.js';
+import * as reply from './commands/reply.js';
+import * as handoff from './commands/handoff.js';
+import * as prime from './commands/prime.js';
+import * as watch from './commands/watch.js';
+import * as reap from './commands/reap.js';
+import * as doctor from './commands/doctor.js';
+import * as checkPrefix from './commands/check-prefix.js';
+import * as heartbeat from './commands/heartbeat.js';
+import * as init from './commands/init.js';
+import * as demo from './commands/demo.js';
 
 declare const __VERSION__: string;
 export const VERSION = typeof __VERSION__ === 'string' ? __VERSION__ : 'dev';
@@ -15,34 +37,34 @@ export interface Command {
 }
 
 /** Every verb, in the order `coord --help` lists them. */
-export const VERBS: Record<string, () => Promise<Command>> = {
-  start: () => import('./commands/start.js'),
-  status: () => import('./commands/status.js'),
-  scope: () => import('./commands/scope.js'),
-  riff: () => import('./commands/riff.js'),
-  close: () => import('./commands/close.js'),
-  sync: () => import('./commands/sync.js'),
-  send: () => import('./commands/send.js'),
-  inbox: () => import('./commands/inbox.js'),
-  seen: () => import('./commands/seen.js'),
-  ack: () => import('./commands/ack.js'),
-  resolve: () => import('./commands/resolve.js'),
-  reply: () => import('./commands/reply.js'),
-  handoff: () => import('./commands/handoff.js'),
-  prime: () => import('./commands/prime.js'),
-  watch: () => import('./commands/watch.js'),
-  reap: () => import('./commands/reap.js'),
-  doctor: () => import('./commands/doctor.js'),
-  'check-prefix': () => import('./commands/check-prefix.js'),
-  heartbeat: () => import('./commands/heartbeat.js'),
-  init: () => import('./commands/init.js'),
-  demo: () => import('./commands/demo.js'),
+export const VERBS: Record<string, Command> = {
+  start,
+  status,
+  scope,
+  riff,
+  close,
+  sync,
+  send,
+  inbox,
+  seen,
+  ack,
+  resolve,
+  reply,
+  handoff,
+  prime,
+  watch,
+  reap,
+  doctor,
+  'check-prefix': checkPrefix,
+  heartbeat,
+  init,
+  demo,
 };
 
-async function topHelp(): Promise<string> {
+function topHelp(): string {
   const lines = ['coord — sessions coordinating on one git repository, through git alone', '', 'Usage: coord <verb> [options]   (coord <verb> --help for each)', '', 'Verbs:'];
-  for (const [name, load] of Object.entries(VERBS)) lines.push(`  ${name.padEnd(14)} ${(await load()).spec.summary}`);
-  lines.push('', 'Identity: a verb acts as the session of the worktree it runs in; --as ID or COORD_SESSION=ID override.', EXIT_CODES_HELP);
+  for (const [name, cmd] of Object.entries(VERBS)) lines.push(`  ${name.padEnd(14)} ${cmd.spec.summary}`);
+  lines.push('', 'Identity: a verb acts as the session of the worktree it runs in; outside one, COORD_SESSION=ID names it; --as ID overrides both.', EXIT_CODES_HELP);
   return lines.join('\n');
 }
 
@@ -53,14 +75,13 @@ export async function main(argv: string[]): Promise<number> {
     await preload();
     const [verb, ...rest] = argv;
     if (!verb || verb === '--help' || verb === '-h' || verb === 'help') {
-      if (verb === 'help' && rest[0] && VERBS[rest[0]]) { out(verbHelp((await VERBS[rest[0]]()).spec)); return EXIT_OK; }
-      out(await topHelp());
+      if (verb === 'help' && rest[0] && Object.hasOwn(VERBS, rest[0])) { out(verbHelp(VERBS[rest[0]].spec)); return EXIT_OK; }
+      out(topHelp());
       return verb ? EXIT_OK : 2;
     }
     if (verb === '--version' || verb === '-V' || verb === 'version') { out(`coord ${VERSION}`); return EXIT_OK; }
-    const load = VERBS[verb];
-    if (!load) throw new UsageError(`Unknown verb '${verb.slice(0, 40)}': run 'coord --help' for the list.`);
-    const cmd = await load();
+    if (!Object.hasOwn(VERBS, verb)) throw new UsageError(`Unknown verb '${verb.slice(0, 40)}': run 'coord --help' for the list.`);
+    const cmd = VERBS[verb];
     const parsed = parseArgs(cmd.spec, rest);
     if (parsed.flags.help) { out(verbHelp(cmd.spec)); return EXIT_OK; }
     return (await cmd.run(parsed)) ?? EXIT_OK;

@@ -3,8 +3,8 @@
 import { fs, path } from './sys.js';
 import { CoordError } from './errors.js';
 import { parseDuration } from './protocol/stamp.js';
-
-export const CONFIG_FILE = '.coord.json';
+import { checkBranchName } from './protocol/ids.js';
+import { CONFIG_FILE } from './protocol/layout.js';
 
 export interface Config {
   branch: string; // the blackboard branch
@@ -15,8 +15,6 @@ export interface Config {
 }
 
 export const DEFAULTS: Config = { branch: 'main', remote: 'origin', liveMs: 30 * 60e3, staleMs: 24 * 3600e3, timeoutMs: 30e3 };
-
-const REF_NAME_RE = /^(?!-)(?!.*\.\.)(?!.*\/\/)[A-Za-z0-9._\/-]{1,100}(?<![./])$/;
 
 /** Reads `.coord.json` under `top` and the COORD_* environment. */
 export function loadConfig(top: string): Config {
@@ -35,7 +33,8 @@ export function loadConfig(top: string): Config {
   const cfg: Config = { ...DEFAULTS };
   const branch = pick('branch', 'COORD_BRANCH');
   if (branch !== undefined) {
-    if (!REF_NAME_RE.test(branch)) throw new CoordError(`Blackboard branch '${branch}' (from ${env.COORD_BRANCH ? 'COORD_BRANCH' : CONFIG_FILE}) is not a usable branch name.`);
+    const bad = checkBranchName(branch);
+    if (bad) throw new CoordError(`Blackboard branch from ${env.COORD_BRANCH ? 'COORD_BRANCH' : CONFIG_FILE}: ${bad}.`);
     cfg.branch = branch;
   }
   const remote = pick('remote', 'COORD_REMOTE');

@@ -1,109 +1,113 @@
-// The only module that starts processes. Every git call goes through `run`, with an argv
-// array (never a shell), an explicit cwd, and git's per-repository variables removed so a
-// hook's GIT_DIR / GIT_INDEX_FILE can never point a call at the wrong worktree.
-import { cp, fs, path } from './sys.js';
+// Every git operation coord performs, one named function each. Each takes the directory it
+// runs in as `cwd`, returns a typed value, and throws a GitError (carrying git's stderr)
+// when git fails in a way the caller cannot act on; outcomes a caller decides on (a lost
+// push race, a missing ref, a rebase conflict) come back as values. Commands never see a
+// process result: processes are started by process.ts, and git only from here.
 import { CoordError } from './errors.js';
+import { catFileBatch, firstLines, GitError, runGit, TIMED_OUT, type RunOptions, type RunResult } from './process.js';
+import { path } from './sys.js';
 
-export interface RunResult { code: number; stdout: string; stderr: string }
-export interface RunOptions { cwd: string; input?: string | Uint8Array; env?: Record<string, string>; timeoutMs?: number }
-
-/** Variables `git rev-parse --local-env-vars` lists: they bind git to one repository. */
-const LOCAL_VARS = ['GIT_ALTERNATE_OBJECT_DIRECTORIES', 'GIT_CONFIG', 'GIT_CONFIG_PARAMETERS', 'GIT_CONFIG_COUNT',
-  'GIT_OBJECT_DIRECTORY', 'GIT_DIR', 'GIT_WORK_TREE', 'GIT_IMPLICIT_WORK_TREE', 'GIT_GRAFT_FILE', 'GIT_INDEX_FILE',
-  'GIT_NO_REPLACE_OBJECTS', 'GIT_REPLACE_REF_BASE', 'GIT_PREFIX', 'GIT_INTERNAL_SUPER_PREFIX', 'GIT_SHALLOW_FILE',
-  'GIT_COMMON_DIR'];
-
-let cleanEnv: Record<string, string> | undefined;
-function baseEnv(): Record<string, string> {
-  if (!cleanEnv) {
-    cleanEnv = {};
-    for (const [k, v] of Object.entries(process.env)) {
-      if (v !== undefined && !LOCAL_VARS.includes(k) && !k.startsWith('GIT_CONFIG_KEY_') && !k.startsWith('GIT_CONFIG_VALUE_')) cleanEnv[k] = v;
-    }
-    // Never wait for a password prompt: a session must fail fast and say why.
-    cleanEnv.GIT_TERMINAL_PROMPT = '0';
-    cleanEnv.LC_ALL = 'C';
-  }
-  return cleanEnv;
-}
-
-
-/** Runs git and returns its result whatever the exit code; throws only when git cannot start. */
-export function run(args: string[], opts: RunOptions): RunResult {
-  return runProgram('git', args, opts);
-}
-
-/** Runs any program (git, or coord itself in the demo) the same way `run` runs git. */
-export function runProgram(file: string, args: string[], opts: RunOptions): RunResult {
-  const r = cp().spawnSync(file, args, {
-    cwd: opts.cwd,
-    input: opts.input,
-    env: opts.env ? { ...baseEnv(), ...opts.env } : baseEnv(),
-    encoding: 'utf8',
-    maxBuffer: 1 << 30,
-    timeout: opts.timeoutMs,
-    killSignal: 'SIGKILL',
-  });
-  if (r.error) {
-    const e = r.error as NodeJS.ErrnoException;
-    if (e.code === 'ENOENT') {
-      if (!fs().existsSync(opts.cwd)) throw new CoordError(`Directory '${opts.cwd}' does not exist.`);
-      if (file !== 'git') throw new CoordError(`${file} was not found: install it or fix PATH.`);
-      throw new CoordError("git was not found on PATH: install git (https://git-scm.com) or fix PATH, then run this again.");
-    }
-    if (e.code === 'ETIMEDOUT') return { code: 124, stdout: r.stdout ?? '', stderr: `timed out after ${opts.timeoutMs} ms` };
-    if ((e.code as string) === 'ERR_REQUIRE_ASYNC_MODULE' || /permission|NotCapable|PermissionDenied/i.test(String(e.message))) {
-      throw new CoordError(`Cannot start git: ${e.message}. Under Deno run coord with -A (or --allow-run --allow-read --allow-write --allow-env --allow-sys).`);
-    }
-    throw new CoordError(`Cannot start git: ${e.message}`);
-  }
-  return { code: r.status ?? 128, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
-}
-
-/** A git command that failed, with what it said. */
-export class GitError extends CoordError {
-  constructor(readonly args: string[], readonly result: RunResult) {
-    super(`git ${args.join(' ')} failed: ${firstLines(result.stderr || result.stdout)}`);
-  }
-}
-
-function firstLines(s: string): string {
-  const lines = s.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('hint:'));
-  return lines.slice(0, 3).join(' / ') || 'no output';
-}
+export { GitError } from './process.js';
 
 /** Runs git and returns stdout; throws a GitError on a non-zero exit. */
-export function git(args: string[], opts: RunOptions): string {
-  const r = run(args, opts);
+function git(args: string[], opts: RunOptions): string {
+  const r = runGit(args, opts);
   if (r.code !== 0) throw new GitError(args, r);
   return r.stdout;
 }
 
-/** stdout without its final newline, or null when git failed. */
-export function gitMaybe(args: string[], opts: RunOptions): string | null {
-  const r = run(args, opts);
-  return r.code === 0 ? r.stdout.replace(/\n$/, '') : null;
-}
+const lines = (s: string): string[] => s.split('\n').filter(Boolean);
+const SHA_RE = /^[0-9a-f]{40,64}$/;
 
-/** The repository as coord sees it: where the main checkout and the shared git dir are. */
+// ---- the repository ----------------------------------------------------------------
+
+/** Where a repository's pieces are, as git itself resolves them. */
 export interface RepoPaths {
   top: string; // the worktree we run in
-  commonDir: string; // shared .git directory
   gitDir: string; // this worktree's git dir
-  mainRoot: string; // the main worktree (parent of commonDir), used to name sibling worktrees
+  commonDir: string; // the shared .git directory
 }
 
-/** Locates the repository around cwd (one git process). */
+/** Locates the repository around `cwd` (one git process). */
 export function repoPaths(cwd: string): RepoPaths {
-  const r = run(['rev-parse', '--show-toplevel', '--absolute-git-dir', '--git-common-dir'], { cwd });
+  const args = ['rev-parse', '--show-toplevel', '--absolute-git-dir', '--git-common-dir'];
+  const r = runGit(args, { cwd });
   if (r.code !== 0) {
     if (/not a git repository/i.test(r.stderr)) throw new CoordError(`Not inside a git repository ('${cwd}'): cd into your repo (or run 'git init') and try again.`);
-    throw new GitError(['rev-parse'], r);
+    throw new GitError(args, r);
   }
   const [top, gitDir, common] = r.stdout.trim().split('\n');
   if (!top) throw new CoordError(`'${cwd}' is inside a bare repository or a .git directory: run coord from a checkout.`);
-  const commonDir = path().resolve(top, common);
-  return { top, gitDir, commonDir, mainRoot: path().basename(commonDir) === '.git' ? path().dirname(commonDir) : top };
+  return { top, gitDir, commonDir: path().resolve(top, common) };
+}
+
+/** The URL of remote `name`, or null when there is no such remote. */
+export function remoteUrl(cwd: string, name: string): string | null {
+  const r = runGit(['config', '--get', `remote.${name}.url`], { cwd });
+  if (r.code === 0) return r.stdout.trim();
+  if (r.code === 1) return null; // git config: the key is not set
+  throw new GitError(['config', '--get', `remote.${name}.url`], r);
+}
+
+/** The directory git runs this worktree's hooks from (honours core.hooksPath). */
+export function hooksDir(cwd: string): string {
+  return path().resolve(cwd, git(['rev-parse', '--git-path', 'hooks'], { cwd }).trim());
+}
+
+/** `Name <email>` of the committer, from git config (the same rule `git commit` uses). */
+export function committerIdent(cwd: string): string {
+  const r = runGit(['var', 'GIT_COMMITTER_IDENT'], { cwd });
+  if (r.code !== 0) {
+    throw new CoordError("git does not know who you are: run git config user.name 'Your Name' and git config user.email you@example.com, then try again.");
+  }
+  return r.stdout.trim().replace(/\s+\d+\s+[+-]\d{4}$/, '');
+}
+
+// ---- reading refs, commits and trees -----------------------------------------------
+
+/** The commit `rev` names, or null when it names none. */
+export function resolveCommit(cwd: string, rev: string): string | null {
+  const args = ['rev-parse', '--verify', '--quiet', `${rev}^{commit}`];
+  const r = runGit(args, { cwd });
+  if (r.code === 0) return r.stdout.trim();
+  if (r.code === 1 && !r.stderr.trim()) return null; // --verify --quiet: not a commit
+  throw new GitError(args, r);
+}
+
+/** True when local branch `branch` exists. */
+export const branchExists = (cwd: string, branch: string): boolean => resolveCommit(cwd, `refs/heads/${branch}`) !== null;
+
+/** Local branches whose name starts with `prefix`, with the committer time (unix s) of their tip. */
+export function listBranches(cwd: string, prefix: string): { name: string; time: number }[] {
+  const out = git(['for-each-ref', '--format=%(committerdate:unix) %(refname:lstrip=2)', `refs/heads/${prefix}*`], { cwd });
+  return lines(out).map((l) => { const sp = l.indexOf(' '); return { time: Number(l.slice(0, sp)), name: l.slice(sp + 1) }; });
+}
+
+/** Commit time (unix s) and subject of each commit reachable from `ref` since `sinceSeconds`, newest first. */
+export function subjectsSince(cwd: string, ref: string, sinceSeconds: number): { time: number; subject: string }[] {
+  const out = git(['log', `--since=${sinceSeconds}`, '--format=%ct %s', ref, '--'], { cwd });
+  return lines(out).map((l) => { const sp = l.indexOf(' '); return { time: Number(l.slice(0, sp)), subject: l.slice(sp + 1) }; });
+}
+
+/** Commits reachable from `to` and not from `from`, newest first. Throws when either cannot be read. */
+export function commitsBetween(cwd: string, from: string, to: string): { sha: string; subject: string }[] {
+  const out = git(['log', '--format=%H %s', `${from}..${to}`, '--'], { cwd });
+  return lines(out).map((l) => ({ sha: l.slice(0, l.indexOf(' ')), subject: l.slice(l.indexOf(' ') + 1) }));
+}
+
+/** The committer time (unix s) of `rev`, or null when it names no commit. */
+export function commitTime(cwd: string, rev: string): number | null {
+  const r = runGit(['log', '-1', '--format=%ct', rev, '--'], { cwd });
+  return r.code === 0 && /^\d+\n?$/.test(r.stdout) ? Number(r.stdout) : null;
+}
+
+/** The best common ancestor of two commits, or null when they share none. */
+export function mergeBase(cwd: string, a: string, b: string): string | null {
+  const args = ['merge-base', a, b];
+  const r = runGit(args, { cwd });
+  if (r.code === 0) return r.stdout.trim();
+  if (r.code === 1 && !r.stderr.trim()) return null;
+  throw new GitError(args, r);
 }
 
 export interface BatchObject { sha: string; type: string; content: string }
@@ -111,31 +115,39 @@ export interface BatchObject { sha: string; type: string; content: string }
 /** Reads several objects (`rev`, `rev:path`) in one process; a missing one comes back as null. */
 export function readObjects(cwd: string, specs: string[]): (BatchObject | null)[] {
   if (specs.length === 0) return [];
-  const out = cp().spawnSync('git', ['cat-file', '--batch'], { cwd, input: specs.join('\n') + '\n', env: baseEnv(), maxBuffer: 1 << 30 });
-  if (out.error || out.status !== 0) throw new CoordError(`git cat-file failed: ${out.error?.message ?? String(out.stderr)}`);
-  const buf = out.stdout as Buffer;
+  const buf = catFileBatch(cwd, specs.join('\n') + '\n');
+  const dec = new TextDecoder();
   const result: (BatchObject | null)[] = [];
   let pos = 0;
   for (let i = 0; i < specs.length; i++) {
     const nl = buf.indexOf(10, pos);
-    const header = buf.subarray(pos, nl).toString('utf8');
+    const [sha, type, size] = dec.decode(buf.subarray(pos, nl)).split(' ');
     pos = nl + 1;
-    const [sha, type, size] = header.split(' ');
     if (type === 'missing' || type === 'ambiguous' || size === undefined) { result.push(null); continue; }
-    result.push({ sha, type, content: buf.subarray(pos, pos + Number(size)).toString('utf8') });
+    result.push({ sha, type, content: dec.decode(buf.subarray(pos, pos + Number(size))) });
     pos += Number(size) + 1;
   }
   return result;
 }
 
-/** `Name <email>` of the committer, from git config (the same rule `git commit` uses). */
-export function committerIdent(cwd: string): string {
-  const r = run(['var', 'GIT_COMMITTER_IDENT'], { cwd });
-  if (r.code !== 0) {
-    throw new CoordError("git does not know who you are: run git config user.name 'Your Name' and git config user.email you@example.com, then try again.");
-  }
-  return r.stdout.trim().replace(/\s+\d+\s+[+-]\d{4}$/, '');
+/** The file at `rev:file` as text, or null when it is not there. */
+export function showFile(cwd: string, rev: string, file: string): string | null {
+  const [obj] = readObjects(cwd, [`${rev}:${file}`]);
+  return obj?.type === 'blob' ? obj.content : null;
 }
+
+/** The entries directly under `dir` in `commit`'s tree with their object ids; [] when `dir` is not there. */
+export function listTree(cwd: string, commit: string, dir: string): { name: string; type: string; id: string }[] {
+  const args = ['ls-tree', `${commit}:${dir}`];
+  const r = runGit(args, { cwd });
+  if (r.code !== 0) {
+    if (/not a valid object name|not a tree object/i.test(r.stderr)) return [];
+    throw new GitError(args, r);
+  }
+  return lines(r.stdout).map((l) => /^\d+ (\w+) ([0-9a-f]+)\t(.+)$/.exec(l)).filter((m) => m !== null).map((m) => ({ type: m![1], id: m![2], name: m![3] }));
+}
+
+// ---- writing commits and refs ------------------------------------------------------
 
 /**
  * Writes one commit with `files` replaced (null: deleted) on top of `base`, without touching
@@ -155,24 +167,55 @@ export function commitFiles(cwd: string, base: string | null, files: Map<string,
     else { push(`M 100644 inline ${p}\n`); data(content); }
   }
   push('\nget-mark :1\nreset refs/coord/scratch\n\ndone\n');
-  const r = run(['fast-import', '--quiet', '--done'], { cwd, input: Buffer.concat(parts) });
+  const args = ['fast-import', '--quiet', '--done'];
+  const r = runGit(args, { cwd, input: Buffer.concat(parts) });
   const sha = /^[0-9a-f]{40,64}$/m.exec(r.stdout)?.[0];
-  if (r.code !== 0 || !sha) throw new GitError(['fast-import'], r);
+  if (r.code !== 0 || !sha) throw new GitError(args, r);
   return sha;
+}
+
+/** Compare-and-swap of a local ref: true when it moved from `old` (null: absent) to `sha`, false when it held something else. */
+export function casRef(cwd: string, ref: string, sha: string, old: string | null): boolean {
+  const args = ['update-ref', ref, sha, old ?? '0'.repeat(40)];
+  const r = runGit(args, { cwd });
+  if (r.code === 0) return true;
+  if (/cannot lock ref|is at .* but expected|reference already exists|unable to resolve reference/i.test(r.stderr)) return false;
+  throw new GitError(args, r);
+}
+
+export type FetchOutcome =
+  | { kind: 'ok' }
+  | { kind: 'missing' } // the remote has no such branch
+  | { kind: 'busy'; detail: string } // another coord process of this clone is writing the same ref or objects
+  | { kind: 'failed'; detail: string }; // network, auth, timeout
+
+/** Fetches `remote`'s `branch` into `ref` (forced, no tags, no FETCH_HEAD). */
+export function fetchBranch(cwd: string, remote: string, branch: string, ref: string, timeoutMs: number): FetchOutcome {
+  const r = runGit(['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--no-auto-maintenance', remote, `+refs/heads/${branch}:${ref}`], { cwd, timeoutMs });
+  if (r.code === 0) return { kind: 'ok' };
+  if (/couldn't find remote ref/i.test(r.stderr)) return { kind: 'missing' };
+  if (/cannot lock ref|unable to update local ref|\.lock': File exists|did not send all necessary objects|bad object|unable to read/i.test(r.stderr)) {
+    return { kind: 'busy', detail: firstLines(r.stderr) };
+  }
+  return { kind: 'failed', detail: r.code === TIMED_OUT ? `no answer within ${Math.round(timeoutMs / 1000)} s` : (r.stderr.trim().split('\n').pop() || `exit ${r.code}`) };
 }
 
 export type PushOutcome =
   | { kind: 'ok' }
-  | { kind: 'race'; detail: string } // main moved under us: re-read and re-apply
+  | { kind: 'race'; detail: string } // the branch moved under us: re-read and re-apply
   | { kind: 'refused'; detail: string } // the server's rules said no: never retry
   | { kind: 'failed'; detail: string }; // network, auth, timeout
 
 /** Pushes `sha` to `remote`'s `branch` and says what happened to that ref. */
 export function pushRef(cwd: string, remote: string, sha: string, branch: string, timeoutMs: number): PushOutcome {
-  const r = run(['push', '--porcelain', remote, `${sha}:refs/heads/${branch}`], { cwd, timeoutMs });
+  const r = runGit(['push', '--porcelain', remote, `${sha}:refs/heads/${branch}`], { cwd, timeoutMs });
+  return pushOutcome(r, branch, remote);
+}
+
+function pushOutcome(r: RunResult, branch: string, remote: string): PushOutcome {
   const line = r.stdout.split('\n').find((l) => l.includes(`:refs/heads/${branch}\t`));
   const remoteSaid = r.stderr.split('\n').filter((l) => l.startsWith('remote:')).map((l) => l.slice(7).trim()).filter(Boolean).join(' / ');
-  if (r.code === 124) return { kind: 'failed', detail: `push to ${remote} timed out` };
+  if (r.code === TIMED_OUT) return { kind: 'failed', detail: `push to ${remote} timed out` };
   if (line) {
     const flag = line[0];
     const summary = line.split('\t')[2] ?? '';
@@ -189,10 +232,7 @@ export function pushRef(cwd: string, remote: string, sha: string, branch: string
   return { kind: 'failed', detail: firstLines(r.stderr) };
 }
 
-/** Compare-and-swap of a local ref: true when it moved from `old` to `sha`. */
-export function casRef(cwd: string, ref: string, sha: string, old: string | null): boolean {
-  return run(['update-ref', ref, sha, old ?? '0'.repeat(40)], { cwd }).code === 0;
-}
+// ---- worktrees and branches --------------------------------------------------------
 
 export interface WorktreeEntry { dir: string; head: string | null; branch: string | null }
 
@@ -205,4 +245,80 @@ export function listWorktrees(cwd: string): WorktreeEntry[] {
     else if (line.startsWith('branch refs/heads/') && list.length) list[list.length - 1].branch = line.slice(18);
   }
   return list;
+}
+
+/** Creates worktree `dir` on a new branch `branch` at `base` (no upstream). */
+export function addWorktree(cwd: string, dir: string, branch: string, base: string): void {
+  git(['worktree', 'add', '--quiet', '--no-track', '-b', branch, dir, base], { cwd });
+}
+
+/** Removes worktree `dir`, with whatever it holds. */
+export function removeWorktree(cwd: string, dir: string): void {
+  git(['worktree', 'remove', '--force', dir], { cwd });
+}
+
+/** Forgets worktrees whose directory is gone. */
+export function pruneWorktrees(cwd: string): void {
+  git(['worktree', 'prune'], { cwd });
+}
+
+/** Deletes local branch `branch`, merged or not. */
+export function deleteBranch(cwd: string, branch: string): void {
+  git(['branch', '-D', branch], { cwd });
+}
+
+// ---- a worktree's files ------------------------------------------------------------
+
+export interface StatusEntry { xy: string; path: string }
+
+/** Uncommitted changes in the worktree at `cwd` (`git status --porcelain`), optionally limited to `paths`. */
+export function worktreeStatus(cwd: string, untracked: 'no' | 'normal' | 'all', paths: string[] = []): StatusEntry[] {
+  const fields = git(['status', '--porcelain', '-z', `--untracked-files=${untracked}`, '--', ...paths], { cwd }).split('\0');
+  const entries: StatusEntry[] = [];
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i];
+    if (!f) continue;
+    entries.push({ xy: f.slice(0, 2), path: f.slice(3) });
+    if (f[0] === 'R' || f[0] === 'C') i++; // a rename's or copy's source path follows
+  }
+  return entries;
+}
+
+/** Puts `file` back to what the index holds (drops its uncommitted edit). */
+export function restoreFile(cwd: string, file: string): void {
+  git(['checkout', '--', file], { cwd });
+}
+
+/** Moves the worktree at `cwd` from tree `from` to tree `to` as a fast-forward would, keeping unrelated edits. */
+export function moveWorktree(cwd: string, from: string, to: string): void {
+  git(['read-tree', '-m', '-u', from, to], { cwd });
+}
+
+/** Fast-forwards the checked-out branch to `target`. */
+export function fastForward(cwd: string, target: string, autostash: boolean): void {
+  git(['merge', '--ff-only', '--quiet', ...(autostash ? ['--autostash'] : []), target], { cwd });
+}
+
+/**
+ * Rebases the checked-out branch onto `target`. On a conflict the rebase is aborted and
+ * the conflicted paths are returned; throws when even the abort fails (then git's own
+ * state is what the person must look at).
+ */
+export function rebaseOnto(cwd: string, target: string, autostash: boolean): { ok: true } | { ok: false; conflicts: string[]; detail: string } {
+  const args = ['rebase', '--quiet', ...(autostash ? ['--autostash'] : []), target];
+  const r = runGit(args, { cwd, env: { GIT_EDITOR: 'true' } });
+  if (r.code === 0) return { ok: true };
+  const conflicts = lines(runGit(['diff', '--name-only', '--diff-filter=U'], { cwd }).stdout);
+  const abort = runGit(['rebase', '--abort'], { cwd });
+  if (abort.code !== 0 && !/no rebase in progress/i.test(abort.stderr)) {
+    throw new CoordError(`git rebase ${target} stopped (${firstLines(r.stderr)}) and git rebase --abort failed too (${firstLines(abort.stderr)}): look at git status in ${cwd} before anything else.`);
+  }
+  return { ok: false, conflicts, detail: firstLines(r.stderr) };
+}
+
+/** The commit HEAD points at in `cwd`. */
+export function headSha(cwd: string): string {
+  const sha = git(['rev-parse', 'HEAD'], { cwd }).trim();
+  if (!SHA_RE.test(sha)) throw new CoordError(`git rev-parse HEAD in '${cwd}' said '${sha.slice(0, 40)}'.`);
+  return sha;
 }

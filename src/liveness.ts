@@ -1,10 +1,14 @@
 // Who is alive: the board's presence stamps, plus the newest [sX] commit in history, so
 // liveness survives a missing heartbeat hook. Reads the session branches and a window of
 // the blackboard branch only: the cost does not grow with the length of history.
-import { gitMaybe } from './git.js';
-import { boardRef, type Context } from './context.js';
+import { listBranches, subjectsSince } from './git.js';
+import { boardRef } from './blackboard.js';
+import type { Context } from './context.js';
+import { UsageError } from './errors.js';
 import { isPaused, type SessionRow } from './protocol/board.js';
-import { parseStamp } from './protocol/stamp.js';
+import { sessionBranch, sessionOfBranch } from './protocol/layout.js';
+import { parseDuration, parseStamp } from './protocol/stamp.js';
+import { sessionOfSubject } from './protocol/subject.js';
 
 export type State = 'live' | 'idle' | 'stale' | 'paused';
 
@@ -17,15 +21,13 @@ export function lastCommits(ctx: Context): Map<string, number> {
   const since = Math.floor((Date.now() - windowMs) / 1000);
   const found = new Map<string, number>();
   const note = (id: string, t: number) => { if (t > (found.get(id) ?? 0)) found.set(id, t); };
-  const branches = gitMaybe(['for-each-ref', '--format=%(committerdate:unix) %(refname:lstrip=2)', 'refs/heads/session-*'], { cwd: ctx.repo.top }) ?? '';
-  for (const line of branches.split('\n')) {
-    const m = /^(\d+) session-(s[A-Z]+)$/.exec(line);
-    if (m) note(m[2], Number(m[1]) * 1000);
+  for (const b of listBranches(ctx.repo.top, sessionBranch(''))) {
+    const id = sessionOfBranch(b.name);
+    if (id) note(id, b.time * 1000);
   }
-  const log = gitMaybe(['log', `--since=${since}`, '--format=%ct %s', boardRef(ctx), '--'], { cwd: ctx.repo.top }) ?? '';
-  for (const line of log.split('\n')) {
-    const m = /^(\d+) \[(s[A-Z]+)\]/.exec(line);
-    if (m) note(m[2], Number(m[1]) * 1000);
+  for (const c of subjectsSince(ctx.repo.top, boardRef(ctx), since)) {
+    const id = sessionOfSubject(c.subject);
+    if (id) note(id, c.time * 1000);
   }
   return found;
 }
@@ -38,4 +40,12 @@ export function stateOf(row: SessionRow, lastCommit: number | undefined, ctx: Co
   if (newest === null) return { state: 'stale', newest };
   const ageMs = now - newest;
   return { state: ageMs < ctx.cfg.liveMs ? 'live' : ageMs > ctx.cfg.staleMs ? 'stale' : 'idle', newest };
+}
+
+/** Sets the live or stale threshold from a --live / --stale / --older-than value (`flag` names it in errors). */
+export function overrideThreshold(ctx: Context, which: 'live' | 'stale', value: string | undefined, flag: string = which): void {
+  if (value === undefined) return;
+  const ms = parseDuration(value);
+  if (ms === null || ms <= 0) throw new UsageError(`--${flag} '${value}' is not a duration: use forms like 30m, 24h, 7d.`);
+  ctx.cfg[which === 'live' ? 'liveMs' : 'staleMs'] = ms;
 }

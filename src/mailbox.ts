@@ -1,17 +1,13 @@
-// The inboxes as a whole: every message block in every queue file at one commit, looked
-// up by (a prefix of) its id. The grammar itself lives in protocol/message.ts.
+// Reading the inboxes of a snapshot (with a parse cache under the git dir) and reading a
+// message body from the command line. What a mailbox is lives in protocol/mailbox.ts.
 import { CoordError, UsageError } from './errors.js';
-import { checkId } from './protocol/ids.js';
+import type { FlagSpec } from './args.js';
 import { fs, path } from './sys.js';
-import type { Snapshot } from './publish.js';
-import { SESSIONS_DIR } from './protocol/board.js';
-import { parseQueueFile, PARSER_VERSION, validateBody, type ParsedMessage } from './protocol/message.js';
-
-export const QUEUE_DIR = `${SESSIONS_DIR}/queue`;
-export const queueFile = (id: string) => `${QUEUE_DIR}/to-${id}.md`;
-
-export interface Located extends ParsedMessage { file: string }
-export interface Mailbox { messages: Located[]; problems: { file: string; line: number; message: string }[] }
+import type { Snapshot } from './blackboard.js';
+import { checkId } from './protocol/ids.js';
+import { isQueueFileName, QUEUE_DIR } from './protocol/layout.js';
+import { mailboxOf, type Mailbox } from './protocol/mailbox.js';
+import { parseQueueFile, PARSER_VERSION, validateBody } from './protocol/message.js';
 
 /**
  * Every message in every queue file of the snapshot (one ls-tree, one cat-file, which also
@@ -19,23 +15,21 @@ export interface Mailbox { messages: Located[]; problems: { file: string; line: 
  * parsed once per version: the result is kept under the git dir by its blob id.
  */
 export function readMailbox(snap: Snapshot, alsoRead: string[] = []): Mailbox {
-  const entries = snap.list(QUEUE_DIR).filter((e) => e.name.endsWith('.md') && e.name.startsWith('to-'));
+  const entries = snap.list(QUEUE_DIR).filter((e) => isQueueFileName(e.name));
   const cache = new ParseCache(snap.ctx.repo.commonDir);
   const parsed = new Map(entries.map((e) => [e.name, cache.get(e.blob)]));
   snap.preload([...alsoRead, ...entries.filter((e) => !parsed.get(e.name)).map((e) => `${QUEUE_DIR}/${e.name}`)]);
-  const box: Mailbox = { messages: [], problems: [] };
-  for (const e of entries) {
+  const files = entries.map((e) => {
     const file = `${QUEUE_DIR}/${e.name}`;
     let result = parsed.get(e.name);
     if (!result) {
       result = parseQueueFile(snap.read(file) ?? '');
       cache.put(e.blob, result);
     }
-    for (const m of result.messages) box.messages.push(Object.assign(m, { file }));
-    for (const p of result.problems) box.problems.push({ file, ...p });
-  }
+    return { file, parsed: result };
+  });
   cache.prune(entries.map((e) => e.blob));
-  return box;
+  return mailboxOf(files);
 }
 
 type Parsed = ReturnType<typeof parseQueueFile>;
@@ -80,14 +74,11 @@ export function recipientArg(to: string): string {
   return to;
 }
 
-/** The one message whose id starts with `prefix`, or a clear error. */
-export function findMessage(box: Mailbox, prefix: string): Located {
-  if (!/^[0-9a-f]{4,}$/i.test(prefix)) throw new UsageError(`'${prefix.slice(0, 40)}' is not a message id: ids are hex, like 3f9a2c71d0 (at least 4 characters; see 'coord inbox').`);
-  const hits = box.messages.filter((m) => m.id.startsWith(prefix.toLowerCase()));
-  if (hits.length === 1) return hits[0];
-  if (!hits.length) throw new CoordError(`No message ${prefix} on the board's queue: check the id with 'coord inbox --all'.`);
-  throw new CoordError(`Message id ${prefix} is ambiguous (${hits.slice(0, 4).map((m) => `${m.id} in ${m.file}:${m.line}`).join(', ')}): give more characters.`);
-}
+/** The flags of every verb that takes a message body. */
+export const BODY_FLAGS: FlagSpec[] = [
+  { name: 'message', short: 'm', value: 'TEXT', help: 'the body (repeat for paragraphs)', repeat: true },
+  { name: 'file', value: 'F', help: 'read the body from file F (- for stdin); piped stdin works too' },
+];
 
 /** The body of a message from -m (repeatable, paragraphs), --file (- for stdin), or piped stdin. */
 export function readBody(messages: string[] | undefined, file: string | undefined): string {
@@ -110,11 +101,4 @@ export function readBody(messages: string[] | undefined, file: string | undefine
 
 function readStdin(): string {
   try { return fs().readFileSync(0, 'utf8'); } catch { return fs().readFileSync('/dev/stdin', 'utf8'); }
-}
-
-/** The first words of a body, for a commit subject or a listing. */
-export function firstWords(body: string, max = 50): string {
-  const line = body.split('\n').find((l) => l.trim()) ?? '';
-  const t = line.trim().replace(/\s+/g, ' ');
-  return t.length > max ? t.slice(0, max - 1) + '…' : t;
 }

@@ -1,39 +1,14 @@
-// Shared steps of the verbs that act on the speaking session: its row, its worktree.
-import { CoordError } from './errors.js';
-import { publish, type Published } from './publish.js';
-import { git, run } from './git.js';
+// What several verbs need to know about a session in this clone: which of a worktree's
+// changes are the person's own, the commits a branch holds that are not published, and
+// the note `start` keeps while a claim has no worktree yet.
+import { commitsBetween, showFile, worktreeStatus } from './git.js';
 import { join, readText } from './host.js';
-import { BOARD_PATH, findRow, onlyPresenceDiffers, parseBoard, withRow, type SessionRow } from './protocol/board.js';
-import { stamp } from './protocol/stamp.js';
-import { boardName, type Context } from './context.js';
-
-/** The subject of a coordination commit: `[sA] docs(ai-sessions): <what>`. */
-export function coordSubject(id: string, what: string): string {
-  return `[${id}] docs(ai-sessions): ${what}`;
-}
-
-/**
- * Publishes a change of `id`'s row (presence refreshed to now: every write is a sign of
- * life). Fails clearly when the board has no row for it.
- */
-export function updateRow(ctx: Context, id: string, what: string, change: (row: SessionRow) => SessionRow): Published<SessionRow> {
-  return publish(ctx, (snap) => {
-    const board = parseBoard(snap.read(BOARD_PATH) ?? '');
-    const row = findRow(board, id);
-    if (!row) throw new CoordError(`${id} has no row on the board (${boardName(ctx)}:${BOARD_PATH}): claim a session with 'coord start', or check 'coord status'.`);
-    const next = { ...change(row), presence: stamp() };
-    return { files: new Map([[BOARD_PATH, withRow(board, next)]]), subject: coordSubject(id, what), value: next };
-  });
-}
-
-/** Text for a board cell or a subject typed by a person: one line, no control characters. */
-export function cleanText(s: string, what: string, max = 200): string {
-  const t = s.replace(/\s+/g, ' ').trim();
-  if (!t) throw new CoordError(`The ${what} is empty: give some text.`, 2);
-  if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(s)) throw new CoordError(`The ${what} holds a control character: use plain text.`, 2);
-  if (t.length > max) throw new CoordError(`The ${what} is ${t.length} characters long; keep it under ${max}.`, 2);
-  return t;
-}
+import { boardName, boardRef } from './blackboard.js';
+import type { Context } from './context.js';
+import { fs, path } from './sys.js';
+import { findRow, onlyPresenceDiffers, parseBoard } from './protocol/board.js';
+import { BOARD_PATH } from './protocol/layout.js';
+import { isSessionId } from './protocol/ids.js';
 
 export interface WorktreeChanges {
   /** Files with the person's own uncommitted changes. */
@@ -48,14 +23,58 @@ export interface WorktreeChanges {
  * work. Close, sync and doctor all decide by this one rule.
  */
 export function worktreeChanges(dir: string, id: string | null, untracked: 'no' | 'normal' | 'all'): WorktreeChanges {
-  const files = git(['status', '--porcelain', '-z', `--untracked-files=${untracked}`], { cwd: dir }).split('\0').filter(Boolean).map((e) => e.slice(3));
+  const files = worktreeStatus(dir, untracked).map((e) => e.path);
   const mine = files.filter((f) => f !== BOARD_PATH);
   let presence: string | null = null;
   if (files.includes(BOARD_PATH)) {
-    const head = run(['show', `HEAD:${BOARD_PATH}`], { cwd: dir }).stdout;
+    const head = showFile(dir, 'HEAD', BOARD_PATH) ?? '';
     const text = readText(join(dir, BOARD_PATH));
     if (id && text !== null && onlyPresenceDiffers(head, text, id)) presence = findRow(parseBoard(text), id)?.presence ?? null;
     if (presence === null) mine.push(BOARD_PATH);
   }
   return { mine, presence };
+}
+
+/** The commits of local branch `branch` that are not on the blackboard branch, newest first (throws when either cannot be read). */
+export function unpublishedCommits(ctx: Context, branch: string): { sha: string; subject: string }[] {
+  return commitsBetween(ctx.repo.top, boardRef(ctx), `refs/heads/${branch}`);
+}
+
+/** "N commit(s) not on origin/main (abc1234 subject; …)", or null when there are none. */
+export function describeUnpublished(ctx: Context, branch: string): string | null {
+  const commits = unpublishedCommits(ctx, branch);
+  if (!commits.length) return null;
+  const shown = commits.slice(0, 3).map((c) => `${c.sha.slice(0, 7)} ${c.subject}`).join('; ');
+  return `${branch} has ${commits.length} commit(s) not on ${boardName(ctx)} (${shown}${commits.length > 3 ? '; …' : ''})`;
+}
+
+// ---- the claim note ------------------------------------------------------------------
+// The id this clone is claiming, kept in the git dir until its worktree exists: if start is
+// killed after publishing, `coord doctor` can tell this clone's orphaned claim from another
+// clone's live session. One file per process: `<common git dir>/coord/claiming-<pid>`.
+
+const claimDir = (ctx: Context) => path().join(ctx.repo.commonDir, 'coord');
+const CLAIM_FILE_RE = /^claiming-(\d+)$/;
+
+/** Notes that this process is claiming `id`; `null` clears the note. A lost race's note is replaced by the next attempt's. */
+export function markClaim(ctx: Context, id: string | null): void {
+  const file = path().join(claimDir(ctx), `claiming-${process.pid}`);
+  if (id === null) { fs().rmSync(file, { force: true }); return; }
+  fs().mkdirSync(claimDir(ctx), { recursive: true });
+  fs().writeFileSync(file, `${id}\n`);
+}
+
+export interface ClaimNote { file: string; name: string; pid: number; id: string | null }
+
+/** Every claim note of this clone; `id` is null when the note does not hold a session id. */
+export function claimNotes(ctx: Context): ClaimNote[] {
+  const dir = claimDir(ctx);
+  const names = fs().existsSync(dir) ? fs().readdirSync(dir) : [];
+  return names.flatMap((name) => {
+    const m = CLAIM_FILE_RE.exec(name);
+    if (!m) return [];
+    const file = path().join(dir, name);
+    const text = readText(file)?.trim() ?? '';
+    return [{ file, name, pid: Number(m[1]), id: isSessionId(text) ? text : null }];
+  });
 }

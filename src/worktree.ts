@@ -3,16 +3,26 @@
 // out. The hooks use only this module, so a commit costs no extra git process.
 import { fs, zlib } from './sys.js';
 import { basename, cwd, dirname, env, exists, join, kind, readTail, readText, resolve } from './host.js';
-import { isSessionId } from './protocol/ids.js';
+import { sessionOfBranch } from './protocol/layout.js';
+import { speakingSession } from './protocol/ids.js';
 import { IN_PROGRESS } from './protocol/subject.js';
 
+/** The one model of "where am I" every verb and hook uses. */
 export interface Worktree {
-  top: string;
-  gitDir: string;
-  commonDir: string;
+  top: string; // the worktree's root directory
+  gitDir: string; // its own git dir
+  commonDir: string; // the git dir all worktrees share
+  mainRoot: string; // the main checkout, beside which session worktrees are made
   branch: string | null; // null on a detached HEAD outside a rebase
   session: string | null; // from a `session-<id>` branch
   name: string; // the directory's name, as messages show it
+}
+
+/** The worktree whose root, git dir and common git dir are these (reads HEAD, starts no process). */
+export function worktreeAt(top: string, gitDir: string, commonDir: string): Worktree {
+  const branch = headBranch(gitDir);
+  const mainRoot = basename(commonDir) === '.git' ? dirname(commonDir) : top;
+  return { top, gitDir, commonDir, mainRoot, branch, session: sessionOfBranch(branch), name: basename(top) };
 }
 
 
@@ -39,10 +49,16 @@ export function findWorktree(from: string = cwd()): Worktree | null {
   }
   if (!top || !gitDir) return null;
   const common = readText(join(gitDir, 'commondir'));
-  const commonDir = common ? resolve(gitDir, common.trim()) : gitDir;
-  const branch = headBranch(gitDir);
-  const m = branch ? /^session-(.+)$/.exec(branch) : null;
-  return { top, gitDir, commonDir, branch, session: m && isSessionId(m[1]) ? m[1] : null, name: basename(top) };
+  return worktreeAt(top, gitDir, common ? resolve(gitDir, common.trim()) : gitDir);
+}
+
+/**
+ * The session a hook acts for: `speakingSession`'s answer, and where that is an error (a
+ * malformed or contradicting COORD_SESSION) the worktree's own session: a hook never fails.
+ */
+export function hookSession(w: Worktree): string | null {
+  const who = speakingSession({ worktree: w.session, env: env('COORD_SESSION') });
+  return 'id' in who ? who.id : w.session;
 }
 
 /** The branch HEAD names; during a rebase, the branch being rebased. */

@@ -1,6 +1,7 @@
 // Shared fixtures for the end-to-end tests: hermetic environments, real temp repositories
 // with a bare origin, and the real bundle run as a process (under Node, or Deno when
-// COORD_RUNTIME=deno). Only node: built-ins.
+// COORD_RUNTIME=deno); a reader of git's trace files; a seeded PRNG (the unit tests use it
+// too). Only node: built-ins.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -178,4 +179,48 @@ export const cellsOf = (row) => row.split('|').slice(1, -1).map((c) => c.trim())
 export function gitProcesses(traceFile) {
   if (!fs.existsSync(traceFile)) return 0;
   return fs.readFileSync(traceFile, 'utf8').split('\n').filter((l) => l.includes('"event":"start"')).length;
+}
+
+/**
+ * The git processes a GIT_TRACE2_EVENT file recorded, in the order they started, as
+ * { cmd, direct }: cmd is the sub-command ('fetch', 'push', 'fast-import', …; for a
+ * `git-receive-pack` or `git-upload-pack` program, 'receive-pack' or 'upload-pack'), direct
+ * says the process was started by coord itself rather than by another git process.
+ */
+export function gitCommands(traceFile) {
+  if (!fs.existsSync(traceFile)) return [];
+  const cmds = [];
+  for (const line of fs.readFileSync(traceFile, 'utf8').split('\n')) {
+    if (!line.includes('"event":"start"')) continue;
+    const { sid, argv } = JSON.parse(line);
+    const exe = path.basename(argv[0]);
+    let cmd = exe.startsWith('git-') ? exe.slice(4) : null;
+    for (let i = 1; cmd === null && i < argv.length; i++) {
+      if (argv[i] === '-C' || argv[i] === '-c') i++;
+      else if (!argv[i].startsWith('-')) cmd = argv[i];
+    }
+    cmds.push({ cmd, direct: !sid.includes('/') });
+  }
+  return cmds;
+}
+
+/**
+ * What reached a remote that is a local path, in order, from a GIT_TRACE2_EVENT file of the
+ * client: 'upload-pack' for each fetch and 'receive-pack' for each push the remote served
+ * (its server side runs as a child of the client's git, so it writes to the same trace).
+ */
+export function remoteContacts(traceFile) {
+  return gitCommands(traceFile).map((c) => c.cmd).filter((c) => c === 'upload-pack' || c === 'receive-pack');
+}
+
+/** mulberry32: a small seeded PRNG; returns a function giving floats in [0, 1). */
+export function mulberry32(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }

@@ -3,10 +3,9 @@
 import type { Parsed, VerbSpec } from '../args.js';
 import { CoordError } from '../errors.js';
 import { err } from '../output.js';
-import { env, readText } from '../host.js';
-import { findWorktree, operationInProgress } from '../worktree.js';
+import { readText } from '../host.js';
+import { findWorktree, hookSession, operationInProgress } from '../worktree.js';
 import { checkSubject, subjectOf } from '../protocol/subject.js';
-import { isSessionId } from '../protocol/ids.js';
 
 export const spec: VerbSpec = {
   name: 'check-prefix',
@@ -28,9 +27,7 @@ export function run(p: Parsed): number {
   const w = findWorktree();
   if (!w) return 0; // not in a repository: nothing to check against
   if (operationInProgress(w.gitDir) === 'rebase') return 0; // replayed commits were checked when made
-  const envSession = env('COORD_SESSION');
-  const session = w.session ?? (envSession && isSessionId(envSession) ? envSession : null);
-  const verdict = checkSubject(subjectOf(text), { session, worktree: w.name, branch: w.branch });
+  const verdict = checkSubject(subjectOf(text), { session: hookSession(w), worktree: w.name, branch: w.branch });
   if (verdict.ok) return 0;
   err(verdict.message);
   return 1;

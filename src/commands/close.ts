@@ -1,13 +1,17 @@
 // coord close: take my row off the board (or pause it), then remove my worktree and branch.
 import { bool, str, type Parsed, type VerbSpec } from '../args.js';
-import { boardName, boardRef, openContext, requireSession, type Context } from '../context.js';
+import { boardName, refresh } from '../blackboard.js';
+import { openContext, requireSession } from '../context.js';
 import { CoordError } from '../errors.js';
-import { listWorktrees, run as runGit } from '../git.js';
+import { branchExists, deleteBranch, GitError, listWorktrees, removeWorktree } from '../git.js';
 import { json, out } from '../output.js';
-import { publish, refresh } from '../publish.js';
-import { cleanText, coordSubject, updateRow, worktreeChanges } from '../session.js';
+import { planPause, planRemoveRow } from '../plans.js';
+import { publish } from '../publish.js';
+import { describeUnpublished, worktreeChanges } from '../session.js';
 import { crashPoint, path } from '../sys.js';
-import { BOARD_PATH, findRow, parseBoard, PAUSED_PREFIX, withoutRow } from '../protocol/board.js';
+import { cellText } from '../protocol/board.js';
+import { sessionBranch } from '../protocol/layout.js';
+import { stamp } from '../protocol/stamp.js';
 
 export const spec: VerbSpec = {
   name: 'close',
@@ -28,13 +32,13 @@ export const spec: VerbSpec = {
 
 export function run(p: Parsed): number {
   const cwd = process.cwd(); // read now: the directory may be the worktree this removes
-  const ctx = openContext(cwd, p.flags.as as string | undefined);
+  const ctx = openContext(cwd, { as: str(p, 'as') });
   const id = requireSession(ctx);
-  const branch = `session-${id}`;
+  const branch = sessionBranch(id);
   const pause = str(p, 'pause');
   if (pause !== undefined) {
-    const eta = cleanText(pause, 'ETA', 80);
-    const r = updateRow(ctx, id, `pause ${id} — resuming ${eta}`, (row) => ({ ...row, scope: `${PAUSED_PREFIX}${eta}` }));
+    const eta = cellText(pause, 'ETA', 80);
+    const r = publish(ctx, (snap) => planPause(snap, id, eta, stamp()));
     if (bool(p, 'json')) json({ id, paused: eta, worktreeRemoved: false, branchDeleted: false, commit: r.sha });
     else out(`${id} paused — resuming ${eta}. Your worktree stays; 'coord scope …' resumes.`);
     return 0;
@@ -42,34 +46,35 @@ export function run(p: Parsed): number {
   const wt = listWorktrees(ctx.repo.top).find((w) => w.branch === branch);
   const keepWorktree = bool(p, 'keep-worktree');
   const keepBranch = keepWorktree || bool(p, 'keep-branch');
-  const hasBranch = runGit(['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`], { cwd: ctx.repo.top }).code === 0;
+  const hasBranch = branchExists(ctx.repo.top, branch);
   // Look before publishing anything: a refusal must leave everything as it was.
   const losses: string[] = [];
   if (!bool(p, 'force')) {
     refresh(ctx);
     if (wt && !keepWorktree) losses.push(...uncommitted(wt.dir, id));
-    if (hasBranch && !keepBranch) losses.push(...unpublished(ctx, branch));
+    const unpublished = hasBranch && !keepBranch ? describeUnpublished(ctx, branch) : null;
+    if (unpublished) losses.push(unpublished);
     if (losses.length) {
       throw new CoordError(`Not closing ${id}: ${losses.join('; ')}. Commit and publish it (git push ${ctx.cfg.remote} HEAD:${ctx.cfg.branch}), keep it (--keep-worktree / --keep-branch), or drop it (--force).`);
     }
   }
-  const closed = publish(ctx, (snap) => {
-    const board = parseBoard(snap.read(BOARD_PATH) ?? '');
-    const had = !!findRow(board, id);
-    return { files: had ? new Map([[BOARD_PATH, withoutRow(board, id)]]) : new Map(), subject: coordSubject(id, `self-close ${id}`), value: had };
-  });
+  const closed = publish(ctx, (snap) => planRemoveRow(snap, id, `self-close ${id}`));
   const mainRoot = ctx.repo.mainRoot;
   let worktreeRemoved = false;
   let branchDeleted = false;
   if (wt && !keepWorktree) {
-    const r = runGit(['worktree', 'remove', '--force', wt.dir], { cwd: mainRoot });
-    if (r.code !== 0) throw new CoordError(`Closed ${id} on the board, but removing ${wt.dir} failed (${r.stderr.trim().split('\n').pop()}): remove it with git worktree remove --force ${wt.dir}.`);
+    try { removeWorktree(mainRoot, wt.dir); } catch (e) {
+      if (!(e instanceof GitError)) throw e;
+      throw new CoordError(`Closed ${id} on the board, but removing ${wt.dir} failed (${e.detail}): remove it with git worktree remove --force ${wt.dir}.`);
+    }
     worktreeRemoved = true;
     crashPoint('after-worktree-remove');
   }
   if (hasBranch && !keepBranch) {
-    const r = runGit(['branch', '-D', branch], { cwd: mainRoot });
-    if (r.code !== 0) throw new CoordError(`Closed ${id}, but deleting branch ${branch} failed (${r.stderr.trim().split('\n').pop()}): delete it with git branch -D ${branch}.`);
+    try { deleteBranch(mainRoot, branch); } catch (e) {
+      if (!(e instanceof GitError)) throw e;
+      throw new CoordError(`Closed ${id}, but deleting branch ${branch} failed (${e.detail}): delete it with git branch -D ${branch}.`);
+    }
     branchDeleted = true;
   }
   if (bool(p, 'json')) {
@@ -89,14 +94,6 @@ function uncommitted(dir: string, id: string): string[] {
   if (!mine.length) return [];
   const shown = mine.slice(0, 5).join(', ') + (mine.length > 5 ? ` and ${mine.length - 5} more` : '');
   return [`${dir} has uncommitted changes (${shown})`];
-}
-
-/** Commits on the session branch that are not on the blackboard branch. */
-function unpublished(ctx: Context, branch: string): string[] {
-  const log = runGit(['log', '--format=%h %s', `${boardRef(ctx)}..refs/heads/${branch}`], { cwd: ctx.repo.top });
-  const commits = log.code === 0 ? log.stdout.trim().split('\n').filter(Boolean) : [];
-  if (!commits.length) return [];
-  return [`${branch} has ${commits.length} commit(s) not on ${boardName(ctx)} (${commits.slice(0, 3).join('; ')}${commits.length > 3 ? '; …' : ''})`];
 }
 
 function isInside(dir: string, parent: string): boolean {

@@ -2,10 +2,10 @@
 // step prints the command a person would type and what it printed; nothing outside DIR is touched.
 import { bool, type Parsed, type VerbSpec } from '../args.js';
 import { CoordError } from '../errors.js';
-import { runProgram, type RunResult } from '../git.js';
+import { runProgram, type RunResult } from '../process.js';
 import { bold, dim, out } from '../output.js';
 import { fs, isDeno, os, path, url } from '../sys.js';
-import { SCRIPT_PATH } from './init.js';
+import { BOARD_PATH, queueFile, SCRIPT_PATH } from '../protocol/layout.js';
 
 export const spec: VerbSpec = {
   name: 'demo',
@@ -72,11 +72,11 @@ export function run(p: Parsed): number {
   exec(coord(repo, '', 'start'));
   const sA = `${repo}-sA`;
   const sB = `${repo}-sB`;
-  exec({ ...gitStep(sA, 'grep', '-h', '^| sA', '--', 'docs/ai/sessions/active.md'), show: "grep '^| sA' docs/ai/sessions/active.md" });
+  exec({ ...gitStep(sA, 'grep', '-h', '^| sA', '--', BOARD_PATH), show: `grep '^| sA' ${BOARD_PATH}` });
 
   say('Step 2 — terminal 2 claims a second session; the board shows both');
   exec(coord(repo, '', 'start'));
-  exec({ ...gitStep(sB, 'grep', '-h', '^| s', '--', 'docs/ai/sessions/active.md'), show: "grep '^| s' docs/ai/sessions/active.md" });
+  exec({ ...gitStep(sB, 'grep', '-h', '^| s', '--', BOARD_PATH), show: `grep '^| s' ${BOARD_PATH}` });
   say('The safety net: a commit with the wrong prefix is refused by the commit-msg hook');
   exec({ ...gitStep(sB, 'commit', '--allow-empty', '-m', '[sA] test: wrong prefix'), expectFail: true });
   exec(gitStep(sB, 'commit', '--allow-empty', '--quiet', '-m', '[sB] test: right prefix'));
@@ -94,7 +94,7 @@ export function run(p: Parsed): number {
   say('sB sees the ball was caught: seen, acked, resolved, and the answer');
   exec(coord(sB, '', 'inbox', '--sent'));
   exec(coord(sB, '', 'inbox'));
-  exec({ ...gitStep(sB, 'show', `origin/main:docs/ai/sessions/queue/to-sA.md`), show: 'git fetch -q && git show origin/main:docs/ai/sessions/queue/to-sA.md' });
+  exec({ ...gitStep(sB, 'show', `origin/main:${queueFile('sA')}`), show: `git fetch -q && git show origin/main:${queueFile('sA')}` });
 
   say('Step 6 — sA hands the Layer 7 work to sB: message and Riff move in one commit');
   exec(coord(sA, '', 'riff', 'R-7'));
@@ -107,7 +107,7 @@ export function run(p: Parsed): number {
   say('Step 5 — presence moves by itself', 'sA commits (dated two minutes on, so the move shows); the post-commit hook moves its presence stamp and leaves the edit uncommitted.');
   const later = new Date(Date.now() + 120e3).toISOString();
   exec({ ...gitStep(sA, 'commit', '--allow-empty', '--quiet', '-m', '[sA] chore: some work'), env: { GIT_COMMITTER_DATE: later, GIT_AUTHOR_DATE: later } });
-  exec({ ...gitStep(sA, 'grep', '-h', '^| sA', '--', 'docs/ai/sessions/active.md'), show: "grep '^| sA' docs/ai/sessions/active.md" });
+  exec({ ...gitStep(sA, 'grep', '-h', '^| sA', '--', BOARD_PATH), show: `grep '^| sA' ${BOARD_PATH}` });
   exec(gitStep(sA, 'status', '--short'));
   exec(coord(sA, '', 'status'));
   say('Publishing work: sync brings main in (the presence edit stays on top), then push');

@@ -1,16 +1,18 @@
 // coord doctor: check the set-up and the leftovers of interrupted runs; say how to fix
 // each finding, and with --fix repair what can be repaired without losing anyone's work.
-import { bool, type Parsed, type VerbSpec } from '../args.js';
-import { boardName, boardRef, openContext, type Context } from '../context.js';
+import { bool, str, type Parsed, type VerbSpec } from '../args.js';
+import { boardName, refresh, Snapshot } from '../blackboard.js';
+import { openContext, type Context } from '../context.js';
 import { CoordError } from '../errors.js';
-import { committerIdent, git, listWorktrees, run as runGit } from '../git.js';
+import { committerIdent, deleteBranch, hooksDir, listBranches, listWorktrees, pruneWorktrees, removeWorktree } from '../git.js';
 import { dim, green, json, out, red, yellow } from '../output.js';
-import { publish, refresh, Snapshot } from '../publish.js';
+import { planRemoveRow } from '../plans.js';
+import { publish } from '../publish.js';
 import { fs, path } from '../sys.js';
 import { lastCommits, stateOf } from '../liveness.js';
-import { coordSubject, worktreeChanges } from '../session.js';
-import { BOARD_PATH, findRow, parseBoard, withoutRow } from '../protocol/board.js';
-import { isSessionId } from '../protocol/ids.js';
+import { claimNotes, unpublishedCommits, worktreeChanges } from '../session.js';
+import { findRow, parseBoard, type Board } from '../protocol/board.js';
+import { BOARD_PATH, SCRIPT_PATH, sessionBranch, sessionOfBranch, sessionOfWorktreeName } from '../protocol/layout.js';
 
 export const spec: VerbSpec = {
   name: 'doctor',
@@ -18,7 +20,8 @@ export const spec: VerbSpec = {
   usage: '[--fix] [--json]',
   description: 'Looks at: git identity, the remote, the board (and rows it cannot read), lefthook.yml and the\n' +
     'installed hooks, and leftovers — a claim whose start was killed, a worktree or branch of a\n' +
-    'closed session, stale worktree records. --fix never deletes uncommitted or unpublished work.\n' +
+    'closed session, stale worktree records. --fix removes a worktree only when git shows nothing\n' +
+    'uncommitted in it and its branch has no unpublished commit (files git ignores are not checked).\n' +
     'Exit 0 when nothing needs attention, 1 otherwise.',
   flags: [
     { name: 'fix', help: 'repair what can be repaired safely' },
@@ -30,7 +33,7 @@ export const spec: VerbSpec = {
 interface Finding { level: 'error' | 'warn' | 'info'; message: string; fix?: string; repair?: () => void; fixed?: boolean }
 
 export function run(p: Parsed): number {
-  const ctx = openContext(process.cwd(), p.flags.as as string | undefined);
+  const ctx = openContext(process.cwd(), { as: str(p, 'as') });
   const findings: Finding[] = [];
   const add = (f: Finding) => findings.push(f);
   const top = ctx.repo.top;
@@ -56,12 +59,12 @@ export function run(p: Parsed): number {
   // The bash scripts coord replaces, still wired in after a move: they would run beside coord's jobs.
   const oldJobs = ['check-worktree-prefix.sh', 'session-heartbeat.sh'].filter((f) => lh.includes(f));
   if (oldJobs.length) add({ level: 'warn', message: `lefthook.yml still runs ${oldJobs.join(' and ')}, which coord replaces`, fix: 'delete those jobs from lefthook.yml (coord check-prefix and heartbeat do their work)' });
-  if (!fs().existsSync(path().join(top, 'infrastructure/scripts/coord.mjs'))) add({ level: 'warn', message: 'infrastructure/scripts/coord.mjs is missing, so the hooks cannot run', fix: "run 'coord init'" });
-  const hooksPath = runGit(['rev-parse', '--git-path', 'hooks'], { cwd: top }).stdout.trim();
-  const hookFile = path().resolve(top, hooksPath, 'commit-msg');
-  if (!fs().existsSync(hookFile)) add({ level: 'warn', message: 'no commit-msg hook is installed in this clone', fix: 'run npx lefthook install' });
+  if (!fs().existsSync(path().join(top, SCRIPT_PATH))) add({ level: 'warn', message: `${SCRIPT_PATH} is missing, so the hooks cannot run`, fix: "run 'coord init'" });
+  if (!fs().existsSync(path().join(hooksDir(top), 'commit-msg'))) add({ level: 'warn', message: 'no commit-msg hook is installed in this clone', fix: 'run npx lefthook install' });
 
-  leftovers(ctx, board, add);
+  // Leftovers are judged against the board: without a readable board every session would look closed.
+  if (sha && boardText !== null) leftovers(ctx, board, add);
+  else add({ level: 'warn', message: 'leftover worktrees and branches were not checked: the board could not be read', fix: 'fix the finding above, then run coord doctor again' });
   if (sha && boardText !== null) {
     const commits = lastCommits(ctx);
     const stale = board.rows.filter(({ row }) => stateOf(row, commits.get(row.id), ctx).state === 'stale').map((r) => r.row.id);
@@ -88,69 +91,65 @@ export function run(p: Parsed): number {
 }
 
 /** Leftovers of killed or partial runs on this machine, each with a safe repair. */
-function leftovers(ctx: Context, board: ReturnType<typeof parseBoard>, add: (f: Finding) => void): void {
+function leftovers(ctx: Context, board: Board, add: (f: Finding) => void): void {
   const top = ctx.repo.top;
   const root = ctx.repo.mainRoot;
   const onBoard = (id: string) => !!findRow(board, id) || board.brokenIds.includes(id);
   const worktrees = listWorktrees(top);
-  const branches = git(['for-each-ref', '--format=%(refname:lstrip=2)', 'refs/heads/session-*'], { cwd: top }).split('\n').filter(Boolean);
-  const unpublished = (branch: string) => runGit(['rev-list', '--count', `${boardRef(ctx)}..refs/heads/${branch}`], { cwd: top }).stdout.trim();
+  /** How many commits of `branch` are not on the board's branch; null when git cannot tell. */
+  const unpublished = (branch: string): number | null => { try { return unpublishedCommits(ctx, branch).length; } catch { return null; } };
 
-  // A start killed after publishing its claim: the mark names the id, the process is gone.
-  const markDir = path().join(ctx.repo.commonDir, 'coord');
-  for (const f of fs().existsSync(markDir) ? fs().readdirSync(markDir) : []) {
-    const m = /^claiming-(\d+)$/.exec(f);
-    if (!m || alive(Number(m[1]))) continue;
-    const file = path().join(markDir, f);
-    const id = fs().readFileSync(file, 'utf8').trim();
-    const hasWorktree = worktrees.some((w) => w.branch === `session-${id}`);
-    if (isSessionId(id) && onBoard(id) && !hasWorktree) {
+  // A start killed after publishing its claim: the note names the id, the process is gone.
+  for (const note of claimNotes(ctx)) {
+    if (alive(note.pid)) continue;
+    const id = note.id;
+    const hasWorktree = id !== null && worktrees.some((w) => w.branch === sessionBranch(id));
+    if (id !== null && onBoard(id) && !hasWorktree) {
       add({ level: 'warn', message: `${id} was claimed from this clone by a start that did not finish (no worktree)`, fix: `release the claim (or claim it properly: coord start)`, repair: () => {
-        publish(ctx, (snap) => {
-          const b = parseBoard(snap.read(BOARD_PATH) ?? '');
-          return { files: findRow(b, id) ? new Map([[BOARD_PATH, withoutRow(b, id)]]) : new Map(), subject: coordSubject(id, `release unfinished claim of ${id}`), value: null };
-        });
-        fs().rmSync(file, { force: true });
+        publish(ctx, (snap) => planRemoveRow(snap, id, `release unfinished claim of ${id}`));
+        fs().rmSync(note.file, { force: true });
       } });
     } else {
-      add({ level: 'info', message: `note of an interrupted start (${f})`, repair: () => fs().rmSync(file, { force: true }) });
+      add({ level: 'info', message: `note of an interrupted start (${note.name})`, repair: () => fs().rmSync(note.file, { force: true }) });
     }
   }
 
   for (const w of worktrees) {
     if (w.dir !== root && !fs().existsSync(w.dir)) {
-      add({ level: 'warn', message: `git still records worktree ${w.dir}, which is gone`, fix: 'git worktree prune', repair: () => { git(['worktree', 'prune'], { cwd: top }); } });
+      add({ level: 'warn', message: `git still records worktree ${w.dir}, which is gone`, fix: 'git worktree prune', repair: () => pruneWorktrees(top) });
       continue;
     }
-    const id = w.branch?.startsWith('session-') ? w.branch.slice(8) : null;
-    if (!id || !isSessionId(id) || onBoard(id)) continue;
-    const lost = [...(worktreeChanges(w.dir, id, 'normal').mine.length ? ['uncommitted changes'] : []), ...(Number(unpublished(w.branch!)) > 0 ? [`${unpublished(w.branch!)} unpublished commit(s)`] : [])];
+    const id = sessionOfBranch(w.branch);
+    if (!id || onBoard(id)) continue;
+    const n = unpublished(w.branch!);
+    const lost = [
+      ...(worktreeChanges(w.dir, id, 'normal').mine.length ? ['uncommitted changes'] : []),
+      ...(n === null ? [`commits git could not compare with ${boardName(ctx)}`] : n > 0 ? [`${n} unpublished commit(s)`] : []),
+    ];
     if (lost.length) {
       add({ level: 'warn', message: `worktree ${w.dir} belongs to ${id}, which has no row on the board, and holds ${lost.join(' and ')}`, fix: `publish or save that work, then coord close --as ${id} --force` });
     } else {
       add({ level: 'warn', message: `worktree ${w.dir} belongs to ${id}, which has no row on the board (a close that did not finish?)`, fix: `remove it: git worktree remove ${w.dir} && git branch -D ${w.branch}`, repair: () => {
-        git(['worktree', 'remove', '--force', w.dir], { cwd: root });
-        git(['branch', '-D', w.branch!], { cwd: root });
+        removeWorktree(root, w.dir);
+        deleteBranch(root, w.branch!);
       } });
     }
   }
-  for (const b of branches) {
-    const id = b.slice(8);
-    if (!isSessionId(id) || onBoard(id) || worktrees.some((w) => w.branch === b)) continue;
-    const n = Number(unpublished(b));
-    if (n > 0) add({ level: 'info', message: `branch ${b} of closed session ${id} holds ${n} commit(s) not on ${boardName(ctx)}`, fix: `publish or delete it yourself (git branch -D ${b})` });
-    else add({ level: 'warn', message: `branch ${b} of closed session ${id} is left over (fully published)`, fix: `git branch -D ${b}`, repair: () => { git(['branch', '-D', b], { cwd: top }); } });
+  for (const b of listBranches(top, sessionBranch(''))) {
+    const id = sessionOfBranch(b.name);
+    if (!id || onBoard(id) || worktrees.some((w) => w.branch === b.name)) continue;
+    const n = unpublished(b.name);
+    if (n === null || n > 0) add({ level: 'info', message: `branch ${b.name} of closed session ${id} holds ${n === null ? 'commits git could not compare' : `${n} commit(s) not`} on ${boardName(ctx)}`, fix: `publish or delete it yourself (git branch -D ${b.name})` });
+    else add({ level: 'warn', message: `branch ${b.name} of closed session ${id} is left over (fully published)`, fix: `git branch -D ${b.name}`, repair: () => deleteBranch(top, b.name) });
   }
   // A directory where a session worktree would go, that git does not know: never deleted, only reported.
   for (const entry of fs().readdirSync(path().dirname(root))) {
-    const m = new RegExp(`^${escapeRe(path().basename(root))}-(s[A-Z]{1,3})$`).exec(entry);
+    const id = sessionOfWorktreeName(path().basename(root), entry);
     const dir = path().join(path().dirname(root), entry);
-    if (m && !worktrees.some((w) => w.dir === dir)) add({ level: 'warn', message: `${dir} looks like ${m[1]}'s worktree but git does not know it; start skips ${m[1]} while it is there`, fix: 'move it away or delete it if nothing in it is needed' });
+    if (id && !worktrees.some((w) => w.dir === dir)) add({ level: 'warn', message: `${dir} looks like ${id}'s worktree but git does not know it; start skips ${id} while it is there`, fix: 'move it away or delete it if nothing in it is needed' });
   }
 }
 
 function alive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
 }
-
-const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

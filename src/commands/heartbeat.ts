@@ -1,12 +1,12 @@
 // coord heartbeat: the post-commit hook. Moves this session's presence stamp to the new
 // commit's time in the working tree only (never commits); at most one git process.
 import type { Parsed, VerbSpec } from '../args.js';
-import { gitMaybe } from '../git.js';
-import { env, join, readText, writeText } from '../host.js';
-import { findWorktree, headCommit, looseCommitTime, operationInProgress, reflogTime } from '../worktree.js';
-import { BOARD_PATH, findRow, parseBoard, withRow } from '../protocol/board.js';
+import { commitTime } from '../git.js';
+import { join, readText, writeText } from '../host.js';
+import { findWorktree, headCommit, hookSession, looseCommitTime, operationInProgress, reflogTime } from '../worktree.js';
+import { findRow, parseBoard, withRow } from '../protocol/board.js';
+import { BOARD_PATH } from '../protocol/layout.js';
 import { parseStamp, stamp } from '../protocol/stamp.js';
-import { isSessionId } from '../protocol/ids.js';
 
 export const spec: VerbSpec = {
   name: 'heartbeat',
@@ -23,8 +23,7 @@ export const spec: VerbSpec = {
 export function run(_p: Parsed): number {
   const w = findWorktree();
   if (!w || operationInProgress(w.gitDir)) return 0;
-  const envSession = env('COORD_SESSION');
-  const id = w.session ?? (envSession && isSessionId(envSession) ? envSession : null);
+  const id = hookSession(w);
   if (!id) return 0;
   const file = join(w.top, BOARD_PATH);
   const text = readText(file);
@@ -36,8 +35,7 @@ export function run(_p: Parsed): number {
   // Cheapest first: the reflog line git just wrote, then the loose object (zlib), then git.
   let seconds = sha ? reflogTime(w, sha) ?? looseCommitTime(w, sha) : null;
   if (seconds === null) {
-    const t = gitMaybe(['log', '-1', '--format=%ct', 'HEAD'], { cwd: w.top });
-    seconds = t ? Number(t) : Math.floor(Date.now() / 1000);
+    seconds = commitTime(w.top, 'HEAD') ?? Math.floor(Date.now() / 1000);
   }
   const next = stamp(seconds * 1000);
   const current = parseStamp(row.presence);

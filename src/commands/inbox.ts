@@ -1,11 +1,11 @@
 // coord inbox: the messages addressed to me, from the freshly fetched blackboard branch
 // (never changes the worktree), and what I sent that is not acked yet.
 import { bool, str, type Parsed, type VerbSpec } from '../args.js';
-import { boardName, openContext, requireSession } from '../context.js';
+import { boardName, refresh, Snapshot } from '../blackboard.js';
+import { openContext, requireSession } from '../context.js';
 import { UsageError } from '../errors.js';
 import { dim, err, json, out, table } from '../output.js';
-import { refresh, Snapshot } from '../publish.js';
-import { firstWords, readMailbox, type Located } from '../mailbox.js';
+import { byAge, firstWords, messageJson, statusWord, type Located } from '../protocol/mailbox.js';
 import { checkId } from '../protocol/ids.js';
 import { hookCwd } from '../hookinput.js';
 import { fs, path } from '../sys.js';
@@ -26,24 +26,17 @@ export const spec: VerbSpec = {
   positionals: [0, 0],
 };
 
-/** The word for how far a message got. */
-export const statusWord = (m: Located) => (m.status.resolved ? 'resolved' : m.status.acked ? 'acked' : m.status.seen ? 'seen' : 'new');
-
-/** A message as --json shows it. */
-export const messageJson = (m: Located) => ({ id: m.id, from: m.from, to: m.to, type: m.type, ref: m.ref, sent: m.stamp, status: { ...m.status }, body: m.body, file: m.file, line: m.line });
-
 export function run(p: Parsed): number {
   if (bool(p, 'brief')) {
     try { brief(p); } catch { /* a prompt hook must never block the prompt: stay silent */ }
     return 0;
   }
-  const ctx = openContext(process.cwd(), str(p, 'as'));
+  const ctx = openContext(process.cwd(), { as: str(p, 'as') });
   const me = requireSession(ctx);
   const from = str(p, 'from');
   if (from !== undefined && checkId(from)) throw new UsageError(`--from: ${checkId(from)}.`);
   const { sha, offline } = refresh(ctx, true);
-  const box = readMailbox(new Snapshot(ctx, sha));
-  const byAge = (a: Located, b: Located) => (a.stamp < b.stamp ? -1 : a.stamp > b.stamp ? 1 : 0); // stamps sort as text
+  const box = new Snapshot(ctx, sha).mailbox();
   const sent = bool(p, 'sent');
   const mine = box.messages.filter((m) => (sent ? m.from === me : m.to === me && (!from || m.from === from)) && (sent || bool(p, 'all') || !m.status.resolved));
   const messages = [...mine.filter((m) => !m.status.resolved).sort(byAge), ...mine.filter((m) => m.status.resolved).sort(byAge)];
@@ -76,11 +69,11 @@ export function run(p: Parsed): number {
  * is remembered in this worktree's git dir (never in tracked files, so no commit per read).
  */
 function brief(p: Parsed): void {
-  const ctx = openContext(hookCwd(), str(p, 'as'));
+  const ctx = openContext(hookCwd(), { as: str(p, 'as') });
   if (!ctx.session) return;
   ctx.cfg.timeoutMs = Math.min(ctx.cfg.timeoutMs, 5000);
   const { sha } = refresh(ctx, true);
-  const box = readMailbox(new Snapshot(ctx, sha));
+  const box = new Snapshot(ctx, sha).mailbox();
   const marker = path().join(ctx.repo.gitDir, 'coord-inbox-shown');
   let shown = new Set<string>();
   try { shown = new Set(fs().readFileSync(marker, 'utf8').split('\n').filter(Boolean)); } catch { /* first run */ }

@@ -1,20 +1,17 @@
 // coord init: onboard a repository (what install.sh runs). Writes files, never commits:
 // it prints what it wrote and what to commit. Running it again changes nothing.
 import { bool, str, type Parsed, type VerbSpec } from '../args.js';
-import { CONFIG_FILE, loadConfig } from '../config.js';
+import { loadConfig } from '../config.js';
 import { CoordError, UsageError } from '../errors.js';
 import { repoPaths } from '../git.js';
 import { json, out } from '../output.js';
 import { fs, path, url } from '../sys.js';
-import { BOARD_PATH, emptyBoardText, SESSIONS_DIR } from '../protocol/board.js';
+import { emptyBoardText } from '../protocol/board.js';
+import { checkBranchName } from '../protocol/ids.js';
+import { BOARD_PATH, CONFIG_FILE, GUARD_PATH, QUEUE_DIR, SCRIPT_PATH, START_SCRIPT_PATH } from '../protocol/layout.js';
 import { coordJobs, mergeLefthook } from '../protocol/lefthook.js';
 import { prefixGuardScript } from '../protocol/subject.js';
-import { agentSection, mergeClaudeSettings, withSection } from '../protocol/agents.js';
-import { AGENT_COMMANDS } from './prime.js';
-
-export const SCRIPT_PATH = 'infrastructure/scripts/coord.mjs';
-export const GUARD_PATH = 'infrastructure/scripts/coord-prefix-guard.sh';
-export const QUEUE_DIR = `${SESSIONS_DIR}/queue`;
+import { AGENT_COMMANDS, agentSection, mergeClaudeSettings, withSection } from '../protocol/agents.js';
 
 export const spec: VerbSpec = {
   name: 'init',
@@ -54,7 +51,7 @@ export function run(p: Parsed): number {
 
   const branch = str(p, 'branch');
   if (branch !== undefined) {
-    if (!/^[A-Za-z0-9._\/-]+$/.test(branch) || branch.startsWith('-')) throw new UsageError(`'${branch}' is not a usable branch name.`);
+    if (checkBranchName(branch)) throw new UsageError(`--branch: ${checkBranchName(branch)}.`);
     const file = path().join(top, CONFIG_FILE);
     let cfg: Record<string, unknown> = {};
     try { cfg = JSON.parse(fs().readFileSync(file, 'utf8')); } catch { /* none yet, or rewritten below */ }
@@ -65,7 +62,7 @@ export function run(p: Parsed): number {
   const self = url().fileURLToPath(import.meta.url);
   put(SCRIPT_PATH, fs().readFileSync(self), { mode: 0o755 });
   const runtime = bool(p, 'deno') ? 'deno run -A' : 'node';
-  put('infrastructure/scripts/start-session.sh', startScript(runtime), { mode: 0o755 });
+  put(START_SCRIPT_PATH, startScript(runtime), { mode: 0o755 });
   const lefthookFile = path().join(top, 'lefthook.yml');
   const current = fs().existsSync(lefthookFile) ? fs().readFileSync(lefthookFile, 'utf8') : '';
   put(GUARD_PATH, prefixGuardScript(), { mode: 0o755 });

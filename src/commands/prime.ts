@@ -1,15 +1,17 @@
 // coord prime: one screen for an agent starting work — who I am, who else is live, my
 // unread mail, what I sent that is not acked, and the commands the protocol needs.
 import { bool, str, type Parsed, type VerbSpec } from '../args.js';
-import { boardName, openContext, type Context } from '../context.js';
+import { boardName, refresh, Snapshot } from '../blackboard.js';
+import { openContext, type Context } from '../context.js';
 import { CoordError } from '../errors.js';
 import { json, out } from '../output.js';
-import { refresh, Snapshot } from '../publish.js';
 import { lastCommits, stateOf } from '../liveness.js';
-import { firstWords, readMailbox } from '../mailbox.js';
 import { hookCwd } from '../hookinput.js';
-import { BOARD_PATH, findRow, NO_RIFF, parseBoard } from '../protocol/board.js';
-import { messageJson } from './inbox.js';
+import { AGENT_COMMANDS } from '../protocol/agents.js';
+import { findRow, NO_RIFF, parseBoard } from '../protocol/board.js';
+import { BOARD_PATH, sessionBranch } from '../protocol/layout.js';
+import { firstWords, messageJson, type Located } from '../protocol/mailbox.js';
+import { NO_REF } from '../protocol/message.js';
 
 export const spec: VerbSpec = {
   name: 'prime',
@@ -24,16 +26,6 @@ export const spec: VerbSpec = {
   positionals: [0, 0],
 };
 
-/** The commands an agent needs, with what each is for: prime shows them, init --claude teaches them. */
-export const AGENT_COMMANDS: [string, string][] = [
-  ['coord inbox', 'messages to me (add --json for full bodies); run it when told you have mail'],
-  ['coord ack <id>', 'confirm you caught a message (the sender sees it)'],
-  ['coord reply <id> -m "…" [--resolve]', 'answer a message to you, right under it'],
-  ['coord send <sX> --type question -m "…"', 'ask or tell another session something'],
-  ['coord sync', 'bring the blackboard branch into your worktree before you push (your presence edit is kept)'],
-  ['coord status', 'who is live and on what'],
-];
-
 export function run(p: Parsed): number {
   const hook = bool(p, 'hook');
   try {
@@ -46,10 +38,10 @@ export function run(p: Parsed): number {
 }
 
 function prime(p: Parsed, cwd: string): number {
-  const ctx = openContext(cwd, str(p, 'as'));
+  const ctx = openContext(cwd, { as: str(p, 'as') });
   const { sha, offline } = refresh(ctx, true);
   const snap = new Snapshot(ctx, sha);
-  const box = readMailbox(snap, [BOARD_PATH]);
+  const box = snap.mailbox([BOARD_PATH]);
   const board = parseBoard(snap.read(BOARD_PATH) ?? '');
   const commits = lastCommits(ctx);
   const me = ctx.session ? findRow(board, ctx.session) : undefined;
@@ -58,7 +50,7 @@ function prime(p: Parsed, cwd: string): number {
   }));
   const unread = ctx.session ? box.messages.filter((m) => m.to === ctx.session && !m.status.acked) : [];
   const unacked = ctx.session ? box.messages.filter((m) => m.from === ctx.session && m.to !== ctx.session && !m.status.acked) : [];
-  const session = me ? { id: me.id, name: me.name, worktree: ctx.repo.top, branch: ctx.wt.branch, riffs: me.riffs, scope: me.scope } : null;
+  const session = me ? { id: me.id, name: me.name, worktree: ctx.repo.top, branch: ctx.repo.branch, riffs: me.riffs, scope: me.scope } : null;
   if (bool(p, 'json')) {
     json({ session, board: boardName(ctx), offline, others, unread: unread.map(messageJson), unacked: unacked.map(messageJson), commands: AGENT_COMMANDS.map(([command, use]) => ({ command, use })) });
     return 0;
@@ -69,14 +61,14 @@ function prime(p: Parsed, cwd: string): number {
 
 function render(ctx: Context, session: { id: string; name: string; worktree: string; riffs: string[]; scope: string } | null,
   others: { id: string; name: string; riffs: string[]; scope: string; state: string }[],
-  unread: ReturnType<typeof readMailbox>['messages'], unacked: ReturnType<typeof readMailbox>['messages'], offline: string | null): string {
+  unread: Located[], unacked: Located[], offline: string | null): string {
   const lines: string[] = [];
   const { remote, branch } = ctx.cfg;
   if (!session) {
     lines.push(ctx.session ? `coord: ${ctx.session} has no row on the board (${boardName(ctx)}): it was closed or reaped.` : 'coord: you are not in a coord session here.');
     lines.push('Claim one with `coord start`, then cd into the worktree it prints and work only there.');
   } else {
-    lines.push(`coord: you are ${session.id} · ${session.name}, working in ${session.worktree} (branch session-${session.id}).`);
+    lines.push(`coord: you are ${session.id} · ${session.name}, working in ${session.worktree} (branch ${sessionBranch(session.id)}).`);
     lines.push(`Riff: ${session.riffs.join(', ') || NO_RIFF} · scope: ${session.scope}`);
     lines.push(`Rules: every commit subject starts with [${session.id}]; publish with git push ${ctx.hasRemote ? remote : '.'} HEAD:${branch} (run coord sync first if it is rejected); set your scope with coord scope "…".`);
   }
@@ -86,7 +78,7 @@ function render(ctx: Context, session: { id: string; name: string; worktree: str
   for (const o of live) lines.push(`  ${o.id} · ${o.name} — ${o.state} — ${o.riffs.join(', ') || NO_RIFF} — ${o.scope}`);
   if (session) {
     lines.push('', unread.length ? `Messages to you not acked yet (${unread.length}):` : 'No messages waiting for you.');
-    for (const m of unread) lines.push(`  ${m.id} from ${m.from} (${m.type}${m.ref !== '—' ? `, ref ${m.ref}` : ''}): ${firstWords(m.body, 70)}`);
+    for (const m of unread) lines.push(`  ${m.id} from ${m.from} (${m.type}${m.ref !== NO_REF ? `, ref ${m.ref}` : ''}): ${firstWords(m.body, 70)}`);
     if (unacked.length) {
       lines.push('', `You sent, not acked yet (${unacked.length}):`);
       for (const m of unacked) lines.push(`  ${m.id} to ${m.to} (${m.type}): ${firstWords(m.body, 70)}`);

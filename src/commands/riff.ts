@@ -3,8 +3,11 @@ import { bool, str, type Parsed, type VerbSpec } from '../args.js';
 import { openContext, requireSession } from '../context.js';
 import { UsageError } from '../errors.js';
 import { json, out } from '../output.js';
-import { cleanText, updateRow } from '../session.js';
+import { planRiff, type RiffChange } from '../plans.js';
+import { publish } from '../publish.js';
 import { NO_RIFF } from '../protocol/board.js';
+import { checkRiffId } from '../protocol/ids.js';
+import { stamp } from '../protocol/stamp.js';
 
 export const spec: VerbSpec = {
   name: 'riff',
@@ -19,34 +22,28 @@ export const spec: VerbSpec = {
   positionals: [0, 1],
 };
 
-const riffId = (s: string) => {
-  const t = cleanText(s, 'Riff id', 80);
-  if (/[,|]/.test(t)) throw new UsageError(`A Riff id cannot hold ',' or '|': '${t}'.`);
-  return t;
+const riffId = (s: string): string => {
+  const bad = checkRiffId(s);
+  if (bad) throw new UsageError(`${bad}.`);
+  return s;
 };
 
+/** Exactly one of ID, --add, --drop, --none, as a change of my row. */
+function change(p: Parsed): RiffChange {
+  const given: RiffChange[] = [];
+  if (p.args[0] !== undefined) given.push({ set: riffId(p.args[0]) });
+  if (str(p, 'add') !== undefined) given.push({ add: riffId(str(p, 'add')!) });
+  if (str(p, 'drop') !== undefined) given.push({ drop: riffId(str(p, 'drop')!) });
+  if (bool(p, 'none')) given.push({ none: true });
+  if (given.length !== 1) throw new UsageError('coord riff: give exactly one of ID, --add ID, --drop ID or --none.');
+  return given[0];
+}
+
 export function run(p: Parsed): number {
-  const ctx = openContext(process.cwd(), p.flags.as as string | undefined);
+  const ctx = openContext(process.cwd(), { as: str(p, 'as') });
   const id = requireSession(ctx);
-  const set = p.args[0] !== undefined ? riffId(p.args[0]) : undefined;
-  const add = str(p, 'add') !== undefined ? riffId(str(p, 'add')!) : undefined;
-  const drop = str(p, 'drop') !== undefined ? riffId(str(p, 'drop')!) : undefined;
-  const none = bool(p, 'none');
-  if ([set, add, drop].filter((x) => x !== undefined).length + (none ? 1 : 0) !== 1) {
-    throw new UsageError('coord riff: give exactly one of ID, --add ID, --drop ID or --none.');
-  }
-  const what = set ? `${id} takes Riff ${set}` : add ? `${id} adds Riff ${add}` : drop ? `${id} drops Riff ${drop}` : `${id} clears its Riff`;
-  const r = updateRow(ctx, id, what, (row) => {
-    let riffs = row.riffs;
-    if (set) riffs = [set];
-    if (add) riffs = riffs.includes(add) ? riffs : [...riffs, add];
-    if (drop) {
-      if (!riffs.includes(drop)) throw new UsageError(`${id} does not hold Riff ${drop} (it holds ${riffs.join(', ') || 'none'}).`);
-      riffs = riffs.filter((x) => x !== drop);
-    }
-    if (none) riffs = [];
-    return { ...row, riffs };
-  });
+  const what = change(p);
+  const r = publish(ctx, (snap) => planRiff(snap, id, what, stamp()));
   if (bool(p, 'json')) json({ id, riffs: r.value.riffs, commit: r.sha });
   else out(`${id} Riff: ${r.value.riffs.join(', ') || NO_RIFF}`);
   return 0;

@@ -1,8 +1,11 @@
 // coord scope: say what this session works on (its row's scope cell).
-import { bool, type Parsed, type VerbSpec } from '../args.js';
+import { bool, str, type Parsed, type VerbSpec } from '../args.js';
 import { openContext, requireSession } from '../context.js';
 import { json, out } from '../output.js';
-import { cleanText, updateRow } from '../session.js';
+import { planScope } from '../plans.js';
+import { publish } from '../publish.js';
+import { cellText } from '../protocol/board.js';
+import { stamp } from '../protocol/stamp.js';
 
 export const spec: VerbSpec = {
   name: 'scope',
@@ -13,10 +16,10 @@ export const spec: VerbSpec = {
 };
 
 export function run(p: Parsed): number {
-  const ctx = openContext(process.cwd(), p.flags.as as string | undefined);
+  const ctx = openContext(process.cwd(), { as: str(p, 'as') });
   const id = requireSession(ctx);
-  const scope = cleanText(p.args.join(' '), 'scope');
-  const r = updateRow(ctx, id, `scope ${id}: ${scope.length > 50 ? scope.slice(0, 49) + '…' : scope}`, (row) => ({ ...row, scope }));
+  const scope = cellText(p.args.join(' '), 'scope');
+  const r = publish(ctx, (snap) => planScope(snap, id, scope, stamp()));
   if (bool(p, 'json')) json({ id, scope, commit: r.sha });
   else out(`${id} scope: ${scope}`);
   return 0;

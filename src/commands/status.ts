@@ -1,13 +1,12 @@
 // coord status: the board, with each session's liveness.
-import { bool, type Parsed, type VerbSpec } from '../args.js';
-import { boardName, openContext } from '../context.js';
-import { CoordError } from '../errors.js';
-import { lastCommits, stateOf } from '../liveness.js';
+import { bool, str, type Parsed, type VerbSpec } from '../args.js';
+import { boardName, refresh, Snapshot } from '../blackboard.js';
+import { openContext } from '../context.js';
+import { lastCommits, overrideThreshold, stateOf } from '../liveness.js';
 import { dim, err, green, json, out, red, table, yellow } from '../output.js';
-import { refresh, Snapshot } from '../publish.js';
-import { readMailbox } from '../mailbox.js';
-import { BOARD_PATH, NO_RIFF, parseBoard } from '../protocol/board.js';
-import { age, parseDuration, stamp } from '../protocol/stamp.js';
+import { NO_RIFF, parseBoard } from '../protocol/board.js';
+import { BOARD_PATH } from '../protocol/layout.js';
+import { age, parseStamp, stamp } from '../protocol/stamp.js';
 
 export const spec: VerbSpec = {
   name: 'status',
@@ -26,17 +25,12 @@ export const spec: VerbSpec = {
 };
 
 export function run(p: Parsed): number {
-  const ctx = openContext(process.cwd(), p.flags.as as string | undefined);
-  for (const [flag, field] of [['live', 'liveMs'], ['stale', 'staleMs']] as const) {
-    const v = p.flags[flag] as string | undefined;
-    if (v === undefined) continue;
-    const ms = parseDuration(v);
-    if (ms === null || ms <= 0) throw new CoordError(`--${flag} '${v}' is not a duration: use forms like 30m, 24h, 7d.`, 2);
-    ctx.cfg[field] = ms;
-  }
+  const ctx = openContext(process.cwd(), { as: str(p, 'as') });
+  overrideThreshold(ctx, 'live', str(p, 'live'));
+  overrideThreshold(ctx, 'stale', str(p, 'stale'));
   const { sha, offline } = refresh(ctx, true);
   const snap = new Snapshot(ctx, sha);
-  const box = readMailbox(snap, [BOARD_PATH]);
+  const box = snap.mailbox([BOARD_PATH]);
   const text = snap.read(BOARD_PATH);
   const board = parseBoard(text ?? '');
   const unread = (id: string) => box.messages.filter((m) => m.to === id && !m.status.seen).length;
@@ -63,7 +57,7 @@ export function run(p: Parsed): number {
   }
   if (!sessions.length) { out(`No sessions on the board (${boardName(ctx)}). Claim one with 'coord start'.`); return 0; }
   const now = Date.now();
-  const ago = (s: string | null) => (s ? `${age(now - Date.parse(s.replace('Z', ':00Z')))} ago` : '—');
+  const ago = (s: string | null) => { const t = s === null ? null : parseStamp(s); return t === null ? '—' : `${age(now - t)} ago`; };
   const paint = { live: green, idle: (s: string) => s, stale: red, paused: yellow };
   out(table(['SESSION', 'RIFF', 'SCOPE', 'CLAIMED', 'PRESENCE', 'LAST COMMIT', 'UNREAD', 'STATE'], sessions.map((s) => [
     `${s.me ? '*' : ' '}${s.id} · ${s.name}`, s.riff ?? NO_RIFF, s.scope.length > 48 ? s.scope.slice(0, 47) + '…' : s.scope,

@@ -1,14 +1,15 @@
 // coord sync: bring the blackboard branch into my worktree. The heartbeat's uncommitted
 // presence edit is set aside and put back on top, so it never blocks or conflicts.
-import { bool, type Parsed, type VerbSpec } from '../args.js';
-import { boardName, boardRef, openContext } from '../context.js';
+import { bool, str, type Parsed, type VerbSpec } from '../args.js';
+import { boardName, boardRef, refresh } from '../blackboard.js';
+import { openContext } from '../context.js';
 import { CoordError } from '../errors.js';
-import { git, run as runGit } from '../git.js';
+import { fastForward, GitError, headSha, mergeBase, rebaseOnto, restoreFile } from '../git.js';
 import { json, out } from '../output.js';
-import { refresh } from '../publish.js';
 import { fs, path } from '../sys.js';
 import { findWorktree, headCommit, operationInProgress } from '../worktree.js';
-import { BOARD_PATH, findRow, parseBoard, withRow } from '../protocol/board.js';
+import { findRow, parseBoard, withRow } from '../protocol/board.js';
+import { BOARD_PATH } from '../protocol/layout.js';
 import { worktreeChanges } from '../session.js';
 import { parseStamp } from '../protocol/stamp.js';
 
@@ -27,14 +28,14 @@ export const spec: VerbSpec = {
 };
 
 export function run(p: Parsed): number {
-  const ctx = openContext(process.cwd(), p.flags.as as string | undefined);
+  const ctx = openContext(process.cwd(), { as: str(p, 'as') });
   const top = ctx.repo.top;
   const op = operationInProgress(ctx.repo.gitDir);
   if (op) throw new CoordError(`A ${op} is in progress in ${top}: finish it (git ${op} --continue) or abort it (git ${op} --abort), then sync.`);
-  if (!ctx.wt.branch) throw new CoordError(`HEAD is detached in ${top}: check out your session branch (git switch session-<id>) and sync again.`);
+  if (!ctx.repo.branch) throw new CoordError(`HEAD is detached in ${top}: check out your session branch (git switch session-<id>) and sync again.`);
   const { sha: targetSha } = refresh(ctx);
   const target = boardRef(ctx);
-  const before = headCommit(ctx.wt) ?? git(['rev-parse', 'HEAD'], { cwd: top }).trim();
+  const before = headCommit(ctx.repo) ?? headSha(top);
   const id = ctx.session;
 
   // Set the heartbeat's edit aside: it is coord's own, and goes back on top afterwards.
@@ -44,7 +45,7 @@ export function run(p: Parsed): number {
   if (mine.length && !autostash) {
     throw new CoordError(`Your uncommitted edits would be in the way (${mine.slice(0, 5).join(', ')}${mine.length > 5 ? ', …' : ''}): commit them, or run coord sync --autostash. Nothing was changed.`);
   }
-  if (presence !== null) git(['checkout', '--', BOARD_PATH], { cwd: top });
+  if (presence !== null) restoreFile(top, BOARD_PATH);
   const restorePresence = () => {
     if (presence === null || !id) return;
     let text: string;
@@ -55,27 +56,26 @@ export function run(p: Parsed): number {
   };
 
   let how: 'up-to-date' | 'fast-forward' | 'rebase';
-  const base = runGit(['merge-base', 'HEAD', target], { cwd: top }).stdout.trim();
+  const base = mergeBase(top, 'HEAD', target);
   if (base === targetSha) how = 'up-to-date';
   else if (base === before) how = 'fast-forward';
   else how = 'rebase';
   if (how === 'fast-forward') {
-    const r = runGit(['merge', '--ff-only', '--quiet', ...(autostash ? ['--autostash'] : []), target], { cwd: top });
-    if (r.code !== 0) { restorePresence(); throw new CoordError(`Fast-forward to ${boardName(ctx)} failed: ${r.stderr.trim().split('\n').pop()}. Nothing was changed.`); }
-  } else if (how === 'rebase') {
-    const r = runGit(['rebase', '--quiet', ...(autostash ? ['--autostash'] : []), target], { cwd: top, env: { GIT_EDITOR: 'true' } });
-    if (r.code !== 0) {
-      const conflicts = runGit(['diff', '--name-only', '--diff-filter=U'], { cwd: top }).stdout.trim().split('\n').filter(Boolean);
-      runGit(['rebase', '--abort'], { cwd: top });
+    try { fastForward(top, target, autostash); } catch (e) {
       restorePresence();
-      throw new CoordError(`Rebasing onto ${boardName(ctx)} stopped on a conflict${conflicts.length ? ` in ${conflicts.join(', ')}` : ''}; it was undone, nothing changed. Resolve it by hand: git rebase ${boardName(ctx)}.`);
+      if (!(e instanceof GitError)) throw e;
+      throw new CoordError(`Fast-forward to ${boardName(ctx)} failed: ${e.detail}. Nothing was changed.`);
+    }
+  } else if (how === 'rebase') {
+    const r = rebaseOnto(top, target, autostash);
+    if (!r.ok) {
+      restorePresence();
+      throw new CoordError(`Rebasing onto ${boardName(ctx)} stopped on a conflict${r.conflicts.length ? ` in ${r.conflicts.join(', ')}` : ` (${r.detail})`}; it was undone, nothing changed. Resolve it by hand: git rebase ${boardName(ctx)}.`);
     }
   }
   restorePresence();
-  const after = how === 'up-to-date' ? before : headCommit(findWorktree(top)!) ?? git(['rev-parse', 'HEAD'], { cwd: top }).trim();
+  const after = how === 'up-to-date' ? before : headCommit(findWorktree(top)!) ?? headSha(top);
   if (bool(p, 'json')) { json({ before, after, how }); return 0; }
   out(how === 'up-to-date' ? `Already up to date with ${boardName(ctx)}.` : `${how === 'rebase' ? 'Rebased onto' : 'Fast-forwarded to'} ${boardName(ctx)} (${after.slice(0, 7)}).`);
   return 0;
 }
-
-

@@ -1,13 +1,14 @@
 // coord watch: for a person's terminal — fetch on an interval and print new messages and
 // board changes as they arrive, until interrupted.
 import { bool, str, type Parsed, type VerbSpec } from '../args.js';
-import { boardName, openContext } from '../context.js';
+import { boardName, refresh, Snapshot } from '../blackboard.js';
+import { openContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { dim, json, out } from '../output.js';
-import { refresh, Snapshot } from '../publish.js';
-import { firstWords, readMailbox } from '../mailbox.js';
-import { BOARD_PATH, NO_RIFF, parseBoard, type SessionRow } from '../protocol/board.js';
-import type { StatusLine } from '../protocol/message.js';
+import { NO_RIFF, parseBoard, type SessionRow } from '../protocol/board.js';
+import { BOARD_PATH } from '../protocol/layout.js';
+import { firstWords } from '../protocol/mailbox.js';
+import { LEVELS, type StatusLine } from '../protocol/message.js';
 import { parseDuration, stamp } from '../protocol/stamp.js';
 
 export const spec: VerbSpec = {
@@ -25,7 +26,7 @@ export const spec: VerbSpec = {
 interface Seen { rows: Map<string, SessionRow>; messages: Map<string, StatusLine> }
 
 export async function run(p: Parsed): Promise<number> {
-  const ctx = openContext(process.cwd(), str(p, 'as'));
+  const ctx = openContext(process.cwd(), { as: str(p, 'as') });
   const interval = parseDuration(str(p, 'interval') ?? '15s');
   if (interval === null || interval < 1000) throw new UsageError(`--interval '${str(p, 'interval')}' is not a duration of at least 1s (e.g. 10s, 1m).`);
   const count = str(p, 'count') === undefined ? Infinity : Number(str(p, 'count'));
@@ -44,7 +45,7 @@ export async function run(p: Parsed): Promise<number> {
     wasOffline = !!offline;
     const snap = new Snapshot(ctx, sha);
     const now: Seen = { rows: new Map(parseBoard(snap.read(BOARD_PATH) ?? '').rows.map((r) => [r.row.id, r.row])), messages: new Map() };
-    const box = readMailbox(snap);
+    const box = snap.mailbox();
     for (const m of box.messages) now.messages.set(m.id, m.status);
     if (before) {
       for (const [id, row] of now.rows) {
@@ -60,7 +61,7 @@ export async function run(p: Parsed): Promise<number> {
         const old = before.messages.get(m.id);
         const mine = m.to === ctx.session ? ' (to you)' : '';
         if (!old) emit('message', `${m.id} ${m.type} ${m.from} → ${m.to}${mine}: ${firstWords(m.body, 70)}`, { id: m.id, from: m.from, to: m.to, type: m.type });
-        else for (const l of ['seen', 'acked', 'resolved'] as const) {
+        else for (const l of LEVELS) {
           if (!old[l] && m.status[l]) emit(l, `${m.id} ${l} by ${m.to}`, { id: m.id, by: m.to });
         }
       }

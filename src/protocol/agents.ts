@@ -28,6 +28,16 @@ export function mergeClaudeSettings(text: string, runtime: string, script: strin
   return { text: JSON.stringify(settings, null, 2) + '\n', added };
 }
 
+/** The commands an agent needs, with what each is for: prime shows them, init --claude teaches them. */
+export const AGENT_COMMANDS: [string, string][] = [
+  ['coord inbox', 'messages to me (add --json for full bodies); run it when told you have mail'],
+  ['coord ack <id>', 'confirm you caught a message (the sender sees it)'],
+  ['coord reply <id> -m "…" [--resolve]', 'answer a message to you, right under it'],
+  ['coord send <sX> --type question -m "…"', 'ask or tell another session something'],
+  ['coord sync', 'bring the blackboard branch into your worktree before you push (your presence edit is kept)'],
+  ['coord status', 'who is live and on what'],
+];
+
 /** The section that teaches an agent the protocol, for CLAUDE.md or AGENTS.md. */
 export function agentSection(commands: [string, string][], script: string, pushCommand: string): string {
   return [

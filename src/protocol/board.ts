@@ -1,11 +1,11 @@
 // The scoreboard `docs/ai/sessions/active.md`: a markdown table, one row per live session.
 // Parse and render live side by side here. A change rewrites only the cells it changes;
 // every other byte of the file (text, other rows, broken rows) stays as it was.
-import { isSessionId } from './ids.js';
+import { CoordError } from '../errors.js';
+import { isSessionId, SESSION_ID_PATTERN } from './ids.js';
+import { sessionBranch } from './layout.js';
 import { STAMP_RE } from './stamp.js';
 
-export const SESSIONS_DIR = 'docs/ai/sessions';
-export const BOARD_PATH = `${SESSIONS_DIR}/active.md`;
 export const CELLS = ['identity', 'riff', 'lane', 'claimed', 'presence', 'scope'] as const;
 export const NO_RIFF = '(Riff TBD)';
 export const DEFAULT_SCOPE = 'scope TBD — update this row when you pick a Riff';
@@ -62,17 +62,33 @@ function splitCells(line: string): string[] | null {
 }
 
 const unescapeCell = (raw: string) => raw.trim().replace(/\\\|/g, '|');
+/**
+ * Text typed by a person for a cell (scope, ETA): one line, no control characters, at most
+ * `max` characters. Throws a usage error naming `what` otherwise.
+ */
+export function cellText(s: string, what: string, max = 200): string {
+  const t = s.replace(/\s+/g, ' ').trim();
+  if (!t) throw new CoordError(`The ${what} is empty: give some text.`, 2);
+  if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(s)) throw new CoordError(`The ${what} holds a control character: use plain text.`, 2);
+  if (t.length > max) throw new CoordError(`The ${what} is ${t.length} characters long; keep it under ${max}.`, 2);
+  return t;
+}
+
 /** Cell text as it goes between pipes: pipes escaped, line breaks folded to spaces. */
 export const escapeCell = (v: string) => v.replace(/\r\n|\r|\n/g, ' ').replace(/\|/g, '\\|').trim();
 
+const ROW_ID_RE = new RegExp(`^\\s*(${SESSION_ID_PATTERN})(?:\\s|·|$)`);
+
 function rowId(cells: string[]): string | null {
-  const m = /^\s*(s[A-Z]+)(?:\s|·|$)/.exec(cells[0] ?? '');
+  const m = ROW_ID_RE.exec(cells[0] ?? '');
   return m && isSessionId(m[1]) ? m[1] : null;
 }
 
+const IDENTITY_RE = new RegExp(`^(${SESSION_ID_PATTERN})\\s*(?:·\\s*(.*))?$`);
+
 function readRow(cells: string[]): SessionRow {
   const [identity, riff, lane, claimed, presence, scope] = cells.map(unescapeCell);
-  const idm = /^(s[A-Z]+)\s*(?:·\s*(.*))?$/.exec(identity);
+  const idm = IDENTITY_RE.exec(identity);
   const pm = /^(\S*)\s*(?:·\s*(.*))?$/.exec(presence);
   const presenceStamp = pm && STAMP_RE.test(pm[1]) ? pm[1] : '';
   return {
@@ -106,7 +122,7 @@ export function renderRow(r: SessionRow): string {
 
 /** The lane cell for a session publishing straight to `branch`. */
 export function laneFor(id: string, branch: string): string {
-  return `worktree \`session-${id}\` → direct-to-${branch}, \`[${id}]\``;
+  return `worktree \`${sessionBranch(id)}\` → direct-to-${branch}, \`[${id}]\``;
 }
 
 export function parseBoard(text: string): Board {

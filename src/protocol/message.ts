@@ -19,7 +19,9 @@
  *
  * Pure code: it runs in Node, in Deno and inside the bundle.
  */
-import { isSessionId } from './ids.js';
+import { isSessionId, RIFF_ID_RE } from './ids.js';
+import { fnv1a64, utf8ByteLength } from './hash.js';
+import { READ_STAMP_RE as STAMP } from './stamp.js';
 
 export const MESSAGE_TYPES = ['question', 'answer', 'handoff', 'info'] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
@@ -31,6 +33,30 @@ export const PARSER_VERSION = 1;
 export const NO_REF = '—';
 
 export type StatusLine = { seen: string | null; acked: string | null; resolved: string | null };
+
+/** The steps of the ack chain, in order: a later step implies the earlier ones. */
+export type Level = keyof StatusLine;
+export const LEVELS: Level[] = ['seen', 'acked', 'resolved'];
+
+/** Why `type` cannot be a message type coord writes, or null when it can: one lowercase word. */
+export function checkType(type: string): string | null {
+  return /^[a-z][a-z0-9-]{0,19}$/.test(type) ? null : `'${type.slice(0, 40)}' is not a message type: use question, answer, handoff, info, or one lowercase word`;
+}
+
+/** Why `ref` cannot be a message's `ref:`, or null when it can: a Riff id, a message id, or the no-ref dash. */
+export function checkRef(ref: string): string | null {
+  return ref === NO_REF || RIFF_ID_RE.test(ref) ? null : `'${ref.slice(0, 40)}' is not a Riff or message id (one word of letters, digits and . _ # : / -)`;
+}
+
+/** A status line with nothing stamped. */
+export const NEW_STATUS: StatusLine = { seen: null, acked: null, resolved: null };
+
+/** `s` with `level` and every earlier step stamped `now` (steps already stamped keep their stamp). */
+export function advanceStatus(s: StatusLine, level: Level, now: string): StatusLine {
+  const next = { ...s };
+  for (const l of LEVELS.slice(0, LEVELS.indexOf(level) + 1)) next[l] ??= now;
+  return next;
+}
 
 export interface Message {
   stamp: string;
@@ -61,7 +87,6 @@ export interface ParseProblem {
   message: string;
 }
 
-const STAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d)?Z$/;
 /** Anything a parser might take for a header: a markdown h2, after optional blanks. */
 const HEADER_LIKE = /^[ \t]*##(?:[ \t]|$)/;
 const STATUS_LIKE = /^[ \t]*(?:→|->)[ \t]*status[ \t]*:/i;
@@ -78,8 +103,7 @@ export function validateBody(body: string): void {
   }
   // Three UTF-8 bytes per UTF-16 unit at most, so short bodies skip the count.
   if (body.length * 3 > MAX_BODY_BYTES) {
-    let bytes = 0;
-    utf8(body, () => bytes++);
+    const bytes = utf8ByteLength(body);
     if (bytes > MAX_BODY_BYTES) {
       throw new Error(`Message body is ${bytes} bytes, over the 1 MiB limit; put long text in a file in the repo and refer to it.`);
     }
@@ -294,54 +318,6 @@ function identityKey(m: Message): string {
  */
 export function messageId(m: Message, occurrence: number): string {
   return fnv1a64(`${identityKey(m)}#${occurrence}`).slice(0, 10);
-}
-
-/** FNV-1a 64 of the UTF-8 bytes of `text`, as 16 hex chars; four 16-bit lanes avoid BigInt. */
-export function fnv1a64(text: string): string {
-  let h0 = 0x2325, h1 = 0x8422, h2 = 0x9ce4, h3 = 0xcbf2; // offset basis cbf29ce484222325
-  // One byte into the hash: times the prime 2^40 + 0x1b3, lane by lane with carries, mod 2^64.
-  const mix = (byte: number) => {
-    h0 ^= byte;
-    const t0 = h0 * 0x1b3;
-    const t1 = h1 * 0x1b3 + (t0 >>> 16);
-    const t2 = h2 * 0x1b3 + h0 * 0x100 + (t1 >>> 16);
-    const t3 = h3 * 0x1b3 + h1 * 0x100 + (t2 >>> 16);
-    h0 = t0 & 0xffff;
-    h1 = t1 & 0xffff;
-    h2 = t2 & 0xffff;
-    h3 = t3 & 0xffff;
-  };
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) { mix(c); continue; } // the common case, without the general path below
-    const cp = text.codePointAt(i)!;
-    if (cp > 0xffff) i++;
-    encodeUtf8(cp, mix);
-  }
-  return [h3, h2, h1, h0].map((w) => w.toString(16).padStart(4, '0')).join('');
-}
-
-/** The UTF-8 bytes of one code point (a lone surrogate is encoded like any code point). */
-function encodeUtf8(c: number, emit: (byte: number) => void): void {
-  if (c < 0x80) emit(c);
-  else if (c < 0x800) {
-    emit(0xc0 | (c >> 6));
-    emit(0x80 | (c & 63));
-  } else if (c < 0x10000) {
-    emit(0xe0 | (c >> 12));
-    emit(0x80 | ((c >> 6) & 63));
-    emit(0x80 | (c & 63));
-  } else {
-    emit(0xf0 | (c >> 18));
-    emit(0x80 | ((c >> 12) & 63));
-    emit(0x80 | ((c >> 6) & 63));
-    emit(0x80 | (c & 63));
-  }
-}
-
-/** Feeds the UTF-8 bytes of `text` to `emit`. */
-function utf8(text: string, emit: (byte: number) => void): void {
-  for (const ch of text) encodeUtf8(ch.codePointAt(0)!, emit);
 }
 
 // ---- editing: every function returns new file text and leaves other bytes alone ------

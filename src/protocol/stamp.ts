@@ -1,6 +1,9 @@
 // Stamps on the board and in messages: UTC, minute precision, `YYYY-MM-DDTHH:MMZ`.
 
+/** A stamp as coord writes it. */
 export const STAMP_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z$/;
+/** A stamp as coord reads it from hand edits: seconds are tolerated. */
+export const READ_STAMP_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?Z$/;
 
 // Calendar arithmetic by hand (days <-> civil date, proleptic Gregorian): a first `Date`
 // costs the post-commit hook about 3 ms of start-up, more than the rest of its work.

@@ -1,5 +1,8 @@
 // The commit-subject rule: in a session's worktree every subject starts with `[sX]`.
-// One function decides; the commit-msg hook and its tests both call it.
+// One function decides; the commit-msg hook and its tests both call it. coord's own
+// commits follow it too (`coordSubject`).
+import { SESSION_ID_PATTERN } from './ids.js';
+import { sessionBranch } from './layout.js';
 
 export type SubjectVerdict = { ok: true } | { ok: false; message: string };
 
@@ -9,7 +12,17 @@ export interface SubjectContext {
   branch: string | null; // the branch checked out there (for the outside-a-session message)
 }
 
-const PREFIX_RE = /^\[(s[A-Z]+)\]/;
+const PREFIX_RE = new RegExp(`^\\[(${SESSION_ID_PATTERN})\\]`);
+
+/** The session whose prefix starts `subject` (`[sA] …` → `sA`), or null. */
+export function sessionOfSubject(subject: string): string | null {
+  return PREFIX_RE.exec(subject)?.[1] ?? null;
+}
+
+/** The subject of coord's own commits: `[sA] docs(ai-sessions): <what>` (no prefix when no session speaks). */
+export function coordSubject(id: string | null, what: string): string {
+  return `${id ? `[${id}] ` : ''}docs(ai-sessions): ${what}`;
+}
 const WRAPPERS = ['fixup', 'squash', 'amend'];
 const WRAPPERS_RE = new RegExp(`^(${WRAPPERS.join('|')})! `);
 
@@ -76,8 +89,8 @@ while IFS= read -r line || [ -n "$line" ]; do
   case $line in '#'*) continue ;; *[![:space:]]*) s=$line; break ;; esac
 done < "$1"
 case $h in
-  'ref: refs/heads/session-'*)
-    id=\${h#'ref: refs/heads/session-'}
+  'ref: refs/heads/${sessionBranch('')}'*)
+    id=\${h#'ref: refs/heads/${sessionBranch('')}'}
     case $id in ${idPatterns}) ;; *) exit 1 ;; esac
     case $s in "[$id]"*) exit 0 ;; esac ;;
   *)

@@ -15,9 +15,10 @@
 // Outputs are normalised before they are compared or written, so the doc reads like a real
 // session and stays the same from run to run:
 // - the sandbox path reads /home/you;
-// - stamps (YYYY-MM-DDTHH:MMZ) become example stamps: 2026-05-31T11:40Z for "now", and
-//   10-minute steps from there for stamps further away (a commit dated 30 minutes ahead
-//   reads 12:10Z);
+// - stamps (YYYY-MM-DDTHH:MMZ) become example stamps: 2026-05-31T11:40Z for "now" (any
+//   minute from the run's start to the moment the output is read, however long the run
+//   takes), and 10-minute steps from the edge of that window for stamps outside it (a commit
+//   dated 30 minutes ahead reads 12:10Z);
 // - commit hashes and message ids (10 hex) become fixed example values, the same value
 //   each time the same commit or message shows up. A command may use a message id an
 //   earlier output showed: it is given the real id when it runs;
@@ -62,6 +63,7 @@ function parseConsoleBlocks(text) {
 }
 
 const stampOf = (ms) => new Date(ms).toISOString().slice(0, 16) + 'Z';
+const minuteOf = (ms) => Math.floor(ms / 60e3) * 60e3;
 const example = (kind, n) => crypto.createHash('sha1').update(`coord docs ${kind} ${n}`).digest('hex');
 const trimLines = (s) => s.split('\n').map((l) => l.trimEnd()).join('\n').replace(/\n+$/, '');
 
@@ -69,7 +71,7 @@ const trimLines = (s) => s.split('\n').map((l) => l.trimEnd()).join('\n').replac
 class Normaliser {
   constructor(root, runStart) {
     this.root = root;
-    this.runStart = runStart;
+    this.startMinute = minuteOf(runStart);
     this.messages = new Map(); // real id -> example id
     this.commits = new Map(); // first 7 chars of the real hash -> { example, real }
   }
@@ -98,9 +100,13 @@ class Normaliser {
 
   output(text, cwd, env) {
     let s = text.split(this.root).join(SHOWN_HOME);
+    // "Now" is every minute the run has been in so far: a stamp written late in the run is
+    // as much "now" as one written at its start. Stamps outside that window are counted from its edge.
+    const nowMinute = minuteOf(Date.now());
     s = s.replace(/\b(\d{4}-\d{2}-\d{2}T\d{2}:\d{2})Z/g, (_, t) => {
-      const steps = Math.round((Date.parse(`${t}:00Z`) - this.runStart) / STEP_MS);
-      return stampOf(EXAMPLE_NOW + steps * STEP_MS);
+      const at = Date.parse(`${t}:00Z`);
+      const off = at < this.startMinute ? at - this.startMinute : at > nowMinute ? at - nowMinute : 0;
+      return stampOf(EXAMPLE_NOW + Math.round(off / STEP_MS) * STEP_MS);
     });
     s = s.replace(/\b[0-9a-f]{7,40}\b/g, (word) => {
       if (word.length === 10) return this.messageId(word);

@@ -276,14 +276,19 @@ test('sends, acks, scope changes and closes from many sessions at once, over two
   for (const id of closing) jobs.push({ cwd: home[id], args: ['close', '--as', id, '--json'] });
 
   const { results, wallMs } = await burst(fx, jobs);
-  // The retry loop is bounded: a writer that loses too many rounds gives up, says so in one
-  // line and publishes nothing; running it again (as its user would) must then just work.
-  const gaveUp = results.filter((r) => r.code === 1 && /^coord: Gave up after \d+ attempts\b.*Nothing was published/.test(r.stderr) && r.stderr.trim().split('\n').length === 1);
-  assertAllOk(results.filter((r) => !gaveUp.includes(r)));
-  for (const r of gaveUp) Object.assign(r, coordOk(r.cwd, r.args, { env: fx.env }));
   const pushes = summary(results.map((r) => r.pushes));
-  const line = `${jobs.length} concurrent writes (send/ack/scope/close, ${runtime}): ${wallMs} ms wall; push attempts total ${pushes.total}, median ${pushes.median}, max ${pushes.max}; gave up and re-run: ${gaveUp.length}`;
+  const line = `${jobs.length} concurrent writes (send/ack/scope/close, ${runtime}): ${wallMs} ms wall; push attempts total ${pushes.total}, median ${pushes.median}, max ${pushes.max}`;
   console.log(line);
+  // None may give up. A push is turned away only when main moved since that attempt's
+  // fetch, and main moves only by another job's write: each job publishes one commit (see
+  // the history check below), and one write cannot land in two disjoint fetch-to-push
+  // windows of the same job. So a job loses at most jobs.length - 1 rounds and pushes at
+  // most jobs.length (23) times, well under the 40 attempts coord allows before 'Gave up'.
+  // Every job's outcome is accounted for: each exited 0, and each stayed within that bound.
+  assertAllOk(results);
+  for (const r of results) {
+    assert.ok(r.pushes >= 1 && r.pushes <= jobs.length, `coord ${r.args.join(' ')} in ${r.cwd} pushed ${r.pushes} times; with ${jobs.length} writers at most ${jobs.length} rounds can be needed`);
+  }
 
   // The board: closed rows gone, every other row present with its new scope.
   const board = boardOnOrigin(fx.repo, fx.env);

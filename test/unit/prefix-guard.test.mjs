@@ -19,7 +19,7 @@ after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 // The rule's modules, bundled as the bundle bundles them.
 const entry = path.join(tmp, 'entry.ts');
-fs.writeFileSync(entry, `export * from ${JSON.stringify(path.join(here, '../../src/protocol/subject.ts'))};\nexport { findWorktree } from ${JSON.stringify(path.join(here, '../../src/worktree.ts'))};\n`);
+fs.writeFileSync(entry, `export * from ${JSON.stringify(path.join(here, '../../src/protocol/subject.ts'))};\nexport { findWorktree, hookSession, operationInProgress } from ${JSON.stringify(path.join(here, '../../src/worktree.ts'))};\n`);
 await build({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'node', outfile: path.join(tmp, 'rule.mjs'), logLevel: 'silent' });
 const R = await import(pathToFileURL(path.join(tmp, 'rule.mjs')).href);
 
@@ -79,10 +79,8 @@ function coordSays(wt, text, env) {
   if (env.COORD_SESSION) process.env.COORD_SESSION = env.COORD_SESSION; else delete process.env.COORD_SESSION;
   try {
     const w = R.findWorktree(wt);
-    const op = (() => { for (const [f, name] of R.IN_PROGRESS) if (fs.existsSync(path.join(w.gitDir, f))) return name; return null; })();
-    if (op === 'rebase') return true;
-    const session = w.session ?? (env.COORD_SESSION && /^s[A-Z]{1,3}$/.test(env.COORD_SESSION) ? env.COORD_SESSION : null);
-    return R.checkSubject(R.subjectOf(text), { session, worktree: w.name, branch: w.branch }).ok;
+    if (R.operationInProgress(w.gitDir) === 'rebase') return true;
+    return R.checkSubject(R.subjectOf(text), { session: R.hookSession(w), worktree: w.name, branch: w.branch }).ok;
   } finally {
     if (prev === undefined) delete process.env.COORD_SESSION; else process.env.COORD_SESSION = prev;
   }

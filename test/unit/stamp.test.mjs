@@ -1,18 +1,10 @@
 // Stamps are computed by hand (no Date on the hook path): they must agree with Date's UTC
 // calendar everywhere, leap days and century years included, and parse back exactly.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { loadSource } from './load.mjs';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'coord-stamp-'));
-after(() => fs.rmSync(dir, { recursive: true, force: true }));
-const outfile = path.join(dir, 'stamp.mjs');
-await build({ entryPoints: [fileURLToPath(new URL('../../src/protocol/stamp.ts', import.meta.url))], bundle: true, format: 'esm', outfile, logLevel: 'silent' });
-const S = await import(pathToFileURL(outfile).href);
+const S = await loadSource('protocol/stamp.ts');
 
 test('stamp() agrees with Date over 200,000 moments from 1970 to 2400', () => {
   let seed = 42;

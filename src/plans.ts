@@ -1,0 +1,162 @@
+// The heart of every writing verb, as a pure function: a view of the newest blackboard and
+// the verb's arguments in, the files to write and the commit subject out. No I/O and no
+// clock (the caller passes `now`), so each one is tested as a table (test/unit/plans.test.mjs)
+// and re-applied by publish.ts on every attempt.
+import { CoordError, UsageError } from './errors.js';
+import { emptyBoardText, findRow, laneFor, parseBoard, PAUSED_PREFIX, takenIds, withoutRow, withRow, type Board, type SessionRow } from './protocol/board.js';
+import { firstFreeName, lowestFreeId } from './protocol/ids.js';
+import { BOARD_PATH, queueFile } from './protocol/layout.js';
+import { findMessage, firstWords } from './protocol/mailbox.js';
+import { advanceStatus, appendBlock, insertAfter, LEVELS, NEW_STATUS, parseQueueFile, setStatus, type Level, type Message } from './protocol/message.js';
+import { coordSubject } from './protocol/subject.js';
+import type { Plan, View } from './protocol/view.js';
+
+const boardOf = (view: View): Board => parseBoard(view.read(BOARD_PATH) ?? '');
+const onBoard = (board: Board): string => board.rows.map((r) => r.row.id).join(', ') || 'none';
+const boardFile = (text: string) => new Map<string, string | null>([[BOARD_PATH, text]]);
+const nothing = () => new Map<string, string | null>();
+
+// ---- the board -----------------------------------------------------------------------
+
+export interface ClaimOptions {
+  /** Claim exactly this id (`start --as`), else the lowest free one. */
+  wanted?: string;
+  name?: string;
+  scope: string;
+  riff?: string;
+  /** The blackboard branch, for the lane cell. */
+  branch: string;
+  /** Ids with a branch or worktree left over in this clone: never handed out. */
+  leftovers: Set<string>;
+  now: string;
+}
+
+/** `start`: a new row with the lowest free id (or `wanted`) and the first free name. */
+export function planClaim(view: View, o: ClaimOptions): Plan<SessionRow> {
+  const board = parseBoard(view.read(BOARD_PATH) ?? emptyBoardText());
+  const taken = takenIds(board);
+  let id: string;
+  if (o.wanted) {
+    if (taken.has(o.wanted)) throw new CoordError(`${o.wanted} is already on the board: pick another id, or leave out --as to get the lowest free one.`);
+    if (o.leftovers.has(o.wanted)) throw new CoordError(`A branch or worktree of ${o.wanted} is left over in this clone: remove it (coord doctor) or pick another id.`);
+    id = o.wanted;
+  } else {
+    id = lowestFreeId(new Set([...taken, ...o.leftovers]));
+  }
+  const names = new Set([...board.rows.map((r) => r.row.name), ...board.brokenNames].map((n) => n.toLowerCase()));
+  if (o.name && names.has(o.name.toLowerCase())) throw new CoordError(`The name '${o.name}' is taken on the board: choose another with --name, or leave it out.`);
+  const row: SessionRow = { id, name: o.name ?? firstFreeName(names), riffs: o.riff ? [o.riff] : [], lane: laneFor(id, o.branch), claimed: o.now, presence: o.now, presenceNote: '', scope: o.scope };
+  return { files: boardFile(withRow(board, row)), subject: coordSubject(id, `claim ${id} at ${o.now}`), value: row };
+}
+
+/** A change of `id`'s row, its presence refreshed to `now` (every write is a sign of life). */
+export function planRowUpdate(view: View, id: string, what: string, change: (row: SessionRow) => SessionRow, now: string): Plan<SessionRow> {
+  const board = boardOf(view);
+  const row = findRow(board, id);
+  if (!row) throw new CoordError(`${id} has no row on the board (${BOARD_PATH}): claim a session with 'coord start', or check 'coord status'.`);
+  const next = { ...change(row), presence: now };
+  return { files: boardFile(withRow(board, next)), subject: coordSubject(id, what), value: next };
+}
+
+/** `scope`: the scope cell of my row. */
+export const planScope = (view: View, id: string, scope: string, now: string): Plan<SessionRow> =>
+  planRowUpdate(view, id, `scope ${id}: ${firstWords(scope, 50)}`, (row) => ({ ...row, scope }), now);
+
+export type RiffChange = { set: string } | { add: string } | { drop: string } | { none: true };
+
+/** `riff`: set, add, drop or clear the Riffs of my row. */
+export function planRiff(view: View, id: string, change: RiffChange, now: string): Plan<SessionRow> {
+  const what = 'set' in change ? `${id} takes Riff ${change.set}` : 'add' in change ? `${id} adds Riff ${change.add}`
+    : 'drop' in change ? `${id} drops Riff ${change.drop}` : `${id} clears its Riff`;
+  return planRowUpdate(view, id, what, (row) => {
+    let riffs = row.riffs;
+    if ('set' in change) riffs = [change.set];
+    if ('add' in change) riffs = riffs.includes(change.add) ? riffs : [...riffs, change.add];
+    if ('drop' in change) {
+      if (!riffs.includes(change.drop)) throw new UsageError(`${id} does not hold Riff ${change.drop} (it holds ${riffs.join(', ') || 'none'}).`);
+      riffs = riffs.filter((x) => x !== change.drop);
+    }
+    if ('none' in change) riffs = [];
+    return { ...row, riffs };
+  }, now);
+}
+
+/** `close --pause`: my row stays, its scope says when I am back. */
+export const planPause = (view: View, id: string, eta: string, now: string): Plan<SessionRow> =>
+  planRowUpdate(view, id, `pause ${id} — resuming ${eta}`, (row) => ({ ...row, scope: `${PAUSED_PREFIX}${eta}` }), now);
+
+/** `close` (and doctor's release of an unfinished claim): `id`'s row off the board; value: whether it was there. */
+export function planRemoveRow(view: View, id: string, what: string): Plan<boolean> {
+  const board = boardOf(view);
+  const had = !!findRow(board, id);
+  return { files: had ? boardFile(withoutRow(board, id)) : nothing(), subject: coordSubject(id, what), value: had };
+}
+
+/** `reap`: every row `isStale` picks, off the board in one commit; value: their ids. */
+export function planReap(view: View, speaker: string | null, isStale: (row: SessionRow) => boolean): Plan<string[]> {
+  let text = view.read(BOARD_PATH) ?? '';
+  const ids = parseBoard(text).rows.filter(({ row }) => isStale(row)).map((r) => r.row.id);
+  for (const id of ids) text = withoutRow(parseBoard(text), id);
+  return { files: ids.length ? boardFile(text) : nothing(), subject: coordSubject(speaker, `reap stale ${ids.join(', ')}`), value: ids };
+}
+
+// ---- messages ------------------------------------------------------------------------
+
+export interface SendOptions { me: string; to: string; type: string; ref: string; body: string; now: string }
+
+/** `send`: a block appended to the recipient's inbox; a short message id in `ref` is completed. */
+export function planSend(view: View, o: SendOptions): Plan<{ id: string; file: string; ref: string }> {
+  const board = boardOf(view);
+  if (o.to !== o.me && !findRow(board, o.to)) throw new CoordError(`No session ${o.to} on the board (on it: ${onBoard(board)}). Send to one of those, or check 'coord status'.`);
+  let ref = o.ref;
+  if (/^[0-9a-f]{4,9}$/.test(ref)) {
+    const hit = view.mailbox().messages.filter((m) => m.id.startsWith(ref));
+    if (hit.length === 1) ref = hit[0].id;
+  }
+  const file = queueFile(o.to);
+  const text = appendBlock(view.read(file) ?? '', { stamp: o.now, from: o.me, to: o.to, type: o.type, ref, status: NEW_STATUS, body: o.body });
+  const id = parseQueueFile(text).messages.at(-1)!.id;
+  return { files: new Map([[file, text]]), subject: coordSubject(o.me, `${o.type} to ${o.to}: ${firstWords(o.body)}`), value: { id, file, ref } };
+}
+
+export interface AdvanceOptions { me: string; prefix: string; level: Level; verb: string; now: string }
+
+/** `seen`, `ack`, `resolve`: the recipient stamps its message's status line up to `level`. */
+export function planAdvance(view: View, o: AdvanceOptions): Plan<{ id: string; status: Message['status'] }> {
+  const m = findMessage(view.mailbox(), o.prefix);
+  if (m.to !== o.me) throw new CoordError(`Message ${m.id} is addressed to ${m.to}, not to you (${o.me}): only ${m.to} may mark it ${o.level}.`);
+  const status = advanceStatus(m.status, o.level, o.now);
+  const same = LEVELS.every((l) => status[l] === m.status[l]);
+  return { files: same ? nothing() : new Map([[m.file, setStatus(view.read(m.file)!, m, status)]]), subject: coordSubject(o.me, `${o.verb} ${m.id} from ${m.from}`), value: { id: m.id, status } };
+}
+
+export interface ReplyOptions { me: string; prefix: string; body: string; resolve: boolean; now: string }
+
+/** `reply`: an answer block right under the question, the question acked (or resolved), one commit. */
+export function planReply(view: View, o: ReplyOptions): Plan<{ id: string; to: string; ref: string }> {
+  const q = findMessage(view.mailbox(), o.prefix);
+  if (q.to !== o.me) throw new CoordError(`Message ${q.id} is addressed to ${q.to}, not to you (${o.me}): only ${q.to} may reply to it. To write to its sender, use coord send ${q.from}.`);
+  const status = advanceStatus(q.status, o.resolve ? 'resolved' : 'acked', o.now);
+  const answer: Message = { stamp: o.now, from: o.me, to: q.from, type: 'answer', ref: q.id, status: NEW_STATUS, body: o.body };
+  const text = insertAfter(setStatus(view.read(q.file)!, q, status), q, answer);
+  const id = parseQueueFile(text).messages.find((m) => m.ref === q.id && m.from === o.me && m.body === o.body && m.stamp === o.now)!.id;
+  return { files: new Map([[q.file, text]]), subject: coordSubject(o.me, `answer to ${q.from} on ${q.id}: ${firstWords(o.body)}`), value: { id, to: q.from, ref: q.id } };
+}
+
+export interface HandoffOptions { me: string; to: string; riff: string; body: string; now: string }
+
+/** `handoff`: the handoff block and the Riff moved between rows, in one commit (never two holders). */
+export function planHandoff(view: View, o: HandoffOptions): Plan<{ id: string }> {
+  let board = boardOf(view);
+  const mine = findRow(board, o.me);
+  const theirs = findRow(board, o.to);
+  if (!mine) throw new CoordError(`You (${o.me}) have no row on the board: only a session on the board can hand off a Riff.`);
+  if (!theirs) throw new CoordError(`No session ${o.to} on the board (on it: ${onBoard(board)}). Hand off to one of those.`);
+  if (!mine.riffs.includes(o.riff)) throw new CoordError(`You (${o.me}) do not hold Riff ${o.riff} (you hold: ${mine.riffs.join(', ') || 'none'}): only its holder can hand it off.`);
+  board = parseBoard(withRow(board, { ...mine, riffs: mine.riffs.filter((x) => x !== o.riff), presence: o.now }));
+  const boardText = withRow(board, { ...theirs, riffs: theirs.riffs.includes(o.riff) ? theirs.riffs : [...theirs.riffs, o.riff] });
+  const file = queueFile(o.to);
+  const text = appendBlock(view.read(file) ?? '', { stamp: o.now, from: o.me, to: o.to, type: 'handoff', ref: o.riff, status: NEW_STATUS, body: o.body });
+  const id = parseQueueFile(text).messages.at(-1)!.id;
+  return { files: new Map([[BOARD_PATH, boardText], [file, text]]), subject: coordSubject(o.me, `handoff ${o.riff} to ${o.to}: ${firstWords(o.body)}`), value: { id } };
+}

@@ -1,0 +1,46 @@
+// Where coord's files live in a repository, and how sessions name their branches and
+// worktrees: every path and name coord derives from a session id is built here.
+import { SESSION_ID_RE } from './ids.js';
+
+/** The folder of the coordination files on the blackboard branch. */
+export const SESSIONS_DIR = 'docs/ai/sessions';
+/** The scoreboard. */
+export const BOARD_PATH = `${SESSIONS_DIR}/active.md`;
+/** The inboxes, one file per recipient. */
+export const QUEUE_DIR = `${SESSIONS_DIR}/queue`;
+/** The team's settings, committed at the top of the repository. */
+export const CONFIG_FILE = '.coord.json';
+/** The committed copy of coord that the hooks run. */
+export const SCRIPT_PATH = 'infrastructure/scripts/coord.mjs';
+/** The commit-msg hook's sh fast path. */
+export const GUARD_PATH = 'infrastructure/scripts/coord-prefix-guard.sh';
+/** The old habit's entry point, kept as a wrapper around `coord start`. */
+export const START_SCRIPT_PATH = 'infrastructure/scripts/start-session.sh';
+
+/** The inbox of session `id`: `docs/ai/sessions/queue/to-<id>.md`. */
+export const queueFile = (id: string): string => `${QUEUE_DIR}/to-${id}.md`;
+
+/** True for a file name in the queue folder that is an inbox (`to-<anything>.md`). */
+export const isQueueFileName = (name: string): boolean => name.startsWith('to-') && name.endsWith('.md');
+
+const BRANCH_PREFIX = 'session-';
+
+/** The branch of session `id`: `session-<id>`. */
+export const sessionBranch = (id: string): string => `${BRANCH_PREFIX}${id}`;
+
+/** The session a branch belongs to (`session-sA` → `sA`), or null for any other branch. */
+export function sessionOfBranch(branch: string | null): string | null {
+  if (!branch?.startsWith(BRANCH_PREFIX)) return null;
+  const id = branch.slice(BRANCH_PREFIX.length);
+  return SESSION_ID_RE.test(id) ? id : null;
+}
+
+/** The worktree of session `id`: a sibling of the main checkout, `<main>-<id>`. */
+export const sessionWorktree = (mainRoot: string, id: string): string => `${mainRoot}-${id}`;
+
+/** The session whose worktree a sibling directory named `entry` would be, or null. */
+export function sessionOfWorktreeName(mainName: string, entry: string): string | null {
+  if (!entry.startsWith(`${mainName}-`)) return null;
+  const id = entry.slice(mainName.length + 1);
+  return SESSION_ID_RE.test(id) ? id : null;
+}

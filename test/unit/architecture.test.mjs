@@ -1,0 +1,126 @@
+// Keeps docs/architecture.md true: reads every import in src/ and checks the layering rules
+// the page states, and that the page names every module there is.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const src = path.join(root, 'src');
+
+/** Every module under src/ as 'commands/send' → { text, imports: ['args', 'protocol/ids', 'node:fs', …] }. */
+function modules() {
+  const found = new Map();
+  const walk = (dir) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const abs = path.join(dir, e.name);
+      if (e.isDirectory()) walk(abs);
+      else if (e.name.endsWith('.ts')) {
+        const name = path.relative(src, abs).replace(/\.ts$/, '').split(path.sep).join('/');
+        const text = fs.readFileSync(abs, 'utf8');
+        const specs = [...text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+'([^']+)'|import\(\s*'([^']+)'\s*\)/g)].map((m) => m[1] ?? m[2]);
+        const imports = specs.map((s) => (s.startsWith('.') ? path.posix.normalize(path.posix.join(path.posix.dirname(name), s)).replace(/\.js$/, '') : s));
+        found.set(name, { text, imports });
+      }
+    }
+  };
+  walk(src);
+  return found;
+}
+
+const mods = modules();
+const layer = (name) => (name.startsWith('commands/') ? 'commands' : name.startsWith('protocol/') ? 'protocol' : name);
+const importers = (target) => [...mods].filter(([, m]) => m.imports.includes(target)).map(([n]) => n).sort();
+
+test('the module table was read (the rules below are not vacuous)', () => {
+  assert.ok(mods.size >= 40, `only ${mods.size} modules found`);
+  assert.ok(mods.get('commands/send').imports.includes('plans'), 'send imports plans');
+  assert.ok(mods.get('cli').imports.includes('commands/start'), 'cli imports the commands');
+});
+
+test('no command imports another command; only cli imports commands', () => {
+  const bad = [];
+  for (const [name, m] of mods) {
+    for (const i of m.imports) if (i.startsWith('commands/') && name !== 'cli') bad.push(`${name} → ${i}`);
+  }
+  assert.deepEqual(bad, []);
+});
+
+test('protocol/ and plans.ts are pure: they import only protocol/ and errors', () => {
+  const bad = [];
+  for (const [name, m] of mods) {
+    if (layer(name) !== 'protocol' && name !== 'plans') continue;
+    for (const i of m.imports) if (!i.startsWith('protocol/') && i !== 'errors') bad.push(`${name} → ${i}`);
+    if (/\bprocess\.|Date\.now\(\)|Math\.random\(\)/.test(m.text.replace(/\/\/.*|\/\*[\s\S]*?\*\//g, '')) && name === 'plans') bad.push(`${name} reads the clock, randomness or the process`);
+  }
+  assert.deepEqual(bad, []);
+});
+
+test('only process.ts starts processes; only git.ts (and demo, which plays commands) imports it', () => {
+  const cpUsers = [...mods].filter(([, m]) => /\bcp\(\)|node:child_process/.test(m.text)).map(([n]) => n).sort();
+  assert.deepEqual(cpUsers, ['process', 'sys'], 'sys.ts declares the lazy loader, process.ts is its only user');
+  assert.deepEqual(mods.get('sys').text.match(/\bcp\(\)\./g) ?? [], []);
+  assert.deepEqual(importers('process'), ['commands/demo', 'git']);
+});
+
+test('only publish.ts writes the blackboard: commitFiles, pushRef and casRef are imported nowhere else', () => {
+  for (const op of ['commitFiles', 'pushRef', 'casRef']) {
+    const users = [...mods].filter(([n, m]) => n !== 'git' && new RegExp(`\\b${op}\\b`).test(m.text)).map(([n]) => n);
+    assert.deepEqual(users, ['publish'], op);
+  }
+});
+
+test('the read side does not import the write side; read-only verbs never import publish', () => {
+  assert.ok(!mods.get('blackboard').imports.includes('publish'));
+  for (const verb of ['status', 'inbox', 'prime', 'watch', 'check-prefix', 'heartbeat']) {
+    assert.ok(!mods.get(`commands/${verb}`).imports.includes('publish'), verb);
+  }
+});
+
+test('each layer imports only from the layers the page allows', () => {
+  // The "may import" column of docs/architecture.md, as data: a module's imports must be in its list.
+  const allowed = {
+    main: ['cli', 'host'],
+    errors: [],
+    sys: [],
+    host: ['sys'],
+    process: ['sys', 'errors'],
+    git: ['process', 'sys', 'errors'],
+    worktree: ['host', 'sys', 'protocol'],
+    config: ['sys', 'errors', 'protocol'],
+    context: ['git', 'worktree', 'config', 'errors', 'protocol'],
+    blackboard: ['git', 'mailbox', 'worktree', 'sys', 'errors', 'context', 'protocol'],
+    publish: ['git', 'blackboard', 'context', 'sys', 'errors', 'protocol'],
+    hookinput: ['sys'],
+    output: ['host'],
+    args: ['errors'],
+    session: ['git', 'blackboard', 'context', 'host', 'sys', 'protocol'],
+    liveness: ['git', 'blackboard', 'context', 'errors', 'protocol'],
+    mailbox: ['args', 'errors', 'sys', 'blackboard', 'protocol'],
+    ackchain: ['args', 'output', 'context', 'plans', 'publish', 'protocol'],
+  };
+  const bad = [];
+  for (const [name, m] of mods) {
+    const own = allowed[layer(name)];
+    if (!own) continue;
+    for (const i of m.imports) {
+      if (i.startsWith('node:')) { if (name !== 'sys') bad.push(`${name} → ${i}`); continue; }
+      if (!own.includes(layer(i)) && layer(i) !== layer(name)) bad.push(`${name} → ${i}`);
+    }
+  }
+  assert.deepEqual(bad, []);
+  // The page lists the same allowances.
+  const page = fs.readFileSync(path.join(root, 'docs/architecture.md'), 'utf8');
+  for (const [name, list] of Object.entries(allowed)) {
+    const row = page.split('\n').find((l) => l.startsWith(`| \`${name}.ts\` |`));
+    assert.ok(row, `docs/architecture.md has no row for ${name}.ts`);
+    for (const dep of list) assert.ok(row.includes(`\`${dep}\``), `the row of ${name}.ts does not list ${dep}`);
+  }
+});
+
+test('docs/architecture.md names every module under src/', () => {
+  const page = fs.readFileSync(path.join(root, 'docs/architecture.md'), 'utf8');
+  const missing = [...mods.keys()].filter((n) => !n.startsWith('commands/')).filter((n) => !page.includes(`${n.split('/').pop()}.ts`) && !page.includes(`${n}.ts`));
+  assert.deepEqual(missing, []);
+});
