@@ -48,10 +48,10 @@ function parseArgs(spec22, argv) {
       const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
       inline = eq > 0 ? a.slice(eq + 1) : void 0;
       flag = all.find((f) => f.name === name);
-      if (!flag) throw new UsageError(`coord ${spec22.name}: unknown option '--${name}' (see coord ${spec22.name} --help).`);
+      if (!flag) throw new UsageError(`unknown option '--${name}' for ${spec22.name} (see coord ${spec22.name} --help).`);
     } else if (a.startsWith("-") && a.length > 1 && !/^-\d/.test(a)) {
       flag = all.find((f) => f.short === a[1]);
-      if (!flag) throw new UsageError(`coord ${spec22.name}: unknown option '${a}' (see coord ${spec22.name} --help).`);
+      if (!flag) throw new UsageError(`unknown option '${a}' for ${spec22.name} (see coord ${spec22.name} --help).`);
       if (a.length > 2) inline = a.slice(2);
     } else {
       args2.push(a);
@@ -59,18 +59,18 @@ function parseArgs(spec22, argv) {
     }
     if (flag.value) {
       const v = inline ?? argv[++i];
-      if (v === void 0) throw new UsageError(`coord ${spec22.name}: --${flag.name} needs a value (${flag.value}).`);
+      if (v === void 0) throw new UsageError(`--${flag.name} needs a value (${flag.value}): usage: coord ${spec22.name} ${spec22.usage}`);
       if (flag.repeat) flags[flag.name] = [...flags[flag.name] ?? [], v];
       else flags[flag.name] = v;
     } else {
-      if (inline !== void 0) throw new UsageError(`coord ${spec22.name}: --${flag.name} takes no value.`);
+      if (inline !== void 0) throw new UsageError(`--${flag.name} takes no value (coord ${spec22.name} --help).`);
       flags[flag.name] = true;
     }
   }
   if (flags.help) return { flags, args: args2 };
   const [min, max] = spec22.positionals;
-  if (args2.length < min) throw new UsageError(`coord ${spec22.name}: missing argument: usage: coord ${spec22.name} ${spec22.usage}`);
-  if (args2.length > max) throw new UsageError(`coord ${spec22.name}: unexpected argument '${args2[max]}': usage: coord ${spec22.name} ${spec22.usage}`);
+  if (args2.length < min) throw new UsageError(`missing argument: usage: coord ${spec22.name} ${spec22.usage}`);
+  if (args2.length > max) throw new UsageError(`unexpected argument '${args2[max].slice(0, 40)}': usage: coord ${spec22.name} ${spec22.usage}`);
   return { flags, args: args2 };
 }
 var EXIT_CODES_HELP = "Exit codes: 0 done, 1 failed (the message says why and what to do), 2 bad usage.";
@@ -123,7 +123,9 @@ function sleepMs(ms) {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.max(0, ms));
 }
 function crashPoint(name) {
-  if (process.env.COORD_CRASH_AT === name) process.kill(process.pid, "SIGKILL");
+  const at = process.env.COORD_CRASH_AT;
+  if (at === name) process.kill(process.pid, "SIGKILL");
+  if (at === `${name}:throw`) throw new Error(`injected fault at ${name}`);
 }
 
 // src/host.ts
@@ -183,14 +185,33 @@ function readTail(p, n) {
   }
 }
 var enc = new TextEncoder();
-function writeStdout(text) {
-  if (isDeno) deno.stdout.writeSync(enc.encode(text));
-  else process.stdout.write(text);
+var closed = { stdout: false, stderr: false };
+var watching = false;
+function write(stream, text) {
+  if (closed[stream]) return;
+  if (isDeno) {
+    try {
+      deno[stream].writeSync(enc.encode(text));
+    } catch (e) {
+      if (e.name !== "BrokenPipe") throw e;
+      closed[stream] = true;
+    }
+    return;
+  }
+  if (!watching) {
+    watching = true;
+    for (const name of ["stdout", "stderr"]) {
+      process[name].on("error", (e) => {
+        if (e.code === "EPIPE") closed[name] = true;
+        else throw e;
+      });
+    }
+  }
+  process[stream].write(text);
 }
-function writeStderr(text) {
-  if (isDeno) deno.stderr.writeSync(enc.encode(text));
-  else process.stderr.write(text);
-}
+var writeStdout = (text) => write("stdout", text);
+var writeStderr = (text) => write("stderr", text);
+var stdoutClosed = () => closed.stdout;
 function finish(code) {
   if (isDeno) {
     if (code !== 0) deno.exit(code);
@@ -235,18 +256,11 @@ function json(value) {
   writeStdout(JSON.stringify(value) + "\n");
 }
 function table(head, rows) {
-  const visible = (s) => s.replace(/\x1b\[[0-9;]*m/g, "").length;
-  const widths = head.map((h, i) => Math.max(visible(h), ...rows.map((r) => visible(r[i] ?? ""))));
-  const line = (cells) => cells.map((c, i) => i === cells.length - 1 ? c : c + " ".repeat(widths[i] - visible(c))).join("  ").trimEnd();
+  const visible2 = (s) => s.replace(/\x1b\[[0-9;]*m/g, "").length;
+  const widths = head.map((h, i) => Math.max(visible2(h), ...rows.map((r) => visible2(r[i] ?? ""))));
+  const line = (cells) => cells.map((c, i) => i === cells.length - 1 ? c : c + " ".repeat(widths[i] - visible2(c))).join("  ").trimEnd();
   return [line(head.map((h) => bold(h))), ...rows.map(line)].join("\n");
 }
-
-// src/commands/start.ts
-var start_exports = {};
-__export(start_exports, {
-  run: () => run,
-  spec: () => spec
-});
 
 // src/process.ts
 var LOCAL_VARS = [
@@ -385,8 +399,11 @@ function subjectsSince(cwd2, ref, sinceSeconds) {
   });
 }
 function commitsBetween(cwd2, from, to) {
-  const out2 = git(["log", "--format=%H %s", `${from}..${to}`, "--"], { cwd: cwd2 });
-  return lines(out2).map((l) => ({ sha: l.slice(0, l.indexOf(" ")), subject: l.slice(l.indexOf(" ") + 1) }));
+  return lines(git(["log", "--format=%H %s", `${from}..${to}`, "--"], { cwd: cwd2 })).map(shaAndSubject);
+}
+var shaAndSubject = (l) => ({ sha: l.slice(0, l.indexOf(" ")), subject: l.slice(l.indexOf(" ") + 1) });
+function commitsTouching(cwd2, head, paths, sinceSeconds, max) {
+  return lines(git(["log", `--since=${sinceSeconds}`, `--max-count=${max}`, "--format=%H %s", head, "--", ...paths], { cwd: cwd2 })).map(shaAndSubject);
 }
 function commitTime(cwd2, rev) {
   const r = runGit(["log", "-1", "--format=%ct", rev, "--"], { cwd: cwd2 });
@@ -413,10 +430,23 @@ function readObjects(cwd2, specs) {
       result.push(null);
       continue;
     }
-    result.push({ sha, type, content: dec.decode(buf.subarray(pos, pos + Number(size))) });
+    const body = buf.subarray(pos, pos + Number(size));
+    result.push(type === "tree" ? { sha, type, content: "", entries: treeEntries(body, sha.length / 2) } : { sha, type, content: dec.decode(body) });
     pos += Number(size) + 1;
   }
   return result;
+}
+function treeEntries(body, idBytes) {
+  const dec = new TextDecoder();
+  const entries = [];
+  for (let pos = 0; pos < body.length; ) {
+    const space = body.indexOf(32, pos);
+    const nul = body.indexOf(0, space);
+    if (space < 0 || nul < 0) break;
+    entries.push({ mode: dec.decode(body.subarray(pos, space)).padStart(6, "0"), name: dec.decode(body.subarray(space + 1, nul)) });
+    pos = nul + 1 + idBytes;
+  }
+  return entries;
 }
 function showFile(cwd2, rev, file) {
   const [obj] = readObjects(cwd2, [`${rev}:${file}`]);
@@ -429,8 +459,12 @@ function listTree(cwd2, commit, dir) {
     if (/not a valid object name|not a tree object/i.test(r.stderr)) return [];
     throw new GitError(args2, r);
   }
-  return lines(r.stdout).map((l) => /^\d+ (\w+) ([0-9a-f]+)\t(.+)$/.exec(l)).filter((m) => m !== null).map((m) => ({ type: m[1], id: m[2], name: m[3] }));
+  return lines(r.stdout).map(parseTreeLine).filter((e) => e !== null);
 }
+var parseTreeLine = (l) => {
+  const m = /^(\d+) (\w+) ([0-9a-f]+)\t(.+)$/.exec(l);
+  return m ? { mode: m[1], type: m[2], id: m[3], name: m[4] } : null;
+};
 function commitFiles(cwd2, base, files, message, ident) {
   const enc2 = new TextEncoder();
   const parts = [];
@@ -535,6 +569,18 @@ function worktreeStatus(cwd2, untracked, paths = []) {
   }
   return entries;
 }
+function ignoredFiles(cwd2, under) {
+  const args2 = ["ls-files", "-z", "--others", "--ignored", "--exclude-standard", ...under === void 0 ? ["--directory", "--"] : ["--", under]];
+  return git(args2, { cwd: cwd2 }).split("\0").filter(Boolean);
+}
+function ignoredMatching(cwd2, patternFile) {
+  const matched = git(["ls-files", "-z", "--others", "--ignored", `--exclude-from=${patternFile}`], { cwd: cwd2 }).split("\0").filter(Boolean);
+  if (!matched.length) return [];
+  const args2 = ["check-ignore", "-z", "--stdin"];
+  const r = runGit(args2, { cwd: cwd2, input: matched.join("\0") + "\0" });
+  if (r.code > 1) throw new GitError(args2, r);
+  return r.stdout.split("\0").filter(Boolean);
+}
 function restoreFile(cwd2, file) {
   git(["checkout", "--", file], { cwd: cwd2 });
 }
@@ -554,6 +600,13 @@ function rebaseOnto(cwd2, target, autostash) {
     throw new CoordError(`git rebase ${target} stopped (${firstLines(r.stderr)}) and git rebase --abort failed too (${firstLines(abort.stderr)}): look at git status in ${cwd2} before anything else.`);
   }
   return { ok: false, conflicts, detail: firstLines(r.stderr) };
+}
+function symbolicHead(cwd2) {
+  const args2 = ["symbolic-ref", "-q", "HEAD"];
+  const r = runGit(args2, { cwd: cwd2 });
+  if (r.code === 0) return r.stdout.trim().replace(/^refs\/heads\//, "");
+  if (r.code === 1) return null;
+  throw new GitError(args2, r);
 }
 function headSha(cwd2) {
   const sha = git(["rev-parse", "HEAD"], { cwd: cwd2 }).trim();
@@ -668,6 +721,13 @@ var CONFIG_FILE = ".coord.json";
 var SCRIPT_PATH = "infrastructure/scripts/coord.mjs";
 var GUARD_PATH = "infrastructure/scripts/coord-prefix-guard.sh";
 var START_SCRIPT_PATH = "infrastructure/scripts/start-session.sh";
+var WORKTREE_INCLUDE = ".worktreeinclude";
+var isRegularFile = (mode) => mode === "100644" || mode === "100755";
+var entryKind = (mode) => mode === "040000" ? "a directory" : mode === "120000" ? "a symbolic link" : mode === "160000" ? "a submodule" : `an entry of mode ${mode}`;
+function parentDirs(file) {
+  const parts = file.split("/");
+  return parts.slice(1).map((_, i) => parts.slice(0, i + 1).join("/"));
+}
 var queueFile = (id) => `${QUEUE_DIR}/to-${id}.md`;
 var isQueueFileName = (name) => name.startsWith("to-") && name.endsWith(".md");
 var BRANCH_PREFIX = "session-";
@@ -1046,8 +1106,15 @@ var messageJson = (m) => ({ id: m.id, from: m.from, to: m.to, type: m.type, ref:
 var byAge = (a, b) => a.stamp < b.stamp ? -1 : a.stamp > b.stamp ? 1 : 0;
 function firstWords(body, max = 50) {
   const line = body.split("\n").find((l) => l.trim()) ?? "";
-  const t = line.trim().replace(/\s+/g, " ");
+  const t = visible(line.trim().replace(/[ \t]+/g, " "));
   return t.length > max ? t.slice(0, max - 1) + "\u2026" : t;
+}
+var CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+function visible(text) {
+  return text.replace(CONTROL, (c) => {
+    const n = c.charCodeAt(0);
+    return n < 256 ? `\\x${n.toString(16).padStart(2, "0")}` : `\\u${n.toString(16).padStart(4, "0")}`;
+  });
 }
 
 // src/mailbox.ts
@@ -1216,7 +1283,7 @@ exit 1
 
 // src/worktree.ts
 function worktreeAt(top, gitDir, commonDir) {
-  const branch = headBranch(gitDir);
+  const branch = headBranch(gitDir, top);
   const mainRoot = basename(commonDir) === ".git" ? dirname(commonDir) : top;
   return { top, gitDir, commonDir, mainRoot, branch, session: sessionOfBranch(branch), name: basename(top) };
 }
@@ -1256,9 +1323,17 @@ function hookSession(w) {
   const who = speakingSession({ worktree: w.session, env: env("COORD_SESSION") });
   return "id" in who ? who.id : w.session;
 }
-function headBranch(gitDir) {
+var REFTABLE_HEAD = "ref: refs/heads/.invalid";
+function headBranch(gitDir, top) {
   const head = readText(join(gitDir, "HEAD"))?.trim() ?? "";
-  if (head.startsWith("ref: refs/heads/")) return head.slice("ref: refs/heads/".length);
+  if (head === REFTABLE_HEAD) {
+    let named = null;
+    try {
+      named = symbolicHead(top);
+    } catch {
+    }
+    if (named) return named;
+  } else if (head.startsWith("ref: refs/heads/")) return head.slice("ref: refs/heads/".length);
   for (const d of ["rebase-merge", "rebase-apply"]) {
     const name = readText(join(gitDir, d, "head-name"))?.trim();
     if (name?.startsWith("refs/heads/")) return name.slice("refs/heads/".length);
@@ -1314,18 +1389,30 @@ var Snapshot = class {
   ctx;
   sha;
   cache = /* @__PURE__ */ new Map();
+  /** Folder → its entries' modes, read with the files below it. */
+  trees = /* @__PURE__ */ new Map();
   box;
-  /** Reads several files in one git process. */
+  /** Reads several files, and the folders they lie in, in one git process. */
   preload(paths) {
     const todo = paths.filter((p) => !this.cache.has(p));
     if (!this.sha) {
       todo.forEach((p) => this.cache.set(p, null));
       return;
     }
-    const objs = readObjects(this.ctx.repo.top, todo.map((p) => `${this.sha}:${p}`));
-    todo.forEach((p, i) => this.cache.set(p, objs[i]?.type === "blob" ? objs[i].content : null));
+    const dirs = [...new Set(paths.flatMap((p) => ["", ...parentDirs(p)]))].filter((d) => !this.trees.has(d));
+    if (!todo.length && !dirs.length) return;
+    const objs = readObjects(this.ctx.repo.top, [...todo, ...dirs].map((p) => `${this.sha}:${p}`));
+    dirs.forEach((d, i) => this.trees.set(d, new Map((objs[todo.length + i]?.entries ?? []).map((e) => [e.name, e.mode]))));
+    todo.forEach((p, i) => this.cache.set(p, objs[i]?.type === "blob" && this.modeOf(p) !== "120000" ? objs[i].content : null));
   }
-  /** A file's text at this commit, or null when it is not there. */
+  /** The tree mode of `path` at this commit ('100644', '040000', '120000', …), or null when nothing is there. */
+  modeOf(path2) {
+    const slash = path2.lastIndexOf("/");
+    const dir = slash < 0 ? "" : path2.slice(0, slash);
+    if (!this.trees.has(dir)) this.preload([path2]);
+    return this.trees.get(dir)?.get(path2.slice(slash + 1)) ?? null;
+  }
+  /** A regular file's text at this commit, or null when there is none (absent, a folder, a link). */
   read(path2) {
     if (!this.cache.has(path2)) this.preload([path2]);
     return this.cache.get(path2) ?? null;
@@ -1333,7 +1420,7 @@ var Snapshot = class {
   /** Files directly under `dir` at this commit, with their blob ids. */
   list(dir) {
     if (!this.sha) return [];
-    return listTree(this.ctx.repo.top, this.sha, dir).filter((e) => e.type === "blob").map((e) => ({ name: e.name, blob: e.id }));
+    return listTree(this.ctx.repo.top, this.sha, dir).filter((e) => isRegularFile(e.mode)).map((e) => ({ name: e.name, blob: e.id }));
   }
   /** Every message in every inbox at this commit (read once; `alsoRead` joins the same git process). */
   mailbox(alsoRead = []) {
@@ -1371,6 +1458,85 @@ function refresh(ctx, offlineOk = false) {
   }
   return { sha, offline };
 }
+
+// src/publish.ts
+var MAX_ATTEMPTS = 40;
+var published = null;
+var publishedThisRun = () => published;
+function publish(ctx, plan) {
+  const cwd2 = ctx.repo.top;
+  const ident = committerIdent(cwd2);
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    const { sha: base } = refresh(ctx);
+    crashPoint("after-fetch");
+    const snap = new Snapshot(ctx, base);
+    const { files, subject, value } = plan(snap);
+    const changed = new Map([...files].filter(([p, c]) => snap.read(p) !== c));
+    if (changed.size === 0) return { sha: base, value, attempts: attempt };
+    refuseNonFiles(ctx, snap, [...changed.keys()]);
+    const sha = commitFiles(cwd2, base, changed, subject + "\n", ident);
+    crashPoint("after-commit");
+    if (ctx.hasRemote) {
+      const out2 = pushRef(cwd2, ctx.cfg.remote, sha, ctx.cfg.branch, ctx.cfg.timeoutMs);
+      if (out2.kind === "ok") {
+        published = `${boardName(ctx)} ${sha.slice(0, 7)}`;
+        crashPoint("after-publish");
+        return { sha, value, attempts: attempt };
+      }
+      if (out2.kind === "refused") {
+        throw new CoordError(`${ctx.cfg.remote} refused the update of ${ctx.cfg.branch}: ${out2.detail}. Nothing was published; if ${ctx.cfg.branch} is protected, point coord at a branch sessions may push to ("branch" in .coord.json).`);
+      }
+      if (out2.kind === "failed") throw new CoordError(`Could not publish to ${boardName(ctx)}: ${out2.detail}. Nothing was published; check the network and credentials, then run again.`);
+    } else {
+      const following = checkedOutElsewhere(ctx, [...changed.keys()]);
+      if (casRef(cwd2, `refs/heads/${ctx.cfg.branch}`, sha, base)) {
+        published = `${boardName(ctx)} ${sha.slice(0, 7)}`;
+        crashPoint("after-publish");
+        for (const dir of following) {
+          try {
+            moveWorktree(dir, base, sha);
+          } catch (e) {
+            throw new CoordError(`Published to ${boardName(ctx)}, but the checkout of ${ctx.cfg.branch} in '${dir}' could not follow (${e.message}): run git status there; git checkout -- ${[...changed.keys()].join(" ")} brings the files up to date.`);
+          }
+        }
+        return { sha, value, attempts: attempt };
+      }
+    }
+    sleepMs(Math.random() * 40 * Math.min(attempt, 10) + 10);
+  }
+  throw new CoordError(`Gave up after ${MAX_ATTEMPTS} attempts: ${boardName(ctx)} kept moving under us. Nothing was published; run the command again.`);
+}
+function refuseNonFiles(ctx, snap, files) {
+  for (const file of files) {
+    for (const dir of parentDirs(file)) {
+      const mode2 = snap.modeOf(dir);
+      if (mode2 === null) break;
+      if (mode2 !== "040000") refuse(ctx, `${dir} is ${entryKind(mode2)}, not a folder`);
+    }
+    const mode = snap.modeOf(file);
+    if (mode !== null && !isRegularFile(mode)) refuse(ctx, `${file} is ${entryKind(mode)}, not a file`);
+  }
+}
+function refuse(ctx, what) {
+  throw new CoordError(`On ${boardName(ctx)}, ${what}: coord never replaces it. Move it out of the way on ${ctx.cfg.branch} (git mv or git rm, commit, push), then run this again. Nothing was published.`);
+}
+function checkedOutElsewhere(ctx, paths) {
+  const dirs = listWorktrees(ctx.repo.top).filter((w) => w.branch === ctx.cfg.branch).map((w) => w.dir);
+  for (const d of dirs) {
+    const dirty = worktreeStatus(d, "normal", paths);
+    if (dirty.length) {
+      throw new CoordError(`${ctx.cfg.branch} is checked out in '${d}' with uncommitted edits of ${dirty.map((e) => e.path).join(", ")}: commit or stash them there, then run again.`);
+    }
+  }
+  return dirs;
+}
+
+// src/commands/start.ts
+var start_exports = {};
+__export(start_exports, {
+  run: () => run,
+  spec: () => spec
+});
 
 // src/config.ts
 var DEFAULTS = { branch: "main", remote: "origin", liveMs: 30 * 6e4, staleMs: 24 * 36e5, timeoutMs: 3e4 };
@@ -1556,6 +1722,9 @@ function renderBoard(b) {
 function findRow(b, id) {
   return b.rows.find((r) => r.row.id === id)?.row;
 }
+function riffHolder(b, riff, except) {
+  return b.rows.find(({ row }) => row.id !== except && row.riffs.includes(riff))?.row;
+}
 function takenIds(b) {
   return /* @__PURE__ */ new Set([...b.rows.map((r) => r.row.id), ...b.brokenIds]);
 }
@@ -1632,6 +1801,7 @@ function planClaim(view, o) {
   }
   const names = new Set([...board.rows.map((r) => r.row.name), ...board.brokenNames].map((n) => n.toLowerCase()));
   if (o.name && names.has(o.name.toLowerCase())) throw new CoordError(`The name '${o.name}' is taken on the board: choose another with --name, or leave it out.`);
+  if (o.riff) refuseHeld(board, o.riff, id);
   const row = { id, name: o.name ?? firstFreeName(names), riffs: o.riff ? [o.riff] : [], lane: laneFor(id, o.branch), claimed: o.now, presence: o.now, presenceNote: "", scope: o.scope };
   return { files: boardFile(withRow(board, row)), subject: coordSubject(id, `claim ${id} at ${o.now}`), value: row };
 }
@@ -1643,8 +1813,15 @@ function planRowUpdate(view, id, what, change2, now) {
   return { files: boardFile(withRow(board, next)), subject: coordSubject(id, what), value: next };
 }
 var planScope = (view, id, scope, now) => planRowUpdate(view, id, `scope ${id}: ${firstWords(scope, 50)}`, (row) => ({ ...row, scope }), now);
+function refuseHeld(board, riff, id) {
+  const holder = riffHolder(board, riff, id);
+  if (holder) throw new CoordError(`Riff ${riff} is held by ${holder.id} (${holder.name}): one session owns a Riff; ask ${holder.id} to hand it over (coord send ${holder.id} --type question --ref ${riff} -m "\u2026").`);
+}
 function planRiff(view, id, change2, now) {
   const what = "set" in change2 ? `${id} takes Riff ${change2.set}` : "add" in change2 ? `${id} adds Riff ${change2.add}` : "drop" in change2 ? `${id} drops Riff ${change2.drop}` : `${id} clears its Riff`;
+  const board = boardOf(view);
+  if ("set" in change2) refuseHeld(board, change2.set, id);
+  if ("add" in change2) refuseHeld(board, change2.add, id);
   return planRowUpdate(view, id, what, (row) => {
     let riffs = row.riffs;
     if ("set" in change2) riffs = [change2.set];
@@ -1662,6 +1839,17 @@ function planRemoveRow(view, id, what) {
   const board = boardOf(view);
   const had = !!findRow(board, id);
   return { files: had ? boardFile(withoutRow(board, id)) : nothing(), subject: coordSubject(id, what), value: had };
+}
+function planClose(view, id, releaseRiffs) {
+  const board = boardOf(view);
+  const row = findRow(board, id);
+  const riffs = row?.riffs ?? [];
+  if (riffs.length && !releaseRiffs) {
+    throw new CoordError(`${id} holds Riff ${riffs.join(", ")}: hand it over first (coord handoff <sX> --riff ${riffs[0]} -m "\u2026"), or close --release-riffs to let it go with the row.`);
+  }
+  const unresolved = view.mailbox().messages.filter((m) => m.to === id && !m.status.resolved).length;
+  const what = `self-close ${id}${riffs.length ? `, releasing Riff ${riffs.join(", ")}` : ""}`;
+  return { files: row ? boardFile(withoutRow(board, id)) : nothing(), subject: coordSubject(id, what), value: { had: !!row, released: riffs, unresolved } };
 }
 function planReap(view, speaker, isStale) {
   let text = view.read(BOARD_PATH) ?? "";
@@ -1713,59 +1901,6 @@ function planHandoff(view, o) {
   return { files: /* @__PURE__ */ new Map([[BOARD_PATH, boardText], [file, text]]), subject: coordSubject(o.me, `handoff ${o.riff} to ${o.to}: ${firstWords(o.body)}`), value: { id } };
 }
 
-// src/publish.ts
-var MAX_ATTEMPTS = 40;
-function publish(ctx, plan) {
-  const cwd2 = ctx.repo.top;
-  const ident = committerIdent(cwd2);
-  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    const { sha: base } = refresh(ctx);
-    crashPoint("after-fetch");
-    const snap = new Snapshot(ctx, base);
-    const { files, subject, value } = plan(snap);
-    const changed = new Map([...files].filter(([p, c]) => snap.read(p) !== c));
-    if (changed.size === 0) return { sha: base, value, attempts: attempt };
-    const sha = commitFiles(cwd2, base, changed, subject + "\n", ident);
-    crashPoint("after-commit");
-    if (ctx.hasRemote) {
-      const out2 = pushRef(cwd2, ctx.cfg.remote, sha, ctx.cfg.branch, ctx.cfg.timeoutMs);
-      if (out2.kind === "ok") {
-        crashPoint("after-publish");
-        return { sha, value, attempts: attempt };
-      }
-      if (out2.kind === "refused") {
-        throw new CoordError(`${ctx.cfg.remote} refused the update of ${ctx.cfg.branch}: ${out2.detail}. Nothing was published; if ${ctx.cfg.branch} is protected, point coord at a branch sessions may push to ("branch" in .coord.json).`);
-      }
-      if (out2.kind === "failed") throw new CoordError(`Could not publish to ${boardName(ctx)}: ${out2.detail}. Nothing was published; check the network and credentials, then run again.`);
-    } else {
-      const following = checkedOutElsewhere(ctx, [...changed.keys()]);
-      if (casRef(cwd2, `refs/heads/${ctx.cfg.branch}`, sha, base)) {
-        crashPoint("after-publish");
-        for (const dir of following) {
-          try {
-            moveWorktree(dir, base, sha);
-          } catch (e) {
-            throw new CoordError(`Published to ${boardName(ctx)}, but the checkout of ${ctx.cfg.branch} in '${dir}' could not follow (${e.message}): run git status there; git checkout -- ${[...changed.keys()].join(" ")} brings the files up to date.`);
-          }
-        }
-        return { sha, value, attempts: attempt };
-      }
-    }
-    sleepMs(Math.random() * 40 * Math.min(attempt, 10) + 10);
-  }
-  throw new CoordError(`Gave up after ${MAX_ATTEMPTS} attempts: ${boardName(ctx)} kept moving under us. Nothing was published; run the command again.`);
-}
-function checkedOutElsewhere(ctx, paths) {
-  const dirs = listWorktrees(ctx.repo.top).filter((w) => w.branch === ctx.cfg.branch).map((w) => w.dir);
-  for (const d of dirs) {
-    const dirty = worktreeStatus(d, "normal", paths);
-    if (dirty.length) {
-      throw new CoordError(`${ctx.cfg.branch} is checked out in '${d}' with uncommitted edits of ${dirty.map((e) => e.path).join(", ")}: commit or stash them there, then run again.`);
-    }
-  }
-  return dirs;
-}
-
 // src/session.ts
 function worktreeChanges(dir, id, untracked) {
   const files = worktreeStatus(dir, untracked).map((e) => e.path);
@@ -1787,6 +1922,42 @@ function describeUnpublished(ctx, branch) {
   if (!commits.length) return null;
   const shown = commits.slice(0, 3).map((c) => `${c.sha.slice(0, 7)} ${c.subject}`).join("; ");
   return `${branch} has ${commits.length} commit(s) not on ${boardName(ctx)} (${shown}${commits.length > 3 ? "; \u2026" : ""})`;
+}
+function includedFiles(dir) {
+  const patterns = path().join(dir, WORKTREE_INCLUDE);
+  return fs().existsSync(patterns) ? ignoredMatching(dir, patterns) : [];
+}
+function copyIncluded(mainRoot, worktree) {
+  const copied = [];
+  for (const rel of includedFiles(mainRoot)) {
+    const from = path().join(mainRoot, rel);
+    const to = path().join(worktree, rel);
+    if (!fs().lstatSync(from).isFile() || fs().existsSync(to)) continue;
+    fs().mkdirSync(path().dirname(to), { recursive: true });
+    fs().copyFileSync(from, to);
+    fs().chmodSync(to, fs().statSync(from).mode & 511);
+    copied.push(rel);
+  }
+  return copied;
+}
+function ignoredLosses(dir, mainRoot) {
+  const copies = new Set(includedFiles(dir).filter((rel) => sameFile(path().join(dir, rel), path().join(mainRoot, rel))));
+  const losses = [];
+  for (const entry of ignoredFiles(dir)) {
+    if (!entry.endsWith("/")) {
+      if (!copies.has(entry)) losses.push(entry);
+      continue;
+    }
+    if (![...copies].some((c) => c.startsWith(entry)) || ignoredFiles(dir, entry).some((f) => !copies.has(f))) losses.push(entry);
+  }
+  return losses;
+}
+function sameFile(a, b) {
+  try {
+    return fs().readFileSync(a).equals(fs().readFileSync(b));
+  } catch {
+    return false;
+  }
 }
 var claimDir = (ctx) => path().join(ctx.repo.commonDir, "coord");
 var CLAIM_FILE_RE = /^claiming-(\d+)$/;
@@ -1817,13 +1988,13 @@ var spec = {
   name: "start",
   summary: "claim a session: lowest free id, a name, a row on the board, a worktree and branch",
   usage: "[--scope TEXT] [--riff ID] [--name NAME] [--json]",
-  description: "Fetches the blackboard branch, picks the lowest free id (sA, sB, \u2026) and the first free name,\npublishes the claim row, then creates ../<repo>-<id> on branch session-<id> at that commit.\nRace-safe: when another session publishes first, it re-reads the board and picks again.\nCOORD_SESSION does not apply: start always claims a new session.",
+  description: "Fetches the blackboard branch, picks the lowest free id (sA, sB, \u2026) and the first free name,\npublishes the claim row, then creates ../<repo>-<id> on branch session-<id> at that commit.\nRace-safe: when another session publishes first, it re-reads the board and picks again.\nFiles git ignores that .worktreeinclude names (.env, local config) are copied from the main\ncheckout into the new worktree.\nCOORD_SESSION does not apply: start always claims a new session.",
   flags: [
     { name: "scope", value: "TEXT", help: "what this session works on (default: scope TBD)" },
     { name: "riff", value: "ID", help: "the Riff (work item) this session owns" },
     { name: "name", value: "NAME", help: "display name instead of the next one from the pool" },
     { name: "as", value: "ID", help: "claim exactly this id (fails if it is taken) instead of the lowest free one" },
-    { name: "json", help: 'print {"id","name","worktree","branch","claimed","commit"}' }
+    { name: "json", help: 'print {"id","name","worktree","branch","claimed","commit","copied"}' }
   ],
   positionals: [0, 0]
 };
@@ -1869,8 +2040,14 @@ function run(p) {
   }
   crashPoint("after-worktree");
   markClaim(ctx, null);
+  let copied = [];
+  try {
+    copied = copyIncluded(root, dir);
+  } catch (e) {
+    err(`coord: ${row.id} is claimed and its worktree made, but copying the files ${WORKTREE_INCLUDE} names failed (${e.message}): copy them by hand.`);
+  }
   if (p.flags.json) {
-    json({ id: row.id, name: row.name, worktree: dir, branch, claimed: row.claimed, commit: claim.sha });
+    json({ id: row.id, name: row.name, worktree: dir, branch, claimed: row.claimed, commit: claim.sha, copied });
     return 0;
   }
   const bar = "=".repeat(36);
@@ -1881,6 +2058,7 @@ function run(p) {
     `Name:     ${row.name}`,
     `Worktree: ${dir}`,
     `Branch:   ${branch}`,
+    ...copied.length ? [`Copied:   ${copied.length > 4 ? `${copied.slice(0, 4).join(", ")} and ${copied.length - 4} more` : copied.join(", ")} (named in ${WORKTREE_INCLUDE})`] : [],
     "Next:",
     `  cd ${dir}`,
     bar
@@ -1919,7 +2097,7 @@ function stateOf(row, lastCommit, ctx, now = Date.now()) {
   if (isPaused(row)) return { state: "paused", newest };
   if (newest === null) return { state: "stale", newest };
   const ageMs = now - newest;
-  return { state: ageMs < ctx.cfg.liveMs ? "live" : ageMs > ctx.cfg.staleMs ? "stale" : "idle", newest };
+  return { state: ageMs > ctx.cfg.staleMs ? "stale" : ageMs < ctx.cfg.liveMs ? "live" : "idle", newest };
 }
 function overrideThreshold(ctx, which, value, flag = which) {
   if (value === void 0) return;
@@ -1992,9 +2170,9 @@ function run2(p) {
   };
   const paint2 = { live: green, idle: (s) => s, stale: red, paused: yellow };
   out(table(["SESSION", "RIFF", "SCOPE", "CLAIMED", "PRESENCE", "LAST COMMIT", "UNREAD", "STATE"], sessions.map((s) => [
-    `${s.me ? "*" : " "}${s.id} \xB7 ${s.name}`,
-    s.riff ?? NO_RIFF,
-    s.scope.length > 48 ? s.scope.slice(0, 47) + "\u2026" : s.scope,
+    `${s.me ? "*" : " "}${s.id} \xB7 ${visible(s.name)}`,
+    visible(s.riff ?? NO_RIFF),
+    visible(s.scope.length > 48 ? s.scope.slice(0, 47) + "\u2026" : s.scope),
     ago(s.claimed),
     ago(s.presence),
     ago(s.lastCommit),
@@ -2057,7 +2235,7 @@ function change(p) {
   if (str(p, "add") !== void 0) given.push({ add: riffId(str(p, "add")) });
   if (str(p, "drop") !== void 0) given.push({ drop: riffId(str(p, "drop")) });
   if (bool(p, "none")) given.push({ none: true });
-  if (given.length !== 1) throw new UsageError("coord riff: give exactly one of ID, --add ID, --drop ID or --none.");
+  if (given.length !== 1) throw new UsageError("give exactly one of ID, --add ID, --drop ID or --none (coord riff --help).");
   return given[0];
 }
 function run4(p) {
@@ -2079,14 +2257,16 @@ __export(close_exports, {
 var spec5 = {
   name: "close",
   summary: "self-close: remove my row (or --pause), publish, remove my worktree and branch",
-  usage: "[--pause ETA] [--keep-branch] [--keep-worktree] [--force] [--json]",
-  description: "Refuses, changing nothing, when the worktree holds uncommitted work or the branch holds\ncommits that are not on the blackboard branch, and names them (--force to drop them).\nThe heartbeat's own edit of the board is coord's and never blocks a close.",
+  usage: "[--pause ETA] [--keep-branch] [--keep-worktree] [--discard-ignored] [--release-riffs] [--force] [--json]",
+  description: "Refuses, changing nothing, when the worktree holds uncommitted work or files git ignores\n(.env, build output), when the branch holds commits that are not on the blackboard branch, when\nmy row holds a Riff, or while a rebase or a detached HEAD is in the worktree; it names what and\nhow to go on. The heartbeat's own edit of the board, and unchanged copies of the files\n.worktreeinclude names, never block a close.",
   flags: [
     { name: "pause", value: "ETA", help: 'keep the row with scope "paused \u2014 resuming ETA"; keep the worktree' },
     { name: "keep-branch", help: "remove the worktree but keep the branch session-<id>" },
     { name: "keep-worktree", help: "keep the worktree (and so its branch)" },
-    { name: "force", help: "close even though uncommitted or unpublished work would be lost" },
-    { name: "json", help: 'print {"id","paused","worktreeRemoved","branchDeleted","commit"}' }
+    { name: "discard-ignored", help: "delete the files git ignores in the worktree with it" },
+    { name: "release-riffs", help: "let go of the Riffs my row holds (the commit says so)" },
+    { name: "force", help: "close even though uncommitted, ignored or unpublished work would be lost" },
+    { name: "json", help: 'print {"id","paused","worktreeRemoved","branchDeleted","released","unresolved","commit"}' }
   ],
   positionals: [0, 0]
 };
@@ -2103,22 +2283,39 @@ function run5(p) {
     else out(`${id} paused \u2014 resuming ${eta}. Your worktree stays; 'coord scope \u2026' resumes.`);
     return 0;
   }
-  const wt = listWorktrees(ctx.repo.top).find((w) => w.branch === branch);
+  const mainRoot = ctx.repo.mainRoot;
+  const home = sessionWorktree(mainRoot, id);
+  const wt = listWorktrees(ctx.repo.top).find((w) => w.branch === branch || w.dir === home);
   const keepWorktree = bool(p, "keep-worktree");
   const keepBranch = keepWorktree || bool(p, "keep-branch");
   const hasBranch = branchExists(ctx.repo.top, branch);
-  const losses = [];
-  if (!bool(p, "force")) {
+  const force = bool(p, "force");
+  if (wt && !keepWorktree && !force) refuseMidOperation(id, wt.dir, branch);
+  if (!force) {
     refresh(ctx);
-    if (wt && !keepWorktree) losses.push(...uncommitted(wt.dir, id));
-    const unpublished = hasBranch && !keepBranch ? describeUnpublished(ctx, branch) : null;
-    if (unpublished) losses.push(unpublished);
-    if (losses.length) {
-      throw new CoordError(`Not closing ${id}: ${losses.join("; ")}. Commit and publish it (git push ${ctx.cfg.remote} HEAD:${ctx.cfg.branch}), keep it (--keep-worktree / --keep-branch), or drop it (--force).`);
+    const { remote, branch: board } = ctx.cfg;
+    const why = [];
+    const how = [];
+    if (wt && !keepWorktree) {
+      const mine = worktreeChanges(wt.dir, id, "all").mine;
+      if (mine.length) {
+        why.push(`${wt.dir} has uncommitted changes (${listed(mine)})`);
+        how.push(`commit and publish them (git push ${remote} HEAD:${board}), or keep the worktree (--keep-worktree)`);
+      }
+      const ignored = bool(p, "discard-ignored") ? [] : ignoredLosses(wt.dir, mainRoot);
+      if (ignored.length) {
+        why.push(`${wt.dir} holds files git ignores (${listed(ignored)})`);
+        how.push("move them out, keep the worktree (--keep-worktree), or delete them with it (--discard-ignored)");
+      }
     }
+    const unpublished = hasBranch && !keepBranch ? describeUnpublished(ctx, branch) : null;
+    if (unpublished) {
+      why.push(unpublished);
+      how.push(`publish them (git push ${remote} HEAD:${board}), or keep the branch (--keep-branch)`);
+    }
+    if (why.length) throw new CoordError(`Not closing ${id}: ${why.join("; ")}. To go on: ${how.join("; ")}; or drop all of it (--force).`);
   }
-  const closed = publish(ctx, (snap) => planRemoveRow(snap, id, `self-close ${id}`));
-  const mainRoot = ctx.repo.mainRoot;
+  const closed2 = publish(ctx, (snap) => planClose(snap, id, bool(p, "release-riffs") || force));
   let worktreeRemoved = false;
   let branchDeleted = false;
   if (wt && !keepWorktree) {
@@ -2141,20 +2338,26 @@ function run5(p) {
     branchDeleted = true;
   }
   if (bool(p, "json")) {
-    json({ id, paused: null, worktreeRemoved, branchDeleted, commit: closed.value ? closed.sha : null });
+    const { had: had2, released: released2, unresolved: unresolved2 } = closed2.value;
+    json({ id, paused: null, worktreeRemoved, branchDeleted, released: released2, unresolved: unresolved2, commit: had2 ? closed2.sha : null });
     return 0;
   }
-  out(closed.value ? `${id} closed: its row is off the board on ${boardName(ctx)}.` : `${id} had no row on ${boardName(ctx)} (already closed); cleaned up what was left.`);
+  const { had, released, unresolved } = closed2.value;
+  out(had ? `${id} closed: its row is off the board on ${boardName(ctx)}.` : `${id} had no row on ${boardName(ctx)} (already closed); cleaned up what was left.`);
+  if (released.length) out(`Released Riff ${released.join(", ")}: no session holds it now.`);
+  if (unresolved) out(`${unresolved} message(s) to ${id} are left unresolved; their senders see ${id} as closed in coord inbox --sent.`);
   if (worktreeRemoved) out(`Removed worktree ${wt.dir}.`);
   if (branchDeleted) out(`Deleted branch ${branch}.`);
   if (worktreeRemoved && isInside(cwd2, wt.dir)) out(`Your shell is still in the removed directory: cd ${mainRoot}`);
   return 0;
 }
-function uncommitted(dir, id) {
-  const { mine } = worktreeChanges(dir, id, "all");
-  if (!mine.length) return [];
-  const shown = mine.slice(0, 5).join(", ") + (mine.length > 5 ? ` and ${mine.length - 5} more` : "");
-  return [`${dir} has uncommitted changes (${shown})`];
+var listed = (files) => files.slice(0, 5).join(", ") + (files.length > 5 ? ` and ${files.length - 5} more` : "");
+function refuseMidOperation(id, dir, branch) {
+  const w = findWorktree(dir);
+  if (!w) return;
+  const op = operationInProgress(w.gitDir);
+  if (op) throw new CoordError(`Not closing ${id}: a ${op} is in progress in ${dir}. Finish it (git ${op} --continue) or abort it (git ${op} --abort) there, then close again.`);
+  if (w.branch !== branch) throw new CoordError(`Not closing ${id}: ${dir} is on ${w.branch ? `branch ${w.branch}` : "a detached HEAD"}, not ${branch}. Check out ${branch} there (git -C ${dir} switch ${branch}), then close again.`);
 }
 function isInside(dir, parent) {
   const rel = path().relative(parent, dir);
@@ -2281,6 +2484,46 @@ __export(inbox_exports, {
   spec: () => spec8
 });
 
+// src/provenance.ts
+var MAX_COMMITS = 500;
+function provenanceOf(ctx, head, shown) {
+  const result = /* @__PURE__ */ new Map();
+  if (!shown.length) return result;
+  const files = [...new Set(shown.map((m) => m.file))];
+  const oldest = Math.min(...shown.map((m) => parseStamp(m.stamp) ?? Date.now()));
+  const commits = commitsTouching(ctx.repo.top, head, files, Math.floor(oldest / 1e3) - 86400, MAX_COMMITS).reverse();
+  if (!commits.length) return result;
+  const revs = [`${commits[0].sha}^`, ...commits.map((c) => c.sha)];
+  const texts = readObjects(ctx.repo.top, revs.flatMap((rev) => files.map((f) => `${rev}:${f}`)));
+  const ids = new Set(shown.map((m) => m.id));
+  const version = (i, j) => {
+    const obj = texts[i * files.length + j];
+    return new Map(obj?.type === "blob" ? parseQueueFile(obj.content).messages.filter((m) => ids.has(m.id)).map((m) => [m.id, m.status]) : []);
+  };
+  const found = /* @__PURE__ */ new Map();
+  const before = new Map(files.map((file, j) => [file, version(0, j)]));
+  commits.forEach((c, i) => {
+    const by = sessionOfSubject(c.subject);
+    files.forEach((file, j) => {
+      const now = version(i + 1, j);
+      const prev = before.get(file);
+      for (const [id, status] of now) {
+        const p = found.get(id) ?? { sent: null, seen: null, acked: null, resolved: null };
+        if (!prev.has(id) && !found.has(id)) p.sent = by;
+        for (const l of LEVELS) if (status[l] && !prev.get(id)?.[l]) p[l] ??= by;
+        found.set(id, p);
+      }
+      before.set(file, now);
+    });
+  });
+  for (const m of shown) {
+    const p = found.get(m.id) ?? { sent: null, seen: null, acked: null, resolved: null };
+    const backed = p.sent === m.from && LEVELS.every((l) => !m.status[l] || p[l] === m.to);
+    result.set(m.id, { provenance: p, backed });
+  }
+  return result;
+}
+
 // src/hookinput.ts
 function hookCwd() {
   if (process.stdin.isTTY) return process.cwd();
@@ -2309,7 +2552,7 @@ var spec8 = {
     { name: "from", value: "ID", help: "only messages from session ID" },
     { name: "brief", help: "a few lines about messages not shown before, nothing when none; never fails (for prompt hooks)" },
     { name: "sent", help: "list what I sent instead, with how far each got (seen, acked, resolved)" },
-    { name: "json", help: 'print {"session","board","offline","messages":[\u2026],"unacked":[\u2026],"problems"} (see docs/reference.md)' }
+    { name: "json", help: 'print {"session","board","offline","messages":[\u2026],"unacked":[\u2026],"problems"}; sent ones carry "recipientOnBoard", and with --sent "provenance" and "backed" (see docs/reference.md)' }
   ],
   positionals: [0, 0]
 };
@@ -2326,18 +2569,24 @@ function run8(p) {
   const from = str(p, "from");
   if (from !== void 0 && checkId(from)) throw new UsageError(`--from: ${checkId(from)}.`);
   const { sha, offline } = refresh(ctx, true);
-  const box = new Snapshot(ctx, sha).mailbox();
+  const snap = new Snapshot(ctx, sha);
+  const box = snap.mailbox([BOARD_PATH]);
+  const board = parseBoard(snap.read(BOARD_PATH) ?? "");
+  const gone = (m) => m.to !== me && !findRow(board, m.to);
   const sent = bool(p, "sent");
   const mine = box.messages.filter((m) => (sent ? m.from === me : m.to === me && (!from || m.from === from)) && (sent || bool(p, "all") || !m.status.resolved));
   const messages = [...mine.filter((m) => !m.status.resolved).sort(byAge), ...mine.filter((m) => m.status.resolved).sort(byAge)];
+  const history = sent && sha ? provenanceOf(ctx, sha, messages) : /* @__PURE__ */ new Map();
+  const sentJson = (m) => ({ ...messageJson(m), recipientOnBoard: !gone(m), ...history.get(m.id) });
   const unacked = box.messages.filter((m) => m.from === me && m.to !== me && !m.status.acked).sort(byAge);
   if (bool(p, "json")) {
-    json({ session: me, board: boardName(ctx), offline, messages: messages.map(messageJson), unacked: unacked.map(messageJson), problems: box.problems });
+    json({ session: me, board: boardName(ctx), offline, messages: messages.map(sent ? sentJson : messageJson), unacked: unacked.map(sentJson), problems: box.problems });
     return 0;
   }
   if (offline) err(`coord: offline \u2014 ${offline}; showing ${boardName(ctx)} as last fetched.`);
   for (const pr of box.problems) err(`coord: ${pr.file}:${pr.line}: ${pr.message}`);
-  const rows = (list, who) => list.map((m) => [m.id, m[who], m.type, m.ref, m.stamp, statusWord(m), firstWords(m.body, 60)]);
+  const status = (m) => statusWord(m) + (gone(m) ? ` (${m.to} has left the board)` : "") + doubts(m, history.get(m.id));
+  const rows = (list, who) => list.map((m) => [m.id, m[who], m.type, m.ref, m.stamp, status(m), firstWords(m.body, 60)].map(visible));
   if (sent) {
     if (messages.length) out(table(["ID", "TO", "TYPE", "REF", "SENT", "STATUS", "FIRST LINE"], rows(messages, "to")));
     else out(`${me} has sent no messages on ${boardName(ctx)}.`);
@@ -2352,6 +2601,13 @@ function run8(p) {
   }
   if (messages.length) out(dim(`Read one in full with --json; answer with coord reply <id> -m \u2026; coord ack <id> when caught.`));
   return 0;
+}
+function doubts(m, h) {
+  if (!h || h.backed) return "";
+  const said = [];
+  if (h.provenance.sent !== m.from) said.push(`block not written by a ${m.from} commit`);
+  for (const l of LEVELS) if (m.status[l] && h.provenance[l] !== m.to) said.push(`${l} not by a ${m.to} commit`);
+  return ` (! ${said.join(", ")})`;
 }
 function brief(p) {
   const ctx = openContext(hookCwd(), { as: str(p, "as") });
@@ -2372,7 +2628,7 @@ function brief(p) {
   for (const m of fresh.slice(0, 3)) lines2.push(`  ${m.id} from ${m.from} (${m.type}): ${firstWords(m.body, 80)}`);
   if (fresh.length > 3) lines2.push(`  \u2026 and ${fresh.length - 3} more`);
   lines2.push('Read with `coord inbox --json`, then `coord ack <id>` or `coord reply <id> -m "\u2026"`.');
-  out(lines2.join("\n"));
+  out(visible(lines2.join("\n")));
   fs().writeFileSync(marker, waiting.map((m) => m.id).join("\n") + "\n");
 }
 
@@ -2477,7 +2733,7 @@ function run13(p) {
   const to = recipientArg(p.args[0]);
   const me = requireSession(ctx);
   const riff = str(p, "riff");
-  if (riff === void 0) throw new UsageError("coord handoff: --riff ID is required (the Riff you hand over).");
+  if (riff === void 0) throw new UsageError("--riff ID is required (the Riff you hand over): usage: coord handoff <to> --riff ID -m TEXT");
   if (checkRiffId(riff)) throw new UsageError(`--riff: ${checkRiffId(riff)}.`);
   if (to === me) throw new UsageError("You cannot hand a Riff to yourself.");
   const body = readBody(p.flags.message, str(p, "file"));
@@ -2595,7 +2851,7 @@ function prime(p, cwd2) {
     json({ session, board: boardName(ctx), offline, others, unread: unread.map(messageJson), unacked: unacked.map(messageJson), commands: AGENT_COMMANDS.map(([command, use]) => ({ command, use })) });
     return 0;
   }
-  out(render(ctx, session, others, unread, unacked, offline));
+  out(visible(render(ctx, session, others, unread, unacked, offline)));
   return 0;
 }
 function render(ctx, session, others, unread, unacked, offline) {
@@ -2653,12 +2909,13 @@ async function run15(p) {
   const asJson = bool(p, "json");
   const emit = (event, text, fields) => {
     if (asJson) json({ at: (/* @__PURE__ */ new Date()).toISOString(), event, ...fields });
-    else out(`${dim(stamp())} ${text}`);
+    else out(`${dim(stamp())} ${visible(text)}`);
   };
   let before = null;
   let wasOffline = false;
   for (let i = 0; i < count; i++) {
     if (i > 0) await new Promise((r) => setTimeout(r, interval));
+    if (stdoutClosed()) break;
     const { sha, offline } = refresh(ctx, true);
     if (offline && !wasOffline) emit("offline", `offline: ${offline}`, { reason: offline });
     wasOffline = !!offline;
@@ -3239,7 +3496,7 @@ ${bold(title)}${text ? "\n" + text : ""}`);
   exec(coord(sA, "", "sync"));
   exec(gitStep(sA, "push", "--quiet", "origin", "HEAD:main"));
   say("Step 7 \u2014 clean up: each session closes itself");
-  exec(coord(sB, "", "close"));
+  exec(coord(sB, "", "close", "--release-riffs"));
   exec(coord(sA, "", "close"));
   exec(coord(repo, "", "status"));
   say("Done.", given || bool(p, "keep") ? `The demo repo stays in ${root}.` : "The temp dir is removed.");
@@ -3329,7 +3586,9 @@ async function main(argv) {
     }
     const error = e;
     err(`coord: internal error: ${error?.message ?? String(e)}`);
-    err(env("COORD_DEBUG") ? String(error?.stack) : "Nothing was published by the failed step. Run again with COORD_DEBUG=1 to see where, and report it.");
+    const done = publishedThisRun();
+    const what = done ? `A change was published before the failure (${done}): check 'coord status' before running it again.` : "Nothing was published by the failed step.";
+    err(env("COORD_DEBUG") ? String(error?.stack) : `${what} Run again with COORD_DEBUG=1 to see where, and report it.`);
     return EXIT_FAILED;
   }
 }

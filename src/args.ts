@@ -52,10 +52,10 @@ export function parseArgs(spec: VerbSpec, argv: string[]): Parsed {
       const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
       inline = eq > 0 ? a.slice(eq + 1) : undefined;
       flag = all.find((f) => f.name === name);
-      if (!flag) throw new UsageError(`coord ${spec.name}: unknown option '--${name}' (see coord ${spec.name} --help).`);
+      if (!flag) throw new UsageError(`unknown option '--${name}' for ${spec.name} (see coord ${spec.name} --help).`);
     } else if (a.startsWith('-') && a.length > 1 && !/^-\d/.test(a)) {
       flag = all.find((f) => f.short === a[1]);
-      if (!flag) throw new UsageError(`coord ${spec.name}: unknown option '${a}' (see coord ${spec.name} --help).`);
+      if (!flag) throw new UsageError(`unknown option '${a}' for ${spec.name} (see coord ${spec.name} --help).`);
       if (a.length > 2) inline = a.slice(2);
     } else {
       args.push(a);
@@ -63,18 +63,18 @@ export function parseArgs(spec: VerbSpec, argv: string[]): Parsed {
     }
     if (flag.value) {
       const v = inline ?? argv[++i];
-      if (v === undefined) throw new UsageError(`coord ${spec.name}: --${flag.name} needs a value (${flag.value}).`);
+      if (v === undefined) throw new UsageError(`--${flag.name} needs a value (${flag.value}): usage: coord ${spec.name} ${spec.usage}`);
       if (flag.repeat) flags[flag.name] = [...((flags[flag.name] as string[]) ?? []), v];
       else flags[flag.name] = v;
     } else {
-      if (inline !== undefined) throw new UsageError(`coord ${spec.name}: --${flag.name} takes no value.`);
+      if (inline !== undefined) throw new UsageError(`--${flag.name} takes no value (coord ${spec.name} --help).`);
       flags[flag.name] = true;
     }
   }
   if (flags.help) return { flags, args };
   const [min, max] = spec.positionals;
-  if (args.length < min) throw new UsageError(`coord ${spec.name}: missing argument: usage: coord ${spec.name} ${spec.usage}`);
-  if (args.length > max) throw new UsageError(`coord ${spec.name}: unexpected argument '${args[max]}': usage: coord ${spec.name} ${spec.usage}`);
+  if (args.length < min) throw new UsageError(`missing argument: usage: coord ${spec.name} ${spec.usage}`);
+  if (args.length > max) throw new UsageError(`unexpected argument '${args[max].slice(0, 40)}': usage: coord ${spec.name} ${spec.usage}`);
   return { flags, args };
 }
 

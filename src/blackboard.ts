@@ -9,6 +9,7 @@ import { readRef } from './worktree.js';
 import type { Context } from './context.js';
 import type { Mailbox } from './protocol/mailbox.js';
 import type { View } from './protocol/view.js';
+import { isRegularFile, parentDirs } from './protocol/layout.js';
 
 /** Where the blackboard branch is read from: the remote-tracking ref, or the local branch. */
 export function boardRef(ctx: Context): string {
@@ -23,18 +24,31 @@ export function boardName(ctx: Context): string {
 /** The blackboard at one commit, read lazily and at most once per file. */
 export class Snapshot implements View {
   private cache = new Map<string, string | null>();
+  /** Folder → its entries' modes, read with the files below it. */
+  private trees = new Map<string, Map<string, string>>();
   private box: Mailbox | undefined;
   constructor(readonly ctx: Context, readonly sha: string | null) {}
 
-  /** Reads several files in one git process. */
+  /** Reads several files, and the folders they lie in, in one git process. */
   preload(paths: string[]): void {
     const todo = paths.filter((p) => !this.cache.has(p));
     if (!this.sha) { todo.forEach((p) => this.cache.set(p, null)); return; }
-    const objs = readObjects(this.ctx.repo.top, todo.map((p) => `${this.sha}:${p}`));
-    todo.forEach((p, i) => this.cache.set(p, objs[i]?.type === 'blob' ? objs[i]!.content : null));
+    const dirs = [...new Set(paths.flatMap((p) => ['', ...parentDirs(p)]))].filter((d) => !this.trees.has(d));
+    if (!todo.length && !dirs.length) return;
+    const objs = readObjects(this.ctx.repo.top, [...todo, ...dirs].map((p) => `${this.sha}:${p}`));
+    dirs.forEach((d, i) => this.trees.set(d, new Map((objs[todo.length + i]?.entries ?? []).map((e) => [e.name, e.mode]))));
+    todo.forEach((p, i) => this.cache.set(p, objs[i]?.type === 'blob' && this.modeOf(p) !== '120000' ? objs[i]!.content : null));
   }
 
-  /** A file's text at this commit, or null when it is not there. */
+  /** The tree mode of `path` at this commit ('100644', '040000', '120000', …), or null when nothing is there. */
+  modeOf(path: string): string | null {
+    const slash = path.lastIndexOf('/');
+    const dir = slash < 0 ? '' : path.slice(0, slash);
+    if (!this.trees.has(dir)) this.preload([path]);
+    return this.trees.get(dir)?.get(path.slice(slash + 1)) ?? null;
+  }
+
+  /** A regular file's text at this commit, or null when there is none (absent, a folder, a link). */
   read(path: string): string | null {
     if (!this.cache.has(path)) this.preload([path]);
     return this.cache.get(path) ?? null;
@@ -43,7 +57,7 @@ export class Snapshot implements View {
   /** Files directly under `dir` at this commit, with their blob ids. */
   list(dir: string): { name: string; blob: string }[] {
     if (!this.sha) return [];
-    return listTree(this.ctx.repo.top, this.sha, dir).filter((e) => e.type === 'blob').map((e) => ({ name: e.name, blob: e.id }));
+    return listTree(this.ctx.repo.top, this.sha, dir).filter((e) => isRegularFile(e.mode)).map((e) => ({ name: e.name, blob: e.id }));
   }
 
   /** Every message in every inbox at this commit (read once; `alsoRead` joins the same git process). */

@@ -6,6 +6,7 @@ import { CoordError, EXIT_FAILED, EXIT_OK, UsageError } from './errors.js';
 import { err, out } from './output.js';
 import { isDeno, preload } from './sys.js';
 import { env } from './host.js';
+import { publishedThisRun } from './publish.js';
 import * as start from './commands/start.js';
 import * as status from './commands/status.js';
 import * as scope from './commands/scope.js';
@@ -92,7 +93,9 @@ export async function main(argv: string[]): Promise<number> {
     }
     const error = e as Error;
     err(`coord: internal error: ${error?.message ?? String(e)}`);
-    err(env('COORD_DEBUG') ? String(error?.stack) : 'Nothing was published by the failed step. Run again with COORD_DEBUG=1 to see where, and report it.');
+    const done = publishedThisRun();
+    const what = done ? `A change was published before the failure (${done}): check 'coord status' before running it again.` : 'Nothing was published by the failed step.';
+    err(env('COORD_DEBUG') ? String(error?.stack) : `${what} Run again with COORD_DEBUG=1 to see where, and report it.`);
     return EXIT_FAILED;
   }
 }

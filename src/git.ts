@@ -91,8 +91,14 @@ export function subjectsSince(cwd: string, ref: string, sinceSeconds: number): {
 
 /** Commits reachable from `to` and not from `from`, newest first. Throws when either cannot be read. */
 export function commitsBetween(cwd: string, from: string, to: string): { sha: string; subject: string }[] {
-  const out = git(['log', '--format=%H %s', `${from}..${to}`, '--'], { cwd });
-  return lines(out).map((l) => ({ sha: l.slice(0, l.indexOf(' ')), subject: l.slice(l.indexOf(' ') + 1) }));
+  return lines(git(['log', '--format=%H %s', `${from}..${to}`, '--'], { cwd })).map(shaAndSubject);
+}
+
+const shaAndSubject = (l: string) => ({ sha: l.slice(0, l.indexOf(' ')), subject: l.slice(l.indexOf(' ') + 1) });
+
+/** Commits reachable from `head` that change any of `paths`, newest first, since `sinceSeconds`, at most `max`. */
+export function commitsTouching(cwd: string, head: string, paths: string[], sinceSeconds: number, max: number): { sha: string; subject: string }[] {
+  return lines(git(['log', `--since=${sinceSeconds}`, `--max-count=${max}`, '--format=%H %s', head, '--', ...paths], { cwd })).map(shaAndSubject);
 }
 
 /** The committer time (unix s) of `rev`, or null when it names no commit. */
@@ -110,9 +116,10 @@ export function mergeBase(cwd: string, a: string, b: string): string | null {
   throw new GitError(args, r);
 }
 
-export interface BatchObject { sha: string; type: string; content: string }
+/** An object read by `readObjects`: a blob's text, or a tree's entries (`content` is then ''). */
+export interface BatchObject { sha: string; type: string; content: string; entries?: { mode: string; name: string }[] }
 
-/** Reads several objects (`rev`, `rev:path`) in one process; a missing one comes back as null. */
+/** Reads several objects (`rev`, `rev:path`, `rev:` for the root tree) in one process; a missing one comes back as null. */
 export function readObjects(cwd: string, specs: string[]): (BatchObject | null)[] {
   if (specs.length === 0) return [];
   const buf = catFileBatch(cwd, specs.join('\n') + '\n');
@@ -124,10 +131,25 @@ export function readObjects(cwd: string, specs: string[]): (BatchObject | null)[
     const [sha, type, size] = dec.decode(buf.subarray(pos, nl)).split(' ');
     pos = nl + 1;
     if (type === 'missing' || type === 'ambiguous' || size === undefined) { result.push(null); continue; }
-    result.push({ sha, type, content: dec.decode(buf.subarray(pos, pos + Number(size))) });
+    const body = buf.subarray(pos, pos + Number(size));
+    result.push(type === 'tree' ? { sha, type, content: '', entries: treeEntries(body, sha.length / 2) } : { sha, type, content: dec.decode(body) });
     pos += Number(size) + 1;
   }
   return result;
+}
+
+/** A raw tree object's entries: `<mode> <name>\0<binary id>` each. */
+function treeEntries(body: Uint8Array, idBytes: number): { mode: string; name: string }[] {
+  const dec = new TextDecoder();
+  const entries: { mode: string; name: string }[] = [];
+  for (let pos = 0; pos < body.length;) {
+    const space = body.indexOf(32, pos);
+    const nul = body.indexOf(0, space);
+    if (space < 0 || nul < 0) break;
+    entries.push({ mode: dec.decode(body.subarray(pos, space)).padStart(6, '0'), name: dec.decode(body.subarray(space + 1, nul)) });
+    pos = nul + 1 + idBytes;
+  }
+  return entries;
 }
 
 /** The file at `rev:file` as text, or null when it is not there. */
@@ -136,16 +158,23 @@ export function showFile(cwd: string, rev: string, file: string): string | null 
   return obj?.type === 'blob' ? obj.content : null;
 }
 
+export interface TreeEntry { mode: string; type: string; id: string; name: string }
+
 /** The entries directly under `dir` in `commit`'s tree with their object ids; [] when `dir` is not there. */
-export function listTree(cwd: string, commit: string, dir: string): { name: string; type: string; id: string }[] {
+export function listTree(cwd: string, commit: string, dir: string): TreeEntry[] {
   const args = ['ls-tree', `${commit}:${dir}`];
   const r = runGit(args, { cwd });
   if (r.code !== 0) {
     if (/not a valid object name|not a tree object/i.test(r.stderr)) return [];
     throw new GitError(args, r);
   }
-  return lines(r.stdout).map((l) => /^\d+ (\w+) ([0-9a-f]+)\t(.+)$/.exec(l)).filter((m) => m !== null).map((m) => ({ type: m![1], id: m![2], name: m![3] }));
+  return lines(r.stdout).map(parseTreeLine).filter((e) => e !== null);
 }
+
+const parseTreeLine = (l: string): TreeEntry | null => {
+  const m = /^(\d+) (\w+) ([0-9a-f]+)\t(.+)$/.exec(l);
+  return m ? { mode: m[1], type: m[2], id: m[3], name: m[4] } : null;
+};
 
 // ---- writing commits and refs ------------------------------------------------------
 
@@ -284,6 +313,25 @@ export function worktreeStatus(cwd: string, untracked: 'no' | 'normal' | 'all', 
   return entries;
 }
 
+/**
+ * Untracked files git ignores in the worktree at `cwd`. A wholly ignored directory comes as
+ * one `dir/` entry, unless `under` is given: then every ignored file below that path.
+ */
+export function ignoredFiles(cwd: string, under?: string): string[] {
+  const args = ['ls-files', '-z', '--others', '--ignored', '--exclude-standard', ...(under === undefined ? ['--directory', '--'] : ['--', under])];
+  return git(args, { cwd }).split('\0').filter(Boolean);
+}
+
+/** Untracked files at `cwd` that match the gitignore-style patterns of `patternFile` and that git ignores too. */
+export function ignoredMatching(cwd: string, patternFile: string): string[] {
+  const matched = git(['ls-files', '-z', '--others', '--ignored', `--exclude-from=${patternFile}`], { cwd }).split('\0').filter(Boolean);
+  if (!matched.length) return [];
+  const args = ['check-ignore', '-z', '--stdin'];
+  const r = runGit(args, { cwd, input: matched.join('\0') + '\0' });
+  if (r.code > 1) throw new GitError(args, r); // 1 means none of them is ignored
+  return r.stdout.split('\0').filter(Boolean);
+}
+
 /** Puts `file` back to what the index holds (drops its uncommitted edit). */
 export function restoreFile(cwd: string, file: string): void {
   git(['checkout', '--', file], { cwd });
@@ -314,6 +362,15 @@ export function rebaseOnto(cwd: string, target: string, autostash: boolean): { o
     throw new CoordError(`git rebase ${target} stopped (${firstLines(r.stderr)}) and git rebase --abort failed too (${firstLines(abort.stderr)}): look at git status in ${cwd} before anything else.`);
   }
   return { ok: false, conflicts, detail: firstLines(r.stderr) };
+}
+
+/** The branch HEAD names in the worktree at `cwd`, or null on a detached HEAD. */
+export function symbolicHead(cwd: string): string | null {
+  const args = ['symbolic-ref', '-q', 'HEAD'];
+  const r = runGit(args, { cwd });
+  if (r.code === 0) return r.stdout.trim().replace(/^refs\/heads\//, '');
+  if (r.code === 1) return null;
+  throw new GitError(args, r);
 }
 
 /** The commit HEAD points at in `cwd`. */

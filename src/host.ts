@@ -67,14 +67,34 @@ export function readTail(p: string, n: number): string | null {
 }
 
 const enc = new TextEncoder();
-export function writeStdout(text: string): void {
-  if (isDeno) deno.stdout.writeSync(enc.encode(text));
-  else process.stdout.write(text);
+const closed = { stdout: false, stderr: false };
+let watching = false;
+
+/**
+ * Writes to stdout or stderr; once the reader has gone (`coord status | head -1`), output is
+ * dropped and the verb finishes its work quietly instead of dying mid-way on EPIPE.
+ */
+function write(stream: 'stdout' | 'stderr', text: string): void {
+  if (closed[stream]) return;
+  if (isDeno) {
+    try { deno[stream].writeSync(enc.encode(text)); } catch (e) {
+      if ((e as Error).name !== 'BrokenPipe') throw e;
+      closed[stream] = true;
+    }
+    return;
+  }
+  if (!watching) {
+    watching = true;
+    for (const name of ['stdout', 'stderr'] as const) {
+      process[name].on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') closed[name] = true; else throw e; });
+    }
+  }
+  process[stream].write(text);
 }
-export function writeStderr(text: string): void {
-  if (isDeno) deno.stderr.writeSync(enc.encode(text));
-  else process.stderr.write(text);
-}
+export const writeStdout = (text: string): void => write('stdout', text);
+export const writeStderr = (text: string): void => write('stderr', text);
+/** True once the reader of stdout has gone. */
+export const stdoutClosed = (): boolean => closed.stdout;
 
 /** Ends the run with `code` once the event loop is done (Deno: at once, output is already written). */
 export function finish(code: number): void {

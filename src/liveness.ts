@@ -39,7 +39,8 @@ export function stateOf(row: SessionRow, lastCommit: number | undefined, ctx: Co
   if (isPaused(row)) return { state: 'paused', newest };
   if (newest === null) return { state: 'stale', newest };
   const ageMs = now - newest;
-  return { state: ageMs < ctx.cfg.liveMs ? 'live' : ageMs > ctx.cfg.staleMs ? 'stale' : 'idle', newest };
+  // Stale first: a stale threshold below the live one (reap --older-than 10m) still counts.
+  return { state: ageMs > ctx.cfg.staleMs ? 'stale' : ageMs < ctx.cfg.liveMs ? 'live' : 'idle', newest };
 }
 
 /** Sets the live or stale threshold from a --live / --stale / --older-than value (`flag` names it in errors). */

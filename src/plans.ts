@@ -3,7 +3,7 @@
 // clock (the caller passes `now`), so each one is tested as a table (test/unit/plans.test.mjs)
 // and re-applied by publish.ts on every attempt.
 import { CoordError, UsageError } from './errors.js';
-import { emptyBoardText, findRow, laneFor, parseBoard, PAUSED_PREFIX, takenIds, withoutRow, withRow, type Board, type SessionRow } from './protocol/board.js';
+import { emptyBoardText, findRow, laneFor, parseBoard, PAUSED_PREFIX, riffHolder, takenIds, withoutRow, withRow, type Board, type SessionRow } from './protocol/board.js';
 import { firstFreeName, lowestFreeId } from './protocol/ids.js';
 import { BOARD_PATH, queueFile } from './protocol/layout.js';
 import { findMessage, firstWords } from './protocol/mailbox.js';
@@ -45,6 +45,7 @@ export function planClaim(view: View, o: ClaimOptions): Plan<SessionRow> {
   }
   const names = new Set([...board.rows.map((r) => r.row.name), ...board.brokenNames].map((n) => n.toLowerCase()));
   if (o.name && names.has(o.name.toLowerCase())) throw new CoordError(`The name '${o.name}' is taken on the board: choose another with --name, or leave it out.`);
+  if (o.riff) refuseHeld(board, o.riff, id);
   const row: SessionRow = { id, name: o.name ?? firstFreeName(names), riffs: o.riff ? [o.riff] : [], lane: laneFor(id, o.branch), claimed: o.now, presence: o.now, presenceNote: '', scope: o.scope };
   return { files: boardFile(withRow(board, row)), subject: coordSubject(id, `claim ${id} at ${o.now}`), value: row };
 }
@@ -62,12 +63,21 @@ export function planRowUpdate(view: View, id: string, what: string, change: (row
 export const planScope = (view: View, id: string, scope: string, now: string): Plan<SessionRow> =>
   planRowUpdate(view, id, `scope ${id}: ${firstWords(scope, 50)}`, (row) => ({ ...row, scope }), now);
 
+/** One owner per Riff: refuses when a row other than `id`'s holds `riff`. */
+function refuseHeld(board: Board, riff: string, id: string): void {
+  const holder = riffHolder(board, riff, id);
+  if (holder) throw new CoordError(`Riff ${riff} is held by ${holder.id} (${holder.name}): one session owns a Riff; ask ${holder.id} to hand it over (coord send ${holder.id} --type question --ref ${riff} -m "…").`);
+}
+
 export type RiffChange = { set: string } | { add: string } | { drop: string } | { none: true };
 
 /** `riff`: set, add, drop or clear the Riffs of my row. */
 export function planRiff(view: View, id: string, change: RiffChange, now: string): Plan<SessionRow> {
   const what = 'set' in change ? `${id} takes Riff ${change.set}` : 'add' in change ? `${id} adds Riff ${change.add}`
     : 'drop' in change ? `${id} drops Riff ${change.drop}` : `${id} clears its Riff`;
+  const board = boardOf(view);
+  if ('set' in change) refuseHeld(board, change.set, id);
+  if ('add' in change) refuseHeld(board, change.add, id);
   return planRowUpdate(view, id, what, (row) => {
     let riffs = row.riffs;
     if ('set' in change) riffs = [change.set];
@@ -90,6 +100,25 @@ export function planRemoveRow(view: View, id: string, what: string): Plan<boolea
   const board = boardOf(view);
   const had = !!findRow(board, id);
   return { files: had ? boardFile(withoutRow(board, id)) : nothing(), subject: coordSubject(id, what), value: had };
+}
+
+export interface Closed { had: boolean; released: string[]; unresolved: number }
+
+/**
+ * `close`: my row off the board. A row holding Riffs is refused unless `releaseRiffs` (the
+ * subject then says what was let go); value: whether there was a row, what was released, and
+ * how many messages to me are left unresolved.
+ */
+export function planClose(view: View, id: string, releaseRiffs: boolean): Plan<Closed> {
+  const board = boardOf(view);
+  const row = findRow(board, id);
+  const riffs = row?.riffs ?? [];
+  if (riffs.length && !releaseRiffs) {
+    throw new CoordError(`${id} holds Riff ${riffs.join(', ')}: hand it over first (coord handoff <sX> --riff ${riffs[0]} -m "…"), or close --release-riffs to let it go with the row.`);
+  }
+  const unresolved = view.mailbox().messages.filter((m) => m.to === id && !m.status.resolved).length;
+  const what = `self-close ${id}${riffs.length ? `, releasing Riff ${riffs.join(', ')}` : ''}`;
+  return { files: row ? boardFile(withoutRow(board, id)) : nothing(), subject: coordSubject(id, what), value: { had: !!row, released: riffs, unresolved } };
 }
 
 /** `reap`: every row `isStale` picks, off the board in one commit; value: their ids. */

@@ -10,10 +10,15 @@ import { boardName, refresh, Snapshot } from './blackboard.js';
 import type { Context } from './context.js';
 import { crashPoint, sleepMs } from './sys.js';
 import type { Plan } from './protocol/view.js';
+import { entryKind, isRegularFile, parentDirs } from './protocol/layout.js';
 
 export const MAX_ATTEMPTS = 40;
 
 export interface Published<T> { sha: string | null; value: T; attempts: number }
+
+let published: string | null = null;
+/** What this process published last (`origin/main abc1234`), or null: an error after it must not say "nothing was published". */
+export const publishedThisRun = (): string | null => published;
 
 /** Applies `plan` to the newest blackboard and publishes it; see the module comment. */
 export function publish<T>(ctx: Context, plan: (snap: Snapshot) => Plan<T>): Published<T> {
@@ -26,11 +31,16 @@ export function publish<T>(ctx: Context, plan: (snap: Snapshot) => Plan<T>): Pub
     const { files, subject, value } = plan(snap);
     const changed = new Map([...files].filter(([p, c]) => snap.read(p) !== c));
     if (changed.size === 0) return { sha: base, value, attempts: attempt };
+    refuseNonFiles(ctx, snap, [...changed.keys()]);
     const sha = commitFiles(cwd, base, changed, subject + '\n', ident);
     crashPoint('after-commit');
     if (ctx.hasRemote) {
       const out = pushRef(cwd, ctx.cfg.remote, sha, ctx.cfg.branch, ctx.cfg.timeoutMs);
-      if (out.kind === 'ok') { crashPoint('after-publish'); return { sha, value, attempts: attempt }; }
+      if (out.kind === 'ok') {
+        published = `${boardName(ctx)} ${sha.slice(0, 7)}`;
+        crashPoint('after-publish');
+        return { sha, value, attempts: attempt };
+      }
       if (out.kind === 'refused') {
         throw new CoordError(`${ctx.cfg.remote} refused the update of ${ctx.cfg.branch}: ${out.detail}. Nothing was published; if ${ctx.cfg.branch} is protected, point coord at a branch sessions may push to ("branch" in .coord.json).`);
       }
@@ -38,6 +48,7 @@ export function publish<T>(ctx: Context, plan: (snap: Snapshot) => Plan<T>): Pub
     } else {
       const following = checkedOutElsewhere(ctx, [...changed.keys()]);
       if (casRef(cwd, `refs/heads/${ctx.cfg.branch}`, sha, base)) {
+        published = `${boardName(ctx)} ${sha.slice(0, 7)}`;
         crashPoint('after-publish');
         for (const dir of following) {
           try { moveWorktree(dir, base!, sha); } catch (e) {
@@ -50,6 +61,27 @@ export function publish<T>(ctx: Context, plan: (snap: Snapshot) => Plan<T>): Pub
     sleepMs(Math.random() * 40 * Math.min(attempt, 10) + 10); // jitter grows with contention, capped
   }
   throw new CoordError(`Gave up after ${MAX_ATTEMPTS} attempts: ${boardName(ctx)} kept moving under us. Nothing was published; run the command again.`);
+}
+
+/**
+ * A coordination path that is a directory, a symbolic link or a submodule on the branch (or
+ * lies under something that is not a folder) is never replaced: writing a file there would
+ * delete what it holds. Read from the snapshot's trees: no extra git process.
+ */
+function refuseNonFiles(ctx: Context, snap: Snapshot, files: string[]): void {
+  for (const file of files) {
+    for (const dir of parentDirs(file)) {
+      const mode = snap.modeOf(dir);
+      if (mode === null) break; // not there yet: created with the file
+      if (mode !== '040000') refuse(ctx, `${dir} is ${entryKind(mode)}, not a folder`);
+    }
+    const mode = snap.modeOf(file);
+    if (mode !== null && !isRegularFile(mode)) refuse(ctx, `${file} is ${entryKind(mode)}, not a file`);
+  }
+}
+
+function refuse(ctx: Context, what: string): never {
+  throw new CoordError(`On ${boardName(ctx)}, ${what}: coord never replaces it. Move it out of the way on ${ctx.cfg.branch} (git mv or git rm, commit, push), then run this again. Nothing was published.`);
 }
 
 /**

@@ -1,13 +1,13 @@
 // What several verbs need to know about a session in this clone: which of a worktree's
 // changes are the person's own, the commits a branch holds that are not published, and
 // the note `start` keeps while a claim has no worktree yet.
-import { commitsBetween, showFile, worktreeStatus } from './git.js';
+import { commitsBetween, ignoredFiles, ignoredMatching, showFile, worktreeStatus } from './git.js';
 import { join, readText } from './host.js';
 import { boardName, boardRef } from './blackboard.js';
 import type { Context } from './context.js';
 import { fs, path } from './sys.js';
 import { findRow, onlyPresenceDiffers, parseBoard } from './protocol/board.js';
-import { BOARD_PATH } from './protocol/layout.js';
+import { BOARD_PATH, WORKTREE_INCLUDE } from './protocol/layout.js';
 import { isSessionId } from './protocol/ids.js';
 
 export interface WorktreeChanges {
@@ -46,6 +46,54 @@ export function describeUnpublished(ctx: Context, branch: string): string | null
   if (!commits.length) return null;
   const shown = commits.slice(0, 3).map((c) => `${c.sha.slice(0, 7)} ${c.subject}`).join('; ');
   return `${branch} has ${commits.length} commit(s) not on ${boardName(ctx)} (${shown}${commits.length > 3 ? '; …' : ''})`;
+}
+
+// ---- files git ignores ----------------------------------------------------------------
+// A worktree holds files git does not track and ignores (`.env`, local config, build output).
+// Removing the worktree deletes them, so close names them first. `.worktreeinclude` lists
+// those a new worktree gets copies of from the main checkout: an unchanged copy is no loss.
+
+/** The ignored files of the checkout at `dir` that its `.worktreeinclude` names (none without the file). */
+export function includedFiles(dir: string): string[] {
+  const patterns = path().join(dir, WORKTREE_INCLUDE);
+  return fs().existsSync(patterns) ? ignoredMatching(dir, patterns) : [];
+}
+
+/**
+ * Copies the files `.worktreeinclude` names from the main checkout into a new worktree:
+ * regular files only, never over a file that is there. Returns what was copied.
+ */
+export function copyIncluded(mainRoot: string, worktree: string): string[] {
+  const copied: string[] = [];
+  for (const rel of includedFiles(mainRoot)) {
+    const from = path().join(mainRoot, rel);
+    const to = path().join(worktree, rel);
+    if (!fs().lstatSync(from).isFile() || fs().existsSync(to)) continue;
+    fs().mkdirSync(path().dirname(to), { recursive: true });
+    fs().copyFileSync(from, to);
+    fs().chmodSync(to, fs().statSync(from).mode & 0o777);
+    copied.push(rel);
+  }
+  return copied;
+}
+
+/**
+ * Ignored files in worktree `dir` that removing it would destroy: everything git ignores
+ * there except unchanged copies of the main checkout's `.worktreeinclude` files.
+ */
+export function ignoredLosses(dir: string, mainRoot: string): string[] {
+  const copies = new Set(includedFiles(dir).filter((rel) => sameFile(path().join(dir, rel), path().join(mainRoot, rel))));
+  const losses: string[] = [];
+  for (const entry of ignoredFiles(dir)) {
+    if (!entry.endsWith('/')) { if (!copies.has(entry)) losses.push(entry); continue; }
+    // A wholly ignored directory: no loss only when all it holds is unchanged copies.
+    if (![...copies].some((c) => c.startsWith(entry)) || ignoredFiles(dir, entry).some((f) => !copies.has(f))) losses.push(entry);
+  }
+  return losses;
+}
+
+function sameFile(a: string, b: string): boolean {
+  try { return fs().readFileSync(a).equals(fs().readFileSync(b)); } catch { return false; }
 }
 
 // ---- the claim note ------------------------------------------------------------------

@@ -58,8 +58,11 @@ export function sleepMs(ms: number): void {
 
 /**
  * Fault injection for the crash tests: when COORD_CRASH_AT names this point, the process
- * kills itself with SIGKILL right here, as a power cut or `kill -9` would.
+ * kills itself with SIGKILL right here, as a power cut or `kill -9` would; `<point>:throw`
+ * raises an unexpected error there instead (a bug's path through the error handling).
  */
 export function crashPoint(name: string): void {
-  if (process.env.COORD_CRASH_AT === name) process.kill(process.pid, 'SIGKILL');
+  const at = process.env.COORD_CRASH_AT;
+  if (at === name) process.kill(process.pid, 'SIGKILL');
+  if (at === `${name}:throw`) throw new Error(`injected fault at ${name}`);
 }

@@ -5,6 +5,7 @@ import { fs, zlib } from './sys.js';
 import { basename, cwd, dirname, env, exists, join, kind, readTail, readText, resolve } from './host.js';
 import { sessionOfBranch } from './protocol/layout.js';
 import { speakingSession } from './protocol/ids.js';
+import { symbolicHead } from './git.js';
 import { IN_PROGRESS } from './protocol/subject.js';
 
 /** The one model of "where am I" every verb and hook uses. */
@@ -20,7 +21,7 @@ export interface Worktree {
 
 /** The worktree whose root, git dir and common git dir are these (reads HEAD, starts no process). */
 export function worktreeAt(top: string, gitDir: string, commonDir: string): Worktree {
-  const branch = headBranch(gitDir);
+  const branch = headBranch(gitDir, top);
   const mainRoot = basename(commonDir) === '.git' ? dirname(commonDir) : top;
   return { top, gitDir, commonDir, mainRoot, branch, session: sessionOfBranch(branch), name: basename(top) };
 }
@@ -61,10 +62,20 @@ export function hookSession(w: Worktree): string | null {
   return 'id' in who ? who.id : w.session;
 }
 
+/**
+ * What the HEAD file holds when the refs live in a reftable (git 2.45+, `--ref-format=reftable`):
+ * a placeholder for older gits; the real HEAD is inside the table, so only git can tell.
+ */
+const REFTABLE_HEAD = 'ref: refs/heads/.invalid';
+
 /** The branch HEAD names; during a rebase, the branch being rebased. */
-function headBranch(gitDir: string): string | null {
+function headBranch(gitDir: string, top: string): string | null {
   const head = readText(join(gitDir, 'HEAD'))?.trim() ?? '';
-  if (head.startsWith('ref: refs/heads/')) return head.slice('ref: refs/heads/'.length);
+  if (head === REFTABLE_HEAD) {
+    let named: string | null = null;
+    try { named = symbolicHead(top); } catch { /* unreadable: as if detached, the hooks then stay out of the way */ }
+    if (named) return named;
+  } else if (head.startsWith('ref: refs/heads/')) return head.slice('ref: refs/heads/'.length);
   for (const d of ['rebase-merge', 'rebase-apply']) {
     const name = readText(join(gitDir, d, 'head-name'))?.trim();
     if (name?.startsWith('refs/heads/')) return name.slice('refs/heads/'.length);

@@ -5,27 +5,32 @@ import { openContext, requireSession } from '../context.js';
 import { CoordError } from '../errors.js';
 import { branchExists, deleteBranch, GitError, listWorktrees, removeWorktree } from '../git.js';
 import { json, out } from '../output.js';
-import { planPause, planRemoveRow } from '../plans.js';
+import { planClose, planPause } from '../plans.js';
 import { publish } from '../publish.js';
-import { describeUnpublished, worktreeChanges } from '../session.js';
+import { describeUnpublished, ignoredLosses, worktreeChanges } from '../session.js';
+import { findWorktree, operationInProgress } from '../worktree.js';
 import { crashPoint, path } from '../sys.js';
 import { cellText } from '../protocol/board.js';
-import { sessionBranch } from '../protocol/layout.js';
+import { sessionBranch, sessionWorktree } from '../protocol/layout.js';
 import { stamp } from '../protocol/stamp.js';
 
 export const spec: VerbSpec = {
   name: 'close',
   summary: 'self-close: remove my row (or --pause), publish, remove my worktree and branch',
-  usage: '[--pause ETA] [--keep-branch] [--keep-worktree] [--force] [--json]',
-  description: 'Refuses, changing nothing, when the worktree holds uncommitted work or the branch holds\n' +
-    'commits that are not on the blackboard branch, and names them (--force to drop them).\n' +
-    'The heartbeat\'s own edit of the board is coord\'s and never blocks a close.',
+  usage: '[--pause ETA] [--keep-branch] [--keep-worktree] [--discard-ignored] [--release-riffs] [--force] [--json]',
+  description: 'Refuses, changing nothing, when the worktree holds uncommitted work or files git ignores\n' +
+    '(.env, build output), when the branch holds commits that are not on the blackboard branch, when\n' +
+    'my row holds a Riff, or while a rebase or a detached HEAD is in the worktree; it names what and\n' +
+    'how to go on. The heartbeat\'s own edit of the board, and unchanged copies of the files\n' +
+    '.worktreeinclude names, never block a close.',
   flags: [
     { name: 'pause', value: 'ETA', help: 'keep the row with scope "paused — resuming ETA"; keep the worktree' },
     { name: 'keep-branch', help: 'remove the worktree but keep the branch session-<id>' },
     { name: 'keep-worktree', help: 'keep the worktree (and so its branch)' },
-    { name: 'force', help: 'close even though uncommitted or unpublished work would be lost' },
-    { name: 'json', help: 'print {"id","paused","worktreeRemoved","branchDeleted","commit"}' },
+    { name: 'discard-ignored', help: 'delete the files git ignores in the worktree with it' },
+    { name: 'release-riffs', help: 'let go of the Riffs my row holds (the commit says so)' },
+    { name: 'force', help: 'close even though uncommitted, ignored or unpublished work would be lost' },
+    { name: 'json', help: 'print {"id","paused","worktreeRemoved","branchDeleted","released","unresolved","commit"}' },
   ],
   positionals: [0, 0],
 };
@@ -43,23 +48,31 @@ export function run(p: Parsed): number {
     else out(`${id} paused — resuming ${eta}. Your worktree stays; 'coord scope …' resumes.`);
     return 0;
   }
-  const wt = listWorktrees(ctx.repo.top).find((w) => w.branch === branch);
+  const mainRoot = ctx.repo.mainRoot;
+  const home = sessionWorktree(mainRoot, id);
+  const wt = listWorktrees(ctx.repo.top).find((w) => w.branch === branch || w.dir === home);
   const keepWorktree = bool(p, 'keep-worktree');
   const keepBranch = keepWorktree || bool(p, 'keep-branch');
   const hasBranch = branchExists(ctx.repo.top, branch);
+  const force = bool(p, 'force');
+  if (wt && !keepWorktree && !force) refuseMidOperation(id, wt.dir, branch);
   // Look before publishing anything: a refusal must leave everything as it was.
-  const losses: string[] = [];
-  if (!bool(p, 'force')) {
+  if (!force) {
     refresh(ctx);
-    if (wt && !keepWorktree) losses.push(...uncommitted(wt.dir, id));
-    const unpublished = hasBranch && !keepBranch ? describeUnpublished(ctx, branch) : null;
-    if (unpublished) losses.push(unpublished);
-    if (losses.length) {
-      throw new CoordError(`Not closing ${id}: ${losses.join('; ')}. Commit and publish it (git push ${ctx.cfg.remote} HEAD:${ctx.cfg.branch}), keep it (--keep-worktree / --keep-branch), or drop it (--force).`);
+    const { remote, branch: board } = ctx.cfg;
+    const why: string[] = [];
+    const how: string[] = [];
+    if (wt && !keepWorktree) {
+      const mine = worktreeChanges(wt.dir, id, 'all').mine;
+      if (mine.length) { why.push(`${wt.dir} has uncommitted changes (${listed(mine)})`); how.push(`commit and publish them (git push ${remote} HEAD:${board}), or keep the worktree (--keep-worktree)`); }
+      const ignored = bool(p, 'discard-ignored') ? [] : ignoredLosses(wt.dir, mainRoot);
+      if (ignored.length) { why.push(`${wt.dir} holds files git ignores (${listed(ignored)})`); how.push('move them out, keep the worktree (--keep-worktree), or delete them with it (--discard-ignored)'); }
     }
+    const unpublished = hasBranch && !keepBranch ? describeUnpublished(ctx, branch) : null;
+    if (unpublished) { why.push(unpublished); how.push(`publish them (git push ${remote} HEAD:${board}), or keep the branch (--keep-branch)`); }
+    if (why.length) throw new CoordError(`Not closing ${id}: ${why.join('; ')}. To go on: ${how.join('; ')}; or drop all of it (--force).`);
   }
-  const closed = publish(ctx, (snap) => planRemoveRow(snap, id, `self-close ${id}`));
-  const mainRoot = ctx.repo.mainRoot;
+  const closed = publish(ctx, (snap) => planClose(snap, id, bool(p, 'release-riffs') || force));
   let worktreeRemoved = false;
   let branchDeleted = false;
   if (wt && !keepWorktree) {
@@ -78,22 +91,29 @@ export function run(p: Parsed): number {
     branchDeleted = true;
   }
   if (bool(p, 'json')) {
-    json({ id, paused: null, worktreeRemoved, branchDeleted, commit: closed.value ? closed.sha : null });
+    const { had, released, unresolved } = closed.value;
+    json({ id, paused: null, worktreeRemoved, branchDeleted, released, unresolved, commit: had ? closed.sha : null });
     return 0;
   }
-  out(closed.value ? `${id} closed: its row is off the board on ${boardName(ctx)}.` : `${id} had no row on ${boardName(ctx)} (already closed); cleaned up what was left.`);
+  const { had, released, unresolved } = closed.value;
+  out(had ? `${id} closed: its row is off the board on ${boardName(ctx)}.` : `${id} had no row on ${boardName(ctx)} (already closed); cleaned up what was left.`);
+  if (released.length) out(`Released Riff ${released.join(', ')}: no session holds it now.`);
+  if (unresolved) out(`${unresolved} message(s) to ${id} are left unresolved; their senders see ${id} as closed in coord inbox --sent.`);
   if (worktreeRemoved) out(`Removed worktree ${wt!.dir}.`);
   if (branchDeleted) out(`Deleted branch ${branch}.`);
   if (worktreeRemoved && isInside(cwd, wt!.dir)) out(`Your shell is still in the removed directory: cd ${mainRoot}`);
   return 0;
 }
 
-/** Uncommitted work in a worktree that closing would lose (the heartbeat's edit is not). */
-function uncommitted(dir: string, id: string): string[] {
-  const { mine } = worktreeChanges(dir, id, 'all');
-  if (!mine.length) return [];
-  const shown = mine.slice(0, 5).join(', ') + (mine.length > 5 ? ` and ${mine.length - 5} more` : '');
-  return [`${dir} has uncommitted changes (${shown})`];
+const listed = (files: string[]) => files.slice(0, 5).join(', ') + (files.length > 5 ? ` and ${files.length - 5} more` : '');
+
+/** Refuses while the session's worktree is mid-rebase (or another operation) or on a detached HEAD: removing it then loses that state. */
+function refuseMidOperation(id: string, dir: string, branch: string): void {
+  const w = findWorktree(dir);
+  if (!w) return;
+  const op = operationInProgress(w.gitDir);
+  if (op) throw new CoordError(`Not closing ${id}: a ${op} is in progress in ${dir}. Finish it (git ${op} --continue) or abort it (git ${op} --abort) there, then close again.`);
+  if (w.branch !== branch) throw new CoordError(`Not closing ${id}: ${dir} is on ${w.branch ? `branch ${w.branch}` : 'a detached HEAD'}, not ${branch}. Check out ${branch} there (git -C ${dir} switch ${branch}), then close again.`);
 }
 
 function isInside(dir: string, parent: string): boolean {

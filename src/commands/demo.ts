@@ -115,7 +115,7 @@ export function run(p: Parsed): number {
   exec(gitStep(sA, 'push', '--quiet', 'origin', 'HEAD:main'));
 
   say('Step 7 — clean up: each session closes itself');
-  exec(coord(sB, '', 'close'));
+  exec(coord(sB, '', 'close', '--release-riffs'));
   exec(coord(sA, '', 'close'));
   exec(coord(repo, '', 'status'));
 

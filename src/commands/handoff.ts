@@ -28,7 +28,7 @@ export function run(p: Parsed): number {
   const to = recipientArg(p.args[0]);
   const me = requireSession(ctx);
   const riff = str(p, 'riff');
-  if (riff === undefined) throw new UsageError('coord handoff: --riff ID is required (the Riff you hand over).');
+  if (riff === undefined) throw new UsageError('--riff ID is required (the Riff you hand over): usage: coord handoff <to> --riff ID -m TEXT');
   if (checkRiffId(riff)) throw new UsageError(`--riff: ${checkRiffId(riff)}.`);
   if (to === me) throw new UsageError('You cannot hand a Riff to yourself.');
   const body = readBody(p.flags.message as string[] | undefined, str(p, 'file'));

@@ -5,8 +5,12 @@ import { boardName, refresh, Snapshot } from '../blackboard.js';
 import { openContext, requireSession } from '../context.js';
 import { UsageError } from '../errors.js';
 import { dim, err, json, out, table } from '../output.js';
-import { byAge, firstWords, messageJson, statusWord, type Located } from '../protocol/mailbox.js';
+import { byAge, firstWords, messageJson, statusWord, visible, type Located } from '../protocol/mailbox.js';
 import { checkId } from '../protocol/ids.js';
+import { LEVELS } from '../protocol/message.js';
+import { provenanceOf, type Backed } from '../provenance.js';
+import { findRow, parseBoard } from '../protocol/board.js';
+import { BOARD_PATH } from '../protocol/layout.js';
 import { hookCwd } from '../hookinput.js';
 import { fs, path } from '../sys.js';
 
@@ -21,7 +25,7 @@ export const spec: VerbSpec = {
     { name: 'from', value: 'ID', help: 'only messages from session ID' },
     { name: 'brief', help: 'a few lines about messages not shown before, nothing when none; never fails (for prompt hooks)' },
     { name: 'sent', help: 'list what I sent instead, with how far each got (seen, acked, resolved)' },
-    { name: 'json', help: 'print {"session","board","offline","messages":[…],"unacked":[…],"problems"} (see docs/reference.md)' },
+    { name: 'json', help: 'print {"session","board","offline","messages":[…],"unacked":[…],"problems"}; sent ones carry "recipientOnBoard", and with --sent "provenance" and "backed" (see docs/reference.md)' },
   ],
   positionals: [0, 0],
 };
@@ -36,18 +40,26 @@ export function run(p: Parsed): number {
   const from = str(p, 'from');
   if (from !== undefined && checkId(from)) throw new UsageError(`--from: ${checkId(from)}.`);
   const { sha, offline } = refresh(ctx, true);
-  const box = new Snapshot(ctx, sha).mailbox();
+  const snap = new Snapshot(ctx, sha);
+  const box = snap.mailbox([BOARD_PATH]);
+  const board = parseBoard(snap.read(BOARD_PATH) ?? '');
+  // A recipient that left the board will never advance its messages: the sender must see that.
+  const gone = (m: Located) => m.to !== me && !findRow(board, m.to);
   const sent = bool(p, 'sent');
   const mine = box.messages.filter((m) => (sent ? m.from === me : m.to === me && (!from || m.from === from)) && (sent || bool(p, 'all') || !m.status.resolved));
   const messages = [...mine.filter((m) => !m.status.resolved).sort(byAge), ...mine.filter((m) => m.status.resolved).sort(byAge)];
+  // What I sent, checked against history: who wrote the block, who stamped each status.
+  const history = sent && sha ? provenanceOf(ctx, sha, messages) : new Map<string, Backed>();
+  const sentJson = (m: Located) => ({ ...messageJson(m), recipientOnBoard: !gone(m), ...history.get(m.id) });
   const unacked = box.messages.filter((m) => m.from === me && m.to !== me && !m.status.acked).sort(byAge);
   if (bool(p, 'json')) {
-    json({ session: me, board: boardName(ctx), offline, messages: messages.map(messageJson), unacked: unacked.map(messageJson), problems: box.problems });
+    json({ session: me, board: boardName(ctx), offline, messages: messages.map(sent ? sentJson : messageJson), unacked: unacked.map(sentJson), problems: box.problems });
     return 0;
   }
   if (offline) err(`coord: offline — ${offline}; showing ${boardName(ctx)} as last fetched.`);
   for (const pr of box.problems) err(`coord: ${pr.file}:${pr.line}: ${pr.message}`);
-  const rows = (list: Located[], who: 'from' | 'to') => list.map((m) => [m.id, m[who], m.type, m.ref, m.stamp, statusWord(m), firstWords(m.body, 60)]);
+  const status = (m: Located) => statusWord(m) + (gone(m) ? ` (${m.to} has left the board)` : '') + doubts(m, history.get(m.id));
+  const rows = (list: Located[], who: 'from' | 'to') => list.map((m) => [m.id, m[who], m.type, m.ref, m.stamp, status(m), firstWords(m.body, 60)].map(visible));
   if (sent) {
     if (messages.length) out(table(['ID', 'TO', 'TYPE', 'REF', 'SENT', 'STATUS', 'FIRST LINE'], rows(messages, 'to')));
     else out(`${me} has sent no messages on ${boardName(ctx)}.`);
@@ -62,6 +74,15 @@ export function run(p: Parsed): number {
   }
   if (messages.length) out(dim(`Read one in full with --json; answer with coord reply <id> -m …; coord ack <id> when caught.`));
   return 0;
+}
+
+/** What history does not back about a message I sent: ` (! acked not by sA's commit)`, or ''. */
+function doubts(m: Located, h: Backed | undefined): string {
+  if (!h || h.backed) return '';
+  const said: string[] = [];
+  if (h.provenance.sent !== m.from) said.push(`block not written by a ${m.from} commit`);
+  for (const l of LEVELS) if (m.status[l] && h.provenance[l] !== m.to) said.push(`${l} not by a ${m.to} commit`);
+  return ` (! ${said.join(', ')})`;
 }
 
 /**
@@ -84,6 +105,6 @@ function brief(p: Parsed): void {
   for (const m of fresh.slice(0, 3)) lines.push(`  ${m.id} from ${m.from} (${m.type}): ${firstWords(m.body, 80)}`);
   if (fresh.length > 3) lines.push(`  … and ${fresh.length - 3} more`);
   lines.push('Read with `coord inbox --json`, then `coord ack <id>` or `coord reply <id> -m "…"`.');
-  out(lines.join('\n'));
+  out(visible(lines.join('\n')));
   fs().writeFileSync(marker, waiting.map((m) => m.id).join('\n') + '\n');
 }

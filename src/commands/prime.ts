@@ -10,7 +10,7 @@ import { hookCwd } from '../hookinput.js';
 import { AGENT_COMMANDS } from '../protocol/agents.js';
 import { findRow, NO_RIFF, parseBoard } from '../protocol/board.js';
 import { BOARD_PATH, sessionBranch } from '../protocol/layout.js';
-import { firstWords, messageJson, type Located } from '../protocol/mailbox.js';
+import { firstWords, messageJson, visible, type Located } from '../protocol/mailbox.js';
 import { NO_REF } from '../protocol/message.js';
 
 export const spec: VerbSpec = {
@@ -55,7 +55,7 @@ function prime(p: Parsed, cwd: string): number {
     json({ session, board: boardName(ctx), offline, others, unread: unread.map(messageJson), unacked: unacked.map(messageJson), commands: AGENT_COMMANDS.map(([command, use]) => ({ command, use })) });
     return 0;
   }
-  out(render(ctx, session, others, unread, unacked, offline));
+  out(visible(render(ctx, session, others, unread, unacked, offline)));
   return 0;
 }
 

@@ -35,7 +35,7 @@ function change(p: Parsed): RiffChange {
   if (str(p, 'add') !== undefined) given.push({ add: riffId(str(p, 'add')!) });
   if (str(p, 'drop') !== undefined) given.push({ drop: riffId(str(p, 'drop')!) });
   if (bool(p, 'none')) given.push({ none: true });
-  if (given.length !== 1) throw new UsageError('coord riff: give exactly one of ID, --add ID, --drop ID or --none.');
+  if (given.length !== 1) throw new UsageError('give exactly one of ID, --add ID, --drop ID or --none (coord riff --help).');
   return given[0];
 }
 

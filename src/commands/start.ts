@@ -4,14 +4,14 @@ import { boardName } from '../blackboard.js';
 import { openContext } from '../context.js';
 import { CoordError, UsageError } from '../errors.js';
 import { addWorktree, GitError, listBranches } from '../git.js';
-import { json, out } from '../output.js';
+import { err, json, out } from '../output.js';
 import { planClaim } from '../plans.js';
 import { publish, type Published } from '../publish.js';
-import { markClaim } from '../session.js';
+import { copyIncluded, markClaim } from '../session.js';
 import { crashPoint, fs, path } from '../sys.js';
 import { cellText, DEFAULT_SCOPE, type SessionRow } from '../protocol/board.js';
 import { badName, checkId, checkRiffId } from '../protocol/ids.js';
-import { sessionBranch, sessionOfBranch, sessionOfWorktreeName, sessionWorktree } from '../protocol/layout.js';
+import { sessionBranch, sessionOfBranch, sessionOfWorktreeName, sessionWorktree, WORKTREE_INCLUDE } from '../protocol/layout.js';
 import { coordSubject } from '../protocol/subject.js';
 import { stamp } from '../protocol/stamp.js';
 
@@ -22,13 +22,15 @@ export const spec: VerbSpec = {
   description: 'Fetches the blackboard branch, picks the lowest free id (sA, sB, …) and the first free name,\n' +
     'publishes the claim row, then creates ../<repo>-<id> on branch session-<id> at that commit.\n' +
     'Race-safe: when another session publishes first, it re-reads the board and picks again.\n' +
+    'Files git ignores that .worktreeinclude names (.env, local config) are copied from the main\n' +
+    'checkout into the new worktree.\n' +
     'COORD_SESSION does not apply: start always claims a new session.',
   flags: [
     { name: 'scope', value: 'TEXT', help: 'what this session works on (default: scope TBD)' },
     { name: 'riff', value: 'ID', help: 'the Riff (work item) this session owns' },
     { name: 'name', value: 'NAME', help: 'display name instead of the next one from the pool' },
     { name: 'as', value: 'ID', help: 'claim exactly this id (fails if it is taken) instead of the lowest free one' },
-    { name: 'json', help: 'print {"id","name","worktree","branch","claimed","commit"}' },
+    { name: 'json', help: 'print {"id","name","worktree","branch","claimed","commit","copied"}' },
   ],
   positionals: [0, 0],
 };
@@ -73,8 +75,12 @@ export function run(p: Parsed): number {
   }
   crashPoint('after-worktree');
   markClaim(ctx, null);
+  let copied: string[] = [];
+  try { copied = copyIncluded(root, dir); } catch (e) {
+    err(`coord: ${row.id} is claimed and its worktree made, but copying the files ${WORKTREE_INCLUDE} names failed (${(e as Error).message}): copy them by hand.`);
+  }
   if (p.flags.json) {
-    json({ id: row.id, name: row.name, worktree: dir, branch, claimed: row.claimed, commit: claim.sha });
+    json({ id: row.id, name: row.name, worktree: dir, branch, claimed: row.claimed, commit: claim.sha, copied });
     return 0;
   }
   const bar = '='.repeat(36);
@@ -85,6 +91,7 @@ export function run(p: Parsed): number {
     `Name:     ${row.name}`,
     `Worktree: ${dir}`,
     `Branch:   ${branch}`,
+    ...(copied.length ? [`Copied:   ${copied.length > 4 ? `${copied.slice(0, 4).join(', ')} and ${copied.length - 4} more` : copied.join(', ')} (named in ${WORKTREE_INCLUDE})`] : []),
     'Next:',
     `  cd ${dir}`,
     bar,

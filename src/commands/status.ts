@@ -5,6 +5,7 @@ import { openContext } from '../context.js';
 import { lastCommits, overrideThreshold, stateOf } from '../liveness.js';
 import { dim, err, green, json, out, red, table, yellow } from '../output.js';
 import { NO_RIFF, parseBoard } from '../protocol/board.js';
+import { visible } from '../protocol/mailbox.js';
 import { BOARD_PATH } from '../protocol/layout.js';
 import { age, parseStamp, stamp } from '../protocol/stamp.js';
 
@@ -60,7 +61,7 @@ export function run(p: Parsed): number {
   const ago = (s: string | null) => { const t = s === null ? null : parseStamp(s); return t === null ? '—' : `${age(now - t)} ago`; };
   const paint = { live: green, idle: (s: string) => s, stale: red, paused: yellow };
   out(table(['SESSION', 'RIFF', 'SCOPE', 'CLAIMED', 'PRESENCE', 'LAST COMMIT', 'UNREAD', 'STATE'], sessions.map((s) => [
-    `${s.me ? '*' : ' '}${s.id} · ${s.name}`, s.riff ?? NO_RIFF, s.scope.length > 48 ? s.scope.slice(0, 47) + '…' : s.scope,
+    `${s.me ? '*' : ' '}${s.id} · ${visible(s.name)}`, visible(s.riff ?? NO_RIFF), visible(s.scope.length > 48 ? s.scope.slice(0, 47) + '…' : s.scope),
     ago(s.claimed), ago(s.presence), ago(s.lastCommit), String(s.unread), paint[s.state](s.state),
   ])));
   out(dim(`${sessions.length} session(s) on ${boardName(ctx)}; live < ${age(ctx.cfg.liveMs)}, stale > ${age(ctx.cfg.staleMs)}.`));

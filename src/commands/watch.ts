@@ -5,9 +5,10 @@ import { boardName, refresh, Snapshot } from '../blackboard.js';
 import { openContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { dim, json, out } from '../output.js';
+import { stdoutClosed } from '../host.js';
 import { NO_RIFF, parseBoard, type SessionRow } from '../protocol/board.js';
 import { BOARD_PATH } from '../protocol/layout.js';
-import { firstWords } from '../protocol/mailbox.js';
+import { firstWords, visible } from '../protocol/mailbox.js';
 import { LEVELS, type StatusLine } from '../protocol/message.js';
 import { parseDuration, stamp } from '../protocol/stamp.js';
 
@@ -34,12 +35,13 @@ export async function run(p: Parsed): Promise<number> {
   const asJson = bool(p, 'json');
   const emit = (event: string, text: string, fields: Record<string, unknown>) => {
     if (asJson) json({ at: new Date().toISOString(), event, ...fields });
-    else out(`${dim(stamp())} ${text}`);
+    else out(`${dim(stamp())} ${visible(text)}`);
   };
   let before: Seen | null = null;
   let wasOffline = false;
   for (let i = 0; i < count; i++) {
     if (i > 0) await new Promise((r) => setTimeout(r, interval));
+    if (stdoutClosed()) break; // nobody reads the events any more
     const { sha, offline } = refresh(ctx, true);
     if (offline && !wasOffline) emit('offline', `offline: ${offline}`, { reason: offline });
     wasOffline = !!offline;

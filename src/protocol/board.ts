@@ -173,6 +173,11 @@ export function findRow(b: Board, id: string): SessionRow | undefined {
   return b.rows.find((r) => r.row.id === id)?.row;
 }
 
+/** The row other than `except` that holds Riff `riff`: one owner per Riff. */
+export function riffHolder(b: Board, riff: string, except?: string): SessionRow | undefined {
+  return b.rows.find(({ row }) => row.id !== except && row.riffs.includes(riff))?.row;
+}
+
 /** Every id the board holds, readable or not. */
 export function takenIds(b: Board): Set<string> {
   return new Set([...b.rows.map((r) => r.row.id), ...b.brokenIds]);

@@ -17,6 +17,21 @@ export const GUARD_PATH = 'infrastructure/scripts/coord-prefix-guard.sh';
 /** The old habit's entry point, kept as a wrapper around `coord start`. */
 export const START_SCRIPT_PATH = 'infrastructure/scripts/start-session.sh';
 
+/** Gitignore-style patterns of ignored files a new worktree gets copies of (Claude Code's convention). */
+export const WORKTREE_INCLUDE = '.worktreeinclude';
+
+/** True for a git tree mode of a regular file (not a directory, symbolic link or submodule). */
+export const isRegularFile = (mode: string): boolean => mode === '100644' || mode === '100755';
+
+/** What a non-file tree entry is, for messages. */
+export const entryKind = (mode: string): string => (mode === '040000' ? 'a directory' : mode === '120000' ? 'a symbolic link' : mode === '160000' ? 'a submodule' : `an entry of mode ${mode}`);
+
+/** `a/b/c.md` → `a`, `a/b`: the directories a file's path goes through. */
+export function parentDirs(file: string): string[] {
+  const parts = file.split('/');
+  return parts.slice(1).map((_, i) => parts.slice(0, i + 1).join('/'));
+}
+
 /** The inbox of session `id`: `docs/ai/sessions/queue/to-<id>.md`. */
 export const queueFile = (id: string): string => `${QUEUE_DIR}/to-${id}.md`;
 

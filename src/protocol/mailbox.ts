@@ -38,9 +38,23 @@ export const messageJson = (m: Located) => ({ id: m.id, from: m.from, to: m.to, 
 /** Oldest first: stamps sort as text. */
 export const byAge = (a: Located, b: Located): number => (a.stamp < b.stamp ? -1 : a.stamp > b.stamp ? 1 : 0);
 
-/** The first words of a body, for a commit subject or a listing. */
+/** The first words of a body, for a commit subject or a listing: one line, control characters made visible. */
 export function firstWords(body: string, max = 50): string {
   const line = body.split('\n').find((l) => l.trim()) ?? '';
-  const t = line.trim().replace(/\s+/g, ' ');
+  const t = visible(line.trim().replace(/[ \t]+/g, ' '));
   return t.length > max ? t.slice(0, max - 1) + '…' : t;
+}
+
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text written by someone else, safe to print on a terminal: control characters (ESC, CR,
+ * OSC's BEL, C1 codes) and bidirectional overrides are shown as `\x1b`, `\u202e`; newlines and
+ * tabs stay. `--json` output keeps the exact text instead.
+ */
+export function visible(text: string): string {
+  return text.replace(CONTROL, (c) => {
+    const n = c.charCodeAt(0);
+    return n < 0x100 ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
+  });
 }
