@@ -1089,7 +1089,7 @@ function setStatus(fileText, target, status) {
 function mailboxOf(files) {
   const box = { messages: [], problems: [] };
   for (const { file, parsed } of files) {
-    for (const m of parsed.messages) box.messages.push({ ...m, file });
+    for (const m of parsed.messages) box.messages.push(Object.assign(m, { file }));
     for (const p of parsed.problems) box.problems.push({ file, ...p });
   }
   return box;
