@@ -465,13 +465,57 @@ export async function deno(ctx) {
 
 // ---------------------------------------------------------------------------------------
 
+// ---------------------------------------------------------------------------------------
+// The merge driver: git runs it inside a rebase, merge, pull or stash pop, once per
+// coordination file both sides changed, so its cost is waited for like a hook's.
+
+export async function mergeDriver(ctx) {
+  const f = ctx.shared.hooks ?? (ctx.shared.hooks = hooksFixture(ctx));
+  const dir = path.join(ctx.root, 'merge');
+  fs.mkdirSync(dir);
+  const now = Date.now();
+  const board = boardText(50, { now });
+  const edit = (text, id, from, to) => text.split('\n').map((l) => (l.startsWith(`| ${id} `) ? l.replace(from, to) : l)).join('\n');
+  const [qFile, qText] = [...queueFiles(1000, 2, { now })].find(([p]) => p.endsWith('to-sA.md'));
+  const append = (text, from, body) => `${text}\n## ${stampOf(now + 60e3)} · from:${from} · to:sA · type:info · ref:— · status:sent\n${body}\n→ status:seen <ts> · acked <ts> · resolved <ts>\n`;
+  const files = {
+    board: [board, edit(board, 'sA', /\| \d{4}-\S+Z · \|(?=[^|]*\|$)/, `| ${stampOf(now + 120e3)} · |`), edit(board, 'sB', /\|[^|]*\|$/, '| billing API |')],
+    queue: [qText, append(qText, 'sB', 'ours'), append(qText, 'sC', 'theirs')],
+  };
+  for (const [kind, [o, a, b]] of Object.entries(files)) for (const [n, t] of [['O', o], ['A', a], ['B', b]]) fs.writeFileSync(path.join(dir, `${kind}.${n}`), t);
+  const reset = (kind) => fs.writeFileSync(path.join(dir, `${kind}.A`), files[kind][1]); // the driver writes its result into A
+  const driver = (kind, target) => ({
+    label: `coord merge-driver, ${kind === 'board' ? 'board of 50 rows' : 'inbox of 500 blocks'}`,
+    run: (x) => { reset(kind); return timeProcess(NODE, [path.join(f.repo, COORD_IN_REPO), 'merge-driver', `${kind}.O`, `${kind}.A`, `${kind}.B`, target], { cwd: dir, env: { ...ctx.env, ...x } }); },
+  });
+  const variants = [
+    nodeFloor(dir, ctx.env),
+    { label: 'git merge-file, board (the line merge: conflicts here)', expectCode: 1, run: () => timeProcess('git', ['merge-file', '-p', 'board.A', 'board.O', 'board.B'], { cwd: dir, env: ctx.env }) },
+    driver('board', BOARD_PATH),
+    driver('queue', qFile),
+  ];
+  const rows = await measure(variants, { ...ctx.cfg.hooks, traceDir: ctx.traceDir, log: ctx.log, aborted: () => ctx.aborted });
+  reset('board');
+  const merged = fs.readFileSync(path.join(dir, 'board.A'), 'utf8');
+  mustRun(NODE, [path.join(f.repo, COORD_IN_REPO), 'merge-driver', 'board.O', 'board.A', 'board.B', BOARD_PATH], { cwd: dir, env: ctx.env });
+  const both = fs.readFileSync(path.join(dir, 'board.A'), 'utf8');
+  return {
+    id: 'merge-driver',
+    title: '7. merge driver, one call (git makes one per coordination file both sides changed)',
+    setup: `node ${COORD_IN_REPO} merge-driver O A B <path>: a board of 50 rows (presence moved on one side, a scope on the other), an inbox of 500 blocks (a block appended on each side)`,
+    rows,
+    budgets: [budget('merge-driver, board / node -e 0', row(rows, variants[2].label).ratio, 1.5)],
+    notes: [both !== merged && both.includes('billing API') ? 'the measured merge kept both sides\' changes' : 'WARNING: the merge did not keep both sides\' changes'],
+  };
+}
+
 export async function bundleSize(ctx) {
   const buf = fs.readFileSync(ctx.bundle);
   const kib = buf.length / 1024;
   const gz = zlib.gzipSync(buf, { level: 9 }).length / 1024;
   return {
     id: 'bundle',
-    title: '7. bundle size of dist/coord.mjs',
+    title: '8. bundle size of dist/coord.mjs',
     setup: '',
     rows: [{ label: 'dist/coord.mjs', kib, gzipKib: gz, bytes: buf.length, lines: buf.toString('utf8').split('\n').length }],
     budgets: [budget('bundle size', kib, 100, { unit: 'KiB', strict: true })],
@@ -486,5 +530,6 @@ export const CASES = [
   ['inbox-status', inboxStatus],
   ['send', send],
   ['deno', deno],
+  ['merge-driver', mergeDriver],
   ['bundle', bundleSize],
 ];

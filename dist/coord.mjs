@@ -27,12 +27,12 @@ var UsageError = class extends CoordError {
 // src/args.ts
 var AS_FLAG = { name: "as", value: "ID", help: "act as session ID (default: the worktree's session, else COORD_SESSION)" };
 var HELP_FLAG = { name: "help", short: "h", help: "show this help" };
-function flagsOf(spec22) {
-  const own = spec22.flags.some((f) => f.name === "as");
-  return [...spec22.flags, ...spec22.identity === false || own ? [] : [AS_FLAG], HELP_FLAG];
+function flagsOf(spec23) {
+  const own = spec23.flags.some((f) => f.name === "as");
+  return [...spec23.flags, ...spec23.identity === false || own ? [] : [AS_FLAG], HELP_FLAG];
 }
-function parseArgs(spec22, argv) {
-  const all = flagsOf(spec22);
+function parseArgs(spec23, argv) {
+  const all = flagsOf(spec23);
   const flags = {};
   const args2 = [];
   for (let i = 0; i < argv.length; i++) {
@@ -48,10 +48,10 @@ function parseArgs(spec22, argv) {
       const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
       inline = eq > 0 ? a.slice(eq + 1) : void 0;
       flag = all.find((f) => f.name === name);
-      if (!flag) throw new UsageError(`unknown option '--${name}' for ${spec22.name} (see coord ${spec22.name} --help).`);
+      if (!flag) throw new UsageError(`unknown option '--${name}' for ${spec23.name} (see coord ${spec23.name} --help).`);
     } else if (a.startsWith("-") && a.length > 1 && !/^-\d/.test(a)) {
       flag = all.find((f) => f.short === a[1]);
-      if (!flag) throw new UsageError(`unknown option '${a}' for ${spec22.name} (see coord ${spec22.name} --help).`);
+      if (!flag) throw new UsageError(`unknown option '${a}' for ${spec23.name} (see coord ${spec23.name} --help).`);
       if (a.length > 2) inline = a.slice(2);
     } else {
       args2.push(a);
@@ -59,31 +59,31 @@ function parseArgs(spec22, argv) {
     }
     if (flag.value) {
       const v = inline ?? argv[++i];
-      if (v === void 0) throw new UsageError(`--${flag.name} needs a value (${flag.value}): usage: coord ${spec22.name} ${spec22.usage}`);
+      if (v === void 0) throw new UsageError(`--${flag.name} needs a value (${flag.value}): usage: coord ${spec23.name} ${spec23.usage}`);
       if (flag.repeat) flags[flag.name] = [...flags[flag.name] ?? [], v];
       else flags[flag.name] = v;
     } else {
-      if (inline !== void 0) throw new UsageError(`--${flag.name} takes no value (coord ${spec22.name} --help).`);
+      if (inline !== void 0) throw new UsageError(`--${flag.name} takes no value (coord ${spec23.name} --help).`);
       flags[flag.name] = true;
     }
   }
   if (flags.help) return { flags, args: args2 };
-  const [min, max] = spec22.positionals;
-  if (args2.length < min) throw new UsageError(`missing argument: usage: coord ${spec22.name} ${spec22.usage}`);
-  if (args2.length > max) throw new UsageError(`unexpected argument '${args2[max].slice(0, 40)}': usage: coord ${spec22.name} ${spec22.usage}`);
+  const [min, max] = spec23.positionals;
+  if (args2.length < min) throw new UsageError(`missing argument: usage: coord ${spec23.name} ${spec23.usage}`);
+  if (args2.length > max) throw new UsageError(`unexpected argument '${args2[max].slice(0, 40)}': usage: coord ${spec23.name} ${spec23.usage}`);
   return { flags, args: args2 };
 }
 var EXIT_CODES_HELP = "Exit codes: 0 done, 1 failed (the message says why and what to do), 2 bad usage.";
-function verbHelp(spec22) {
-  const rows = flagsOf(spec22).map((f) => {
+function verbHelp(spec23) {
+  const rows = flagsOf(spec23).map((f) => {
     const left = `${f.short ? `-${f.short}, ` : "    "}--${f.name}${f.value ? ` ${f.value}` : ""}`;
     return `  ${left.padEnd(28)} ${f.help}`;
   });
   return [
-    `coord ${spec22.name} \u2014 ${spec22.summary}`,
+    `coord ${spec23.name} \u2014 ${spec23.summary}`,
     "",
-    `Usage: coord ${spec22.name} ${spec22.usage}`.trimEnd(),
-    ...spec22.description ? ["", spec22.description] : [],
+    `Usage: coord ${spec23.name} ${spec23.usage}`.trimEnd(),
+    ...spec23.description ? ["", spec23.description] : [],
     "",
     "Options:",
     ...rows,
@@ -365,6 +365,24 @@ function remoteUrl(cwd2, name) {
   if (r.code === 0) return r.stdout.trim();
   if (r.code === 1) return null;
   throw new GitError(["config", "--get", `remote.${name}.url`], r);
+}
+function configSections(cwd2, sections) {
+  const args2 = ["config", "-z", "--get-regexp", `^(${sections.join("|")})\\.`];
+  const r = runGit(args2, { cwd: cwd2 });
+  if (r.code !== 0 && r.code !== 1) throw new GitError(args2, r);
+  return new Map(r.stdout.split("\0").filter(Boolean).map((e) => {
+    const nl = e.indexOf("\n");
+    return nl < 0 ? [e, ""] : [e.slice(0, nl), e.slice(nl + 1)];
+  }));
+}
+function setLocalConfig(cwd2, key, value) {
+  git(["config", "--local", key, value], { cwd: cwd2 });
+}
+function mergeFileInPlace(cwd2, current2, base, other) {
+  const args2 = ["merge-file", "-L", "ours", "-L", "base", "-L", "theirs", current2, base, other];
+  const r = runGit(args2, { cwd: cwd2 });
+  if (r.code >= 0 && r.code < 128) return r.code;
+  throw new GitError(args2, r);
 }
 function hooksDir(cwd2) {
   return path().resolve(cwd2, git(["rev-parse", "--git-path", "hooks"], { cwd: cwd2 }).trim());
@@ -1062,21 +1080,28 @@ function locate(text, target) {
   if (!found) throw new Error(`Message ${target.id} (line ${target.line}) is no longer in this file; read the inbox again.`);
   return found;
 }
-function appendBlock(fileText, m) {
-  const block = blockLines(m);
-  const lines2 = splitLines(fileText);
-  let last = lines2.length;
-  while (last > 0 && isBlank(lines2[last - 1])) last--;
-  if (last === 0) return block.map((c) => c + eolOf(fileText)).join("");
-  const kept = fileText.slice(0, offsetAfterLine(fileText, last));
-  return insertLines(kept, last, ["", ...block]);
+var appendBlock = (fileText, m) => insertBlockLines(fileText, "end", blockLines(m));
+var insertAfter = (fileText, target, m) => insertBlockLines(fileText, target, blockLines(m));
+function blockText(fileText, m) {
+  return splitLines(fileText).slice(m.startLine - 1, m.endLine);
 }
-function insertAfter(fileText, target, m) {
-  const block = blockLines(m);
-  const found = locate(fileText, target);
-  const following = splitLines(fileText)[found.endLine];
+function insertBlockLines(fileText, after, lines2, fresh = false) {
+  const all = splitLines(fileText);
+  if (after === "start") {
+    const first = parseQueueFile(fileText).messages[0];
+    if (first) return insertLines(fileText, first.startLine - 1, [...lines2, ""]);
+    after = "end";
+  }
+  if (after === "end") {
+    let last = all.length;
+    while (last > 0 && isBlank(all[last - 1])) last--;
+    if (last === 0) return lines2.map((c) => c + eolOf(fileText)).join("");
+    return insertLines(fileText.slice(0, offsetAfterLine(fileText, last)), last, ["", ...lines2]);
+  }
+  const found = fresh ? after : locate(fileText, after);
+  const following = all[found.endLine];
   const separatorAfter = following !== void 0 && !isBlank(following) ? [""] : [];
-  return insertLines(fileText, found.endLine, ["", ...block, ...separatorAfter]);
+  return insertLines(fileText, found.endLine, ["", ...lines2, ...separatorAfter]);
 }
 function setStatus(fileText, target, status) {
   checkStatus(status);
@@ -1552,21 +1577,21 @@ function loadConfig(top) {
     if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new CoordError(`${CONFIG_FILE} must hold a JSON object like {"branch": "main"}.`);
   }
   const env2 = process.env;
-  const pick = (key, envName) => env2[envName] ?? (raw[key] === void 0 ? void 0 : String(raw[key]));
+  const pick2 = (key, envName) => env2[envName] ?? (raw[key] === void 0 ? void 0 : String(raw[key]));
   const cfg = { ...DEFAULTS };
-  const branch = pick("branch", "COORD_BRANCH");
+  const branch = pick2("branch", "COORD_BRANCH");
   if (branch !== void 0) {
     const bad = checkBranchName(branch);
     if (bad) throw new CoordError(`Blackboard branch from ${env2.COORD_BRANCH ? "COORD_BRANCH" : CONFIG_FILE}: ${bad}.`);
     cfg.branch = branch;
   }
-  const remote = pick("remote", "COORD_REMOTE");
+  const remote = pick2("remote", "COORD_REMOTE");
   if (remote !== void 0) {
     if (!/^[A-Za-z0-9._-]+$/.test(remote) || remote.startsWith("-")) throw new CoordError(`Remote name '${remote}' is not usable: use a name from 'git remote'.`);
     cfg.remote = remote;
   }
   for (const [key, envName, field] of [["live", "COORD_LIVE", "liveMs"], ["stale", "COORD_STALE", "staleMs"], ["timeout", "COORD_TIMEOUT", "timeoutMs"]]) {
-    const v = pick(key, envName);
+    const v = pick2(key, envName);
     if (v === void 0) continue;
     const ms = parseDuration(v);
     if (ms === null || ms <= 0) throw new CoordError(`'${v}' for ${key} is not a duration: use forms like 90s, 30m, 24h, 7d.`);
@@ -1983,6 +2008,54 @@ function claimNotes(ctx) {
   });
 }
 
+// src/protocol/gitattributes.ts
+var DRIVER = "coord";
+var ATTRIBUTE_LINES = [`${BOARD_PATH} merge=${DRIVER}`, `${QUEUE_DIR}/*.md merge=${DRIVER}`];
+var COMMENT = "# coord: the coordination files merge by row and by block (coord merge-driver); see docs/explanation.md";
+function withAttributes(text) {
+  const have = new Set(text.split(/\r?\n/).map((l) => l.trim().replace(/\s+/g, " ")));
+  const added = ATTRIBUTE_LINES.filter((l) => !have.has(l));
+  if (!added.length) return { text, added };
+  const eol = text.includes("\r\n") ? "\r\n" : "\n";
+  const lead = text === "" ? "" : text.endsWith("\n") ? eol : eol + eol;
+  return { text: text + lead + [COMMENT, ...added].join(eol) + eol, added };
+}
+function cloneSettings(runtime) {
+  return [
+    [`merge.${DRIVER}.name`, "coord: board rows and inbox blocks"],
+    [`merge.${DRIVER}.driver`, `${runtime} ${SCRIPT_PATH} merge-driver %O %A %B %P`],
+    ["merge.autoStash", "true"],
+    ["rebase.autoStash", "true"]
+  ];
+}
+
+// src/clonesetup.ts
+var runtimeCommand = (deno2 = isDeno) => deno2 ? "deno run -A" : "node";
+function missingSettings(top, runtime = runtimeCommand()) {
+  const have = new Set([...configSections(top, ["merge", "rebase"]).keys()].map((k) => k.toLowerCase()));
+  return cloneSettings(runtime).filter(([key]) => !have.has(key.toLowerCase()));
+}
+var note = (commonDir) => path().join(commonDir, "coord-clone-set-up");
+function setUpClone(top, commonDir, { runtime = runtimeCommand(), force = false } = {}) {
+  if (!force && fs().existsSync(note(commonDir))) return [];
+  const missing = missingSettings(top, runtime);
+  for (const [key, value] of missing) setWithRetry(top, key, value);
+  fs().writeFileSync(note(commonDir), `${cloneSettings(runtime).map(([k]) => k).join("\n")}
+`);
+  return missing.map(([key]) => key);
+}
+function setWithRetry(top, key, value) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      setLocalConfig(top, key, value);
+      return;
+    } catch (e) {
+      if (!(e instanceof GitError) || !/could not lock config file/i.test(e.message) || attempt >= 30) throw e;
+      sleepMs(5 + Math.random() * 20 * attempt);
+    }
+  }
+}
+
 // src/commands/start.ts
 var spec = {
   name: "start",
@@ -2040,6 +2113,12 @@ function run(p) {
   }
   crashPoint("after-worktree");
   markClaim(ctx, null);
+  let configured = [];
+  try {
+    configured = setUpClone(ctx.repo.top, ctx.repo.commonDir);
+  } catch (e) {
+    err(`coord: could not set this clone up to merge the coordination files (${e.message}): run coord doctor --fix.`);
+  }
   let copied = [];
   try {
     copied = copyIncluded(root, dir);
@@ -2058,6 +2137,7 @@ function run(p) {
     `Name:     ${row.name}`,
     `Worktree: ${dir}`,
     `Branch:   ${branch}`,
+    ...configured.length ? [`Set up:   this clone merges the coordination files with coord (${configured.join(", ")})`] : [],
     ...copied.length ? [`Copied:   ${copied.length > 4 ? `${copied.slice(0, 4).join(", ")} and ${copied.length - 4} more` : copied.join(", ")} (named in ${WORKTREE_INCLUDE})`] : [],
     "Next:",
     `  cd ${dir}`,
@@ -2078,16 +2158,16 @@ function lastCommits(ctx) {
   const windowMs = Math.max(ctx.cfg.staleMs, 7 * 864e5);
   const since = Math.floor((Date.now() - windowMs) / 1e3);
   const found = /* @__PURE__ */ new Map();
-  const note = (id, t) => {
+  const note2 = (id, t) => {
     if (t > (found.get(id) ?? 0)) found.set(id, t);
   };
   for (const b of listBranches(ctx.repo.top, sessionBranch(""))) {
     const id = sessionOfBranch(b.name);
-    if (id) note(id, b.time * 1e3);
+    if (id) note2(id, b.time * 1e3);
   }
   for (const c of subjectsSince(ctx.repo.top, boardRef(ctx), since)) {
     const id = sessionOfSubject(c.subject);
-    if (id) note(id, c.time * 1e3);
+    if (id) note2(id, c.time * 1e3);
   }
   return found;
 }
@@ -3051,6 +3131,13 @@ function run17(p) {
   if (oldJobs.length) add({ level: "warn", message: `lefthook.yml still runs ${oldJobs.join(" and ")}, which coord replaces`, fix: "delete those jobs from lefthook.yml (coord check-prefix and heartbeat do their work)" });
   if (!fs().existsSync(path().join(top, SCRIPT_PATH))) add({ level: "warn", message: `${SCRIPT_PATH} is missing, so the hooks cannot run`, fix: "run 'coord init'" });
   if (!fs().existsSync(path().join(hooksDir(top), "commit-msg"))) add({ level: "warn", message: "no commit-msg hook is installed in this clone", fix: "run npx lefthook install" });
+  const attributes = path().join(top, ".gitattributes");
+  const attrText = fs().existsSync(attributes) ? fs().readFileSync(attributes, "utf8") : "";
+  if (withAttributes(attrText).added.length) add({ level: "warn", message: ".gitattributes does not send the coordination files to coord's merge driver: git merges them line by line, and neighbouring rows conflict", fix: "run 'coord init' and commit .gitattributes" });
+  const unset = missingSettings(top);
+  if (unset.length) add({ level: "warn", message: `this clone lacks ${unset.map(([k]) => k).join(", ")}: the coordination files merge line by line here, and git pull refuses while the heartbeat's edit is pending`, fix: `git config --local ${unset[0][0]} '${unset[0][1]}' (and the rest)`, repair: () => {
+    setUpClone(top, ctx.repo.commonDir, { force: true });
+  } });
   if (sha && boardText !== null) leftovers(ctx, board, add);
   else add({ level: "warn", message: "leftover worktrees and branches were not checked: the board could not be read", fix: "fix the finding above, then run coord doctor again" });
   if (sha && boardText !== null) {
@@ -3094,17 +3181,17 @@ function leftovers(ctx, board, add) {
       return null;
     }
   };
-  for (const note of claimNotes(ctx)) {
-    if (alive(note.pid)) continue;
-    const id = note.id;
+  for (const note2 of claimNotes(ctx)) {
+    if (alive(note2.pid)) continue;
+    const id = note2.id;
     const hasWorktree = id !== null && worktrees.some((w) => w.branch === sessionBranch(id));
     if (id !== null && onBoard2(id) && !hasWorktree) {
       add({ level: "warn", message: `${id} was claimed from this clone by a start that did not finish (no worktree)`, fix: `release the claim (or claim it properly: coord start)`, repair: () => {
         publish(ctx, (snap) => planRemoveRow(snap, id, `release unfinished claim of ${id}`));
-        fs().rmSync(note.file, { force: true });
+        fs().rmSync(note2.file, { force: true });
       } });
     } else {
-      add({ level: "info", message: `note of an interrupted start (${note.name})`, repair: () => fs().rmSync(note.file, { force: true }) });
+      add({ level: "info", message: `note of an interrupted start (${note2.name})`, repair: () => fs().rmSync(note2.file, { force: true }) });
     }
   }
   for (const w of worktrees) {
@@ -3212,8 +3299,8 @@ function run19(_p) {
     seconds = commitTime(w.top, "HEAD") ?? Math.floor(Date.now() / 1e3);
   }
   const next = stamp(seconds * 1e3);
-  const current = parseStamp(row.presence);
-  if (current !== null && current >= parseStamp(next)) return 0;
+  const current2 = parseStamp(row.presence);
+  if (current2 !== null && current2 >= parseStamp(next)) return 0;
   writeText(file, withRow(board, { ...row, presence: next }));
   return 0;
 }
@@ -3282,18 +3369,20 @@ var spec20 = {
   usage: "[--branch NAME] [--deno] [--claude] [--json]",
   description: `Creates ${BOARD_PATH}, ${QUEUE_DIR}/, ${SCRIPT_PATH} (a copy of this file),
 infrastructure/scripts/start-session.sh, and adds the commit-msg and post-commit jobs to
-lefthook.yml (merged: other hooks stay as they are). Harmless to run again.`,
+lefthook.yml (merged: other hooks stay as they are), and the merge attributes of the
+coordination files to .gitattributes; sets this clone up to merge them (merge.coord.driver,
+merge.autoStash, rebase.autoStash, unless already set). Harmless to run again.`,
   flags: [
     { name: "branch", value: "NAME", help: `blackboard branch, written to ${CONFIG_FILE} (default main)` },
     { name: "deno", help: 'run the hooks with "deno run -A" instead of node' },
     { name: "claude", help: "also add Claude Code hooks (.claude/settings.json) and a protocol section to CLAUDE.md/AGENTS.md" },
-    { name: "json", help: 'print {"root","written":[{"path","action"}]}' }
+    { name: "json", help: 'print {"root","written":[{"path","action"}],"configured":[keys]}' }
   ],
   positionals: [0, 0],
   identity: false
 };
 function run20(p) {
-  const top = repoPaths(process.cwd()).top;
+  const { top, commonDir } = repoPaths(process.cwd());
   const written = [];
   const put = (rel, content, opts = {}) => {
     const file = path().join(top, rel);
@@ -3326,13 +3415,17 @@ function run20(p) {
   put(`${QUEUE_DIR}/README.md`, QUEUE_README, { keep: true });
   const self = url().fileURLToPath(import.meta.url);
   put(SCRIPT_PATH, fs().readFileSync(self), { mode: 493 });
-  const runtime = bool(p, "deno") ? "deno run -A" : "node";
+  const runtime = runtimeCommand(bool(p, "deno"));
   put(START_SCRIPT_PATH, startScript(runtime), { mode: 493 });
   const lefthookFile = path().join(top, "lefthook.yml");
-  const current = fs().existsSync(lefthookFile) ? fs().readFileSync(lefthookFile, "utf8") : "";
+  const current2 = fs().existsSync(lefthookFile) ? fs().readFileSync(lefthookFile, "utf8") : "";
   put(GUARD_PATH, prefixGuardScript(), { mode: 493 });
-  const merged = mergeLefthook(current, coordJobs(runtime, SCRIPT_PATH, GUARD_PATH));
-  put("lefthook.yml", merged.added.length ? merged.text : current || merged.text);
+  const merged = mergeLefthook(current2, coordJobs(runtime, SCRIPT_PATH, GUARD_PATH));
+  put("lefthook.yml", merged.added.length ? merged.text : current2 || merged.text);
+  const attributesFile = path().join(top, ".gitattributes");
+  const attributes = fs().existsSync(attributesFile) ? fs().readFileSync(attributesFile, "utf8") : "";
+  put(".gitattributes", withAttributes(attributes).text);
+  const configured = setUpClone(top, commonDir, { runtime, force: true });
   if (bool(p, "claude")) {
     const settingsFile = path().join(top, ".claude", "settings.json");
     const before = fs().existsSync(settingsFile) ? fs().readFileSync(settingsFile, "utf8") : "";
@@ -3352,10 +3445,11 @@ function run20(p) {
     }
   }
   if (bool(p, "json")) {
-    json({ root: top, written });
+    json({ root: top, written, configured });
     return 0;
   }
   for (const w of written) out(`${w.action.padEnd(9)} ${w.path}`);
+  if (configured.length) out(`${"set".padEnd(9)} ${configured.join(", ")} in this clone's .git/config (coord start does it in other clones)`);
   const changed = written.filter((w) => w.action !== "unchanged").map((w) => w.path);
   out("");
   out("Next:");
@@ -3487,8 +3581,8 @@ ${bold(title)}${text ? "\n" + text : ""}`);
   exec(coord(sB, "", "ack", handoffId));
   exec(coord(sB, "", "status"));
   say("Step 5 \u2014 presence moves by itself", "sA commits (dated two minutes on, so the move shows); the post-commit hook moves its presence stamp and leaves the edit uncommitted.");
-  const later = new Date(Date.now() + 12e4).toISOString();
-  exec({ ...gitStep(sA, "commit", "--allow-empty", "--quiet", "-m", "[sA] chore: some work"), env: { GIT_COMMITTER_DATE: later, GIT_AUTHOR_DATE: later } });
+  const later2 = new Date(Date.now() + 12e4).toISOString();
+  exec({ ...gitStep(sA, "commit", "--allow-empty", "--quiet", "-m", "[sA] chore: some work"), env: { GIT_COMMITTER_DATE: later2, GIT_AUTHOR_DATE: later2 } });
   exec({ ...gitStep(sA, "grep", "-h", "^| sA", "--", BOARD_PATH), show: `grep '^| sA' ${BOARD_PATH}` });
   exec(gitStep(sA, "status", "--short"));
   exec(coord(sA, "", "status"));
@@ -3523,6 +3617,163 @@ exec ${runtime} ${SCRIPT_PATH} heartbeat
 }
 var quote = (a) => /^[\w@%+=:,./^-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
 
+// src/commands/merge-driver.ts
+var merge_driver_exports = {};
+__export(merge_driver_exports, {
+  run: () => run22,
+  spec: () => spec22
+});
+
+// src/protocol/merge.ts
+var CELLS2 = ["name", "lane", "claimed", "scope"];
+var skeleton = (b) => b.lines.filter((_, i) => !b.rows.some((r) => r.index === i)).join("\n");
+function mergeBoard(o, a, b) {
+  const [O, A, B] = [o, a, b].map(parseBoard);
+  const notes = [];
+  const fromB = skeleton(A) === skeleton(O) && skeleton(B) !== skeleton(O);
+  if (!fromB && skeleton(A) !== skeleton(O) && skeleton(B) !== skeleton(O) && skeleton(A) !== skeleton(B)) {
+    notes.push("both sides changed the text around the rows: kept ours");
+  }
+  let text = fromB ? b : a;
+  const start = fromB ? B : A;
+  const ids = [...new Set([...A.rows, ...B.rows].map((r) => r.row.id))];
+  for (const id of ids) {
+    const [ro, ra, rb] = [findRow(O, id), findRow(A, id), findRow(B, id)];
+    let final;
+    let twin = null;
+    if (ra && rb) {
+      if (ro) final = mergeRow(ro, ra, rb, notes);
+      else {
+        final = ra;
+        if (!sameRow(ra, rb)) {
+          twin = rb;
+          notes.push(`${id} was added on both sides: kept both rows`);
+        }
+      }
+    } else if (ra || rb) {
+      const kept = ra ?? rb;
+      final = ro ? null : kept;
+      if (ro && !sameRow(ro, kept) && !onlyPresence(ro, kept)) notes.push(`${id} was removed on one side and changed on the other: it stays removed`);
+    } else final = null;
+    const there = findRow(start, id);
+    if (twin || (final ? !there || !sameRow(there, final) : there)) text = place(text, id, final, twin);
+  }
+  return { text, notes };
+}
+function place(text, id, row, twin) {
+  const board = parseBoard(text);
+  const now = findRow(board, id);
+  if (!row) return now ? withoutRow(board, id) : text;
+  let out2 = now && sameRow(now, row) ? text : withRow(board, row);
+  if (twin) {
+    const b = parseBoard(out2);
+    const at = b.rows.find((r) => r.row.id === id).index;
+    const lines2 = b.lines.slice();
+    lines2.splice(at + 1, 0, renderRow(twin));
+    out2 = lines2.join(b.eol) + (b.finalNewline ? b.eol : "");
+  }
+  return out2;
+}
+function mergeRow(o, a, b, notes) {
+  const row = { ...a };
+  for (const cell of CELLS2) {
+    const v = pick(o[cell], a[cell], b[cell]);
+    row[cell] = v ?? later(a[cell], b[cell]);
+    if (v === void 0) notes.push(`${a.id}'s ${cell} was set to '${a[cell]}' and to '${b[cell]}': kept '${row[cell]}'`);
+  }
+  const [pa, pb] = [parseStamp(a.presence) ?? -1, parseStamp(b.presence) ?? -1];
+  const presence = a.presence === o.presence && a.presenceNote === o.presenceNote ? b : b.presence === o.presence && b.presenceNote === o.presenceNote ? a : pb > pa ? b : a;
+  row.presence = presence.presence;
+  row.presenceNote = presence.presenceNote;
+  const same = (x, y) => x.join() === y.join();
+  if (same(a.riffs, o.riffs)) row.riffs = b.riffs;
+  else if (!same(b.riffs, o.riffs)) {
+    const added = [.../* @__PURE__ */ new Set([...a.riffs, ...b.riffs])].filter((r) => !o.riffs.includes(r)).sort();
+    const removed = o.riffs.filter((r) => !a.riffs.includes(r) || !b.riffs.includes(r));
+    row.riffs = [...o.riffs, ...added].filter((r) => !removed.includes(r));
+  }
+  return row;
+}
+function pick(o, a, b) {
+  if (a === b || b === o) return a;
+  if (a === o) return b;
+  return void 0;
+}
+var later = (x, y) => x > y ? x : y;
+var sameRow = (x, y) => renderRow(x) === renderRow(y);
+var onlyPresence = (x, y) => sameRow({ ...x, presence: y.presence, presenceNote: y.presenceNote }, y);
+function mergeQueue(o, a, b) {
+  const [O, A, B] = [o, a, b].map((t) => parseQueueFile(t).messages);
+  const inO = new Set(O.map((m) => m.id));
+  const inA = new Map(A.map((m) => [m.id, m]));
+  const notes = [];
+  let text = a;
+  for (const mb of B) {
+    const ma = inA.get(mb.id);
+    if (!ma) continue;
+    const status = mergeStatus(ma.status, mb.status, ma.id, notes);
+    if (LEVELS.some((l) => status[l] !== ma.status[l])) text = setStatus(text, current(text, ma.id), status);
+  }
+  const isNew = (m) => !inO.has(m.id);
+  const key = (m) => `${m.stamp} ${m.id}`;
+  B.forEach((mb, i) => {
+    if (inO.has(mb.id) || inA.has(mb.id)) return;
+    const result = parseQueueFile(text).messages;
+    const ids = new Set(result.map((m) => m.id));
+    if (ids.has(mb.id)) return;
+    const pred = B.slice(0, i).reverse().find((m) => ids.has(m.id));
+    let at = pred ? result.findIndex((m) => m.id === pred.id) + 1 : 0;
+    while (at < result.length && isNew(result[at]) && key(result[at]) <= key(mb)) at++;
+    text = insertBlockLines(text, at === 0 ? "start" : result[at - 1], blockText(b, mb), true);
+  });
+  const removed = O.filter((m) => inA.has(m.id) && !B.some((x) => x.id === m.id));
+  if (removed.length) notes.push(`kept ${removed.length} block(s) removed on one side only (${removed.map((m) => m.id).join(", ")})`);
+  return { text, notes };
+}
+var current = (text, id) => parseQueueFile(text).messages.find((m) => m.id === id);
+function mergeStatus(a, b, id, notes) {
+  const out2 = { ...a };
+  for (const l of LEVELS) {
+    const [x, y] = [a[l], b[l]];
+    if (x === null || y === null) {
+      out2[l] = x ?? y;
+      continue;
+    }
+    if (x !== y) {
+      out2[l] = (parseStamp(x) ?? Infinity) <= (parseStamp(y) ?? Infinity) ? x : y;
+      notes.push(`${id} was stamped ${l} ${x} and ${y}: kept the earlier, ${out2[l]}`);
+    }
+  }
+  for (let i = LEVELS.length - 1; i > 0; i--) if (out2[LEVELS[i]] && !out2[LEVELS[i - 1]]) out2[LEVELS[i - 1]] = out2[LEVELS[i]];
+  return out2;
+}
+
+// src/commands/merge-driver.ts
+var spec22 = {
+  name: "merge-driver",
+  summary: "git's merge driver for the board and the inboxes (git runs it; set up by init and start)",
+  usage: "<base> <ours> <theirs> <path>",
+  description: "Merges the board by row (cell by cell, the newer presence stamp) and an inbox by block (status\nfield by field), writing the result into <ours>. Where both sides set one cell to different\nvalues it keeps one by a fixed rule and says so on stderr. Any other file, or text it cannot\nread, gets git's own line merge. Configured as merge.coord.driver; .gitattributes names the files.",
+  flags: [],
+  positionals: [4, 4],
+  identity: false
+};
+function run22(p) {
+  const [base, ours, theirs, file] = p.args;
+  const read = (f) => fs().readFileSync(f, "utf8");
+  let merged = null;
+  try {
+    if (file === BOARD_PATH) merged = mergeBoard(read(base), read(ours), read(theirs));
+    else if (file.startsWith(`${QUEUE_DIR}/`) && isQueueFileName(file.slice(QUEUE_DIR.length + 1))) merged = mergeQueue(read(base), read(ours), read(theirs));
+  } catch (e) {
+    err(`coord merge-driver: ${file}: ${e.message}; falling back to git's line merge.`);
+  }
+  if (!merged) return mergeFileInPlace(cwd(), ours, base, theirs) > 0 ? 1 : 0;
+  fs().writeFileSync(ours, merged.text);
+  for (const note2 of merged.notes) err(`coord merge-driver: ${file}: ${note2}`);
+  return 0;
+}
+
 // src/cli.ts
 var VERSION = true ? "0.1.0" : "dev";
 var VERBS = {
@@ -3546,7 +3797,8 @@ var VERBS = {
   "check-prefix": check_prefix_exports,
   heartbeat: heartbeat_exports,
   init: init_exports,
-  demo: demo_exports
+  demo: demo_exports,
+  "merge-driver": merge_driver_exports
 };
 function topHelp() {
   const lines2 = ["coord \u2014 sessions coordinating on one git repository, through git alone", "", "Usage: coord <verb> [options]   (coord <verb> --help for each)", "", "Verbs:"];

@@ -28,6 +28,7 @@ import * as checkPrefix from './commands/check-prefix.js';
 import * as heartbeat from './commands/heartbeat.js';
 import * as init from './commands/init.js';
 import * as demo from './commands/demo.js';
+import * as mergeDriver from './commands/merge-driver.js';
 
 declare const __VERSION__: string;
 export const VERSION = typeof __VERSION__ === 'string' ? __VERSION__ : 'dev';
@@ -60,6 +61,7 @@ export const VERBS: Record<string, Command> = {
   heartbeat,
   init,
   demo,
+  'merge-driver': mergeDriver,
 };
 
 function topHelp(): string {

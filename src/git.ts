@@ -49,6 +49,38 @@ export function remoteUrl(cwd: string, name: string): string | null {
   throw new GitError(['config', '--get', `remote.${name}.url`], r);
 }
 
+/** A setting from git config as git reads it here (all scopes), or null when it is not set. */
+export function configValue(cwd: string, key: string): string | null {
+  const r = runGit(['config', '--get', key], { cwd });
+  if (r.code === 0) return r.stdout.replace(/\n$/, '');
+  if (r.code === 1) return null;
+  throw new GitError(['config', '--get', key], r);
+}
+
+/** Every setting under the `sections` (e.g. `merge`, `rebase`) as git reads them here, keys in lower case but for subsections. */
+export function configSections(cwd: string, sections: string[]): Map<string, string> {
+  const args = ['config', '-z', '--get-regexp', `^(${sections.join('|')})\\.`];
+  const r = runGit(args, { cwd });
+  if (r.code !== 0 && r.code !== 1) throw new GitError(args, r);
+  return new Map(r.stdout.split('\0').filter(Boolean).map((e) => { const nl = e.indexOf('\n'); return nl < 0 ? [e, ''] : [e.slice(0, nl), e.slice(nl + 1)]; }));
+}
+
+/** Sets `key` in this clone's own config (`.git/config`, shared by all its worktrees). */
+export function setLocalConfig(cwd: string, key: string, value: string): void {
+  git(['config', '--local', key, value], { cwd });
+}
+
+/**
+ * git's own line merge of three files, written into `current` with conflict markers where
+ * both sides changed the same lines; returns how many conflicts it left.
+ */
+export function mergeFileInPlace(cwd: string, current: string, base: string, other: string): number {
+  const args = ['merge-file', '-L', 'ours', '-L', 'base', '-L', 'theirs', current, base, other];
+  const r = runGit(args, { cwd });
+  if (r.code >= 0 && r.code < 128) return r.code;
+  throw new GitError(args, r);
+}
+
 /** The directory git runs this worktree's hooks from (honours core.hooksPath). */
 export function hooksDir(cwd: string): string {
   return path().resolve(cwd, git(['rev-parse', '--git-path', 'hooks'], { cwd }).trim());

@@ -11,6 +11,8 @@ import { publish } from '../publish.js';
 import { fs, path } from '../sys.js';
 import { lastCommits, stateOf } from '../liveness.js';
 import { claimNotes, unpublishedCommits, worktreeChanges } from '../session.js';
+import { missingSettings, setUpClone } from '../clonesetup.js';
+import { withAttributes } from '../protocol/gitattributes.js';
 import { findRow, parseBoard, type Board } from '../protocol/board.js';
 import { BOARD_PATH, SCRIPT_PATH, sessionBranch, sessionOfBranch, sessionOfWorktreeName } from '../protocol/layout.js';
 
@@ -62,6 +64,11 @@ export function run(p: Parsed): number {
   if (!fs().existsSync(path().join(top, SCRIPT_PATH))) add({ level: 'warn', message: `${SCRIPT_PATH} is missing, so the hooks cannot run`, fix: "run 'coord init'" });
   if (!fs().existsSync(path().join(hooksDir(top), 'commit-msg'))) add({ level: 'warn', message: 'no commit-msg hook is installed in this clone', fix: 'run npx lefthook install' });
 
+  const attributes = path().join(top, '.gitattributes');
+  const attrText = fs().existsSync(attributes) ? fs().readFileSync(attributes, 'utf8') : '';
+  if (withAttributes(attrText).added.length) add({ level: 'warn', message: '.gitattributes does not send the coordination files to coord\'s merge driver: git merges them line by line, and neighbouring rows conflict', fix: "run 'coord init' and commit .gitattributes" });
+  const unset = missingSettings(top);
+  if (unset.length) add({ level: 'warn', message: `this clone lacks ${unset.map(([k]) => k).join(', ')}: the coordination files merge line by line here, and git pull refuses while the heartbeat's edit is pending`, fix: `git config --local ${unset[0][0]} '${unset[0][1]}' (and the rest)`, repair: () => { setUpClone(top, ctx.repo.commonDir, { force: true }); } });
   // Leftovers are judged against the board: without a readable board every session would look closed.
   if (sha && boardText !== null) leftovers(ctx, board, add);
   else add({ level: 'warn', message: 'leftover worktrees and branches were not checked: the board could not be read', fix: 'fix the finding above, then run coord doctor again' });

@@ -10,6 +10,8 @@ import { emptyBoardText } from '../protocol/board.js';
 import { checkBranchName } from '../protocol/ids.js';
 import { BOARD_PATH, CONFIG_FILE, GUARD_PATH, QUEUE_DIR, SCRIPT_PATH, START_SCRIPT_PATH } from '../protocol/layout.js';
 import { coordJobs, mergeLefthook } from '../protocol/lefthook.js';
+import { withAttributes } from '../protocol/gitattributes.js';
+import { runtimeCommand, setUpClone } from '../clonesetup.js';
 import { prefixGuardScript } from '../protocol/subject.js';
 import { AGENT_COMMANDS, agentSection, mergeClaudeSettings, withSection } from '../protocol/agents.js';
 
@@ -19,12 +21,14 @@ export const spec: VerbSpec = {
   usage: '[--branch NAME] [--deno] [--claude] [--json]',
   description: `Creates ${BOARD_PATH}, ${QUEUE_DIR}/, ${SCRIPT_PATH} (a copy of this file),\n` +
     'infrastructure/scripts/start-session.sh, and adds the commit-msg and post-commit jobs to\n' +
-    'lefthook.yml (merged: other hooks stay as they are). Harmless to run again.',
+    'lefthook.yml (merged: other hooks stay as they are), and the merge attributes of the\n' +
+    'coordination files to .gitattributes; sets this clone up to merge them (merge.coord.driver,\n' +
+    'merge.autoStash, rebase.autoStash, unless already set). Harmless to run again.',
   flags: [
     { name: 'branch', value: 'NAME', help: `blackboard branch, written to ${CONFIG_FILE} (default main)` },
     { name: 'deno', help: 'run the hooks with "deno run -A" instead of node' },
     { name: 'claude', help: 'also add Claude Code hooks (.claude/settings.json) and a protocol section to CLAUDE.md/AGENTS.md' },
-    { name: 'json', help: 'print {"root","written":[{"path","action"}]}' },
+    { name: 'json', help: 'print {"root","written":[{"path","action"}],"configured":[keys]}' },
   ],
   positionals: [0, 0],
   identity: false,
@@ -33,7 +37,7 @@ export const spec: VerbSpec = {
 type Action = 'created' | 'updated' | 'unchanged';
 
 export function run(p: Parsed): number {
-  const top = repoPaths(process.cwd()).top;
+  const { top, commonDir } = repoPaths(process.cwd());
   const written: { path: string; action: Action }[] = [];
   const put = (rel: string, content: string | Uint8Array, opts: { mode?: number; keep?: boolean } = {}) => {
     const file = path().join(top, rel);
@@ -61,13 +65,17 @@ export function run(p: Parsed): number {
   put(`${QUEUE_DIR}/README.md`, QUEUE_README, { keep: true });
   const self = url().fileURLToPath(import.meta.url);
   put(SCRIPT_PATH, fs().readFileSync(self), { mode: 0o755 });
-  const runtime = bool(p, 'deno') ? 'deno run -A' : 'node';
+  const runtime = runtimeCommand(bool(p, 'deno'));
   put(START_SCRIPT_PATH, startScript(runtime), { mode: 0o755 });
   const lefthookFile = path().join(top, 'lefthook.yml');
   const current = fs().existsSync(lefthookFile) ? fs().readFileSync(lefthookFile, 'utf8') : '';
   put(GUARD_PATH, prefixGuardScript(), { mode: 0o755 });
   const merged = mergeLefthook(current, coordJobs(runtime, SCRIPT_PATH, GUARD_PATH));
   put('lefthook.yml', merged.added.length ? merged.text : current || merged.text);
+  const attributesFile = path().join(top, '.gitattributes');
+  const attributes = fs().existsSync(attributesFile) ? fs().readFileSync(attributesFile, 'utf8') : '';
+  put('.gitattributes', withAttributes(attributes).text);
+  const configured = setUpClone(top, commonDir, { runtime, force: true });
   if (bool(p, 'claude')) {
     const settingsFile = path().join(top, '.claude', 'settings.json');
     const before = fs().existsSync(settingsFile) ? fs().readFileSync(settingsFile, 'utf8') : '';
@@ -85,8 +93,9 @@ export function run(p: Parsed): number {
     }
   }
 
-  if (bool(p, 'json')) { json({ root: top, written }); return 0; }
+  if (bool(p, 'json')) { json({ root: top, written, configured }); return 0; }
   for (const w of written) out(`${w.action.padEnd(9)} ${w.path}`);
+  if (configured.length) out(`${'set'.padEnd(9)} ${configured.join(', ')} in this clone's .git/config (coord start does it in other clones)`);
   const changed = written.filter((w) => w.action !== 'unchanged').map((w) => w.path);
   out('');
   out('Next:');

@@ -8,6 +8,7 @@ import { err, json, out } from '../output.js';
 import { planClaim } from '../plans.js';
 import { publish, type Published } from '../publish.js';
 import { copyIncluded, markClaim } from '../session.js';
+import { setUpClone } from '../clonesetup.js';
 import { crashPoint, fs, path } from '../sys.js';
 import { cellText, DEFAULT_SCOPE, type SessionRow } from '../protocol/board.js';
 import { badName, checkId, checkRiffId } from '../protocol/ids.js';
@@ -75,6 +76,10 @@ export function run(p: Parsed): number {
   }
   crashPoint('after-worktree');
   markClaim(ctx, null);
+  let configured: string[] = [];
+  try { configured = setUpClone(ctx.repo.top, ctx.repo.commonDir); } catch (e) {
+    err(`coord: could not set this clone up to merge the coordination files (${(e as Error).message}): run coord doctor --fix.`);
+  }
   let copied: string[] = [];
   try { copied = copyIncluded(root, dir); } catch (e) {
     err(`coord: ${row.id} is claimed and its worktree made, but copying the files ${WORKTREE_INCLUDE} names failed (${(e as Error).message}): copy them by hand.`);
@@ -91,6 +96,7 @@ export function run(p: Parsed): number {
     `Name:     ${row.name}`,
     `Worktree: ${dir}`,
     `Branch:   ${branch}`,
+    ...(configured.length ? [`Set up:   this clone merges the coordination files with coord (${configured.join(', ')})`] : []),
     ...(copied.length ? [`Copied:   ${copied.length > 4 ? `${copied.slice(0, 4).join(', ')} and ${copied.length - 4} more` : copied.join(', ')} (named in ${WORKTREE_INCLUDE})`] : []),
     'Next:',
     `  cd ${dir}`,

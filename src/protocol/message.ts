@@ -359,23 +359,38 @@ function locate(text: string, target: ParsedMessage): ParsedMessage {
 }
 
 /** The file with `m` appended after exactly one blank line (trailing blank lines collapse into it). */
-export function appendBlock(fileText: string, m: Message): string {
-  const block = blockLines(m);
-  const lines = splitLines(fileText);
-  let last = lines.length;
-  while (last > 0 && isBlank(lines[last - 1])) last--;
-  if (last === 0) return block.map((c) => c + eolOf(fileText)).join('');
-  const kept = fileText.slice(0, offsetAfterLine(fileText, last));
-  return insertLines(kept, last, ['', ...block]);
-}
+export const appendBlock = (fileText: string, m: Message): string => insertBlockLines(fileText, 'end', blockLines(m));
 
 /** The file with `m` inserted right under `target`'s block (a reply under its question). */
-export function insertAfter(fileText: string, target: ParsedMessage, m: Message): string {
-  const block = blockLines(m);
-  const found = locate(fileText, target);
-  const following = splitLines(fileText)[found.endLine];
+export const insertAfter = (fileText: string, target: ParsedMessage, m: Message): string => insertBlockLines(fileText, target, blockLines(m));
+
+/** The lines of `m`'s block exactly as they stand in `fileText`, header to status line. */
+export function blockText(fileText: string, m: ParsedMessage): string[] {
+  return splitLines(fileText).slice(m.startLine - 1, m.endLine);
+}
+
+/**
+ * The file with the block `lines` put right under `after`'s block, before the first block
+ * (`'start'`), or appended (`'end'`), separated from its neighbours by one blank line.
+ * `fresh`: `after` was parsed from this very text, so it need not be found again.
+ */
+export function insertBlockLines(fileText: string, after: ParsedMessage | 'start' | 'end', lines: string[], fresh = false): string {
+  const all = splitLines(fileText);
+  if (after === 'start') {
+    const first = parseQueueFile(fileText).messages[0];
+    if (first) return insertLines(fileText, first.startLine - 1, [...lines, '']);
+    after = 'end';
+  }
+  if (after === 'end') {
+    let last = all.length;
+    while (last > 0 && isBlank(all[last - 1])) last--;
+    if (last === 0) return lines.map((c) => c + eolOf(fileText)).join('');
+    return insertLines(fileText.slice(0, offsetAfterLine(fileText, last)), last, ['', ...lines]);
+  }
+  const found = fresh ? after : locate(fileText, after);
+  const following = all[found.endLine];
   const separatorAfter = following !== undefined && !isBlank(following) ? [''] : [];
-  return insertLines(fileText, found.endLine, ['', ...block, ...separatorAfter]);
+  return insertLines(fileText, found.endLine, ['', ...lines, ...separatorAfter]);
 }
 
 /** The file with only `target`'s status line rewritten (or added under its body). */

@@ -93,6 +93,7 @@ test('each layer imports only from the layers the page allows', () => {
     blackboard: ['git', 'mailbox', 'worktree', 'sys', 'errors', 'context', 'protocol'],
     publish: ['git', 'blackboard', 'context', 'sys', 'errors', 'protocol'],
     hookinput: ['sys'],
+    clonesetup: ['git', 'sys', 'protocol'],
     provenance: ['git', 'context', 'protocol'],
     output: ['host'],
     args: ['errors'],
