@@ -384,6 +384,10 @@ function mergeFileInPlace(cwd2, current2, base, other) {
   if (r.code >= 0 && r.code < 128) return r.code;
   throw new GitError(args2, r);
 }
+function remoteHeadBranch(cwd2, remote) {
+  const r = runGit(["symbolic-ref", "--quiet", `refs/remotes/${remote}/HEAD`], { cwd: cwd2 });
+  return r.code === 0 ? r.stdout.trim().replace(`refs/remotes/${remote}/`, "") : null;
+}
 function hooksDir(cwd2) {
   return path().resolve(cwd2, git(["rev-parse", "--git-path", "hooks"], { cwd: cwd2 }).trim());
 }
@@ -3089,6 +3093,132 @@ __export(doctor_exports, {
   run: () => run17,
   spec: () => spec17
 });
+
+// src/protocol/lefthook.ts
+var CONFIG_NAMES = ["lefthook", ".lefthook", ".config/lefthook"];
+var LOCAL_NAMES = ["lefthook-local", ".lefthook-local", ".config/lefthook-local"];
+var EXTENSIONS = ["yml", "yaml", "json", "jsonc", "toml"];
+var inOrder = (names) => EXTENSIONS.flatMap((ext) => names.map((n) => `${n}.${ext}`));
+var LEFTHOOK_CONFIGS = inOrder(CONFIG_NAMES);
+var LEFTHOOK_LOCAL_CONFIGS = inOrder(LOCAL_NAMES);
+function lefthookConfig(exists2, envConfig) {
+  if (envConfig) return envConfig;
+  return LEFTHOOK_CONFIGS.find(exists2) ?? null;
+}
+var NEW_LEFTHOOK_CONFIG = "lefthook.yml";
+function coordJobs(runtime, script, guard) {
+  return [
+    // {1} quoted: a worktree path with spaces must stay one argument.
+    { hook: "commit-msg", name: "coord-check-prefix", run: `sh ${guard} "{1}" || ${runtime} ${script} check-prefix "{1}"`, marker: "check-prefix" },
+    { hook: "post-commit", name: "coord-heartbeat", run: `${runtime} ${script} heartbeat`, marker: "heartbeat" }
+  ];
+}
+function jobLines(job, indent, style) {
+  if (style === "jobs") return [`${indent}- name: ${job.name}`, `${indent}  run: ${job.run}`, `${indent}  skip: [merge, rebase]`];
+  return [`${indent}${job.name}:`, `${indent}  run: ${job.run}`, `${indent}  skip: [merge, rebase]`];
+}
+var indentOf = (l) => /^\s*/.exec(l)[0];
+function unmergeable(file, text, jobs) {
+  if (!/\.ya?ml$/.test(file)) return `${file} is not YAML: coord merges only into YAML`;
+  const lines2 = text.split(/\r?\n/);
+  for (const job of jobs) {
+    const at = lines2.findIndex((l) => new RegExp(`^${job.hook}\\s*:`).test(l));
+    if (at < 0) continue;
+    const after = lines2[at].replace(/^[^:]*:/, "").replace(/\s+#.*$/, "").trim();
+    if (after.startsWith("{") || after.startsWith("[")) return `its ${job.hook} section is written in flow style (${after.slice(0, 30)}\u2026)`;
+    if (after.startsWith("*") || after.startsWith("&") || after.startsWith("!")) return `its ${job.hook} section is an alias, anchor or tag (${after.slice(0, 30)})`;
+    const section = lines2.slice(at + 1, sectionEnd(lines2, at));
+    const list = section.find((l) => /^\s+(commands|jobs)\s*:/.test(l));
+    const listValue = list?.replace(/^[^:]*:/, "").replace(/\s+#.*$/, "").trim() ?? "";
+    if (listValue) return `its ${job.hook} ${list.trim().split(":")[0]} are written as '${listValue.slice(0, 30)}' (flow style or an alias)`;
+    if (section.some((l) => /^\s+<<\s*:/.test(l))) return `its ${job.hook} section merges an anchor (<<:), which coord would have to expand`;
+  }
+  return null;
+}
+function handLines(file, jobs) {
+  if (/\.jsonc?$/.test(file)) {
+    const obj = {};
+    for (const j of jobs) (obj[j.hook] ??= { commands: {} }).commands[j.name] = { run: j.run, skip: ["merge", "rebase"] };
+    return JSON.stringify(obj, null, 2);
+  }
+  if (/\.toml$/.test(file)) {
+    return jobs.map((j) => `[${j.hook}.commands.${j.name}]
+run = ${JSON.stringify(j.run)}
+skip = ["merge", "rebase"]`).join("\n\n");
+  }
+  return jobs.map((j) => [`${j.hook}:`, "  commands:", ...jobLines(j, "    ", "commands")].join("\n")).join("\n");
+}
+function mergeLefthook(text, jobs, otherRuns = []) {
+  const eol = text.includes("\r\n") ? "\r\n" : "\n";
+  const lines2 = text ? text.split(/\r?\n/) : ["# lefthook: git hooks for this repo (npx lefthook install)"];
+  if (lines2[lines2.length - 1] === "") lines2.pop();
+  const added = [];
+  const switched = [];
+  for (const job of jobs) {
+    const hookAt = lines2.findIndex((l) => new RegExp(`^${job.hook}:\\s*(#.*)?$`).test(l));
+    const end = hookAt < 0 ? -1 : sectionEnd(lines2, hookAt);
+    const section = hookAt < 0 ? [] : lines2.slice(hookAt, end);
+    const mine = section.findIndex((l) => l.includes("coord.mjs") && l.includes(` ${job.marker}`));
+    if (mine >= 0) {
+      const m = /^(\s*(?:-\s+)?run:\s*)(.*?)\s*$/.exec(section[mine]);
+      if (m && m[2] !== job.run && otherRuns.includes(m[2])) {
+        lines2[hookAt + mine] = m[1] + job.run;
+        switched.push(job.name);
+      }
+      continue;
+    }
+    added.push(job.name);
+    if (hookAt < 0) {
+      if (lines2.length && lines2[lines2.length - 1].trim() !== "") lines2.push("");
+      lines2.push(`${job.hook}:`, "  commands:", ...jobLines(job, "    ", "commands"));
+      continue;
+    }
+    const inner = section.slice(1).find((l) => l.trim() && !l.trim().startsWith("#"));
+    const step = inner ? indentOf(inner) : "  ";
+    const listAt = section.findIndex((l, i) => i > 0 && indentOf(l) === step && /^(commands|jobs):\s*(#.*)?$/.test(l.trim()));
+    if (listAt < 0) {
+      lines2.splice(hookAt + 1, 0, `${step}commands:`, ...jobLines(job, step + step, "commands"));
+      continue;
+    }
+    const style = section[listAt].trim().startsWith("jobs") ? "jobs" : "commands";
+    const first = section.slice(listAt + 1).find((l) => l.trim() && !l.trim().startsWith("#"));
+    const itemIndent = first && indentOf(first).length > step.length ? indentOf(first) : step + step;
+    lines2.splice(hookAt + listAt + 1, 0, ...jobLines(job, style === "jobs" && first?.trim().startsWith("-") ? indentOf(first) : itemIndent, style));
+  }
+  return { text: lines2.join(eol) + eol, added, switched };
+}
+function sectionEnd(lines2, at) {
+  let i = at + 1;
+  while (i < lines2.length && (lines2[i].trim() === "" || /^\s/.test(lines2[i]))) i++;
+  while (i > at + 1 && lines2[i - 1].trim() === "") i--;
+  return i;
+}
+
+// src/tools.ts
+function findLefthook(top) {
+  const dirs = [path().join(top, "node_modules", ".bin"), ...(process.env.PATH ?? "").split(path().delimiter).filter(Boolean)];
+  for (const d of dirs) {
+    const bin = path().join(d, "lefthook");
+    try {
+      if (fs().statSync(bin).isFile()) return bin;
+    } catch {
+    }
+  }
+  return null;
+}
+function lefthookAccepts(bin, top) {
+  const r = runProgram(bin, ["validate"], { cwd: top, timeoutMs: 3e4 });
+  if (r.code === 0) return { ok: true };
+  const why = (r.stderr + "\n" + r.stdout).split("\n").map((l) => l.trim()).find((l) => l && !/^(│|┃|╭|╰)/.test(l)) ?? `exit ${r.code}`;
+  return { ok: false, why };
+}
+function lefthookInstallCommand(top) {
+  if (fs().existsSync(path().join(top, "node_modules", ".bin", "lefthook"))) return "npx lefthook install";
+  if (findLefthook(top)) return "lefthook install";
+  return "npx --yes lefthook install";
+}
+
+// src/commands/doctor.ts
 var spec17 = {
   name: "doctor",
   summary: "check the set-up and leftovers of interrupted runs; --fix repairs them",
@@ -3124,13 +3254,20 @@ function run17(p) {
   const board = parseBoard(boardText ?? "");
   if (sha && boardText === null) add({ level: "error", message: `no board on ${boardName(ctx)} (${BOARD_PATH})`, fix: "run 'coord init', commit and push what it wrote" });
   for (const pr of board.problems) add({ level: "warn", message: `${BOARD_PATH}:${pr.line}: ${pr.message}`, fix: "edit that line so the row has six cells and a unique id" });
-  const lefthook = path().join(top, "lefthook.yml");
-  const lh = fs().existsSync(lefthook) ? fs().readFileSync(lefthook, "utf8") : "";
-  if (!/coord\.mjs[^\n]*check-prefix/.test(lh) || !/coord\.mjs[^\n]*heartbeat/.test(lh)) add({ level: "warn", message: "lefthook.yml lacks coord's commit-msg or post-commit job", fix: "run 'coord init' (it merges them in)" });
+  const exists2 = (rel) => fs().existsSync(path().join(top, rel));
+  const readRel = (rel) => fs().readFileSync(path().resolve(top, rel), "utf8");
+  const lhFile = lefthookConfig(exists2, process.env.LEFTHOOK_CONFIG);
+  const lhLocal = LEFTHOOK_LOCAL_CONFIGS.find(exists2);
+  const lh = [lhFile, lhLocal].filter((f) => !!f && fs().existsSync(path().resolve(top, f))).map(readRel).join("\n");
+  if (!/coord\.mjs[^\n]*check-prefix/.test(lh) || !/coord\.mjs[^\n]*heartbeat/.test(lh)) add({ level: "warn", message: `${lhFile ?? "the lefthook config"} lacks coord's commit-msg or post-commit job`, fix: "run 'coord init' (it merges them in)" });
+  const ignored = LEFTHOOK_CONFIGS.filter((f) => f !== lhFile && exists2(f));
+  if (lhFile && ignored.length) add({ level: "warn", message: `lefthook loads ${lhFile} only: the hooks in ${ignored.join(", ")} do not run`, fix: `move their jobs into ${lhFile} and delete ${ignored.join(", ")}` });
+  const uncommitted = worktreeStatus(top, "all", [SCRIPT_PATH, GUARD_PATH, CONFIG_FILE, ".gitattributes", ...lhFile ? [lhFile] : []].filter(exists2));
+  if (uncommitted.length) add({ level: "warn", message: `not committed: ${uncommitted.map((e) => e.path).join(", ")}; other clones' hooks and settings need them`, fix: `git add ${uncommitted.map((e) => e.path).join(" ")} && git commit -m "chore: onboard coord" && git push` });
   const oldJobs = ["check-worktree-prefix.sh", "session-heartbeat.sh"].filter((f) => lh.includes(f));
   if (oldJobs.length) add({ level: "warn", message: `lefthook.yml still runs ${oldJobs.join(" and ")}, which coord replaces`, fix: "delete those jobs from lefthook.yml (coord check-prefix and heartbeat do their work)" });
   if (!fs().existsSync(path().join(top, SCRIPT_PATH))) add({ level: "warn", message: `${SCRIPT_PATH} is missing, so the hooks cannot run`, fix: "run 'coord init'" });
-  if (!fs().existsSync(path().join(hooksDir(top), "commit-msg"))) add({ level: "warn", message: "no commit-msg hook is installed in this clone", fix: "run npx lefthook install" });
+  if (!fs().existsSync(path().join(hooksDir(top), "commit-msg"))) add({ level: "warn", message: "no commit-msg hook is installed in this clone", fix: `run ${lefthookInstallCommand(top)}` });
   const attributes = path().join(top, ".gitattributes");
   const attrText = fs().existsSync(attributes) ? fs().readFileSync(attributes, "utf8") : "";
   if (withAttributes(attrText).added.length) add({ level: "warn", message: ".gitattributes does not send the coordination files to coord's merge driver: git merges them line by line, and neighbouring rows conflict", fix: "run 'coord init' and commit .gitattributes" });
@@ -3311,72 +3448,23 @@ __export(init_exports, {
   run: () => run20,
   spec: () => spec20
 });
-
-// src/protocol/lefthook.ts
-function coordJobs(runtime, script, guard) {
-  return [
-    // {1} quoted: a worktree path with spaces must stay one argument.
-    { hook: "commit-msg", name: "coord-check-prefix", run: `sh ${guard} "{1}" || ${runtime} ${script} check-prefix "{1}"`, marker: "check-prefix" },
-    { hook: "post-commit", name: "coord-heartbeat", run: `${runtime} ${script} heartbeat`, marker: "heartbeat" }
-  ];
-}
-function jobLines(job, indent, style) {
-  if (style === "jobs") return [`${indent}- name: ${job.name}`, `${indent}  run: ${job.run}`, `${indent}  skip: [merge, rebase]`];
-  return [`${indent}${job.name}:`, `${indent}  run: ${job.run}`, `${indent}  skip: [merge, rebase]`];
-}
-var indentOf = (l) => /^\s*/.exec(l)[0];
-function mergeLefthook(text, jobs) {
-  const eol = text.includes("\r\n") ? "\r\n" : "\n";
-  const lines2 = text ? text.split(/\r?\n/) : ["# lefthook: git hooks for this repo (npx lefthook install)"];
-  if (lines2[lines2.length - 1] === "") lines2.pop();
-  const added = [];
-  for (const job of jobs) {
-    const hookAt = lines2.findIndex((l) => new RegExp(`^${job.hook}:\\s*(#.*)?$`).test(l));
-    const end = hookAt < 0 ? -1 : sectionEnd(lines2, hookAt);
-    const section = hookAt < 0 ? [] : lines2.slice(hookAt, end);
-    if (section.some((l) => l.includes("coord.mjs") && l.includes(` ${job.marker}`))) continue;
-    added.push(job.name);
-    if (hookAt < 0) {
-      if (lines2.length && lines2[lines2.length - 1].trim() !== "") lines2.push("");
-      lines2.push(`${job.hook}:`, "  commands:", ...jobLines(job, "    ", "commands"));
-      continue;
-    }
-    const inner = section.slice(1).find((l) => l.trim() && !l.trim().startsWith("#"));
-    const step = inner ? indentOf(inner) : "  ";
-    const listAt = section.findIndex((l, i) => i > 0 && indentOf(l) === step && /^(commands|jobs):\s*(#.*)?$/.test(l.trim()));
-    if (listAt < 0) {
-      lines2.splice(hookAt + 1, 0, `${step}commands:`, ...jobLines(job, step + step, "commands"));
-      continue;
-    }
-    const style = section[listAt].trim().startsWith("jobs") ? "jobs" : "commands";
-    const first = section.slice(listAt + 1).find((l) => l.trim() && !l.trim().startsWith("#"));
-    const itemIndent = first && indentOf(first).length > step.length ? indentOf(first) : step + step;
-    lines2.splice(hookAt + listAt + 1, 0, ...jobLines(job, style === "jobs" && first?.trim().startsWith("-") ? indentOf(first) : itemIndent, style));
-  }
-  return { text: lines2.join(eol) + eol, added };
-}
-function sectionEnd(lines2, at) {
-  let i = at + 1;
-  while (i < lines2.length && (lines2[i].trim() === "" || /^\s/.test(lines2[i]))) i++;
-  while (i > at + 1 && lines2[i - 1].trim() === "") i--;
-  return i;
-}
-
-// src/commands/init.ts
 var spec20 = {
   name: "init",
-  summary: "onboard this repo: board, queue folder, a copy of coord, lefthook.yml jobs",
+  summary: "onboard this repo: board, queue folder, a copy of coord, the lefthook jobs",
   usage: "[--branch NAME] [--deno] [--claude] [--json]",
   description: `Creates ${BOARD_PATH}, ${QUEUE_DIR}/, ${SCRIPT_PATH} (a copy of this file),
-infrastructure/scripts/start-session.sh, and adds the commit-msg and post-commit jobs to
-lefthook.yml (merged: other hooks stay as they are), and the merge attributes of the
+infrastructure/scripts/start-session.sh, records the blackboard branch in .coord.json (the
+remote's default branch unless --branch), adds the commit-msg and post-commit jobs to the
+lefthook config lefthook loads (lefthook.yml, .lefthook.yml, .config/lefthook.yml, \u2026: merged,
+other hooks stay as they are; a form it cannot merge safely is refused with the lines to add,
+exit 1; with lefthook at hand it checks the result still loads), the merge attributes of the
 coordination files to .gitattributes; sets this clone up to merge them (merge.coord.driver,
 merge.autoStash, rebase.autoStash, unless already set). Harmless to run again.`,
   flags: [
-    { name: "branch", value: "NAME", help: `blackboard branch, written to ${CONFIG_FILE} (default main)` },
-    { name: "deno", help: 'run the hooks with "deno run -A" instead of node' },
+    { name: "branch", value: "NAME", help: `blackboard branch, written to ${CONFIG_FILE} (default: the remote's default branch)` },
+    { name: "deno", help: 'run the hooks with "deno run -A" instead of node (switches jobs set up for node, and back without it)' },
     { name: "claude", help: "also add Claude Code hooks (.claude/settings.json) and a protocol section to CLAUDE.md/AGENTS.md" },
-    { name: "json", help: 'print {"root","written":[{"path","action"}],"configured":[keys]}' }
+    { name: "json", help: 'print {"root","branch","written":[{"path","action"}],"lefthook","configured","toCommit","install"}' }
   ],
   positionals: [0, 0],
   identity: false
@@ -3384,6 +3472,8 @@ merge.autoStash, rebase.autoStash, unless already set). Harmless to run again.`,
 function run20(p) {
   const { top, commonDir } = repoPaths(process.cwd());
   const written = [];
+  const exists2 = (rel) => fs().existsSync(path().join(top, rel));
+  const readRel = (rel) => exists2(rel) ? fs().readFileSync(path().join(top, rel), "utf8") : "";
   const put = (rel, content, opts = {}) => {
     const file = path().join(top, rel);
     let before = null;
@@ -3400,35 +3490,32 @@ function run20(p) {
     if (opts.mode) fs().chmodSync(file, opts.mode);
     written.push({ path: rel, action });
   };
-  const branch = str(p, "branch");
-  if (branch !== void 0) {
-    if (checkBranchName(branch)) throw new UsageError(`--branch: ${checkBranchName(branch)}.`);
-    const file = path().join(top, CONFIG_FILE);
-    let cfg = {};
-    try {
-      cfg = JSON.parse(fs().readFileSync(file, "utf8"));
-    } catch {
-    }
-    put(CONFIG_FILE, JSON.stringify({ ...cfg, branch }, null, 2) + "\n");
+  let cfg;
+  try {
+    cfg = loadConfig(top);
+  } catch (e) {
+    throw new CoordError(`Not onboarding: ${e.message} Nothing was written.`);
   }
+  const raw = exists2(CONFIG_FILE) ? JSON.parse(readRel(CONFIG_FILE)) : {};
+  const wanted = str(p, "branch");
+  if (wanted !== void 0 && checkBranchName(wanted)) throw new UsageError(`--branch: ${checkBranchName(wanted)}.`);
+  const hasRemote = remoteUrl(top, cfg.remote) !== null;
+  const branch = wanted ?? (typeof raw.branch === "string" ? raw.branch : null) ?? (hasRemote ? remoteHeadBranch(top, cfg.remote) : null) ?? symbolicHead(top) ?? cfg.branch;
+  put(CONFIG_FILE, raw.branch === branch ? readRel(CONFIG_FILE) : JSON.stringify({ ...raw, branch }, null, 2) + "\n");
   put(BOARD_PATH, emptyBoardText(), { keep: true });
   put(`${QUEUE_DIR}/README.md`, QUEUE_README, { keep: true });
   const self = url().fileURLToPath(import.meta.url);
   put(SCRIPT_PATH, fs().readFileSync(self), { mode: 493 });
-  const runtime = runtimeCommand(bool(p, "deno"));
+  const deno2 = bool(p, "deno");
+  const runtime = runtimeCommand(deno2);
   put(START_SCRIPT_PATH, startScript(runtime), { mode: 493 });
-  const lefthookFile = path().join(top, "lefthook.yml");
-  const current2 = fs().existsSync(lefthookFile) ? fs().readFileSync(lefthookFile, "utf8") : "";
   put(GUARD_PATH, prefixGuardScript(), { mode: 493 });
-  const merged = mergeLefthook(current2, coordJobs(runtime, SCRIPT_PATH, GUARD_PATH));
-  put("lefthook.yml", merged.added.length ? merged.text : current2 || merged.text);
-  const attributesFile = path().join(top, ".gitattributes");
-  const attributes = fs().existsSync(attributesFile) ? fs().readFileSync(attributesFile, "utf8") : "";
+  const hooks = lefthookJobs(top, runtime, runtimeCommand(!deno2), put);
+  const attributes = readRel(".gitattributes");
   put(".gitattributes", withAttributes(attributes).text);
   const configured = setUpClone(top, commonDir, { runtime, force: true });
   if (bool(p, "claude")) {
-    const settingsFile = path().join(top, ".claude", "settings.json");
-    const before = fs().existsSync(settingsFile) ? fs().readFileSync(settingsFile, "utf8") : "";
+    const before = readRel(".claude/settings.json");
     let settings;
     try {
       settings = mergeClaudeSettings(before, runtime, SCRIPT_PATH);
@@ -3436,30 +3523,61 @@ function run20(p) {
       throw new CoordError(`.claude/settings.json cannot be read as JSON (${e.message}): fix it, then run coord init --claude again.`);
     }
     put(".claude/settings.json", settings.added.length ? settings.text : before);
-    const cfg = loadConfig(top);
-    const section = agentSection(AGENT_COMMANDS, SCRIPT_PATH, `git push ${cfg.remote} HEAD:${cfg.branch}`);
-    const docs = ["CLAUDE.md", "AGENTS.md"].filter((f) => fs().existsSync(path().join(top, f)));
-    for (const doc of docs.length ? docs : ["CLAUDE.md"]) {
-      const file = path().join(top, doc);
-      put(doc, withSection(fs().existsSync(file) ? fs().readFileSync(file, "utf8") : "", section));
-    }
+    const section = agentSection(AGENT_COMMANDS, SCRIPT_PATH, `git push ${cfg.remote} HEAD:${branch}`);
+    const docs = ["CLAUDE.md", "AGENTS.md"].filter(exists2);
+    for (const doc of docs.length ? docs : ["CLAUDE.md"]) put(doc, withSection(readRel(doc), section));
   }
+  const paths = written.map((w) => w.path);
+  const toCommit = [...new Set(worktreeStatus(top, "all", paths).map((e) => e.path))];
+  const install = lefthookInstallCommand(top);
   if (bool(p, "json")) {
-    json({ root: top, written, configured });
-    return 0;
+    json({ root: top, branch, written, lefthook: hooks, configured, toCommit, install });
+    return hooks.refused ? 1 : 0;
   }
   for (const w of written) out(`${w.action.padEnd(9)} ${w.path}`);
+  if (hooks.switched.length) out(`${"switched".padEnd(9)} ${hooks.switched.join(", ")} in ${hooks.file} to ${runtime}`);
   if (configured.length) out(`${"set".padEnd(9)} ${configured.join(", ")} in this clone's .git/config (coord start does it in other clones)`);
-  const changed = written.filter((w) => w.action !== "unchanged").map((w) => w.path);
+  out(`Blackboard branch: ${branch}${wanted || raw.branch === branch ? "" : ` (recorded in ${CONFIG_FILE}; coord init --branch NAME picks another)`}`);
+  if (hooks.refused) {
+    err(`coord: could not add coord's jobs to ${hooks.file}: ${hooks.refused}. Add these lines to it by hand, then run coord doctor:`);
+    err(hooks.lines);
+  }
   out("");
   out("Next:");
-  out("  npx lefthook install            # once per clone, so the hooks run");
-  if (changed.length) {
-    out(`  git add ${changed.join(" ")}`);
-    out('  git commit -m "chore: onboard coord" && git push');
+  out(`  ${install.padEnd(31)} # once per clone, so the hooks run`);
+  if (toCommit.length) {
+    out(`  git add ${toCommit.join(" ")}`);
+    out(`  git commit -m "chore: onboard coord" && git push${hasRemote ? ` ${cfg.remote} HEAD:${branch}` : ""}`);
   }
-  out("  node infrastructure/scripts/coord.mjs start   # claim your first session");
-  return 0;
+  out(`  ${runtime} ${SCRIPT_PATH} start   # claim your first session`);
+  return hooks.refused ? 1 : 0;
+}
+function lefthookJobs(top, runtime, otherRuntime, put) {
+  const exists2 = (rel) => fs().existsSync(path().join(top, rel));
+  const file = lefthookConfig(exists2, process.env.LEFTHOOK_CONFIG) ?? NEW_LEFTHOOK_CONFIG;
+  const abs = path().resolve(top, file);
+  const before = fs().existsSync(abs) ? fs().readFileSync(abs, "utf8") : "";
+  const jobs = coordJobs(runtime, SCRIPT_PATH, GUARD_PATH);
+  const refuse2 = (why2) => ({ file, action: "refused", added: [], switched: [], refused: why2, lines: handLines(file, jobs) });
+  const why = before ? unmergeable(file, before, jobs) : null;
+  if (why) return refuse2(why);
+  const merged = mergeLefthook(before, jobs, coordJobs(otherRuntime, SCRIPT_PATH, GUARD_PATH).map((j) => j.run));
+  if (!merged.added.length && !merged.switched.length && before) {
+    put(file, before);
+    return { file, action: "unchanged", added: [], switched: [] };
+  }
+  const lefthook = findLefthook(top);
+  const acceptedBefore = lefthook && before ? lefthookAccepts(lefthook, top).ok : false;
+  put(file, merged.text);
+  if (lefthook && (acceptedBefore || !before)) {
+    const after = lefthookAccepts(lefthook, top);
+    if (!after.ok) {
+      if (before) fs().writeFileSync(abs, before);
+      else fs().rmSync(abs, { force: true });
+      return refuse2(`lefthook would not load it with coord's jobs added (${after.why}); it was put back as it was`);
+    }
+  }
+  return { file, action: "merged", added: merged.added, switched: merged.switched };
 }
 var startScript = (runtime) => `#!/bin/sh
 # Kept for the old habit: claiming a session is now 'coord start'.

@@ -81,6 +81,12 @@ export function mergeFileInPlace(cwd: string, current: string, base: string, oth
   throw new GitError(args, r);
 }
 
+/** The branch `remote`'s HEAD names (its default branch) as this clone last saw it, or null when unknown. */
+export function remoteHeadBranch(cwd: string, remote: string): string | null {
+  const r = runGit(['symbolic-ref', '--quiet', `refs/remotes/${remote}/HEAD`], { cwd });
+  return r.code === 0 ? r.stdout.trim().replace(`refs/remotes/${remote}/`, '') : null;
+}
+
 /** The directory git runs this worktree's hooks from (honours core.hooksPath). */
 export function hooksDir(cwd: string): string {
   return path().resolve(cwd, git(['rev-parse', '--git-path', 'hooks'], { cwd }).trim());

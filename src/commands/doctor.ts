@@ -4,7 +4,7 @@ import { bool, str, type Parsed, type VerbSpec } from '../args.js';
 import { boardName, refresh, Snapshot } from '../blackboard.js';
 import { openContext, type Context } from '../context.js';
 import { CoordError } from '../errors.js';
-import { committerIdent, deleteBranch, hooksDir, listBranches, listWorktrees, pruneWorktrees, removeWorktree } from '../git.js';
+import { committerIdent, deleteBranch, hooksDir, listBranches, listWorktrees, pruneWorktrees, removeWorktree, worktreeStatus } from '../git.js';
 import { dim, green, json, out, red, yellow } from '../output.js';
 import { planRemoveRow } from '../plans.js';
 import { publish } from '../publish.js';
@@ -13,8 +13,10 @@ import { lastCommits, stateOf } from '../liveness.js';
 import { claimNotes, unpublishedCommits, worktreeChanges } from '../session.js';
 import { missingSettings, setUpClone } from '../clonesetup.js';
 import { withAttributes } from '../protocol/gitattributes.js';
+import { LEFTHOOK_CONFIGS, LEFTHOOK_LOCAL_CONFIGS, lefthookConfig } from '../protocol/lefthook.js';
+import { lefthookInstallCommand } from '../tools.js';
 import { findRow, parseBoard, type Board } from '../protocol/board.js';
-import { BOARD_PATH, SCRIPT_PATH, sessionBranch, sessionOfBranch, sessionOfWorktreeName } from '../protocol/layout.js';
+import { BOARD_PATH, CONFIG_FILE, GUARD_PATH, SCRIPT_PATH, sessionBranch, sessionOfBranch, sessionOfWorktreeName } from '../protocol/layout.js';
 
 export const spec: VerbSpec = {
   name: 'doctor',
@@ -55,14 +57,22 @@ export function run(p: Parsed): number {
   if (sha && boardText === null) add({ level: 'error', message: `no board on ${boardName(ctx)} (${BOARD_PATH})`, fix: "run 'coord init', commit and push what it wrote" });
   for (const pr of board.problems) add({ level: 'warn', message: `${BOARD_PATH}:${pr.line}: ${pr.message}`, fix: 'edit that line so the row has six cells and a unique id' });
 
-  const lefthook = path().join(top, 'lefthook.yml');
-  const lh = fs().existsSync(lefthook) ? fs().readFileSync(lefthook, 'utf8') : '';
-  if (!/coord\.mjs[^\n]*check-prefix/.test(lh) || !/coord\.mjs[^\n]*heartbeat/.test(lh)) add({ level: 'warn', message: 'lefthook.yml lacks coord\'s commit-msg or post-commit job', fix: "run 'coord init' (it merges them in)" });
+  const exists = (rel: string) => fs().existsSync(path().join(top, rel));
+  const readRel = (rel: string) => fs().readFileSync(path().resolve(top, rel), 'utf8');
+  const lhFile = lefthookConfig(exists, process.env.LEFTHOOK_CONFIG);
+  const lhLocal = LEFTHOOK_LOCAL_CONFIGS.find(exists);
+  const lh = [lhFile, lhLocal].filter((f): f is string => !!f && fs().existsSync(path().resolve(top, f))).map(readRel).join('\n');
+  if (!/coord\.mjs[^\n]*check-prefix/.test(lh) || !/coord\.mjs[^\n]*heartbeat/.test(lh)) add({ level: 'warn', message: `${lhFile ?? 'the lefthook config'} lacks coord's commit-msg or post-commit job`, fix: "run 'coord init' (it merges them in)" });
+  // lefthook loads one main config: a second spelling beside it is silently ignored, with the team's hooks in it.
+  const ignored = LEFTHOOK_CONFIGS.filter((f) => f !== lhFile && exists(f));
+  if (lhFile && ignored.length) add({ level: 'warn', message: `lefthook loads ${lhFile} only: the hooks in ${ignored.join(', ')} do not run`, fix: `move their jobs into ${lhFile} and delete ${ignored.join(', ')}` });
+  const uncommitted = worktreeStatus(top, 'all', [SCRIPT_PATH, GUARD_PATH, CONFIG_FILE, '.gitattributes', ...(lhFile ? [lhFile] : [])].filter(exists));
+  if (uncommitted.length) add({ level: 'warn', message: `not committed: ${uncommitted.map((e) => e.path).join(', ')}; other clones' hooks and settings need them`, fix: `git add ${uncommitted.map((e) => e.path).join(' ')} && git commit -m "chore: onboard coord" && git push` });
   // The bash scripts coord replaces, still wired in after a move: they would run beside coord's jobs.
   const oldJobs = ['check-worktree-prefix.sh', 'session-heartbeat.sh'].filter((f) => lh.includes(f));
   if (oldJobs.length) add({ level: 'warn', message: `lefthook.yml still runs ${oldJobs.join(' and ')}, which coord replaces`, fix: 'delete those jobs from lefthook.yml (coord check-prefix and heartbeat do their work)' });
   if (!fs().existsSync(path().join(top, SCRIPT_PATH))) add({ level: 'warn', message: `${SCRIPT_PATH} is missing, so the hooks cannot run`, fix: "run 'coord init'" });
-  if (!fs().existsSync(path().join(hooksDir(top), 'commit-msg'))) add({ level: 'warn', message: 'no commit-msg hook is installed in this clone', fix: 'run npx lefthook install' });
+  if (!fs().existsSync(path().join(hooksDir(top), 'commit-msg'))) add({ level: 'warn', message: 'no commit-msg hook is installed in this clone', fix: `run ${lefthookInstallCommand(top)}` });
 
   const attributes = path().join(top, '.gitattributes');
   const attrText = fs().existsSync(attributes) ? fs().readFileSync(attributes, 'utf8') : '';

@@ -3,13 +3,14 @@
 import { bool, str, type Parsed, type VerbSpec } from '../args.js';
 import { loadConfig } from '../config.js';
 import { CoordError, UsageError } from '../errors.js';
-import { repoPaths } from '../git.js';
-import { json, out } from '../output.js';
+import { remoteHeadBranch, remoteUrl, repoPaths, symbolicHead, worktreeStatus } from '../git.js';
+import { err, json, out } from '../output.js';
+import { findLefthook, lefthookAccepts, lefthookInstallCommand } from '../tools.js';
 import { fs, path, url } from '../sys.js';
 import { emptyBoardText } from '../protocol/board.js';
 import { checkBranchName } from '../protocol/ids.js';
 import { BOARD_PATH, CONFIG_FILE, GUARD_PATH, QUEUE_DIR, SCRIPT_PATH, START_SCRIPT_PATH } from '../protocol/layout.js';
-import { coordJobs, mergeLefthook } from '../protocol/lefthook.js';
+import { coordJobs, handLines, lefthookConfig, mergeLefthook, NEW_LEFTHOOK_CONFIG, unmergeable } from '../protocol/lefthook.js';
 import { withAttributes } from '../protocol/gitattributes.js';
 import { runtimeCommand, setUpClone } from '../clonesetup.js';
 import { prefixGuardScript } from '../protocol/subject.js';
@@ -17,18 +18,21 @@ import { AGENT_COMMANDS, agentSection, mergeClaudeSettings, withSection } from '
 
 export const spec: VerbSpec = {
   name: 'init',
-  summary: 'onboard this repo: board, queue folder, a copy of coord, lefthook.yml jobs',
+  summary: 'onboard this repo: board, queue folder, a copy of coord, the lefthook jobs',
   usage: '[--branch NAME] [--deno] [--claude] [--json]',
   description: `Creates ${BOARD_PATH}, ${QUEUE_DIR}/, ${SCRIPT_PATH} (a copy of this file),\n` +
-    'infrastructure/scripts/start-session.sh, and adds the commit-msg and post-commit jobs to\n' +
-    'lefthook.yml (merged: other hooks stay as they are), and the merge attributes of the\n' +
+    'infrastructure/scripts/start-session.sh, records the blackboard branch in .coord.json (the\n' +
+    'remote\'s default branch unless --branch), adds the commit-msg and post-commit jobs to the\n' +
+    'lefthook config lefthook loads (lefthook.yml, .lefthook.yml, .config/lefthook.yml, …: merged,\n' +
+    'other hooks stay as they are; a form it cannot merge safely is refused with the lines to add,\n' +
+    'exit 1; with lefthook at hand it checks the result still loads), the merge attributes of the\n' +
     'coordination files to .gitattributes; sets this clone up to merge them (merge.coord.driver,\n' +
     'merge.autoStash, rebase.autoStash, unless already set). Harmless to run again.',
   flags: [
-    { name: 'branch', value: 'NAME', help: `blackboard branch, written to ${CONFIG_FILE} (default main)` },
-    { name: 'deno', help: 'run the hooks with "deno run -A" instead of node' },
+    { name: 'branch', value: 'NAME', help: `blackboard branch, written to ${CONFIG_FILE} (default: the remote's default branch)` },
+    { name: 'deno', help: 'run the hooks with "deno run -A" instead of node (switches jobs set up for node, and back without it)' },
     { name: 'claude', help: 'also add Claude Code hooks (.claude/settings.json) and a protocol section to CLAUDE.md/AGENTS.md' },
-    { name: 'json', help: 'print {"root","written":[{"path","action"}],"configured":[keys]}' },
+    { name: 'json', help: 'print {"root","branch","written":[{"path","action"}],"lefthook","configured","toCommit","install"}' },
   ],
   positionals: [0, 0],
   identity: false,
@@ -39,6 +43,8 @@ type Action = 'created' | 'updated' | 'unchanged';
 export function run(p: Parsed): number {
   const { top, commonDir } = repoPaths(process.cwd());
   const written: { path: string; action: Action }[] = [];
+  const exists = (rel: string) => fs().existsSync(path().join(top, rel));
+  const readRel = (rel: string) => (exists(rel) ? fs().readFileSync(path().join(top, rel), 'utf8') : '');
   const put = (rel: string, content: string | Uint8Array, opts: { mode?: number; keep?: boolean } = {}) => {
     const file = path().join(top, rel);
     let before: Buffer | null = null;
@@ -53,59 +59,101 @@ export function run(p: Parsed): number {
     written.push({ path: rel, action });
   };
 
-  const branch = str(p, 'branch');
-  if (branch !== undefined) {
-    if (checkBranchName(branch)) throw new UsageError(`--branch: ${checkBranchName(branch)}.`);
-    const file = path().join(top, CONFIG_FILE);
-    let cfg: Record<string, unknown> = {};
-    try { cfg = JSON.parse(fs().readFileSync(file, 'utf8')); } catch { /* none yet, or rewritten below */ }
-    put(CONFIG_FILE, JSON.stringify({ ...cfg, branch }, null, 2) + '\n');
+  // The team's settings, read as every verb reads them: a file coord cannot read is never rewritten.
+  let cfg;
+  try { cfg = loadConfig(top); } catch (e) {
+    throw new CoordError(`Not onboarding: ${(e as Error).message} Nothing was written.`);
   }
+  const raw: Record<string, unknown> = exists(CONFIG_FILE) ? JSON.parse(readRel(CONFIG_FILE)) : {};
+  const wanted = str(p, 'branch');
+  if (wanted !== undefined && checkBranchName(wanted)) throw new UsageError(`--branch: ${checkBranchName(wanted)}.`);
+  // The blackboard branch: --branch, else what .coord.json says, else the remote's default branch
+  // (else, without a remote, the branch checked out): recorded, so every clone agrees.
+  const hasRemote = remoteUrl(top, cfg.remote) !== null;
+  const branch = wanted ?? (typeof raw.branch === 'string' ? raw.branch : null)
+    ?? (hasRemote ? remoteHeadBranch(top, cfg.remote) : null) ?? symbolicHead(top) ?? cfg.branch;
+  put(CONFIG_FILE, raw.branch === branch ? readRel(CONFIG_FILE) : JSON.stringify({ ...raw, branch }, null, 2) + '\n');
+
   put(BOARD_PATH, emptyBoardText(), { keep: true });
   put(`${QUEUE_DIR}/README.md`, QUEUE_README, { keep: true });
   const self = url().fileURLToPath(import.meta.url);
   put(SCRIPT_PATH, fs().readFileSync(self), { mode: 0o755 });
-  const runtime = runtimeCommand(bool(p, 'deno'));
+  const deno = bool(p, 'deno');
+  const runtime = runtimeCommand(deno);
   put(START_SCRIPT_PATH, startScript(runtime), { mode: 0o755 });
-  const lefthookFile = path().join(top, 'lefthook.yml');
-  const current = fs().existsSync(lefthookFile) ? fs().readFileSync(lefthookFile, 'utf8') : '';
   put(GUARD_PATH, prefixGuardScript(), { mode: 0o755 });
-  const merged = mergeLefthook(current, coordJobs(runtime, SCRIPT_PATH, GUARD_PATH));
-  put('lefthook.yml', merged.added.length ? merged.text : current || merged.text);
-  const attributesFile = path().join(top, '.gitattributes');
-  const attributes = fs().existsSync(attributesFile) ? fs().readFileSync(attributesFile, 'utf8') : '';
+  const hooks = lefthookJobs(top, runtime, runtimeCommand(!deno), put);
+  const attributes = readRel('.gitattributes');
   put('.gitattributes', withAttributes(attributes).text);
   const configured = setUpClone(top, commonDir, { runtime, force: true });
   if (bool(p, 'claude')) {
-    const settingsFile = path().join(top, '.claude', 'settings.json');
-    const before = fs().existsSync(settingsFile) ? fs().readFileSync(settingsFile, 'utf8') : '';
+    const before = readRel('.claude/settings.json');
     let settings;
     try { settings = mergeClaudeSettings(before, runtime, SCRIPT_PATH); } catch (e) {
       throw new CoordError(`.claude/settings.json cannot be read as JSON (${(e as Error).message}): fix it, then run coord init --claude again.`);
     }
     put('.claude/settings.json', settings.added.length ? settings.text : before);
-    const cfg = loadConfig(top);
-    const section = agentSection(AGENT_COMMANDS, SCRIPT_PATH, `git push ${cfg.remote} HEAD:${cfg.branch}`);
-    const docs = ['CLAUDE.md', 'AGENTS.md'].filter((f) => fs().existsSync(path().join(top, f)));
-    for (const doc of docs.length ? docs : ['CLAUDE.md']) {
-      const file = path().join(top, doc);
-      put(doc, withSection(fs().existsSync(file) ? fs().readFileSync(file, 'utf8') : '', section));
-    }
+    const section = agentSection(AGENT_COMMANDS, SCRIPT_PATH, `git push ${cfg.remote} HEAD:${branch}`);
+    const docs = ['CLAUDE.md', 'AGENTS.md'].filter(exists);
+    for (const doc of docs.length ? docs : ['CLAUDE.md']) put(doc, withSection(readRel(doc), section));
   }
 
-  if (bool(p, 'json')) { json({ root: top, written, configured }); return 0; }
+  // What to commit: every file coord needs in the other clones that git does not hold as it is now.
+  const paths = written.map((w) => w.path);
+  const toCommit = [...new Set(worktreeStatus(top, 'all', paths).map((e) => e.path))];
+  const install = lefthookInstallCommand(top);
+  if (bool(p, 'json')) {
+    json({ root: top, branch, written, lefthook: hooks, configured, toCommit, install });
+    return hooks.refused ? 1 : 0;
+  }
   for (const w of written) out(`${w.action.padEnd(9)} ${w.path}`);
+  if (hooks.switched.length) out(`${'switched'.padEnd(9)} ${hooks.switched.join(', ')} in ${hooks.file} to ${runtime}`);
   if (configured.length) out(`${'set'.padEnd(9)} ${configured.join(', ')} in this clone's .git/config (coord start does it in other clones)`);
-  const changed = written.filter((w) => w.action !== 'unchanged').map((w) => w.path);
+  out(`Blackboard branch: ${branch}${wanted || raw.branch === branch ? '' : ` (recorded in ${CONFIG_FILE}; coord init --branch NAME picks another)`}`);
+  if (hooks.refused) {
+    err(`coord: could not add coord's jobs to ${hooks.file}: ${hooks.refused}. Add these lines to it by hand, then run coord doctor:`);
+    err(hooks.lines!);
+  }
   out('');
   out('Next:');
-  out('  npx lefthook install            # once per clone, so the hooks run');
-  if (changed.length) {
-    out(`  git add ${changed.join(' ')}`);
-    out('  git commit -m "chore: onboard coord" && git push');
+  out(`  ${install.padEnd(31)} # once per clone, so the hooks run`);
+  if (toCommit.length) {
+    out(`  git add ${toCommit.join(' ')}`);
+    out(`  git commit -m "chore: onboard coord" && git push${hasRemote ? ` ${cfg.remote} HEAD:${branch}` : ''}`);
   }
-  out('  node infrastructure/scripts/coord.mjs start   # claim your first session');
-  return 0;
+  out(`  ${runtime} ${SCRIPT_PATH} start   # claim your first session`);
+  return hooks.refused ? 1 : 0;
+}
+
+interface HookMerge { file: string; action: 'merged' | 'unchanged' | 'refused'; added: string[]; switched: string[]; refused?: string; lines?: string }
+
+/**
+ * coord's jobs in the lefthook config lefthook will load (merged, never a second file beside
+ * it). Refused, with the lines to add by hand, when the file cannot be merged safely, or when
+ * lefthook at hand accepted the file before and would not after (then the file is put back).
+ */
+function lefthookJobs(top: string, runtime: string, otherRuntime: string, put: (rel: string, content: string) => void): HookMerge {
+  const exists = (rel: string) => fs().existsSync(path().join(top, rel));
+  const file = lefthookConfig(exists, process.env.LEFTHOOK_CONFIG) ?? NEW_LEFTHOOK_CONFIG;
+  const abs = path().resolve(top, file);
+  const before = fs().existsSync(abs) ? fs().readFileSync(abs, 'utf8') : '';
+  const jobs = coordJobs(runtime, SCRIPT_PATH, GUARD_PATH);
+  const refuse = (why: string): HookMerge => ({ file, action: 'refused', added: [], switched: [], refused: why, lines: handLines(file, jobs) });
+  const why = before ? unmergeable(file, before, jobs) : null;
+  if (why) return refuse(why);
+  const merged = mergeLefthook(before, jobs, coordJobs(otherRuntime, SCRIPT_PATH, GUARD_PATH).map((j) => j.run));
+  if (!merged.added.length && !merged.switched.length && before) { put(file, before); return { file, action: 'unchanged', added: [], switched: [] }; }
+  const lefthook = findLefthook(top);
+  const acceptedBefore = lefthook && before ? lefthookAccepts(lefthook, top).ok : false;
+  put(file, merged.text);
+  if (lefthook && (acceptedBefore || !before)) {
+    const after = lefthookAccepts(lefthook, top);
+    if (!after.ok) {
+      if (before) fs().writeFileSync(abs, before); else fs().rmSync(abs, { force: true });
+      return refuse(`lefthook would not load it with coord's jobs added (${after.why}); it was put back as it was`);
+    }
+  }
+  return { file, action: 'merged', added: merged.added, switched: merged.switched };
 }
 
 const startScript = (runtime: string) => `#!/bin/sh

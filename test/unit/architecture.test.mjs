@@ -57,11 +57,11 @@ test('protocol/ and plans.ts are pure: they import only protocol/ and errors', (
   assert.deepEqual(bad, []);
 });
 
-test('only process.ts starts processes; only git.ts (and demo, which plays commands) imports it', () => {
+test('only process.ts starts processes; only git.ts, tools.ts (lefthook) and demo (which plays commands) import it', () => {
   const cpUsers = [...mods].filter(([, m]) => /\bcp\(\)|node:child_process/.test(m.text)).map(([n]) => n).sort();
   assert.deepEqual(cpUsers, ['process', 'sys'], 'sys.ts declares the lazy loader, process.ts is its only user');
   assert.deepEqual(mods.get('sys').text.match(/\bcp\(\)\./g) ?? [], []);
-  assert.deepEqual(importers('process'), ['commands/demo', 'git']);
+  assert.deepEqual(importers('process'), ['commands/demo', 'git', 'tools']);
 });
 
 test('only publish.ts writes the blackboard: commitFiles, pushRef and casRef are imported nowhere else', () => {
@@ -93,6 +93,7 @@ test('each layer imports only from the layers the page allows', () => {
     blackboard: ['git', 'mailbox', 'worktree', 'sys', 'errors', 'context', 'protocol'],
     publish: ['git', 'blackboard', 'context', 'sys', 'errors', 'protocol'],
     hookinput: ['sys'],
+    tools: ['process', 'sys'],
     clonesetup: ['git', 'sys', 'protocol'],
     provenance: ['git', 'context', 'protocol'],
     output: ['host'],
