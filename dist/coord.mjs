@@ -1404,6 +1404,8 @@ function looseCommitTime(w, sha) {
 }
 
 // src/blackboard.ts
+var HOOK_SCRIPTS = [SCRIPT_PATH, GUARD_PATH];
+var SCRIPTS_DIR = `${SCRIPT_PATH.slice(0, SCRIPT_PATH.lastIndexOf("/"))}/`;
 function boardRef(ctx) {
   return ctx.hasRemote ? `refs/remotes/${ctx.cfg.remote}/${ctx.cfg.branch}` : `refs/heads/${ctx.cfg.branch}`;
 }
@@ -1421,9 +1423,11 @@ var Snapshot = class {
   /** Folder → its entries' modes, read with the files below it. */
   trees = /* @__PURE__ */ new Map();
   box;
-  /** Reads several files, and the folders they lie in, in one git process. */
+  /** Reads several files, and the folders they lie in, in one git process; a path ending in `/` names a folder only. */
   preload(paths) {
-    const todo = paths.filter((p) => !this.cache.has(p));
+    const folders = paths.filter((p) => p.endsWith("/")).map((p) => p.slice(0, -1));
+    paths = [...paths.filter((p) => !p.endsWith("/")), ...folders.map((f) => `${f}/.`)];
+    const todo = paths.filter((p) => !p.endsWith("/.") && !this.cache.has(p));
     if (!this.sha) {
       todo.forEach((p) => this.cache.set(p, null));
       return;
@@ -1433,6 +1437,10 @@ var Snapshot = class {
     const objs = readObjects(this.ctx.repo.top, [...todo, ...dirs].map((p) => `${this.sha}:${p}`));
     dirs.forEach((d, i) => this.trees.set(d, new Map((objs[todo.length + i]?.entries ?? []).map((e) => [e.name, e.mode]))));
     todo.forEach((p, i) => this.cache.set(p, objs[i]?.type === "blob" && this.modeOf(p) !== "120000" ? objs[i].content : null));
+  }
+  /** The files coord's hooks run in every clone that this commit lacks (so clones pulling it run hooks without coord). */
+  missingScripts() {
+    return this.sha ? HOOK_SCRIPTS.filter((p) => this.modeOf(p) === null) : [];
   }
   /** The tree mode of `path` at this commit ('100644', '040000', '120000', …), or null when nothing is there. */
   modeOf(path2) {
@@ -2011,6 +2019,9 @@ function claimNotes(ctx) {
     return [{ file, name, pid: Number(m[1]), id: isSessionId(text) ? text : null }];
   });
 }
+function missingScriptsWarning(ctx, missing) {
+  return `coord: ${missing.join(" and ")} ${missing.length > 1 ? "are" : "is"} not on ${boardName(ctx)}: the hooks of every clone that pulls it run without coord. Commit and push ${missing.length > 1 ? "them" : "it"} from the clone that has ${missing.length > 1 ? "them" : "it"}: git add ${missing.join(" ")} && git commit -m "chore: onboard coord" && git push ${ctx.cfg.remote} HEAD:${ctx.cfg.branch}`;
+}
 
 // src/protocol/gitattributes.ts
 var DRIVER = "coord";
@@ -2096,8 +2107,11 @@ function run(p) {
   }
   if (!p.flags.json) out(`fetching ${boardName(ctx)} and claiming the lowest free id ...`);
   let claim;
+  let missing = [];
   try {
     claim = publish(ctx, (snap) => {
+      snap.preload([BOARD_PATH, SCRIPTS_DIR]);
+      missing = snap.missingScripts();
       const plan = planClaim(snap, { wanted, name, scope, riff, branch: ctx.cfg.branch, leftovers: leftovers2, now: stamp() });
       markClaim(ctx, plan.value.id);
       return plan;
@@ -2116,6 +2130,7 @@ function run(p) {
     throw new CoordError(`Claimed ${row.id} on the board, but creating the worktree failed (${e.detail}). Make it yourself: git worktree add --no-track -b ${branch} ${dir} ${claim.sha.slice(0, 12)} \u2014 or release the claim: coord close --as ${row.id}.`);
   }
   crashPoint("after-worktree");
+  if (missing.length) err(missingScriptsWarning(ctx, missing));
   markClaim(ctx, null);
   let configured = [];
   try {
@@ -2199,7 +2214,7 @@ var spec2 = {
   flags: [
     { name: "live", value: "DURATION", help: 'activity newer than this is live (default 30m, or "live" in .coord.json)' },
     { name: "stale", value: "DURATION", help: 'activity older than this is stale (default 24h, or "stale" in .coord.json)' },
-    { name: "json", help: 'print {"board","commit","offline","session","sessions":[\u2026],"problems"} (see docs/reference.md)' }
+    { name: "json", help: 'print {"board","commit","offline","session","sessions":[\u2026],"problems","missingScripts"} (see docs/reference.md)' }
   ],
   positionals: [0, 0]
 };
@@ -2209,7 +2224,8 @@ function run2(p) {
   overrideThreshold(ctx, "stale", str(p, "stale"));
   const { sha, offline } = refresh(ctx, true);
   const snap = new Snapshot(ctx, sha);
-  const box = snap.mailbox([BOARD_PATH]);
+  const box = snap.mailbox([BOARD_PATH, SCRIPTS_DIR]);
+  const missing = snap.missingScripts();
   const text = snap.read(BOARD_PATH);
   const board = parseBoard(text ?? "");
   const unread = (id) => box.messages.filter((m) => m.to === id && !m.status.seen).length;
@@ -2234,11 +2250,12 @@ function run2(p) {
   });
   const problems = board.problems.map((pr) => ({ file: BOARD_PATH, line: pr.line, message: pr.message }));
   if (bool(p, "json")) {
-    json({ board: boardName(ctx), commit: sha, offline, session: ctx.session, sessions, problems });
+    json({ board: boardName(ctx), commit: sha, offline, session: ctx.session, sessions, problems, missingScripts: missing });
     return 0;
   }
   if (offline) err(`coord: offline \u2014 ${offline}; showing ${boardName(ctx)} as last fetched.`);
   for (const pr of problems) err(`coord: ${pr.file}:${pr.line}: ${pr.message}`);
+  if (missing.length && text !== null) err(missingScriptsWarning(ctx, missing));
   if (text === null) {
     out(`No board on ${boardName(ctx)} yet (${BOARD_PATH}): run 'coord init' to onboard this repo, or 'coord start' to claim the first session.`);
     return 0;
@@ -2917,7 +2934,8 @@ function prime(p, cwd2) {
   const ctx = openContext(cwd2, { as: str(p, "as") });
   const { sha, offline } = refresh(ctx, true);
   const snap = new Snapshot(ctx, sha);
-  const box = snap.mailbox([BOARD_PATH]);
+  const box = snap.mailbox([BOARD_PATH, SCRIPTS_DIR]);
+  const missing = snap.missingScripts();
   const board = parseBoard(snap.read(BOARD_PATH) ?? "");
   const commits = lastCommits(ctx);
   const me = ctx.session ? findRow(board, ctx.session) : void 0;
@@ -2935,6 +2953,7 @@ function prime(p, cwd2) {
     json({ session, board: boardName(ctx), offline, others, unread: unread.map(messageJson), unacked: unacked.map(messageJson), commands: AGENT_COMMANDS.map(([command, use]) => ({ command, use })) });
     return 0;
   }
+  if (missing.length) out(missingScriptsWarning(ctx, missing));
   out(visible(render(ctx, session, others, unread, unacked, offline)));
   return 0;
 }

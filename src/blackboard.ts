@@ -9,7 +9,11 @@ import { readRef } from './worktree.js';
 import type { Context } from './context.js';
 import type { Mailbox } from './protocol/mailbox.js';
 import type { View } from './protocol/view.js';
-import { isRegularFile, parentDirs } from './protocol/layout.js';
+import { GUARD_PATH, isRegularFile, parentDirs, SCRIPT_PATH } from './protocol/layout.js';
+
+const HOOK_SCRIPTS = [SCRIPT_PATH, GUARD_PATH];
+/** The folder of the hook scripts, for preload: read with the board at no extra cost. */
+export const SCRIPTS_DIR = `${SCRIPT_PATH.slice(0, SCRIPT_PATH.lastIndexOf('/'))}/`;
 
 /** Where the blackboard branch is read from: the remote-tracking ref, or the local branch. */
 export function boardRef(ctx: Context): string {
@@ -29,15 +33,22 @@ export class Snapshot implements View {
   private box: Mailbox | undefined;
   constructor(readonly ctx: Context, readonly sha: string | null) {}
 
-  /** Reads several files, and the folders they lie in, in one git process. */
+  /** Reads several files, and the folders they lie in, in one git process; a path ending in `/` names a folder only. */
   preload(paths: string[]): void {
-    const todo = paths.filter((p) => !this.cache.has(p));
+    const folders = paths.filter((p) => p.endsWith('/')).map((p) => p.slice(0, -1));
+    paths = [...paths.filter((p) => !p.endsWith('/')), ...folders.map((f) => `${f}/.`)];
+    const todo = paths.filter((p) => !p.endsWith('/.') && !this.cache.has(p));
     if (!this.sha) { todo.forEach((p) => this.cache.set(p, null)); return; }
     const dirs = [...new Set(paths.flatMap((p) => ['', ...parentDirs(p)]))].filter((d) => !this.trees.has(d));
     if (!todo.length && !dirs.length) return;
     const objs = readObjects(this.ctx.repo.top, [...todo, ...dirs].map((p) => `${this.sha}:${p}`));
     dirs.forEach((d, i) => this.trees.set(d, new Map((objs[todo.length + i]?.entries ?? []).map((e) => [e.name, e.mode]))));
     todo.forEach((p, i) => this.cache.set(p, objs[i]?.type === 'blob' && this.modeOf(p) !== '120000' ? objs[i]!.content : null));
+  }
+
+  /** The files coord's hooks run in every clone that this commit lacks (so clones pulling it run hooks without coord). */
+  missingScripts(): string[] {
+    return this.sha ? HOOK_SCRIPTS.filter((p) => this.modeOf(p) === null) : [];
   }
 
   /** The tree mode of `path` at this commit ('100644', '040000', '120000', …), or null when nothing is there. */

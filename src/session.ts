@@ -126,3 +126,9 @@ export function claimNotes(ctx: Context): ClaimNote[] {
     return [{ file, name, pid: Number(m[1]), id: isSessionId(text) ? text : null }];
   });
 }
+
+/** The warning for hook scripts the blackboard branch lacks: every other clone's hooks would run without coord. */
+export function missingScriptsWarning(ctx: Context, missing: string[]): string {
+  return `coord: ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not on ${boardName(ctx)}: the hooks of every clone that pulls it run without coord. ` +
+    `Commit and push ${missing.length > 1 ? 'them' : 'it'} from the clone that has ${missing.length > 1 ? 'them' : 'it'}: git add ${missing.join(' ')} && git commit -m "chore: onboard coord" && git push ${ctx.cfg.remote} HEAD:${ctx.cfg.branch}`;
+}

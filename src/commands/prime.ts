@@ -1,7 +1,8 @@
 // coord prime: one screen for an agent starting work — who I am, who else is live, my
 // unread mail, what I sent that is not acked, and the commands the protocol needs.
 import { bool, str, type Parsed, type VerbSpec } from '../args.js';
-import { boardName, refresh, Snapshot } from '../blackboard.js';
+import { boardName, refresh, SCRIPTS_DIR, Snapshot } from '../blackboard.js';
+import { missingScriptsWarning } from '../session.js';
 import { openContext, type Context } from '../context.js';
 import { CoordError } from '../errors.js';
 import { json, out } from '../output.js';
@@ -41,7 +42,8 @@ function prime(p: Parsed, cwd: string): number {
   const ctx = openContext(cwd, { as: str(p, 'as') });
   const { sha, offline } = refresh(ctx, true);
   const snap = new Snapshot(ctx, sha);
-  const box = snap.mailbox([BOARD_PATH]);
+  const box = snap.mailbox([BOARD_PATH, SCRIPTS_DIR]);
+  const missing = snap.missingScripts();
   const board = parseBoard(snap.read(BOARD_PATH) ?? '');
   const commits = lastCommits(ctx);
   const me = ctx.session ? findRow(board, ctx.session) : undefined;
@@ -55,6 +57,7 @@ function prime(p: Parsed, cwd: string): number {
     json({ session, board: boardName(ctx), offline, others, unread: unread.map(messageJson), unacked: unacked.map(messageJson), commands: AGENT_COMMANDS.map(([command, use]) => ({ command, use })) });
     return 0;
   }
+  if (missing.length) out(missingScriptsWarning(ctx, missing));
   out(visible(render(ctx, session, others, unread, unacked, offline)));
   return 0;
 }

@@ -1,18 +1,18 @@
 // coord start: claim a session (id, name, row on the board) and make its worktree.
 import { str, type Parsed, type VerbSpec } from '../args.js';
-import { boardName } from '../blackboard.js';
+import { boardName, SCRIPTS_DIR } from '../blackboard.js';
 import { openContext } from '../context.js';
 import { CoordError, UsageError } from '../errors.js';
 import { addWorktree, GitError, listBranches } from '../git.js';
 import { err, json, out } from '../output.js';
 import { planClaim } from '../plans.js';
 import { publish, type Published } from '../publish.js';
-import { copyIncluded, markClaim } from '../session.js';
+import { copyIncluded, markClaim, missingScriptsWarning } from '../session.js';
 import { setUpClone } from '../clonesetup.js';
 import { crashPoint, fs, path } from '../sys.js';
 import { cellText, DEFAULT_SCOPE, type SessionRow } from '../protocol/board.js';
 import { badName, checkId, checkRiffId } from '../protocol/ids.js';
-import { sessionBranch, sessionOfBranch, sessionOfWorktreeName, sessionWorktree, WORKTREE_INCLUDE } from '../protocol/layout.js';
+import { BOARD_PATH, sessionBranch, sessionOfBranch, sessionOfWorktreeName, sessionWorktree, WORKTREE_INCLUDE } from '../protocol/layout.js';
 import { coordSubject } from '../protocol/subject.js';
 import { stamp } from '../protocol/stamp.js';
 
@@ -54,8 +54,11 @@ export function run(p: Parsed): number {
   if (!p.flags.json) out(`fetching ${boardName(ctx)} and claiming the lowest free id ...`);
 
   let claim: Published<SessionRow>;
+  let missing: string[] = [];
   try {
     claim = publish(ctx, (snap) => {
+      snap.preload([BOARD_PATH, SCRIPTS_DIR]); // the hook scripts' folder comes with the board
+      missing = snap.missingScripts();
       const plan = planClaim(snap, { wanted, name, scope, riff, branch: ctx.cfg.branch, leftovers, now: stamp() });
       markClaim(ctx, plan.value.id);
       return plan;
@@ -75,6 +78,7 @@ export function run(p: Parsed): number {
       `Make it yourself: git worktree add --no-track -b ${branch} ${dir} ${claim.sha!.slice(0, 12)} — or release the claim: coord close --as ${row.id}.`);
   }
   crashPoint('after-worktree');
+  if (missing.length) err(missingScriptsWarning(ctx, missing));
   markClaim(ctx, null);
   let configured: string[] = [];
   try { configured = setUpClone(ctx.repo.top, ctx.repo.commonDir); } catch (e) {

@@ -1,6 +1,7 @@
 // coord status: the board, with each session's liveness.
 import { bool, str, type Parsed, type VerbSpec } from '../args.js';
-import { boardName, refresh, Snapshot } from '../blackboard.js';
+import { boardName, refresh, SCRIPTS_DIR, Snapshot } from '../blackboard.js';
+import { missingScriptsWarning } from '../session.js';
 import { openContext } from '../context.js';
 import { lastCommits, overrideThreshold, stateOf } from '../liveness.js';
 import { dim, err, green, json, out, red, table, yellow } from '../output.js';
@@ -20,7 +21,7 @@ export const spec: VerbSpec = {
   flags: [
     { name: 'live', value: 'DURATION', help: 'activity newer than this is live (default 30m, or "live" in .coord.json)' },
     { name: 'stale', value: 'DURATION', help: 'activity older than this is stale (default 24h, or "stale" in .coord.json)' },
-    { name: 'json', help: 'print {"board","commit","offline","session","sessions":[…],"problems"} (see docs/reference.md)' },
+    { name: 'json', help: 'print {"board","commit","offline","session","sessions":[…],"problems","missingScripts"} (see docs/reference.md)' },
   ],
   positionals: [0, 0],
 };
@@ -31,7 +32,8 @@ export function run(p: Parsed): number {
   overrideThreshold(ctx, 'stale', str(p, 'stale'));
   const { sha, offline } = refresh(ctx, true);
   const snap = new Snapshot(ctx, sha);
-  const box = snap.mailbox([BOARD_PATH]);
+  const box = snap.mailbox([BOARD_PATH, SCRIPTS_DIR]);
+  const missing = snap.missingScripts();
   const text = snap.read(BOARD_PATH);
   const board = parseBoard(text ?? '');
   const unread = (id: string) => box.messages.filter((m) => m.to === id && !m.status.seen).length;
@@ -47,11 +49,12 @@ export function run(p: Parsed): number {
   });
   const problems = board.problems.map((pr) => ({ file: BOARD_PATH, line: pr.line, message: pr.message }));
   if (bool(p, 'json')) {
-    json({ board: boardName(ctx), commit: sha, offline, session: ctx.session, sessions, problems });
+    json({ board: boardName(ctx), commit: sha, offline, session: ctx.session, sessions, problems, missingScripts: missing });
     return 0;
   }
   if (offline) err(`coord: offline — ${offline}; showing ${boardName(ctx)} as last fetched.`);
   for (const pr of problems) err(`coord: ${pr.file}:${pr.line}: ${pr.message}`);
+  if (missing.length && text !== null) err(missingScriptsWarning(ctx, missing));
   if (text === null) {
     out(`No board on ${boardName(ctx)} yet (${BOARD_PATH}): run 'coord init' to onboard this repo, or 'coord start' to claim the first session.`);
     return 0;

@@ -172,6 +172,14 @@ test('trunk as origin\'s default branch; .coord.json that does not parse is refu
   assert.ok(out.toCommit.includes('infrastructure/scripts/coord.mjs'), JSON.stringify(out.toCommit));
   const doctor = JSON.parse(coord(fx.repo, ['doctor', '--json'], { env: fx.env }).stdout);
   assert.ok(doctor.findings.some((f) => /not committed: .*infrastructure\/scripts\/coord\.mjs/.test(f.message)), JSON.stringify(doctor));
+  // Pushed without it: start and status say that every other clone's hooks would run without coord.
+  gitOk(fx.repo, ['add', ...out.toCommit.filter((f) => f !== 'infrastructure/scripts/coord.mjs')], { env: fx.env });
+  gitOk(fx.repo, ['commit', '-q', '--no-verify', '-m', 'chore: onboard coord, but not coord'], { env: fx.env });
+  gitOk(fx.repo, ['push', '-q', 'origin', 'HEAD:trunk'], { env: fx.env });
+  const started = coordOk(fx.repo, ['start'], { env: fx.env });
+  assert.match(started.stderr, /infrastructure\/scripts\/coord\.mjs is not on origin\/trunk: the hooks of every clone that pulls it run without coord\. Commit and push it .*git add infrastructure\/scripts\/coord\.mjs/);
+  assert.match(coordOk(fx.repo, ['status'], { env: fx.env }).stderr, /coord\.mjs is not on origin\/trunk/);
+  assert.deepEqual(JSON.parse(coordOk(fx.repo, ['status', '--json'], { env: fx.env }).stdout).missingScripts, ['infrastructure/scripts/coord.mjs']);
 });
 
 test('init --deno on a Node set-up switches coord\'s jobs, and init without it switches them back, saying so', TIMEOUT, (t) => {
