@@ -27,12 +27,12 @@ var UsageError = class extends CoordError {
 // src/args.ts
 var AS_FLAG = { name: "as", value: "ID", help: "act as session ID (default: the worktree's session, else COORD_SESSION)" };
 var HELP_FLAG = { name: "help", short: "h", help: "show this help" };
-function flagsOf(spec23) {
-  const own = spec23.flags.some((f) => f.name === "as");
-  return [...spec23.flags, ...spec23.identity === false || own ? [] : [AS_FLAG], HELP_FLAG];
+function flagsOf(spec25) {
+  const own = spec25.flags.some((f) => f.name === "as");
+  return [...spec25.flags, ...spec25.identity === false || own ? [] : [AS_FLAG], HELP_FLAG];
 }
-function parseArgs(spec23, argv) {
-  const all = flagsOf(spec23);
+function parseArgs(spec25, argv) {
+  const all = flagsOf(spec25);
   const flags = {};
   const args2 = [];
   for (let i = 0; i < argv.length; i++) {
@@ -48,10 +48,10 @@ function parseArgs(spec23, argv) {
       const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
       inline = eq > 0 ? a.slice(eq + 1) : void 0;
       flag = all.find((f) => f.name === name);
-      if (!flag) throw new UsageError(`unknown option '--${name}' for ${spec23.name} (see coord ${spec23.name} --help).`);
+      if (!flag) throw new UsageError(`unknown option '--${name}' for ${spec25.name} (see coord ${spec25.name} --help).`);
     } else if (a.startsWith("-") && a.length > 1 && !/^-\d/.test(a)) {
       flag = all.find((f) => f.short === a[1]);
-      if (!flag) throw new UsageError(`unknown option '${a}' for ${spec23.name} (see coord ${spec23.name} --help).`);
+      if (!flag) throw new UsageError(`unknown option '${a}' for ${spec25.name} (see coord ${spec25.name} --help).`);
       if (a.length > 2) inline = a.slice(2);
     } else {
       args2.push(a);
@@ -59,31 +59,31 @@ function parseArgs(spec23, argv) {
     }
     if (flag.value) {
       const v = inline ?? argv[++i];
-      if (v === void 0) throw new UsageError(`--${flag.name} needs a value (${flag.value}): usage: coord ${spec23.name} ${spec23.usage}`);
+      if (v === void 0) throw new UsageError(`--${flag.name} needs a value (${flag.value}): usage: coord ${spec25.name} ${spec25.usage}`);
       if (flag.repeat) flags[flag.name] = [...flags[flag.name] ?? [], v];
       else flags[flag.name] = v;
     } else {
-      if (inline !== void 0) throw new UsageError(`--${flag.name} takes no value (coord ${spec23.name} --help).`);
+      if (inline !== void 0) throw new UsageError(`--${flag.name} takes no value (coord ${spec25.name} --help).`);
       flags[flag.name] = true;
     }
   }
   if (flags.help) return { flags, args: args2 };
-  const [min, max] = spec23.positionals;
-  if (args2.length < min) throw new UsageError(`missing argument: usage: coord ${spec23.name} ${spec23.usage}`);
-  if (args2.length > max) throw new UsageError(`unexpected argument '${args2[max].slice(0, 40)}': usage: coord ${spec23.name} ${spec23.usage}`);
+  const [min, max] = spec25.positionals;
+  if (args2.length < min) throw new UsageError(`missing argument: usage: coord ${spec25.name} ${spec25.usage}`);
+  if (args2.length > max) throw new UsageError(`unexpected argument '${args2[max].slice(0, 40)}': usage: coord ${spec25.name} ${spec25.usage}`);
   return { flags, args: args2 };
 }
 var EXIT_CODES_HELP = "Exit codes: 0 done, 1 failed (the message says why and what to do), 2 bad usage.";
-function verbHelp(spec23) {
-  const rows = flagsOf(spec23).map((f) => {
+function verbHelp(spec25) {
+  const rows = flagsOf(spec25).map((f) => {
     const left = `${f.short ? `-${f.short}, ` : "    "}--${f.name}${f.value ? ` ${f.value}` : ""}`;
     return `  ${left.padEnd(28)} ${f.help}`;
   });
   return [
-    `coord ${spec23.name} \u2014 ${spec23.summary}`,
+    `coord ${spec25.name} \u2014 ${spec25.summary}`,
     "",
-    `Usage: coord ${spec23.name} ${spec23.usage}`.trimEnd(),
-    ...spec23.description ? ["", spec23.description] : [],
+    `Usage: coord ${spec25.name} ${spec25.usage}`.trimEnd(),
+    ...spec25.description ? ["", spec25.description] : [],
     "",
     "Options:",
     ...rows,
@@ -1575,62 +1575,6 @@ __export(start_exports, {
   spec: () => spec
 });
 
-// src/config.ts
-var DEFAULTS = { branch: "main", remote: "origin", liveMs: 30 * 6e4, staleMs: 24 * 36e5, timeoutMs: 3e4 };
-function loadConfig(top) {
-  const file = path().join(top, CONFIG_FILE);
-  let raw = {};
-  if (fs().existsSync(file)) {
-    try {
-      raw = JSON.parse(fs().readFileSync(file, "utf8"));
-    } catch (e) {
-      throw new CoordError(`${CONFIG_FILE} is not valid JSON (${e.message}): fix it or remove it to use the defaults.`);
-    }
-    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new CoordError(`${CONFIG_FILE} must hold a JSON object like {"branch": "main"}.`);
-  }
-  const env2 = process.env;
-  const pick2 = (key, envName) => env2[envName] ?? (raw[key] === void 0 ? void 0 : String(raw[key]));
-  const cfg = { ...DEFAULTS };
-  const branch = pick2("branch", "COORD_BRANCH");
-  if (branch !== void 0) {
-    const bad = checkBranchName(branch);
-    if (bad) throw new CoordError(`Blackboard branch from ${env2.COORD_BRANCH ? "COORD_BRANCH" : CONFIG_FILE}: ${bad}.`);
-    cfg.branch = branch;
-  }
-  const remote = pick2("remote", "COORD_REMOTE");
-  if (remote !== void 0) {
-    if (!/^[A-Za-z0-9._-]+$/.test(remote) || remote.startsWith("-")) throw new CoordError(`Remote name '${remote}' is not usable: use a name from 'git remote'.`);
-    cfg.remote = remote;
-  }
-  for (const [key, envName, field] of [["live", "COORD_LIVE", "liveMs"], ["stale", "COORD_STALE", "staleMs"], ["timeout", "COORD_TIMEOUT", "timeoutMs"]]) {
-    const v = pick2(key, envName);
-    if (v === void 0) continue;
-    const ms = parseDuration(v);
-    if (ms === null || ms <= 0) throw new CoordError(`'${v}' for ${key} is not a duration: use forms like 90s, 30m, 24h, 7d.`);
-    cfg[field] = ms;
-  }
-  return cfg;
-}
-
-// src/context.ts
-function openContext(cwd2, opts = {}) {
-  const paths = repoPaths(cwd2);
-  const repo = worktreeAt(paths.top, paths.gitDir, paths.commonDir);
-  const cfg = loadConfig(repo.top);
-  const hasRemote = remoteUrl(repo.top, cfg.remote) !== null;
-  let session = repo.session;
-  if (opts.identity !== false) {
-    const who = speakingSession({ flag: opts.as, worktree: repo.session, env: process.env.COORD_SESSION });
-    if ("error" in who) throw new UsageError(who.error);
-    session = who.id;
-  }
-  return { repo, cfg, hasRemote, session };
-}
-function requireSession(ctx) {
-  if (ctx.session) return ctx.session;
-  throw new CoordError(`This is not a session worktree ('${ctx.repo.name}'${ctx.repo.branch ? `, branch '${ctx.repo.branch}'` : ""}): cd into your session's worktree, or pass --as <id> (see 'coord status').`);
-}
-
 // src/protocol/board.ts
 var CELLS = ["identity", "riff", "lane", "claimed", "presence", "scope"];
 var NO_RIFF = "(Riff TBD)";
@@ -2071,6 +2015,122 @@ function setWithRetry(top, key, value) {
   }
 }
 
+// src/claim.ts
+function claimSession(ctx, req, warn, releaseOnFailure = false) {
+  const root = ctx.repo.mainRoot;
+  const leftovers2 = /* @__PURE__ */ new Set();
+  for (const b of listBranches(ctx.repo.top, sessionBranch(""))) {
+    const id = sessionOfBranch(b.name);
+    if (id) leftovers2.add(id);
+  }
+  for (const entry of fs().readdirSync(path().dirname(root))) {
+    const id = sessionOfWorktreeName(path().basename(root), entry);
+    if (id) leftovers2.add(id);
+  }
+  let claim;
+  let missing = [];
+  try {
+    claim = publish(ctx, (snap) => {
+      snap.preload([BOARD_PATH, SCRIPTS_DIR]);
+      missing = snap.missingScripts();
+      const plan = planClaim(snap, { ...req, branch: ctx.cfg.branch, leftovers: leftovers2, now: stamp() });
+      markClaim(ctx, plan.value.id);
+      return plan;
+    });
+  } catch (e) {
+    markClaim(ctx, null);
+    throw e;
+  }
+  const row = claim.value;
+  const dir = sessionWorktree(root, row.id);
+  const branch = sessionBranch(row.id);
+  try {
+    crashPoint("before-worktree");
+    addWorktree(ctx.repo.top, dir, branch, claim.sha);
+  } catch (e) {
+    if (releaseOnFailure) {
+      publish(ctx, (snap) => planRemoveRow(snap, row.id, `release ${row.id}: its worktree could not be made`));
+      markClaim(ctx, null);
+      const why = e instanceof GitError ? e.detail : e.message;
+      throw new CoordError(`Creating the worktree ${dir} failed (${why}); the claim of ${row.id} was taken back, nothing is left claimed.`);
+    }
+    if (!(e instanceof GitError)) throw e;
+    throw new CoordError(`Claimed ${row.id} on the board, but creating the worktree failed (${e.detail}). Make it yourself: git worktree add --no-track -b ${branch} ${dir} ${claim.sha.slice(0, 12)} \u2014 or release the claim: coord close --as ${row.id}.`);
+  }
+  crashPoint("after-worktree");
+  if (missing.length) warn(missingScriptsWarning(ctx, missing));
+  markClaim(ctx, null);
+  let configured = [];
+  try {
+    configured = setUpClone(ctx.repo.top, ctx.repo.commonDir);
+  } catch (e) {
+    warn(`coord: could not set this clone up to merge the coordination files (${e.message}): run coord doctor --fix.`);
+  }
+  let copied = [];
+  try {
+    copied = copyIncluded(root, dir);
+  } catch (e) {
+    warn(`coord: ${row.id} is claimed and its worktree made, but copying the files ${WORKTREE_INCLUDE} names failed (${e.message}): copy them by hand.`);
+  }
+  return { row, dir, branch, sha: claim.sha, copied, configured };
+}
+
+// src/config.ts
+var DEFAULTS = { branch: "main", remote: "origin", liveMs: 30 * 6e4, staleMs: 24 * 36e5, timeoutMs: 3e4 };
+function loadConfig(top) {
+  const file = path().join(top, CONFIG_FILE);
+  let raw = {};
+  if (fs().existsSync(file)) {
+    try {
+      raw = JSON.parse(fs().readFileSync(file, "utf8"));
+    } catch (e) {
+      throw new CoordError(`${CONFIG_FILE} is not valid JSON (${e.message}): fix it or remove it to use the defaults.`);
+    }
+    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new CoordError(`${CONFIG_FILE} must hold a JSON object like {"branch": "main"}.`);
+  }
+  const env2 = process.env;
+  const pick2 = (key, envName) => env2[envName] ?? (raw[key] === void 0 ? void 0 : String(raw[key]));
+  const cfg = { ...DEFAULTS };
+  const branch = pick2("branch", "COORD_BRANCH");
+  if (branch !== void 0) {
+    const bad = checkBranchName(branch);
+    if (bad) throw new CoordError(`Blackboard branch from ${env2.COORD_BRANCH ? "COORD_BRANCH" : CONFIG_FILE}: ${bad}.`);
+    cfg.branch = branch;
+  }
+  const remote = pick2("remote", "COORD_REMOTE");
+  if (remote !== void 0) {
+    if (!/^[A-Za-z0-9._-]+$/.test(remote) || remote.startsWith("-")) throw new CoordError(`Remote name '${remote}' is not usable: use a name from 'git remote'.`);
+    cfg.remote = remote;
+  }
+  for (const [key, envName, field] of [["live", "COORD_LIVE", "liveMs"], ["stale", "COORD_STALE", "staleMs"], ["timeout", "COORD_TIMEOUT", "timeoutMs"]]) {
+    const v = pick2(key, envName);
+    if (v === void 0) continue;
+    const ms = parseDuration(v);
+    if (ms === null || ms <= 0) throw new CoordError(`'${v}' for ${key} is not a duration: use forms like 90s, 30m, 24h, 7d.`);
+    cfg[field] = ms;
+  }
+  return cfg;
+}
+
+// src/context.ts
+function openContext(cwd2, opts = {}) {
+  const paths = repoPaths(cwd2);
+  const repo = worktreeAt(paths.top, paths.gitDir, paths.commonDir);
+  const cfg = loadConfig(repo.top);
+  const hasRemote = remoteUrl(repo.top, cfg.remote) !== null;
+  let session = repo.session;
+  if (opts.identity !== false) {
+    const who = speakingSession({ flag: opts.as, worktree: repo.session, env: process.env.COORD_SESSION });
+    if ("error" in who) throw new UsageError(who.error);
+    session = who.id;
+  }
+  return { repo, cfg, hasRemote, session };
+}
+function requireSession(ctx) {
+  if (ctx.session) return ctx.session;
+  throw new CoordError(`This is not a session worktree ('${ctx.repo.name}'${ctx.repo.branch ? `, branch '${ctx.repo.branch}'` : ""}): cd into your session's worktree, or pass --as <id> (see 'coord status').`);
+}
+
 // src/commands/start.ts
 var spec = {
   name: "start",
@@ -2095,62 +2155,15 @@ function run(p) {
   const scope = str(p, "scope") !== void 0 ? cellText(str(p, "scope"), "scope") : DEFAULT_SCOPE;
   const riff = str(p, "riff");
   if (riff !== void 0 && checkRiffId(riff)) throw new UsageError(`--riff: ${checkRiffId(riff)}.`);
-  const root = ctx.repo.mainRoot;
-  const leftovers2 = /* @__PURE__ */ new Set();
-  for (const b of listBranches(ctx.repo.top, sessionBranch(""))) {
-    const id = sessionOfBranch(b.name);
-    if (id) leftovers2.add(id);
-  }
-  for (const entry of fs().readdirSync(path().dirname(root))) {
-    const id = sessionOfWorktreeName(path().basename(root), entry);
-    if (id) leftovers2.add(id);
-  }
   if (!p.flags.json) out(`fetching ${boardName(ctx)} and claiming the lowest free id ...`);
-  let claim;
-  let missing = [];
-  try {
-    claim = publish(ctx, (snap) => {
-      snap.preload([BOARD_PATH, SCRIPTS_DIR]);
-      missing = snap.missingScripts();
-      const plan = planClaim(snap, { wanted, name, scope, riff, branch: ctx.cfg.branch, leftovers: leftovers2, now: stamp() });
-      markClaim(ctx, plan.value.id);
-      return plan;
-    });
-  } catch (e) {
-    markClaim(ctx, null);
-    throw e;
-  }
-  const row = claim.value;
-  const dir = sessionWorktree(root, row.id);
-  const branch = sessionBranch(row.id);
-  try {
-    addWorktree(ctx.repo.top, dir, branch, claim.sha);
-  } catch (e) {
-    if (!(e instanceof GitError)) throw e;
-    throw new CoordError(`Claimed ${row.id} on the board, but creating the worktree failed (${e.detail}). Make it yourself: git worktree add --no-track -b ${branch} ${dir} ${claim.sha.slice(0, 12)} \u2014 or release the claim: coord close --as ${row.id}.`);
-  }
-  crashPoint("after-worktree");
-  if (missing.length) err(missingScriptsWarning(ctx, missing));
-  markClaim(ctx, null);
-  let configured = [];
-  try {
-    configured = setUpClone(ctx.repo.top, ctx.repo.commonDir);
-  } catch (e) {
-    err(`coord: could not set this clone up to merge the coordination files (${e.message}): run coord doctor --fix.`);
-  }
-  let copied = [];
-  try {
-    copied = copyIncluded(root, dir);
-  } catch (e) {
-    err(`coord: ${row.id} is claimed and its worktree made, but copying the files ${WORKTREE_INCLUDE} names failed (${e.message}): copy them by hand.`);
-  }
+  const { row, dir, branch, sha, copied, configured } = claimSession(ctx, { wanted, name, scope, riff }, (line) => err(line));
   if (p.flags.json) {
-    json({ id: row.id, name: row.name, worktree: dir, branch, claimed: row.claimed, commit: claim.sha, copied });
+    json({ id: row.id, name: row.name, worktree: dir, branch, claimed: row.claimed, commit: sha, copied });
     return 0;
   }
   const bar = "=".repeat(36);
   out([
-    `[${branch} ${claim.sha.slice(0, 7)}] ${coordSubject(row.id, `claim ${row.id} at ${row.claimed}`)}`,
+    `[${branch} ${sha.slice(0, 7)}] ${coordSubject(row.id, `claim ${row.id} at ${row.claimed}`)}`,
     bar,
     `Session ${row.id} claimed.`,
     `Name:     ${row.name}`,
@@ -2355,6 +2368,76 @@ __export(close_exports, {
   run: () => run5,
   spec: () => spec5
 });
+
+// src/closing.ts
+function closeSession(ctx, id, o) {
+  const branch = sessionBranch(id);
+  const mainRoot = ctx.repo.mainRoot;
+  const home = sessionWorktree(mainRoot, id);
+  const wt = listWorktrees(ctx.repo.top).find((w) => w.branch === branch || w.dir === home);
+  const keepWorktree = o.keepWorktree;
+  const keepBranch = keepWorktree || o.keepBranch;
+  const hasBranch = branchExists(ctx.repo.top, branch);
+  const force = o.force;
+  if (wt && !keepWorktree && !force) refuseMidOperation(id, wt.dir, branch);
+  if (!force) {
+    refresh(ctx);
+    const { remote, branch: board } = ctx.cfg;
+    const why = [];
+    const how = [];
+    if (wt && !keepWorktree) {
+      const mine = worktreeChanges(wt.dir, id, "all").mine;
+      if (mine.length) {
+        why.push(`${wt.dir} has uncommitted changes (${listed(mine)})`);
+        how.push(`commit and publish them (git push ${remote} HEAD:${board}), or keep the worktree (--keep-worktree)`);
+      }
+      const ignored = o.discardIgnored ? [] : ignoredLosses(wt.dir, mainRoot);
+      if (ignored.length) {
+        why.push(`${wt.dir} holds files git ignores (${listed(ignored)})`);
+        how.push("move them out, keep the worktree (--keep-worktree), or delete them with it (--discard-ignored)");
+      }
+    }
+    const unpublished = hasBranch && !keepBranch ? describeUnpublished(ctx, branch) : null;
+    if (unpublished) {
+      why.push(unpublished);
+      how.push(`publish them (git push ${remote} HEAD:${board}), or keep the branch (--keep-branch)`);
+    }
+    if (why.length) throw new CoordError(`Not closing ${id}: ${why.join("; ")}. To go on: ${how.join("; ")}; or drop all of it (--force).`);
+  }
+  const closed2 = publish(ctx, (snap) => planClose(snap, id, o.releaseRiffs || force));
+  let worktreeRemoved = false;
+  let branchDeleted = false;
+  if (wt && !keepWorktree) {
+    try {
+      removeWorktree(mainRoot, wt.dir);
+    } catch (e) {
+      if (!(e instanceof GitError)) throw e;
+      throw new CoordError(`Closed ${id} on the board, but removing ${wt.dir} failed (${e.detail}): remove it with git worktree remove --force ${wt.dir}.`);
+    }
+    worktreeRemoved = true;
+    crashPoint("after-worktree-remove");
+  }
+  if (hasBranch && !keepBranch) {
+    try {
+      deleteBranch(mainRoot, branch);
+    } catch (e) {
+      if (!(e instanceof GitError)) throw e;
+      throw new CoordError(`Closed ${id}, but deleting branch ${branch} failed (${e.detail}): delete it with git branch -D ${branch}.`);
+    }
+    branchDeleted = true;
+  }
+  return { closed: closed2, worktreeRemoved, branchDeleted, dir: wt?.dir ?? null };
+}
+var listed = (files) => files.slice(0, 5).join(", ") + (files.length > 5 ? ` and ${files.length - 5} more` : "");
+function refuseMidOperation(id, dir, branch) {
+  const w = findWorktree(dir);
+  if (!w) return;
+  const op = operationInProgress(w.gitDir);
+  if (op) throw new CoordError(`Not closing ${id}: a ${op} is in progress in ${dir}. Finish it (git ${op} --continue) or abort it (git ${op} --abort) there, then close again.`);
+  if (w.branch !== branch) throw new CoordError(`Not closing ${id}: ${dir} is on ${w.branch ? `branch ${w.branch}` : "a detached HEAD"}, not ${branch}. Check out ${branch} there (git -C ${dir} switch ${branch}), then close again.`);
+}
+
+// src/commands/close.ts
 var spec5 = {
   name: "close",
   summary: "self-close: remove my row (or --pause), publish, remove my worktree and branch",
@@ -2384,60 +2467,14 @@ function run5(p) {
     else out(`${id} paused \u2014 resuming ${eta}. Your worktree stays; 'coord scope \u2026' resumes.`);
     return 0;
   }
+  const { closed: closed2, worktreeRemoved, branchDeleted, dir } = closeSession(ctx, id, {
+    keepWorktree: bool(p, "keep-worktree"),
+    keepBranch: bool(p, "keep-branch"),
+    force: bool(p, "force"),
+    discardIgnored: bool(p, "discard-ignored"),
+    releaseRiffs: bool(p, "release-riffs")
+  });
   const mainRoot = ctx.repo.mainRoot;
-  const home = sessionWorktree(mainRoot, id);
-  const wt = listWorktrees(ctx.repo.top).find((w) => w.branch === branch || w.dir === home);
-  const keepWorktree = bool(p, "keep-worktree");
-  const keepBranch = keepWorktree || bool(p, "keep-branch");
-  const hasBranch = branchExists(ctx.repo.top, branch);
-  const force = bool(p, "force");
-  if (wt && !keepWorktree && !force) refuseMidOperation(id, wt.dir, branch);
-  if (!force) {
-    refresh(ctx);
-    const { remote, branch: board } = ctx.cfg;
-    const why = [];
-    const how = [];
-    if (wt && !keepWorktree) {
-      const mine = worktreeChanges(wt.dir, id, "all").mine;
-      if (mine.length) {
-        why.push(`${wt.dir} has uncommitted changes (${listed(mine)})`);
-        how.push(`commit and publish them (git push ${remote} HEAD:${board}), or keep the worktree (--keep-worktree)`);
-      }
-      const ignored = bool(p, "discard-ignored") ? [] : ignoredLosses(wt.dir, mainRoot);
-      if (ignored.length) {
-        why.push(`${wt.dir} holds files git ignores (${listed(ignored)})`);
-        how.push("move them out, keep the worktree (--keep-worktree), or delete them with it (--discard-ignored)");
-      }
-    }
-    const unpublished = hasBranch && !keepBranch ? describeUnpublished(ctx, branch) : null;
-    if (unpublished) {
-      why.push(unpublished);
-      how.push(`publish them (git push ${remote} HEAD:${board}), or keep the branch (--keep-branch)`);
-    }
-    if (why.length) throw new CoordError(`Not closing ${id}: ${why.join("; ")}. To go on: ${how.join("; ")}; or drop all of it (--force).`);
-  }
-  const closed2 = publish(ctx, (snap) => planClose(snap, id, bool(p, "release-riffs") || force));
-  let worktreeRemoved = false;
-  let branchDeleted = false;
-  if (wt && !keepWorktree) {
-    try {
-      removeWorktree(mainRoot, wt.dir);
-    } catch (e) {
-      if (!(e instanceof GitError)) throw e;
-      throw new CoordError(`Closed ${id} on the board, but removing ${wt.dir} failed (${e.detail}): remove it with git worktree remove --force ${wt.dir}.`);
-    }
-    worktreeRemoved = true;
-    crashPoint("after-worktree-remove");
-  }
-  if (hasBranch && !keepBranch) {
-    try {
-      deleteBranch(mainRoot, branch);
-    } catch (e) {
-      if (!(e instanceof GitError)) throw e;
-      throw new CoordError(`Closed ${id}, but deleting branch ${branch} failed (${e.detail}): delete it with git branch -D ${branch}.`);
-    }
-    branchDeleted = true;
-  }
   if (bool(p, "json")) {
     const { had: had2, released: released2, unresolved: unresolved2 } = closed2.value;
     json({ id, paused: null, worktreeRemoved, branchDeleted, released: released2, unresolved: unresolved2, commit: had2 ? closed2.sha : null });
@@ -2447,18 +2484,10 @@ function run5(p) {
   out(had ? `${id} closed: its row is off the board on ${boardName(ctx)}.` : `${id} had no row on ${boardName(ctx)} (already closed); cleaned up what was left.`);
   if (released.length) out(`Released Riff ${released.join(", ")}: no session holds it now.`);
   if (unresolved) out(`${unresolved} message(s) to ${id} are left unresolved; their senders see ${id} as closed in coord inbox --sent.`);
-  if (worktreeRemoved) out(`Removed worktree ${wt.dir}.`);
+  if (worktreeRemoved) out(`Removed worktree ${dir}.`);
   if (branchDeleted) out(`Deleted branch ${branch}.`);
-  if (worktreeRemoved && isInside(cwd2, wt.dir)) out(`Your shell is still in the removed directory: cd ${mainRoot}`);
+  if (worktreeRemoved && dir && isInside(cwd2, dir)) out(`Your shell is still in the removed directory: cd ${mainRoot}`);
   return 0;
-}
-var listed = (files) => files.slice(0, 5).join(", ") + (files.length > 5 ? ` and ${files.length - 5} more` : "");
-function refuseMidOperation(id, dir, branch) {
-  const w = findWorktree(dir);
-  if (!w) return;
-  const op = operationInProgress(w.gitDir);
-  if (op) throw new CoordError(`Not closing ${id}: a ${op} is in progress in ${dir}. Finish it (git ${op} --continue) or abort it (git ${op} --abort) there, then close again.`);
-  if (w.branch !== branch) throw new CoordError(`Not closing ${id}: ${dir} is on ${w.branch ? `branch ${w.branch}` : "a detached HEAD"}, not ${branch}. Check out ${branch} there (git -C ${dir} switch ${branch}), then close again.`);
 }
 function isInside(dir, parent) {
   const rel = path().relative(parent, dir);
@@ -2626,20 +2655,23 @@ function provenanceOf(ctx, head, shown) {
 }
 
 // src/hookinput.ts
-function hookCwd() {
-  if (process.stdin.isTTY) return process.cwd();
+function hookInput() {
+  if (process.stdin.isTTY) return {};
   let raw = "";
   try {
     raw = fs().readFileSync(0, "utf8");
   } catch {
-    return process.cwd();
+    return {};
   }
   try {
     const input = JSON.parse(raw);
-    if (typeof input.cwd === "string" && fs().existsSync(input.cwd)) return input.cwd;
+    return typeof input === "object" && input !== null && !Array.isArray(input) ? input : {};
   } catch {
+    return {};
   }
-  return process.cwd();
+}
+function hookCwd(input = hookInput()) {
+  return typeof input.cwd === "string" && fs().existsSync(input.cwd) ? input.cwd : process.cwd();
 }
 
 // src/commands/inbox.ts
@@ -2863,14 +2895,17 @@ function mergeClaudeSettings(text, runtime, script) {
   const hooks = settings.hooks ??= {};
   const added = [];
   const want = [
-    ["SessionStart", `${runtime} "$CLAUDE_PROJECT_DIR/${script}" prime --hook`],
-    ["UserPromptSubmit", `${runtime} "$CLAUDE_PROJECT_DIR/${script}" inbox --brief`]
+    ["SessionStart", `${runtime} "$CLAUDE_PROJECT_DIR/${script}" prime --hook`, 30],
+    ["UserPromptSubmit", `${runtime} "$CLAUDE_PROJECT_DIR/${script}" inbox --brief`, 30],
+    // claude --worktree and isolated subagents: Claude Code hands the worktree to these two.
+    ["WorktreeCreate", `${runtime} "$CLAUDE_PROJECT_DIR/${script}" worktree-create`, 120],
+    ["WorktreeRemove", `${runtime} "$CLAUDE_PROJECT_DIR/${script}" worktree-remove`, 120]
   ];
-  for (const [event, command] of want) {
+  for (const [event, command, timeout] of want) {
     const groups = hooks[event] ??= [];
     const verb = command.split(" ").slice(-2).join(" ");
     if (groups.some((g) => g.hooks?.some((h) => h.command?.includes("coord.mjs") && h.command.includes(verb)))) continue;
-    groups.push({ hooks: [{ type: "command", command, timeout: 30 }] });
+    groups.push({ hooks: [{ type: "command", command, timeout }] });
     added.push(event);
   }
   return { text: JSON.stringify(settings, null, 2) + "\n", added };
@@ -2890,7 +2925,7 @@ function agentSection(commands, script, pushCommand) {
     "",
     `Several sessions work on this repository at once and coordinate through git with coord (\`node ${script}\`, "coord" below).`,
     "",
-    "- Start: `coord start` claims a session (id like sA, a worktree `../<repo>-sA`); `cd` into that worktree and work only there.",
+    "- Start in a session worktree, one of two ways: `claude --worktree <name>` (coord's WorktreeCreate hook claims a session and makes its worktree `../<repo>-sA`), or a person runs `coord start` and starts the agent inside the worktree it prints. An agent cannot `cd` into a worktree and stay there: Claude Code resets the shell's directory after each command.",
     "- Every commit subject starts with your prefix, e.g. `[sA] fix(api): \u2026`; the commit-msg hook refuses others.",
     '- Say what you work on: `coord scope "\u2026"`, `coord riff <id>`. Check who else is live: `coord status`.',
     '- When told you have mail (it appears before your prompt), read it with `coord inbox --json` and answer: `coord ack <id>` when caught, `coord reply <id> -m "\u2026" --resolve` when done.',
@@ -2961,8 +2996,9 @@ function render(ctx, session, others, unread, unacked, offline) {
   const lines2 = [];
   const { remote, branch } = ctx.cfg;
   if (!session) {
-    lines2.push(ctx.session ? `coord: ${ctx.session} has no row on the board (${boardName(ctx)}): it was closed or reaped.` : "coord: you are not in a coord session here.");
-    lines2.push("Claim one with `coord start`, then cd into the worktree it prints and work only there.");
+    lines2.push(ctx.session ? `coord: ${ctx.session} has no row on the board (${boardName(ctx)}): it was closed or reaped.` : `coord: you are not in a coord session here (${ctx.repo.top}).`);
+    lines2.push("Work in a session worktree, started one of two ways: `claude --worktree <name>` (coord's WorktreeCreate hook claims a session and makes the worktree), or `coord start` run by a person, then `claude` started inside the worktree it prints.");
+    lines2.push("Do not cd into a worktree from here: Claude Code resets the shell's directory after each command, so your commits and mail would stay here.");
   } else {
     lines2.push(`coord: you are ${session.id} \xB7 ${session.name}, working in ${session.worktree} (branch ${sessionBranch(session.id)}).`);
     lines2.push(`Riff: ${session.riffs.join(", ") || NO_RIFF} \xB7 scope: ${session.scope}`);
@@ -3470,7 +3506,7 @@ __export(init_exports, {
 var spec20 = {
   name: "init",
   summary: "onboard this repo: board, queue folder, a copy of coord, the lefthook jobs",
-  usage: "[--branch NAME] [--deno] [--claude] [--json]",
+  usage: "[--branch NAME] [--deno] [--claude] [--agents] [--json]",
   description: `Creates ${BOARD_PATH}, ${QUEUE_DIR}/, ${SCRIPT_PATH} (a copy of this file),
 infrastructure/scripts/start-session.sh, records the blackboard branch in .coord.json (the
 remote's default branch unless --branch), adds the commit-msg and post-commit jobs to the
@@ -3482,7 +3518,8 @@ merge.autoStash, rebase.autoStash, unless already set). Harmless to run again.`,
   flags: [
     { name: "branch", value: "NAME", help: `blackboard branch, written to ${CONFIG_FILE} (default: the remote's default branch)` },
     { name: "deno", help: 'run the hooks with "deno run -A" instead of node (switches jobs set up for node, and back without it)' },
-    { name: "claude", help: "also add Claude Code hooks (.claude/settings.json) and a protocol section to CLAUDE.md/AGENTS.md" },
+    { name: "claude", help: "also add Claude Code hooks (.claude/settings.json: session start, prompt, worktree create/remove) and the protocol section to CLAUDE.md/AGENTS.md" },
+    { name: "agents", help: "write the protocol section into AGENTS.md (Codex, Cursor, Gemini CLI, Copilot, \u2026)" },
     { name: "json", help: 'print {"root","branch","written":[{"path","action"}],"lefthook","configured","toCommit","install"}' }
   ],
   positionals: [0, 0],
@@ -3542,9 +3579,10 @@ function run20(p) {
       throw new CoordError(`.claude/settings.json cannot be read as JSON (${e.message}): fix it, then run coord init --claude again.`);
     }
     put(".claude/settings.json", settings.added.length ? settings.text : before);
+  }
+  if (bool(p, "claude") || bool(p, "agents")) {
     const section = agentSection(AGENT_COMMANDS, SCRIPT_PATH, `git push ${cfg.remote} HEAD:${branch}`);
-    const docs = ["CLAUDE.md", "AGENTS.md"].filter(exists2);
-    for (const doc of docs.length ? docs : ["CLAUDE.md"]) put(doc, withSection(readRel(doc), section));
+    for (const doc of agentDocs(exists2, readRel, bool(p, "agents"))) put(doc, withSection(readRel(doc), section));
   }
   const paths = written.map((w) => w.path);
   const toCommit = [...new Set(worktreeStatus(top, "all", paths).map((e) => e.path))];
@@ -3598,6 +3636,17 @@ function lefthookJobs(top, runtime, otherRuntime, put) {
   }
   return { file, action: "merged", added: merged.added, switched: merged.switched };
 }
+function agentDocs(exists2, read, agents) {
+  const docs = new Set(["CLAUDE.md", "AGENTS.md"].filter(exists2));
+  if (agents) docs.add("AGENTS.md");
+  if (!docs.size) docs.add("CLAUDE.md");
+  if (docs.has("CLAUDE.md") && docs.has("AGENTS.md") && pointsAtAgents(read("CLAUDE.md"))) docs.delete("CLAUDE.md");
+  return [...docs];
+}
+var pointsAtAgents = (text) => {
+  const lines2 = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith("<!--"));
+  return /(^|\s)@AGENTS\.md\b/m.test(text) || lines2.length <= 5 && lines2.some((l) => l.includes("AGENTS.md")) && !text.includes("coord:begin");
+};
 var startScript = (runtime) => `#!/bin/sh
 # Kept for the old habit: claiming a session is now 'coord start'.
 exec ${runtime} "$(dirname "$0")/coord.mjs" start "$@"
@@ -3911,6 +3960,73 @@ function run22(p) {
   return 0;
 }
 
+// src/commands/worktree-create.ts
+var worktree_create_exports = {};
+__export(worktree_create_exports, {
+  run: () => run23,
+  spec: () => spec23
+});
+var spec23 = {
+  name: "worktree-create",
+  summary: "Claude Code's WorktreeCreate hook: claim a session, make its worktree, print its path",
+  usage: "",
+  description: `Reads the hook's JSON on stdin ({"cwd","name",\u2026}), claims the lowest free id as coord start does
+(race-safe; the name Claude Code suggests becomes the row's scope), makes ../<repo>-<id>, and
+prints only that absolute path on stdout. On a failure it exits 1 with one line on stderr and
+leaves nothing claimed. Installed by coord init --claude.`,
+  flags: [],
+  positionals: [0, 0],
+  identity: false
+};
+function run23(_p) {
+  const input = hookInput();
+  const ctx = openContext(hookCwd(input), { identity: false });
+  const slug = typeof input.name === "string" && input.name.trim() ? input.name : null;
+  let scope = DEFAULT_SCOPE;
+  try {
+    if (slug) scope = cellText(slug, "worktree name", 200);
+  } catch {
+  }
+  const claimed = claimSession(ctx, { scope }, (line) => err(line), true);
+  err(`coord: ${claimed.row.id} \xB7 ${claimed.row.name} claimed for Claude Code's worktree${slug ? ` '${slug}'` : ""} (branch ${claimed.branch}).`);
+  out(claimed.dir);
+  return 0;
+}
+
+// src/commands/worktree-remove.ts
+var worktree_remove_exports = {};
+__export(worktree_remove_exports, {
+  run: () => run24,
+  spec: () => spec24
+});
+var spec24 = {
+  name: "worktree-remove",
+  summary: "Claude Code's WorktreeRemove hook: close the session of that worktree, refusing if work would be lost",
+  usage: "",
+  description: `Reads the hook's JSON on stdin ({"worktree_path",\u2026}). For a coord session's worktree it closes
+the session as coord close does: row off the board, worktree and branch removed. It refuses,
+changing nothing, when that would lose work or drop a Riff (exit 1, the reason on stderr); the
+worktree then stays for the person (coord doctor and reap see it). Installed by coord init --claude.`,
+  flags: [],
+  positionals: [0, 0],
+  identity: false
+};
+function run24(_p) {
+  const input = hookInput();
+  const dir = typeof input.worktree_path === "string" ? input.worktree_path : null;
+  if (!dir) throw new CoordError("WorktreeRemove gave no worktree_path on stdin: nothing was removed.");
+  if (!fs().existsSync(dir)) {
+    err(`coord: ${dir} is gone already; nothing to close.`);
+    return 0;
+  }
+  const w = findWorktree(dir);
+  if (!w?.session) throw new CoordError(`${dir} is not a coord session's worktree (its branch is ${w?.branch ?? "unknown"}): coord leaves it alone; remove it with git worktree remove if you are done with it.`);
+  const ctx = openContext(w.mainRoot, { as: w.session });
+  const { closed: closed2 } = closeSession(ctx, w.session, { keepWorktree: false, keepBranch: false, force: false, discardIgnored: false, releaseRiffs: false });
+  err(`coord: ${w.session} closed${closed2.value.had ? "" : " (it had no row left)"}; its worktree and branch are removed.`);
+  return 0;
+}
+
 // src/cli.ts
 var VERSION = true ? "0.1.0" : "dev";
 var VERBS = {
@@ -3935,7 +4051,9 @@ var VERBS = {
   heartbeat: heartbeat_exports,
   init: init_exports,
   demo: demo_exports,
-  "merge-driver": merge_driver_exports
+  "merge-driver": merge_driver_exports,
+  "worktree-create": worktree_create_exports,
+  "worktree-remove": worktree_remove_exports
 };
 function topHelp() {
   const lines2 = ["coord \u2014 sessions coordinating on one git repository, through git alone", "", "Usage: coord <verb> [options]   (coord <verb> --help for each)", "", "Verbs:"];

@@ -29,6 +29,8 @@ import * as heartbeat from './commands/heartbeat.js';
 import * as init from './commands/init.js';
 import * as demo from './commands/demo.js';
 import * as mergeDriver from './commands/merge-driver.js';
+import * as worktreeCreate from './commands/worktree-create.js';
+import * as worktreeRemove from './commands/worktree-remove.js';
 
 declare const __VERSION__: string;
 export const VERSION = typeof __VERSION__ === 'string' ? __VERSION__ : 'dev';
@@ -62,6 +64,8 @@ export const VERBS: Record<string, Command> = {
   init,
   demo,
   'merge-driver': mergeDriver,
+  'worktree-create': worktreeCreate,
+  'worktree-remove': worktreeRemove,
 };
 
 function topHelp(): string {

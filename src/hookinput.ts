@@ -1,15 +1,20 @@
-// Agent hooks (Claude Code and the like) pass a JSON object on stdin; its `cwd` says
-// where the agent works, which may differ from the hook process's own directory.
+// Agent hooks (Claude Code and the like) pass a JSON object on stdin: its `cwd` says where
+// the agent works (which may differ from the hook process's own directory), and events carry
+// their own fields (`name` for WorktreeCreate, `worktree_path` for WorktreeRemove).
 import { fs } from './sys.js';
 
-/** The working directory named by the hook's stdin JSON, or the process's own. */
-export function hookCwd(): string {
-  if (process.stdin.isTTY) return process.cwd();
+/** The hook's stdin JSON object; {} when stdin is a terminal, empty or not a JSON object. */
+export function hookInput(): Record<string, unknown> {
+  if (process.stdin.isTTY) return {};
   let raw = '';
-  try { raw = fs().readFileSync(0, 'utf8'); } catch { return process.cwd(); }
+  try { raw = fs().readFileSync(0, 'utf8'); } catch { return {}; }
   try {
-    const input = JSON.parse(raw) as { cwd?: unknown };
-    if (typeof input.cwd === 'string' && fs().existsSync(input.cwd)) return input.cwd;
-  } catch { /* not JSON: use our own directory */ }
-  return process.cwd();
+    const input = JSON.parse(raw) as unknown;
+    return typeof input === 'object' && input !== null && !Array.isArray(input) ? input as Record<string, unknown> : {};
+  } catch { return {}; }
+}
+
+/** The working directory named by the hook's stdin JSON (when it exists), or the process's own. */
+export function hookCwd(input: Record<string, unknown> = hookInput()): string {
+  return typeof input.cwd === 'string' && fs().existsSync(input.cwd) ? input.cwd : process.cwd();
 }

@@ -19,7 +19,7 @@ import { AGENT_COMMANDS, agentSection, mergeClaudeSettings, withSection } from '
 export const spec: VerbSpec = {
   name: 'init',
   summary: 'onboard this repo: board, queue folder, a copy of coord, the lefthook jobs',
-  usage: '[--branch NAME] [--deno] [--claude] [--json]',
+  usage: '[--branch NAME] [--deno] [--claude] [--agents] [--json]',
   description: `Creates ${BOARD_PATH}, ${QUEUE_DIR}/, ${SCRIPT_PATH} (a copy of this file),\n` +
     'infrastructure/scripts/start-session.sh, records the blackboard branch in .coord.json (the\n' +
     'remote\'s default branch unless --branch), adds the commit-msg and post-commit jobs to the\n' +
@@ -31,7 +31,8 @@ export const spec: VerbSpec = {
   flags: [
     { name: 'branch', value: 'NAME', help: `blackboard branch, written to ${CONFIG_FILE} (default: the remote's default branch)` },
     { name: 'deno', help: 'run the hooks with "deno run -A" instead of node (switches jobs set up for node, and back without it)' },
-    { name: 'claude', help: 'also add Claude Code hooks (.claude/settings.json) and a protocol section to CLAUDE.md/AGENTS.md' },
+    { name: 'claude', help: 'also add Claude Code hooks (.claude/settings.json: session start, prompt, worktree create/remove) and the protocol section to CLAUDE.md/AGENTS.md' },
+    { name: 'agents', help: 'write the protocol section into AGENTS.md (Codex, Cursor, Gemini CLI, Copilot, …)' },
     { name: 'json', help: 'print {"root","branch","written":[{"path","action"}],"lefthook","configured","toCommit","install"}' },
   ],
   positionals: [0, 0],
@@ -93,9 +94,10 @@ export function run(p: Parsed): number {
       throw new CoordError(`.claude/settings.json cannot be read as JSON (${(e as Error).message}): fix it, then run coord init --claude again.`);
     }
     put('.claude/settings.json', settings.added.length ? settings.text : before);
+  }
+  if (bool(p, 'claude') || bool(p, 'agents')) {
     const section = agentSection(AGENT_COMMANDS, SCRIPT_PATH, `git push ${cfg.remote} HEAD:${branch}`);
-    const docs = ['CLAUDE.md', 'AGENTS.md'].filter(exists);
-    for (const doc of docs.length ? docs : ['CLAUDE.md']) put(doc, withSection(readRel(doc), section));
+    for (const doc of agentDocs(exists, readRel, bool(p, 'agents'))) put(doc, withSection(readRel(doc), section));
   }
 
   // What to commit: every file coord needs in the other clones that git does not hold as it is now.
@@ -155,6 +157,24 @@ function lefthookJobs(top: string, runtime: string, otherRuntime: string, put: (
   }
   return { file, action: 'merged', added: merged.added, switched: merged.switched };
 }
+
+/**
+ * Where the agents' protocol section goes: AGENTS.md with --agents; with --claude, CLAUDE.md
+ * and AGENTS.md that exist (CLAUDE.md when neither does). A CLAUDE.md that only points at
+ * AGENTS.md (an `@AGENTS.md` import, or a few lines naming it) gets no second copy.
+ */
+function agentDocs(exists: (rel: string) => boolean, read: (rel: string) => string, agents: boolean): string[] {
+  const docs = new Set(['CLAUDE.md', 'AGENTS.md'].filter(exists));
+  if (agents) docs.add('AGENTS.md');
+  if (!docs.size) docs.add('CLAUDE.md');
+  if (docs.has('CLAUDE.md') && docs.has('AGENTS.md') && pointsAtAgents(read('CLAUDE.md'))) docs.delete('CLAUDE.md');
+  return [...docs];
+}
+
+const pointsAtAgents = (text: string): boolean => {
+  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('<!--'));
+  return /(^|\s)@AGENTS\.md\b/m.test(text) || (lines.length <= 5 && lines.some((l) => l.includes('AGENTS.md')) && !text.includes('coord:begin'));
+};
 
 const startScript = (runtime: string) => `#!/bin/sh
 # Kept for the old habit: claiming a session is now 'coord start'.

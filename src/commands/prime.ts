@@ -68,8 +68,9 @@ function render(ctx: Context, session: { id: string; name: string; worktree: str
   const lines: string[] = [];
   const { remote, branch } = ctx.cfg;
   if (!session) {
-    lines.push(ctx.session ? `coord: ${ctx.session} has no row on the board (${boardName(ctx)}): it was closed or reaped.` : 'coord: you are not in a coord session here.');
-    lines.push('Claim one with `coord start`, then cd into the worktree it prints and work only there.');
+    lines.push(ctx.session ? `coord: ${ctx.session} has no row on the board (${boardName(ctx)}): it was closed or reaped.` : `coord: you are not in a coord session here (${ctx.repo.top}).`);
+    lines.push('Work in a session worktree, started one of two ways: `claude --worktree <name>` (coord\'s WorktreeCreate hook claims a session and makes the worktree), or `coord start` run by a person, then `claude` started inside the worktree it prints.');
+    lines.push('Do not cd into a worktree from here: Claude Code resets the shell\'s directory after each command, so your commits and mail would stay here.');
   } else {
     lines.push(`coord: you are ${session.id} · ${session.name}, working in ${session.worktree} (branch ${sessionBranch(session.id)}).`);
     lines.push(`Riff: ${session.riffs.join(', ') || NO_RIFF} · scope: ${session.scope}`);

@@ -8,21 +8,25 @@ interface HookEntry { type: 'command'; command: string; timeout?: number }
 interface HookGroup { matcher?: string; hooks: HookEntry[] }
 type Settings = { hooks?: Record<string, HookGroup[]> } & Record<string, unknown>;
 
-/** settings.json text with coord's SessionStart and UserPromptSubmit hooks added once. */
+/** settings.json text with coord's SessionStart, UserPromptSubmit, WorktreeCreate and WorktreeRemove hooks added once. */
 export function mergeClaudeSettings(text: string, runtime: string, script: string): { text: string; added: string[] } {
   const settings: Settings = text.trim() ? JSON.parse(text) : {};
   if (typeof settings !== 'object' || settings === null || Array.isArray(settings)) throw new Error('it is not a JSON object');
   const hooks = (settings.hooks ??= {});
   const added: string[] = [];
-  const want: [string, string][] = [
-    ['SessionStart', `${runtime} "$CLAUDE_PROJECT_DIR/${script}" prime --hook`],
-    ['UserPromptSubmit', `${runtime} "$CLAUDE_PROJECT_DIR/${script}" inbox --brief`],
+  // Worktree hooks publish a claim and check out a tree: more time than a prompt hook needs.
+  const want: [string, string, number][] = [
+    ['SessionStart', `${runtime} "$CLAUDE_PROJECT_DIR/${script}" prime --hook`, 30],
+    ['UserPromptSubmit', `${runtime} "$CLAUDE_PROJECT_DIR/${script}" inbox --brief`, 30],
+    // claude --worktree and isolated subagents: Claude Code hands the worktree to these two.
+    ['WorktreeCreate', `${runtime} "$CLAUDE_PROJECT_DIR/${script}" worktree-create`, 120],
+    ['WorktreeRemove', `${runtime} "$CLAUDE_PROJECT_DIR/${script}" worktree-remove`, 120],
   ];
-  for (const [event, command] of want) {
+  for (const [event, command, timeout] of want) {
     const groups = (hooks[event] ??= []);
     const verb = command.split(' ').slice(-2).join(' ');
     if (groups.some((g) => g.hooks?.some((h) => h.command?.includes('coord.mjs') && h.command.includes(verb)))) continue;
-    groups.push({ hooks: [{ type: 'command', command, timeout: 30 }] });
+    groups.push({ hooks: [{ type: 'command', command, timeout }] });
     added.push(event);
   }
   return { text: JSON.stringify(settings, null, 2) + '\n', added };
@@ -46,7 +50,7 @@ export function agentSection(commands: [string, string][], script: string, pushC
     '',
     `Several sessions work on this repository at once and coordinate through git with coord (\`node ${script}\`, "coord" below).`,
     '',
-    '- Start: `coord start` claims a session (id like sA, a worktree `../<repo>-sA`); `cd` into that worktree and work only there.',
+    '- Start in a session worktree, one of two ways: `claude --worktree <name>` (coord\'s WorktreeCreate hook claims a session and makes its worktree `../<repo>-sA`), or a person runs `coord start` and starts the agent inside the worktree it prints. An agent cannot `cd` into a worktree and stay there: Claude Code resets the shell\'s directory after each command.',
     '- Every commit subject starts with your prefix, e.g. `[sA] fix(api): …`; the commit-msg hook refuses others.',
     '- Say what you work on: `coord scope "…"`, `coord riff <id>`. Check who else is live: `coord status`.',
     '- When told you have mail (it appears before your prompt), read it with `coord inbox --json` and answer: `coord ack <id>` when caught, `coord reply <id> -m "…" --resolve` when done.',

@@ -93,6 +93,8 @@ test('each layer imports only from the layers the page allows', () => {
     blackboard: ['git', 'mailbox', 'worktree', 'sys', 'errors', 'context', 'protocol'],
     publish: ['git', 'blackboard', 'context', 'sys', 'errors', 'protocol'],
     hookinput: ['sys'],
+    closing: ['blackboard', 'context', 'errors', 'git', 'plans', 'publish', 'session', 'sys', 'worktree', 'protocol'],
+    claim: ['blackboard', 'context', 'errors', 'git', 'plans', 'publish', 'session', 'clonesetup', 'sys', 'protocol'],
     tools: ['process', 'sys'],
     clonesetup: ['git', 'sys', 'protocol'],
     provenance: ['git', 'context', 'protocol'],
