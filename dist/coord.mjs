@@ -766,6 +766,38 @@ function sessionOfWorktreeName(mainName, entry) {
   return SESSION_ID_RE.test(id) ? id : null;
 }
 
+// src/protocol/mailbox.ts
+function mailboxOf(files) {
+  const box = { messages: [], problems: [] };
+  for (const { file, parsed } of files) {
+    for (const m of parsed.messages) box.messages.push(Object.assign(m, { file }));
+    for (const p of parsed.problems) box.problems.push({ file, ...p });
+  }
+  return box;
+}
+function findMessage(box, prefix) {
+  if (!/^[0-9a-f]{4,}$/i.test(prefix)) throw new UsageError(`'${prefix.slice(0, 40)}' is not a message id: ids are hex, like 3f9a2c71d0 (at least 4 characters; see 'coord inbox').`);
+  const hits = box.messages.filter((m) => m.id.startsWith(prefix.toLowerCase()));
+  if (hits.length === 1) return hits[0];
+  if (!hits.length) throw new CoordError(`No message ${prefix} on the board's queue: check the id with 'coord inbox --all'.`);
+  throw new CoordError(`Message id ${prefix} is ambiguous (${hits.slice(0, 4).map((m) => `${m.id} in ${m.file}:${m.line}`).join(", ")}): give more characters.`);
+}
+var statusWord = (m) => m.status.resolved ? "resolved" : m.status.acked ? "acked" : m.status.seen ? "seen" : "new";
+var messageJson = (m) => ({ id: m.id, from: m.from, to: m.to, type: m.type, ref: m.ref, sent: m.stamp, status: { ...m.status }, body: m.body, file: m.file, line: m.line });
+var byAge = (a, b) => a.stamp < b.stamp ? -1 : a.stamp > b.stamp ? 1 : 0;
+function firstWords(body, max = 50) {
+  const line = body.split("\n").find((l) => l.trim()) ?? "";
+  const t = visible(line.trim().replace(/[ \t]+/g, " "));
+  return t.length > max ? t.slice(0, max - 1) + "\u2026" : t;
+}
+var CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+function visible(text) {
+  return text.replace(CONTROL, (c) => {
+    const n = c.charCodeAt(0);
+    return n < 256 ? `\\x${n.toString(16).padStart(2, "0")}` : `\\u${n.toString(16).padStart(4, "0")}`;
+  });
+}
+
 // src/protocol/hash.ts
 function fnv1a64(text) {
   let h0 = 8997, h1 = 33826, h2 = 40164, h3 = 52210;
@@ -1112,38 +1144,6 @@ function setStatus(fileText, target, status) {
   const found = locate(fileText, target);
   const line = renderStatus(status);
   return found.hasStatusLine ? replaceLine(fileText, found.endLine, line) : insertLines(fileText, found.endLine, [line]);
-}
-
-// src/protocol/mailbox.ts
-function mailboxOf(files) {
-  const box = { messages: [], problems: [] };
-  for (const { file, parsed } of files) {
-    for (const m of parsed.messages) box.messages.push(Object.assign(m, { file }));
-    for (const p of parsed.problems) box.problems.push({ file, ...p });
-  }
-  return box;
-}
-function findMessage(box, prefix) {
-  if (!/^[0-9a-f]{4,}$/i.test(prefix)) throw new UsageError(`'${prefix.slice(0, 40)}' is not a message id: ids are hex, like 3f9a2c71d0 (at least 4 characters; see 'coord inbox').`);
-  const hits = box.messages.filter((m) => m.id.startsWith(prefix.toLowerCase()));
-  if (hits.length === 1) return hits[0];
-  if (!hits.length) throw new CoordError(`No message ${prefix} on the board's queue: check the id with 'coord inbox --all'.`);
-  throw new CoordError(`Message id ${prefix} is ambiguous (${hits.slice(0, 4).map((m) => `${m.id} in ${m.file}:${m.line}`).join(", ")}): give more characters.`);
-}
-var statusWord = (m) => m.status.resolved ? "resolved" : m.status.acked ? "acked" : m.status.seen ? "seen" : "new";
-var messageJson = (m) => ({ id: m.id, from: m.from, to: m.to, type: m.type, ref: m.ref, sent: m.stamp, status: { ...m.status }, body: m.body, file: m.file, line: m.line });
-var byAge = (a, b) => a.stamp < b.stamp ? -1 : a.stamp > b.stamp ? 1 : 0;
-function firstWords(body, max = 50) {
-  const line = body.split("\n").find((l) => l.trim()) ?? "";
-  const t = visible(line.trim().replace(/[ \t]+/g, " "));
-  return t.length > max ? t.slice(0, max - 1) + "\u2026" : t;
-}
-var CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-function visible(text) {
-  return text.replace(CONTROL, (c) => {
-    const n = c.charCodeAt(0);
-    return n < 256 ? `\\x${n.toString(16).padStart(2, "0")}` : `\\u${n.toString(16).padStart(4, "0")}`;
-  });
 }
 
 // src/mailbox.ts
@@ -2703,9 +2703,9 @@ function run8(p) {
   if (from !== void 0 && checkId(from)) throw new UsageError(`--from: ${checkId(from)}.`);
   const { sha, offline } = refresh(ctx, true);
   const snap = new Snapshot(ctx, sha);
-  const box = snap.mailbox([BOARD_PATH]);
-  const board = parseBoard(snap.read(BOARD_PATH) ?? "");
-  const gone = (m) => m.to !== me && !findRow(board, m.to);
+  const box = snap.mailbox();
+  let board;
+  const gone = (m) => m.to !== me && !findRow(board ??= parseBoard(snap.read(BOARD_PATH) ?? ""), m.to);
   const sent = bool(p, "sent");
   const mine = box.messages.filter((m) => (sent ? m.from === me : m.to === me && (!from || m.from === from)) && (sent || bool(p, "all") || !m.status.resolved));
   const messages = [...mine.filter((m) => !m.status.resolved).sort(byAge), ...mine.filter((m) => m.status.resolved).sort(byAge)];
@@ -3703,10 +3703,10 @@ function run21(p) {
   const coord = (cwd2, show, ...args2) => ({ cwd: cwd2, show: `coord ${show || args2.join(" ")}`, file: runtime[0], args: [...runtime.slice(1), self, ...args2] });
   const gitStep = (cwd2, ...args2) => ({ cwd: cwd2, show: `git ${args2.map(quote).join(" ")}`, file: "git", args: args2 });
   const exec = (s) => {
-    out(`${dim(`[${path().relative(root, s.cwd) || "."}]`)} ${bold("$ " + s.show)}`);
+    if (!s.quiet) out(`${dim(`[${path().relative(root, s.cwd) || "."}]`)} ${bold("$ " + s.show)}`);
     const r = runProgram(s.file, s.args, { cwd: s.cwd, env: { ...env2, ...s.env } });
     const text = (r.stdout + r.stderr).trimEnd();
-    if (text) out(text.split("\n").map((l) => "  " + l).join("\n"));
+    if (text && !s.quiet) out(text.split("\n").map((l) => "  " + l).join("\n"));
     if (r.code !== 0 !== !!s.expectFail) {
       throw new CoordError(`demo step '${s.show}' ${s.expectFail ? "should have failed but passed" : `failed (exit ${r.code})`}; the demo repo is kept at ${root}.`);
     }
@@ -3715,12 +3715,13 @@ function run21(p) {
   const say = (title, text = "") => out(`
 ${bold(title)}${text ? "\n" + text : ""}`);
   say(`coord demo \u2014 a throw-away origin and clone in ${root}`);
-  runProgram("git", ["init", "--quiet", "--bare", "-b", "main", origin], { cwd: root, env: env2 });
-  runProgram("git", ["clone", "--quiet", origin, repo], { cwd: root, env: env2 });
+  const setUp = (cwd2, ...args2) => exec({ ...gitStep(cwd2, ...args2), quiet: true });
+  setUp(root, "init", "--quiet", "--bare", "-b", "main", origin);
+  setUp(root, "clone", "--quiet", origin, repo);
   fs().writeFileSync(path().join(repo, "README.md"), "# po-platform\n");
-  runProgram("git", ["add", "README.md"], { cwd: repo, env: env2 });
-  runProgram("git", ["commit", "--quiet", "-m", "initial commit"], { cwd: repo, env: env2 });
-  runProgram("git", ["push", "--quiet", "origin", "HEAD:main"], { cwd: repo, env: env2 });
+  setUp(repo, "add", "README.md");
+  setUp(repo, "commit", "--quiet", "-m", "initial commit");
+  setUp(repo, "push", "--quiet", "origin", "HEAD:main");
   say("Onboard the repo (once per project)", "coord init writes the board, the queue folder, a copy of itself and the lefthook jobs.");
   exec(coord(repo, "", "init"));
   exec(gitStep(repo, "add", "-A"));
@@ -3856,7 +3857,7 @@ function place(text, id, row, twin) {
     const at = b.rows.find((r) => r.row.id === id).index;
     const lines2 = b.lines.slice();
     lines2.splice(at + 1, 0, renderRow(twin));
-    out2 = lines2.join(b.eol) + (b.finalNewline ? b.eol : "");
+    out2 = renderBoard({ ...b, lines: lines2 });
   }
   return out2;
 }

@@ -1,5 +1,5 @@
 // Closing a session in this clone: the row off the board, then its worktree and branch,
-// refusing first — changing nothing — whenever that would lose work. \`close\` and Claude Code's
+// refusing first — changing nothing — whenever that would lose work. `close` and Claude Code's
 // WorktreeRemove hook both go through here.
 import { refresh } from './blackboard.js';
 import type { Context } from './context.js';
@@ -15,7 +15,7 @@ import { sessionBranch, sessionWorktree } from './protocol/layout.js';
 export interface CloseOptions { keepWorktree: boolean; keepBranch: boolean; force: boolean; discardIgnored: boolean; releaseRiffs: boolean }
 export interface ClosedSession { closed: Published<Closed>; worktreeRemoved: boolean; branchDeleted: boolean; dir: string | null }
 
-/** Closes session \`id\` (see the module comment); throws a CoordError naming what would be lost, with nothing changed. */
+/** Closes session `id` (see the module comment); throws a CoordError naming what would be lost, with nothing changed. */
 export function closeSession(ctx: Context, id: string, o: CloseOptions): ClosedSession {
   const branch = sessionBranch(id);
   const mainRoot = ctx.repo.mainRoot;

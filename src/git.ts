@@ -49,14 +49,6 @@ export function remoteUrl(cwd: string, name: string): string | null {
   throw new GitError(['config', '--get', `remote.${name}.url`], r);
 }
 
-/** A setting from git config as git reads it here (all scopes), or null when it is not set. */
-export function configValue(cwd: string, key: string): string | null {
-  const r = runGit(['config', '--get', key], { cwd });
-  if (r.code === 0) return r.stdout.replace(/\n$/, '');
-  if (r.code === 1) return null;
-  throw new GitError(['config', '--get', key], r);
-}
-
 /** Every setting under the `sections` (e.g. `merge`, `rebase`) as git reads them here, keys in lower case but for subsections. */
 export function configSections(cwd: string, sections: string[]): Map<string, string> {
   const args = ['config', '-z', '--get-regexp', `^(${sections.join('|')})\\.`];

@@ -19,7 +19,7 @@ export const spec: VerbSpec = {
   identity: false,
 };
 
-interface Step { cwd: string; show: string; file: string; args: string[]; env?: Record<string, string>; expectFail?: boolean }
+interface Step { cwd: string; show: string; file: string; args: string[]; env?: Record<string, string>; expectFail?: boolean; quiet?: boolean }
 
 export function run(p: Parsed): number {
   const given = p.args[0];
@@ -41,11 +41,12 @@ export function run(p: Parsed): number {
   fs().writeFileSync(env.GIT_CONFIG_GLOBAL, '[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n[advice]\n\tdetachedHead = false\n');
   const coord = (cwd: string, show: string, ...args: string[]): Step => ({ cwd, show: `coord ${show || args.join(' ')}`, file: runtime[0], args: [...runtime.slice(1), self, ...args] });
   const gitStep = (cwd: string, ...args: string[]): Step => ({ cwd, show: `git ${args.map(quote).join(' ')}`, file: 'git', args });
+  // The one place the demo runs a program: every step is checked, and shown unless it is set-up.
   const exec = (s: Step): RunResult => {
-    out(`${dim(`[${path().relative(root, s.cwd) || '.'}]`)} ${bold('$ ' + s.show)}`);
+    if (!s.quiet) out(`${dim(`[${path().relative(root, s.cwd) || '.'}]`)} ${bold('$ ' + s.show)}`);
     const r = runProgram(s.file, s.args, { cwd: s.cwd, env: { ...env, ...s.env } });
     const text = (r.stdout + r.stderr).trimEnd();
-    if (text) out(text.split('\n').map((l) => '  ' + l).join('\n'));
+    if (text && !s.quiet) out(text.split('\n').map((l) => '  ' + l).join('\n'));
     if ((r.code !== 0) !== !!s.expectFail) {
       throw new CoordError(`demo step '${s.show}' ${s.expectFail ? 'should have failed but passed' : `failed (exit ${r.code})`}; the demo repo is kept at ${root}.`);
     }
@@ -54,12 +55,13 @@ export function run(p: Parsed): number {
   const say = (title: string, text = '') => out(`\n${bold(title)}${text ? '\n' + text : ''}`);
 
   say(`coord demo — a throw-away origin and clone in ${root}`);
-  runProgram('git', ['init', '--quiet', '--bare', '-b', 'main', origin], { cwd: root, env });
-  runProgram('git', ['clone', '--quiet', origin, repo], { cwd: root, env });
+  const setUp = (cwd: string, ...args: string[]) => exec({ ...gitStep(cwd, ...args), quiet: true });
+  setUp(root, 'init', '--quiet', '--bare', '-b', 'main', origin);
+  setUp(root, 'clone', '--quiet', origin, repo);
   fs().writeFileSync(path().join(repo, 'README.md'), '# po-platform\n');
-  runProgram('git', ['add', 'README.md'], { cwd: repo, env });
-  runProgram('git', ['commit', '--quiet', '-m', 'initial commit'], { cwd: repo, env });
-  runProgram('git', ['push', '--quiet', 'origin', 'HEAD:main'], { cwd: repo, env });
+  setUp(repo, 'add', 'README.md');
+  setUp(repo, 'commit', '--quiet', '-m', 'initial commit');
+  setUp(repo, 'push', '--quiet', 'origin', 'HEAD:main');
 
   say('Onboard the repo (once per project)', 'coord init writes the board, the queue folder, a copy of itself and the lefthook jobs.');
   exec(coord(repo, '', 'init'));

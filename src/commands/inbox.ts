@@ -9,7 +9,7 @@ import { byAge, firstWords, messageJson, statusWord, visible, type Located } fro
 import { checkId } from '../protocol/ids.js';
 import { LEVELS } from '../protocol/message.js';
 import { provenanceOf, type Backed } from '../provenance.js';
-import { findRow, parseBoard } from '../protocol/board.js';
+import { findRow, parseBoard, type Board } from '../protocol/board.js';
 import { BOARD_PATH } from '../protocol/layout.js';
 import { hookCwd } from '../hookinput.js';
 import { fs, path } from '../sys.js';
@@ -41,10 +41,11 @@ export function run(p: Parsed): number {
   if (from !== undefined && checkId(from)) throw new UsageError(`--from: ${checkId(from)}.`);
   const { sha, offline } = refresh(ctx, true);
   const snap = new Snapshot(ctx, sha);
-  const box = snap.mailbox([BOARD_PATH]);
-  const board = parseBoard(snap.read(BOARD_PATH) ?? '');
+  const box = snap.mailbox();
   // A recipient that left the board will never advance its messages: the sender must see that.
-  const gone = (m: Located) => m.to !== me && !findRow(board, m.to);
+  // The board is read only when a message I sent is shown (one cat-file, none otherwise).
+  let board: Board | undefined;
+  const gone = (m: Located) => m.to !== me && !findRow((board ??= parseBoard(snap.read(BOARD_PATH) ?? '')), m.to);
   const sent = bool(p, 'sent');
   const mine = box.messages.filter((m) => (sent ? m.from === me : m.to === me && (!from || m.from === from)) && (sent || bool(p, 'all') || !m.status.resolved));
   const messages = [...mine.filter((m) => !m.status.resolved).sort(byAge), ...mine.filter((m) => m.status.resolved).sort(byAge)];

@@ -1,7 +1,7 @@
 // The inboxes as a whole: every message of every queue file at one commit, looked up by (a
 // prefix of) its id, and how a message is shown. The grammar of one file is message.ts.
 import { CoordError, UsageError } from '../errors.js';
-import { parseQueueFile, type ParsedMessage, type ParseProblem } from './message.js';
+import type { ParsedMessage, ParseProblem } from './message.js';
 
 export interface Located extends ParsedMessage { file: string }
 export interface Mailbox { messages: Located[]; problems: { file: string; line: number; message: string }[] }
@@ -17,10 +17,6 @@ export function mailboxOf(files: { file: string; parsed: { messages: ParsedMessa
   }
   return box;
 }
-
-/** A mailbox from queue files' texts, parsed here (tests, and callers without a parse cache). */
-export const mailboxOfTexts = (files: Record<string, string>): Mailbox =>
-  mailboxOf(Object.entries(files).map(([file, text]) => ({ file, parsed: parseQueueFile(text) })));
 
 /** The one message whose id starts with `prefix`, or a clear error. */
 export function findMessage(box: Mailbox, prefix: string): Located {

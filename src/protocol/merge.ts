@@ -3,7 +3,7 @@
 // id, status field by field). Whatever two sides did that coord's verbs or the tutorial's
 // hand steps can do merges without a conflict; where both sides set one cell to different
 // values, one is kept by a fixed rule and a note says which. Never conflict markers.
-import { findRow, parseBoard, renderRow, withoutRow, withRow, type Board, type SessionRow } from './board.js';
+import { findRow, parseBoard, renderBoard, renderRow, withoutRow, withRow, type Board, type SessionRow } from './board.js';
 import { blockText, insertBlockLines, LEVELS, parseQueueFile, setStatus, type ParsedMessage, type StatusLine } from './message.js';
 import { parseStamp } from './stamp.js';
 
@@ -63,7 +63,7 @@ function place(text: string, id: string, row: SessionRow | null, twin: SessionRo
     const at = b.rows.find((r) => r.row.id === id)!.index;
     const lines = b.lines.slice();
     lines.splice(at + 1, 0, renderRow(twin));
-    out = lines.join(b.eol) + (b.finalNewline ? b.eol : '');
+    out = renderBoard({ ...b, lines });
   }
   return out;
 }

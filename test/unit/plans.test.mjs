@@ -8,6 +8,8 @@ const P = await loadSource('plans.ts');
 const B = await loadSource('protocol/board.ts');
 const MB = await loadSource('protocol/mailbox.ts');
 const M = await loadSource('protocol/message.ts');
+/** A mailbox from queue files' texts, as readMailbox builds one. */
+const mailboxOfTexts = (files) => MB.mailboxOf(Object.entries(files).map(([file, text]) => ({ file, parsed: M.parseQueueFile(text) })));
 
 const NOW = '2026-11-26T10:00Z';
 const T0 = '2026-11-26T09:00Z';
@@ -20,7 +22,7 @@ const block = (o) => M.renderMessage({ stamp: T0, from: 'sB', to: 'sA', type: 'q
 /** A view of the blackboard built from file texts, as a Snapshot would show it. */
 function view(files) {
   const queues = Object.fromEntries(Object.entries(files).filter(([p]) => p.startsWith('docs/ai/sessions/queue/to-')));
-  return { read: (p) => files[p] ?? null, mailbox: () => MB.mailboxOfTexts(queues) };
+  return { read: (p) => files[p] ?? null, mailbox: () => mailboxOfTexts(queues) };
 }
 const AB = { [BOARD]: board(row('sA', 'Sintra', 'R-1'), row('sB', 'Douro')) };
 const rowOf = (text, id) => B.findRow(B.parseBoard(text), id);
@@ -51,7 +53,7 @@ const cases = [
   ['reap of nothing writes nothing', AB, (v) => P.planReap(v, 'sA', () => false), (r) => assert.equal(r.files.size, 0)],
   ['send appends to the recipient\'s inbox', AB, (v) => P.planSend(v, { me: 'sB', to: 'sA', type: 'question', ref: '—', body: 'hi?', now: NOW }), (r) => { assert.equal(r.value.file, 'docs/ai/sessions/queue/to-sA.md'); assert.match(r.files.get(r.value.file), /^## 2026-11-26T10:00Z · from:sB · to:sA · type:question · ref:— · status:sent\nhi\?\n/); assert.equal(r.subject, '[sB] docs(ai-sessions): question to sA: hi?'); }],
   ['send to a session not on the board refused', AB, (v) => P.planSend(v, { me: 'sB', to: 'sZ', type: 'info', ref: '—', body: 'x', now: NOW }), /No session sZ on the board \(on it: sA, sB\)/],
-  ['send completes a short message id in ref', { ...AB, 'docs/ai/sessions/queue/to-sB.md': block({ from: 'sA', to: 'sB' }) }, (v) => P.planSend(v, { me: 'sB', to: 'sA', type: 'answer', ref: MB.mailboxOfTexts({ x: block({ from: 'sA', to: 'sB' }) }).messages[0].id.slice(0, 5), body: 'x', now: NOW }), (r) => assert.match(r.value.ref, /^[0-9a-f]{10}$/)],
+  ['send completes a short message id in ref', { ...AB, 'docs/ai/sessions/queue/to-sB.md': block({ from: 'sA', to: 'sB' }) }, (v) => P.planSend(v, { me: 'sB', to: 'sA', type: 'answer', ref: mailboxOfTexts({ x: block({ from: 'sA', to: 'sB' }) }).messages[0].id.slice(0, 5), body: 'x', now: NOW }), (r) => assert.match(r.value.ref, /^[0-9a-f]{10}$/)],
   ['handoff moves the Riff and writes the block, one commit', AB, (v) => P.planHandoff(v, { me: 'sA', to: 'sB', riff: 'R-1', body: 'yours', now: NOW }), (r) => { const t = r.files.get(BOARD); assert.deepEqual(rowOf(t, 'sA').riffs, []); assert.deepEqual(rowOf(t, 'sB').riffs, ['R-1']); assert.match(r.files.get('docs/ai/sessions/queue/to-sB.md'), /type:handoff · ref:R-1/); }],
   ['handoff of a Riff not held refused', AB, (v) => P.planHandoff(v, { me: 'sB', to: 'sA', riff: 'R-1', body: 'x', now: NOW }), /You \(sB\) do not hold Riff R-1/],
   ['handoff to a session not on the board refused', AB, (v) => P.planHandoff(v, { me: 'sA', to: 'sC', riff: 'R-1', body: 'x', now: NOW }), /No session sC on the board/],
@@ -59,13 +61,13 @@ const cases = [
 
 const Q = 'docs/ai/sessions/queue/to-sA.md';
 const withQ = { ...AB, [Q]: block({}) };
-const qid = MB.mailboxOfTexts({ [Q]: block({}) }).messages[0].id;
+const qid = mailboxOfTexts({ [Q]: block({}) }).messages[0].id;
 cases.push(
   ['ack stamps seen and acked', withQ, (v) => P.planAdvance(v, { me: 'sA', prefix: qid, level: 'acked', verb: 'ack', now: NOW }), (r) => { assert.deepEqual(r.value.status, { seen: NOW, acked: NOW, resolved: null }); assert.match(r.files.get(Q), /→ status:seen 2026-11-26T10:00Z · acked 2026-11-26T10:00Z/); }],
   ['ack by someone else refused', withQ, (v) => P.planAdvance(v, { me: 'sB', prefix: qid, level: 'acked', verb: 'ack', now: NOW }), /addressed to sA, not to you \(sB\)/],
   ['ack of an unknown id refused', withQ, (v) => P.planAdvance(v, { me: 'sA', prefix: 'abcd', level: 'acked', verb: 'ack', now: NOW }), /No message abcd/],
   ['seen twice writes nothing the second time', { ...AB, [Q]: block({ status: { seen: T0, acked: null, resolved: null } }) }, (v) => P.planAdvance(v, { me: 'sA', prefix: qid, level: 'seen', verb: 'seen', now: NOW }), (r) => assert.equal(r.files.size, 0)],
-  ['reply: answer under the question, question resolved', withQ, (v) => P.planReply(v, { me: 'sA', prefix: qid, body: 'no', resolve: true, now: NOW }), (r) => { assert.equal(r.value.to, 'sB'); assert.equal(r.value.ref, qid); const box = MB.mailboxOfTexts({ [Q]: r.files.get(Q) }); assert.equal(box.messages[0].status.resolved, NOW); assert.equal(box.messages[1].ref, qid); }],
+  ['reply: answer under the question, question resolved', withQ, (v) => P.planReply(v, { me: 'sA', prefix: qid, body: 'no', resolve: true, now: NOW }), (r) => { assert.equal(r.value.to, 'sB'); assert.equal(r.value.ref, qid); const box = mailboxOfTexts({ [Q]: r.files.get(Q) }); assert.equal(box.messages[0].status.resolved, NOW); assert.equal(box.messages[1].ref, qid); }],
 );
 
 for (const [what, files, run, expect] of cases) {
