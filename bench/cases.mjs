@@ -509,6 +509,61 @@ export async function mergeDriver(ctx) {
   };
 }
 
+// ---------------------------------------------------------------------------------------
+// The pre-commit guard: what every commit pays for reservations.
+
+export async function checkReserved(ctx) {
+  const f = ctx.shared.hooks ?? hooksFixture(ctx);
+  ctx.shared.hooks = f;
+  const lefthook = fs.readFileSync(path.join(f.repo, 'lefthook.yml'), 'utf8');
+  const jobRun = /^\s*run:\s*(.*check-reserved.*)$/m.exec(lefthook)?.[1]?.trim() ?? null;
+  const cache = path.join(f.repo, '.git', 'coord', 'reservations');
+  fs.mkdirSync(path.dirname(cache), { recursive: true });
+  const later = Math.floor(Date.now() / 1000) + 86400;
+  const header = '# coord: reservations in force (bench)\nsha 0000000000000000000000000000000000000000\n';
+  const own = `${header}sA ${later} src/\t2026-01-01T00:00Z\tmine\n`;
+  const foreign = `${header}sB ${later} docs/elsewhere/\t2026-01-01T00:00Z\ttheirs\n`;
+  // A staged change, so the slow path has something to match (unstaged again at the end).
+  const staged = path.join(f.wt, 'src', 'pkg000', 'file01.ts');
+  const before = fs.readFileSync(staged, 'utf8');
+  fs.writeFileSync(staged, before + '// staged\n');
+  git(f.wt, ['add', staged], { env: ctx.env });
+  // Each run first puts the cache it needs in place (untimed: only the process is timed).
+  const withCache = (text, run) => (x) => { fs.writeFileSync(cache, text); return run(x); };
+  const variants = [
+    nodeFloor(f.wt, f.hookEnv),
+    { label: 'coord check-reserved, another session holds an unrelated path', run: withCache(foreign, (x) => timeProcess(NODE, [COORD_IN_REPO, 'check-reserved'], { cwd: f.wt, env: { ...f.hookEnv, ...x } })) },
+  ];
+  if (jobRun) {
+    variants.push(
+      { label: 'lefthook pre-commit job, nobody else holds anything', run: withCache(own, (x) => timeProcess('sh', ['-c', jobRun], { cwd: f.wt, env: { ...f.hookEnv, ...x } })) },
+      { label: 'lefthook pre-commit job, another session holds an unrelated path', run: withCache(foreign, (x) => timeProcess('sh', ['-c', jobRun], { cwd: f.wt, env: { ...f.hookEnv, ...x } })) },
+    );
+  }
+  if (f.commitMsgJob) variants.push({ label: 'lefthook commit-msg job, accepted subject', run: (x) => timeProcess('sh', ['-c', f.commitMsgJob.replaceAll('{1}', f.msgFile)], { cwd: f.wt, env: { ...f.hookEnv, ...x } }) });
+  let rows;
+  try {
+    rows = await measure(variants, { ...ctx.cfg.hooks, traceDir: ctx.traceDir, log: ctx.log, aborted: () => ctx.aborted });
+  } finally {
+    git(f.wt, ['reset', '--quiet', '--', staged], { env: ctx.env });
+    fs.writeFileSync(staged, before);
+    fs.rmSync(cache, { force: true });
+  }
+  const fast = row(rows, 'lefthook pre-commit job, nobody else holds anything');
+  const slow = row(rows, 'lefthook pre-commit job, another session holds an unrelated path');
+  return {
+    id: 'check-reserved',
+    title: '1b. check-reserved (pre-commit hook: the reservation guard), as lefthook runs it in a session worktree',
+    setup: `sh -c '${jobRun}' as init wrote it, cwd = linked worktree proj-sA, one staged file; the guard's cache holds only sA's own reservation (fast path) or one of sB elsewhere (coord matches the staged files)`,
+    rows,
+    budgets: [
+      ...(fast ? [budget('lefthook pre-commit job, accepting path / node -e 0', fast.ratio, 1.10), budget('pre-commit fast path git processes', fast.git?.all ?? null, 0, { unit: 'procs' })] : []),
+      ...(slow ? [budget('pre-commit job when another session holds something / node -e 0', slow.ratio, 2.5)] : []),
+    ],
+    notes: [jobRun ? `lefthook.yml pre-commit job (from init): ${jobRun}` : 'this bundle\'s init writes no pre-commit job'],
+  };
+}
+
 export async function bundleSize(ctx) {
   const buf = fs.readFileSync(ctx.bundle);
   const kib = buf.length / 1024;
@@ -525,6 +580,7 @@ export async function bundleSize(ctx) {
 
 export const CASES = [
   ['check-prefix', checkPrefix],
+  ['check-reserved', checkReserved],
   ['heartbeat', heartbeat],
   ['start', start],
   ['inbox-status', inboxStatus],

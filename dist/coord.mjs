@@ -27,12 +27,12 @@ var UsageError = class extends CoordError {
 // src/args.ts
 var AS_FLAG = { name: "as", value: "ID", help: "act as session ID (default: the worktree's session, else COORD_SESSION)" };
 var HELP_FLAG = { name: "help", short: "h", help: "show this help" };
-function flagsOf(spec25) {
-  const own = spec25.flags.some((f) => f.name === "as");
-  return [...spec25.flags, ...spec25.identity === false || own ? [] : [AS_FLAG], HELP_FLAG];
+function flagsOf(spec29) {
+  const own = spec29.flags.some((f) => f.name === "as");
+  return [...spec29.flags, ...spec29.identity === false || own ? [] : [AS_FLAG], HELP_FLAG];
 }
-function parseArgs(spec25, argv) {
-  const all = flagsOf(spec25);
+function parseArgs(spec29, argv) {
+  const all = flagsOf(spec29);
   const flags = {};
   const args2 = [];
   for (let i = 0; i < argv.length; i++) {
@@ -48,10 +48,10 @@ function parseArgs(spec25, argv) {
       const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
       inline = eq > 0 ? a.slice(eq + 1) : void 0;
       flag = all.find((f) => f.name === name);
-      if (!flag) throw new UsageError(`unknown option '--${name}' for ${spec25.name} (see coord ${spec25.name} --help).`);
+      if (!flag) throw new UsageError(`unknown option '--${name}' for ${spec29.name} (see coord ${spec29.name} --help).`);
     } else if (a.startsWith("-") && a.length > 1 && !/^-\d/.test(a)) {
       flag = all.find((f) => f.short === a[1]);
-      if (!flag) throw new UsageError(`unknown option '${a}' for ${spec25.name} (see coord ${spec25.name} --help).`);
+      if (!flag) throw new UsageError(`unknown option '${a}' for ${spec29.name} (see coord ${spec29.name} --help).`);
       if (a.length > 2) inline = a.slice(2);
     } else {
       args2.push(a);
@@ -59,31 +59,31 @@ function parseArgs(spec25, argv) {
     }
     if (flag.value) {
       const v = inline ?? argv[++i];
-      if (v === void 0) throw new UsageError(`--${flag.name} needs a value (${flag.value}): usage: coord ${spec25.name} ${spec25.usage}`);
+      if (v === void 0) throw new UsageError(`--${flag.name} needs a value (${flag.value}): usage: coord ${spec29.name} ${spec29.usage}`);
       if (flag.repeat) flags[flag.name] = [...flags[flag.name] ?? [], v];
       else flags[flag.name] = v;
     } else {
-      if (inline !== void 0) throw new UsageError(`--${flag.name} takes no value (coord ${spec25.name} --help).`);
+      if (inline !== void 0) throw new UsageError(`--${flag.name} takes no value (coord ${spec29.name} --help).`);
       flags[flag.name] = true;
     }
   }
   if (flags.help) return { flags, args: args2 };
-  const [min, max] = spec25.positionals;
-  if (args2.length < min) throw new UsageError(`missing argument: usage: coord ${spec25.name} ${spec25.usage}`);
-  if (args2.length > max) throw new UsageError(`unexpected argument '${args2[max].slice(0, 40)}': usage: coord ${spec25.name} ${spec25.usage}`);
+  const [min, max] = spec29.positionals;
+  if (args2.length < min) throw new UsageError(`missing argument: usage: coord ${spec29.name} ${spec29.usage}`);
+  if (args2.length > max) throw new UsageError(`unexpected argument '${args2[max].slice(0, 40)}': usage: coord ${spec29.name} ${spec29.usage}`);
   return { flags, args: args2 };
 }
 var EXIT_CODES_HELP = "Exit codes: 0 done, 1 failed (the message says why and what to do), 2 bad usage.";
-function verbHelp(spec25) {
-  const rows = flagsOf(spec25).map((f) => {
+function verbHelp(spec29) {
+  const rows = flagsOf(spec29).map((f) => {
     const left = `${f.short ? `-${f.short}, ` : "    "}--${f.name}${f.value ? ` ${f.value}` : ""}`;
     return `  ${left.padEnd(28)} ${f.help}`;
   });
   return [
-    `coord ${spec25.name} \u2014 ${spec25.summary}`,
+    `coord ${spec29.name} \u2014 ${spec29.summary}`,
     "",
-    `Usage: coord ${spec25.name} ${spec25.usage}`.trimEnd(),
-    ...spec25.description ? ["", spec25.description] : [],
+    `Usage: coord ${spec29.name} ${spec29.usage}`.trimEnd(),
+    ...spec29.description ? ["", spec29.description] : [],
     "",
     "Options:",
     ...rows,
@@ -420,6 +420,20 @@ function subjectsSince(cwd2, ref, sinceSeconds) {
     return { time: Number(l.slice(0, sp)), subject: l.slice(sp + 1) };
   });
 }
+function filesChanged(cwd2, revs, sinceSeconds) {
+  const since = sinceSeconds === null ? [] : [`--since=${sinceSeconds}`];
+  const out2 = git(["log", "--no-renames", "--name-only", "-z", "--source", "--format=%x1e%ct %S %s", ...since, ...revs, "--"], { cwd: cwd2 });
+  return out2.split("").filter(Boolean).map((chunk) => {
+    const end = chunk.indexOf("\0");
+    const head = end < 0 ? chunk : chunk.slice(0, end);
+    const [time, source] = head.split(" ", 2);
+    const files = end < 0 ? [] : chunk.slice(end + 1).replace(/^\n/, "").split("\0").filter(Boolean);
+    return { time: Number(time), source, subject: head.slice(time.length + source.length + 2), files };
+  });
+}
+function stagedFiles(cwd2, index) {
+  return git(["diff", "--cached", "--name-only", "--no-renames", "-z"], { cwd: cwd2, env: index ? { GIT_INDEX_FILE: index } : void 0 }).split("\0").filter(Boolean);
+}
 function commitsBetween(cwd2, from, to) {
   return lines(git(["log", "--format=%H %s", `${from}..${to}`, "--"], { cwd: cwd2 })).map(shaAndSubject);
 }
@@ -742,6 +756,7 @@ var QUEUE_DIR = `${SESSIONS_DIR}/queue`;
 var CONFIG_FILE = ".coord.json";
 var SCRIPT_PATH = "infrastructure/scripts/coord.mjs";
 var GUARD_PATH = "infrastructure/scripts/coord-prefix-guard.sh";
+var RESERVED_GUARD_PATH = "infrastructure/scripts/coord-reserved-guard.sh";
 var START_SCRIPT_PATH = "infrastructure/scripts/start-session.sh";
 var WORKTREE_INCLUDE = ".worktreeinclude";
 var isRegularFile = (mode) => mode === "100644" || mode === "100755";
@@ -1403,178 +1418,6 @@ function looseCommitTime(w, sha) {
   return m ? Number(m[1]) : null;
 }
 
-// src/blackboard.ts
-var HOOK_SCRIPTS = [SCRIPT_PATH, GUARD_PATH];
-var SCRIPTS_DIR = `${SCRIPT_PATH.slice(0, SCRIPT_PATH.lastIndexOf("/"))}/`;
-function boardRef(ctx) {
-  return ctx.hasRemote ? `refs/remotes/${ctx.cfg.remote}/${ctx.cfg.branch}` : `refs/heads/${ctx.cfg.branch}`;
-}
-function boardName(ctx) {
-  return ctx.hasRemote ? `${ctx.cfg.remote}/${ctx.cfg.branch}` : ctx.cfg.branch;
-}
-var Snapshot = class {
-  constructor(ctx, sha) {
-    this.ctx = ctx;
-    this.sha = sha;
-  }
-  ctx;
-  sha;
-  cache = /* @__PURE__ */ new Map();
-  /** Folder → its entries' modes, read with the files below it. */
-  trees = /* @__PURE__ */ new Map();
-  box;
-  /** Reads several files, and the folders they lie in, in one git process; a path ending in `/` names a folder only. */
-  preload(paths) {
-    const folders = paths.filter((p) => p.endsWith("/")).map((p) => p.slice(0, -1));
-    paths = [...paths.filter((p) => !p.endsWith("/")), ...folders.map((f) => `${f}/.`)];
-    const todo = paths.filter((p) => !p.endsWith("/.") && !this.cache.has(p));
-    if (!this.sha) {
-      todo.forEach((p) => this.cache.set(p, null));
-      return;
-    }
-    const dirs = [...new Set(paths.flatMap((p) => ["", ...parentDirs(p)]))].filter((d) => !this.trees.has(d));
-    if (!todo.length && !dirs.length) return;
-    const objs = readObjects(this.ctx.repo.top, [...todo, ...dirs].map((p) => `${this.sha}:${p}`));
-    dirs.forEach((d, i) => this.trees.set(d, new Map((objs[todo.length + i]?.entries ?? []).map((e) => [e.name, e.mode]))));
-    todo.forEach((p, i) => this.cache.set(p, objs[i]?.type === "blob" && this.modeOf(p) !== "120000" ? objs[i].content : null));
-  }
-  /** The files coord's hooks run in every clone that this commit lacks (so clones pulling it run hooks without coord). */
-  missingScripts() {
-    return this.sha ? HOOK_SCRIPTS.filter((p) => this.modeOf(p) === null) : [];
-  }
-  /** The tree mode of `path` at this commit ('100644', '040000', '120000', …), or null when nothing is there. */
-  modeOf(path2) {
-    const slash = path2.lastIndexOf("/");
-    const dir = slash < 0 ? "" : path2.slice(0, slash);
-    if (!this.trees.has(dir)) this.preload([path2]);
-    return this.trees.get(dir)?.get(path2.slice(slash + 1)) ?? null;
-  }
-  /** A regular file's text at this commit, or null when there is none (absent, a folder, a link). */
-  read(path2) {
-    if (!this.cache.has(path2)) this.preload([path2]);
-    return this.cache.get(path2) ?? null;
-  }
-  /** Files directly under `dir` at this commit, with their blob ids. */
-  list(dir) {
-    if (!this.sha) return [];
-    return listTree(this.ctx.repo.top, this.sha, dir).filter((e) => isRegularFile(e.mode)).map((e) => ({ name: e.name, blob: e.id }));
-  }
-  /** Every message in every inbox at this commit (read once; `alsoRead` joins the same git process). */
-  mailbox(alsoRead = []) {
-    this.box ??= readMailbox(this, alsoRead);
-    return this.box;
-  }
-};
-function refresh(ctx, offlineOk = false) {
-  const ref = boardRef(ctx);
-  const top = ctx.repo.top;
-  let offline = null;
-  if (ctx.hasRemote) {
-    const { remote, branch, timeoutMs } = ctx.cfg;
-    for (let attempt = 1; ; attempt++) {
-      const r = fetchBranch(top, remote, branch, ref, timeoutMs);
-      if (r.kind === "ok") break;
-      if (r.kind === "missing") {
-        throw new CoordError(`${remote} has no branch '${branch}': push one first (git push ${remote} HEAD:${branch}), or name the blackboard branch in .coord.json ({"branch": "\u2026"}).`);
-      }
-      if (r.kind === "busy" && attempt < 8) {
-        sleepMs(20 + Math.random() * 100 * attempt);
-        continue;
-      }
-      offline = `could not reach ${remote} (${r.detail})`;
-      if (!offlineOk) throw new CoordError(`Cannot fetch ${remote}/${branch}: ${offline}. Nothing was changed; check the network or the remote's URL (git remote -v) and run again.`);
-      break;
-    }
-  }
-  const sha = readRef(ctx.repo.commonDir, ref) ?? resolveCommit(top, ref);
-  if (!sha && !ctx.hasRemote) {
-    if (resolveCommit(top, "HEAD") === null && !offline) {
-      throw new CoordError(`This repository has no commits yet: make a first commit on ${ctx.cfg.branch} (git commit --allow-empty -m "init"), then run this again.`);
-    }
-    throw new CoordError(`There is no branch '${ctx.cfg.branch}' here: create it, or name the blackboard branch in .coord.json ({"branch": "\u2026"}).`);
-  }
-  return { sha, offline };
-}
-
-// src/publish.ts
-var MAX_ATTEMPTS = 40;
-var published = null;
-var publishedThisRun = () => published;
-function publish(ctx, plan) {
-  const cwd2 = ctx.repo.top;
-  const ident = committerIdent(cwd2);
-  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    const { sha: base } = refresh(ctx);
-    crashPoint("after-fetch");
-    const snap = new Snapshot(ctx, base);
-    const { files, subject, value } = plan(snap);
-    const changed = new Map([...files].filter(([p, c]) => snap.read(p) !== c));
-    if (changed.size === 0) return { sha: base, value, attempts: attempt };
-    refuseNonFiles(ctx, snap, [...changed.keys()]);
-    const sha = commitFiles(cwd2, base, changed, subject + "\n", ident);
-    crashPoint("after-commit");
-    if (ctx.hasRemote) {
-      const out2 = pushRef(cwd2, ctx.cfg.remote, sha, ctx.cfg.branch, ctx.cfg.timeoutMs);
-      if (out2.kind === "ok") {
-        published = `${boardName(ctx)} ${sha.slice(0, 7)}`;
-        crashPoint("after-publish");
-        return { sha, value, attempts: attempt };
-      }
-      if (out2.kind === "refused") {
-        throw new CoordError(`${ctx.cfg.remote} refused the update of ${ctx.cfg.branch}: ${out2.detail}. Nothing was published; if ${ctx.cfg.branch} is protected, point coord at a branch sessions may push to ("branch" in .coord.json).`);
-      }
-      if (out2.kind === "failed") throw new CoordError(`Could not publish to ${boardName(ctx)}: ${out2.detail}. Nothing was published; check the network and credentials, then run again.`);
-    } else {
-      const following = checkedOutElsewhere(ctx, [...changed.keys()]);
-      if (casRef(cwd2, `refs/heads/${ctx.cfg.branch}`, sha, base)) {
-        published = `${boardName(ctx)} ${sha.slice(0, 7)}`;
-        crashPoint("after-publish");
-        for (const dir of following) {
-          try {
-            moveWorktree(dir, base, sha);
-          } catch (e) {
-            throw new CoordError(`Published to ${boardName(ctx)}, but the checkout of ${ctx.cfg.branch} in '${dir}' could not follow (${e.message}): run git status there; git checkout -- ${[...changed.keys()].join(" ")} brings the files up to date.`);
-          }
-        }
-        return { sha, value, attempts: attempt };
-      }
-    }
-    sleepMs(Math.random() * 40 * Math.min(attempt, 10) + 10);
-  }
-  throw new CoordError(`Gave up after ${MAX_ATTEMPTS} attempts: ${boardName(ctx)} kept moving under us. Nothing was published; run the command again.`);
-}
-function refuseNonFiles(ctx, snap, files) {
-  for (const file of files) {
-    for (const dir of parentDirs(file)) {
-      const mode2 = snap.modeOf(dir);
-      if (mode2 === null) break;
-      if (mode2 !== "040000") refuse(ctx, `${dir} is ${entryKind(mode2)}, not a folder`);
-    }
-    const mode = snap.modeOf(file);
-    if (mode !== null && !isRegularFile(mode)) refuse(ctx, `${file} is ${entryKind(mode)}, not a file`);
-  }
-}
-function refuse(ctx, what) {
-  throw new CoordError(`On ${boardName(ctx)}, ${what}: coord never replaces it. Move it out of the way on ${ctx.cfg.branch} (git mv or git rm, commit, push), then run this again. Nothing was published.`);
-}
-function checkedOutElsewhere(ctx, paths) {
-  const dirs = listWorktrees(ctx.repo.top).filter((w) => w.branch === ctx.cfg.branch).map((w) => w.dir);
-  for (const d of dirs) {
-    const dirty = worktreeStatus(d, "normal", paths);
-    if (dirty.length) {
-      throw new CoordError(`${ctx.cfg.branch} is checked out in '${d}' with uncommitted edits of ${dirty.map((e) => e.path).join(", ")}: commit or stash them there, then run again.`);
-    }
-  }
-  return dirs;
-}
-
-// src/commands/start.ts
-var start_exports = {};
-__export(start_exports, {
-  run: () => run,
-  spec: () => spec
-});
-
 // src/protocol/board.ts
 var CELLS = ["identity", "riff", "lane", "claimed", "presence", "scope"];
 var NO_RIFF = "(Riff TBD)";
@@ -1764,6 +1607,462 @@ function onlyPresenceDiffers(headText, worktreeText, id) {
   return withRow(wt, { ...mine, presence: head.presence }) === headText;
 }
 
+// src/protocol/reservations.ts
+var RESERVATIONS_PATH = `${SESSIONS_DIR}/reservations.md`;
+var GUARD_CACHE = "coord/reservations";
+var OVERRIDE_ENV = "COORD_RESERVED_OK";
+function reservationPattern(input, prefix = "") {
+  const shown = JSON.stringify(input.length > 60 ? input.slice(0, 60) + "\u2026" : input);
+  if (!input.trim()) throw new UsageError("An empty path cannot be reserved: name a file, a folder ending in /, or a glob.");
+  if (/[\u0000-\u001f\u007f`|\\]/.test(input)) throw new UsageError(`The path ${shown} holds a control character, a backtick, a | or a \\: reserve a path without them.`);
+  if (input.startsWith("/")) throw new UsageError(`The path ${shown} is absolute: give it relative to where you are, or to the repository root.`);
+  const dir = input.endsWith("/") || input === "." || input.endsWith("/.");
+  const parts = [];
+  for (const seg of `${prefix}/${input}`.split("/")) {
+    if (seg === "" || seg === ".") continue;
+    if (seg === "..") {
+      if (!parts.length) throw new UsageError(`The path ${shown} leads out of the repository.`);
+      parts.pop();
+      continue;
+    }
+    parts.push(seg);
+  }
+  if (!parts.length) throw new UsageError(`The path ${shown} is the whole repository: reserve the files or folders you will change.`);
+  if (parts.join("/").length > 200) throw new UsageError(`The path ${shown} is longer than 200 characters.`);
+  return parts.join("/") + (dir ? "/" : "");
+}
+var piecesOf = (pattern) => (pattern.endsWith("/") ? pattern + "**" : pattern).split("/");
+function meet(a, b, many, one, same) {
+  const memo = /* @__PURE__ */ new Map();
+  const go = (i, j) => {
+    const key = i * (b.length + 1) + j;
+    const known = memo.get(key);
+    if (known !== void 0) return known;
+    let r;
+    if (i < a.length && many(a[i])) r = go(i + 1, j) || j < b.length && go(i, j + 1);
+    else if (j < b.length && many(b[j])) r = go(i, j + 1) || i < a.length && go(i + 1, j);
+    else if (i === a.length || j === b.length) r = i === a.length && j === b.length;
+    else r = (one(a[i]) || one(b[j]) || same(a[i], b[j])) && go(i + 1, j + 1);
+    memo.set(key, r);
+    return r;
+  };
+  return go(0, 0);
+}
+var nameMeet = (a, b) => meet([...a], [...b], (c) => c === "*", (c) => c === "?", (x, y) => x === y);
+function patternsMeet(a, b) {
+  return meet(piecesOf(a), piecesOf(b), (p) => p === "**", () => false, nameMeet);
+}
+function patternCovers(pattern, path2) {
+  const literal = path2.split("/");
+  const pieces = piecesOf(pattern);
+  const lit = (name) => [...name].map((c) => ({ c }));
+  const nameCovers = (p, n) => meet([...p], lit(n), (x) => x === "*", (x) => x === "?", (x, y) => typeof y === "string" ? x === y : y.c === x);
+  return meet(
+    pieces,
+    literal.map((name) => ({ name })),
+    (p) => p === "**",
+    () => false,
+    (p, n) => typeof p === "string" && typeof n !== "string" && nameCovers(p, n.name)
+  );
+}
+var RESERVATIONS_HEADER = [
+  "# Reservations",
+  "",
+  "Paths a session asks the others not to change for now; coord keeps this table (`coord reserve`,",
+  "`coord release`, `coord reservations`). A reservation ends at its time, at release or close, and",
+  "stops counting once its session is stale or off the board. A path ending in / is a folder; * and ? are globs.",
+  "",
+  "| Path | Session | Until | Note |",
+  "|---|---|---|---|"
+];
+var UNTIL_RE = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2})(?::(\d{2}))?Z$/;
+function untilMs(until) {
+  const m = UNTIL_RE.exec(until);
+  const minute = m ? parseStamp(`${m[1]}Z`) : null;
+  if (minute === null || Number(m[2] ?? 0) > 59) return null;
+  return minute + Number(m[2] ?? 0) * 1e3;
+}
+function untilStamp(ms, minuteStamp) {
+  const s = Math.floor(ms / 1e3) % 60;
+  const base = minuteStamp(ms);
+  return s ? `${base.slice(0, -1)}:${String(s).padStart(2, "0")}Z` : base;
+}
+var CELLS2 = 4;
+function parseReservations(text) {
+  const eol = text.includes("\r\n") ? "\r\n" : "\n";
+  const lines2 = text.split(/\r?\n/);
+  if (lines2[lines2.length - 1] === "") lines2.pop();
+  const out2 = { lines: lines2, eol, rows: [], problems: [] };
+  lines2.forEach((line, index) => {
+    const cells = splitCells(line);
+    if (!cells || cells.length < 2) return;
+    const session = unescapeCell(cells[1]);
+    if (!isSessionId(session)) return;
+    if (cells.length !== CELLS2) {
+      out2.problems.push({ line: index + 1, message: `reservation row has ${cells.length} cells, expected ${CELLS2}; it does not count` });
+      return;
+    }
+    const path2 = unescapeCell(cells[0]).replace(/^`(.*)`$/, "$1");
+    const until = unescapeCell(cells[2]);
+    let canonical = null;
+    try {
+      canonical = reservationPattern(path2);
+    } catch {
+    }
+    if (canonical !== path2) {
+      out2.problems.push({ line: index + 1, message: `'${path2}' is not a path coord would write; it does not count` });
+      return;
+    }
+    if (untilMs(until) === null) {
+      out2.problems.push({ line: index + 1, message: `'${until}' is not a time (YYYY-MM-DDTHH:MMZ); it does not count` });
+      return;
+    }
+    out2.rows.push({ res: { path: path2, session, until, note: unescapeCell(cells[3]) }, index });
+  });
+  return out2;
+}
+var renderRow2 = (r) => `| \`${r.path}\` | ${r.session} | ${r.until} | ${escapeCell(r.note) || "\u2014"} |`;
+function render(t, lines2) {
+  return lines2.length ? lines2.join(t.eol) + t.eol : "";
+}
+function withReservations(text, add, drop) {
+  const t = parseReservations(text ?? RESERVATIONS_HEADER.join("\n") + "\n");
+  const gone = new Set(t.rows.filter((r) => drop(r.res)).map((r) => r.index));
+  let lines2 = t.lines.map((l, i) => gone.has(i) ? null : l);
+  let at = t.rows.length ? t.rows[t.rows.length - 1].index + 1 : lines2.findIndex((l) => l !== null && /^\s*\|\s*:?-{3,}/.test(l)) + 1;
+  if (at <= 0) {
+    lines2.push(...RESERVATIONS_HEADER.slice(-2));
+    at = lines2.length;
+  }
+  lines2 = [...lines2.slice(0, at), ...add.map(renderRow2), ...lines2.slice(at)];
+  return render(t, lines2.filter((l) => l !== null));
+}
+function countsUntil(res, board, staleMs) {
+  const row = findRow(board, res.session);
+  const end = untilMs(res.until);
+  if (!row || end === null) return null;
+  if (isPaused(row)) return end;
+  const seen = [parseStamp(row.presence), parseStamp(row.claimed)].filter((t) => t !== null);
+  return seen.length ? Math.min(end, Math.max(...seen) + staleMs) : null;
+}
+function inForce(t, board, staleMs, now) {
+  return t.rows.flatMap(({ res }) => {
+    const ends = countsUntil(res, board, staleMs);
+    return ends !== null && ends > now ? [{ ...res, ends }] : [];
+  });
+}
+function clash(held, me, pattern) {
+  return held.find((r) => r.session !== me && patternsMeet(r.path, pattern));
+}
+function refuseClash(held, me, pattern, holderName) {
+  const other = clash(held, me, pattern);
+  if (!other) return;
+  const what = other.path === pattern ? other.path : `${other.path}, which overlaps ${pattern}`;
+  throw new CoordError(`${what} is reserved by ${other.session}${holderName(other.session)} until ${other.until}${other.note ? ` ("${other.note}")` : ""}. Ask them: coord send ${other.session} --type question -m "May I change ${pattern}?"`);
+}
+function renderGuardCache(sha, held) {
+  const lines2 = [`# coord: reservations in force on the blackboard as of ${sha}; the pre-commit guard reads this. Written by coord after a fetch: do not edit.`, `sha ${sha}`];
+  for (const h of held) lines2.push(`${h.session} ${h.ends} ${h.path}	${h.until}	${h.note.replace(/[\t\r\n]/g, " ")}`);
+  return lines2.join("\n") + "\n";
+}
+var CACHE_LINE_RE = /^(\S+) (\S+) ([^\t]*)\t([^\t]*)\t(.*)$/;
+function parseGuardCache(text) {
+  const out2 = { sha: null, held: [], unsure: [] };
+  for (const line of text.split("\n")) {
+    if (line === "" || line.startsWith("#")) continue;
+    if (line.startsWith("sha ")) {
+      out2.sha = line.slice(4);
+      continue;
+    }
+    const m = CACHE_LINE_RE.exec(line);
+    if (!m || !SESSION_ID_RE.test(m[1]) || !/^\d{1,12}$/.test(m[2])) {
+      out2.unsure.push(line);
+      continue;
+    }
+    out2.held.push({ session: m[1], ends: Number(m[2]), path: m[3], until: m[4], note: m[5] });
+  }
+  return out2;
+}
+function guardVerdict(held, me, staged, nowS) {
+  if (!me) return { ok: true };
+  const foreign = held.filter((h) => h.session !== me && h.ends > nowS);
+  const hits = staged.flatMap((file) => foreign.filter((h) => patternCovers(h.path, file)).slice(0, 1).map((h) => ({ file, held: h })));
+  return hits.length ? { ok: false, hits } : { ok: true };
+}
+function reservedGuardScript() {
+  const upper = "[ABCDEFGHIJKLMNOPQRSTUVWXYZ]";
+  const idPatterns = [1, 2, 3].map((n) => "s" + upper.repeat(n)).join("|");
+  const branch = `ref: refs/heads/${sessionBranch("")}`;
+  return `#!/bin/sh
+# coord's pre-commit fast path, written by 'coord init' from coord's reservation rule:
+# do not edit (run 'coord init' again). Exit 0: no other session's reservation is in
+# force. Exit 1: let 'coord check-reserved' match the staged files and decide.
+[ -z "\${${OVERRIDE_ENV}:-}" ] || exit 0
+if [ -n "\${GIT_DIR:-}" ]; then d=$GIT_DIR
+elif [ -d .git ]; then d=.git
+elif [ -f .git ]; then IFS= read -r l < .git || exit 1; d=\${l#gitdir: }
+else exit 1; fi
+c=$d
+if [ -f "$d/commondir" ]; then
+  IFS= read -r l < "$d/commondir" || exit 1
+  case $l in /*) c=$l ;; *) c=$d/$l ;; esac
+fi
+f=$c/${GUARD_CACHE}
+[ -e "$f" ] || exit 0
+IFS= read -r h < "$d/HEAD" || exit 1
+case $h in
+  '${branch}'*)
+    me=\${h#'${branch}'}
+    case $me in ${idPatterns}) ;; *) exit 1 ;; esac ;;
+  'ref: refs/heads/.invalid') exit 1 ;;
+  *) [ -z "\${COORD_SESSION:-}" ] && exit 0; exit 1 ;;
+esac
+now=
+while IFS=' ' read -r who ends rest || [ -n "$who" ]; do
+  case $who in ''|'#'*|sha) continue ;; ${idPatterns}) ;; *) exit 1 ;; esac
+  case $ends in ''|*[!0123456789]*|?????????????*) exit 1 ;; esac
+  [ "$who" = "$me" ] && continue
+  [ -n "$now" ] || now=$(date +%s) || exit 1
+  case $now in ''|*[!0123456789]*) exit 1 ;; esac
+  [ "$ends" -gt "$now" ] && exit 1
+done < "$f"
+exit 0
+`;
+}
+
+// src/blackboard.ts
+var HOOK_SCRIPTS = [SCRIPT_PATH, GUARD_PATH, RESERVED_GUARD_PATH];
+var GUARD_FILES = [RESERVATIONS_PATH, BOARD_PATH];
+var SCRIPTS_DIR = `${SCRIPT_PATH.slice(0, SCRIPT_PATH.lastIndexOf("/"))}/`;
+function boardRef(ctx) {
+  return ctx.hasRemote ? `refs/remotes/${ctx.cfg.remote}/${ctx.cfg.branch}` : `refs/heads/${ctx.cfg.branch}`;
+}
+function boardName(ctx) {
+  return ctx.hasRemote ? `${ctx.cfg.remote}/${ctx.cfg.branch}` : ctx.cfg.branch;
+}
+var Snapshot = class _Snapshot {
+  constructor(ctx, sha) {
+    this.ctx = ctx;
+    this.sha = sha;
+    if (fetched && fetched.sha === sha && !fetched.snap) {
+      fetched.snap = this;
+      this.alsoRead(GUARD_FILES);
+    }
+  }
+  ctx;
+  sha;
+  cache = /* @__PURE__ */ new Map();
+  /** Folder → its entries' modes, read with the files below it. */
+  trees = /* @__PURE__ */ new Map();
+  box;
+  /** Files to read with the next read, whatever it asks for. */
+  wanted = [];
+  /** Has `paths` join the next read, at no extra process. */
+  alsoRead(paths) {
+    this.wanted.push(...paths);
+  }
+  /** Reads several files, and the folders they lie in, in one git process; a path ending in `/` names a folder only. */
+  preload(paths) {
+    let plan = this.toRead(paths);
+    if (!plan) return;
+    if (this.wanted.length) {
+      plan = this.toRead([...paths, ...this.wanted]);
+      this.wanted = [];
+    }
+    const { todo, dirs } = plan;
+    const objs = readObjects(this.ctx.repo.top, [...todo, ...dirs].map((p) => `${this.sha}:${p}`));
+    dirs.forEach((d, i) => this.trees.set(d, new Map((objs[todo.length + i]?.entries ?? []).map((e) => [e.name, e.mode]))));
+    todo.forEach((p, i) => this.cache.set(p, objs[i]?.type === "blob" && this.modeOf(p) !== "120000" ? objs[i].content : null));
+  }
+  /** The files and folders a read of `paths` still needs, or null when it needs none. */
+  toRead(paths) {
+    const folders = paths.filter((p) => p.endsWith("/")).map((p) => p.slice(0, -1));
+    paths = [...paths.filter((p) => !p.endsWith("/")), ...folders.map((f) => `${f}/.`)];
+    const todo = paths.filter((p) => !p.endsWith("/.") && !this.cache.has(p));
+    if (!this.sha) {
+      todo.forEach((p) => this.cache.set(p, null));
+      return null;
+    }
+    const dirs = [...new Set(paths.flatMap((p) => ["", ...parentDirs(p)]))].filter((d) => !this.trees.has(d));
+    return todo.length || dirs.length ? { todo, dirs } : null;
+  }
+  /** Reads the files not read yet, in one git process (none when all were). */
+  readAll(paths) {
+    if (paths.some((p) => !this.cache.has(p))) this.preload(paths);
+  }
+  /** The files coord's hooks run in every clone that this commit lacks (so clones pulling it run hooks without coord). */
+  missingScripts() {
+    return this.sha ? HOOK_SCRIPTS.filter((p) => this.modeOf(p) === null) : [];
+  }
+  /** The tree mode of `path` at this commit ('100644', '040000', '120000', …), or null when nothing is there. */
+  modeOf(path2) {
+    const slash = path2.lastIndexOf("/");
+    const dir = slash < 0 ? "" : path2.slice(0, slash);
+    if (!this.trees.has(dir)) this.preload([path2]);
+    return this.trees.get(dir)?.get(path2.slice(slash + 1)) ?? null;
+  }
+  /** A regular file's text at this commit, or null when there is none (absent, a folder, a link). */
+  read(path2) {
+    if (!this.cache.has(path2)) this.preload([path2]);
+    return this.cache.get(path2) ?? null;
+  }
+  /** Files directly under `dir` at this commit, with their blob ids. */
+  list(dir) {
+    if (!this.sha) return [];
+    return listTree(this.ctx.repo.top, this.sha, dir).filter((e) => isRegularFile(e.mode)).map((e) => ({ name: e.name, blob: e.id }));
+  }
+  /** The snapshot of commit `sha`, written on top of this one with `files` (null: deleted): knows the files the guard reads. */
+  successor(sha, files) {
+    const next = new _Snapshot(this.ctx, sha);
+    for (const p of GUARD_FILES) next.cache.set(p, files.has(p) ? files.get(p) : this.read(p));
+    return next;
+  }
+  /** Every message in every inbox (read once; `alsoRead` joins the same git process). */
+  mailbox(alsoRead = []) {
+    this.box ??= readMailbox(this, alsoRead);
+    return this.box;
+  }
+};
+function refresh(ctx, offlineOk = false) {
+  const ref = boardRef(ctx);
+  const top = ctx.repo.top;
+  let offline = null;
+  if (ctx.hasRemote) {
+    const { remote, branch, timeoutMs } = ctx.cfg;
+    for (let attempt = 1; ; attempt++) {
+      const r = fetchBranch(top, remote, branch, ref, timeoutMs);
+      if (r.kind === "ok") break;
+      if (r.kind === "missing") {
+        throw new CoordError(`${remote} has no branch '${branch}': push one first (git push ${remote} HEAD:${branch}), or name the blackboard branch in .coord.json ({"branch": "\u2026"}).`);
+      }
+      if (r.kind === "busy" && attempt < 8) {
+        sleepMs(20 + Math.random() * 100 * attempt);
+        continue;
+      }
+      offline = `could not reach ${remote} (${r.detail})`;
+      if (!offlineOk) throw new CoordError(`Cannot fetch ${remote}/${branch}: ${offline}. Nothing was changed; check the network or the remote's URL (git remote -v) and run again.`);
+      break;
+    }
+  }
+  const sha = readRef(ctx.repo.commonDir, ref) ?? resolveCommit(top, ref);
+  if (!sha && !ctx.hasRemote) {
+    if (resolveCommit(top, "HEAD") === null && !offline) {
+      throw new CoordError(`This repository has no commits yet: make a first commit on ${ctx.cfg.branch} (git commit --allow-empty -m "init"), then run this again.`);
+    }
+    throw new CoordError(`There is no branch '${ctx.cfg.branch}' here: create it, or name the blackboard branch in .coord.json ({"branch": "\u2026"}).`);
+  }
+  if (sha) fetched = readGuardCache(ctx)?.sha === sha ? null : { ctx, sha };
+  return { sha, offline };
+}
+var fetched = null;
+var guardCacheFile = (ctx) => path().join(ctx.repo.commonDir, GUARD_CACHE);
+function readGuardCache(ctx) {
+  try {
+    return parseGuardCache(fs().readFileSync(guardCacheFile(ctx), "utf8"));
+  } catch {
+    return null;
+  }
+}
+function publishedOn(base, sha, files) {
+  fetched = { ctx: base.ctx, sha, snap: base.successor(sha, files) };
+}
+function saveGuardCache() {
+  if (!fetched) return;
+  const { ctx, sha } = fetched;
+  const snap = fetched.snap ?? new Snapshot(ctx, sha);
+  fetched = null;
+  snap.readAll(GUARD_FILES);
+  const text = snap.read(RESERVATIONS_PATH);
+  const held = text === null ? [] : inForce(parseReservations(text), parseBoard(snap.read(BOARD_PATH) ?? ""), ctx.cfg.staleMs, Date.now()).map((r) => ({ session: r.session, ends: Math.floor(r.ends / 1e3), path: r.path, until: r.until, note: r.note }));
+  const file = guardCacheFile(ctx);
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs().mkdirSync(path().dirname(file), { recursive: true });
+  fs().writeFileSync(tmp, renderGuardCache(sha, held));
+  fs().renameSync(tmp, file);
+}
+
+// src/publish.ts
+var MAX_ATTEMPTS = 40;
+var published = null;
+var publishedThisRun = () => published;
+function publish(ctx, plan) {
+  const cwd2 = ctx.repo.top;
+  const ident = committerIdent(cwd2);
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    const { sha: base } = refresh(ctx);
+    crashPoint("after-fetch");
+    const snap = new Snapshot(ctx, base);
+    snap.alsoRead(GUARD_FILES);
+    const { files, subject, value } = plan(snap);
+    const changed = new Map([...files].filter(([p, c]) => snap.read(p) !== c));
+    if (changed.size === 0) return { sha: base, value, attempts: attempt };
+    refuseNonFiles(ctx, snap, [...changed.keys()]);
+    const sha = commitFiles(cwd2, base, changed, subject + "\n", ident);
+    crashPoint("after-commit");
+    if (ctx.hasRemote) {
+      const out2 = pushRef(cwd2, ctx.cfg.remote, sha, ctx.cfg.branch, ctx.cfg.timeoutMs);
+      if (out2.kind === "ok") {
+        published = `${boardName(ctx)} ${sha.slice(0, 7)}`;
+        publishedOn(snap, sha, changed);
+        crashPoint("after-publish");
+        return { sha, value, attempts: attempt };
+      }
+      if (out2.kind === "refused") {
+        throw new CoordError(`${ctx.cfg.remote} refused the update of ${ctx.cfg.branch}: ${out2.detail}. Nothing was published; if ${ctx.cfg.branch} is protected, point coord at a branch sessions may push to ("branch" in .coord.json).`);
+      }
+      if (out2.kind === "failed") throw new CoordError(`Could not publish to ${boardName(ctx)}: ${out2.detail}. Nothing was published; check the network and credentials, then run again.`);
+    } else {
+      const following = checkedOutElsewhere(ctx, [...changed.keys()]);
+      if (casRef(cwd2, `refs/heads/${ctx.cfg.branch}`, sha, base)) {
+        published = `${boardName(ctx)} ${sha.slice(0, 7)}`;
+        publishedOn(snap, sha, changed);
+        crashPoint("after-publish");
+        for (const dir of following) {
+          try {
+            moveWorktree(dir, base, sha);
+          } catch (e) {
+            throw new CoordError(`Published to ${boardName(ctx)}, but the checkout of ${ctx.cfg.branch} in '${dir}' could not follow (${e.message}): run git status there; git checkout -- ${[...changed.keys()].join(" ")} brings the files up to date.`);
+          }
+        }
+        return { sha, value, attempts: attempt };
+      }
+    }
+    sleepMs(Math.random() * 40 * Math.min(attempt, 10) + 10);
+  }
+  throw new CoordError(`Gave up after ${MAX_ATTEMPTS} attempts: ${boardName(ctx)} kept moving under us. Nothing was published; run the command again.`);
+}
+function refuseNonFiles(ctx, snap, files) {
+  for (const file of files) {
+    for (const dir of parentDirs(file)) {
+      const mode2 = snap.modeOf(dir);
+      if (mode2 === null) break;
+      if (mode2 !== "040000") refuse(ctx, `${dir} is ${entryKind(mode2)}, not a folder`);
+    }
+    const mode = snap.modeOf(file);
+    if (mode !== null && !isRegularFile(mode)) refuse(ctx, `${file} is ${entryKind(mode)}, not a file`);
+  }
+}
+function refuse(ctx, what) {
+  throw new CoordError(`On ${boardName(ctx)}, ${what}: coord never replaces it. Move it out of the way on ${ctx.cfg.branch} (git mv or git rm, commit, push), then run this again. Nothing was published.`);
+}
+function checkedOutElsewhere(ctx, paths) {
+  const dirs = listWorktrees(ctx.repo.top).filter((w) => w.branch === ctx.cfg.branch).map((w) => w.dir);
+  for (const d of dirs) {
+    const dirty = worktreeStatus(d, "normal", paths);
+    if (dirty.length) {
+      throw new CoordError(`${ctx.cfg.branch} is checked out in '${d}' with uncommitted edits of ${dirty.map((e) => e.path).join(", ")}: commit or stash them there, then run again.`);
+    }
+  }
+  return dirs;
+}
+
+// src/commands/start.ts
+var start_exports = {};
+__export(start_exports, {
+  run: () => run,
+  spec: () => spec
+});
+
 // src/plans.ts
 var boardOf = (view) => parseBoard(view.read(BOARD_PATH) ?? "");
 var onBoard = (board) => board.rows.map((r) => r.row.id).join(", ") || "none";
@@ -1819,7 +2118,9 @@ var planPause = (view, id, eta, now) => planRowUpdate(view, id, `pause ${id} \u2
 function planRemoveRow(view, id, what) {
   const board = boardOf(view);
   const had = !!findRow(board, id);
-  return { files: had ? boardFile(withoutRow(board, id)) : nothing(), subject: coordSubject(id, what), value: had };
+  const files = had ? boardFile(withoutRow(board, id)) : nothing();
+  dropReservationsOf(view, [id], files);
+  return { files, subject: coordSubject(id, what), value: had };
 }
 function planClose(view, id, releaseRiffs) {
   const board = boardOf(view);
@@ -1830,13 +2131,52 @@ function planClose(view, id, releaseRiffs) {
   }
   const unresolved = view.mailbox().messages.filter((m) => m.to === id && !m.status.resolved).length;
   const what = `self-close ${id}${riffs.length ? `, releasing Riff ${riffs.join(", ")}` : ""}`;
-  return { files: row ? boardFile(withoutRow(board, id)) : nothing(), subject: coordSubject(id, what), value: { had: !!row, released: riffs, unresolved } };
+  const files = row ? boardFile(withoutRow(board, id)) : nothing();
+  dropReservationsOf(view, [id], files);
+  return { files, subject: coordSubject(id, what), value: { had: !!row, released: riffs, unresolved } };
+}
+function dropReservationsOf(view, ids, files) {
+  if (!ids.length) return;
+  const text = view.read(RESERVATIONS_PATH);
+  if (text === null || !parseReservations(text).rows.some((r) => ids.includes(r.res.session))) return;
+  files.set(RESERVATIONS_PATH, withReservations(text, [], (r) => ids.includes(r.session)));
 }
 function planReap(view, speaker, isStale) {
   let text = view.read(BOARD_PATH) ?? "";
   const ids = parseBoard(text).rows.filter(({ row }) => isStale(row)).map((r) => r.row.id);
   for (const id of ids) text = withoutRow(parseBoard(text), id);
-  return { files: ids.length ? boardFile(text) : nothing(), subject: coordSubject(speaker, `reap stale ${ids.join(", ")}`), value: ids };
+  const files = ids.length ? boardFile(text) : nothing();
+  dropReservationsOf(view, ids, files);
+  return { files, subject: coordSubject(speaker, `reap stale ${ids.join(", ")}`), value: ids };
+}
+function planReserve(view, o) {
+  const board = boardOf(view);
+  const row = findRow(board, o.me);
+  if (!row) throw new CoordError(`${o.me} has no row on the board (${BOARD_PATH}): only a session on the board can reserve; claim one with 'coord start'.`);
+  const text = view.read(RESERVATIONS_PATH);
+  const table2 = parseReservations(text ?? "");
+  const held = inForce(table2, board, o.staleMs, o.nowMs);
+  const name = (id) => {
+    const n = findRow(board, id)?.name;
+    return n ? ` (${n})` : "";
+  };
+  for (const p of o.paths) refuseClash(held, o.me, p, name);
+  const add = o.paths.map((path2) => ({ path: path2, session: o.me, until: o.until, note: o.note }));
+  const ended = (r) => !findRow(board, r.session) || (untilMs(r.until) ?? 0) <= o.nowMs;
+  const next = withReservations(text, add, (r) => r.session === o.me && o.paths.includes(r.path) || ended(r));
+  const files = /* @__PURE__ */ new Map([[RESERVATIONS_PATH, next], [BOARD_PATH, withRow(board, { ...row, presence: o.now })]]);
+  return { files, subject: coordSubject(o.me, `reserve ${o.paths.join(", ")} until ${o.until}`), value: add };
+}
+function planRelease(view, o) {
+  const text = view.read(RESERVATIONS_PATH);
+  const mine = parseReservations(text ?? "").rows.map((r) => r.res).filter((r) => r.session === o.me);
+  const unknown = o.paths.filter((p) => !mine.some((r) => r.path === p));
+  if (unknown.length) {
+    throw new UsageError(`You (${o.me}) hold no reservation of ${unknown.join(", ")}; yours: ${mine.map((r) => r.path).join(", ") || "none"}.`);
+  }
+  const gone = mine.filter((r) => !o.paths.length || o.paths.includes(r.path));
+  const files = gone.length ? /* @__PURE__ */ new Map([[RESERVATIONS_PATH, withReservations(text, [], (r) => gone.some((g) => g.path === r.path && g.session === r.session))]]) : nothing();
+  return { files, subject: coordSubject(o.me, `release ${gone.map((r) => r.path).join(", ") || "nothing"}`), value: gone };
 }
 function planSend(view, o) {
   const board = boardOf(view);
@@ -2218,16 +2558,85 @@ function overrideThreshold(ctx, which, value, flag = which) {
   ctx.cfg[which === "live" ? "liveMs" : "staleMs"] = ms;
 }
 
+// src/overlaps.ts
+var coordination = (file) => file.startsWith(`${SESSIONS_DIR}/`);
+function touches(ctx, rows) {
+  const found = /* @__PURE__ */ new Map();
+  const note2 = (file, id, how) => {
+    if (coordination(file)) return;
+    let by = found.get(file);
+    if (!by) found.set(file, by = /* @__PURE__ */ new Map());
+    let hows = by.get(id);
+    if (!hows) by.set(id, hows = /* @__PURE__ */ new Set());
+    hows.add(how);
+  };
+  const claims = new Map(rows.map((r) => [r.id, parseStamp(r.claimed)]).filter((e) => e[1] !== null));
+  if (claims.size) {
+    const since = Math.floor(Math.min(...claims.values()) / 1e3);
+    for (const c of filesChanged(ctx.repo.top, [boardRef(ctx)], since)) {
+      const id = sessionOfSubject(c.subject);
+      const claimed = id === null ? void 0 : claims.get(id);
+      if (claimed !== void 0 && c.time * 1e3 >= claimed) c.files.forEach((f) => note2(f, id, "published"));
+    }
+  }
+  const ids = new Set(rows.map((r) => r.id));
+  const here = listWorktrees(ctx.repo.top).flatMap((w) => {
+    const id = sessionOfBranch(w.branch);
+    return id && ids.has(id) ? [{ id, dir: w.dir }] : [];
+  });
+  if (!here.length) return found;
+  const branches = here.map((w) => `refs/heads/${sessionBranch(w.id)}`);
+  for (const c of filesChanged(ctx.repo.top, [...branches, `^${boardRef(ctx)}`], null)) {
+    const id = sessionOfBranch(c.source.replace(/^refs\/heads\//, ""));
+    if (id) c.files.forEach((f) => note2(f, id, "unpublished"));
+  }
+  for (const w of here) {
+    try {
+      for (const e of worktreeStatus(w.dir, "all")) note2(e.path, w.id, "uncommitted");
+    } catch {
+    }
+  }
+  return found;
+}
+function overlapsOf(t) {
+  const out2 = [];
+  for (const [path2, by] of [...t].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)) {
+    if (by.size < 2) continue;
+    const sessions = [...by.keys()].sort();
+    out2.push({ path: path2, sessions, how: Object.fromEntries(sessions.map((s) => [s, [...by.get(s)].sort()])) });
+  }
+  return out2;
+}
+function reservedUnderMe(t, me, held) {
+  const mine = [...t].filter(([, by]) => by.has(me)).map(([p]) => p);
+  return mine.flatMap((path2) => {
+    const res = held.find((r) => r.session !== me && patternCovers(r.path, path2));
+    return res ? [{ path: path2, res }] : [];
+  });
+}
+function overlapLine(o) {
+  return `${o.path} \u2014 ${o.sessions.map((s) => `${s} (${o.how[s].join(", ")})`).join(", ")}`;
+}
+function noticesFor(ctx, rows, me, held) {
+  if (!rows.some((r) => r.id === me)) return [];
+  const others = rows.filter((r) => r.id !== me);
+  if (!others.length && !held.some((r) => r.session !== me)) return [];
+  const t = touches(ctx, rows);
+  const lines2 = overlapsOf(t).filter((o) => o.sessions.includes(me)).map((o) => `${o.path} is being changed by ${o.sessions.filter((s) => s !== me).map((s) => `${s} (${o.how[s].join(", ")})`).join(", ")} too`);
+  for (const { path: path2, res } of reservedUnderMe(t, me, held)) lines2.push(`${path2} is reserved by ${res.session} until ${res.until}${res.note ? ` ("${res.note}")` : ""}`);
+  return lines2;
+}
+
 // src/commands/status.ts
 var spec2 = {
   name: "status",
   summary: "the board: who is live, on what, presence and last commit, stale flags",
   usage: "[--live DURATION] [--stale DURATION] [--json]",
-  description: "Reads the freshly fetched blackboard branch (or, offline, what was fetched last, and says so).\nState: live (activity newer than --live, default 30m), stale (older than --stale, default 24h),\nidle in between, paused when the scope says so. Activity is the newest of the presence stamp,\nthe claim and the last [sX] commit, so it works without the heartbeat hook.",
+  description: "Reads the freshly fetched blackboard branch (or, offline, what was fetched last, and says so).\nOverlaps: files two or more sessions that are not stale are changing (their [sX] commits on the\nblackboard branch since their claim; for worktrees in this clone, unpublished commits and edits).\nState: live (activity newer than --live, default 30m), stale (older than --stale, default 24h),\nidle in between, paused when the scope says so. Activity is the newest of the presence stamp,\nthe claim and the last [sX] commit, so it works without the heartbeat hook.",
   flags: [
     { name: "live", value: "DURATION", help: 'activity newer than this is live (default 30m, or "live" in .coord.json)' },
     { name: "stale", value: "DURATION", help: 'activity older than this is stale (default 24h, or "stale" in .coord.json)' },
-    { name: "json", help: 'print {"board","commit","offline","session","sessions":[\u2026],"problems","missingScripts"} (see docs/reference.md)' }
+    { name: "json", help: 'print {"board","commit","offline","session","sessions":[\u2026],"overlaps":[\u2026],"problems","missingScripts"} (see docs/reference.md)' }
   ],
   positionals: [0, 0]
 };
@@ -2262,8 +2671,10 @@ function run2(p) {
     };
   });
   const problems = board.problems.map((pr) => ({ file: BOARD_PATH, line: pr.line, message: pr.message }));
+  const counting = board.rows.map((r) => r.row).filter((row) => sessions.find((s) => s.id === row.id).state !== "stale");
+  const overlaps = counting.length > 1 ? overlapsOf(touches(ctx, counting)) : [];
   if (bool(p, "json")) {
-    json({ board: boardName(ctx), commit: sha, offline, session: ctx.session, sessions, problems, missingScripts: missing });
+    json({ board: boardName(ctx), commit: sha, offline, session: ctx.session, sessions, overlaps, problems, missingScripts: missing });
     return 0;
   }
   if (offline) err(`coord: offline \u2014 ${offline}; showing ${boardName(ctx)} as last fetched.`);
@@ -2294,6 +2705,11 @@ function run2(p) {
     paint2[s.state](s.state)
   ])));
   out(dim(`${sessions.length} session(s) on ${boardName(ctx)}; live < ${age(ctx.cfg.liveMs)}, stale > ${age(ctx.cfg.staleMs)}.`));
+  if (overlaps.length) {
+    out("\n" + yellow(`Files more than one session is changing (${overlaps.length}):`));
+    for (const o of overlaps) out(`  ${visible(overlapLine(o))}`);
+    out(dim('Talk before it conflicts: coord send <sX> --type question -m "\u2026"; coord reserve PATH claims a file.'));
+  }
   return 0;
 }
 
@@ -2683,7 +3099,7 @@ var spec8 = {
   flags: [
     { name: "all", help: "include resolved messages" },
     { name: "from", value: "ID", help: "only messages from session ID" },
-    { name: "brief", help: "a few lines about messages not shown before, nothing when none; never fails (for prompt hooks)" },
+    { name: "brief", help: "a few lines about new messages and new overlaps with your files, nothing when none; never fails (for prompt hooks)" },
     { name: "sent", help: "list what I sent instead, with how far each got (seen, acked, resolved)" },
     { name: "json", help: 'print {"session","board","offline","messages":[\u2026],"unacked":[\u2026],"problems"}; sent ones carry "recipientOnBoard", and with --sent "provenance" and "backed" (see docs/reference.md)' }
   ],
@@ -2747,7 +3163,12 @@ function brief(p) {
   if (!ctx.session) return;
   ctx.cfg.timeoutMs = Math.min(ctx.cfg.timeoutMs, 5e3);
   const { sha } = refresh(ctx, true);
-  const box = new Snapshot(ctx, sha).mailbox();
+  const snap = new Snapshot(ctx, sha);
+  const box = snap.mailbox([BOARD_PATH, RESERVATIONS_PATH]);
+  const lines2 = [...mail(ctx, box), ...touching(ctx, snap)];
+  if (lines2.length) out(visible(lines2.join("\n")));
+}
+function mail(ctx, box) {
   const marker = path().join(ctx.repo.gitDir, "coord-inbox-shown");
   let shown = /* @__PURE__ */ new Set();
   try {
@@ -2756,13 +3177,35 @@ function brief(p) {
   }
   const waiting = box.messages.filter((m) => m.to === ctx.session && !m.status.seen);
   const fresh = waiting.filter((m) => !shown.has(m.id));
-  if (!fresh.length) return;
+  if (!fresh.length) return [];
   const lines2 = [`coord: ${fresh.length} new message${fresh.length > 1 ? "s" : ""} for ${ctx.session}:`];
   for (const m of fresh.slice(0, 3)) lines2.push(`  ${m.id} from ${m.from} (${m.type}): ${firstWords(m.body, 80)}`);
   if (fresh.length > 3) lines2.push(`  \u2026 and ${fresh.length - 3} more`);
   lines2.push('Read with `coord inbox --json`, then `coord ack <id>` or `coord reply <id> -m "\u2026"`.');
-  out(visible(lines2.join("\n")));
   fs().writeFileSync(marker, waiting.map((m) => m.id).join("\n") + "\n");
+  return lines2;
+}
+function touching(ctx, snap) {
+  const board = parseBoard(snap.read(BOARD_PATH) ?? "");
+  const commits = lastCommits(ctx);
+  const rows = board.rows.map((r) => r.row).filter((row) => stateOf(row, commits.get(row.id), ctx).state !== "stale");
+  const held = inForce(parseReservations(snap.read(RESERVATIONS_PATH) ?? ""), board, ctx.cfg.staleMs, Date.now());
+  const notices = noticesFor(ctx, rows, ctx.session, held);
+  const marker = path().join(ctx.repo.gitDir, "coord-overlaps-shown");
+  let before = "";
+  try {
+    before = fs().readFileSync(marker, "utf8");
+  } catch {
+  }
+  const now = notices.join("\n");
+  if (now !== before.trimEnd()) fs().writeFileSync(marker, now + "\n");
+  if (!notices.length || now === before.trimEnd()) return [];
+  return [
+    `coord: files you are changing that other sessions are changing or hold (${notices.length}):`,
+    ...notices.slice(0, 5).map((l) => `  ${l}`),
+    ...notices.length > 5 ? [`  \u2026 and ${notices.length - 5} more (coord status)`] : [],
+    'Agree with them before you go on: coord send <sX> --type question -m "\u2026".'
+  ];
 }
 
 // src/commands/seen.ts
@@ -2879,11 +3322,142 @@ function run13(p) {
   return 0;
 }
 
+// src/commands/reserve.ts
+var reserve_exports = {};
+__export(reserve_exports, {
+  DEFAULT_FOR: () => DEFAULT_FOR,
+  run: () => run14,
+  spec: () => spec14
+});
+var DEFAULT_FOR = "2h";
+var spec14 = {
+  name: "reserve",
+  summary: "reserve paths (files, folders/, globs) so other sessions' commits touching them are refused",
+  usage: "<PATH\u2026> [--for DURATION] [-m NOTE] [--json]",
+  description: "A path is a file, a folder ending in / (everything below it), or a glob (* within a folder,\n** across folders, ? one character), relative to where you are. Refused, changing nothing,\nwhen another session's reservation in force overlaps one of them. Reserving a path you hold\nagain sets its new time and note. A reservation ends at its time, at release or close, and\nstops counting while its session is stale. The pre-commit guard refuses others' commits of\nreserved files (COORD_RESERVED_OK=1 lets one commit through).",
+  flags: [
+    { name: "for", value: "DURATION", help: `how long: 30m, 2h, 1d, 90s (default ${DEFAULT_FOR})` },
+    { name: "message", short: "m", value: "NOTE", help: "why, for whoever is refused (one line)" },
+    { name: "json", help: 'print {"id","reserved":[{"path","until","note"}],"commit"}' }
+  ],
+  positionals: [1, 50]
+};
+function run14(p) {
+  const cwd2 = process.cwd();
+  const ctx = openContext(cwd2, { as: str(p, "as") });
+  const me = requireSession(ctx);
+  const forText = str(p, "for") ?? DEFAULT_FOR;
+  const ms = parseDuration(forText);
+  if (ms === null || ms < 1e3) throw new UsageError(`--for '${forText}' is not a duration: use forms like 30m, 2h, 1d (or 90s).`);
+  const noteFlag = p.flags.message;
+  const noteText = Array.isArray(noteFlag) ? noteFlag.join(" ") : noteFlag;
+  const note2 = noteText === void 0 ? "" : cellText(noteText, "note");
+  const prefix = path().relative(ctx.repo.top, cwd2).split(path().sep).join("/");
+  const paths = [...new Set(p.args.map((a) => reservationPattern(a, prefix.startsWith("..") ? "" : prefix)))];
+  const r = publish(ctx, (snap) => {
+    snap.preload([BOARD_PATH, RESERVATIONS_PATH]);
+    const nowMs = Date.now();
+    return planReserve(snap, { me, paths, until: untilStamp(nowMs + ms, stamp), note: note2, staleMs: ctx.cfg.staleMs, now: stamp(nowMs), nowMs });
+  });
+  if (bool(p, "json")) {
+    json({ id: me, reserved: r.value.map(({ path: pth, until, note: n }) => ({ path: pth, until, note: n })), commit: r.sha });
+    return 0;
+  }
+  for (const res of r.value) out(`${me} reserved ${res.path} until ${res.until}${res.note ? ` \u2014 ${res.note}` : ""}`);
+  out(`Published on ${boardName(ctx)}. Other sessions' commits of these paths are refused until then; 'coord release' ends it sooner.`);
+  return 0;
+}
+
+// src/commands/release.ts
+var release_exports = {};
+__export(release_exports, {
+  run: () => run15,
+  spec: () => spec15
+});
+var spec15 = {
+  name: "release",
+  summary: "end my reservations: the paths named, or all of mine",
+  usage: "[PATH\u2026] [--json]",
+  description: "A path must be written as it was reserved (relative to where you are); coord reservations lists them.",
+  flags: [{ name: "json", help: 'print {"id","released":[paths],"commit"}' }],
+  positionals: [0, 50]
+};
+function run15(p) {
+  const cwd2 = process.cwd();
+  const ctx = openContext(cwd2, { as: str(p, "as") });
+  const me = requireSession(ctx);
+  const prefix = path().relative(ctx.repo.top, cwd2).split(path().sep).join("/");
+  const paths = p.args.map((a) => reservationPattern(a, prefix.startsWith("..") ? "" : prefix));
+  const r = publish(ctx, (snap) => planRelease(snap, { me, paths }));
+  const released = r.value.map((x) => x.path);
+  if (bool(p, "json")) {
+    json({ id: me, released, commit: released.length ? r.sha : null });
+    return 0;
+  }
+  out(released.length ? `${me} released ${released.join(", ")} on ${boardName(ctx)}.` : `${me} holds no reservations: nothing to release.`);
+  return 0;
+}
+
+// src/commands/reservations.ts
+var reservations_exports = {};
+__export(reservations_exports, {
+  run: () => run16,
+  spec: () => spec16
+});
+var spec16 = {
+  name: "reservations",
+  summary: "list the reservations: who holds which paths, until when, and whether they count",
+  usage: "[--all] [--json]",
+  description: "Shows the reservations in force; --all adds the ones that no longer count (their time passed,\ntheir session is stale or off the board), with why. Reads the freshly fetched blackboard branch.",
+  flags: [
+    { name: "all", help: "also list reservations that no longer count" },
+    { name: "json", help: 'print {"board","commit","offline","reservations":[{"path","session","name","until","note","counts","endsAt","why"}],"problems"}' }
+  ],
+  positionals: [0, 0]
+};
+function run16(p) {
+  const ctx = openContext(process.cwd(), { as: str(p, "as") });
+  const { sha, offline } = refresh(ctx, true);
+  const snap = new Snapshot(ctx, sha);
+  snap.preload([BOARD_PATH, RESERVATIONS_PATH]);
+  const board = parseBoard(snap.read(BOARD_PATH) ?? "");
+  const t = parseReservations(snap.read(RESERVATIONS_PATH) ?? "");
+  const now = Date.now();
+  const all = t.rows.map(({ res }) => {
+    const ends = countsUntil(res, board, ctx.cfg.staleMs);
+    const row = findRow(board, res.session);
+    const why = !row ? `${res.session} is off the board` : (untilMs(res.until) ?? 0) <= now ? "its time passed" : ends === null || ends <= now ? `${res.session} is stale` : null;
+    return { path: res.path, session: res.session, name: row?.name ?? null, until: res.until, note: res.note, counts: why === null, endsAt: why === null ? stamp(ends) : null, why, me: res.session === ctx.session };
+  });
+  const shown = bool(p, "all") ? all : all.filter((r) => r.counts);
+  const problems = t.problems.map((pr) => ({ file: RESERVATIONS_PATH, line: pr.line, message: pr.message }));
+  if (bool(p, "json")) {
+    json({ board: boardName(ctx), commit: sha, offline, reservations: shown.map(({ me: _me, ...r }) => r), problems });
+    return 0;
+  }
+  if (offline) err(`coord: offline \u2014 ${offline}; showing ${boardName(ctx)} as last fetched.`);
+  for (const pr of problems) err(`coord: ${pr.file}:${pr.line}: ${pr.message}`);
+  if (!shown.length) {
+    const ended = all.length - shown.length;
+    out(`No reservations in force on ${boardName(ctx)}${ended ? ` (${ended} no longer count: --all shows them)` : ""}. Reserve with 'coord reserve PATH\u2026'.`);
+    return 0;
+  }
+  out(table(["PATH", "SESSION", "UNTIL", "NOTE", ...bool(p, "all") ? ["COUNTS"] : []], shown.map((r) => [
+    visible(r.path),
+    `${r.me ? "*" : " "}${r.session}${r.name ? ` \xB7 ${visible(r.name)}` : ""}`,
+    r.counts ? `${r.until} (in ${age((untilMs(r.until) ?? now) - now)})` : r.until,
+    visible(r.note) || "\u2014",
+    ...bool(p, "all") ? [r.counts ? "yes" : `no: ${r.why}`] : []
+  ])));
+  out(dim(`${shown.filter((r) => r.counts).length} in force on ${boardName(ctx)}; a session's reservations stop counting once it is stale (> ${age(ctx.cfg.staleMs)}).`));
+  return 0;
+}
+
 // src/commands/prime.ts
 var prime_exports = {};
 __export(prime_exports, {
-  run: () => run14,
-  spec: () => spec14
+  run: () => run17,
+  spec: () => spec17
 });
 
 // src/protocol/agents.ts
@@ -2916,7 +3490,8 @@ var AGENT_COMMANDS = [
   ['coord reply <id> -m "\u2026" [--resolve]', "answer a message to you, right under it"],
   ['coord send <sX> --type question -m "\u2026"', "ask or tell another session something"],
   ["coord sync", "bring the blackboard branch into your worktree before you push (your presence edit is kept)"],
-  ["coord status", "who is live and on what"]
+  ["coord status", "who is live and on what, and files two sessions are changing"],
+  ['coord reserve <path\u2026> -m "\u2026"', "ask the others not to change these files for now (coord release when done)"]
 ];
 function agentSection(commands, script, pushCommand) {
   return [
@@ -2944,18 +3519,18 @@ function withSection(text, section) {
 }
 
 // src/commands/prime.ts
-var spec14 = {
+var spec17 = {
   name: "prime",
   summary: "one screen for an agent: who I am, who else is live, my unread mail, the commands to use",
   usage: "[--hook] [--json]",
   description: "Meant for an agent's session start (a Claude Code SessionStart hook runs it with --hook: it then\nreads the hook's JSON on stdin for the working directory, and always exits 0).",
   flags: [
     { name: "hook", help: "run as an agent hook: read the cwd from stdin JSON, never fail the hook" },
-    { name: "json", help: 'print {"session","board","offline","others","unread","unacked","commands"}' }
+    { name: "json", help: 'print {"session","board","offline","others","unread","unacked","touching","commands"}' }
   ],
   positionals: [0, 0]
 };
-function run14(p) {
+function run17(p) {
   const hook = bool(p, "hook");
   try {
     return prime(p, hook ? hookCwd() : process.cwd());
@@ -2969,7 +3544,7 @@ function prime(p, cwd2) {
   const ctx = openContext(cwd2, { as: str(p, "as") });
   const { sha, offline } = refresh(ctx, true);
   const snap = new Snapshot(ctx, sha);
-  const box = snap.mailbox([BOARD_PATH, SCRIPTS_DIR]);
+  const box = snap.mailbox([BOARD_PATH, SCRIPTS_DIR, RESERVATIONS_PATH]);
   const missing = snap.missingScripts();
   const board = parseBoard(snap.read(BOARD_PATH) ?? "");
   const commits = lastCommits(ctx);
@@ -2984,15 +3559,18 @@ function prime(p, cwd2) {
   const unread = ctx.session ? box.messages.filter((m) => m.to === ctx.session && !m.status.acked) : [];
   const unacked = ctx.session ? box.messages.filter((m) => m.from === ctx.session && m.to !== ctx.session && !m.status.acked) : [];
   const session = me ? { id: me.id, name: me.name, worktree: ctx.repo.top, branch: ctx.repo.branch, riffs: me.riffs, scope: me.scope } : null;
+  const counting = board.rows.map((r) => r.row).filter((row) => stateOf(row, commits.get(row.id), ctx).state !== "stale");
+  const held = inForce(parseReservations(snap.read(RESERVATIONS_PATH) ?? ""), board, ctx.cfg.staleMs, Date.now());
+  const touching2 = me ? noticesFor(ctx, counting, me.id, held) : [];
   if (bool(p, "json")) {
-    json({ session, board: boardName(ctx), offline, others, unread: unread.map(messageJson), unacked: unacked.map(messageJson), commands: AGENT_COMMANDS.map(([command, use]) => ({ command, use })) });
+    json({ session, board: boardName(ctx), offline, others, unread: unread.map(messageJson), unacked: unacked.map(messageJson), touching: touching2, commands: AGENT_COMMANDS.map(([command, use]) => ({ command, use })) });
     return 0;
   }
   if (missing.length) out(missingScriptsWarning(ctx, missing));
-  out(visible(render(ctx, session, others, unread, unacked, offline)));
+  out(visible(render2(ctx, session, others, unread, unacked, offline, touching2)));
   return 0;
 }
-function render(ctx, session, others, unread, unacked, offline) {
+function render2(ctx, session, others, unread, unacked, offline, touching2) {
   const lines2 = [];
   const { remote, branch } = ctx.cfg;
   if (!session) {
@@ -3016,6 +3594,11 @@ function render(ctx, session, others, unread, unacked, offline) {
       for (const m of unacked) lines2.push(`  ${m.id} to ${m.to} (${m.type}): ${firstWords(m.body, 70)}`);
     }
   }
+  if (touching2.length) {
+    lines2.push("", `Files you are changing that other sessions are changing or hold (${touching2.length}):`);
+    for (const l of touching2) lines2.push(`  ${l}`);
+    lines2.push('  Agree with them before you go on (coord send <sX> --type question -m "\u2026").');
+  }
   lines2.push("", "Commands:");
   const w = Math.max(...AGENT_COMMANDS.map(([c]) => c.length));
   for (const [c, use] of AGENT_COMMANDS) lines2.push(`  ${c.padEnd(w)}  ${use}`);
@@ -3025,10 +3608,10 @@ function render(ctx, session, others, unread, unacked, offline) {
 // src/commands/watch.ts
 var watch_exports = {};
 __export(watch_exports, {
-  run: () => run15,
-  spec: () => spec15
+  run: () => run18,
+  spec: () => spec18
 });
-var spec15 = {
+var spec18 = {
   name: "watch",
   summary: "follow the board: print new messages and board changes as they arrive (Ctrl-C stops)",
   usage: "[--interval DURATION] [--count N] [--json]",
@@ -3039,7 +3622,7 @@ var spec15 = {
   ],
   positionals: [0, 0]
 };
-async function run15(p) {
+async function run18(p) {
   const ctx = openContext(process.cwd(), { as: str(p, "as") });
   const interval = parseDuration(str(p, "interval") ?? "15s");
   if (interval === null || interval < 1e3) throw new UsageError(`--interval '${str(p, "interval")}' is not a duration of at least 1s (e.g. 10s, 1m).`);
@@ -3061,6 +3644,10 @@ async function run15(p) {
     const snap = new Snapshot(ctx, sha);
     const now = { rows: new Map(parseBoard(snap.read(BOARD_PATH) ?? "").rows.map((r) => [r.row.id, r.row])), messages: /* @__PURE__ */ new Map() };
     const box = snap.mailbox();
+    try {
+      saveGuardCache();
+    } catch {
+    }
     for (const m of box.messages) now.messages.set(m.id, m.status);
     if (before) {
       for (const [id, row] of now.rows) {
@@ -3093,10 +3680,10 @@ async function run15(p) {
 // src/commands/reap.ts
 var reap_exports = {};
 __export(reap_exports, {
-  run: () => run16,
-  spec: () => spec16
+  run: () => run19,
+  spec: () => spec19
 });
-var spec16 = {
+var spec19 = {
   name: "reap",
   summary: "remove stale sessions (no presence, no [sX] commit for a while) from the board, one commit",
   usage: "[--older-than DURATION] [--include-paused] [--dry-run] [--json]",
@@ -3109,7 +3696,7 @@ var spec16 = {
   ],
   positionals: [0, 0]
 };
-function run16(p) {
+function run19(p) {
   const ctx = openContext(process.cwd(), { as: str(p, "as") });
   overrideThreshold(ctx, "stale", str(p, "older-than"), "older-than");
   const commits = lastCommits(ctx);
@@ -3121,8 +3708,8 @@ function run16(p) {
   let reaped;
   let sha = null;
   if (bool(p, "dry-run")) {
-    const fetched = refresh(ctx, true);
-    reaped = planReap(new Snapshot(ctx, fetched.sha), ctx.session, isStale).value;
+    const fetched2 = refresh(ctx, true);
+    reaped = planReap(new Snapshot(ctx, fetched2.sha), ctx.session, isStale).value;
   } else {
     const r = publish(ctx, (snap) => planReap(snap, ctx.session, isStale));
     reaped = r.value;
@@ -3145,8 +3732,8 @@ function run16(p) {
 // src/commands/doctor.ts
 var doctor_exports = {};
 __export(doctor_exports, {
-  run: () => run17,
-  spec: () => spec17
+  run: () => run20,
+  spec: () => spec20
 });
 
 // src/protocol/lefthook.ts
@@ -3161,10 +3748,11 @@ function lefthookConfig(exists2, envConfig) {
   return LEFTHOOK_CONFIGS.find(exists2) ?? null;
 }
 var NEW_LEFTHOOK_CONFIG = "lefthook.yml";
-function coordJobs(runtime, script, guard) {
+function coordJobs(runtime, script, guards) {
   return [
+    { hook: "pre-commit", name: "coord-check-reserved", run: `sh ${guards.reserved} || ${runtime} ${script} check-reserved`, marker: "check-reserved" },
     // {1} quoted: a worktree path with spaces must stay one argument.
-    { hook: "commit-msg", name: "coord-check-prefix", run: `sh ${guard} "{1}" || ${runtime} ${script} check-prefix "{1}"`, marker: "check-prefix" },
+    { hook: "commit-msg", name: "coord-check-prefix", run: `sh ${guards.prefix} "{1}" || ${runtime} ${script} check-prefix "{1}"`, marker: "check-prefix" },
     { hook: "post-commit", name: "coord-heartbeat", run: `${runtime} ${script} heartbeat`, marker: "heartbeat" }
   ];
 }
@@ -3274,7 +3862,7 @@ function lefthookInstallCommand(top) {
 }
 
 // src/commands/doctor.ts
-var spec17 = {
+var spec20 = {
   name: "doctor",
   summary: "check the set-up and leftovers of interrupted runs; --fix repairs them",
   usage: "[--fix] [--json]",
@@ -3285,7 +3873,7 @@ var spec17 = {
   ],
   positionals: [0, 0]
 };
-function run17(p) {
+function run20(p) {
   const ctx = openContext(process.cwd(), { as: str(p, "as") });
   const findings = [];
   const add = (f) => findings.push(f);
@@ -3297,9 +3885,9 @@ function run17(p) {
   }
   let sha = null;
   try {
-    const fetched = refresh(ctx, true);
-    sha = fetched.sha;
-    if (fetched.offline) add({ level: "warn", message: `offline: ${fetched.offline}`, fix: "check the network and git remote -v; reads use the last fetch meanwhile" });
+    const fetched2 = refresh(ctx, true);
+    sha = fetched2.sha;
+    if (fetched2.offline) add({ level: "warn", message: `offline: ${fetched2.offline}`, fix: "check the network and git remote -v; reads use the last fetch meanwhile" });
   } catch (e) {
     add({ level: "error", message: e.message });
   }
@@ -3314,15 +3902,18 @@ function run17(p) {
   const lhFile = lefthookConfig(exists2, process.env.LEFTHOOK_CONFIG);
   const lhLocal = LEFTHOOK_LOCAL_CONFIGS.find(exists2);
   const lh = [lhFile, lhLocal].filter((f) => !!f && fs().existsSync(path().resolve(top, f))).map(readRel).join("\n");
-  if (!/coord\.mjs[^\n]*check-prefix/.test(lh) || !/coord\.mjs[^\n]*heartbeat/.test(lh)) add({ level: "warn", message: `${lhFile ?? "the lefthook config"} lacks coord's commit-msg or post-commit job`, fix: "run 'coord init' (it merges them in)" });
+  const lacking = [["pre-commit", "check-reserved"], ["commit-msg", "check-prefix"], ["post-commit", "heartbeat"]].filter(([, verb]) => !new RegExp(`coord\\.mjs[^\\n]*${verb}`).test(lh)).map(([hook]) => hook);
+  if (lacking.length) add({ level: "warn", message: `${lhFile ?? "the lefthook config"} lacks coord's ${lacking.join(", ")} job${lacking.length > 1 ? "s" : ""}${lacking.includes("pre-commit") ? " (the pre-commit one is the reservation guard)" : ""}`, fix: "run 'coord init' (it merges them in)" });
   const ignored = LEFTHOOK_CONFIGS.filter((f) => f !== lhFile && exists2(f));
   if (lhFile && ignored.length) add({ level: "warn", message: `lefthook loads ${lhFile} only: the hooks in ${ignored.join(", ")} do not run`, fix: `move their jobs into ${lhFile} and delete ${ignored.join(", ")}` });
-  const uncommitted = worktreeStatus(top, "all", [SCRIPT_PATH, GUARD_PATH, CONFIG_FILE, ".gitattributes", ...lhFile ? [lhFile] : []].filter(exists2));
+  const uncommitted = worktreeStatus(top, "all", [SCRIPT_PATH, GUARD_PATH, RESERVED_GUARD_PATH, CONFIG_FILE, ".gitattributes", ...lhFile ? [lhFile] : []].filter(exists2));
   if (uncommitted.length) add({ level: "warn", message: `not committed: ${uncommitted.map((e) => e.path).join(", ")}; other clones' hooks and settings need them`, fix: `git add ${uncommitted.map((e) => e.path).join(" ")} && git commit -m "chore: onboard coord" && git push` });
   const oldJobs = ["check-worktree-prefix.sh", "session-heartbeat.sh"].filter((f) => lh.includes(f));
   if (oldJobs.length) add({ level: "warn", message: `lefthook.yml still runs ${oldJobs.join(" and ")}, which coord replaces`, fix: "delete those jobs from lefthook.yml (coord check-prefix and heartbeat do their work)" });
   if (!fs().existsSync(path().join(top, SCRIPT_PATH))) add({ level: "warn", message: `${SCRIPT_PATH} is missing, so the hooks cannot run`, fix: "run 'coord init'" });
-  if (!fs().existsSync(path().join(hooksDir(top), "commit-msg"))) add({ level: "warn", message: "no commit-msg hook is installed in this clone", fix: `run ${lefthookInstallCommand(top)}` });
+  const hooks = hooksDir(top);
+  const notInstalled = ["pre-commit", "commit-msg", "post-commit"].filter((h) => !fs().existsSync(path().join(hooks, h)));
+  if (notInstalled.length) add({ level: "warn", message: `no ${notInstalled.join(", ")} hook is installed in this clone${notInstalled.includes("pre-commit") ? " (the reservation guard does not run)" : ""}`, fix: `run ${lefthookInstallCommand(top)}` });
   const attributes = path().join(top, ".gitattributes");
   const attrText = fs().existsSync(attributes) ? fs().readFileSync(attributes, "utf8") : "";
   if (withAttributes(attrText).added.length) add({ level: "warn", message: ".gitattributes does not send the coordination files to coord's merge driver: git merges them line by line, and neighbouring rows conflict", fix: "run 'coord init' and commit .gitattributes" });
@@ -3432,10 +4023,10 @@ function alive(pid) {
 // src/commands/check-prefix.ts
 var check_prefix_exports = {};
 __export(check_prefix_exports, {
-  run: () => run18,
-  spec: () => spec18
+  run: () => run21,
+  spec: () => spec21
 });
-var spec18 = {
+var spec21 = {
   name: "check-prefix",
   summary: "commit-msg hook: the subject must carry this worktree's [sX] prefix",
   usage: "<commit-msg-file>",
@@ -3444,7 +4035,7 @@ var spec18 = {
   positionals: [1, 1],
   identity: false
 };
-function run18(p) {
+function run21(p) {
   const file = p.args[0];
   const text = readText(file);
   if (text === null) {
@@ -3459,13 +4050,53 @@ function run18(p) {
   return 1;
 }
 
+// src/commands/check-reserved.ts
+var check_reserved_exports = {};
+__export(check_reserved_exports, {
+  run: () => run22,
+  spec: () => spec22
+});
+var spec22 = {
+  name: "check-reserved",
+  summary: "pre-commit hook: refuse staging a file another live session has reserved",
+  usage: "",
+  description: `Reads the reservations as last fetched (no network). ${OVERRIDE_ENV}=1 git commit \u2026 lets one commit through.`,
+  flags: [],
+  positionals: [0, 0],
+  identity: false
+};
+function run22(_p) {
+  if (env(OVERRIDE_ENV)) return 0;
+  const w = findWorktree();
+  if (!w) return 0;
+  const me = hookSession(w);
+  if (!me) return 0;
+  const text = readText(path().join(w.commonDir, GUARD_CACHE));
+  if (text === null) return 0;
+  const { held } = parseGuardCache(text);
+  const nowS = Math.floor(Date.now() / 1e3);
+  if (!held.some((h) => h.session !== me && h.ends > nowS)) return 0;
+  const index = env("GIT_INDEX_FILE");
+  const verdict = guardVerdict(held, me, stagedFiles(w.top, index ? path().resolve(index) : void 0), nowS);
+  if (verdict.ok) return 0;
+  const lines2 = [`coord: this commit changes ${verdict.hits.length === 1 ? "a file" : "files"} another session has reserved:`];
+  for (const { file, held: h } of verdict.hits) {
+    lines2.push(`  ${file} \u2014 reserved by ${h.session}${h.path !== file ? ` (${h.path})` : ""} until ${h.until}${h.note ? `: "${h.note}"` : ""}`);
+  }
+  const first = verdict.hits[0];
+  lines2.push(`Ask them: coord send ${first.held.session} --type question -m "May I change ${first.file}?"`);
+  lines2.push(`Or unstage it (git restore --staged ${first.file}); to commit anyway, once: ${OVERRIDE_ENV}=1 git commit \u2026`);
+  err(lines2.join("\n"));
+  return 1;
+}
+
 // src/commands/heartbeat.ts
 var heartbeat_exports = {};
 __export(heartbeat_exports, {
-  run: () => run19,
-  spec: () => spec19
+  run: () => run23,
+  spec: () => spec23
 });
-var spec19 = {
+var spec23 = {
   name: "heartbeat",
   summary: "post-commit hook: set my presence stamp to the last commit's time (working tree only)",
   usage: "",
@@ -3474,7 +4105,7 @@ var spec19 = {
   positionals: [0, 0],
   identity: false
 };
-function run19(_p) {
+function run23(_p) {
   const w = findWorktree();
   if (!w || operationInProgress(w.gitDir)) return 0;
   const id = hookSession(w);
@@ -3500,10 +4131,10 @@ function run19(_p) {
 // src/commands/init.ts
 var init_exports = {};
 __export(init_exports, {
-  run: () => run20,
-  spec: () => spec20
+  run: () => run24,
+  spec: () => spec24
 });
-var spec20 = {
+var spec24 = {
   name: "init",
   summary: "onboard this repo: board, queue folder, a copy of coord, the lefthook jobs",
   usage: "[--branch NAME] [--deno] [--claude] [--agents] [--json]",
@@ -3525,7 +4156,7 @@ merge.autoStash, rebase.autoStash, unless already set). Harmless to run again.`,
   positionals: [0, 0],
   identity: false
 };
-function run20(p) {
+function run24(p) {
   const { top, commonDir } = repoPaths(process.cwd());
   const written = [];
   const exists2 = (rel) => fs().existsSync(path().join(top, rel));
@@ -3566,6 +4197,7 @@ function run20(p) {
   const runtime = runtimeCommand(deno2);
   put(START_SCRIPT_PATH, startScript(runtime), { mode: 493 });
   put(GUARD_PATH, prefixGuardScript(), { mode: 493 });
+  put(RESERVED_GUARD_PATH, reservedGuardScript(), { mode: 493 });
   const hooks = lefthookJobs(top, runtime, runtimeCommand(!deno2), put);
   const attributes = readRel(".gitattributes");
   put(".gitattributes", withAttributes(attributes).text);
@@ -3609,16 +4241,17 @@ function run20(p) {
   out(`  ${runtime} ${SCRIPT_PATH} start   # claim your first session`);
   return hooks.refused ? 1 : 0;
 }
+var GUARDS = { prefix: GUARD_PATH, reserved: RESERVED_GUARD_PATH };
 function lefthookJobs(top, runtime, otherRuntime, put) {
   const exists2 = (rel) => fs().existsSync(path().join(top, rel));
   const file = lefthookConfig(exists2, process.env.LEFTHOOK_CONFIG) ?? NEW_LEFTHOOK_CONFIG;
   const abs = path().resolve(top, file);
   const before = fs().existsSync(abs) ? fs().readFileSync(abs, "utf8") : "";
-  const jobs = coordJobs(runtime, SCRIPT_PATH, GUARD_PATH);
+  const jobs = coordJobs(runtime, SCRIPT_PATH, GUARDS);
   const refuse2 = (why2) => ({ file, action: "refused", added: [], switched: [], refused: why2, lines: handLines(file, jobs) });
   const why = before ? unmergeable(file, before, jobs) : null;
   if (why) return refuse2(why);
-  const merged = mergeLefthook(before, jobs, coordJobs(otherRuntime, SCRIPT_PATH, GUARD_PATH).map((j) => j.run));
+  const merged = mergeLefthook(before, jobs, coordJobs(otherRuntime, SCRIPT_PATH, GUARDS).map((j) => j.run));
   if (!merged.added.length && !merged.switched.length && before) {
     put(file, before);
     return { file, action: "unchanged", added: [], switched: [] };
@@ -3666,10 +4299,10 @@ The recipient advances the status line in its own commit. \`coord send\`, \`coor
 // src/commands/demo.ts
 var demo_exports = {};
 __export(demo_exports, {
-  run: () => run21,
-  spec: () => spec21
+  run: () => run25,
+  spec: () => spec25
 });
-var spec21 = {
+var spec25 = {
   name: "demo",
   summary: "play the two-session tutorial on a throw-away repo (in DIR, or a temp dir)",
   usage: "[DIR] [--keep]",
@@ -3678,7 +4311,7 @@ var spec21 = {
   positionals: [0, 1],
   identity: false
 };
-function run21(p) {
+function run25(p) {
   const given = p.args[0];
   const root = given ? path().resolve(given) : fs().mkdtempSync(path().join(os().tmpdir(), "coord-demo-"));
   if (given) {
@@ -3807,12 +4440,12 @@ var quote = (a) => /^[\w@%+=:,./^-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`
 // src/commands/merge-driver.ts
 var merge_driver_exports = {};
 __export(merge_driver_exports, {
-  run: () => run22,
-  spec: () => spec22
+  run: () => run26,
+  spec: () => spec26
 });
 
 // src/protocol/merge.ts
-var CELLS2 = ["name", "lane", "claimed", "scope"];
+var CELLS3 = ["name", "lane", "claimed", "scope"];
 var skeleton = (b) => b.lines.filter((_, i) => !b.rows.some((r) => r.index === i)).join("\n");
 function mergeBoard(o, a, b) {
   const [O, A, B] = [o, a, b].map(parseBoard);
@@ -3863,7 +4496,7 @@ function place(text, id, row, twin) {
 }
 function mergeRow(o, a, b, notes) {
   const row = { ...a };
-  for (const cell of CELLS2) {
+  for (const cell of CELLS3) {
     const v = pick(o[cell], a[cell], b[cell]);
     row[cell] = v ?? later(a[cell], b[cell]);
     if (v === void 0) notes.push(`${a.id}'s ${cell} was set to '${a[cell]}' and to '${b[cell]}': kept '${row[cell]}'`);
@@ -3936,7 +4569,7 @@ function mergeStatus(a, b, id, notes) {
 }
 
 // src/commands/merge-driver.ts
-var spec22 = {
+var spec26 = {
   name: "merge-driver",
   summary: "git's merge driver for the board and the inboxes (git runs it; set up by init and start)",
   usage: "<base> <ours> <theirs> <path>",
@@ -3945,7 +4578,7 @@ var spec22 = {
   positionals: [4, 4],
   identity: false
 };
-function run22(p) {
+function run26(p) {
   const [base, ours, theirs, file] = p.args;
   const read = (f) => fs().readFileSync(f, "utf8");
   let merged = null;
@@ -3964,10 +4597,10 @@ function run22(p) {
 // src/commands/worktree-create.ts
 var worktree_create_exports = {};
 __export(worktree_create_exports, {
-  run: () => run23,
-  spec: () => spec23
+  run: () => run27,
+  spec: () => spec27
 });
-var spec23 = {
+var spec27 = {
   name: "worktree-create",
   summary: "Claude Code's WorktreeCreate hook: claim a session, make its worktree, print its path",
   usage: "",
@@ -3979,7 +4612,7 @@ leaves nothing claimed. Installed by coord init --claude.`,
   positionals: [0, 0],
   identity: false
 };
-function run23(_p) {
+function run27(_p) {
   const input = hookInput();
   const ctx = openContext(hookCwd(input), { identity: false });
   const slug = typeof input.name === "string" && input.name.trim() ? input.name : null;
@@ -3997,10 +4630,10 @@ function run23(_p) {
 // src/commands/worktree-remove.ts
 var worktree_remove_exports = {};
 __export(worktree_remove_exports, {
-  run: () => run24,
-  spec: () => spec24
+  run: () => run28,
+  spec: () => spec28
 });
-var spec24 = {
+var spec28 = {
   name: "worktree-remove",
   summary: "Claude Code's WorktreeRemove hook: close the session of that worktree, refusing if work would be lost",
   usage: "",
@@ -4012,7 +4645,7 @@ worktree then stays for the person (coord doctor and reap see it). Installed by 
   positionals: [0, 0],
   identity: false
 };
-function run24(_p) {
+function run28(_p) {
   const input = hookInput();
   const dir = typeof input.worktree_path === "string" ? input.worktree_path : null;
   if (!dir) throw new CoordError("WorktreeRemove gave no worktree_path on stdin: nothing was removed.");
@@ -4044,11 +4677,15 @@ var VERBS = {
   resolve: resolve_exports,
   reply: reply_exports,
   handoff: handoff_exports,
+  reserve: reserve_exports,
+  release: release_exports,
+  reservations: reservations_exports,
   prime: prime_exports,
   watch: watch_exports,
   reap: reap_exports,
   doctor: doctor_exports,
   "check-prefix": check_prefix_exports,
+  "check-reserved": check_reserved_exports,
   heartbeat: heartbeat_exports,
   init: init_exports,
   demo: demo_exports,
@@ -4086,9 +4723,12 @@ async function main(argv) {
       out(verbHelp(cmd.spec));
       return EXIT_OK;
     }
-    return await cmd.run(parsed) ?? EXIT_OK;
+    const code = await cmd.run(parsed) ?? EXIT_OK;
+    guardCache();
+    return code;
   } catch (e) {
     if (e instanceof CoordError) {
+      guardCache();
       err(`coord: ${e.message}`);
       return e.exitCode;
     }
@@ -4098,6 +4738,13 @@ async function main(argv) {
     const what = done ? `A change was published before the failure (${done}): check 'coord status' before running it again.` : "Nothing was published by the failed step.";
     err(env("COORD_DEBUG") ? String(error?.stack) : `${what} Run again with COORD_DEBUG=1 to see where, and report it.`);
     return EXIT_FAILED;
+  }
+}
+function guardCache() {
+  try {
+    saveGuardCache();
+  } catch (e) {
+    if (env("COORD_DEBUG")) err(`coord: could not save the reservation guard's cache: ${e.message}`);
   }
 }
 function checkDenoPermissions() {

@@ -4,14 +4,18 @@
 import { CoordError } from './errors.js';
 import { fetchBranch, listTree, readObjects, resolveCommit } from './git.js';
 import { readMailbox } from './mailbox.js';
-import { sleepMs } from './sys.js';
+import { fs, path, sleepMs } from './sys.js';
 import { readRef } from './worktree.js';
 import type { Context } from './context.js';
 import type { Mailbox } from './protocol/mailbox.js';
 import type { View } from './protocol/view.js';
-import { GUARD_PATH, isRegularFile, parentDirs, SCRIPT_PATH } from './protocol/layout.js';
+import { BOARD_PATH, GUARD_PATH, isRegularFile, parentDirs, RESERVED_GUARD_PATH, SCRIPT_PATH } from './protocol/layout.js';
+import { parseBoard } from './protocol/board.js';
+import { GUARD_CACHE, inForce, parseGuardCache, parseReservations, renderGuardCache, RESERVATIONS_PATH } from './protocol/reservations.js';
 
-const HOOK_SCRIPTS = [SCRIPT_PATH, GUARD_PATH];
+const HOOK_SCRIPTS = [SCRIPT_PATH, GUARD_PATH, RESERVED_GUARD_PATH];
+/** What the pre-commit guard's cache is made from. */
+export const GUARD_FILES = [RESERVATIONS_PATH, BOARD_PATH];
 /** The folder of the hook scripts, for preload: read with the board at no extra cost. */
 export const SCRIPTS_DIR = `${SCRIPT_PATH.slice(0, SCRIPT_PATH.lastIndexOf('/'))}/`;
 
@@ -31,19 +35,45 @@ export class Snapshot implements View {
   /** Folder → its entries' modes, read with the files below it. */
   private trees = new Map<string, Map<string, string>>();
   private box: Mailbox | undefined;
-  constructor(readonly ctx: Context, readonly sha: string | null) {}
+  /** Files to read with the next read, whatever it asks for. */
+  private wanted: string[] = [];
+  constructor(readonly ctx: Context, readonly sha: string | null) {
+    if (fetched && fetched.sha === sha && !fetched.snap) {
+      fetched.snap = this;
+      this.alsoRead(GUARD_FILES); // the guard's cache is behind this commit: its files join the first read
+    }
+  }
+
+  /** Has `paths` join the next read, at no extra process. */
+  alsoRead(paths: string[]): void {
+    this.wanted.push(...paths);
+  }
 
   /** Reads several files, and the folders they lie in, in one git process; a path ending in `/` names a folder only. */
   preload(paths: string[]): void {
-    const folders = paths.filter((p) => p.endsWith('/')).map((p) => p.slice(0, -1));
-    paths = [...paths.filter((p) => !p.endsWith('/')), ...folders.map((f) => `${f}/.`)];
-    const todo = paths.filter((p) => !p.endsWith('/.') && !this.cache.has(p));
-    if (!this.sha) { todo.forEach((p) => this.cache.set(p, null)); return; }
-    const dirs = [...new Set(paths.flatMap((p) => ['', ...parentDirs(p)]))].filter((d) => !this.trees.has(d));
-    if (!todo.length && !dirs.length) return;
+    let plan = this.toRead(paths);
+    if (!plan) return;
+    // Files asked for earlier ride along, but never start a process of their own.
+    if (this.wanted.length) { plan = this.toRead([...paths, ...this.wanted])!; this.wanted = []; }
+    const { todo, dirs } = plan;
     const objs = readObjects(this.ctx.repo.top, [...todo, ...dirs].map((p) => `${this.sha}:${p}`));
     dirs.forEach((d, i) => this.trees.set(d, new Map((objs[todo.length + i]?.entries ?? []).map((e) => [e.name, e.mode]))));
     todo.forEach((p, i) => this.cache.set(p, objs[i]?.type === 'blob' && this.modeOf(p) !== '120000' ? objs[i]!.content : null));
+  }
+
+  /** The files and folders a read of `paths` still needs, or null when it needs none. */
+  private toRead(paths: string[]): { todo: string[]; dirs: string[] } | null {
+    const folders = paths.filter((p) => p.endsWith('/')).map((p) => p.slice(0, -1));
+    paths = [...paths.filter((p) => !p.endsWith('/')), ...folders.map((f) => `${f}/.`)];
+    const todo = paths.filter((p) => !p.endsWith('/.') && !this.cache.has(p));
+    if (!this.sha) { todo.forEach((p) => this.cache.set(p, null)); return null; }
+    const dirs = [...new Set(paths.flatMap((p) => ['', ...parentDirs(p)]))].filter((d) => !this.trees.has(d));
+    return todo.length || dirs.length ? { todo, dirs } : null;
+  }
+
+  /** Reads the files not read yet, in one git process (none when all were). */
+  readAll(paths: string[]): void {
+    if (paths.some((p) => !this.cache.has(p))) this.preload(paths);
   }
 
   /** The files coord's hooks run in every clone that this commit lacks (so clones pulling it run hooks without coord). */
@@ -71,7 +101,14 @@ export class Snapshot implements View {
     return listTree(this.ctx.repo.top, this.sha, dir).filter((e) => isRegularFile(e.mode)).map((e) => ({ name: e.name, blob: e.id }));
   }
 
-  /** Every message in every inbox at this commit (read once; `alsoRead` joins the same git process). */
+  /** The snapshot of commit `sha`, written on top of this one with `files` (null: deleted): knows the files the guard reads. */
+  successor(sha: string, files: Map<string, string | null>): Snapshot {
+    const next = new Snapshot(this.ctx, sha);
+    for (const p of GUARD_FILES) next.cache.set(p, files.has(p) ? files.get(p)! : this.read(p));
+    return next;
+  }
+
+  /** Every message in every inbox (read once; `alsoRead` joins the same git process). */
   mailbox(alsoRead: string[] = []): Mailbox {
     this.box ??= readMailbox(this, alsoRead);
     return this.box;
@@ -110,5 +147,44 @@ export function refresh(ctx: Context, offlineOk = false): Fetched {
     }
     throw new CoordError(`There is no branch '${ctx.cfg.branch}' here: create it, or name the blackboard branch in .coord.json ({"branch": "…"}).`);
   }
+  if (sha) fetched = readGuardCache(ctx)?.sha === sha ? null : { ctx, sha };
   return { sha, offline };
+}
+
+// ---- what the pre-commit guard reads ----------------------------------------------------
+
+/** The blackboard as last fetched (or published) by this process, when the guard's cache is behind it. */
+let fetched: { ctx: Context; sha: string; snap?: Snapshot } | null = null;
+
+const guardCacheFile = (ctx: Context) => path().join(ctx.repo.commonDir, GUARD_CACHE);
+
+/** The guard's cache of this clone, or null when there is none. */
+export function readGuardCache(ctx: Context): ReturnType<typeof parseGuardCache> | null {
+  try { return parseGuardCache(fs().readFileSync(guardCacheFile(ctx), 'utf8')); } catch { return null; }
+}
+
+/** publish.ts: this process wrote `base`'s successor; the guard follows it without reading it back. */
+export function publishedOn(base: Snapshot, sha: string, files: Map<string, string | null>): void {
+  fetched = { ctx: base.ctx, sha, snap: base.successor(sha, files) };
+}
+
+/**
+ * Brings the guard's cache up to the blackboard this process fetched last: the reservations
+ * in force, so the pre-commit hook never starts git or touches the network. Run once a verb
+ * is done (cli.ts); usually the files were read with the verb's own, at no extra process.
+ */
+export function saveGuardCache(): void {
+  if (!fetched) return;
+  const { ctx, sha } = fetched;
+  const snap = fetched.snap ?? new Snapshot(ctx, sha);
+  fetched = null;
+  snap.readAll(GUARD_FILES);
+  const text = snap.read(RESERVATIONS_PATH);
+  const held = text === null ? [] : inForce(parseReservations(text), parseBoard(snap.read(BOARD_PATH) ?? ''), ctx.cfg.staleMs, Date.now())
+    .map((r) => ({ session: r.session, ends: Math.floor(r.ends / 1e3), path: r.path, until: r.until, note: r.note }));
+  const file = guardCacheFile(ctx);
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs().mkdirSync(path().dirname(file), { recursive: true });
+  fs().writeFileSync(tmp, renderGuardCache(sha, held));
+  fs().renameSync(tmp, file); // whole or not at all: the hook never reads half a file
 }

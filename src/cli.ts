@@ -7,6 +7,7 @@ import { err, out } from './output.js';
 import { isDeno, preload } from './sys.js';
 import { env } from './host.js';
 import { publishedThisRun } from './publish.js';
+import { saveGuardCache } from './blackboard.js';
 import * as start from './commands/start.js';
 import * as status from './commands/status.js';
 import * as scope from './commands/scope.js';
@@ -20,11 +21,15 @@ import * as ack from './commands/ack.js';
 import * as resolve from './commands/resolve.js';
 import * as reply from './commands/reply.js';
 import * as handoff from './commands/handoff.js';
+import * as reserve from './commands/reserve.js';
+import * as release from './commands/release.js';
+import * as reservations from './commands/reservations.js';
 import * as prime from './commands/prime.js';
 import * as watch from './commands/watch.js';
 import * as reap from './commands/reap.js';
 import * as doctor from './commands/doctor.js';
 import * as checkPrefix from './commands/check-prefix.js';
+import * as checkReserved from './commands/check-reserved.js';
 import * as heartbeat from './commands/heartbeat.js';
 import * as init from './commands/init.js';
 import * as demo from './commands/demo.js';
@@ -55,11 +60,15 @@ export const VERBS: Record<string, Command> = {
   resolve,
   reply,
   handoff,
+  reserve,
+  release,
+  reservations,
   prime,
   watch,
   reap,
   doctor,
   'check-prefix': checkPrefix,
+  'check-reserved': checkReserved,
   heartbeat,
   init,
   demo,
@@ -91,9 +100,12 @@ export async function main(argv: string[]): Promise<number> {
     const cmd = VERBS[verb];
     const parsed = parseArgs(cmd.spec, rest);
     if (parsed.flags.help) { out(verbHelp(cmd.spec)); return EXIT_OK; }
-    return (await cmd.run(parsed)) ?? EXIT_OK;
+    const code = (await cmd.run(parsed)) ?? EXIT_OK;
+    guardCache();
+    return code;
   } catch (e) {
     if (e instanceof CoordError) {
+      guardCache();
       err(`coord: ${e.message}`);
       return e.exitCode;
     }
@@ -103,6 +115,13 @@ export async function main(argv: string[]): Promise<number> {
     const what = done ? `A change was published before the failure (${done}): check 'coord status' before running it again.` : 'Nothing was published by the failed step.';
     err(env('COORD_DEBUG') ? String(error?.stack) : `${what} Run again with COORD_DEBUG=1 to see where, and report it.`);
     return EXIT_FAILED;
+  }
+}
+
+/** Leaves the reservations this process fetched where the pre-commit guard reads them; never fails the verb. */
+function guardCache(): void {
+  try { saveGuardCache(); } catch (e) {
+    if (env('COORD_DEBUG')) err(`coord: could not save the reservation guard's cache: ${(e as Error).message}`);
   }
 }
 

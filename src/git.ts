@@ -119,6 +119,30 @@ export function subjectsSince(cwd: string, ref: string, sinceSeconds: number): {
   return lines(out).map((l) => { const sp = l.indexOf(' '); return { time: Number(l.slice(0, sp)), subject: l.slice(sp + 1) }; });
 }
 
+export interface ChangedIn { time: number; source: string; subject: string; files: string[] }
+
+/**
+ * Commits of `revs` (`^ref` excludes), newest first, since `sinceSeconds` when given, each with
+ * the ref that reached it, its subject, and the files it changes (a rename as its two paths;
+ * a merge lists none). One git process.
+ */
+export function filesChanged(cwd: string, revs: string[], sinceSeconds: number | null): ChangedIn[] {
+  const since = sinceSeconds === null ? [] : [`--since=${sinceSeconds}`];
+  const out = git(['log', '--no-renames', '--name-only', '-z', '--source', '--format=%x1e%ct %S %s', ...since, ...revs, '--'], { cwd });
+  return out.split('\x1e').filter(Boolean).map((chunk) => {
+    const end = chunk.indexOf('\0');
+    const head = end < 0 ? chunk : chunk.slice(0, end);
+    const [time, source] = head.split(' ', 2);
+    const files = end < 0 ? [] : chunk.slice(end + 1).replace(/^\n/, '').split('\0').filter(Boolean);
+    return { time: Number(time), source, subject: head.slice(time.length + source.length + 2), files };
+  });
+}
+
+/** The paths staged for the commit in progress (`index`: the hook's GIT_INDEX_FILE, if git gave one), renames as their two paths. */
+export function stagedFiles(cwd: string, index?: string): string[] {
+  return git(['diff', '--cached', '--name-only', '--no-renames', '-z'], { cwd, env: index ? { GIT_INDEX_FILE: index } : undefined }).split('\0').filter(Boolean);
+}
+
 /** Commits reachable from `to` and not from `from`, newest first. Throws when either cannot be read. */
 export function commitsBetween(cwd: string, from: string, to: string): { sha: string; subject: string }[] {
   return lines(git(['log', '--format=%H %s', `${from}..${to}`, '--'], { cwd })).map(shaAndSubject);

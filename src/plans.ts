@@ -8,6 +8,7 @@ import { firstFreeName, lowestFreeId } from './protocol/ids.js';
 import { BOARD_PATH, queueFile } from './protocol/layout.js';
 import { findMessage, firstWords } from './protocol/mailbox.js';
 import { advanceStatus, appendBlock, insertAfter, LEVELS, NEW_STATUS, parseQueueFile, setStatus, type Level, type Message } from './protocol/message.js';
+import { inForce, untilMs, parseReservations, refuseClash, RESERVATIONS_PATH, withReservations, type Reservation } from './protocol/reservations.js';
 import { coordSubject } from './protocol/subject.js';
 import type { Plan, View } from './protocol/view.js';
 
@@ -99,7 +100,9 @@ export const planPause = (view: View, id: string, eta: string, now: string): Pla
 export function planRemoveRow(view: View, id: string, what: string): Plan<boolean> {
   const board = boardOf(view);
   const had = !!findRow(board, id);
-  return { files: had ? boardFile(withoutRow(board, id)) : nothing(), subject: coordSubject(id, what), value: had };
+  const files = had ? boardFile(withoutRow(board, id)) : nothing();
+  dropReservationsOf(view, [id], files);
+  return { files, subject: coordSubject(id, what), value: had };
 }
 
 export interface Closed { had: boolean; released: string[]; unresolved: number }
@@ -118,7 +121,17 @@ export function planClose(view: View, id: string, releaseRiffs: boolean): Plan<C
   }
   const unresolved = view.mailbox().messages.filter((m) => m.to === id && !m.status.resolved).length;
   const what = `self-close ${id}${riffs.length ? `, releasing Riff ${riffs.join(', ')}` : ''}`;
-  return { files: row ? boardFile(withoutRow(board, id)) : nothing(), subject: coordSubject(id, what), value: { had: !!row, released: riffs, unresolved } };
+  const files = row ? boardFile(withoutRow(board, id)) : nothing();
+  dropReservationsOf(view, [id], files);
+  return { files, subject: coordSubject(id, what), value: { had: !!row, released: riffs, unresolved } };
+}
+
+/** Adds to `files` the reservations table without the rows of `ids` (when it has any): they end with their session. */
+function dropReservationsOf(view: View, ids: string[], files: Map<string, string | null>): void {
+  if (!ids.length) return;
+  const text = view.read(RESERVATIONS_PATH);
+  if (text === null || !parseReservations(text).rows.some((r) => ids.includes(r.res.session))) return;
+  files.set(RESERVATIONS_PATH, withReservations(text, [], (r) => ids.includes(r.session)));
 }
 
 /** `reap`: every row `isStale` picks, off the board in one commit; value: their ids. */
@@ -126,7 +139,50 @@ export function planReap(view: View, speaker: string | null, isStale: (row: Sess
   let text = view.read(BOARD_PATH) ?? '';
   const ids = parseBoard(text).rows.filter(({ row }) => isStale(row)).map((r) => r.row.id);
   for (const id of ids) text = withoutRow(parseBoard(text), id);
-  return { files: ids.length ? boardFile(text) : nothing(), subject: coordSubject(speaker, `reap stale ${ids.join(', ')}`), value: ids };
+  const files = ids.length ? boardFile(text) : nothing();
+  dropReservationsOf(view, ids, files);
+  return { files, subject: coordSubject(speaker, `reap stale ${ids.join(', ')}`), value: ids };
+}
+
+// ---- reservations --------------------------------------------------------------------
+
+export interface ReserveOptions { me: string; paths: string[]; until: string; note: string; staleMs: number; now: string; nowMs: number }
+
+/**
+ * `reserve`: a row per path (mine again for a path I hold: its time and note replaced),
+ * refused whole when any path meets another session's reservation in force. Rows that ended
+ * (their time passed, or their session left the board) are cleared on the way; my presence
+ * is refreshed, since a reservation counts only while its session is.
+ */
+export function planReserve(view: View, o: ReserveOptions): Plan<Reservation[]> {
+  const board = boardOf(view);
+  const row = findRow(board, o.me);
+  if (!row) throw new CoordError(`${o.me} has no row on the board (${BOARD_PATH}): only a session on the board can reserve; claim one with 'coord start'.`);
+  const text = view.read(RESERVATIONS_PATH);
+  const table = parseReservations(text ?? '');
+  const held = inForce(table, board, o.staleMs, o.nowMs);
+  const name = (id: string) => { const n = findRow(board, id)?.name; return n ? ` (${n})` : ''; };
+  for (const p of o.paths) refuseClash(held, o.me, p, name);
+  const add = o.paths.map((path) => ({ path, session: o.me, until: o.until, note: o.note }));
+  const ended = (r: Reservation) => !findRow(board, r.session) || (untilMs(r.until) ?? 0) <= o.nowMs;
+  const next = withReservations(text, add, (r) => (r.session === o.me && o.paths.includes(r.path)) || ended(r));
+  const files = new Map<string, string | null>([[RESERVATIONS_PATH, next], [BOARD_PATH, withRow(board, { ...row, presence: o.now })]]);
+  return { files, subject: coordSubject(o.me, `reserve ${o.paths.join(', ')} until ${o.until}`), value: add };
+}
+
+export interface ReleaseOptions { me: string; paths: string[] }
+
+/** `release`: my rows for `paths`, or all of mine when none are named; value: the rows removed. */
+export function planRelease(view: View, o: ReleaseOptions): Plan<Reservation[]> {
+  const text = view.read(RESERVATIONS_PATH);
+  const mine = parseReservations(text ?? '').rows.map((r) => r.res).filter((r) => r.session === o.me);
+  const unknown = o.paths.filter((p) => !mine.some((r) => r.path === p));
+  if (unknown.length) {
+    throw new UsageError(`You (${o.me}) hold no reservation of ${unknown.join(', ')}; yours: ${mine.map((r) => r.path).join(', ') || 'none'}.`);
+  }
+  const gone = mine.filter((r) => !o.paths.length || o.paths.includes(r.path));
+  const files = gone.length ? new Map<string, string | null>([[RESERVATIONS_PATH, withReservations(text, [], (r) => gone.some((g) => g.path === r.path && g.session === r.session))]]) : nothing();
+  return { files, subject: coordSubject(o.me, `release ${gone.map((r) => r.path).join(', ') || 'nothing'}`), value: gone };
 }
 
 // ---- messages ------------------------------------------------------------------------

@@ -6,7 +6,7 @@
 // failures stop at once.
 import { CoordError } from './errors.js';
 import { casRef, commitFiles, committerIdent, listWorktrees, moveWorktree, pushRef, worktreeStatus } from './git.js';
-import { boardName, refresh, Snapshot } from './blackboard.js';
+import { boardName, GUARD_FILES, publishedOn, refresh, Snapshot } from './blackboard.js';
 import type { Context } from './context.js';
 import { crashPoint, sleepMs } from './sys.js';
 import type { Plan } from './protocol/view.js';
@@ -28,6 +28,7 @@ export function publish<T>(ctx: Context, plan: (snap: Snapshot) => Plan<T>): Pub
     const { sha: base } = refresh(ctx);
     crashPoint('after-fetch');
     const snap = new Snapshot(ctx, base);
+    snap.alsoRead(GUARD_FILES); // so the guard's cache follows this write at no extra process
     const { files, subject, value } = plan(snap);
     const changed = new Map([...files].filter(([p, c]) => snap.read(p) !== c));
     if (changed.size === 0) return { sha: base, value, attempts: attempt };
@@ -38,6 +39,7 @@ export function publish<T>(ctx: Context, plan: (snap: Snapshot) => Plan<T>): Pub
       const out = pushRef(cwd, ctx.cfg.remote, sha, ctx.cfg.branch, ctx.cfg.timeoutMs);
       if (out.kind === 'ok') {
         published = `${boardName(ctx)} ${sha.slice(0, 7)}`;
+        publishedOn(snap, sha, changed);
         crashPoint('after-publish');
         return { sha, value, attempts: attempt };
       }
@@ -49,6 +51,7 @@ export function publish<T>(ctx: Context, plan: (snap: Snapshot) => Plan<T>): Pub
       const following = checkedOutElsewhere(ctx, [...changed.keys()]);
       if (casRef(cwd, `refs/heads/${ctx.cfg.branch}`, sha, base)) {
         published = `${boardName(ctx)} ${sha.slice(0, 7)}`;
+        publishedOn(snap, sha, changed);
         crashPoint('after-publish');
         for (const dir of following) {
           try { moveWorktree(dir, base!, sha); } catch (e) {

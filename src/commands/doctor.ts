@@ -16,7 +16,7 @@ import { withAttributes } from '../protocol/gitattributes.js';
 import { LEFTHOOK_CONFIGS, LEFTHOOK_LOCAL_CONFIGS, lefthookConfig } from '../protocol/lefthook.js';
 import { lefthookInstallCommand } from '../tools.js';
 import { findRow, parseBoard, type Board } from '../protocol/board.js';
-import { BOARD_PATH, CONFIG_FILE, GUARD_PATH, SCRIPT_PATH, sessionBranch, sessionOfBranch, sessionOfWorktreeName } from '../protocol/layout.js';
+import { BOARD_PATH, CONFIG_FILE, GUARD_PATH, RESERVED_GUARD_PATH, SCRIPT_PATH, sessionBranch, sessionOfBranch, sessionOfWorktreeName } from '../protocol/layout.js';
 
 export const spec: VerbSpec = {
   name: 'doctor',
@@ -62,17 +62,20 @@ export function run(p: Parsed): number {
   const lhFile = lefthookConfig(exists, process.env.LEFTHOOK_CONFIG);
   const lhLocal = LEFTHOOK_LOCAL_CONFIGS.find(exists);
   const lh = [lhFile, lhLocal].filter((f): f is string => !!f && fs().existsSync(path().resolve(top, f))).map(readRel).join('\n');
-  if (!/coord\.mjs[^\n]*check-prefix/.test(lh) || !/coord\.mjs[^\n]*heartbeat/.test(lh)) add({ level: 'warn', message: `${lhFile ?? 'the lefthook config'} lacks coord's commit-msg or post-commit job`, fix: "run 'coord init' (it merges them in)" });
+  const lacking = [['pre-commit', 'check-reserved'], ['commit-msg', 'check-prefix'], ['post-commit', 'heartbeat']].filter(([, verb]) => !new RegExp(`coord\\.mjs[^\\n]*${verb}`).test(lh)).map(([hook]) => hook);
+  if (lacking.length) add({ level: 'warn', message: `${lhFile ?? 'the lefthook config'} lacks coord's ${lacking.join(', ')} job${lacking.length > 1 ? 's' : ''}${lacking.includes('pre-commit') ? ' (the pre-commit one is the reservation guard)' : ''}`, fix: "run 'coord init' (it merges them in)" });
   // lefthook loads one main config: a second spelling beside it is silently ignored, with the team's hooks in it.
   const ignored = LEFTHOOK_CONFIGS.filter((f) => f !== lhFile && exists(f));
   if (lhFile && ignored.length) add({ level: 'warn', message: `lefthook loads ${lhFile} only: the hooks in ${ignored.join(', ')} do not run`, fix: `move their jobs into ${lhFile} and delete ${ignored.join(', ')}` });
-  const uncommitted = worktreeStatus(top, 'all', [SCRIPT_PATH, GUARD_PATH, CONFIG_FILE, '.gitattributes', ...(lhFile ? [lhFile] : [])].filter(exists));
+  const uncommitted = worktreeStatus(top, 'all', [SCRIPT_PATH, GUARD_PATH, RESERVED_GUARD_PATH, CONFIG_FILE, '.gitattributes', ...(lhFile ? [lhFile] : [])].filter(exists));
   if (uncommitted.length) add({ level: 'warn', message: `not committed: ${uncommitted.map((e) => e.path).join(', ')}; other clones' hooks and settings need them`, fix: `git add ${uncommitted.map((e) => e.path).join(' ')} && git commit -m "chore: onboard coord" && git push` });
   // The bash scripts coord replaces, still wired in after a move: they would run beside coord's jobs.
   const oldJobs = ['check-worktree-prefix.sh', 'session-heartbeat.sh'].filter((f) => lh.includes(f));
   if (oldJobs.length) add({ level: 'warn', message: `lefthook.yml still runs ${oldJobs.join(' and ')}, which coord replaces`, fix: 'delete those jobs from lefthook.yml (coord check-prefix and heartbeat do their work)' });
   if (!fs().existsSync(path().join(top, SCRIPT_PATH))) add({ level: 'warn', message: `${SCRIPT_PATH} is missing, so the hooks cannot run`, fix: "run 'coord init'" });
-  if (!fs().existsSync(path().join(hooksDir(top), 'commit-msg'))) add({ level: 'warn', message: 'no commit-msg hook is installed in this clone', fix: `run ${lefthookInstallCommand(top)}` });
+  const hooks = hooksDir(top);
+  const notInstalled = ['pre-commit', 'commit-msg', 'post-commit'].filter((h) => !fs().existsSync(path().join(hooks, h)));
+  if (notInstalled.length) add({ level: 'warn', message: `no ${notInstalled.join(', ')} hook is installed in this clone${notInstalled.includes('pre-commit') ? ' (the reservation guard does not run)' : ''}`, fix: `run ${lefthookInstallCommand(top)}` });
 
   const attributes = path().join(top, '.gitattributes');
   const attrText = fs().existsSync(attributes) ? fs().readFileSync(attributes, 'utf8') : '';

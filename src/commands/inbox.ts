@@ -2,10 +2,13 @@
 // (never changes the worktree), and what I sent that is not acked yet.
 import { bool, str, type Parsed, type VerbSpec } from '../args.js';
 import { boardName, refresh, Snapshot } from '../blackboard.js';
-import { openContext, requireSession } from '../context.js';
+import { openContext, requireSession, type Context } from '../context.js';
+import { lastCommits, stateOf } from '../liveness.js';
+import { noticesFor } from '../overlaps.js';
 import { UsageError } from '../errors.js';
 import { dim, err, json, out, table } from '../output.js';
-import { byAge, firstWords, messageJson, statusWord, visible, type Located } from '../protocol/mailbox.js';
+import { byAge, firstWords, messageJson, statusWord, visible, type Located, type Mailbox } from '../protocol/mailbox.js';
+import { inForce, parseReservations, RESERVATIONS_PATH } from '../protocol/reservations.js';
 import { checkId } from '../protocol/ids.js';
 import { LEVELS } from '../protocol/message.js';
 import { provenanceOf, type Backed } from '../provenance.js';
@@ -23,7 +26,7 @@ export const spec: VerbSpec = {
   flags: [
     { name: 'all', help: 'include resolved messages' },
     { name: 'from', value: 'ID', help: 'only messages from session ID' },
-    { name: 'brief', help: 'a few lines about messages not shown before, nothing when none; never fails (for prompt hooks)' },
+    { name: 'brief', help: 'a few lines about new messages and new overlaps with your files, nothing when none; never fails (for prompt hooks)' },
     { name: 'sent', help: 'list what I sent instead, with how far each got (seen, acked, resolved)' },
     { name: 'json', help: 'print {"session","board","offline","messages":[…],"unacked":[…],"problems"}; sent ones carry "recipientOnBoard", and with --sent "provenance" and "backed" (see docs/reference.md)' },
   ],
@@ -95,17 +98,41 @@ function brief(p: Parsed): void {
   if (!ctx.session) return;
   ctx.cfg.timeoutMs = Math.min(ctx.cfg.timeoutMs, 5000);
   const { sha } = refresh(ctx, true);
-  const box = new Snapshot(ctx, sha).mailbox();
+  const snap = new Snapshot(ctx, sha);
+  const box = snap.mailbox([BOARD_PATH, RESERVATIONS_PATH]);
+  const lines = [...mail(ctx, box), ...touching(ctx, snap)];
+  if (lines.length) out(visible(lines.join('\n')));
+}
+
+/** New mail: messages to me not yet seen and not shown before (remembered in this worktree's git dir, never in tracked files). */
+function mail(ctx: Context, box: Mailbox): string[] {
   const marker = path().join(ctx.repo.gitDir, 'coord-inbox-shown');
   let shown = new Set<string>();
   try { shown = new Set(fs().readFileSync(marker, 'utf8').split('\n').filter(Boolean)); } catch { /* first run */ }
   const waiting = box.messages.filter((m) => m.to === ctx.session && !m.status.seen);
   const fresh = waiting.filter((m) => !shown.has(m.id));
-  if (!fresh.length) return;
+  if (!fresh.length) return [];
   const lines = [`coord: ${fresh.length} new message${fresh.length > 1 ? 's' : ''} for ${ctx.session}:`];
   for (const m of fresh.slice(0, 3)) lines.push(`  ${m.id} from ${m.from} (${m.type}): ${firstWords(m.body, 80)}`);
   if (fresh.length > 3) lines.push(`  … and ${fresh.length - 3} more`);
   lines.push('Read with `coord inbox --json`, then `coord ack <id>` or `coord reply <id> -m "…"`.');
-  out(visible(lines.join('\n')));
   fs().writeFileSync(marker, waiting.map((m) => m.id).join('\n') + '\n');
+  return lines;
+}
+
+/** Files I change that another session changes too, or has reserved: told once, until the set changes. */
+function touching(ctx: Context, snap: Snapshot): string[] {
+  const board = parseBoard(snap.read(BOARD_PATH) ?? '');
+  const commits = lastCommits(ctx);
+  const rows = board.rows.map((r) => r.row).filter((row) => stateOf(row, commits.get(row.id), ctx).state !== 'stale');
+  const held = inForce(parseReservations(snap.read(RESERVATIONS_PATH) ?? ''), board, ctx.cfg.staleMs, Date.now());
+  const notices = noticesFor(ctx, rows, ctx.session!, held);
+  const marker = path().join(ctx.repo.gitDir, 'coord-overlaps-shown');
+  let before = '';
+  try { before = fs().readFileSync(marker, 'utf8'); } catch { /* first run */ }
+  const now = notices.join('\n');
+  if (now !== before.trimEnd()) fs().writeFileSync(marker, now + '\n');
+  if (!notices.length || now === before.trimEnd()) return [];
+  return [`coord: files you are changing that other sessions are changing or hold (${notices.length}):`, ...notices.slice(0, 5).map((l) => `  ${l}`),
+    ...(notices.length > 5 ? [`  … and ${notices.length - 5} more (coord status)`] : []), 'Agree with them before you go on: coord send <sX> --type question -m "…".'];
 }

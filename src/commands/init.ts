@@ -9,7 +9,8 @@ import { findLefthook, lefthookAccepts, lefthookInstallCommand } from '../tools.
 import { fs, path, url } from '../sys.js';
 import { emptyBoardText } from '../protocol/board.js';
 import { checkBranchName } from '../protocol/ids.js';
-import { BOARD_PATH, CONFIG_FILE, GUARD_PATH, QUEUE_DIR, SCRIPT_PATH, START_SCRIPT_PATH } from '../protocol/layout.js';
+import { BOARD_PATH, CONFIG_FILE, GUARD_PATH, QUEUE_DIR, RESERVED_GUARD_PATH, SCRIPT_PATH, START_SCRIPT_PATH } from '../protocol/layout.js';
+import { reservedGuardScript } from '../protocol/reservations.js';
 import { coordJobs, handLines, lefthookConfig, mergeLefthook, NEW_LEFTHOOK_CONFIG, unmergeable } from '../protocol/lefthook.js';
 import { withAttributes } from '../protocol/gitattributes.js';
 import { runtimeCommand, setUpClone } from '../clonesetup.js';
@@ -83,6 +84,7 @@ export function run(p: Parsed): number {
   const runtime = runtimeCommand(deno);
   put(START_SCRIPT_PATH, startScript(runtime), { mode: 0o755 });
   put(GUARD_PATH, prefixGuardScript(), { mode: 0o755 });
+  put(RESERVED_GUARD_PATH, reservedGuardScript(), { mode: 0o755 });
   const hooks = lefthookJobs(top, runtime, runtimeCommand(!deno), put);
   const attributes = readRel('.gitattributes');
   put('.gitattributes', withAttributes(attributes).text);
@@ -127,6 +129,8 @@ export function run(p: Parsed): number {
   return hooks.refused ? 1 : 0;
 }
 
+const GUARDS = { prefix: GUARD_PATH, reserved: RESERVED_GUARD_PATH };
+
 interface HookMerge { file: string; action: 'merged' | 'unchanged' | 'refused'; added: string[]; switched: string[]; refused?: string; lines?: string }
 
 /**
@@ -139,11 +143,11 @@ function lefthookJobs(top: string, runtime: string, otherRuntime: string, put: (
   const file = lefthookConfig(exists, process.env.LEFTHOOK_CONFIG) ?? NEW_LEFTHOOK_CONFIG;
   const abs = path().resolve(top, file);
   const before = fs().existsSync(abs) ? fs().readFileSync(abs, 'utf8') : '';
-  const jobs = coordJobs(runtime, SCRIPT_PATH, GUARD_PATH);
+  const jobs = coordJobs(runtime, SCRIPT_PATH, GUARDS);
   const refuse = (why: string): HookMerge => ({ file, action: 'refused', added: [], switched: [], refused: why, lines: handLines(file, jobs) });
   const why = before ? unmergeable(file, before, jobs) : null;
   if (why) return refuse(why);
-  const merged = mergeLefthook(before, jobs, coordJobs(otherRuntime, SCRIPT_PATH, GUARD_PATH).map((j) => j.run));
+  const merged = mergeLefthook(before, jobs, coordJobs(otherRuntime, SCRIPT_PATH, GUARDS).map((j) => j.run));
   if (!merged.added.length && !merged.switched.length && before) { put(file, before); return { file, action: 'unchanged', added: [], switched: [] }; }
   const lefthook = findLefthook(top);
   const acceptedBefore = lefthook && before ? lefthookAccepts(lefthook, top).ok : false;

@@ -7,6 +7,8 @@ import { openContext, type Context } from '../context.js';
 import { CoordError } from '../errors.js';
 import { json, out } from '../output.js';
 import { lastCommits, stateOf } from '../liveness.js';
+import { noticesFor } from '../overlaps.js';
+import { inForce, parseReservations, RESERVATIONS_PATH } from '../protocol/reservations.js';
 import { hookCwd } from '../hookinput.js';
 import { AGENT_COMMANDS } from '../protocol/agents.js';
 import { findRow, NO_RIFF, parseBoard } from '../protocol/board.js';
@@ -22,7 +24,7 @@ export const spec: VerbSpec = {
     'reads the hook\'s JSON on stdin for the working directory, and always exits 0).',
   flags: [
     { name: 'hook', help: 'run as an agent hook: read the cwd from stdin JSON, never fail the hook' },
-    { name: 'json', help: 'print {"session","board","offline","others","unread","unacked","commands"}' },
+    { name: 'json', help: 'print {"session","board","offline","others","unread","unacked","touching","commands"}' },
   ],
   positionals: [0, 0],
 };
@@ -42,7 +44,7 @@ function prime(p: Parsed, cwd: string): number {
   const ctx = openContext(cwd, { as: str(p, 'as') });
   const { sha, offline } = refresh(ctx, true);
   const snap = new Snapshot(ctx, sha);
-  const box = snap.mailbox([BOARD_PATH, SCRIPTS_DIR]);
+  const box = snap.mailbox([BOARD_PATH, SCRIPTS_DIR, RESERVATIONS_PATH]);
   const missing = snap.missingScripts();
   const board = parseBoard(snap.read(BOARD_PATH) ?? '');
   const commits = lastCommits(ctx);
@@ -53,18 +55,21 @@ function prime(p: Parsed, cwd: string): number {
   const unread = ctx.session ? box.messages.filter((m) => m.to === ctx.session && !m.status.acked) : [];
   const unacked = ctx.session ? box.messages.filter((m) => m.from === ctx.session && m.to !== ctx.session && !m.status.acked) : [];
   const session = me ? { id: me.id, name: me.name, worktree: ctx.repo.top, branch: ctx.repo.branch, riffs: me.riffs, scope: me.scope } : null;
+  const counting = board.rows.map((r) => r.row).filter((row) => stateOf(row, commits.get(row.id), ctx).state !== 'stale');
+  const held = inForce(parseReservations(snap.read(RESERVATIONS_PATH) ?? ''), board, ctx.cfg.staleMs, Date.now());
+  const touching = me ? noticesFor(ctx, counting, me.id, held) : [];
   if (bool(p, 'json')) {
-    json({ session, board: boardName(ctx), offline, others, unread: unread.map(messageJson), unacked: unacked.map(messageJson), commands: AGENT_COMMANDS.map(([command, use]) => ({ command, use })) });
+    json({ session, board: boardName(ctx), offline, others, unread: unread.map(messageJson), unacked: unacked.map(messageJson), touching, commands: AGENT_COMMANDS.map(([command, use]) => ({ command, use })) });
     return 0;
   }
   if (missing.length) out(missingScriptsWarning(ctx, missing));
-  out(visible(render(ctx, session, others, unread, unacked, offline)));
+  out(visible(render(ctx, session, others, unread, unacked, offline, touching)));
   return 0;
 }
 
 function render(ctx: Context, session: { id: string; name: string; worktree: string; riffs: string[]; scope: string } | null,
   others: { id: string; name: string; riffs: string[]; scope: string; state: string }[],
-  unread: Located[], unacked: Located[], offline: string | null): string {
+  unread: Located[], unacked: Located[], offline: string | null, touching: string[]): string {
   const lines: string[] = [];
   const { remote, branch } = ctx.cfg;
   if (!session) {
@@ -87,6 +92,11 @@ function render(ctx: Context, session: { id: string; name: string; worktree: str
       lines.push('', `You sent, not acked yet (${unacked.length}):`);
       for (const m of unacked) lines.push(`  ${m.id} to ${m.to} (${m.type}): ${firstWords(m.body, 70)}`);
     }
+  }
+  if (touching.length) {
+    lines.push('', `Files you are changing that other sessions are changing or hold (${touching.length}):`);
+    for (const l of touching) lines.push(`  ${l}`);
+    lines.push('  Agree with them before you go on (coord send <sX> --type question -m "…").');
   }
   lines.push('', 'Commands:');
   const w = Math.max(...AGENT_COMMANDS.map(([c]) => c.length));

@@ -4,6 +4,7 @@ import { boardName, refresh, SCRIPTS_DIR, Snapshot } from '../blackboard.js';
 import { missingScriptsWarning } from '../session.js';
 import { openContext } from '../context.js';
 import { lastCommits, overrideThreshold, stateOf } from '../liveness.js';
+import { overlapLine, overlapsOf, touches } from '../overlaps.js';
 import { dim, err, green, json, out, red, table, yellow } from '../output.js';
 import { NO_RIFF, parseBoard } from '../protocol/board.js';
 import { visible } from '../protocol/mailbox.js';
@@ -15,13 +16,15 @@ export const spec: VerbSpec = {
   summary: 'the board: who is live, on what, presence and last commit, stale flags',
   usage: '[--live DURATION] [--stale DURATION] [--json]',
   description: 'Reads the freshly fetched blackboard branch (or, offline, what was fetched last, and says so).\n' +
+    'Overlaps: files two or more sessions that are not stale are changing (their [sX] commits on the\n' +
+    'blackboard branch since their claim; for worktrees in this clone, unpublished commits and edits).\n' +
     'State: live (activity newer than --live, default 30m), stale (older than --stale, default 24h),\n' +
     'idle in between, paused when the scope says so. Activity is the newest of the presence stamp,\n' +
     'the claim and the last [sX] commit, so it works without the heartbeat hook.',
   flags: [
     { name: 'live', value: 'DURATION', help: 'activity newer than this is live (default 30m, or "live" in .coord.json)' },
     { name: 'stale', value: 'DURATION', help: 'activity older than this is stale (default 24h, or "stale" in .coord.json)' },
-    { name: 'json', help: 'print {"board","commit","offline","session","sessions":[…],"problems","missingScripts"} (see docs/reference.md)' },
+    { name: 'json', help: 'print {"board","commit","offline","session","sessions":[…],"overlaps":[…],"problems","missingScripts"} (see docs/reference.md)' },
   ],
   positionals: [0, 0],
 };
@@ -48,8 +51,10 @@ export function run(p: Parsed): number {
     };
   });
   const problems = board.problems.map((pr) => ({ file: BOARD_PATH, line: pr.line, message: pr.message }));
+  const counting = board.rows.map((r) => r.row).filter((row) => sessions.find((s) => s.id === row.id)!.state !== 'stale');
+  const overlaps = counting.length > 1 ? overlapsOf(touches(ctx, counting)) : [];
   if (bool(p, 'json')) {
-    json({ board: boardName(ctx), commit: sha, offline, session: ctx.session, sessions, problems, missingScripts: missing });
+    json({ board: boardName(ctx), commit: sha, offline, session: ctx.session, sessions, overlaps, problems, missingScripts: missing });
     return 0;
   }
   if (offline) err(`coord: offline — ${offline}; showing ${boardName(ctx)} as last fetched.`);
@@ -68,5 +73,10 @@ export function run(p: Parsed): number {
     ago(s.claimed), ago(s.presence), ago(s.lastCommit), String(s.unread), paint[s.state](s.state),
   ])));
   out(dim(`${sessions.length} session(s) on ${boardName(ctx)}; live < ${age(ctx.cfg.liveMs)}, stale > ${age(ctx.cfg.staleMs)}.`));
+  if (overlaps.length) {
+    out('\n' + yellow(`Files more than one session is changing (${overlaps.length}):`));
+    for (const o of overlaps) out(`  ${visible(overlapLine(o))}`);
+    out(dim('Talk before it conflicts: coord send <sX> --type question -m "…"; coord reserve PATH claims a file.'));
+  }
   return 0;
 }

@@ -1,7 +1,7 @@
 // coord watch: for a person's terminal — fetch on an interval and print new messages and
 // board changes as they arrive, until interrupted.
 import { bool, str, type Parsed, type VerbSpec } from '../args.js';
-import { boardName, refresh, Snapshot } from '../blackboard.js';
+import { boardName, refresh, saveGuardCache, Snapshot } from '../blackboard.js';
 import { openContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { dim, json, out } from '../output.js';
@@ -48,6 +48,7 @@ export async function run(p: Parsed): Promise<number> {
     const snap = new Snapshot(ctx, sha);
     const now: Seen = { rows: new Map(parseBoard(snap.read(BOARD_PATH) ?? '').rows.map((r) => [r.row.id, r.row])), messages: new Map() };
     const box = snap.mailbox();
+    try { saveGuardCache(); } catch { /* a long watch keeps this clone's commit guard current; a failed write leaves the older copy */ }
     for (const m of box.messages) now.messages.set(m.id, m.status);
     if (before) {
       for (const [id, row] of now.rows) {

@@ -39,7 +39,8 @@ export const AGENT_COMMANDS: [string, string][] = [
   ['coord reply <id> -m "…" [--resolve]', 'answer a message to you, right under it'],
   ['coord send <sX> --type question -m "…"', 'ask or tell another session something'],
   ['coord sync', 'bring the blackboard branch into your worktree before you push (your presence edit is kept)'],
-  ['coord status', 'who is live and on what'],
+  ['coord status', 'who is live and on what, and files two sessions are changing'],
+  ['coord reserve <path…> -m "…"', 'ask the others not to change these files for now (coord release when done)'],
 ];
 
 /** The section that teaches an agent the protocol, for CLAUDE.md or AGENTS.md. */

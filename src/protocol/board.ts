@@ -46,7 +46,7 @@ export const BOARD_HEADER = [
 ];
 
 /** Splits a table line into its raw cells (between unescaped pipes), or null if not a table line. */
-function splitCells(line: string): string[] | null {
+export function splitCells(line: string): string[] | null {
   const t = line.trim();
   if (!t.startsWith('|')) return null;
   const cells: string[] = [];
@@ -61,7 +61,8 @@ function splitCells(line: string): string[] | null {
   return cells;
 }
 
-const unescapeCell = (raw: string) => raw.trim().replace(/\\\|/g, '|');
+/** A raw cell's text: trimmed, escaped pipes restored. */
+export const unescapeCell = (raw: string) => raw.trim().replace(/\\\|/g, '|');
 /**
  * Text typed by a person for a cell (scope, ETA): one line, no control characters, at most
  * `max` characters. Throws a usage error naming `what` otherwise.

@@ -14,6 +14,8 @@ export const CONFIG_FILE = '.coord.json';
 export const SCRIPT_PATH = 'infrastructure/scripts/coord.mjs';
 /** The commit-msg hook's sh fast path. */
 export const GUARD_PATH = 'infrastructure/scripts/coord-prefix-guard.sh';
+/** The pre-commit hook's sh fast path (the reservation guard). */
+export const RESERVED_GUARD_PATH = 'infrastructure/scripts/coord-reserved-guard.sh';
 /** The old habit's entry point, kept as a wrapper around `coord start`. */
 export const START_SCRIPT_PATH = 'infrastructure/scripts/start-session.sh';
 

@@ -24,16 +24,18 @@ export function lefthookConfig(exists: (rel: string) => boolean, envConfig?: str
 /** Where a new config goes when the repository has none. */
 export const NEW_LEFTHOOK_CONFIG = 'lefthook.yml';
 
-export interface HookJob { hook: 'commit-msg' | 'post-commit'; name: string; run: string; marker: string }
+export interface HookJob { hook: 'commit-msg' | 'post-commit' | 'pre-commit'; name: string; run: string; marker: string }
 
 /**
  * The jobs `init` installs, for a runtime command (`node` or `deno run -A`). The commit-msg
- * job tries the sh fast path first (`guard`) and runs coord only when it is not sure.
+ * and pre-commit jobs try their sh fast paths first (`guards`) and run coord only when those
+ * are not sure.
  */
-export function coordJobs(runtime: string, script: string, guard: string): HookJob[] {
+export function coordJobs(runtime: string, script: string, guards: { prefix: string; reserved: string }): HookJob[] {
   return [
+    { hook: 'pre-commit', name: 'coord-check-reserved', run: `sh ${guards.reserved} || ${runtime} ${script} check-reserved`, marker: 'check-reserved' },
     // {1} quoted: a worktree path with spaces must stay one argument.
-    { hook: 'commit-msg', name: 'coord-check-prefix', run: `sh ${guard} "{1}" || ${runtime} ${script} check-prefix "{1}"`, marker: 'check-prefix' },
+    { hook: 'commit-msg', name: 'coord-check-prefix', run: `sh ${guards.prefix} "{1}" || ${runtime} ${script} check-prefix "{1}"`, marker: 'check-prefix' },
     { hook: 'post-commit', name: 'coord-heartbeat', run: `${runtime} ${script} heartbeat`, marker: 'heartbeat' },
   ];
 }

@@ -312,7 +312,7 @@ test('origin unreachable: start exits 1 at the first failed fetch with one line,
   assert.equal(gitOk(fx.repo, ['for-each-ref'], { env: fx.env }), refs, 'no ref changed');
   assert.deepEqual(fs.readdirSync(fx.root).sort(), siblings, 'no worktree made');
   assert.deepEqual(localState(fx.repo, fx.env), { branches: ['sA'], worktrees: ['sA'], scratch: '' });
-  assert.deepEqual(fs.readdirSync(path.join(fx.repo, '.git', 'coord')), [], 'no note of a claim in progress');
+  assert.deepEqual(fs.readdirSync(path.join(fx.repo, '.git', 'coord')).filter((n) => n.startsWith('claiming-')), [], 'no note of a claim in progress');
 
   const st = coord(fx.repo, ['status'], { env: fx.env });
   assert.equal(st.code, 0, st.stderr);
@@ -581,7 +581,7 @@ test('a start the server refuses leaves no note of an unfinished claim behind', 
   fs.writeFileSync(path.join(fx.origin, 'hooks', 'pre-receive'), '#!/bin/sh\necho "not today" >&2\nexit 1\n', { mode: 0o755 });
   assertOneLine(coord(fx.repo, ['start'], { env: fx.env }), 1, /not today/);
   const marks = path.join(fx.repo, '.git', 'coord');
-  assert.deepEqual(fs.existsSync(marks) ? fs.readdirSync(marks) : [], [], 'nothing left in .git/coord');
+  assert.deepEqual(fs.existsSync(marks) ? fs.readdirSync(marks).filter((n) => n.startsWith('claiming-')) : [], [], 'no note of an unfinished claim in .git/coord');
   const doc = coord(fx.repo, ['doctor'], { env: fx.env });
   assert.doesNotMatch(doc.stdout, /interrupted start/);
 });

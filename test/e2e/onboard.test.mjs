@@ -186,11 +186,11 @@ test('init --deno on a Node set-up switches coord\'s jobs, and init without it s
   const fx = realRepo(t, { files: { 'lefthook.yml': TEAM_HOOKS } });
   coordOk(fx.repo, ['init'], { env: fx.env });
   const toDeno = coordOk(fx.repo, ['init', '--deno'], { env: fx.env });
-  assert.match(toDeno.stdout, /switched +coord-check-prefix, coord-heartbeat in lefthook\.yml to deno run -A/);
+  assert.match(toDeno.stdout, /switched +coord-check-reserved, coord-check-prefix, coord-heartbeat in lefthook\.yml to deno run -A/);
   assert.match(read(fx.repo, 'lefthook.yml'), /run: deno run -A infrastructure\/scripts\/coord\.mjs heartbeat/);
   assert.doesNotMatch(read(fx.repo, 'lefthook.yml'), /run: node infrastructure/);
   const back = coordOk(fx.repo, ['init'], { env: fx.env });
-  assert.match(back.stdout, /switched +coord-check-prefix, coord-heartbeat in lefthook\.yml to node/);
+  assert.match(back.stdout, /switched +coord-check-reserved, coord-check-prefix, coord-heartbeat in lefthook\.yml to node/);
   assert.equal(read(fx.repo, 'lefthook.yml').match(/coord-heartbeat:/g).length, 1);
 });
 
@@ -201,7 +201,7 @@ test('doctor: a second config spelling that lefthook ignores, hooks not installe
   const doctor = JSON.parse(coord(fx.repo, ['doctor', '--json'], { env: fx.env }).stdout);
   const msgs = doctor.findings.map((f) => `${f.message} → ${f.fix}`);
   assert.ok(msgs.some((m) => /lefthook loads lefthook\.yml only: the hooks in \.lefthook\.yml do not run/.test(m)), msgs.join('\n'));
-  assert.ok(msgs.some((m) => /no commit-msg hook is installed.*→ run (npx lefthook install|lefthook install|npx --yes lefthook install)/.test(m)), msgs.join('\n'));
+  assert.ok(msgs.some((m) => /no pre-commit, commit-msg, post-commit hook is installed in this clone \(the reservation guard does not run\).*→ run (npx lefthook install|lefthook install|npx --yes lefthook install)/.test(m)), msgs.join('\n'));
 });
 
 /** The bundle under test, as install.sh would have downloaded it. */

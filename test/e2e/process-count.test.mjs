@@ -8,9 +8,14 @@ import path from 'node:path';
 import { coordOk, gitOk, makeRepo } from '../helpers.mjs';
 
 // verb → the most git processes it may start (the publishing verbs: identity, fetch, read, commit, push).
+// Overlaps (status, prime, inbox --brief) add the blackboard's history since the oldest claim,
+// the worktree list, the unpublished commits, and one status per session worktree in this
+// clone: 3 + LOCAL here, where two sessions (sA, sB) have their worktrees in the clone.
+const LOCAL = 2;
+const OVERLAPS = 3 + LOCAL;
 const BUDGET = {
-  'check-prefix': 0, heartbeat: 1, status: 7, inbox: 5, 'inbox --brief': 5, prime: 7, scope: 7, riff: 7, send: 7,
-  ack: 8, reply: 8, handoff: 7, start: 9, sync: 8, 'reap --dry-run': 7,
+  'check-prefix': 0, 'check-reserved': 0, heartbeat: 1, status: 7 + OVERLAPS, inbox: 5, 'inbox --brief': 7 + OVERLAPS, prime: 7 + OVERLAPS,
+  scope: 7, riff: 7, send: 7, ack: 8, reply: 8, handoff: 7, start: 9, sync: 8, 'reap --dry-run': 7, reserve: 7, release: 7, reservations: 5,
 };
 
 /** Runs coord with a trace file and returns the git processes it started itself. */
@@ -39,6 +44,7 @@ test('each verb stays within its git-process budget', { timeout: 180_000 }, (t) 
   const msg = path.join(fx.root, 'msg');
   fs.writeFileSync(msg, '[sA] feat: x\n');
   check('check-prefix', sA, ['check-prefix', msg]);
+  check('check-reserved', sA, ['check-reserved']); // nobody else holds anything: the cache alone answers
   gitOk(sA, ['commit', '--allow-empty', '-q', '-m', '[sA] work'], { env: { ...fx.env, GIT_COMMITTER_DATE: `${Math.floor(Date.now() / 1000) + 600} +0000` } });
   check('heartbeat', sA, ['heartbeat']);
   check('status', sA, ['status']);
@@ -53,6 +59,9 @@ test('each verb stays within its git-process budget', { timeout: 180_000 }, (t) 
   check('reply', sA, ['reply', id, '-m', 'yes']);
   check('handoff', sA, ['handoff', 'sB', '--riff', 'R-1', '-m', 'yours']);
   check('sync', sA, ['sync']);
+  check('reserve', sA, ['reserve', 'src/']);
+  check('reservations', sA, ['reservations']);
+  check('release', sA, ['release']);
   check('reap --dry-run', sA, ['reap', '--dry-run']);
   assert.deepEqual(Object.keys(seen).sort(), Object.keys(BUDGET).sort(), 'every budgeted verb was measured');
   console.log(`git processes per verb: ${JSON.stringify(seen)}`);

@@ -70,6 +70,25 @@ cases.push(
   ['reply: answer under the question, question resolved', withQ, (v) => P.planReply(v, { me: 'sA', prefix: qid, body: 'no', resolve: true, now: NOW }), (r) => { assert.equal(r.value.to, 'sB'); assert.equal(r.value.ref, qid); const box = mailboxOfTexts({ [Q]: r.files.get(Q) }); assert.equal(box.messages[0].status.resolved, NOW); assert.equal(box.messages[1].ref, qid); }],
 );
 
+const RES = 'docs/ai/sessions/reservations.md';
+const R = await loadSource('protocol/reservations.ts');
+const NOW_MS = Date.parse('2026-11-26T10:00:00Z');
+const reserve = (me, paths, o = {}) => (v) => P.planReserve(v, { me, paths, until: '2026-11-26T12:00Z', note: '', staleMs: 86400e3, now: NOW, nowMs: NOW_MS, ...o });
+const held = (...rows) => R.withReservations(null, rows.map(([path, session, until = '2026-11-26T12:00Z', note = '']) => ({ path, session, until, note })), () => false);
+const resRows = (text) => R.parseReservations(text).rows.map((r) => [r.res.path, r.res.session, r.res.until]);
+cases.push(
+  ['reserve: a row per path, my presence refreshed', AB, reserve('sB', ['src/api/', 'a.md']), (r) => { assert.deepEqual(resRows(r.files.get(RES)), [['src/api/', 'sB', '2026-11-26T12:00Z'], ['a.md', 'sB', '2026-11-26T12:00Z']]); assert.equal(rowOf(r.files.get(BOARD), 'sB').presence, NOW); assert.match(r.subject, /^\[sB\] docs\(ai-sessions\): reserve src\/api\/, a\.md until/); }],
+  ['reserve of a path inside another session\'s folder refused, naming holder and note', { ...AB, [RES]: held(['src/', 'sA', '2026-11-26T12:00Z', 'big move']) }, reserve('sB', ['src/x.ts']), /src\/, which overlaps src\/x\.ts is reserved by sA \(Sintra\) until 2026-11-26T12:00Z \("big move"\)\. Ask them: coord send sA/],
+  ['reserve over an ended reservation: the old row is cleared', { ...AB, [RES]: held(['src/', 'sA', '2026-11-26T09:00Z']) }, reserve('sB', ['src/x.ts']), (r) => assert.deepEqual(resRows(r.files.get(RES)), [['src/x.ts', 'sB', '2026-11-26T12:00Z']])],
+  ['reserve over a session off the board: cleared', { ...AB, [RES]: held(['src/', 'sC']) }, reserve('sB', ['src/']), (r) => assert.deepEqual(resRows(r.files.get(RES)), [['src/', 'sB', '2026-11-26T12:00Z']])],
+  ['reserve again of my own path: new time, one row', { ...AB, [RES]: held(['src/', 'sB']) }, reserve('sB', ['src/'], { until: '2026-11-26T15:00Z' }), (r) => assert.deepEqual(resRows(r.files.get(RES)), [['src/', 'sB', '2026-11-26T15:00Z']])],
+  ['reserve by a session with no row refused', AB, reserve('sC', ['a']), /sC has no row on the board/],
+  ['release all of mine, others kept', { ...AB, [RES]: held(['a', 'sA'], ['b', 'sB'], ['c', 'sB']) }, (v) => P.planRelease(v, { me: 'sB', paths: [] }), (r) => { assert.deepEqual(resRows(r.files.get(RES)), [['a', 'sA', '2026-11-26T12:00Z']]); assert.deepEqual(r.value.map((x) => x.path), ['b', 'c']); }],
+  ['release of a path I do not hold refused, listing mine', { ...AB, [RES]: held(['a', 'sA'], ['b', 'sB']) }, (v) => P.planRelease(v, { me: 'sB', paths: ['a'] }), /You \(sB\) hold no reservation of a; yours: b\./],
+  ['close drops my reservations with my row', { ...AB, [RES]: held(['a', 'sA'], ['b', 'sB']) }, (v) => P.planClose(v, 'sB', false), (r) => assert.deepEqual(resRows(r.files.get(RES)), [['a', 'sA', '2026-11-26T12:00Z']])],
+  ['reap drops the reaped sessions\' reservations', { ...AB, [RES]: held(['a', 'sA'], ['b', 'sB']) }, (v) => P.planReap(v, null, (row) => row.id === 'sB'), (r) => assert.deepEqual(resRows(r.files.get(RES)), [['a', 'sA', '2026-11-26T12:00Z']])],
+);
+
 for (const [what, files, run, expect] of cases) {
   test(what, () => {
     if (expect instanceof RegExp) assert.throws(() => run(view(files)), expect);

@@ -49,7 +49,7 @@ const VERBS = verbs();
 const FLAGS = new Map(VERBS.map((v) => [v, helpFlags(v)]));
 // --help on every verb; --as on every verb that acts as a session (not the hooks, init, demo).
 const COMMON = ['as', 'help'];
-const NO_IDENTITY = ['check-prefix', 'heartbeat', 'init', 'demo', 'merge-driver', 'worktree-create', 'worktree-remove'];
+const NO_IDENTITY = ['check-prefix', 'check-reserved', 'heartbeat', 'init', 'demo', 'merge-driver', 'worktree-create', 'worktree-remove'];
 
 test('coord --help lists verbs; every verb takes --help, and --as unless it acts without a session', () => {
   assert.ok(VERBS.length >= 15, `only ${VERBS.length} verbs parsed from coord --help`);

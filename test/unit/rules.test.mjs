@@ -113,11 +113,11 @@ test('verbs without an identity take no --as', () => {
 });
 
 // ---- lefthook.yml merge ---------------------------------------------------------------
-const jobs = H.coordJobs('node', 'infrastructure/scripts/coord.mjs', 'infrastructure/scripts/coord-prefix-guard.sh');
+const jobs = H.coordJobs('node', 'infrastructure/scripts/coord.mjs', { prefix: 'infrastructure/scripts/coord-prefix-guard.sh', reserved: 'infrastructure/scripts/coord-reserved-guard.sh' });
 const merged = (t) => H.mergeLefthook(t, jobs);
 table('mergeLefthook added', [
-  ['', ['coord-check-prefix', 'coord-heartbeat']],
-  ['pre-commit:\n  commands:\n    lint:\n      run: npm run lint\n', ['coord-check-prefix', 'coord-heartbeat']],
+  ['', ['coord-check-reserved', 'coord-check-prefix', 'coord-heartbeat']],
+  ['pre-commit:\n  commands:\n    lint:\n      run: npm run lint\n', ['coord-check-reserved', 'coord-check-prefix', 'coord-heartbeat']],
   [merged('').text, []],
 ], (t) => merged(t).added);
 test('mergeLefthook keeps every byte of the team\'s file and adds under an existing hook', () => {
@@ -125,6 +125,8 @@ test('mergeLefthook keeps every byte of the team\'s file and adds under an exist
   const out = merged(team).text;
   for (const line of team.split('\n')) assert.ok(out.includes(line), line);
   assert.equal(out.match(/^commit-msg:/gm).length, 1);
+  assert.equal(out.match(/^pre-commit:/gm).length, 1);
+  assert.match(out, /pre-commit:\n  commands:\n    coord-check-reserved:\n      run: sh infrastructure\/scripts\/coord-reserved-guard.sh \|\| node infrastructure\/scripts\/coord.mjs check-reserved\n      skip: \[merge, rebase\]\n    lint:/);
   assert.match(out, /commit-msg:\n  commands:\n    coord-check-prefix:\n      run: sh infrastructure\/scripts\/coord-prefix-guard.sh "\{1\}" \|\| node infrastructure\/scripts\/coord.mjs check-prefix "\{1\}"\n/);
 });
 test('mergeLefthook follows a jobs: list and CRLF', () => {

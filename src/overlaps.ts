@@ -1,0 +1,105 @@
+// Who is touching what, with nothing declared: for each session that is not stale, the files
+// it changes — its [sX] commits on the blackboard branch since its claim, and, for sessions
+// with a worktree in this clone, its unpublished commits and its uncommitted changes. A file
+// two or more of them touch is an overlap. History is read once, bounded by the oldest claim;
+// the coordination files themselves (everyone's by design) never count.
+import { boardRef } from './blackboard.js';
+import type { Context } from './context.js';
+import { filesChanged, listWorktrees, worktreeStatus } from './git.js';
+import type { SessionRow } from './protocol/board.js';
+import { sessionBranch, sessionOfBranch, SESSIONS_DIR } from './protocol/layout.js';
+import { patternCovers, type Reservation } from './protocol/reservations.js';
+import { parseStamp } from './protocol/stamp.js';
+import { sessionOfSubject } from './protocol/subject.js';
+
+export type How = 'published' | 'unpublished' | 'uncommitted';
+/** A file two or more sessions are changing, and how each of them is. */
+export interface Overlap { path: string; sessions: string[]; how: Record<string, How[]> }
+
+/** path → session → how it touches it. */
+export type Touches = Map<string, Map<string, Set<How>>>;
+
+const coordination = (file: string) => file.startsWith(`${SESSIONS_DIR}/`);
+
+/**
+ * The files each of `rows` touches (rows: the sessions that count, i.e. not stale). Costs
+ * one git process for the blackboard's history, and for sessions with a worktree here one to
+ * list the worktrees, one for their unpublished commits and one status per worktree.
+ */
+export function touches(ctx: Context, rows: SessionRow[]): Touches {
+  const found: Touches = new Map();
+  const note = (file: string, id: string, how: How) => {
+    if (coordination(file)) return;
+    let by = found.get(file);
+    if (!by) found.set(file, (by = new Map()));
+    let hows = by.get(id);
+    if (!hows) by.set(id, (hows = new Set()));
+    hows.add(how);
+  };
+  const claims = new Map(rows.map((r) => [r.id, parseStamp(r.claimed)] as const).filter((e): e is [string, number] => e[1] !== null));
+  if (claims.size) {
+    const since = Math.floor(Math.min(...claims.values()) / 1e3);
+    for (const c of filesChanged(ctx.repo.top, [boardRef(ctx)], since)) {
+      const id = sessionOfSubject(c.subject);
+      const claimed = id === null ? undefined : claims.get(id);
+      if (claimed !== undefined && c.time * 1e3 >= claimed) c.files.forEach((f) => note(f, id!, 'published'));
+    }
+  }
+  const ids = new Set(rows.map((r) => r.id));
+  const here = listWorktrees(ctx.repo.top).flatMap((w) => {
+    const id = sessionOfBranch(w.branch);
+    return id && ids.has(id) ? [{ id, dir: w.dir }] : [];
+  });
+  if (!here.length) return found;
+  const branches = here.map((w) => `refs/heads/${sessionBranch(w.id)}`);
+  for (const c of filesChanged(ctx.repo.top, [...branches, `^${boardRef(ctx)}`], null)) {
+    const id = sessionOfBranch(c.source.replace(/^refs\/heads\//, ''));
+    if (id) c.files.forEach((f) => note(f, id, 'unpublished'));
+  }
+  for (const w of here) {
+    try {
+      for (const e of worktreeStatus(w.dir, 'all')) note(e.path, w.id, 'uncommitted');
+    } catch { /* a worktree removed by hand since it was listed: nothing uncommitted there */ }
+  }
+  return found;
+}
+
+/** Files touched by two or more sessions, by path. */
+export function overlapsOf(t: Touches): Overlap[] {
+  const out: Overlap[] = [];
+  for (const [path, by] of [...t].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (by.size < 2) continue;
+    const sessions = [...by.keys()].sort();
+    out.push({ path, sessions, how: Object.fromEntries(sessions.map((s) => [s, [...by.get(s)!].sort()])) });
+  }
+  return out;
+}
+
+/** The files `me` touches that another session's reservation (in force) covers. */
+export function reservedUnderMe(t: Touches, me: string, held: Reservation[]): { path: string; res: Reservation }[] {
+  const mine = [...t].filter(([, by]) => by.has(me)).map(([p]) => p);
+  return mine.flatMap((path) => {
+    const res = held.find((r) => r.session !== me && patternCovers(r.path, path));
+    return res ? [{ path, res }] : [];
+  });
+}
+
+/** One line per overlap: `path — sA (published), sB (uncommitted)`. */
+export function overlapLine(o: Overlap): string {
+  return `${o.path} — ${o.sessions.map((s) => `${s} (${o.how[s].join(', ')})`).join(', ')}`;
+}
+
+/**
+ * What to tell `me`'s agent: files it changes that another session is changing too, and files
+ * it changes that another session has reserved. One line each; empty when there is nothing.
+ */
+export function noticesFor(ctx: Context, rows: SessionRow[], me: string, held: Reservation[]): string[] {
+  if (!rows.some((r) => r.id === me)) return [];
+  const others = rows.filter((r) => r.id !== me);
+  if (!others.length && !held.some((r) => r.session !== me)) return [];
+  const t = touches(ctx, rows);
+  const lines = overlapsOf(t).filter((o) => o.sessions.includes(me))
+    .map((o) => `${o.path} is being changed by ${o.sessions.filter((s) => s !== me).map((s) => `${s} (${o.how[s].join(', ')})`).join(', ')} too`);
+  for (const { path, res } of reservedUnderMe(t, me, held)) lines.push(`${path} is reserved by ${res.session} until ${res.until}${res.note ? ` ("${res.note}")` : ''}`);
+  return lines;
+}

@@ -1,0 +1,244 @@
+// Reservations as rules (src/protocol/reservations.ts): path patterns, when two meet, the
+// table's parse and render, when a reservation counts; and the pre-commit fast path (a POSIX
+// sh script generated from the same module) against coord's own verdict: whenever the script
+// says "passes" (exit 0), coord passes too, over generated guard caches × worktree layouts ×
+// clocks, with the script run by a real sh and a real bundle on a sample.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import { bundle, makeEnv, mulberry32 } from '../helpers.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'coord-reserve-')));
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+const entry = path.join(tmp, 'entry.ts');
+fs.writeFileSync(entry, `export * from ${JSON.stringify(path.join(here, '../../src/protocol/reservations.ts'))};\n` +
+  `export { parseBoard, emptyBoardText } from ${JSON.stringify(path.join(here, '../../src/protocol/board.ts'))};\n` +
+  `export { findWorktree, hookSession } from ${JSON.stringify(path.join(here, '../../src/worktree.ts'))};\n`);
+await build({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'node', outfile: path.join(tmp, 'rule.mjs'), logLevel: 'silent' });
+const R = await import(pathToFileURL(path.join(tmp, 'rule.mjs')).href);
+
+const table = (name, rows, fn) => {
+  for (const [input, expected] of rows) test(`${name}(${JSON.stringify(input)}) → ${JSON.stringify(expected)}`, () => assert.deepEqual(fn(input), expected));
+};
+
+// ---- patterns ----------------------------------------------------------------------------
+table('reservationPattern', [
+  [['src/api.ts'], 'src/api.ts'], [['./src//api/'], 'src/api/'], [['api.ts', 'src'], 'src/api.ts'],
+  [['../README.md', 'src'], 'README.md'], [['src/**/*.ts'], 'src/**/*.ts'], [['.', 'src'], 'src/'],
+], ([p, prefix]) => R.reservationPattern(p, prefix));
+for (const bad of ['', '/etc/passwd', '../x', 'a`b', 'a|b', 'a\\b', 'a\nb', '.']) {
+  test(`reservationPattern refuses ${JSON.stringify(bad)} as a usage error`, () => assert.throws(() => R.reservationPattern(bad), (e) => e.exitCode === 2));
+}
+table('patternCovers', [
+  [['src/api.ts', 'src/api.ts'], true], [['src/api.ts', 'src/api.tsx'], false], [['src/api/', 'src/api/x/y.ts'], true],
+  [['src/api/', 'src/apiary.ts'], false], [['src/*.ts', 'src/a.ts'], true], [['src/*.ts', 'src/a/b.ts'], false],
+  [['src/**/*.ts', 'src/a.ts'], true], [['src/**/*.ts', 'src/a/b/c.ts'], true], [['**/README.md', 'docs/README.md'], true],
+  [['src/?.ts', 'src/ab.ts'], false], [['src/?.ts', 'src/a.ts'], true], [['src/a*b', 'src/a*b'], true], [['src/*', 'src/a*b'], true],
+], ([p, f]) => R.patternCovers(p, f));
+table('patternsMeet', [
+  [['src/api/', 'src/api/*.ts'], true], [['src/*.ts', 'docs/*.md'], false], [['src/*.ts', 'src/a.*'], true],
+  [['src/**', 'src/a/b/c'], true], [['a/**/z', 'a/b/**'], true], [['a/*/c', 'a/b/d'], false], [['*.md', 'README.md'], true],
+  [['src/a?.ts', 'src/*b.ts'], true], [['src/a?.ts', 'src/*bc.ts'], false], [['x/', 'x/'], true], [['x/', 'y/'], false],
+], ([a, b]) => [R.patternsMeet(a, b), R.patternsMeet(b, a)].every((v) => v === R.patternsMeet(a, b)) && R.patternsMeet(a, b));
+
+test('patterns: whenever a file falls under two patterns, they meet (random check)', () => {
+  const rnd = mulberry32(14);
+  const parts = ['a', 'b', 'ab', 'x.ts', '*', '?', '**', '*.ts', 'a*'];
+  const names = ['a', 'b', 'ab', 'x.ts', 'y.ts', 'aa'];
+  const pick = (xs) => xs[Math.floor(rnd() * xs.length)];
+  const pattern = () => Array.from({ length: 1 + Math.floor(rnd() * 3) }, () => pick(parts)).join('/') + (rnd() < 0.2 ? '/' : '');
+  let both = 0;
+  for (let i = 0; i < 12000; i++) {
+    const a = pattern(); const b = pattern();
+    const file = Array.from({ length: 1 + Math.floor(rnd() * 4) }, () => pick(names)).join('/');
+    if (R.patternCovers(a, file) && R.patternCovers(b, file)) { both++; assert.ok(R.patternsMeet(a, b), `${a} and ${b} both cover ${file}`); }
+  }
+  assert.ok(both > 100, `only ${both} shared files drawn`);
+});
+
+// ---- the table ---------------------------------------------------------------------------
+const res = (path, session, until = '2026-11-26T12:00Z', note = '') => ({ path, session, until, note });
+test('withReservations adds after the last row, drops only what it is told, keeps every other byte', () => {
+  const first = R.withReservations(null, [res('src/api/', 'sA', '2026-11-26T12:00Z', 'a | b')], () => false);
+  assert.match(first, /^# Reservations\n/);
+  assert.match(first, /\n\| `src\/api\/` \| sA \| 2026-11-26T12:00Z \| a \\\| b \|\n$/);
+  const hand = first.replace('# Reservations\n', '# Reservations\n\nA note of ours.\n');
+  const second = R.withReservations(hand, [res('b.md', 'sB', '2026-11-26T12:00:30Z')], () => false);
+  assert.ok(second.startsWith(hand), 'the existing text stays as it was');
+  assert.deepEqual(R.parseReservations(second).rows.map((r) => r.res), [res('src/api/', 'sA', '2026-11-26T12:00Z', 'a | b'), res('b.md', 'sB', '2026-11-26T12:00:30Z', '—')]);
+  assert.equal(R.withReservations(second, [], (r) => r.session === 'sB'), hand);
+});
+test('parseReservations reports rows it cannot count', () => {
+  const text = R.withReservations(null, [], () => false) + '| `a` | sA | soon | x |\n| `../a` | sA | 2026-11-26T12:00Z | x |\n| `a` | sA | x |\n';
+  const t = R.parseReservations(text);
+  assert.equal(t.rows.length, 0);
+  assert.deepEqual(t.problems.map((p) => p.line), [9, 10, 11]);
+});
+
+const T = Date.parse('2026-11-26T10:00:00Z');
+const boardWith = (...rows) => R.parseBoard(R.emptyBoardText() + rows.join('\n') + '\n');
+const row = (id, presence, scope = 'x') => `| ${id} · N${id} | (Riff TBD) | lane | ${presence} | ${presence} · | ${scope} |`;
+table('countsUntil (ms after T)', [
+  [[res('a', 'sA', '2026-11-26T12:00Z'), row('sA', '2026-11-26T09:00Z')], 2 * 3600e3],
+  [[res('a', 'sA', '2026-11-28T12:00Z'), row('sA', '2026-11-26T09:00Z')], 23 * 3600e3], // cut where sA turns stale
+  [[res('a', 'sA', '2026-11-28T12:00Z'), row('sA', '2026-11-24T09:00Z', 'paused — resuming Monday')], 2 * 86400e3 + 2 * 3600e3],
+  [[res('a', 'sB', '2026-11-26T12:00Z'), row('sA', '2026-11-26T09:00Z')], null], // off the board
+  [[res('a', 'sA', '2026-11-26T10:00:30Z'), row('sA', '2026-11-26T09:00Z')], 30e3],
+], ([r, line]) => { const v = R.countsUntil(r, boardWith(line), 86400e3); return v === null ? null : v - T; });
+
+// ---- the guard's fast path against coord's verdict ---------------------------------------
+const repo = path.join(tmp, 'onboarded');
+fs.mkdirSync(repo);
+spawnSync('git', ['init', '-q', repo], { env: makeEnv(tmp) });
+const init = spawnSync(process.execPath, [bundle, 'init'], { cwd: repo, env: makeEnv(tmp), encoding: 'utf8' });
+assert.equal(init.status, 0, init.stderr);
+const script = path.join(repo, 'infrastructure/scripts/coord-reserved-guard.sh');
+test('init writes the script the rule module renders, and the pre-commit job runs it first', () => {
+  assert.equal(fs.readFileSync(script, 'utf8'), R.reservedGuardScript());
+  assert.match(fs.readFileSync(path.join(repo, 'lefthook.yml'), 'utf8'), /pre-commit:\n  commands:\n    coord-check-reserved:\n      run: sh infrastructure\/scripts\/coord-reserved-guard\.sh \|\| node infrastructure\/scripts\/coord\.mjs check-reserved\n/);
+});
+const dash = spawnSync('sh', ['-n', script]);
+test('the script is valid POSIX sh (dash -n where dash exists)', () => {
+  assert.equal(dash.status, 0);
+  const d = spawnSync('dash', ['-n', script]);
+  if (!d.error) assert.equal(d.status, 0, d.stderr?.toString());
+});
+
+/** A worktree layout with its common dir (where the cache lives): linked (`.git` file + commondir) or not. */
+function layout(name, head, { linked = true, relativeCommon = true } = {}) {
+  const wt = path.join(tmp, 'wt', name);
+  const common = path.join(tmp, 'common', name);
+  const gitDir = linked ? path.join(common, 'worktrees', name) : path.join(wt, '.git');
+  fs.mkdirSync(wt, { recursive: true });
+  fs.mkdirSync(gitDir, { recursive: true });
+  fs.mkdirSync(path.join(common, 'coord'), { recursive: true });
+  if (linked) {
+    fs.writeFileSync(path.join(wt, '.git'), `gitdir: ${gitDir}\n`);
+    fs.writeFileSync(path.join(gitDir, 'commondir'), relativeCommon ? '../..\n' : `${common}\n`);
+  }
+  fs.writeFileSync(path.join(gitDir, 'HEAD'), head + '\n');
+  return { wt, cacheDir: linked ? path.join(common, 'coord') : path.join(gitDir, 'coord'), name };
+}
+const layouts = [
+  layout('sB', 'ref: refs/heads/session-sB'),
+  layout('sAB', 'ref: refs/heads/session-sAB', { relativeCommon: false }),
+  layout('main', 'ref: refs/heads/main', { linked: false }),
+  layout('detached', '0123456789abcdef0123456789abcdef01234567', { linked: false }),
+  layout('odd', 'ref: refs/heads/session-bogus'),
+  layout('reftable', 'ref: refs/heads/.invalid'),
+];
+for (const l of layouts) fs.mkdirSync(l.cacheDir, { recursive: true });
+
+const NOW = 1_800_000_000;
+// `date` as the script sees it: a fixed clock, so sh and coord judge the same moment.
+const bin = path.join(tmp, 'bin');
+fs.mkdirSync(bin);
+fs.writeFileSync(path.join(bin, 'date'), `#!/bin/sh\necho ${NOW}\n`, { mode: 0o755 });
+
+function* caches() {
+  const rnd = mulberry32(7);
+  const who = ['sA', 'sB', 'sAB', 'sZ', 'sb', 'xx', '#sA', ''];
+  const ends = [String(NOW + 3600), String(NOW - 1), String(NOW), String(NOW + 1), '', 'soon', '99999999999999', '-5', '0'];
+  const paths = ['src/a.ts', 'src/', 'src/*.ts', 'docs/**', 'a b.txt'];
+  const line = () => {
+    const w = who[Math.floor(rnd() * who.length)];
+    const e = ends[Math.floor(rnd() * ends.length)];
+    const p = paths[Math.floor(rnd() * paths.length)];
+    const shape = rnd();
+    if (shape < 0.75) return `${w} ${e} ${p}\t2026-11-26T12:00Z\tnote`;
+    if (shape < 0.85) return `${w} ${e} ${p}`; // fields missing
+    if (shape < 0.9) return `  ${w} ${e} ${p}\t\t`;
+    if (shape < 0.95) return '';
+    return '# a comment';
+  };
+  yield null; // no cache at all
+  yield 'sha abc\n';
+  for (let i = 0; i < 260; i++) {
+    const n = Math.floor(rnd() * 4);
+    const lines = ['# coord: header', 'sha 0123', ...Array.from({ length: n }, line)];
+    yield lines.join(rnd() < 0.1 ? '\r\n' : '\n') + (rnd() < 0.8 ? '\n' : '');
+  }
+}
+
+/** What check-reserved decides, from the same rule module (override, session, cache, verdict). */
+function coordPasses(l, cache, env, staged) {
+  if (env.COORD_RESERVED_OK) return true;
+  const prev = process.env.COORD_SESSION;
+  if (env.COORD_SESSION) process.env.COORD_SESSION = env.COORD_SESSION; else delete process.env.COORD_SESSION;
+  try {
+    const me = R.hookSession(R.findWorktree(l.wt));
+    if (!me || cache === null) return true;
+    return R.guardVerdict(R.parseGuardCache(cache).held, me, staged, NOW).ok;
+  } finally {
+    if (prev === undefined) delete process.env.COORD_SESSION; else process.env.COORD_SESSION = prev;
+  }
+}
+
+test('the sh fast path never passes a commit that coord refuses, and decides the clean cases itself', () => {
+  const base = { PATH: `${bin}:${process.env.PATH}` };
+  const staged = ['src/a.ts', 'src/b/c.ts', 'docs/x/y.md', 'a b.txt', 'other.txt'];
+  let cases = 0; let fast = 0; let clean = 0; let cleanFast = 0;
+  const disagreements = [];
+  for (const cache of caches()) {
+    for (const l of layouts) {
+      const file = path.join(l.cacheDir, 'reservations');
+      if (cache === null) fs.rmSync(file, { force: true }); else fs.writeFileSync(file, cache);
+      for (const env of [base, { ...base, COORD_SESSION: 'sA' }, { ...base, COORD_RESERVED_OK: '1' }]) {
+        cases++;
+        const r = spawnSync('sh', [script], { cwd: l.wt, env, encoding: 'utf8' });
+        assert.ok(r.status === 0 || r.status === 1, `exit ${r.status}: ${r.stderr}`);
+        const passes = coordPasses(l, cache, env, staged);
+        if (r.status === 0) { fast++; if (!passes) disagreements.push(`${l.name} ${JSON.stringify(cache)} ${JSON.stringify(env)}`); }
+        // A well-formed cache with nothing foreign in force, in a session worktree: sh must answer it alone.
+        const parsed = cache === null ? null : R.parseGuardCache(cache);
+        const wellFormed = parsed && parsed.unsure.length === 0 && !cache.includes('\r');
+        const me = l.name === 'sB' ? 'sB' : l.name === 'sAB' ? 'sAB' : null;
+        if (me && wellFormed && !env.COORD_SESSION && !parsed.held.some((h) => h.session !== me && h.ends > NOW)) {
+          clean++;
+          if (r.status === 0) cleanFast++;
+        }
+      }
+    }
+  }
+  assert.deepEqual(disagreements.slice(0, 5), [], `${disagreements.length} cases where the fast path passes what coord refuses`);
+  assert.ok(cases > 4000, `only ${cases} cases`);
+  assert.ok(clean > 100, `only ${clean} clean cases generated`);
+  assert.equal(cleanFast, clean, 'every clean case is decided by sh alone');
+  console.log(`reservation guard: ${cases} cases, ${fast} decided by sh, 0 disagreements`);
+});
+
+test('the real bundle agrees on a sample: a real worktree, a staged file, a cache a day either side of now', () => {
+  const env = makeEnv(tmp);
+  const main = path.join(tmp, 'real');
+  const git = (cwd, args) => { const r = spawnSync('git', args, { cwd, env, encoding: 'utf8' }); assert.equal(r.status, 0, r.stderr); return r.stdout; };
+  git(tmp, ['init', '-q', '-b', 'main', main]);
+  git(main, ['commit', '-q', '--allow-empty', '-m', 'init']);
+  const wt = path.join(tmp, 'real-sB');
+  git(main, ['worktree', 'add', '-q', '-b', 'session-sB', wt]);
+  fs.mkdirSync(path.join(wt, 'src'));
+  fs.writeFileSync(path.join(wt, 'src/a.ts'), 'x\n');
+  git(wt, ['add', 'src/a.ts']);
+  fs.mkdirSync(path.join(main, '.git/coord'), { recursive: true });
+  const now = Math.floor(Date.now() / 1e3);
+  for (const [lines, expected] of [
+    [[`sA ${now + 86400} src/\t2026-11-26T12:00Z\tmoving`], 1],
+    [[`sA ${now - 86400} src/\t2026-11-26T12:00Z\t`], 0],
+    [[`sB ${now + 86400} src/\t2026-11-26T12:00Z\t`], 0],
+    [[`sA ${now + 86400} docs/\t2026-11-26T12:00Z\t`], 0],
+  ]) {
+    const cache = R.renderGuardCache('abc', []) + lines.join('\n') + '\n';
+    fs.writeFileSync(path.join(main, '.git/coord/reservations'), cache);
+    const r = spawnSync(process.execPath, [bundle, 'check-reserved'], { cwd: wt, env, encoding: 'utf8' });
+    assert.equal(r.status, expected, `${lines}: ${r.stderr}`);
+    if (expected === 1) assert.match(r.stderr, /src\/a\.ts — reserved by sA \(src\/\) until 2026-11-26T12:00Z: "moving"/);
+    const sh = spawnSync('sh', [script], { cwd: wt, env, encoding: 'utf8' });
+    if (sh.status === 0) assert.equal(expected, 0);
+  }
+});
