@@ -1,23 +1,32 @@
 #!/bin/sh
-# Install coord into the git repository you are standing in:
+# Install coord into the git repository you are standing in. From a clone of coord:
 #
-#   curl -fsSL https://raw.githubusercontent.com/coord-dev/coord/main/install.sh | sh
-#   curl -fsSL .../install.sh | sh -s -- <init options>     (passed on to `coord init`)
+#   sh /path/to/coord/install.sh                      (takes coord.mjs from the clone's dist/)
+#   sh /path/to/coord/install.sh <init options>       (passed on to `coord init`)
 #
-# It downloads coord.mjs and coord.mjs.sha256 from COORD_BASE_URL (default below),
-# checks the sha256, places the file at infrastructure/scripts/coord.mjs and runs
-# `coord.mjs init` with Node (>= 18), or with Deno 2 when Node is missing.
+# From anywhere else, name where coord.mjs and coord.mjs.sha256 are, as a directory, a
+# file:// URL or an http(s) URL:
+#
+#   COORD_BASE_URL=/path/to/coord/dist sh install.sh
+#   curl -fsSL <base>/install.sh | COORD_BASE_URL=<base>/dist sh
+#
+# The source is COORD_BASE_URL when set, else the dist/ directory beside this script when
+# there is one, else COORD_DEFAULT_BASE_URL below. It checks coord.mjs against its sha256 and
+# runs that checked copy's `init` with Node (>= 18), or with Deno 2 when Node is missing: init
+# places it at infrastructure/scripts/coord.mjs, exactly as `npx coord init` does.
 # Exit codes: 0 installed and initialised; 1 failed (one line on stderr says why).
 # POSIX sh: keep it free of bashisms (checked with `dash -n`).
 
 set -u
 
-COORD_DEFAULT_BASE_URL="https://raw.githubusercontent.com/coord-dev/coord/main/dist"
+# Where a published copy of this script downloads coord from when nothing else is named: the
+# URL of the directory that serves dist/coord.mjs and dist/coord.mjs.sha256. Empty until coord
+# is published somewhere; whoever publishes it sets this one line.
+COORD_DEFAULT_BASE_URL=""
 
 COORD_DEST="infrastructure/scripts/coord.mjs"
 
 tmp_dir=""
-partial_file=""
 
 say() {
   printf 'coord install: %s\n' "$*"
@@ -29,7 +38,6 @@ die() {
 }
 
 cleanup() {
-  if [ -n "$partial_file" ]; then rm -f "$partial_file"; fi
   if [ -n "$tmp_dir" ]; then rm -rf "$tmp_dir"; fi
 }
 
@@ -95,6 +103,55 @@ pick_hasher() {
   fi
 }
 
+# Sets source_kind (dir or url) and base_url (a directory's absolute path, or a URL) from
+# COORD_BASE_URL, else a dist/ beside this script (run as `sh <clone>/install.sh`), else the
+# default. Relative directories are taken from where the script was started.
+pick_source() {
+  base_url=${COORD_BASE_URL:-}
+  if [ -n "$base_url" ]; then
+    source_why="COORD_BASE_URL"
+  else
+    script_dist=""
+    case $0 in
+      */*) script_dist="${0%/*}/dist" ;;
+      *) if [ -f "$0" ]; then script_dist="dist"; fi ;;
+    esac
+    if [ -n "$script_dist" ] && [ -f "$script_dist/coord.mjs" ] && [ -f "$script_dist/coord.mjs.sha256" ]; then
+      base_url=$script_dist
+      source_why="the dist/ beside install.sh"
+    elif [ -n "$COORD_DEFAULT_BASE_URL" ]; then
+      base_url=$COORD_DEFAULT_BASE_URL
+      source_why="the default"
+    else
+      die "no source for coord.mjs: run the install.sh of a clone of coord (sh /path/to/coord/install.sh), or set COORD_BASE_URL to a directory or URL that holds coord.mjs and coord.mjs.sha256."
+    fi
+  fi
+  case $base_url in
+    file://*)
+      source_kind="dir"
+      base_url=${base_url#file://}
+      base_url=${base_url#localhost}
+      case $base_url in
+        /*) ;;
+        *) die "COORD_BASE_URL=$COORD_BASE_URL is not a file:// URL of an absolute path (file:///path/to/dist). Fix it, then run this again." ;;
+      esac
+      ;;
+    *://*) source_kind="url" ;;
+    *) source_kind="dir" ;;
+  esac
+  if [ "$source_kind" = dir ]; then
+    [ -d "$base_url" ] || die "$base_url (from $source_why) is not a directory. Point COORD_BASE_URL at the dist/ directory of a clone of coord, then run this again."
+    base_url=$(cd -P -- "$base_url" && pwd) || die "could not enter $base_url. Check its permissions, then run this again."
+  fi
+  base_url=${base_url%/}
+}
+
+# copy_in FILE DEST: take a file from the source directory, or die with one line naming it.
+copy_in() {
+  [ -f "$base_url/$1" ] || die "there is no $1 in $base_url. Point COORD_BASE_URL at a directory holding coord.mjs and coord.mjs.sha256 (a clone's dist/; npm run build makes them), then run this again."
+  cp "$base_url/$1" "$2" || die "could not copy $base_url/$1. Check its permissions, then run this again."
+}
+
 # fetch URL FILE: download or die with one line naming the URL and the reason.
 fetch() {
   fetch_err="$tmp_dir/fetch.err"
@@ -140,61 +197,54 @@ verify() {
   fi
   actual=$(sha256_of "$tmp_dir/coord.mjs") || die "could not compute the sha256 of the download with $hasher."
   if [ "$actual" != "$expected" ]; then
-    die "checksum mismatch for $base_url/coord.mjs (sha256 expected $expected, got $actual); nothing was installed. Retry later, or report it if it persists."
+    if [ "$source_kind" = dir ]; then mismatch_fix="The two files in $base_url are not of one build: run npm run build there (or git checkout dist), then run this again."
+    else mismatch_fix="Retry later, or report it if it persists."; fi
+    die "checksum mismatch for $base_url/coord.mjs (sha256 expected $expected, got $actual); nothing was installed. $mismatch_fix"
   fi
-}
-
-place() {
-  dest="$repo_top/$COORD_DEST"
-  dest_dir=${dest%/*}
-  if [ -e "$dest" ]; then place_verb="updated"; else place_verb="installed"; fi
-  mkdir -p "$dest_dir" || die "could not create $dest_dir. Check its permissions, then run this again."
-  partial_file="$dest.partial.$$"
-  if ! cp "$tmp_dir/coord.mjs" "$partial_file" || ! chmod +x "$partial_file" || ! mv -f "$partial_file" "$dest"; then
-    die "could not write $dest. Check its permissions, then run this again."
-  fi
-  partial_file=""
-  say "$place_verb $COORD_DEST"
 }
 
 run_init() {
   cd "$repo_top" || die "could not cd into $repo_top."
-  say "running: $run_cmd $COORD_DEST init${init_flags:+ $init_flags}${*:+ $*}"
+  say "running: $run_cmd coord.mjs init${init_flags:+ $init_flags}${*:+ $*} (the checked copy; init places it at $COORD_DEST)"
   # Under `curl | sh` stdin is this script itself: keep init from reading it.
   if [ -t 0 ]; then
-    $run_cmd "$COORD_DEST" init $init_flags "$@"
+    $run_cmd "$tmp_dir/coord.mjs" init $init_flags "$@"
   else
-    $run_cmd "$COORD_DEST" init $init_flags "$@" </dev/null
+    $run_cmd "$tmp_dir/coord.mjs" init $init_flags "$@" </dev/null
   fi
   init_rc=$?
   if [ "$init_rc" -ne 0 ]; then
-    die "coord.mjs is in place at $COORD_DEST but 'init' failed (exit $init_rc). Fix what it reported above, then run: $run_cmd $COORD_DEST init${init_flags:+ $init_flags}"
+    die "'init' failed (exit $init_rc). Fix what it reported above, then run this again."
   fi
+  [ -f "$COORD_DEST" ] || die "'init' exited 0 but placed no $COORD_DEST: $base_url/coord.mjs is not coord. Check COORD_BASE_URL, then run this again."
 }
 
 main() {
   trap cleanup EXIT
   trap 'exit 1' HUP INT TERM
 
-  base_url=${COORD_BASE_URL:-$COORD_DEFAULT_BASE_URL}
-  base_url=${base_url%/}
-
   find_repo_top
   pick_runtime
-  pick_downloader
+  pick_source
+  if [ "$source_kind" = url ]; then pick_downloader; fi
   pick_hasher
   say "repository $repo_top"
 
   tmp_dir=$(mktemp -d 2>/dev/null) || tmp_dir=""
   [ -n "$tmp_dir" ] || die "could not create a temporary directory (mktemp -d). Check TMPDIR, then run this again."
 
-  fetch "$base_url/coord.mjs" "$tmp_dir/coord.mjs"
-  fetch "$base_url/coord.mjs.sha256" "$tmp_dir/coord.mjs.sha256"
-  say "downloaded $base_url/coord.mjs with $downloader"
+  if [ "$source_kind" = url ]; then
+    fetch "$base_url/coord.mjs" "$tmp_dir/coord.mjs"
+    fetch "$base_url/coord.mjs.sha256" "$tmp_dir/coord.mjs.sha256"
+    say "downloaded $base_url/coord.mjs with $downloader"
+  else
+    copy_in coord.mjs "$tmp_dir/coord.mjs"
+    copy_in coord.mjs.sha256 "$tmp_dir/coord.mjs.sha256"
+    say "copied $base_url/coord.mjs (from $source_why)"
+  fi
   verify
   say "sha256 ok ($actual)"
 
-  place
   run_init "$@"
   say "done. Commands: $run_cmd $COORD_DEST --help"
 }

@@ -4156,8 +4156,9 @@ merge.autoStash, rebase.autoStash, unless already set). Harmless to run again.`,
   positionals: [0, 0],
   identity: false
 };
-function run24(p) {
+async function run24(p) {
   const { top, commonDir } = repoPaths(process.cwd());
+  const self = await ownBytes();
   const written = [];
   const exists2 = (rel) => fs().existsSync(path().join(top, rel));
   const readRel = (rel) => exists2(rel) ? fs().readFileSync(path().join(top, rel), "utf8") : "";
@@ -4191,8 +4192,7 @@ function run24(p) {
   put(CONFIG_FILE, raw.branch === branch ? readRel(CONFIG_FILE) : JSON.stringify({ ...raw, branch }, null, 2) + "\n");
   put(BOARD_PATH, emptyBoardText(), { keep: true });
   put(`${QUEUE_DIR}/README.md`, QUEUE_README, { keep: true });
-  const self = url().fileURLToPath(import.meta.url);
-  put(SCRIPT_PATH, fs().readFileSync(self), { mode: 493 });
+  put(SCRIPT_PATH, self, { mode: 493 });
   const deno2 = bool(p, "deno");
   const runtime = runtimeCommand(deno2);
   put(START_SCRIPT_PATH, startScript(runtime), { mode: 493 });
@@ -4242,6 +4242,19 @@ function run24(p) {
   return hooks.refused ? 1 : 0;
 }
 var GUARDS = { prefix: GUARD_PATH, reserved: RESERVED_GUARD_PATH };
+async function ownBytes() {
+  const here = import.meta.url;
+  if (here.startsWith("file:")) return fs().readFileSync(url().fileURLToPath(here));
+  const why = (reason) => new CoordError(`Could not fetch ${here} to copy it into the repository (${reason}). Nothing was written. Check the network and run init again.`);
+  let res;
+  try {
+    res = await fetch(here);
+  } catch (e) {
+    throw why(e.message);
+  }
+  if (!res.ok) throw why(`HTTP ${res.status}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
 function lefthookJobs(top, runtime, otherRuntime, put) {
   const exists2 = (rel) => fs().existsSync(path().join(top, rel));
   const file = lefthookConfig(exists2, process.env.LEFTHOOK_CONFIG) ?? NEW_LEFTHOOK_CONFIG;
@@ -4312,6 +4325,7 @@ var spec25 = {
   identity: false
 };
 function run25(p) {
+  if (!import.meta.url.startsWith("file:")) throw new CoordError(`The demo needs coord as a file, not ${import.meta.url}: download coord.mjs and run it from there.`);
   const given = p.args[0];
   const root = given ? path().resolve(given) : fs().mkdtempSync(path().join(os().tmpdir(), "coord-demo-"));
   if (given) {

@@ -22,6 +22,8 @@ export const spec: VerbSpec = {
 interface Step { cwd: string; show: string; file: string; args: string[]; env?: Record<string, string>; expectFail?: boolean; quiet?: boolean }
 
 export function run(p: Parsed): number {
+  // The demo runs coord again as a process, which needs it as a file (not Deno's URL import).
+  if (!import.meta.url.startsWith('file:')) throw new CoordError(`The demo needs coord as a file, not ${import.meta.url}: download coord.mjs and run it from there.`);
   const given = p.args[0];
   const root = given ? path().resolve(given) : fs().mkdtempSync(path().join(os().tmpdir(), 'coord-demo-'));
   if (given) {

@@ -42,8 +42,10 @@ export const spec: VerbSpec = {
 
 type Action = 'created' | 'updated' | 'unchanged';
 
-export function run(p: Parsed): number {
+export async function run(p: Parsed): Promise<number> {
   const { top, commonDir } = repoPaths(process.cwd());
+  // Before anything is written: a copy of coord that cannot be had leaves the repository as it was.
+  const self = await ownBytes();
   const written: { path: string; action: Action }[] = [];
   const exists = (rel: string) => fs().existsSync(path().join(top, rel));
   const readRel = (rel: string) => (exists(rel) ? fs().readFileSync(path().join(top, rel), 'utf8') : '');
@@ -78,8 +80,7 @@ export function run(p: Parsed): number {
 
   put(BOARD_PATH, emptyBoardText(), { keep: true });
   put(`${QUEUE_DIR}/README.md`, QUEUE_README, { keep: true });
-  const self = url().fileURLToPath(import.meta.url);
-  put(SCRIPT_PATH, fs().readFileSync(self), { mode: 0o755 });
+  put(SCRIPT_PATH, self, { mode: 0o755 });
   const deno = bool(p, 'deno');
   const runtime = runtimeCommand(deno);
   put(START_SCRIPT_PATH, startScript(runtime), { mode: 0o755 });
@@ -130,6 +131,20 @@ export function run(p: Parsed): number {
 }
 
 const GUARDS = { prefix: GUARD_PATH, reserved: RESERVED_GUARD_PATH };
+
+/**
+ * The bytes of the coord that is running: its file (a clone's dist/, node_modules, npx's cache),
+ * or, when Deno runs it from a URL (JSR, a web server), that URL fetched again.
+ */
+async function ownBytes(): Promise<Uint8Array> {
+  const here = import.meta.url;
+  if (here.startsWith('file:')) return fs().readFileSync(url().fileURLToPath(here));
+  const why = (reason: string) => new CoordError(`Could not fetch ${here} to copy it into the repository (${reason}). Nothing was written. Check the network and run init again.`);
+  let res: Response;
+  try { res = await fetch(here); } catch (e) { throw why((e as Error).message); }
+  if (!res.ok) throw why(`HTTP ${res.status}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
 
 interface HookMerge { file: string; action: 'merged' | 'unchanged' | 'refused'; added: string[]; switched: string[]; refused?: string; lines?: string }
 

@@ -1,7 +1,7 @@
 // install.sh end to end: a real temp git repo, a local HTTP server standing in for the
 // download site, and `curl -fsSL <url>/install.sh | sh` run the way a user runs it.
-// The served coord.mjs is COORD_BUNDLE when set (any script), else the built dist/coord.mjs;
-// only the real bundle is expected to have onboarded the repo (board, lefthook.yml).
+// The served coord.mjs is COORD_BUNDLE when set (another build of coord), else the built
+// dist/coord.mjs; install.sh runs the checked copy's init, which places it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -10,14 +10,13 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const installScript = path.join(repoRoot, 'install.sh');
 const bundlePath = process.env.COORD_BUNDLE
   ? path.resolve(process.env.COORD_BUNDLE)
   : path.join(repoRoot, 'dist', 'coord.mjs');
-const isRealBundle = !process.env.COORD_BUNDLE;
 const DEST = path.join('infrastructure', 'scripts', 'coord.mjs');
 
 let server;
@@ -140,12 +139,10 @@ function assertInstalled(fx, r) {
   assert.ok(fs.existsSync(placed), `${DEST} missing`);
   assert.ok(fs.readFileSync(placed).equals(bundle), `${DEST} differs from the served coord.mjs`);
   assert.notEqual(fs.statSync(placed).mode & 0o111, 0, `${DEST} is not executable`);
-  assert.match(r.stdout, /installed infrastructure\/scripts\/coord\.mjs/);
+  assert.match(r.stdout, /^created {3}infrastructure\/scripts\/coord\.mjs$/m, 'init placed the copy');
   assertTmpClean(fx);
-  if (isRealBundle) {
-    assert.ok(fs.existsSync(path.join(fx.repo, 'docs', 'ai', 'sessions', 'active.md')), 'init did not write the board');
-    assert.ok(fs.existsSync(path.join(fx.repo, 'lefthook.yml')), 'init did not write lefthook.yml');
-  }
+  assert.ok(fs.existsSync(path.join(fx.repo, 'docs', 'ai', 'sessions', 'active.md')), 'init did not write the board');
+  assert.ok(fs.existsSync(path.join(fx.repo, 'lefthook.yml')), 'init did not write lefthook.yml');
 }
 
 function sha256Hex(buf) {
@@ -176,6 +173,9 @@ before(async () => {
   put('tampered/coord.mjs', tampered);
   put('tampered/coord.mjs.sha256', `${digest}  coord.mjs\n`);
   put('missing/coord.mjs.sha256', `${digest}  coord.mjs\n`);
+  const notCoord = Buffer.from('process.exit(0);\n');
+  put('not-coord/coord.mjs', notCoord);
+  put('not-coord/coord.mjs.sha256', `${sha256Hex(notCoord)}  coord.mjs\n`);
 
   server = http.createServer((req, res) => {
     const rel = decodeURIComponent(new URL(req.url, 'http://x').pathname);
@@ -217,7 +217,7 @@ test('curl | sh from a subdirectory installs the verified bundle at the repo top
   const r = await curlPipeSh(fx, sub, `${baseUrl}/good/`);
   assertInstalled(fx, r);
   assert.equal(fs.existsSync(path.join(sub, 'infrastructure')), false, 'installed relative to cwd, not the repo top');
-  assert.match(r.stdout, /running: node infrastructure\/scripts\/coord\.mjs init/);
+  assert.match(r.stdout, /running: node coord\.mjs init \(the checked copy; init places it at infrastructure\/scripts\/coord\.mjs\)/);
   assert.match(r.stdout, /with curl/);
 });
 
@@ -247,6 +247,32 @@ test('a 404 on coord.mjs fails with one clear line and leaves nothing behind', {
   assert.equal(lines.length, 1, `expected one stderr line, got:\n${r.stderr}`);
   assert.match(lines[0], /could not download .*\/missing\/coord\.mjs/);
   assert.match(lines[0], /404/);
+  await assertRepoUntouched(fx);
+  assertTmpClean(fx);
+});
+
+test('a checked file that is not coord (its init places nothing) is reported, not taken for an install', { timeout: 60_000 }, async () => {
+  const fx = await makeFixture('not-coord');
+  const r = await curlPipeSh(fx, fx.repo, `${baseUrl}/not-coord`);
+  assert.equal(r.code, 1);
+  const lines = stderrLines(r);
+  assert.equal(lines.length, 1, `expected one stderr line, got:\n${r.stderr}`);
+  assert.match(lines[0], /placed no infrastructure\/scripts\/coord\.mjs: .*\/not-coord\/coord\.mjs is not coord/);
+  await assertRepoUntouched(fx);
+  assertTmpClean(fx);
+});
+
+test('when init refuses, its reason and one line of install.sh are all that is printed, and the repo is untouched', { timeout: 60_000 }, async () => {
+  const fx = await makeFixture('init-refuses');
+  fs.writeFileSync(path.join(fx.repo, '.coord.json'), '{ not json');
+  await must('git', ['add', '.coord.json'], { cwd: fx.repo, env: fx.env });
+  await must('git', ['commit', '-q', '-m', 'a broken config'], { cwd: fx.repo, env: fx.env });
+  const r = await curlPipeSh(fx, fx.repo, `${baseUrl}/good`);
+  assert.equal(r.code, 1);
+  const lines = stderrLines(r);
+  assert.equal(lines.length, 2, `expected init's line and install.sh's, got:\n${r.stderr}`);
+  assert.match(lines[0], /Not onboarding: .*Nothing was written/);
+  assert.match(lines[1], /^coord install: error: 'init' failed \(exit 1\)\. Fix what it reported above, then run this again\.$/);
   await assertRepoUntouched(fx);
   assertTmpClean(fx);
 });
@@ -306,7 +332,7 @@ test('without node it runs init with deno', { timeout: 180_000, skip: !denoPath 
     env: childEnv({ ...fx.env, PATH: bin, COORD_BASE_URL: `${baseUrl}/good`, TMPDIR: fx.tmp }),
   });
   assertInstalled(fx, r);
-  assert.match(r.stdout, /running: deno run -A infrastructure\/scripts\/coord\.mjs init/);
+  assert.match(r.stdout, /running: deno run -A coord\.mjs init --deno/);
 });
 
 test('with neither node nor deno it fails before downloading or placing anything', { timeout: 60_000 }, async () => {
@@ -322,4 +348,116 @@ test('with neither node nor deno it fails before downloading or placing anything
   assert.match(lines[0], /needs Node >= 18 or Deno 2/);
   await assertRepoUntouched(fx);
   assertTmpClean(fx);
+});
+
+// From a clone of coord, with no host at all: the install.sh beside dist/ takes the bundle
+// from there; COORD_BASE_URL may name a directory (relative or absolute) or a file:// URL.
+const cloneDist = path.join(repoRoot, 'dist');
+const cloneBundle = () => fs.readFileSync(path.join(cloneDist, 'coord.mjs'));
+
+/** install.sh placed the clone's bundle, ran init, downloaded nothing and cleaned up. */
+function assertInstalledFromClone(fx, r) {
+  assert.equal(r.code, 0, `install.sh failed (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
+  assert.ok(fs.readFileSync(path.join(fx.repo, DEST)).equals(cloneBundle()), `${DEST} differs from the clone's dist/coord.mjs`);
+  assert.match(r.stdout, /coord install: copied .*\/coord\.mjs/);
+  assert.doesNotMatch(r.stdout, /downloaded/);
+  assert.ok(fs.existsSync(path.join(fx.repo, 'docs', 'ai', 'sessions', 'active.md')), 'init did not write the board');
+  assert.ok(fs.existsSync(path.join(fx.repo, 'lefthook.yml')), 'init did not write lefthook.yml');
+  assertTmpClean(fx);
+}
+
+test('sh <clone>/install.sh, run in a subdirectory with no curl, wget or COORD_BASE_URL: takes the dist/ beside it and onboards', { timeout: 120_000 }, async () => {
+  const fx = await makeFixture('clone');
+  const sub = path.join(fx.repo, 'sub');
+  fs.mkdirSync(sub);
+  const bin = pathWithout(['curl', 'wget']);
+  const r = await run('sh', [installScript], { cwd: sub, env: childEnv({ ...fx.env, PATH: bin, TMPDIR: fx.tmp }) });
+  assertInstalledFromClone(fx, r);
+  assert.match(r.stdout, /from the dist\/ beside install\.sh/);
+  assert.equal(fs.existsSync(path.join(sub, 'infrastructure')), false);
+});
+
+test('sh install.sh run beside its dist/ (no slash in $0: coord kept inside the repository) finds it too', { timeout: 120_000 }, async () => {
+  const fx = await makeFixture('clone-rel');
+  const copy = path.join(fx.repo, 'vendor', 'coord');
+  fs.mkdirSync(path.join(copy, 'dist'), { recursive: true });
+  fs.copyFileSync(installScript, path.join(copy, 'install.sh'));
+  for (const f of ['coord.mjs', 'coord.mjs.sha256']) fs.copyFileSync(path.join(cloneDist, f), path.join(copy, 'dist', f));
+  const r = await run('sh', ['install.sh'], { cwd: copy, env: childEnv({ ...fx.env, TMPDIR: fx.tmp }) });
+  assertInstalledFromClone(fx, r);
+  assert.match(r.stdout, /from the dist\/ beside install\.sh/);
+});
+
+for (const [label, base] of [
+  ['a relative directory', (fx) => path.relative(fx.repo, cloneDist)],
+  ['an absolute directory with a trailing slash', () => `${cloneDist}/`],
+  ['a file:// URL', () => pathToFileURL(cloneDist).href],
+]) {
+  test(`COORD_BASE_URL as ${label} installs from there, with no downloader on PATH`, { timeout: 120_000 }, async () => {
+    const fx = await makeFixture('base-dir');
+    const lonely = path.join(fx.base, 'install.sh');
+    fs.copyFileSync(installScript, lonely);
+    const bin = pathWithout(['curl', 'wget']);
+    const r = await run('sh', [lonely], { cwd: fx.repo, env: childEnv({ ...fx.env, PATH: bin, COORD_BASE_URL: base(fx), TMPDIR: fx.tmp }) });
+    assertInstalledFromClone(fx, r);
+    assert.match(r.stdout, /from COORD_BASE_URL/);
+  });
+}
+
+test('a local directory whose coord.mjs does not match its sha256 is refused, nothing placed', { timeout: 60_000 }, async () => {
+  const fx = await makeFixture('dir-tampered');
+  const dir = path.join(fx.base, 'dist');
+  fs.mkdirSync(dir);
+  const tampered = Buffer.from(cloneBundle());
+  tampered[100] ^= 0x01;
+  fs.writeFileSync(path.join(dir, 'coord.mjs'), tampered);
+  fs.copyFileSync(path.join(cloneDist, 'coord.mjs.sha256'), path.join(dir, 'coord.mjs.sha256'));
+  const r = await run('sh', [installScript], { cwd: fx.repo, env: childEnv({ ...fx.env, COORD_BASE_URL: dir, TMPDIR: fx.tmp }) });
+  assert.equal(r.code, 1);
+  const lines = stderrLines(r);
+  assert.equal(lines.length, 1, `expected one stderr line, got:\n${r.stderr}`);
+  assert.match(lines[0], /checksum mismatch .*npm run build/);
+  await assertRepoUntouched(fx);
+  assertTmpClean(fx);
+});
+
+test('a COORD_BASE_URL directory that does not exist, or lacks coord.mjs, fails with one line naming it', { timeout: 60_000 }, async () => {
+  const fx = await makeFixture('dir-missing');
+  const empty = path.join(fx.base, 'empty');
+  fs.mkdirSync(empty);
+  for (const [base, why] of [[path.join(fx.base, 'nope'), /nope .*is not a directory/], [empty, /there is no coord\.mjs in .*empty/], ['file://relative/dist', /not a file:\/\/ URL of an absolute path/]]) {
+    const r = await run('sh', [installScript], { cwd: fx.repo, env: childEnv({ ...fx.env, COORD_BASE_URL: base, TMPDIR: fx.tmp }) });
+    assert.equal(r.code, 1, base);
+    const lines = stderrLines(r);
+    assert.equal(lines.length, 1, `expected one stderr line, got:\n${r.stderr}`);
+    assert.match(lines[0], why);
+    await assertRepoUntouched(fx);
+    assertTmpClean(fx);
+  }
+});
+
+test('an install.sh with no dist/ beside it, no COORD_BASE_URL and no default says where to get coord, and changes nothing', { timeout: 60_000 }, async () => {
+  const fx = await makeFixture('no-source');
+  const lonely = path.join(fx.base, 'install.sh');
+  fs.copyFileSync(installScript, lonely);
+  for (const argv of [[lonely], ['-c', `sh < '${lonely}'`]]) {
+    const r = await run('sh', argv, { cwd: fx.repo, env: childEnv({ ...fx.env, TMPDIR: fx.tmp }) });
+    assert.equal(r.code, 1);
+    const lines = stderrLines(r);
+    assert.equal(lines.length, 1, `expected one stderr line, got:\n${r.stderr}`);
+    assert.match(lines[0], /no source for coord\.mjs: run the install\.sh of a clone of coord .*COORD_BASE_URL/);
+    await assertRepoUntouched(fx);
+    assertTmpClean(fx);
+  }
+});
+
+test('the download address is one setting, at the top of install.sh, and no doc leads with a host that does not exist', () => {
+  const text = fs.readFileSync(installScript, 'utf8');
+  const settings = text.split('\n').filter((l) => /^COORD_DEFAULT_BASE_URL=/.test(l));
+  assert.equal(settings.length, 1, 'COORD_DEFAULT_BASE_URL is set on exactly one line');
+  assert.ok(text.indexOf(settings[0]) < text.indexOf('\nsay() {'), 'the setting comes before the code');
+  assert.match(text, /^[^\n]*\bsh \/path\/to\/coord\/install\.sh\b/m, 'the header shows the clone path');
+  for (const doc of ['README.md', 'docs/tutorial.md', 'docs/how-to-onboard.md', 'install.sh']) {
+    assert.ok(!fs.readFileSync(path.join(repoRoot, doc), 'utf8').includes('coord-dev'), `${doc} names the made-up coord-dev host`);
+  }
 });
