@@ -6,7 +6,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { freePort, git, measure, mustRun, sleep, timeProcess } from './lib.mjs';
 import {
-  BOARD_PATH, COORD_IN_REPO, baseFiles, bareRepo, boardRow, boardText, commitOnTop, idAt, manyFiles, queueFiles, stampOf,
+  BOARD_PATH, COORD_IN_REPO, QUEUE_DIR, baseFiles, bareRepo, boardRow, boardText, commitOnTop, idAt, manyFiles, queueFiles, stampOf,
 } from './fixtures.mjs';
 
 const NODE = process.execPath;
@@ -464,8 +464,6 @@ export async function deno(ctx) {
 }
 
 // ---------------------------------------------------------------------------------------
-
-// ---------------------------------------------------------------------------------------
 // The merge driver: git runs it inside a rebase, merge, pull or stash pop, once per
 // coordination file both sides changed, so its cost is waited for like a hook's.
 
@@ -564,13 +562,129 @@ export async function checkReserved(ctx) {
   };
 }
 
+// ---------------------------------------------------------------------------------------
+// Many writers at once against an origin whose pushes are slow (a hosted remote's
+// pre-receive): push attempts that reach the server, and wall time against the same sends
+// made one after another.
+
+/** How many `git push` processes coord started, from one GIT_TRACE2_EVENT file. */
+function pushesIn(traceFile) {
+  if (!fs.existsSync(traceFile)) return 0;
+  return [...fs.readFileSync(traceFile, 'utf8').matchAll(/"event":"start".*?"argv":\["(?:[^"]*\/)?git","push"/g)].length;
+}
+
+/** Runs coord in each of `jobs` ({ cwd, args }) at the same moment; resolves to { wallMs, results: [{ code, stderr, pushes }] }. */
+async function allAtOnce(ctx, jobs, traceDir) {
+  const t0 = process.hrtime.bigint();
+  const results = await Promise.all(jobs.map(({ cwd, args }, i) => new Promise((resolve) => {
+    const trace = path.join(traceDir, `w${i}.json`);
+    fs.rmSync(trace, { force: true });
+    const child = spawn(NODE, [ctx.coord, ...args], { cwd, env: { ...ctx.env, GIT_TRACE2_EVENT: trace }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d) => { stderr += d; });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 600_000);
+    child.on('close', (code) => { clearTimeout(timer); resolve({ code: code ?? 128, stderr, pushes: pushesIn(trace) }); });
+  })));
+  return { wallMs: Number(process.hrtime.bigint() - t0) / 1e6, results };
+}
+
+export async function contention(ctx) {
+  const { root, env, bundle, cfg } = ctx;
+  const { writers: sizes, delays, layouts } = cfg.contention;
+  const most = Math.max(...sizes);
+  const dir = path.join(root, 'contention');
+  fs.mkdirSync(dir);
+  const origin = bareRepo(path.join(dir, 'origin.git'), env, (s) => {
+    s.commit({ message: 'chore: onboard coord\n', time: Math.floor(Date.now() / 1000) - 3600, files: [...baseFiles({ bundle, board: boardText(most) }), ...manyFiles(200)] });
+  });
+  const base = git(origin, ['rev-parse', 'main'], { env }).trim();
+  // The server side: every push that reaches it is counted, then takes `delay` seconds (what a hosted remote's checks cost).
+  const counter = path.join(dir, 'attempts');
+  const delayFile = path.join(dir, 'delay');
+  fs.writeFileSync(path.join(origin, 'hooks', 'pre-receive'), `#!/bin/sh\ncat >/dev/null\necho x >> '${counter}'\nsleep "$(cat '${delayFile}')"\n`, { mode: 0o755 });
+  const clones = [];
+  for (let i = 0; i < most; i++) {
+    const c = path.join(dir, `clone-${i}`);
+    git(dir, ['clone', '--quiet', origin, c], { env });
+    clones.push(c);
+  }
+  const traceDir = path.join(dir, 'traces');
+  fs.mkdirSync(traceDir);
+  let run = 0;
+  const reset = (delay) => {
+    git(origin, ['update-ref', 'refs/heads/main', base], { env });
+    fs.writeFileSync(counter, '');
+    fs.writeFileSync(delayFile, String(delay));
+  };
+  const sendArgs = (n, i, tag) => ['send', idAt((i + 1) % n), '--as', idAt(i), '--type', 'info', '-m', `contention ${tag} from ${idAt(i)}`];
+  /** Every message of the run on origin's main exactly once, in one commit each. */
+  const landed = (n, tag) => {
+    const commits = git(origin, ['rev-list', '--count', `${base}..main`], { env }).trim();
+    const files = Array.from({ length: n }, (_, i) => `main:${QUEUE_DIR}/to-${idAt((i + 1) % n)}.md`);
+    const text = mustRun('git', ['cat-file', '--batch'], { cwd: origin, env, input: files.join('\n') + '\n' });
+    const each = Array.from({ length: n }, (_, i) => text.split(`contention ${tag} from ${idAt(i)}\n`).length - 1);
+    return Number(commits) === n && each.every((k) => k === 1);
+  };
+  const attemptsMade = () => fs.readFileSync(counter, 'utf8').split('\n').filter(Boolean).length;
+  const rows = [];
+  for (const n of sizes) {
+    for (const delay of delays) {
+      if (ctx.aborted) break;
+      // The baseline: the same n sends, one after another, from one clone.
+      reset(delay);
+      const tag = `r${++run}`;
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < n; i++) {
+        const r = timeProcess(NODE, [ctx.coord, ...sendArgs(n, i, tag)], { cwd: clones[0], env });
+        if (r.code !== 0) throw new Error(`serial send ${i} failed: ${r.stderr.trim().split('\n').pop()}`);
+      }
+      const serialMs = Number(process.hrtime.bigint() - t0) / 1e6;
+      const serialAttempts = attemptsMade();
+      const serialLanded = landed(n, tag);
+      rows.push({ label: `${n} sends one after another, ${delay} s pushes`, writers: n, delayS: delay, layout: 'serial', wallMs: serialMs, serialMs, ratio: 1, attempts: serialAttempts, perChange: serialAttempts / n, maxAttempts: null, landed: serialLanded, failed: 0 });
+      ctx.log(`  ${n} writers, ${delay} s: serial ${(serialMs / 1000).toFixed(1)} s, ${serialAttempts} pushes`);
+      for (const layout of layouts) {
+        reset(delay);
+        const tagL = `r${++run}`;
+        const where = (i) => (layout === 'one clone' ? clones[0] : clones[i]);
+        const { wallMs, results } = await allAtOnce(ctx, Array.from({ length: n }, (_, i) => ({ cwd: where(i), args: sendArgs(n, i, tagL) })), traceDir);
+        const failed = results.filter((r) => r.code !== 0);
+        const attempts = attemptsMade();
+        const row = {
+          label: `${n} sends at once, ${delay} s pushes, ${layout === 'one clone' ? 'one clone' : `${n} clones`}`,
+          writers: n, delayS: delay, layout, wallMs, serialMs, ratio: wallMs / serialMs, attempts, perChange: attempts / n,
+          maxAttempts: Math.max(...results.map((r) => r.pushes)), landed: failed.length === 0 && landed(n, tagL), failed: failed.length,
+        };
+        if (failed.length) row.error = failed[0].stderr.trim().split('\n').pop();
+        rows.push(row);
+        ctx.log(`  ${row.label}: ${(wallMs / 1000).toFixed(1)} s (${row.ratio.toFixed(2)}×), ${attempts} pushes (${row.perChange.toFixed(2)} per change, max ${row.maxAttempts})${row.landed ? '' : ', NOT ALL LANDED'}`);
+      }
+    }
+  }
+  const concurrent = rows.filter((r) => r.layout !== 'serial');
+  const cell = (r) => `${r.writers} writers, ${r.delayS} s, ${r.layout === 'one clone' ? 'one clone' : `${r.writers} clones`}`;
+  return {
+    id: 'contention',
+    title: `8. contention: ${sizes.join(' and ')} sends at the same moment against an origin whose pushes take ${delays.join(' or ')} s`,
+    setup: 'a bare origin whose pre-receive hook counts each push that reaches it, then sleeps (what a hosted remote costs); `coord send` processes started together, from one clone (sessions sharing its git dir: the realistic case) or each from its own clone; the serial baseline is the same sends one after another, measured in the same run; attempts = pushes the server saw',
+    rows,
+    budgets: concurrent.flatMap((r) => [
+      budget(`push attempts per change (${cell(r)})`, Math.round(r.perChange * 100) / 100, 3, { unit: 'per change', strict: true }),
+      budget(`wall / serial (${cell(r)})`, r.ratio, 1.3),
+    ]),
+    notes: [
+      concurrent.every((r) => r.landed) && rows.every((r) => r.landed) ? 'every message landed exactly once, one commit each, in every run' : `NOT EVERYTHING LANDED: ${rows.filter((r) => !r.landed).map((r) => `${r.label}${r.error ? ` (${r.error})` : ''}`).join('; ')}`,
+    ],
+  };
+}
+
 export async function bundleSize(ctx) {
   const buf = fs.readFileSync(ctx.bundle);
   const kib = buf.length / 1024;
   const gz = zlib.gzipSync(buf, { level: 9 }).length / 1024;
   return {
     id: 'bundle',
-    title: '8. bundle size of dist/coord.mjs',
+    title: '9. bundle size of dist/coord.mjs',
     setup: '',
     rows: [{ label: 'dist/coord.mjs', kib, gzipKib: gz, bytes: buf.length, lines: buf.toString('utf8').split('\n').length }],
     budgets: [budget('bundle size', kib, 100, { unit: 'KiB', strict: true })],
@@ -587,5 +701,6 @@ export const CASES = [
   ['send', send],
   ['deno', deno],
   ['merge-driver', mergeDriver],
+  ['contention', contention],
   ['bundle', bundleSize],
 ];

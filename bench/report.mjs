@@ -17,6 +17,10 @@ const HEAD = ['variant', 'median ms', 'p90 ms', 'ratio', 'ratio of medians again
 const BUNDLE_HEAD = ['file', 'size', 'gzip -9', 'lines'];
 const bundleCells = (r) => [r.label, `${r.kib.toFixed(1)} KiB (${r.bytes} bytes)`, `${r.gzipKib.toFixed(1)} KiB`, String(r.lines)];
 
+const CONTENTION_HEAD = ['writers', 'push', 'from', 'wall ms', 'serial ms', 'wall / serial', 'attempts', 'per change', 'max by one', 'all landed'];
+const contentionCells = (r) => [String(r.writers), `${r.delayS} s`, r.layout === 'clones' ? `${r.writers} clones` : r.layout, r.wallMs.toFixed(0), r.serialMs.toFixed(0),
+  r.layout === 'serial' ? 'baseline' : fmtRatio(r.ratio), String(r.attempts), r.perChange.toFixed(2), r.maxAttempts ?? '—', r.landed ? 'yes' : `NO${r.failed ? ` (${r.failed} failed)` : ''}`];
+
 const budgetCells = (b) => [
   b.what,
   b.value == null ? '—' : b.unit === '×' ? fmtRatio(b.value) : b.unit === 'KiB' ? `${b.value.toFixed(1)} KiB` : String(b.value),
@@ -50,6 +54,7 @@ export function render(report, markdown) {
     if (c.setup) out.push(markdown ? `_${c.setup}_` : `   ${c.setup}`);
     if (c.error) { out.push(`   ERROR: ${c.error}`); continue; }
     if (c.id === 'bundle') out.push('', table(BUNDLE_HEAD, c.rows.map(bundleCells)));
+    else if (c.id === 'contention') out.push('', table(CONTENTION_HEAD, c.rows.map(contentionCells)));
     else if (c.rows.length) out.push('', table(HEAD, c.rows.map(rowCells)));
     for (const r of c.rows) {
       if (r.git?.commands?.length && r.label.includes('coord')) out.push(`${markdown ? '- ' : '   '}git run by ${r.label}: ${r.git.commands.join(', ')}`);

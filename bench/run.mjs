@@ -6,7 +6,7 @@
 //
 //   node bench/run.mjs [--quick] [--json] [--markdown] [--keep] [--keep-node-env] [--only CASE,…]
 //
-// Cases: check-prefix, heartbeat, start, inbox-status, send, deno, bundle. See docs/benchmarks.md.
+// Cases: check-prefix, heartbeat, start, inbox-status, send, deno, merge-driver, contention, bundle. See docs/benchmarks.md.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -47,7 +47,8 @@ function parseOptions(argv) {
 
 /**
  * Runs and fixture sizes. Full: about 6 minutes on a busy 2-core VM, and at most about 10
- * however loaded (rounds stop at maxSeconds per case); quick: under a minute.
+ * however loaded (rounds stop at maxSeconds per case), plus about 6 for the contention case
+ * (one run per cell, its pushes take seconds); quick: about a minute.
  */
 function config(quick) {
   return quick ? {
@@ -61,6 +62,7 @@ function config(quick) {
     messages: 1000,
     sessions: 50,
     history: [500, 5000],
+    contention: { writers: [4], delays: [0.2], layouts: ['one clone', 'clones'] },
   } : {
     hooks: { warmup: 5, rounds: 100, maxSeconds: 60 },
     deno: { warmup: 5, rounds: 80, maxSeconds: 60 },
@@ -72,6 +74,7 @@ function config(quick) {
     messages: 10000,
     sessions: 50,
     history: [5000, 50000],
+    contention: { writers: [12, 24], delays: [0.5, 1], layouts: ['one clone', 'clones'] },
   };
 }
 

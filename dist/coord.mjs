@@ -1256,6 +1256,14 @@ function sessionOfSubject(subject) {
 function coordSubject(id, what) {
   return `${id ? `[${id}] ` : ""}docs(ai-sessions): ${what}`;
 }
+var CI_SKIP_MARKER = "[skip ci]";
+function coordMessage(subject, skipCi) {
+  return skipCi ? `${subject}
+
+${CI_SKIP_MARKER}
+` : `${subject}
+`;
+}
 var WRAPPERS = ["fixup", "squash", "amend"];
 var WRAPPERS_RE = new RegExp(`^(${WRAPPERS.join("|")})! `);
 var IN_PROGRESS = [
@@ -1981,14 +1989,144 @@ function saveGuardCache() {
   fs().renameSync(tmp, file);
 }
 
+// src/lock.ts
+function takeLock(file, opts) {
+  const me = { pid: process.pid, host: hostName(), since: Date.now(), token: `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 10)}` };
+  const text = JSON.stringify(me) + "\n";
+  let holderToken;
+  let holderSeenAt = Date.now();
+  for (; ; ) {
+    try {
+      const fd = fs().openSync(file, "wx");
+      try {
+        fs().writeSync(fd, text);
+      } finally {
+        fs().closeSync(fd);
+      }
+      return { kind: "held", lock: heldLock(file, me.token) };
+    } catch (e) {
+      const code = e.code;
+      if (code !== "EEXIST") return { kind: "unusable", detail: `${code ?? ""} ${e.message}`.trim() };
+    }
+    const seen = readLock(file);
+    if (!seen) {
+      if (Date.now() - holderSeenAt > opts.patienceMs) return { kind: "busy", holder: null, heldMs: Date.now() - holderSeenAt };
+      continue;
+    }
+    const token = seen.holder?.token ?? null;
+    if (token !== holderToken) {
+      holderToken = token;
+      holderSeenAt = Date.now();
+    }
+    if (Date.now() - seen.mtimeMs > opts.staleMs || seen.holder && seen.holder.host === me.host && !processAlive(seen.holder.pid)) {
+      takeOver(file, seen.text, me.token);
+      continue;
+    }
+    if (Date.now() - holderSeenAt > opts.patienceMs) return { kind: "busy", holder: seen.holder, heldMs: Date.now() - (seen.holder?.since ?? holderSeenAt) };
+    sleepMs(10 + Math.random() * 20);
+  }
+}
+function heldLock(file, token) {
+  return {
+    touch() {
+      try {
+        const now = /* @__PURE__ */ new Date();
+        fs().utimesSync(file, now, now);
+      } catch {
+      }
+    },
+    release() {
+      const seen = readLock(file);
+      if (seen?.holder?.token !== token) return;
+      try {
+        fs().unlinkSync(file);
+      } catch {
+      }
+    }
+  };
+}
+function readLock(file) {
+  let text;
+  let mtimeMs;
+  try {
+    mtimeMs = fs().statSync(file).mtimeMs;
+    text = fs().readFileSync(file, "utf8");
+  } catch {
+    return null;
+  }
+  let holder = null;
+  try {
+    const h = JSON.parse(text);
+    if (typeof h?.pid === "number" && typeof h.token === "string") holder = { pid: h.pid, host: String(h.host ?? ""), since: Number(h.since) || mtimeMs, token: h.token };
+  } catch {
+  }
+  return { text, holder, mtimeMs };
+}
+function takeOver(file, staleText, token) {
+  const aside = `${file}.${token}`;
+  try {
+    fs().renameSync(file, aside);
+  } catch {
+    return;
+  }
+  let moved = "";
+  try {
+    moved = fs().readFileSync(aside, "utf8");
+  } catch {
+  }
+  if (moved && moved !== staleText) {
+    try {
+      fs().linkSync(aside, file);
+    } catch {
+    }
+  }
+  try {
+    fs().unlinkSync(aside);
+  } catch {
+  }
+}
+function processAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === "EPERM";
+  }
+}
+function hostName() {
+  try {
+    if (isDeno) {
+      const perms = globalThis.Deno.permissions;
+      if (perms.querySync({ name: "sys", kind: "hostname" }).state !== "granted") return "";
+    }
+    return os().hostname();
+  } catch {
+    return "";
+  }
+}
+
 // src/publish.ts
 var MAX_ATTEMPTS = 40;
+var LOCK_FILE = "coord-publish.lock";
+var MAX_PAUSE_MS = 1e4;
+var MIN_PUSH_MS = 20;
 var published = null;
 var publishedThisRun = () => published;
 function publish(ctx, plan) {
+  const ident = committerIdent(ctx.repo.top);
+  const lock = publishLock(ctx);
+  try {
+    return attempts(ctx, plan, ident, lock);
+  } finally {
+    lock?.release();
+  }
+}
+function attempts(ctx, plan, ident, lock) {
   const cwd2 = ctx.repo.top;
-  const ident = committerIdent(cwd2);
+  let pushMs = MIN_PUSH_MS;
+  let pause = 0;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    lock?.touch();
     const { sha: base } = refresh(ctx);
     crashPoint("after-fetch");
     const snap = new Snapshot(ctx, base);
@@ -1997,10 +2135,13 @@ function publish(ctx, plan) {
     const changed = new Map([...files].filter(([p, c]) => snap.read(p) !== c));
     if (changed.size === 0) return { sha: base, value, attempts: attempt };
     refuseNonFiles(ctx, snap, [...changed.keys()]);
-    const sha = commitFiles(cwd2, base, changed, subject + "\n", ident);
+    const sha = commitFiles(cwd2, base, changed, coordMessage(subject, ctx.cfg.skipCi), ident);
     crashPoint("after-commit");
+    lock?.touch();
     if (ctx.hasRemote) {
+      const started = Date.now();
       const out2 = pushRef(cwd2, ctx.cfg.remote, sha, ctx.cfg.branch, ctx.cfg.timeoutMs);
+      pushMs = Math.max(pushMs, Date.now() - started);
       if (out2.kind === "ok") {
         published = `${boardName(ctx)} ${sha.slice(0, 7)}`;
         publishedOn(snap, sha, changed);
@@ -2027,9 +2168,23 @@ function publish(ctx, plan) {
         return { sha, value, attempts: attempt };
       }
     }
-    sleepMs(Math.random() * 40 * Math.min(attempt, 10) + 10);
+    pause = nextPause(pause, pushMs);
+    sleepMs(pause);
   }
   throw new CoordError(`Gave up after ${MAX_ATTEMPTS} attempts: ${boardName(ctx)} kept moving under us. Nothing was published; run the command again.`);
+}
+function nextPause(last, pushMs) {
+  const low = Math.min(pushMs, MAX_PAUSE_MS);
+  const high = Math.min(8 * pushMs, MAX_PAUSE_MS, 3 * Math.max(last, low));
+  return low + Math.random() * Math.max(0, high - low);
+}
+function publishLock(ctx) {
+  const file = path().join(ctx.repo.commonDir, LOCK_FILE);
+  const out2 = takeLock(file, { staleMs: ctx.cfg.timeoutMs + MAX_PAUSE_MS + 5e3, patienceMs: 4 * ctx.cfg.timeoutMs });
+  if (out2.kind === "held") return out2.lock;
+  if (out2.kind === "unusable") return null;
+  const who = out2.holder ? `process ${out2.holder.pid}${out2.holder.host ? ` on ${out2.holder.host}` : ""}` : "a process";
+  throw new CoordError(`Another coord ${who} has been publishing from this clone for ${Math.round(out2.heldMs / 1e3)} s and is not done: waited for it, gave up. Nothing was published; run again once it has finished (if no coord is running, remove ${file}).`);
 }
 function refuseNonFiles(ctx, snap, files) {
   for (const file of files) {
@@ -2416,7 +2571,7 @@ function claimSession(ctx, req, warn, releaseOnFailure = false) {
 }
 
 // src/config.ts
-var DEFAULTS = { branch: "main", remote: "origin", liveMs: 30 * 6e4, staleMs: 24 * 36e5, timeoutMs: 3e4 };
+var DEFAULTS = { branch: "main", remote: "origin", liveMs: 30 * 6e4, staleMs: 24 * 36e5, timeoutMs: 3e4, skipCi: true };
 function loadConfig(top) {
   const file = path().join(top, CONFIG_FILE);
   let raw = {};
@@ -2448,6 +2603,11 @@ function loadConfig(top) {
     const ms = parseDuration(v);
     if (ms === null || ms <= 0) throw new CoordError(`'${v}' for ${key} is not a duration: use forms like 90s, 30m, 24h, 7d.`);
     cfg[field] = ms;
+  }
+  const skipCi = pick2("skipCi", "COORD_SKIP_CI");
+  if (skipCi !== void 0) {
+    if (skipCi !== "true" && skipCi !== "false") throw new CoordError(`'${skipCi}' for skipCi is not true or false: write {"skipCi": false} to let coord's commits start CI runs.`);
+    cfg.skipCi = skipCi === "true";
   }
   return cfg;
 }

@@ -12,9 +12,10 @@ export interface Config {
   liveMs: number; // newer activity than this: live
   staleMs: number; // older than this: stale
   timeoutMs: number; // network operations
+  skipCi: boolean; // coord's own commits carry the CI-skip marker
 }
 
-export const DEFAULTS: Config = { branch: 'main', remote: 'origin', liveMs: 30 * 60e3, staleMs: 24 * 3600e3, timeoutMs: 30e3 };
+export const DEFAULTS: Config = { branch: 'main', remote: 'origin', liveMs: 30 * 60e3, staleMs: 24 * 3600e3, timeoutMs: 30e3, skipCi: true };
 
 /** Reads `.coord.json` under `top` and the COORD_* environment. */
 export function loadConfig(top: string): Config {
@@ -48,6 +49,11 @@ export function loadConfig(top: string): Config {
     const ms = parseDuration(v);
     if (ms === null || ms <= 0) throw new CoordError(`'${v}' for ${key} is not a duration: use forms like 90s, 30m, 24h, 7d.`);
     cfg[field] = ms;
+  }
+  const skipCi = pick('skipCi', 'COORD_SKIP_CI');
+  if (skipCi !== undefined) {
+    if (skipCi !== 'true' && skipCi !== 'false') throw new CoordError(`'${skipCi}' for skipCi is not true or false: write {"skipCi": false} to let coord's commits start CI runs.`);
+    cfg.skipCi = skipCi === 'true';
   }
   return cfg;
 }

@@ -4,15 +4,29 @@
 // touching any worktree, and publishes with a compare-and-swap (a push, or update-ref
 // locally). When the branch moved, it tries again; the server's policy refusals and network
 // failures stop at once.
+//
+// Contention (docs/explanation.md, "Many writers at once"): the coord processes of one clone
+// publish one at a time, holding a lock in the shared git dir from the fetch to the push, so
+// they never race each other to the remote. Writers of other clones can still win a race; the
+// pause before trying again is drawn from a range that starts at the push time just seen and
+// widens with each loss (decorrelated jitter), so the losers of one round spread out.
 import { CoordError } from './errors.js';
 import { casRef, commitFiles, committerIdent, listWorktrees, moveWorktree, pushRef, worktreeStatus } from './git.js';
 import { boardName, GUARD_FILES, publishedOn, refresh, Snapshot } from './blackboard.js';
 import type { Context } from './context.js';
-import { crashPoint, sleepMs } from './sys.js';
+import { takeLock, type HeldLock } from './lock.js';
+import { crashPoint, path, sleepMs } from './sys.js';
 import type { Plan } from './protocol/view.js';
 import { entryKind, isRegularFile, parentDirs } from './protocol/layout.js';
+import { coordMessage } from './protocol/subject.js';
 
 export const MAX_ATTEMPTS = 40;
+/** The lock file in the git dir all worktrees of a clone share. */
+export const LOCK_FILE = 'coord-publish.lock';
+/** The longest pause between two attempts. */
+const MAX_PAUSE_MS = 10_000;
+/** The shortest push time the pause is shaped by (a local remote answers in a few ms). */
+const MIN_PUSH_MS = 20;
 
 export interface Published<T> { sha: string | null; value: T; attempts: number }
 
@@ -22,9 +36,21 @@ export const publishedThisRun = (): string | null => published;
 
 /** Applies `plan` to the newest blackboard and publishes it; see the module comment. */
 export function publish<T>(ctx: Context, plan: (snap: Snapshot) => Plan<T>): Published<T> {
+  const ident = committerIdent(ctx.repo.top);
+  const lock = publishLock(ctx);
+  try {
+    return attempts(ctx, plan, ident, lock);
+  } finally {
+    lock?.release();
+  }
+}
+
+function attempts<T>(ctx: Context, plan: (snap: Snapshot) => Plan<T>, ident: string, lock: HeldLock | null): Published<T> {
   const cwd = ctx.repo.top;
-  const ident = committerIdent(cwd);
+  let pushMs = MIN_PUSH_MS;
+  let pause = 0;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    lock?.touch();
     const { sha: base } = refresh(ctx);
     crashPoint('after-fetch');
     const snap = new Snapshot(ctx, base);
@@ -33,10 +59,13 @@ export function publish<T>(ctx: Context, plan: (snap: Snapshot) => Plan<T>): Pub
     const changed = new Map([...files].filter(([p, c]) => snap.read(p) !== c));
     if (changed.size === 0) return { sha: base, value, attempts: attempt };
     refuseNonFiles(ctx, snap, [...changed.keys()]);
-    const sha = commitFiles(cwd, base, changed, subject + '\n', ident);
+    const sha = commitFiles(cwd, base, changed, coordMessage(subject, ctx.cfg.skipCi), ident);
     crashPoint('after-commit');
+    lock?.touch();
     if (ctx.hasRemote) {
+      const started = Date.now();
       const out = pushRef(cwd, ctx.cfg.remote, sha, ctx.cfg.branch, ctx.cfg.timeoutMs);
+      pushMs = Math.max(pushMs, Date.now() - started);
       if (out.kind === 'ok') {
         published = `${boardName(ctx)} ${sha.slice(0, 7)}`;
         publishedOn(snap, sha, changed);
@@ -61,9 +90,38 @@ export function publish<T>(ctx: Context, plan: (snap: Snapshot) => Plan<T>): Pub
         return { sha, value, attempts: attempt };
       }
     }
-    sleepMs(Math.random() * 40 * Math.min(attempt, 10) + 10); // jitter grows with contention, capped
+    pause = nextPause(pause, pushMs);
+    sleepMs(pause);
   }
   throw new CoordError(`Gave up after ${MAX_ATTEMPTS} attempts: ${boardName(ctx)} kept moving under us. Nothing was published; run the command again.`);
+}
+
+/**
+ * The pause after a lost race: uniform between one push time and three times the last
+ * pause, capped. Losers of the same round draw apart, and keep drawing apart while they
+ * keep losing; the push time sets the scale, so a slow remote gets proportionally longer
+ * pauses and a fast one short ones.
+ */
+export function nextPause(last: number, pushMs: number): number {
+  const low = Math.min(pushMs, MAX_PAUSE_MS);
+  const high = Math.min(8 * pushMs, MAX_PAUSE_MS, 3 * Math.max(last, low));
+  return low + Math.random() * Math.max(0, high - low);
+}
+
+/**
+ * Waits for the other coord processes of this clone to finish publishing, then holds the
+ * clone's publish lock. Null when the lock file cannot be made (a read-only git dir): then
+ * this process races like a writer of another clone, and the CAS still decides.
+ */
+function publishLock(ctx: Context): HeldLock | null {
+  const file = path().join(ctx.repo.commonDir, LOCK_FILE);
+  // A holder refreshes the lock before each fetch and each push; between two refreshes it
+  // waits at most one network operation and one pause.
+  const out = takeLock(file, { staleMs: ctx.cfg.timeoutMs + MAX_PAUSE_MS + 5_000, patienceMs: 4 * ctx.cfg.timeoutMs });
+  if (out.kind === 'held') return out.lock;
+  if (out.kind === 'unusable') return null;
+  const who = out.holder ? `process ${out.holder.pid}${out.holder.host ? ` on ${out.holder.host}` : ''}` : 'a process';
+  throw new CoordError(`Another coord ${who} has been publishing from this clone for ${Math.round(out.heldMs / 1000)} s and is not done: waited for it, gave up. Nothing was published; run again once it has finished (if no coord is running, remove ${file}).`);
 }
 
 /**

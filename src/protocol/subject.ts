@@ -23,6 +23,18 @@ export function sessionOfSubject(subject: string): string | null {
 export function coordSubject(id: string | null, what: string): string {
   return `${id ? `[${id}] ` : ''}docs(ai-sessions): ${what}`;
 }
+
+/**
+ * The marker GitHub Actions and GitLab CI both honour anywhere in a commit message: the push
+ * that brings the commit starts no CI run. It goes in the body, so the subject keeps the
+ * form every reader of history parses.
+ */
+export const CI_SKIP_MARKER = '[skip ci]';
+
+/** The whole message of a coord commit: the subject, then (with `skipCi`) a blank line and the CI-skip marker. */
+export function coordMessage(subject: string, skipCi: boolean): string {
+  return skipCi ? `${subject}\n\n${CI_SKIP_MARKER}\n` : `${subject}\n`;
+}
 const WRAPPERS = ['fixup', 'squash', 'amend'];
 const WRAPPERS_RE = new RegExp(`^(${WRAPPERS.join('|')})! `);
 

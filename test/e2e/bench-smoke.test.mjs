@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CASES = ['check-prefix', 'check-reserved', 'heartbeat', 'start', 'inbox-status', 'send', 'deno', 'merge-driver', 'bundle'];
+const CASES = ['check-prefix', 'check-reserved', 'heartbeat', 'start', 'inbox-status', 'send', 'deno', 'merge-driver', 'contention', 'bundle'];
 
 test('npm run bench --quick --json: every case, with numeric medians', { timeout: 240_000 }, () => {
   const r = spawnSync(process.execPath, [path.join(root, 'bench', 'run.mjs'), '--quick', '--json'], {
@@ -28,6 +28,15 @@ test('npm run bench --quick --json: every case, with numeric medians', { timeout
     assert.ok(c.rows.length > 0, `case ${c.id} has no rows`);
     if (c.id === 'bundle') {
       assert.ok(Number.isFinite(c.rows[0].kib) && c.rows[0].kib > 0, 'bundle size in KiB');
+      continue;
+    }
+    if (c.id === 'contention') {
+      for (const row of c.rows) {
+        assert.ok(row.landed, `contention / ${row.label}: not every message landed${row.error ? ` (${row.error})` : ''}`);
+        assert.ok(Number.isFinite(row.wallMs) && row.wallMs > 0 && Number.isFinite(row.ratio), `contention / ${row.label}: wall ${row.wallMs}`);
+        assert.ok(Number.isInteger(row.attempts) && row.attempts >= row.writers, `contention / ${row.label}: ${row.attempts} attempts for ${row.writers} changes`);
+      }
+      assert.deepEqual(c.rows.map((row) => row.layout), ['serial', 'one clone', 'clones']);
       continue;
     }
     for (const row of c.rows) {
