@@ -140,7 +140,7 @@ function localState(dir, env) {
     if (line.startsWith('branch refs/heads/') && cur) cur.branch = line.slice(18);
   }
   const scratch = gitOk(dir, ['for-each-ref', 'refs/coord/'], { env }).trim();
-  const marks = fs.existsSync(path.join(dir, '.git', 'coord')) ? fs.readdirSync(path.join(dir, '.git', 'coord')) : [];
+  const marks = fs.existsSync(path.join(dir, '.git', 'coord')) ? fs.readdirSync(path.join(dir, '.git', 'coord')).filter((n) => n.startsWith('claiming-')) : [];
   const siblings = fs.readdirSync(path.dirname(dir)).filter((e) => e.startsWith(`${path.basename(dir)}-s`)).sort();
   return { branches, worktrees: worktrees.filter((w) => w.dir !== dir), scratch, marks, siblings };
 }
