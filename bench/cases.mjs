@@ -66,7 +66,7 @@ function hooksFixture(ctx) {
   fs.writeFileSync(script, BASH_CHECK_PREFIX, { mode: 0o755 });
   const empty = path.join(dir, 'empty.mjs');
   fs.writeFileSync(empty, '');
-  return { dir, repo, wt, gitDir, msgFile, message, hookEnv, boardFile, committedBoard, script, empty, commitMsgJob: job('check-prefix') };
+  return { dir, repo, wt, gitDir, msgFile, message, hookEnv, boardFile, committedBoard, script, empty, commitMsgJob: job('check-prefix'), postCommitJob: job('heartbeat') };
 }
 
 /**
@@ -175,30 +175,33 @@ export async function checkPrefix(ctx) {
 
 export async function heartbeat(ctx) {
   const f = ctx.shared.hooks ?? (ctx.shared.hooks = hooksFixture(ctx));
+  // Untimed before each run: the presence is old again, so the stamp is written every run.
+  const fresh = (run) => (x) => { fs.writeFileSync(f.boardFile, f.committedBoard); return run(x); };
   const variants = [
     nodeFloor(f.wt, f.hookEnv),
-    {
-      label: 'coord heartbeat',
-      run: (x) => {
-        fs.writeFileSync(f.boardFile, f.committedBoard); // untimed: the presence is old again, so the stamp is written every run
-        return timeProcess(NODE, [COORD_IN_REPO, 'heartbeat'], { cwd: f.wt, env: { ...f.hookEnv, ...x } });
-      },
-    },
+    { label: 'coord heartbeat', run: fresh((x) => timeProcess(NODE, [COORD_IN_REPO, 'heartbeat'], { cwd: f.wt, env: { ...f.hookEnv, ...x } })) },
   ];
+  const jobRun = f.postCommitJob && f.postCommitJob !== `node ${COORD_IN_REPO} heartbeat` ? f.postCommitJob : null;
+  if (jobRun) variants.push({ label: 'lefthook post-commit job (sh fast path)', run: fresh((x) => timeProcess('sh', ['-c', jobRun], { cwd: f.wt, env: { ...f.hookEnv, ...x } })) });
   const rows = await measure(variants, { ...ctx.cfg.hooks, traceDir: ctx.traceDir, log: ctx.log, aborted: () => ctx.aborted });
-  const wrote = fs.readFileSync(f.boardFile, 'utf8') !== f.committedBoard;
+  // One more run of each (untimed): did it write the stamp, i.e. was the full path measured?
+  const writes = (v) => { v.run({}); return fs.readFileSync(f.boardFile, 'utf8') !== f.committedBoard; };
+  const wrote = variants.slice(1).map((v) => [v.label, writes(v)]);
   fs.writeFileSync(f.boardFile, f.committedBoard);
   const h = row(rows, 'coord heartbeat');
+  const j = row(rows, 'lefthook post-commit job (sh fast path)');
   return {
     id: 'heartbeat',
     title: '2. heartbeat (post-commit hook), right after a commit in the session worktree',
-    setup: `node ${COORD_IN_REPO} heartbeat, cwd = proj-sA, HEAD a loose commit; the board's presence is reset before each run so every run writes it`,
+    setup: `node ${COORD_IN_REPO} heartbeat, cwd = proj-sA, HEAD a loose commit; the board's presence is reset before each run so every run writes it` +
+      (jobRun ? `; lefthook job = sh -c '${jobRun}' as init wrote it (lefthook's own start-up not included)` : ''),
     rows,
     budgets: [
       budget('heartbeat / node -e 0', h.ratio, 1.20),
+      ...(j ? [budget('lefthook post-commit job, sh fast path / node -e 0', j.ratio, 1.10), budget('post-commit fast path git processes', j.git?.all ?? null, 0, { unit: 'procs' })] : []),
       budget('heartbeat git processes', h.git?.top ?? null, 1, { unit: 'procs' }),
     ],
-    notes: [wrote ? 'heartbeat wrote the presence stamp (the full path was measured)' : 'WARNING: heartbeat did not write the presence stamp: the early-return path was measured'],
+    notes: wrote.map(([label, w]) => (w ? `${label} wrote the presence stamp (the full path was measured)` : `WARNING: ${label} did not write the presence stamp: the early-return path was measured`)),
   };
 }
 
@@ -678,6 +681,99 @@ export async function contention(ctx) {
   };
 }
 
+// ---------------------------------------------------------------------------------------
+// A whole commit through lefthook: coord's jobs against the bash hooks they replace.
+
+/**
+ * What a team ran before coord after each commit: the presence stamp of this session's row
+ * moved to the commit's time with sed (the session-heartbeat.sh of the tutorial).
+ */
+const BASH_HEARTBEAT = String.raw`#!/usr/bin/env bash
+# post-commit: move this session's presence stamp on the board to the commit's time (working tree only).
+gitdir=${'$'}{GIT_DIR:-}
+if [ -z "$gitdir" ]; then
+  if [ -f .git ]; then read -r _ gitdir < .git; else gitdir=.git; fi
+fi
+read -r head < "$gitdir/HEAD"
+[[ $head =~ ^ref:\ refs/heads/session-(s[A-Z]{1,3})$ ]] || exit 0
+id=${'$'}{BASH_REMATCH[1]}
+board=docs/ai/sessions/active.md
+[ -f "$board" ] || exit 0
+ts=$(TZ=UTC git log -1 --format=%cd --date=format-local:%Y-%m-%dT%H:%MZ) || exit 0
+sed -i -E "s/^(\| $id · [^|]*\|[^|]*\|[^|]*\|[^|]*\| )[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}Z ·/\1$ts ·/" "$board"
+`;
+
+export async function commitHooks(ctx) {
+  const { root, env, bundle } = ctx;
+  const dir = path.join(root, 'commit');
+  fs.mkdirSync(dir);
+  const lefthook = path.join(path.dirname(ctx.deno), 'lefthook');
+  if (!fs.existsSync(lefthook)) throw new Error(`${lefthook} is missing: run npm ci first`);
+  const board = boardText(10, { presenceMs: Date.now() - 2 * 86400e3 });
+  const origin = bareRepo(path.join(dir, 'origin.git'), env, (s) => {
+    s.commit({ message: 'chore: add the project\n', time: Math.floor(Date.now() / 1000) - 3600, files: [...baseFiles({ bundle, board }).filter(([p]) => p !== 'lefthook.yml'), ...manyFiles(50)] });
+  });
+  const side = (name, configure) => {
+    const repo = path.join(dir, name);
+    git(dir, ['clone', '--quiet', origin, repo], { env });
+    configure(repo);
+    git(repo, ['add', '-A'], { env });
+    git(repo, ['commit', '--quiet', '--no-verify', '-m', 'chore: hooks'], { env });
+    mustRun(lefthook, ['install'], { cwd: repo, env });
+    const wt = `${repo}-sA`;
+    git(repo, ['worktree', 'add', '--quiet', '--no-track', '-b', 'session-sA', wt, 'HEAD'], { env });
+    return { repo, wt, board: path.join(wt, BOARD_PATH) };
+  };
+  const coordSide = side('coord', (repo) => mustRun(NODE, [bundle, 'init'], { cwd: repo, env }));
+  // The same two hooks as the bash set (no reservation guard): what the fast paths cost, hook for hook.
+  const twoHooks = side('coord2', (repo) => {
+    mustRun(NODE, [bundle, 'init'], { cwd: repo, env });
+    const yml = path.join(repo, 'lefthook.yml');
+    fs.writeFileSync(yml, fs.readFileSync(yml, 'utf8').replace(/^pre-commit:\n(?:[ \t].*\n|\n)*/m, ''));
+  });
+  const bashSide = side('bash', (repo) => {
+    const scripts = path.join(repo, 'infrastructure', 'scripts');
+    fs.mkdirSync(scripts, { recursive: true });
+    fs.writeFileSync(path.join(scripts, 'check-worktree-prefix.sh'), BASH_CHECK_PREFIX, { mode: 0o755 });
+    fs.writeFileSync(path.join(scripts, 'session-heartbeat.sh'), BASH_HEARTBEAT, { mode: 0o755 });
+    fs.writeFileSync(path.join(repo, 'lefthook.yml'), [
+      'commit-msg:', '  commands:', '    check-worktree-prefix:', '      run: bash infrastructure/scripts/check-worktree-prefix.sh {1}',
+      'post-commit:', '  commands:', '    session-heartbeat:', '      run: bash infrastructure/scripts/session-heartbeat.sh', '',
+    ].join('\n'));
+  });
+  const hookEnv = { ...env, LEFTHOOK_OUTPUT: 'failure' };
+  // Each run: the board's presence is two days old again (untimed), so both heartbeats write it; then one commit.
+  const commit = (s, extra = []) => (x) => {
+    fs.writeFileSync(s.board, board);
+    return timeProcess('git', [...extra, 'commit', '--quiet', '--allow-empty', '-m', '[sA] feat: bench'], { cwd: s.wt, env: { ...hookEnv, ...x } });
+  };
+  const variants = [
+    { label: 'git commit, the bash hooks (check-worktree-prefix.sh, session-heartbeat.sh)', baseline: true, run: commit(bashSide) },
+    { label: 'git commit, coord\'s jobs (reservation guard, prefix check, heartbeat)', run: commit(coordSide) },
+    { label: 'git commit, coord\'s commit-msg and post-commit jobs only', run: commit(twoHooks) },
+    { label: 'git commit, no hooks', run: commit(coordSide, ['-c', 'core.hooksPath=/dev/null']) },
+  ];
+  const rows = await measure(variants, { ...ctx.cfg.hooks, traceDir: ctx.traceDir, log: ctx.log, aborted: () => ctx.aborted });
+  // One more commit on each side (untimed): did each heartbeat move the stamp?
+  const moved = (s) => { commit(s)({}); return !fs.readFileSync(s.board, 'utf8').includes(board.split('\n').find((l) => l.startsWith('| sA '))); };
+  const c = row(rows, variants[1].label);
+  const two = row(rows, variants[2].label);
+  return {
+    id: 'commit',
+    title: '10. one commit in a session worktree through lefthook: coord\'s jobs against the bash hooks they replace',
+    setup: `git commit --allow-empty in proj-sA; lefthook ${mustRun(lefthook, ['version'], { env }).trim()} installed from init's lefthook.yml (coord) or a lefthook.yml running the two bash scripts; the board's presence reset before each run so both heartbeats write`,
+    rows,
+    budgets: [
+      budget('commit through coord\'s jobs / through the bash hooks', c.ratio, 1.10),
+      budget('commit through coord\'s commit-msg and post-commit jobs / the bash hooks', two.ratio, 1.10),
+    ],
+    notes: [
+      [coordSide, twoHooks, bashSide].every(moved) ? 'every heartbeat moved the presence stamp (checked on one more commit per side)' : 'WARNING: a heartbeat did not move the presence stamp',
+      'coord runs three hooks (pre-commit, commit-msg, post-commit), the bash set two: one more lefthook start per commit',
+    ],
+  };
+}
+
 export async function bundleSize(ctx) {
   const buf = fs.readFileSync(ctx.bundle);
   const kib = buf.length / 1024;
@@ -688,8 +784,34 @@ export async function bundleSize(ctx) {
     setup: '',
     rows: [{ label: 'dist/coord.mjs', kib, gzipKib: gz, bytes: buf.length, lines: buf.toString('utf8').split('\n').length }],
     budgets: [budget('bundle size', kib, 100, { unit: 'KiB', strict: true })],
-    notes: [],
+    notes: await bundleWeights(),
   };
+}
+
+/**
+ * What each module weighs in the bundle (esbuild's own accounting of a build like build.mjs's),
+ * by area and the heaviest modules, and what whitespace minifying alone (names kept) would give.
+ */
+async function bundleWeights() {
+  let esbuild;
+  try { esbuild = await import('esbuild'); } catch { return ['esbuild is not installed: no per-module weights']; }
+  const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+  const opts = { entryPoints: [path.join(root, 'src/main.ts')], bundle: true, format: 'esm', platform: 'node', target: ['node18', 'es2022'], legalComments: 'none', write: false, metafile: true, logLevel: 'silent', define: { __VERSION__: '"bench"' } };
+  const plain = await esbuild.build(opts);
+  const spaced = await esbuild.build({ ...opts, minifyWhitespace: true, metafile: false });
+  const inputs = Object.entries(Object.values(plain.metafile.outputs)[0].inputs).map(([file, v]) => [path.relative(path.join(root, 'src'), path.resolve(root, file)), v.bytesInOutput]);
+  const kib = (b) => `${(b / 1024).toFixed(1)} KiB`;
+  const areas = new Map();
+  for (const [file, bytes] of inputs) {
+    const area = file.startsWith('commands/') ? 'commands/ (the verbs)' : file.startsWith('protocol/') ? 'protocol/ (the rules)' : 'the rest (git, blackboard, publish, …)';
+    areas.set(area, (areas.get(area) ?? 0) + bytes);
+  }
+  const heaviest = inputs.sort((a, b) => b[1] - a[1]).slice(0, 10);
+  return [
+    `by area: ${[...areas].map(([a, b]) => `${a} ${kib(b)}`).join(', ')}`,
+    `heaviest modules: ${heaviest.map(([f, b]) => `${f} ${kib(b)}`).join(', ')}`,
+    `with whitespace minified (identifiers kept): ${kib(spaced.outputFiles[0].contents.length)}`,
+  ];
 }
 
 export const CASES = [
@@ -702,5 +824,6 @@ export const CASES = [
   ['deno', deno],
   ['merge-driver', mergeDriver],
   ['contention', contention],
+  ['commit', commitHooks],
   ['bundle', bundleSize],
 ];

@@ -757,6 +757,7 @@ var CONFIG_FILE = ".coord.json";
 var SCRIPT_PATH = "infrastructure/scripts/coord.mjs";
 var GUARD_PATH = "infrastructure/scripts/coord-prefix-guard.sh";
 var RESERVED_GUARD_PATH = "infrastructure/scripts/coord-reserved-guard.sh";
+var HEARTBEAT_PATH = "infrastructure/scripts/coord-heartbeat.sh";
 var START_SCRIPT_PATH = "infrastructure/scripts/start-session.sh";
 var WORKTREE_INCLUDE = ".worktreeinclude";
 var isRegularFile = (mode) => mode === "100644" || mode === "100755";
@@ -1839,7 +1840,7 @@ exit 0
 }
 
 // src/blackboard.ts
-var HOOK_SCRIPTS = [SCRIPT_PATH, GUARD_PATH, RESERVED_GUARD_PATH];
+var HOOK_SCRIPTS = [SCRIPT_PATH, GUARD_PATH, RESERVED_GUARD_PATH, HEARTBEAT_PATH];
 var GUARD_FILES = [RESERVATIONS_PATH, BOARD_PATH];
 var SCRIPTS_DIR = `${SCRIPT_PATH.slice(0, SCRIPT_PATH.lastIndexOf("/"))}/`;
 function boardRef(ctx) {
@@ -3913,8 +3914,11 @@ function coordJobs(runtime, script, guards) {
     { hook: "pre-commit", name: "coord-check-reserved", run: `sh ${guards.reserved} || ${runtime} ${script} check-reserved`, marker: "check-reserved" },
     // {1} quoted: a worktree path with spaces must stay one argument.
     { hook: "commit-msg", name: "coord-check-prefix", run: `sh ${guards.prefix} "{1}" || ${runtime} ${script} check-prefix "{1}"`, marker: "check-prefix" },
-    { hook: "post-commit", name: "coord-heartbeat", run: `${runtime} ${script} heartbeat`, marker: "heartbeat" }
+    { hook: "post-commit", name: "coord-heartbeat", run: `sh ${guards.heartbeat} || ${runtime} ${script} heartbeat`, marker: "heartbeat" }
   ];
+}
+function earlierRuns(runtime, script) {
+  return [`${runtime} ${script} heartbeat`];
 }
 function jobLines(job, indent, style) {
   if (style === "jobs") return [`${indent}- name: ${job.name}`, `${indent}  run: ${job.run}`, `${indent}  skip: [merge, rebase]`];
@@ -4066,7 +4070,7 @@ function run20(p) {
   if (lacking.length) add({ level: "warn", message: `${lhFile ?? "the lefthook config"} lacks coord's ${lacking.join(", ")} job${lacking.length > 1 ? "s" : ""}${lacking.includes("pre-commit") ? " (the pre-commit one is the reservation guard)" : ""}`, fix: "run 'coord init' (it merges them in)" });
   const ignored = LEFTHOOK_CONFIGS.filter((f) => f !== lhFile && exists2(f));
   if (lhFile && ignored.length) add({ level: "warn", message: `lefthook loads ${lhFile} only: the hooks in ${ignored.join(", ")} do not run`, fix: `move their jobs into ${lhFile} and delete ${ignored.join(", ")}` });
-  const uncommitted = worktreeStatus(top, "all", [SCRIPT_PATH, GUARD_PATH, RESERVED_GUARD_PATH, CONFIG_FILE, ".gitattributes", ...lhFile ? [lhFile] : []].filter(exists2));
+  const uncommitted = worktreeStatus(top, "all", [SCRIPT_PATH, GUARD_PATH, RESERVED_GUARD_PATH, HEARTBEAT_PATH, CONFIG_FILE, ".gitattributes", ...lhFile ? [lhFile] : []].filter(exists2));
   if (uncommitted.length) add({ level: "warn", message: `not committed: ${uncommitted.map((e) => e.path).join(", ")}; other clones' hooks and settings need them`, fix: `git add ${uncommitted.map((e) => e.path).join(" ")} && git commit -m "chore: onboard coord" && git push` });
   const oldJobs = ["check-worktree-prefix.sh", "session-heartbeat.sh"].filter((f) => lh.includes(f));
   if (oldJobs.length) add({ level: "warn", message: `lefthook.yml still runs ${oldJobs.join(" and ")}, which coord replaces`, fix: "delete those jobs from lefthook.yml (coord check-prefix and heartbeat do their work)" });
@@ -4294,6 +4298,107 @@ __export(init_exports, {
   run: () => run24,
   spec: () => spec24
 });
+
+// src/protocol/heartbeat.ts
+var UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+var D = "[0-9]";
+var STAMP_ERE = `${D}${D}${D}${D}-${D}${D}-${D}${D}T${D}${D}:${D}${D}Z`;
+function heartbeatScript() {
+  const ids = [1, 2, 3].map((n) => "s" + `[${UPPER}]`.repeat(n)).join("|");
+  const branch = `ref: refs/heads/${sessionBranch("")}`;
+  const cells = CELLS.length;
+  const presence = CELLS.indexOf("presence") + 2;
+  return `#!/bin/sh
+# coord's post-commit fast path, written by 'coord init' from coord's board rule: do not
+# edit (run 'coord init' again). Moves this session's presence stamp on the board in the
+# working tree to the commit's time, as 'coord heartbeat' does. Exit 0: done, or nothing to
+# do. Exit 1: let 'coord heartbeat' do it (a board or a repository in another shape).
+if [ -n "\${GIT_DIR:-}" ]; then d=$GIT_DIR
+elif [ -d .git ]; then d=.git
+elif [ -f .git ]; then IFS= read -r l < .git || exit 1; d=\${l#gitdir: }
+else exit 1; fi
+for m in ${IN_PROGRESS.map(([f]) => f).join(" ")}; do [ -e "$d/$m" ] && exit 0; done
+IFS= read -r h < "$d/HEAD" || exit 1
+case $h in
+  '${branch}'*)
+    id=\${h#'${branch}'}
+    case $id in ${ids}) ;; *) exit 1 ;; esac ;;
+  'ref: refs/heads/.invalid') exit 1 ;;
+  *) [ -z "\${COORD_SESSION:-}" ] && exit 0; exit 1 ;;
+esac
+f=${BOARD_PATH}
+[ -f "$f" ] || exit 1
+c=$d
+if [ -f "$d/commondir" ]; then
+  IFS= read -r l < "$d/commondir" || exit 1
+  case $l in /*) c=$l ;; *) c=$d/$l ;; esac
+fi
+[ -f "$c/refs/heads/${sessionBranch("")}$id" ] || exit 1
+IFS= read -r sha < "$c/refs/heads/${sessionBranch("")}$id" || exit 1
+case $sha in *[!0123456789abcdef]*) exit 1 ;; esac
+[ \${#sha} -eq 40 ] || [ \${#sha} -eq 64 ] || exit 1
+[ -f "$d/logs/HEAD" ] || exit 1
+r=$(tail -n 1 "$d/logs/HEAD") || exit 1
+[ \${#r} -lt 8000 ] || exit 1
+case $r in *'	'*) ;; *) exit 1 ;; esac
+old=\${r%% *}
+case $old in ''|*[!0123456789abcdef]*) exit 1 ;; esac
+new=\${r#* }; new=\${new%% *}
+[ "$new" = "$sha" ] || exit 1
+r=\${r%%'	'*}
+case $r in *'> '*) ;; *) exit 1 ;; esac
+r=\${r##*'> '}
+t=\${r%% *}
+z=\${r#* }
+case $t in ''|*[!0123456789]*|???????????*) exit 1 ;; esac
+case $z in [+-][0-9][0-9][0-9][0-9]) ;; *) exit 1 ;; esac
+awk -v id="$id" -v t="$t" -v f="$f" '
+function civil(z,  era, doe, yoe, doy, mp, d, m) {
+  z += 719468; era = int(z / 146097); doe = z - era * 146097
+  yoe = int((doe - int(doe / 1460) + int(doe / 36524) - int(doe / 146096)) / 365)
+  doy = doe - (365 * yoe + int(yoe / 4) - int(yoe / 100))
+  mp = int((5 * doy + 2) / 153); d = doy - int((153 * mp + 2) / 5) + 1
+  m = mp < 10 ? mp + 3 : mp - 9
+  return sprintf("%04d-%02d-%02d", yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
+}
+BEGIN {
+  mins = int(t / 60); days = int(mins / 1440); mn = mins - days * 1440
+  stamp = civil(days) sprintf("T%02d:%02dZ", int(mn / 60), mn % 60)
+  RS = "\\001"
+  if ((getline all < f) <= 0) exit 3
+  if ((getline more < f) > 0) exit 3
+  close(f)
+  if (index(all, "\\r") || index(all, "\\\\")) exit 3
+  n = split(all, L, "\\n")
+  if (L[n] != "") exit 3
+  n--
+  at = 0
+  for (i = 1; i <= n; i++) {
+    p = index(L[i], "|"); if (!p) continue
+    cell = substr(L[i], p + 1); q = index(cell, "|"); if (q) cell = substr(cell, 1, q - 1)
+    if (cell ~ (id "([^A-Z]|$)")) { if (at) exit 3; at = i }
+  }
+  if (!at) exit 3
+  row = L[at]
+  if (index(row, "| " id " \\302\\267 ") != 1 || substr(row, length(row)) != "|") exit 3
+  if (split(row, C, "|") != ${cells + 2}) exit 3
+  cur = C[${presence}]
+  if (cur !~ /^ ${STAMP_ERE} \\302\\267 $/ && cur !~ /^ ${STAMP_ERE} \\302\\267 [!-~](.*[!-~])? $/) exit 3
+  was = substr(cur, 2, 17)
+  if (was == stamp) exit 0
+  if (was > stamp) exit 3
+  C[${presence}] = " " stamp substr(cur, 19)
+  row = C[1]; for (k = 2; k <= ${cells + 2}; k++) row = row "|" C[k]
+  L[at] = row
+  for (i = 1; i <= n; i++) printf "%s\\n", L[i] > f
+  close(f)
+  exit 0
+}' || exit 1
+exit 0
+`;
+}
+
+// src/commands/init.ts
 var spec24 = {
   name: "init",
   summary: "onboard this repo: board, queue folder, a copy of coord, the lefthook jobs",
@@ -4358,6 +4463,7 @@ async function run24(p) {
   put(START_SCRIPT_PATH, startScript(runtime), { mode: 493 });
   put(GUARD_PATH, prefixGuardScript(), { mode: 493 });
   put(RESERVED_GUARD_PATH, reservedGuardScript(), { mode: 493 });
+  put(HEARTBEAT_PATH, heartbeatScript(), { mode: 493 });
   const hooks = lefthookJobs(top, runtime, runtimeCommand(!deno2), put);
   const attributes = readRel(".gitattributes");
   put(".gitattributes", withAttributes(attributes).text);
@@ -4401,7 +4507,7 @@ async function run24(p) {
   out(`  ${runtime} ${SCRIPT_PATH} start   # claim your first session`);
   return hooks.refused ? 1 : 0;
 }
-var GUARDS = { prefix: GUARD_PATH, reserved: RESERVED_GUARD_PATH };
+var GUARDS = { prefix: GUARD_PATH, reserved: RESERVED_GUARD_PATH, heartbeat: HEARTBEAT_PATH };
 async function ownBytes() {
   const here = import.meta.url;
   if (here.startsWith("file:")) return fs().readFileSync(url().fileURLToPath(here));
@@ -4424,7 +4530,7 @@ function lefthookJobs(top, runtime, otherRuntime, put) {
   const refuse2 = (why2) => ({ file, action: "refused", added: [], switched: [], refused: why2, lines: handLines(file, jobs) });
   const why = before ? unmergeable(file, before, jobs) : null;
   if (why) return refuse2(why);
-  const merged = mergeLefthook(before, jobs, coordJobs(otherRuntime, SCRIPT_PATH, GUARDS).map((j) => j.run));
+  const merged = mergeLefthook(before, jobs, [...coordJobs(otherRuntime, SCRIPT_PATH, GUARDS).map((j) => j.run), ...earlierRuns(runtime, SCRIPT_PATH), ...earlierRuns(otherRuntime, SCRIPT_PATH)]);
   if (!merged.added.length && !merged.switched.length && before) {
     put(file, before);
     return { file, action: "unchanged", added: [], switched: [] };

@@ -9,11 +9,11 @@ import { readRef } from './worktree.js';
 import type { Context } from './context.js';
 import type { Mailbox } from './protocol/mailbox.js';
 import type { View } from './protocol/view.js';
-import { BOARD_PATH, GUARD_PATH, isRegularFile, parentDirs, RESERVED_GUARD_PATH, SCRIPT_PATH } from './protocol/layout.js';
+import { BOARD_PATH, GUARD_PATH, HEARTBEAT_PATH, isRegularFile, parentDirs, RESERVED_GUARD_PATH, SCRIPT_PATH } from './protocol/layout.js';
 import { parseBoard } from './protocol/board.js';
 import { GUARD_CACHE, inForce, parseGuardCache, parseReservations, renderGuardCache, RESERVATIONS_PATH } from './protocol/reservations.js';
 
-const HOOK_SCRIPTS = [SCRIPT_PATH, GUARD_PATH, RESERVED_GUARD_PATH];
+const HOOK_SCRIPTS = [SCRIPT_PATH, GUARD_PATH, RESERVED_GUARD_PATH, HEARTBEAT_PATH];
 /** What the pre-commit guard's cache is made from. */
 export const GUARD_FILES = [RESERVATIONS_PATH, BOARD_PATH];
 /** The folder of the hook scripts, for preload: read with the board at no extra cost. */

@@ -16,7 +16,7 @@ import { withAttributes } from '../protocol/gitattributes.js';
 import { LEFTHOOK_CONFIGS, LEFTHOOK_LOCAL_CONFIGS, lefthookConfig } from '../protocol/lefthook.js';
 import { lefthookInstallCommand } from '../tools.js';
 import { findRow, parseBoard, type Board } from '../protocol/board.js';
-import { BOARD_PATH, CONFIG_FILE, GUARD_PATH, RESERVED_GUARD_PATH, SCRIPT_PATH, sessionBranch, sessionOfBranch, sessionOfWorktreeName } from '../protocol/layout.js';
+import { BOARD_PATH, CONFIG_FILE, GUARD_PATH, HEARTBEAT_PATH, RESERVED_GUARD_PATH, SCRIPT_PATH, sessionBranch, sessionOfBranch, sessionOfWorktreeName } from '../protocol/layout.js';
 
 export const spec: VerbSpec = {
   name: 'doctor',
@@ -67,7 +67,7 @@ export function run(p: Parsed): number {
   // lefthook loads one main config: a second spelling beside it is silently ignored, with the team's hooks in it.
   const ignored = LEFTHOOK_CONFIGS.filter((f) => f !== lhFile && exists(f));
   if (lhFile && ignored.length) add({ level: 'warn', message: `lefthook loads ${lhFile} only: the hooks in ${ignored.join(', ')} do not run`, fix: `move their jobs into ${lhFile} and delete ${ignored.join(', ')}` });
-  const uncommitted = worktreeStatus(top, 'all', [SCRIPT_PATH, GUARD_PATH, RESERVED_GUARD_PATH, CONFIG_FILE, '.gitattributes', ...(lhFile ? [lhFile] : [])].filter(exists));
+  const uncommitted = worktreeStatus(top, 'all', [SCRIPT_PATH, GUARD_PATH, RESERVED_GUARD_PATH, HEARTBEAT_PATH, CONFIG_FILE, '.gitattributes', ...(lhFile ? [lhFile] : [])].filter(exists));
   if (uncommitted.length) add({ level: 'warn', message: `not committed: ${uncommitted.map((e) => e.path).join(', ')}; other clones' hooks and settings need them`, fix: `git add ${uncommitted.map((e) => e.path).join(' ')} && git commit -m "chore: onboard coord" && git push` });
   // The bash scripts coord replaces, still wired in after a move: they would run beside coord's jobs.
   const oldJobs = ['check-worktree-prefix.sh', 'session-heartbeat.sh'].filter((f) => lh.includes(f));

@@ -9,9 +9,10 @@ import { findLefthook, lefthookAccepts, lefthookInstallCommand } from '../tools.
 import { fs, path, url } from '../sys.js';
 import { emptyBoardText } from '../protocol/board.js';
 import { checkBranchName } from '../protocol/ids.js';
-import { BOARD_PATH, CONFIG_FILE, GUARD_PATH, QUEUE_DIR, RESERVED_GUARD_PATH, SCRIPT_PATH, START_SCRIPT_PATH } from '../protocol/layout.js';
+import { BOARD_PATH, CONFIG_FILE, GUARD_PATH, HEARTBEAT_PATH, QUEUE_DIR, RESERVED_GUARD_PATH, SCRIPT_PATH, START_SCRIPT_PATH } from '../protocol/layout.js';
 import { reservedGuardScript } from '../protocol/reservations.js';
-import { coordJobs, handLines, lefthookConfig, mergeLefthook, NEW_LEFTHOOK_CONFIG, unmergeable } from '../protocol/lefthook.js';
+import { heartbeatScript } from '../protocol/heartbeat.js';
+import { coordJobs, earlierRuns, handLines, lefthookConfig, mergeLefthook, NEW_LEFTHOOK_CONFIG, unmergeable } from '../protocol/lefthook.js';
 import { withAttributes } from '../protocol/gitattributes.js';
 import { runtimeCommand, setUpClone } from '../clonesetup.js';
 import { prefixGuardScript } from '../protocol/subject.js';
@@ -86,6 +87,7 @@ export async function run(p: Parsed): Promise<number> {
   put(START_SCRIPT_PATH, startScript(runtime), { mode: 0o755 });
   put(GUARD_PATH, prefixGuardScript(), { mode: 0o755 });
   put(RESERVED_GUARD_PATH, reservedGuardScript(), { mode: 0o755 });
+  put(HEARTBEAT_PATH, heartbeatScript(), { mode: 0o755 });
   const hooks = lefthookJobs(top, runtime, runtimeCommand(!deno), put);
   const attributes = readRel('.gitattributes');
   put('.gitattributes', withAttributes(attributes).text);
@@ -130,7 +132,7 @@ export async function run(p: Parsed): Promise<number> {
   return hooks.refused ? 1 : 0;
 }
 
-const GUARDS = { prefix: GUARD_PATH, reserved: RESERVED_GUARD_PATH };
+const GUARDS = { prefix: GUARD_PATH, reserved: RESERVED_GUARD_PATH, heartbeat: HEARTBEAT_PATH };
 
 /**
  * The bytes of the coord that is running: its file (a clone's dist/, node_modules, npx's cache),
@@ -162,7 +164,7 @@ function lefthookJobs(top: string, runtime: string, otherRuntime: string, put: (
   const refuse = (why: string): HookMerge => ({ file, action: 'refused', added: [], switched: [], refused: why, lines: handLines(file, jobs) });
   const why = before ? unmergeable(file, before, jobs) : null;
   if (why) return refuse(why);
-  const merged = mergeLefthook(before, jobs, coordJobs(otherRuntime, SCRIPT_PATH, GUARDS).map((j) => j.run));
+  const merged = mergeLefthook(before, jobs, [...coordJobs(otherRuntime, SCRIPT_PATH, GUARDS).map((j) => j.run), ...earlierRuns(runtime, SCRIPT_PATH), ...earlierRuns(otherRuntime, SCRIPT_PATH)]);
   if (!merged.added.length && !merged.switched.length && before) { put(file, before); return { file, action: 'unchanged', added: [], switched: [] }; }
   const lefthook = findLefthook(top);
   const acceptedBefore = lefthook && before ? lefthookAccepts(lefthook, top).ok : false;

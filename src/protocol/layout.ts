@@ -16,6 +16,8 @@ export const SCRIPT_PATH = 'infrastructure/scripts/coord.mjs';
 export const GUARD_PATH = 'infrastructure/scripts/coord-prefix-guard.sh';
 /** The pre-commit hook's sh fast path (the reservation guard). */
 export const RESERVED_GUARD_PATH = 'infrastructure/scripts/coord-reserved-guard.sh';
+/** The post-commit hook's sh fast path (the heartbeat). */
+export const HEARTBEAT_PATH = 'infrastructure/scripts/coord-heartbeat.sh';
 /** The old habit's entry point, kept as a wrapper around `coord start`. */
 export const START_SCRIPT_PATH = 'infrastructure/scripts/start-session.sh';
 

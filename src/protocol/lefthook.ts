@@ -31,13 +31,18 @@ export interface HookJob { hook: 'commit-msg' | 'post-commit' | 'pre-commit'; na
  * and pre-commit jobs try their sh fast paths first (`guards`) and run coord only when those
  * are not sure.
  */
-export function coordJobs(runtime: string, script: string, guards: { prefix: string; reserved: string }): HookJob[] {
+export function coordJobs(runtime: string, script: string, guards: { prefix: string; reserved: string; heartbeat: string }): HookJob[] {
   return [
     { hook: 'pre-commit', name: 'coord-check-reserved', run: `sh ${guards.reserved} || ${runtime} ${script} check-reserved`, marker: 'check-reserved' },
     // {1} quoted: a worktree path with spaces must stay one argument.
     { hook: 'commit-msg', name: 'coord-check-prefix', run: `sh ${guards.prefix} "{1}" || ${runtime} ${script} check-prefix "{1}"`, marker: 'check-prefix' },
-    { hook: 'post-commit', name: 'coord-heartbeat', run: `${runtime} ${script} heartbeat`, marker: 'heartbeat' },
+    { hook: 'post-commit', name: 'coord-heartbeat', run: `sh ${guards.heartbeat} || ${runtime} ${script} heartbeat`, marker: 'heartbeat' },
   ];
+}
+
+/** Run lines earlier versions of `init` wrote for coord's jobs: `init` brings them up to date. */
+export function earlierRuns(runtime: string, script: string): string[] {
+  return [`${runtime} ${script} heartbeat`];
 }
 
 function jobLines(job: HookJob, indent: string, style: 'commands' | 'jobs'): string[] {

@@ -187,11 +187,15 @@ test('init --deno on a Node set-up switches coord\'s jobs, and init without it s
   coordOk(fx.repo, ['init'], { env: fx.env });
   const toDeno = coordOk(fx.repo, ['init', '--deno'], { env: fx.env });
   assert.match(toDeno.stdout, /switched +coord-check-reserved, coord-check-prefix, coord-heartbeat in lefthook\.yml to deno run -A/);
-  assert.match(read(fx.repo, 'lefthook.yml'), /run: deno run -A infrastructure\/scripts\/coord\.mjs heartbeat/);
+  assert.match(read(fx.repo, 'lefthook.yml'), /run: sh infrastructure\/scripts\/coord-heartbeat\.sh \|\| deno run -A infrastructure\/scripts\/coord\.mjs heartbeat/);
   assert.doesNotMatch(read(fx.repo, 'lefthook.yml'), /run: node infrastructure/);
   const back = coordOk(fx.repo, ['init'], { env: fx.env });
   assert.match(back.stdout, /switched +coord-check-reserved, coord-check-prefix, coord-heartbeat in lefthook\.yml to node/);
   assert.equal(read(fx.repo, 'lefthook.yml').match(/coord-heartbeat:/g).length, 1);
+  // A heartbeat job as an earlier init wrote it (Node on every commit) is brought up to the sh fast path.
+  fs.writeFileSync(path.join(fx.repo, 'lefthook.yml'), read(fx.repo, 'lefthook.yml').replace('run: sh infrastructure/scripts/coord-heartbeat.sh || node infrastructure/scripts/coord.mjs heartbeat', 'run: node infrastructure/scripts/coord.mjs heartbeat'));
+  assert.match(coordOk(fx.repo, ['init'], { env: fx.env }).stdout, /switched +coord-heartbeat in lefthook\.yml to node/);
+  assert.match(read(fx.repo, 'lefthook.yml'), /run: sh infrastructure\/scripts\/coord-heartbeat\.sh \|\| node infrastructure\/scripts\/coord\.mjs heartbeat/);
 });
 
 test('doctor: a second config spelling that lefthook ignores, hooks not installed (with the command that installs them)', TIMEOUT, (t) => {

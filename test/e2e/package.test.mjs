@@ -205,17 +205,19 @@ test('lefthook running coord from node_modules: init and doctor keep the jobs; i
 
   const wt = startSession(fx);
   assert.ok(!fs.existsSync(path.join(wt, 'node_modules')), 'a new worktree has no node_modules');
-  // Before npm ci there: the sh fast path still passes a right prefix, but nothing else of coord runs.
+  // Before npm ci there: the sh fast paths still pass a right prefix and move presence, but coord itself cannot run.
   const missing = `Cannot find module '${path.join(wt, 'node_modules', pkg.name, 'dist', 'coord.mjs')}'`;
   fs.writeFileSync(path.join(wt, 'early.txt'), 'x\n');
   gitOk(wt, ['add', 'early.txt'], { env: fx.env });
   const early = run('git', ['commit', '--quiet', '-m', '[sB] feat: too early'], { cwd: wt, env: fx.env });
   assert.notEqual(early.code, 0, 'a mislabelled commit went in');
   assert.ok((early.stdout + early.stderr).includes(missing), `not refused for the missing module:\n${early.stderr}${early.stdout}`);
-  const unmoved = run('git', ['commit', '--quiet', '-m', '[sA] feat: early work'], { cwd: wt, env: fx.env });
-  assert.equal(unmoved.code, 0, unmoved.stderr);
-  assert.ok((unmoved.stdout + unmoved.stderr).includes(missing), 'the heartbeat did not fail');
-  assert.equal(gitOk(wt, ['status', '--porcelain'], { env: fx.env }), '', 'presence moved without coord');
+  const later = `@${Math.floor(Date.now() / 1000) + 3600} +0000`; // a minute the claim's presence is not already at
+  const fast = run('git', ['commit', '--quiet', '-m', '[sA] feat: early work'], { cwd: wt, env: { ...fx.env, GIT_COMMITTER_DATE: later } });
+  assert.equal(fast.code, 0, fast.stderr);
+  assert.ok(!(fast.stdout + fast.stderr).includes(missing), `a fast path fell through to coord:\n${fast.stderr}${fast.stdout}`);
+  assert.match(gitOk(wt, ['status', '--porcelain'], { env: fx.env }), new RegExp(` M ${BOARD}`), 'the heartbeat\'s fast path moved presence without coord');
+  gitOk(wt, ['checkout', '--', BOARD], { env: fx.env });
 
   ok('npm', ['ci'], { cwd: wt, env: fx.env });
   // Without the committed copy in this worktree, only node_modules' coord can answer.

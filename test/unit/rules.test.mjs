@@ -113,7 +113,7 @@ test('verbs without an identity take no --as', () => {
 });
 
 // ---- lefthook.yml merge ---------------------------------------------------------------
-const jobs = H.coordJobs('node', 'infrastructure/scripts/coord.mjs', { prefix: 'infrastructure/scripts/coord-prefix-guard.sh', reserved: 'infrastructure/scripts/coord-reserved-guard.sh' });
+const jobs = H.coordJobs('node', 'infrastructure/scripts/coord.mjs', { prefix: 'infrastructure/scripts/coord-prefix-guard.sh', reserved: 'infrastructure/scripts/coord-reserved-guard.sh', heartbeat: 'infrastructure/scripts/coord-heartbeat.sh' });
 const merged = (t) => H.mergeLefthook(t, jobs);
 table('mergeLefthook added', [
   ['', ['coord-check-reserved', 'coord-check-prefix', 'coord-heartbeat']],
@@ -131,5 +131,5 @@ test('mergeLefthook keeps every byte of the team\'s file and adds under an exist
 });
 test('mergeLefthook follows a jobs: list and CRLF', () => {
   const out = merged('post-commit:\r\n  jobs:\r\n    - name: notify\r\n      run: ./notify.sh\r\n').text;
-  assert.match(out, /post-commit:\r\n  jobs:\r\n    - name: coord-heartbeat\r\n      run: node infrastructure\/scripts\/coord.mjs heartbeat\r\n      skip: \[merge, rebase\]\r\n    - name: notify/);
+  assert.match(out, /post-commit:\r\n  jobs:\r\n    - name: coord-heartbeat\r\n      run: sh infrastructure\/scripts\/coord-heartbeat.sh \|\| node infrastructure\/scripts\/coord.mjs heartbeat\r\n      skip: \[merge, rebase\]\r\n    - name: notify/);
 });
