@@ -824,6 +824,6 @@ export const CASES = [
   ['deno', deno],
   ['merge-driver', mergeDriver],
   ['contention', contention],
-  ['commit', commitHooks],
   ['bundle', bundleSize],
+  ['commit', commitHooks],
 ];

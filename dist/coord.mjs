@@ -760,6 +760,14 @@ var RESERVED_GUARD_PATH = "infrastructure/scripts/coord-reserved-guard.sh";
 var HEARTBEAT_PATH = "infrastructure/scripts/coord-heartbeat.sh";
 var START_SCRIPT_PATH = "infrastructure/scripts/start-session.sh";
 var WORKTREE_INCLUDE = ".worktreeinclude";
+var IN_PROGRESS = [
+  ["rebase-merge", "rebase"],
+  ["rebase-apply", "rebase"],
+  ["MERGE_HEAD", "merge"],
+  ["CHERRY_PICK_HEAD", "cherry-pick"],
+  ["REVERT_HEAD", "revert"],
+  ["BISECT_LOG", "bisect"]
+];
 var isRegularFile = (mode) => mode === "100644" || mode === "100755";
 var entryKind = (mode) => mode === "040000" ? "a directory" : mode === "120000" ? "a symbolic link" : mode === "160000" ? "a submodule" : `an entry of mode ${mode}`;
 function parentDirs(file) {
@@ -1249,91 +1257,6 @@ function readStdin() {
   }
 }
 
-// src/protocol/subject.ts
-var PREFIX_RE = new RegExp(`^\\[(${SESSION_ID_PATTERN})\\]`);
-function sessionOfSubject(subject) {
-  return PREFIX_RE.exec(subject)?.[1] ?? null;
-}
-function coordSubject(id, what) {
-  return `${id ? `[${id}] ` : ""}docs(ai-sessions): ${what}`;
-}
-var CI_SKIP_MARKER = "[skip ci]";
-function coordMessage(subject, skipCi) {
-  return skipCi ? `${subject}
-
-${CI_SKIP_MARKER}
-` : `${subject}
-`;
-}
-var WRAPPERS = ["fixup", "squash", "amend"];
-var WRAPPERS_RE = new RegExp(`^(${WRAPPERS.join("|")})! `);
-var IN_PROGRESS = [
-  ["rebase-merge", "rebase"],
-  ["rebase-apply", "rebase"],
-  ["MERGE_HEAD", "merge"],
-  ["CHERRY_PICK_HEAD", "cherry-pick"],
-  ["REVERT_HEAD", "revert"],
-  ["BISECT_LOG", "bisect"]
-];
-function subjectOf(message) {
-  for (const line of message.split(/\r?\n/)) {
-    if (line.startsWith("#")) continue;
-    if (line.trim() === "") continue;
-    return line.trim();
-  }
-  return "";
-}
-function checkSubject(subject, ctx) {
-  while (WRAPPERS_RE.test(subject)) subject = subject.replace(WRAPPERS_RE, "");
-  if (/^Merge (branch|remote-tracking branch|commit|tag|pull request|[0-9a-f]{7,})/.test(subject)) return { ok: true };
-  if (/^Revert "/.test(subject) || /^Reapply "/.test(subject)) return { ok: true };
-  if (subject === "") return { ok: true };
-  const m = PREFIX_RE.exec(subject);
-  if (ctx.session) {
-    if (m && m[1] === ctx.session) return { ok: true };
-    if (m) {
-      return { ok: false, message: `commit subject prefix [${m[1]}] does not match worktree '${ctx.worktree}' (expected [${ctx.session}]).` };
-    }
-    return { ok: false, message: `commit subject has no session prefix: start it with [${ctx.session}] (worktree '${ctx.worktree}').` };
-  }
-  if (m) {
-    const where = ctx.branch ? `branch '${ctx.branch}'` : "a detached HEAD";
-    return { ok: false, message: `commit subject prefix [${m[1]}] used outside a session worktree ('${ctx.worktree}', ${where}): commit from that session's worktree, or drop the prefix.` };
-  }
-  return { ok: true };
-}
-function prefixGuardScript() {
-  const upper = "[ABCDEFGHIJKLMNOPQRSTUVWXYZ]";
-  const idPatterns = [1, 2, 3].map((n) => "s" + upper.repeat(n)).join("|");
-  const wrappers = WRAPPERS.map((w) => `'${w}! '*`).join("|");
-  return `#!/bin/sh
-# coord's commit-msg fast path, written by 'coord init' from coord's commit-subject rule:
-# do not edit (run 'coord init' again). Exit 0: the subject certainly passes. Exit 1: let
-# 'coord check-prefix' decide, which explains any refusal.
-[ -r "$1" ] || exit 1
-if [ -n "\${GIT_DIR:-}" ]; then d=$GIT_DIR
-elif [ -d .git ]; then d=.git
-elif [ -f .git ]; then IFS= read -r l < .git || exit 1; d=\${l#gitdir: }
-else exit 1; fi
-for m in ${IN_PROGRESS.map(([f]) => f).join(" ")}; do [ -e "$d/$m" ] && exit 1; done
-IFS= read -r h < "$d/HEAD" || exit 1
-s=
-while IFS= read -r line || [ -n "$line" ]; do
-  case $line in '#'*) continue ;; *[![:space:]]*) s=$line; break ;; esac
-done < "$1"
-case $h in
-  'ref: refs/heads/${sessionBranch("")}'*)
-    id=\${h#'ref: refs/heads/${sessionBranch("")}'}
-    case $id in ${idPatterns}) ;; *) exit 1 ;; esac
-    case $s in "[$id]"*) exit 0 ;; esac ;;
-  *)
-    [ -z "\${COORD_SESSION:-}" ] || exit 1
-    case $s in ${wrappers}) exit 1 ;; [ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789]*) exit 0 ;; esac ;;
-esac
-exit 1
-`;
-}
-
 // src/worktree.ts
 function worktreeAt(top, gitDir, commonDir) {
   const branch = headBranch(gitDir, top);
@@ -1616,6 +1539,30 @@ function onlyPresenceDiffers(headText, worktreeText, id) {
   return withRow(wt, { ...mine, presence: head.presence }) === headText;
 }
 
+// src/protocol/sh.ts
+var SH_SESSION_ID = [1, 2, 3].map((n) => "s" + "[ABCDEFGHIJKLMNOPQRSTUVWXYZ]".repeat(n)).join("|");
+var SH_GIT_DIR = `if [ -n "\${GIT_DIR:-}" ]; then d=$GIT_DIR
+elif [ -d .git ]; then d=.git
+elif [ -f .git ]; then IFS= read -r l < .git || exit 1; d=\${l#gitdir: }
+else exit 1; fi`;
+var SH_COMMON_DIR = `c=$d
+if [ -f "$d/commondir" ]; then
+  IFS= read -r l < "$d/commondir" || exit 1
+  case $l in /*) c=$l ;; *) c=$d/$l ;; esac
+fi`;
+var shInProgress = (then) => `for m in ${IN_PROGRESS.map(([file]) => file).join(" ")}; do [ -e "$d/$m" ] && ${then}; done`;
+function shSessionOfHead(variable, outside) {
+  const branch = `ref: refs/heads/${sessionBranch("")}`;
+  return `IFS= read -r h < "$d/HEAD" || exit 1
+case $h in
+  '${branch}'*)
+    ${variable}=\${h#'${branch}'}
+    case $${variable} in ${SH_SESSION_ID}) ;; *) exit 1 ;; esac ;;
+  'ref: refs/heads/.invalid') exit 1 ;;
+  *) ${outside} ;;
+esac`;
+}
+
 // src/protocol/reservations.ts
 var RESERVATIONS_PATH = `${SESSIONS_DIR}/reservations.md`;
 var GUARD_CACHE = "coord/reservations";
@@ -1799,36 +1746,19 @@ function guardVerdict(held, me, staged, nowS) {
   return hits.length ? { ok: false, hits } : { ok: true };
 }
 function reservedGuardScript() {
-  const upper = "[ABCDEFGHIJKLMNOPQRSTUVWXYZ]";
-  const idPatterns = [1, 2, 3].map((n) => "s" + upper.repeat(n)).join("|");
-  const branch = `ref: refs/heads/${sessionBranch("")}`;
   return `#!/bin/sh
 # coord's pre-commit fast path, written by 'coord init' from coord's reservation rule:
 # do not edit (run 'coord init' again). Exit 0: no other session's reservation is in
 # force. Exit 1: let 'coord check-reserved' match the staged files and decide.
 [ -z "\${${OVERRIDE_ENV}:-}" ] || exit 0
-if [ -n "\${GIT_DIR:-}" ]; then d=$GIT_DIR
-elif [ -d .git ]; then d=.git
-elif [ -f .git ]; then IFS= read -r l < .git || exit 1; d=\${l#gitdir: }
-else exit 1; fi
-c=$d
-if [ -f "$d/commondir" ]; then
-  IFS= read -r l < "$d/commondir" || exit 1
-  case $l in /*) c=$l ;; *) c=$d/$l ;; esac
-fi
+${SH_GIT_DIR}
+${SH_COMMON_DIR}
 f=$c/${GUARD_CACHE}
 [ -e "$f" ] || exit 0
-IFS= read -r h < "$d/HEAD" || exit 1
-case $h in
-  '${branch}'*)
-    me=\${h#'${branch}'}
-    case $me in ${idPatterns}) ;; *) exit 1 ;; esac ;;
-  'ref: refs/heads/.invalid') exit 1 ;;
-  *) [ -z "\${COORD_SESSION:-}" ] && exit 0; exit 1 ;;
-esac
+${shSessionOfHead("me", '[ -z "${COORD_SESSION:-}" ] && exit 0; exit 1')}
 now=
 while IFS=' ' read -r who ends rest || [ -n "$who" ]; do
-  case $who in ''|'#'*|sha) continue ;; ${idPatterns}) ;; *) exit 1 ;; esac
+  case $who in ''|'#'*|sha) continue ;; ${SH_SESSION_ID}) ;; *) exit 1 ;; esac
   case $ends in ''|*[!0123456789]*|?????????????*) exit 1 ;; esac
   [ "$who" = "$me" ] && continue
   [ -n "$now" ] || now=$(date +%s) || exit 1
@@ -2104,6 +2034,72 @@ function hostName() {
   } catch {
     return "";
   }
+}
+
+// src/protocol/subject.ts
+var PREFIX_RE = new RegExp(`^\\[(${SESSION_ID_PATTERN})\\]`);
+function sessionOfSubject(subject) {
+  return PREFIX_RE.exec(subject)?.[1] ?? null;
+}
+function coordSubject(id, what) {
+  return `${id ? `[${id}] ` : ""}docs(ai-sessions): ${what}`;
+}
+var CI_SKIP_MARKER = "[skip ci]";
+function coordMessage(subject, skipCi) {
+  return skipCi ? `${subject}
+
+${CI_SKIP_MARKER}
+` : `${subject}
+`;
+}
+var WRAPPERS = ["fixup", "squash", "amend"];
+var WRAPPERS_RE = new RegExp(`^(${WRAPPERS.join("|")})! `);
+function subjectOf(message) {
+  for (const line of message.split(/\r?\n/)) {
+    if (line.startsWith("#")) continue;
+    if (line.trim() === "") continue;
+    return line.trim();
+  }
+  return "";
+}
+function checkSubject(subject, ctx) {
+  while (WRAPPERS_RE.test(subject)) subject = subject.replace(WRAPPERS_RE, "");
+  if (/^Merge (branch|remote-tracking branch|commit|tag|pull request|[0-9a-f]{7,})/.test(subject)) return { ok: true };
+  if (/^Revert "/.test(subject) || /^Reapply "/.test(subject)) return { ok: true };
+  if (subject === "") return { ok: true };
+  const m = PREFIX_RE.exec(subject);
+  if (ctx.session) {
+    if (m && m[1] === ctx.session) return { ok: true };
+    if (m) {
+      return { ok: false, message: `commit subject prefix [${m[1]}] does not match worktree '${ctx.worktree}' (expected [${ctx.session}]).` };
+    }
+    return { ok: false, message: `commit subject has no session prefix: start it with [${ctx.session}] (worktree '${ctx.worktree}').` };
+  }
+  if (m) {
+    const where = ctx.branch ? `branch '${ctx.branch}'` : "a detached HEAD";
+    return { ok: false, message: `commit subject prefix [${m[1]}] used outside a session worktree ('${ctx.worktree}', ${where}): commit from that session's worktree, or drop the prefix.` };
+  }
+  return { ok: true };
+}
+function prefixGuardScript() {
+  const wrappers = WRAPPERS.map((w) => `'${w}! '*`).join("|");
+  return `#!/bin/sh
+# coord's commit-msg fast path, written by 'coord init' from coord's commit-subject rule:
+# do not edit (run 'coord init' again). Exit 0: the subject certainly passes. Exit 1: let
+# 'coord check-prefix' decide, which explains any refusal.
+[ -r "$1" ] || exit 1
+${SH_GIT_DIR}
+${shInProgress("exit 1")}
+s=
+while IFS= read -r line || [ -n "$line" ]; do
+  case $line in '#'*) continue ;; *[![:space:]]*) s=$line; break ;; esac
+done < "$1"
+${shSessionOfHead("id", `[ -z "\${COORD_SESSION:-}" ] || exit 1
+    case $s in ${wrappers}) exit 1 ;; [ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789]*) exit 0 ;; esac
+    exit 1`)}
+case $s in "[$id]"*) exit 0 ;; esac
+exit 1
+`;
 }
 
 // src/publish.ts
@@ -4300,12 +4296,9 @@ __export(init_exports, {
 });
 
 // src/protocol/heartbeat.ts
-var UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 var D = "[0-9]";
 var STAMP_ERE = `${D}${D}${D}${D}-${D}${D}-${D}${D}T${D}${D}:${D}${D}Z`;
 function heartbeatScript() {
-  const ids = [1, 2, 3].map((n) => "s" + `[${UPPER}]`.repeat(n)).join("|");
-  const branch = `ref: refs/heads/${sessionBranch("")}`;
   const cells = CELLS.length;
   const presence = CELLS.indexOf("presence") + 2;
   return `#!/bin/sh
@@ -4313,26 +4306,12 @@ function heartbeatScript() {
 # edit (run 'coord init' again). Moves this session's presence stamp on the board in the
 # working tree to the commit's time, as 'coord heartbeat' does. Exit 0: done, or nothing to
 # do. Exit 1: let 'coord heartbeat' do it (a board or a repository in another shape).
-if [ -n "\${GIT_DIR:-}" ]; then d=$GIT_DIR
-elif [ -d .git ]; then d=.git
-elif [ -f .git ]; then IFS= read -r l < .git || exit 1; d=\${l#gitdir: }
-else exit 1; fi
-for m in ${IN_PROGRESS.map(([f]) => f).join(" ")}; do [ -e "$d/$m" ] && exit 0; done
-IFS= read -r h < "$d/HEAD" || exit 1
-case $h in
-  '${branch}'*)
-    id=\${h#'${branch}'}
-    case $id in ${ids}) ;; *) exit 1 ;; esac ;;
-  'ref: refs/heads/.invalid') exit 1 ;;
-  *) [ -z "\${COORD_SESSION:-}" ] && exit 0; exit 1 ;;
-esac
+${SH_GIT_DIR}
+${shInProgress("exit 0")}
+${shSessionOfHead("id", '[ -z "${COORD_SESSION:-}" ] && exit 0; exit 1')}
 f=${BOARD_PATH}
 [ -f "$f" ] || exit 1
-c=$d
-if [ -f "$d/commondir" ]; then
-  IFS= read -r l < "$d/commondir" || exit 1
-  case $l in /*) c=$l ;; *) c=$d/$l ;; esac
-fi
+${SH_COMMON_DIR}
 [ -f "$c/refs/heads/${sessionBranch("")}$id" ] || exit 1
 IFS= read -r sha < "$c/refs/heads/${sessionBranch("")}$id" || exit 1
 case $sha in *[!0123456789abcdef]*) exit 1 ;; esac

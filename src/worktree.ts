@@ -6,7 +6,7 @@ import { basename, cwd, dirname, env, exists, join, kind, readTail, readText, re
 import { sessionOfBranch } from './protocol/layout.js';
 import { speakingSession } from './protocol/ids.js';
 import { symbolicHead } from './git.js';
-import { IN_PROGRESS } from './protocol/subject.js';
+import { IN_PROGRESS } from './protocol/layout.js';
 
 /** The one model of "where am I" every verb and hook uses. */
 export interface Worktree {

@@ -6,9 +6,8 @@
 // both over generated boards, layouts and commit times (test/unit/heartbeat-guard.test.mjs).
 import { CELLS } from './board.js';
 import { BOARD_PATH, sessionBranch } from './layout.js';
-import { IN_PROGRESS } from './subject.js';
+import { SH_COMMON_DIR, SH_GIT_DIR, shInProgress, shSessionOfHead } from './sh.js';
 
-const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 const D = '[0-9]';
 /** The presence cell as coord writes it, around the stamp: ` <stamp> · ` or ` <stamp> · <note> `. */
 const STAMP_ERE = `${D}${D}${D}${D}-${D}${D}-${D}${D}T${D}${D}:${D}${D}Z`;
@@ -18,8 +17,6 @@ const STAMP_ERE = `${D}${D}${D}${D}-${D}${D}-${D}${D}T${D}${D}:${D}${D}Z`;
  * in progress, already this minute). Exit 1: not sure — `coord heartbeat` runs and decides.
  */
 export function heartbeatScript(): string {
-  const ids = [1, 2, 3].map((n) => 's' + `[${UPPER}]`.repeat(n)).join('|');
-  const branch = `ref: refs/heads/${sessionBranch('')}`;
   const cells = CELLS.length; // a row: this many cells, so this many + 1 pipes
   const presence = CELLS.indexOf('presence') + 2; // awk's split field of the presence cell (field 1 is before the first pipe)
   return `#!/bin/sh
@@ -27,26 +24,12 @@ export function heartbeatScript(): string {
 # edit (run 'coord init' again). Moves this session's presence stamp on the board in the
 # working tree to the commit's time, as 'coord heartbeat' does. Exit 0: done, or nothing to
 # do. Exit 1: let 'coord heartbeat' do it (a board or a repository in another shape).
-if [ -n "\${GIT_DIR:-}" ]; then d=$GIT_DIR
-elif [ -d .git ]; then d=.git
-elif [ -f .git ]; then IFS= read -r l < .git || exit 1; d=\${l#gitdir: }
-else exit 1; fi
-for m in ${IN_PROGRESS.map(([f]) => f).join(' ')}; do [ -e "$d/$m" ] && exit 0; done
-IFS= read -r h < "$d/HEAD" || exit 1
-case $h in
-  '${branch}'*)
-    id=\${h#'${branch}'}
-    case $id in ${ids}) ;; *) exit 1 ;; esac ;;
-  'ref: refs/heads/.invalid') exit 1 ;;
-  *) [ -z "\${COORD_SESSION:-}" ] && exit 0; exit 1 ;;
-esac
+${SH_GIT_DIR}
+${shInProgress('exit 0')}
+${shSessionOfHead('id', '[ -z "\${COORD_SESSION:-}" ] && exit 0; exit 1')}
 f=${BOARD_PATH}
 [ -f "$f" ] || exit 1
-c=$d
-if [ -f "$d/commondir" ]; then
-  IFS= read -r l < "$d/commondir" || exit 1
-  case $l in /*) c=$l ;; *) c=$d/$l ;; esac
-fi
+${SH_COMMON_DIR}
 [ -f "$c/refs/heads/${sessionBranch('')}$id" ] || exit 1
 IFS= read -r sha < "$c/refs/heads/${sessionBranch('')}$id" || exit 1
 case $sha in *[!0123456789abcdef]*) exit 1 ;; esac

@@ -24,6 +24,10 @@ export const START_SCRIPT_PATH = 'infrastructure/scripts/start-session.sh';
 /** Gitignore-style patterns of ignored files a new worktree gets copies of (Claude Code's convention). */
 export const WORKTREE_INCLUDE = '.worktreeinclude';
 
+/** Files in a worktree's git dir that mean an operation is in progress, and its name. */
+export const IN_PROGRESS: [string, string][] = [['rebase-merge', 'rebase'], ['rebase-apply', 'rebase'], ['MERGE_HEAD', 'merge'],
+  ['CHERRY_PICK_HEAD', 'cherry-pick'], ['REVERT_HEAD', 'revert'], ['BISECT_LOG', 'bisect']];
+
 /** True for a git tree mode of a regular file (not a directory, symbolic link or submodule). */
 export const isRegularFile = (mode: string): boolean => mode === '100644' || mode === '100755';
 

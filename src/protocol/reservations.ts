@@ -7,7 +7,8 @@
 import { CoordError, UsageError } from '../errors.js';
 import { escapeCell, findRow, isPaused, splitCells, unescapeCell, type Board } from './board.js';
 import { isSessionId, SESSION_ID_RE } from './ids.js';
-import { sessionBranch, SESSIONS_DIR } from './layout.js';
+import { SESSIONS_DIR } from './layout.js';
+import { SH_COMMON_DIR, SH_GIT_DIR, SH_SESSION_ID, shSessionOfHead } from './sh.js';
 import { parseStamp } from './stamp.js';
 
 /** The reservations table on the blackboard branch. */
@@ -253,36 +254,19 @@ export function guardVerdict(held: Held[], me: string | null, staged: string[], 
  * exit 1 to let `coord check-reserved` decide, match the staged files and explain.
  */
 export function reservedGuardScript(): string {
-  const upper = '[ABCDEFGHIJKLMNOPQRSTUVWXYZ]';
-  const idPatterns = [1, 2, 3].map((n) => 's' + upper.repeat(n)).join('|');
-  const branch = `ref: refs/heads/${sessionBranch('')}`;
   return `#!/bin/sh
 # coord's pre-commit fast path, written by 'coord init' from coord's reservation rule:
 # do not edit (run 'coord init' again). Exit 0: no other session's reservation is in
 # force. Exit 1: let 'coord check-reserved' match the staged files and decide.
 [ -z "\${${OVERRIDE_ENV}:-}" ] || exit 0
-if [ -n "\${GIT_DIR:-}" ]; then d=$GIT_DIR
-elif [ -d .git ]; then d=.git
-elif [ -f .git ]; then IFS= read -r l < .git || exit 1; d=\${l#gitdir: }
-else exit 1; fi
-c=$d
-if [ -f "$d/commondir" ]; then
-  IFS= read -r l < "$d/commondir" || exit 1
-  case $l in /*) c=$l ;; *) c=$d/$l ;; esac
-fi
+${SH_GIT_DIR}
+${SH_COMMON_DIR}
 f=$c/${GUARD_CACHE}
 [ -e "$f" ] || exit 0
-IFS= read -r h < "$d/HEAD" || exit 1
-case $h in
-  '${branch}'*)
-    me=\${h#'${branch}'}
-    case $me in ${idPatterns}) ;; *) exit 1 ;; esac ;;
-  'ref: refs/heads/.invalid') exit 1 ;;
-  *) [ -z "\${COORD_SESSION:-}" ] && exit 0; exit 1 ;;
-esac
+${shSessionOfHead('me', '[ -z "\${COORD_SESSION:-}" ] && exit 0; exit 1')}
 now=
 while IFS=' ' read -r who ends rest || [ -n "$who" ]; do
-  case $who in ''|'#'*|sha) continue ;; ${idPatterns}) ;; *) exit 1 ;; esac
+  case $who in ''|'#'*|sha) continue ;; ${SH_SESSION_ID}) ;; *) exit 1 ;; esac
   case $ends in ''|*[!0123456789]*|?????????????*) exit 1 ;; esac
   [ "$who" = "$me" ] && continue
   [ -n "$now" ] || now=$(date +%s) || exit 1

@@ -2,7 +2,7 @@
 // One function decides; the commit-msg hook and its tests both call it. coord's own
 // commits follow it too (`coordSubject`).
 import { SESSION_ID_PATTERN } from './ids.js';
-import { sessionBranch } from './layout.js';
+import { SH_GIT_DIR, shInProgress, shSessionOfHead } from './sh.js';
 
 export type SubjectVerdict = { ok: true } | { ok: false; message: string };
 
@@ -38,9 +38,6 @@ export function coordMessage(subject: string, skipCi: boolean): string {
 const WRAPPERS = ['fixup', 'squash', 'amend'];
 const WRAPPERS_RE = new RegExp(`^(${WRAPPERS.join('|')})! `);
 
-/** Files in a worktree's git dir that mean an operation is in progress, and its name. */
-export const IN_PROGRESS: [string, string][] = [['rebase-merge', 'rebase'], ['rebase-apply', 'rebase'], ['MERGE_HEAD', 'merge'],
-  ['CHERRY_PICK_HEAD', 'cherry-pick'], ['REVERT_HEAD', 'revert'], ['BISECT_LOG', 'bisect']];
 
 /** The first line git will keep as the subject: skips blank lines and `#` comments. */
 export function subjectOf(message: string): string {
@@ -82,33 +79,22 @@ export function checkSubject(subject: string, ctx: SubjectContext): SubjectVerdi
  * anything else it exits 1 and coord decides, and explains any refusal.
  */
 export function prefixGuardScript(): string {
-  const upper = '[ABCDEFGHIJKLMNOPQRSTUVWXYZ]';
-  const idPatterns = [1, 2, 3].map((n) => 's' + upper.repeat(n)).join('|');
   const wrappers = WRAPPERS.map((w) => `'${w}! '*`).join('|');
   return `#!/bin/sh
 # coord's commit-msg fast path, written by 'coord init' from coord's commit-subject rule:
 # do not edit (run 'coord init' again). Exit 0: the subject certainly passes. Exit 1: let
 # 'coord check-prefix' decide, which explains any refusal.
 [ -r "$1" ] || exit 1
-if [ -n "\${GIT_DIR:-}" ]; then d=$GIT_DIR
-elif [ -d .git ]; then d=.git
-elif [ -f .git ]; then IFS= read -r l < .git || exit 1; d=\${l#gitdir: }
-else exit 1; fi
-for m in ${IN_PROGRESS.map(([f]) => f).join(' ')}; do [ -e "$d/$m" ] && exit 1; done
-IFS= read -r h < "$d/HEAD" || exit 1
+${SH_GIT_DIR}
+${shInProgress('exit 1')}
 s=
 while IFS= read -r line || [ -n "$line" ]; do
   case $line in '#'*) continue ;; *[![:space:]]*) s=$line; break ;; esac
 done < "$1"
-case $h in
-  'ref: refs/heads/${sessionBranch('')}'*)
-    id=\${h#'ref: refs/heads/${sessionBranch('')}'}
-    case $id in ${idPatterns}) ;; *) exit 1 ;; esac
-    case $s in "[$id]"*) exit 0 ;; esac ;;
-  *)
-    [ -z "\${COORD_SESSION:-}" ] || exit 1
-    case $s in ${wrappers}) exit 1 ;; [ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789]*) exit 0 ;; esac ;;
-esac
+${shSessionOfHead('id', `[ -z "\${COORD_SESSION:-}" ] || exit 1
+    case $s in ${wrappers}) exit 1 ;; [ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789]*) exit 0 ;; esac
+    exit 1`)}
+case $s in "[$id]"*) exit 0 ;; esac
 exit 1
 `;
 }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CASES = ['check-prefix', 'check-reserved', 'heartbeat', 'start', 'inbox-status', 'send', 'deno', 'merge-driver', 'contention', 'commit', 'bundle'];
+const CASES = ['check-prefix', 'check-reserved', 'heartbeat', 'start', 'inbox-status', 'send', 'deno', 'merge-driver', 'contention', 'bundle', 'commit'];
 
 test('npm run bench --quick --json: every case, with numeric medians', { timeout: 240_000 }, () => {
   const r = spawnSync(process.execPath, [path.join(root, 'bench', 'run.mjs'), '--quick', '--json'], {
