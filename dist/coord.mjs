@@ -1295,6 +1295,21 @@ function findWorktree(from = cwd()) {
   const common = readText(join(gitDir, "commondir"));
   return worktreeAt(top, gitDir, common ? resolve(gitDir, common.trim()) : gitDir);
 }
+function linkedWorktrees(commonDir) {
+  let names = [];
+  try {
+    names = fs().readdirSync(join(commonDir, "worktrees"));
+  } catch {
+    return [];
+  }
+  return names.flatMap((name) => {
+    const gitDir = join(commonDir, "worktrees", name);
+    const dotGit = readText(join(gitDir, "gitdir"))?.trim();
+    if (!dotGit) return [];
+    const top = dirname(resolve(gitDir, dotGit));
+    return kind(top) === "dir" ? [worktreeAt(top, gitDir, commonDir)] : [];
+  });
+}
 function hookSession(w) {
   const who = speakingSession({ worktree: w.session, env: env("COORD_SESSION") });
   return "id" in who ? who.id : w.session;
@@ -2700,6 +2715,25 @@ function lastCommits(ctx) {
   }
   return found;
 }
+function boardHistory(ctx, rows, files) {
+  const last = /* @__PURE__ */ new Map();
+  const note2 = (id, t) => {
+    if (id && t > (last.get(id) ?? 0)) last.set(id, t);
+  };
+  for (const b of listBranches(ctx.repo.top, sessionBranch(""))) note2(sessionOfBranch(b.name), b.time * 1e3);
+  if (!rows.length) return { last, changed: [] };
+  const windowStart = Date.now() - Math.max(ctx.cfg.staleMs, 7 * 864e5);
+  const claims = rows.map((r) => parseStamp(r.claimed));
+  const oldest = claims.some((c) => c === null) ? windowStart : Math.max(windowStart, Math.min(...claims));
+  const since = Math.floor(oldest / 1e3);
+  if (!files) {
+    for (const c of subjectsSince(ctx.repo.top, boardRef(ctx), since)) note2(sessionOfSubject(c.subject), c.time * 1e3);
+    return { last, changed: [] };
+  }
+  const changed = filesChanged(ctx.repo.top, [boardRef(ctx)], since);
+  for (const c of changed) note2(sessionOfSubject(c.subject), c.time * 1e3);
+  return { last, changed };
+}
 function stateOf(row, lastCommit, ctx, now = Date.now()) {
   const times = [parseStamp(row.presence), parseStamp(row.claimed), lastCommit ?? null].filter((t) => t !== null);
   const newest = times.length ? Math.max(...times) : null;
@@ -2717,7 +2751,7 @@ function overrideThreshold(ctx, which, value, flag = which) {
 
 // src/overlaps.ts
 var coordination = (file) => file.startsWith(`${SESSIONS_DIR}/`);
-function touches(ctx, rows) {
+function touches(ctx, rows, history) {
   const found = /* @__PURE__ */ new Map();
   const note2 = (file, id, how) => {
     if (coordination(file)) return;
@@ -2728,19 +2762,13 @@ function touches(ctx, rows) {
     hows.add(how);
   };
   const claims = new Map(rows.map((r) => [r.id, parseStamp(r.claimed)]).filter((e) => e[1] !== null));
-  if (claims.size) {
-    const since = Math.floor(Math.min(...claims.values()) / 1e3);
-    for (const c of filesChanged(ctx.repo.top, [boardRef(ctx)], since)) {
-      const id = sessionOfSubject(c.subject);
-      const claimed = id === null ? void 0 : claims.get(id);
-      if (claimed !== void 0 && c.time * 1e3 >= claimed) c.files.forEach((f) => note2(f, id, "published"));
-    }
+  for (const c of history) {
+    const id = sessionOfSubject(c.subject);
+    const claimed = id === null ? void 0 : claims.get(id);
+    if (claimed !== void 0 && c.time * 1e3 >= claimed) c.files.forEach((f) => note2(f, id, "published"));
   }
   const ids = new Set(rows.map((r) => r.id));
-  const here = listWorktrees(ctx.repo.top).flatMap((w) => {
-    const id = sessionOfBranch(w.branch);
-    return id && ids.has(id) ? [{ id, dir: w.dir }] : [];
-  });
+  const here = linkedWorktrees(ctx.repo.commonDir).flatMap((w) => w.session && ids.has(w.session) ? [{ id: w.session, dir: w.top }] : []);
   if (!here.length) return found;
   const branches = here.map((w) => `refs/heads/${sessionBranch(w.id)}`);
   for (const c of filesChanged(ctx.repo.top, [...branches, `^${boardRef(ctx)}`], null)) {
@@ -2774,11 +2802,11 @@ function reservedUnderMe(t, me, held) {
 function overlapLine(o) {
   return `${o.path} \u2014 ${o.sessions.map((s) => `${s} (${o.how[s].join(", ")})`).join(", ")}`;
 }
-function noticesFor(ctx, rows, me, held) {
+function noticesFor(ctx, rows, history, me, held) {
   if (!rows.some((r) => r.id === me)) return [];
   const others = rows.filter((r) => r.id !== me);
   if (!others.length && !held.some((r) => r.session !== me)) return [];
-  const t = touches(ctx, rows);
+  const t = touches(ctx, rows, history);
   const lines2 = overlapsOf(t).filter((o) => o.sessions.includes(me)).map((o) => `${o.path} is being changed by ${o.sessions.filter((s) => s !== me).map((s) => `${s} (${o.how[s].join(", ")})`).join(", ")} too`);
   for (const { path: path2, res } of reservedUnderMe(t, me, held)) lines2.push(`${path2} is reserved by ${res.session} until ${res.until}${res.note ? ` ("${res.note}")` : ""}`);
   return lines2;
@@ -2808,7 +2836,8 @@ function run2(p) {
   const text = snap.read(BOARD_PATH);
   const board = parseBoard(text ?? "");
   const unread = (id) => box.messages.filter((m) => m.to === id && !m.status.seen).length;
-  const commits = lastCommits(ctx);
+  const history = boardHistory(ctx, board.rows.map((r) => r.row), board.rows.length > 1);
+  const commits = history.last;
   const sessions = board.rows.map(({ row }) => {
     const last = commits.get(row.id);
     const { state } = stateOf(row, last, ctx);
@@ -2829,7 +2858,7 @@ function run2(p) {
   });
   const problems = board.problems.map((pr) => ({ file: BOARD_PATH, line: pr.line, message: pr.message }));
   const counting = board.rows.map((r) => r.row).filter((row) => sessions.find((s) => s.id === row.id).state !== "stale");
-  const overlaps = counting.length > 1 ? overlapsOf(touches(ctx, counting)) : [];
+  const overlaps = counting.length > 1 ? overlapsOf(touches(ctx, counting, history.changed)) : [];
   if (bool(p, "json")) {
     json({ board: boardName(ctx), commit: sha, offline, session: ctx.session, sessions, overlaps, problems, missingScripts: missing });
     return 0;
@@ -3344,10 +3373,13 @@ function mail(ctx, box) {
 }
 function touching(ctx, snap) {
   const board = parseBoard(snap.read(BOARD_PATH) ?? "");
-  const commits = lastCommits(ctx);
-  const rows = board.rows.map((r) => r.row).filter((row) => stateOf(row, commits.get(row.id), ctx).state !== "stale");
-  const held = inForce(parseReservations(snap.read(RESERVATIONS_PATH) ?? ""), board, ctx.cfg.staleMs, Date.now());
-  const notices = noticesFor(ctx, rows, ctx.session, held);
+  let notices = [];
+  if (board.rows.length > 1) {
+    const history = boardHistory(ctx, board.rows.map((r) => r.row), true);
+    const rows = board.rows.map((r) => r.row).filter((row) => stateOf(row, history.last.get(row.id), ctx).state !== "stale");
+    const held = inForce(parseReservations(snap.read(RESERVATIONS_PATH) ?? ""), board, ctx.cfg.staleMs, Date.now());
+    notices = noticesFor(ctx, rows, history.changed, ctx.session, held);
+  }
   const marker = path().join(ctx.repo.gitDir, "coord-overlaps-shown");
   let before = "";
   try {
@@ -3704,7 +3736,8 @@ function prime(p, cwd2) {
   const box = snap.mailbox([BOARD_PATH, SCRIPTS_DIR, RESERVATIONS_PATH]);
   const missing = snap.missingScripts();
   const board = parseBoard(snap.read(BOARD_PATH) ?? "");
-  const commits = lastCommits(ctx);
+  const history = boardHistory(ctx, board.rows.map((r) => r.row), board.rows.length > 1);
+  const commits = history.last;
   const me = ctx.session ? findRow(board, ctx.session) : void 0;
   const others = board.rows.filter(({ row }) => row.id !== ctx.session).map(({ row }) => ({
     id: row.id,
@@ -3718,7 +3751,7 @@ function prime(p, cwd2) {
   const session = me ? { id: me.id, name: me.name, worktree: ctx.repo.top, branch: ctx.repo.branch, riffs: me.riffs, scope: me.scope } : null;
   const counting = board.rows.map((r) => r.row).filter((row) => stateOf(row, commits.get(row.id), ctx).state !== "stale");
   const held = inForce(parseReservations(snap.read(RESERVATIONS_PATH) ?? ""), board, ctx.cfg.staleMs, Date.now());
-  const touching2 = me ? noticesFor(ctx, counting, me.id, held) : [];
+  const touching2 = me ? noticesFor(ctx, counting, history.changed, me.id, held) : [];
   if (bool(p, "json")) {
     json({ session, board: boardName(ctx), offline, others, unread: unread.map(messageJson), unacked: unacked.map(messageJson), touching: touching2, commands: AGENT_COMMANDS.map(([command, use]) => ({ command, use })) });
     return 0;

@@ -5,7 +5,8 @@
 // the coordination files themselves (everyone's by design) never count.
 import { boardRef } from './blackboard.js';
 import type { Context } from './context.js';
-import { filesChanged, listWorktrees, worktreeStatus } from './git.js';
+import { filesChanged, worktreeStatus, type ChangedIn } from './git.js';
+import { linkedWorktrees } from './worktree.js';
 import type { SessionRow } from './protocol/board.js';
 import { sessionBranch, sessionOfBranch, SESSIONS_DIR } from './protocol/layout.js';
 import { patternCovers, type Reservation } from './protocol/reservations.js';
@@ -22,11 +23,12 @@ export type Touches = Map<string, Map<string, Set<How>>>;
 const coordination = (file: string) => file.startsWith(`${SESSIONS_DIR}/`);
 
 /**
- * The files each of `rows` touches (rows: the sessions that count, i.e. not stale). Costs
- * one git process for the blackboard's history, and for sessions with a worktree here one to
- * list the worktrees, one for their unpublished commits and one status per worktree.
+ * The files each of `rows` touches (rows: the sessions that count, i.e. not stale), given
+ * the blackboard's commits since the oldest claim (liveness.ts boardHistory reads them once
+ * for both). For sessions with a worktree in this clone: one git process for their
+ * unpublished commits and one status per worktree; the worktrees are read from git's files.
  */
-export function touches(ctx: Context, rows: SessionRow[]): Touches {
+export function touches(ctx: Context, rows: SessionRow[], history: ChangedIn[]): Touches {
   const found: Touches = new Map();
   const note = (file: string, id: string, how: How) => {
     if (coordination(file)) return;
@@ -37,19 +39,13 @@ export function touches(ctx: Context, rows: SessionRow[]): Touches {
     hows.add(how);
   };
   const claims = new Map(rows.map((r) => [r.id, parseStamp(r.claimed)] as const).filter((e): e is [string, number] => e[1] !== null));
-  if (claims.size) {
-    const since = Math.floor(Math.min(...claims.values()) / 1e3);
-    for (const c of filesChanged(ctx.repo.top, [boardRef(ctx)], since)) {
-      const id = sessionOfSubject(c.subject);
-      const claimed = id === null ? undefined : claims.get(id);
-      if (claimed !== undefined && c.time * 1e3 >= claimed) c.files.forEach((f) => note(f, id!, 'published'));
-    }
+  for (const c of history) {
+    const id = sessionOfSubject(c.subject);
+    const claimed = id === null ? undefined : claims.get(id);
+    if (claimed !== undefined && c.time * 1e3 >= claimed) c.files.forEach((f) => note(f, id!, 'published'));
   }
   const ids = new Set(rows.map((r) => r.id));
-  const here = listWorktrees(ctx.repo.top).flatMap((w) => {
-    const id = sessionOfBranch(w.branch);
-    return id && ids.has(id) ? [{ id, dir: w.dir }] : [];
-  });
+  const here = linkedWorktrees(ctx.repo.commonDir).flatMap((w) => (w.session && ids.has(w.session) ? [{ id: w.session, dir: w.top }] : []));
   if (!here.length) return found;
   const branches = here.map((w) => `refs/heads/${sessionBranch(w.id)}`);
   for (const c of filesChanged(ctx.repo.top, [...branches, `^${boardRef(ctx)}`], null)) {
@@ -93,11 +89,11 @@ export function overlapLine(o: Overlap): string {
  * What to tell `me`'s agent: files it changes that another session is changing too, and files
  * it changes that another session has reserved. One line each; empty when there is nothing.
  */
-export function noticesFor(ctx: Context, rows: SessionRow[], me: string, held: Reservation[]): string[] {
+export function noticesFor(ctx: Context, rows: SessionRow[], history: ChangedIn[], me: string, held: Reservation[]): string[] {
   if (!rows.some((r) => r.id === me)) return [];
   const others = rows.filter((r) => r.id !== me);
   if (!others.length && !held.some((r) => r.session !== me)) return [];
-  const t = touches(ctx, rows);
+  const t = touches(ctx, rows, history);
   const lines = overlapsOf(t).filter((o) => o.sessions.includes(me))
     .map((o) => `${o.path} is being changed by ${o.sessions.filter((s) => s !== me).map((s) => `${s} (${o.how[s].join(', ')})`).join(', ')} too`);
   for (const { path, res } of reservedUnderMe(t, me, held)) lines.push(`${path} is reserved by ${res.session} until ${res.until}${res.note ? ` ("${res.note}")` : ''}`);

@@ -54,6 +54,23 @@ export function findWorktree(from: string = cwd()): Worktree | null {
 }
 
 /**
+ * The linked worktrees of the repository whose common git dir is `commonDir`, read from
+ * `<common dir>/worktrees/` as git lays it out (no process). One whose directory is gone is
+ * left out; the main checkout is not among them.
+ */
+export function linkedWorktrees(commonDir: string): Worktree[] {
+  let names: string[] = [];
+  try { names = fs().readdirSync(join(commonDir, 'worktrees')); } catch { return []; }
+  return names.flatMap((name) => {
+    const gitDir = join(commonDir, 'worktrees', name);
+    const dotGit = readText(join(gitDir, 'gitdir'))?.trim();
+    if (!dotGit) return [];
+    const top = dirname(resolve(gitDir, dotGit));
+    return kind(top) === 'dir' ? [worktreeAt(top, gitDir, commonDir)] : [];
+  });
+}
+
+/**
  * The session a hook acts for: `speakingSession`'s answer, and where that is an error (a
  * malformed or contradicting COORD_SESSION) the worktree's own session: a hook never fails.
  */

@@ -3,7 +3,7 @@
 import { bool, str, type Parsed, type VerbSpec } from '../args.js';
 import { boardName, refresh, Snapshot } from '../blackboard.js';
 import { openContext, requireSession, type Context } from '../context.js';
-import { lastCommits, stateOf } from '../liveness.js';
+import { boardHistory, stateOf } from '../liveness.js';
 import { noticesFor } from '../overlaps.js';
 import { UsageError } from '../errors.js';
 import { dim, err, json, out, table } from '../output.js';
@@ -123,10 +123,13 @@ function mail(ctx: Context, box: Mailbox): string[] {
 /** Files I change that another session changes too, or has reserved: told once, until the set changes. */
 function touching(ctx: Context, snap: Snapshot): string[] {
   const board = parseBoard(snap.read(BOARD_PATH) ?? '');
-  const commits = lastCommits(ctx);
-  const rows = board.rows.map((r) => r.row).filter((row) => stateOf(row, commits.get(row.id), ctx).state !== 'stale');
-  const held = inForce(parseReservations(snap.read(RESERVATIONS_PATH) ?? ''), board, ctx.cfg.staleMs, Date.now());
-  const notices = noticesFor(ctx, rows, ctx.session!, held);
+  let notices: string[] = [];
+  if (board.rows.length > 1) { // alone on the board: nothing to tell, no history to read
+    const history = boardHistory(ctx, board.rows.map((r) => r.row), true);
+    const rows = board.rows.map((r) => r.row).filter((row) => stateOf(row, history.last.get(row.id), ctx).state !== 'stale');
+    const held = inForce(parseReservations(snap.read(RESERVATIONS_PATH) ?? ''), board, ctx.cfg.staleMs, Date.now());
+    notices = noticesFor(ctx, rows, history.changed, ctx.session!, held);
+  }
   const marker = path().join(ctx.repo.gitDir, 'coord-overlaps-shown');
   let before = '';
   try { before = fs().readFileSync(marker, 'utf8'); } catch { /* first run */ }

@@ -6,7 +6,7 @@ import { missingScriptsWarning } from '../session.js';
 import { openContext, type Context } from '../context.js';
 import { CoordError } from '../errors.js';
 import { json, out } from '../output.js';
-import { lastCommits, stateOf } from '../liveness.js';
+import { boardHistory, stateOf } from '../liveness.js';
 import { noticesFor } from '../overlaps.js';
 import { inForce, parseReservations, RESERVATIONS_PATH } from '../protocol/reservations.js';
 import { hookCwd } from '../hookinput.js';
@@ -47,7 +47,8 @@ function prime(p: Parsed, cwd: string): number {
   const box = snap.mailbox([BOARD_PATH, SCRIPTS_DIR, RESERVATIONS_PATH]);
   const missing = snap.missingScripts();
   const board = parseBoard(snap.read(BOARD_PATH) ?? '');
-  const commits = lastCommits(ctx);
+  const history = boardHistory(ctx, board.rows.map((r) => r.row), board.rows.length > 1);
+  const commits = history.last;
   const me = ctx.session ? findRow(board, ctx.session) : undefined;
   const others = board.rows.filter(({ row }) => row.id !== ctx.session).map(({ row }) => ({
     id: row.id, name: row.name, riffs: row.riffs, scope: row.scope, state: stateOf(row, commits.get(row.id), ctx).state,
@@ -57,7 +58,7 @@ function prime(p: Parsed, cwd: string): number {
   const session = me ? { id: me.id, name: me.name, worktree: ctx.repo.top, branch: ctx.repo.branch, riffs: me.riffs, scope: me.scope } : null;
   const counting = board.rows.map((r) => r.row).filter((row) => stateOf(row, commits.get(row.id), ctx).state !== 'stale');
   const held = inForce(parseReservations(snap.read(RESERVATIONS_PATH) ?? ''), board, ctx.cfg.staleMs, Date.now());
-  const touching = me ? noticesFor(ctx, counting, me.id, held) : [];
+  const touching = me ? noticesFor(ctx, counting, history.changed, me.id, held) : [];
   if (bool(p, 'json')) {
     json({ session, board: boardName(ctx), offline, others, unread: unread.map(messageJson), unacked: unacked.map(messageJson), touching, commands: AGENT_COMMANDS.map(([command, use]) => ({ command, use })) });
     return 0;

@@ -3,7 +3,7 @@ import { bool, str, type Parsed, type VerbSpec } from '../args.js';
 import { boardName, refresh, SCRIPTS_DIR, Snapshot } from '../blackboard.js';
 import { missingScriptsWarning } from '../session.js';
 import { openContext } from '../context.js';
-import { lastCommits, overrideThreshold, stateOf } from '../liveness.js';
+import { boardHistory, overrideThreshold, stateOf } from '../liveness.js';
 import { overlapLine, overlapsOf, touches } from '../overlaps.js';
 import { dim, err, green, json, out, red, table, yellow } from '../output.js';
 import { NO_RIFF, parseBoard } from '../protocol/board.js';
@@ -40,7 +40,9 @@ export function run(p: Parsed): number {
   const text = snap.read(BOARD_PATH);
   const board = parseBoard(text ?? '');
   const unread = (id: string) => box.messages.filter((m) => m.to === id && !m.status.seen).length;
-  const commits = lastCommits(ctx);
+  // One read of history for liveness and overlaps (the files only when two sessions could share one).
+  const history = boardHistory(ctx, board.rows.map((r) => r.row), board.rows.length > 1);
+  const commits = history.last;
   const sessions = board.rows.map(({ row }) => {
     const last = commits.get(row.id);
     const { state } = stateOf(row, last, ctx);
@@ -52,7 +54,7 @@ export function run(p: Parsed): number {
   });
   const problems = board.problems.map((pr) => ({ file: BOARD_PATH, line: pr.line, message: pr.message }));
   const counting = board.rows.map((r) => r.row).filter((row) => sessions.find((s) => s.id === row.id)!.state !== 'stale');
-  const overlaps = counting.length > 1 ? overlapsOf(touches(ctx, counting)) : [];
+  const overlaps = counting.length > 1 ? overlapsOf(touches(ctx, counting, history.changed)) : [];
   if (bool(p, 'json')) {
     json({ board: boardName(ctx), commit: sha, offline, session: ctx.session, sessions, overlaps, problems, missingScripts: missing });
     return 0;

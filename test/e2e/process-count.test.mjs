@@ -8,11 +8,11 @@ import path from 'node:path';
 import { coordOk, gitOk, makeRepo } from '../helpers.mjs';
 
 // verb → the most git processes it may start (the publishing verbs: identity, fetch, read, commit, push).
-// Overlaps (status, prime, inbox --brief) add the blackboard's history since the oldest claim,
-// the worktree list, the unpublished commits, and one status per session worktree in this
-// clone: 3 + LOCAL here, where two sessions (sA, sB) have their worktrees in the clone.
+// Overlaps (status, prime, inbox --brief) read the blackboard's history once with liveness,
+// and add the unpublished commits of the session worktrees in this clone and one status per
+// worktree: 1 + LOCAL here, where two sessions (sA, sB) have their worktrees in the clone.
 const LOCAL = 2;
-const OVERLAPS = 3 + LOCAL;
+const OVERLAPS = 1 + LOCAL;
 const BUDGET = {
   'check-prefix': 0, 'check-reserved': 0, heartbeat: 1, status: 7 + OVERLAPS, inbox: 5, 'inbox --brief': 7 + OVERLAPS, prime: 7 + OVERLAPS,
   scope: 7, riff: 7, send: 7, ack: 8, reply: 8, handoff: 7, start: 9, sync: 8, 'reap --dry-run': 7, reserve: 7, release: 7, reservations: 5,
