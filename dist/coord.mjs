@@ -1728,8 +1728,8 @@ function clash(held, me, pattern) {
 function refuseClash(held, me, pattern, holderName) {
   const other = clash(held, me, pattern);
   if (!other) return;
-  const what = other.path === pattern ? other.path : `${other.path}, which overlaps ${pattern}`;
-  throw new CoordError(`${what} is reserved by ${other.session}${holderName(other.session)} until ${other.until}${other.note ? ` ("${other.note}")` : ""}. Ask them: coord send ${other.session} --type question -m "May I change ${pattern}?"`);
+  const what = other.path === pattern ? `${pattern} is reserved by` : `${pattern} overlaps ${other.path}, reserved by`;
+  throw new CoordError(`${what} ${other.session}${holderName(other.session)} until ${other.until}${other.note ? ` ("${other.note}")` : ""}. Ask them: coord send ${other.session} --type question -m "May I change ${pattern}?"`);
 }
 function renderGuardCache(sha, held) {
   const lines2 = [`# coord: reservations in force on the blackboard as of ${sha}; the pre-commit guard reads this. Written by coord after a fetch: do not edit.`, `sha ${sha}`];
@@ -3546,7 +3546,8 @@ function run14(p) {
   const r = publish(ctx, (snap) => {
     snap.preload([BOARD_PATH, RESERVATIONS_PATH]);
     const nowMs = Date.now();
-    return planReserve(snap, { me, paths, until: untilStamp(nowMs + ms, stamp), note: note2, staleMs: ctx.cfg.staleMs, now: stamp(nowMs), nowMs });
+    const end = ms >= 6e5 ? Math.ceil((nowMs + ms) / 6e4) * 6e4 : nowMs + ms;
+    return planReserve(snap, { me, paths, until: untilStamp(end, stamp), note: note2, staleMs: ctx.cfg.staleMs, now: stamp(nowMs), nowMs });
   });
   if (bool(p, "json")) {
     json({ id: me, reserved: r.value.map(({ path: pth, until, note: n }) => ({ path: pth, until, note: n })), commit: r.sha });

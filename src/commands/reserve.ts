@@ -49,7 +49,9 @@ export function run(p: Parsed): number {
   const r = publish(ctx, (snap) => {
     snap.preload([BOARD_PATH, RESERVATIONS_PATH]);
     const nowMs = Date.now();
-    return planReserve(snap, { me, paths, until: untilStamp(nowMs + ms, stamp), note, staleMs: ctx.cfg.staleMs, now: stamp(nowMs), nowMs });
+    // A reservation of ten minutes or more ends on a whole minute (rounded up); a shorter one to the second.
+    const end = ms >= 600e3 ? Math.ceil((nowMs + ms) / 60e3) * 60e3 : nowMs + ms;
+    return planReserve(snap, { me, paths, until: untilStamp(end, stamp), note, staleMs: ctx.cfg.staleMs, now: stamp(nowMs), nowMs });
   });
   if (bool(p, 'json')) {
     json({ id: me, reserved: r.value.map(({ path: pth, until, note: n }) => ({ path: pth, until, note: n })), commit: r.sha });

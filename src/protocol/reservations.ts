@@ -203,8 +203,8 @@ export function clash<R extends Reservation>(held: R[], me: string, pattern: str
 export function refuseClash(held: (Reservation & { ends: number })[], me: string, pattern: string, holderName: (id: string) => string): void {
   const other = clash(held, me, pattern);
   if (!other) return;
-  const what = other.path === pattern ? other.path : `${other.path}, which overlaps ${pattern}`;
-  throw new CoordError(`${what} is reserved by ${other.session}${holderName(other.session)} until ${other.until}${other.note ? ` ("${other.note}")` : ''}. Ask them: coord send ${other.session} --type question -m "May I change ${pattern}?"`);
+  const what = other.path === pattern ? `${pattern} is reserved by` : `${pattern} overlaps ${other.path}, reserved by`;
+  throw new CoordError(`${what} ${other.session}${holderName(other.session)} until ${other.until}${other.note ? ` ("${other.note}")` : ''}. Ask them: coord send ${other.session} --type question -m "May I change ${pattern}?"`);
 }
 
 // ---- the guard -------------------------------------------------------------------------
