@@ -122,6 +122,14 @@ var url = () => load("node:url");
 function sleepMs(ms) {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.max(0, ms));
 }
+function processAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === "EPERM";
+  }
+}
 function crashPoint(name) {
   const at = process.env.COORD_CRASH_AT;
   if (at === name) process.kill(process.pid, "SIGKILL");
@@ -2031,14 +2039,6 @@ function takeOver(file, staleText, token) {
   } catch {
   }
 }
-function processAlive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return e.code === "EPERM";
-  }
-}
 function hostName() {
   try {
     if (isDeno) {
@@ -3939,6 +3939,7 @@ function lefthookConfig(exists2, envConfig) {
   return LEFTHOOK_CONFIGS.find(exists2) ?? null;
 }
 var NEW_LEFTHOOK_CONFIG = "lefthook.yml";
+var FAST_PATHS = { prefix: GUARD_PATH, reserved: RESERVED_GUARD_PATH, heartbeat: HEARTBEAT_PATH };
 function coordJobs(runtime, script, guards) {
   return [
     { hook: "pre-commit", name: "coord-check-reserved", run: `sh ${guards.reserved} || ${runtime} ${script} check-reserved`, marker: "check-reserved" },
@@ -4159,7 +4160,7 @@ function leftovers(ctx, board, add) {
     }
   };
   for (const note2 of claimNotes(ctx)) {
-    if (alive(note2.pid)) continue;
+    if (processAlive(note2.pid)) continue;
     const id = note2.id;
     const hasWorktree = id !== null && worktrees.some((w) => w.branch === sessionBranch(id));
     if (id !== null && onBoard2(id) && !hasWorktree) {
@@ -4203,14 +4204,6 @@ function leftovers(ctx, board, add) {
     const id = sessionOfWorktreeName(path().basename(root), entry);
     const dir = path().join(path().dirname(root), entry);
     if (id && !worktrees.some((w) => w.dir === dir)) add({ level: "warn", message: `${dir} looks like ${id}'s worktree but git does not know it; start skips ${id} while it is there`, fix: "move it away or delete it if nothing in it is needed" });
-  }
-}
-function alive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return e.code === "EPERM";
   }
 }
 
@@ -4520,7 +4513,6 @@ async function run24(p) {
   out(`  ${runtime} ${SCRIPT_PATH} start   # claim your first session`);
   return hooks.refused ? 1 : 0;
 }
-var GUARDS = { prefix: GUARD_PATH, reserved: RESERVED_GUARD_PATH, heartbeat: HEARTBEAT_PATH };
 async function ownBytes() {
   const here = import.meta.url;
   if (here.startsWith("file:")) return fs().readFileSync(url().fileURLToPath(here));
@@ -4539,11 +4531,11 @@ function lefthookJobs(top, runtime, otherRuntime, put) {
   const file = lefthookConfig(exists2, process.env.LEFTHOOK_CONFIG) ?? NEW_LEFTHOOK_CONFIG;
   const abs = path().resolve(top, file);
   const before = fs().existsSync(abs) ? fs().readFileSync(abs, "utf8") : "";
-  const jobs = coordJobs(runtime, SCRIPT_PATH, GUARDS);
+  const jobs = coordJobs(runtime, SCRIPT_PATH, FAST_PATHS);
   const refuse2 = (why2) => ({ file, action: "refused", added: [], switched: [], refused: why2, lines: handLines(file, jobs) });
   const why = before ? unmergeable(file, before, jobs) : null;
   if (why) return refuse2(why);
-  const merged = mergeLefthook(before, jobs, [...coordJobs(otherRuntime, SCRIPT_PATH, GUARDS).map((j) => j.run), ...earlierRuns(runtime, SCRIPT_PATH), ...earlierRuns(otherRuntime, SCRIPT_PATH)]);
+  const merged = mergeLefthook(before, jobs, [...coordJobs(otherRuntime, SCRIPT_PATH, FAST_PATHS).map((j) => j.run), ...earlierRuns(runtime, SCRIPT_PATH), ...earlierRuns(otherRuntime, SCRIPT_PATH)]);
   if (!merged.added.length && !merged.switched.length && before) {
     put(file, before);
     return { file, action: "unchanged", added: [], switched: [] };
@@ -4718,15 +4710,13 @@ function installHooks(repo, env2, exec) {
     exec({ cwd: repo, show: "npx lefthook install", file: lefthook, args: ["install"], env: env2 });
     return;
   }
-  out(dim("  (lefthook is not installed here: writing the same two hooks straight into .git/hooks)"));
-  const runtime = isDeno ? "deno run -A" : "node";
+  out(dim("  (lefthook is not installed here: writing coord's jobs straight into .git/hooks)"));
   const hooks = path().join(repo, ".git", "hooks");
-  fs().writeFileSync(path().join(hooks, "commit-msg"), `#!/bin/sh
-exec ${runtime} ${SCRIPT_PATH} check-prefix "$1"
+  for (const job of coordJobs(runtimeCommand(), SCRIPT_PATH, FAST_PATHS)) {
+    fs().writeFileSync(path().join(hooks, job.hook), `#!/bin/sh
+${job.run.replaceAll("{1}", "$1")}
 `, { mode: 493 });
-  fs().writeFileSync(path().join(hooks, "post-commit"), `#!/bin/sh
-exec ${runtime} ${SCRIPT_PATH} heartbeat
-`, { mode: 493 });
+  }
 }
 var quote = (a) => /^[\w@%+=:,./^-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
 

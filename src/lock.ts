@@ -7,7 +7,7 @@
 // The file is created with O_EXCL and holds its holder (pid, host, start time, a token).
 // A holder refreshes its time as it works; a lock whose holder is gone (same host, no such
 // process) or that has not been refreshed for `staleMs` is taken over.
-import { fs, isDeno, os, sleepMs } from './sys.js';
+import { fs, isDeno, os, processAlive, sleepMs } from './sys.js';
 
 export interface LockHolder { pid: number; host: string; since: number; token: string }
 
@@ -107,16 +107,6 @@ function takeOver(file: string, staleText: string, token: string): void {
     try { fs().linkSync(aside, file); } catch { /* a new holder already: two may push at once, the CAS decides */ }
   }
   try { fs().unlinkSync(aside); } catch { /* gone */ }
-}
-
-/** True when a process `pid` exists on this machine (ours or another user's). */
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** This machine's name; '' when it cannot be read (Deno without --allow-sys: never prompt for it). */

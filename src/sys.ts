@@ -56,6 +56,16 @@ export function sleepMs(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.max(0, ms));
 }
 
+/** True when a process `pid` exists on this machine (ours or another user's: EPERM means it is there). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /**
  * Fault injection for the crash tests: when COORD_CRASH_AT names this point, the process
  * kills itself with SIGKILL right here, as a power cut or `kill -9` would; `<point>:throw`

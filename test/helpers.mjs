@@ -224,3 +224,15 @@ export function mulberry32(seed) {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** A fresh `git init` repository under `root` onboarded by the real bundle's `init` (no commit, no origin): what the hook scripts' tests read. */
+export function onboardedScratch(root, name = 'onboarded') {
+  const repo = path.join(root, name);
+  fs.mkdirSync(repo);
+  const env = makeEnv(root);
+  const g = spawnSync('git', ['init', '-q', repo], { env, encoding: 'utf8' });
+  if (g.status !== 0) throw new Error(`git init failed: ${g.stderr}`);
+  const init = spawnSync(process.execPath, [bundle, 'init'], { cwd: repo, env, encoding: 'utf8' });
+  if (init.status !== 0) throw new Error(`coord init failed: ${init.stderr}`);
+  return repo;
+}

@@ -6,6 +6,8 @@ import { runProgram, type RunResult } from '../process.js';
 import { bold, dim, out } from '../output.js';
 import { fs, isDeno, os, path, url } from '../sys.js';
 import { BOARD_PATH, queueFile, SCRIPT_PATH } from '../protocol/layout.js';
+import { coordJobs, FAST_PATHS } from '../protocol/lefthook.js';
+import { runtimeCommand } from '../clonesetup.js';
 
 export const spec: VerbSpec = {
   name: 'demo',
@@ -128,7 +130,7 @@ export function run(p: Parsed): number {
   return 0;
 }
 
-/** lefthook when it can be found (as the team would run it), else the same two hooks written directly. */
+/** lefthook when it can be found (as the team would run it), else coord's jobs written straight into .git/hooks. */
 function installHooks(repo: string, env: Record<string, string>, exec: (s: Step) => RunResult): void {
   const here = path().dirname(url().fileURLToPath(import.meta.url));
   const candidates = [path().join(here, '..', 'node_modules', '.bin', 'lefthook'), ...(process.env.PATH ?? '').split(path().delimiter).map((d) => path().join(d, 'lefthook'))];
@@ -137,11 +139,11 @@ function installHooks(repo: string, env: Record<string, string>, exec: (s: Step)
     exec({ cwd: repo, show: 'npx lefthook install', file: lefthook, args: ['install'], env });
     return;
   }
-  out(dim('  (lefthook is not installed here: writing the same two hooks straight into .git/hooks)'));
-  const runtime = isDeno ? 'deno run -A' : 'node';
+  out(dim('  (lefthook is not installed here: writing coord\'s jobs straight into .git/hooks)'));
   const hooks = path().join(repo, '.git', 'hooks');
-  fs().writeFileSync(path().join(hooks, 'commit-msg'), `#!/bin/sh\nexec ${runtime} ${SCRIPT_PATH} check-prefix "$1"\n`, { mode: 0o755 });
-  fs().writeFileSync(path().join(hooks, 'post-commit'), `#!/bin/sh\nexec ${runtime} ${SCRIPT_PATH} heartbeat\n`, { mode: 0o755 });
+  for (const job of coordJobs(runtimeCommand(), SCRIPT_PATH, FAST_PATHS)) {
+    fs().writeFileSync(path().join(hooks, job.hook), `#!/bin/sh\n${job.run.replaceAll('{1}', '$1')}\n`, { mode: 0o755 });
+  }
 }
 
 const quote = (a: string) => (/^[\w@%+=:,./^-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);

@@ -8,7 +8,7 @@ import { committerIdent, deleteBranch, hooksDir, listBranches, listWorktrees, pr
 import { dim, green, json, out, red, yellow } from '../output.js';
 import { planRemoveRow } from '../plans.js';
 import { publish } from '../publish.js';
-import { fs, path } from '../sys.js';
+import { fs, path, processAlive } from '../sys.js';
 import { lastCommits, stateOf } from '../liveness.js';
 import { claimNotes, unpublishedCommits, worktreeChanges } from '../session.js';
 import { missingSettings, setUpClone } from '../clonesetup.js';
@@ -121,7 +121,7 @@ function leftovers(ctx: Context, board: Board, add: (f: Finding) => void): void 
 
   // A start killed after publishing its claim: the note names the id, the process is gone.
   for (const note of claimNotes(ctx)) {
-    if (alive(note.pid)) continue;
+    if (processAlive(note.pid)) continue;
     const id = note.id;
     const hasWorktree = id !== null && worktrees.some((w) => w.branch === sessionBranch(id));
     if (id !== null && onBoard(id) && !hasWorktree) {
@@ -168,8 +168,4 @@ function leftovers(ctx: Context, board: Board, add: (f: Finding) => void): void 
     const dir = path().join(path().dirname(root), entry);
     if (id && !worktrees.some((w) => w.dir === dir)) add({ level: 'warn', message: `${dir} looks like ${id}'s worktree but git does not know it; start skips ${id} while it is there`, fix: 'move it away or delete it if nothing in it is needed' });
   }
-}
-
-function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
 }

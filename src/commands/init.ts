@@ -12,7 +12,7 @@ import { checkBranchName } from '../protocol/ids.js';
 import { BOARD_PATH, CONFIG_FILE, GUARD_PATH, HEARTBEAT_PATH, QUEUE_DIR, RESERVED_GUARD_PATH, SCRIPT_PATH, START_SCRIPT_PATH } from '../protocol/layout.js';
 import { reservedGuardScript } from '../protocol/reservations.js';
 import { heartbeatScript } from '../protocol/heartbeat.js';
-import { coordJobs, earlierRuns, handLines, lefthookConfig, mergeLefthook, NEW_LEFTHOOK_CONFIG, unmergeable } from '../protocol/lefthook.js';
+import { coordJobs, earlierRuns, FAST_PATHS, handLines, lefthookConfig, mergeLefthook, NEW_LEFTHOOK_CONFIG, unmergeable } from '../protocol/lefthook.js';
 import { withAttributes } from '../protocol/gitattributes.js';
 import { runtimeCommand, setUpClone } from '../clonesetup.js';
 import { prefixGuardScript } from '../protocol/subject.js';
@@ -132,8 +132,6 @@ export async function run(p: Parsed): Promise<number> {
   return hooks.refused ? 1 : 0;
 }
 
-const GUARDS = { prefix: GUARD_PATH, reserved: RESERVED_GUARD_PATH, heartbeat: HEARTBEAT_PATH };
-
 /**
  * The bytes of the coord that is running: its file (a clone's dist/, node_modules, npx's cache),
  * or, when Deno runs it from a URL (JSR, a web server), that URL fetched again.
@@ -160,11 +158,11 @@ function lefthookJobs(top: string, runtime: string, otherRuntime: string, put: (
   const file = lefthookConfig(exists, process.env.LEFTHOOK_CONFIG) ?? NEW_LEFTHOOK_CONFIG;
   const abs = path().resolve(top, file);
   const before = fs().existsSync(abs) ? fs().readFileSync(abs, 'utf8') : '';
-  const jobs = coordJobs(runtime, SCRIPT_PATH, GUARDS);
+  const jobs = coordJobs(runtime, SCRIPT_PATH, FAST_PATHS);
   const refuse = (why: string): HookMerge => ({ file, action: 'refused', added: [], switched: [], refused: why, lines: handLines(file, jobs) });
   const why = before ? unmergeable(file, before, jobs) : null;
   if (why) return refuse(why);
-  const merged = mergeLefthook(before, jobs, [...coordJobs(otherRuntime, SCRIPT_PATH, GUARDS).map((j) => j.run), ...earlierRuns(runtime, SCRIPT_PATH), ...earlierRuns(otherRuntime, SCRIPT_PATH)]);
+  const merged = mergeLefthook(before, jobs, [...coordJobs(otherRuntime, SCRIPT_PATH, FAST_PATHS).map((j) => j.run), ...earlierRuns(runtime, SCRIPT_PATH), ...earlierRuns(otherRuntime, SCRIPT_PATH)]);
   if (!merged.added.length && !merged.switched.length && before) { put(file, before); return { file, action: 'unchanged', added: [], switched: [] }; }
   const lefthook = findLefthook(top);
   const acceptedBefore = lefthook && before ? lefthookAccepts(lefthook, top).ok : false;

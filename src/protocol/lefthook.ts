@@ -2,6 +2,8 @@
 // and merged into an existing YAML file line by line so a team's other hooks and comments
 // stay exactly as they were. What cannot be merged safely is refused with the lines to add.
 
+import { GUARD_PATH, HEARTBEAT_PATH, RESERVED_GUARD_PATH } from './layout.js';
+
 const CONFIG_NAMES = ['lefthook', '.lefthook', '.config/lefthook'];
 const LOCAL_NAMES = ['lefthook-local', '.lefthook-local', '.config/lefthook-local'];
 const EXTENSIONS = ['yml', 'yaml', 'json', 'jsonc', 'toml'];
@@ -23,6 +25,9 @@ export function lefthookConfig(exists: (rel: string) => boolean, envConfig?: str
 
 /** Where a new config goes when the repository has none. */
 export const NEW_LEFTHOOK_CONFIG = 'lefthook.yml';
+
+/** The sh fast path each of coord's jobs tries first. */
+export const FAST_PATHS = { prefix: GUARD_PATH, reserved: RESERVED_GUARD_PATH, heartbeat: HEARTBEAT_PATH };
 
 export interface HookJob { hook: 'commit-msg' | 'post-commit' | 'pre-commit'; name: string; run: string; marker: string }
 

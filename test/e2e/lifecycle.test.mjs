@@ -3,10 +3,11 @@
 // the real bundle as a process, real git, a bare origin, real lefthook-installed hooks.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  BOARD, STAMP, boardOnOrigin, cellsOf, coord, coordAsync, coordOk, git, gitOk, gitProcesses,
+  BOARD, STAMP, boardOnOrigin, bundle, coordArgv, denoBin, cellsOf, coord, coordAsync, coordOk, git, gitOk, gitProcesses,
   makeEnv, makeRepo, remoteContacts, rowsOf, runtime, stampOf, tempDir,
 } from '../helpers.mjs';
 
@@ -512,6 +513,27 @@ test('demo in a temp dir plays the tutorial and says Done.', { ...TIMEOUT}, (t) 
   assert.ok(r.stdout.includes(`commit subject prefix [sA] does not match worktree 'po-platform-sB' (expected [sB]).`), 'the demo shows the refusal');
   assert.ok(fs.existsSync(path.join(dir, 'origin.git')), 'DIR holds the demo');
   assert.deepEqual(fs.readdirSync(root).sort(), ['demo', 'gitconfig'], 'the demo touched something outside DIR');
+});
+
+test('demo without lefthook anywhere writes coord\'s three jobs into .git/hooks itself, and the hooks still guard', { ...TIMEOUT }, (t) => {
+  const root = tempDir('demo-nolh');
+  t.after(() => fs.rmSync(root, { recursive: true, force: true }));
+  const alone = path.join(root, 'coord.mjs'); // no node_modules beside it
+  fs.copyFileSync(bundle, alone);
+  // PATH: git, and the runtime as a user has it (deno through a link of its own), but no lefthook.
+  const bin = path.join(root, 'bin');
+  fs.mkdirSync(bin);
+  if (runtime === 'deno') fs.symlinkSync(denoBin, path.join(bin, 'deno'));
+  const gitDir = path.dirname(spawnSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).stdout.trim());
+  const env = { ...makeEnv(root), PATH: [bin, path.dirname(process.execPath), gitDir].join(path.delimiter) };
+  const [file, ...pre] = coordArgv([]);
+  const dir = path.join(root, 'demo');
+  const r = spawnSync(file, [...pre.slice(0, -1), alone, 'demo', dir], { cwd: root, env, encoding: 'utf8', timeout: 180_000 });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /lefthook is not installed here: writing coord's jobs straight into \.git\/hooks/);
+  assert.ok(r.stdout.includes(`commit subject prefix [sA] does not match worktree 'po-platform-sB' (expected [sB]).`), 'the written commit-msg hook refused');
+  const hooks = path.join(dir, 'po-platform', '.git', 'hooks');
+  for (const h of ['pre-commit', 'commit-msg', 'post-commit']) assert.match(fs.readFileSync(path.join(hooks, h), 'utf8'), /^#!\/bin\/sh\nsh infrastructure\/scripts\/coord-/, h);
 });
 
 test('errors: one line, the right exit code, no stack trace, nothing changed', TIMEOUT, (t) => {

@@ -179,7 +179,8 @@ test('the guard is cheap when nobody else holds anything: the sh fast path answe
   assert.equal(run(b, { ...fx.env, COORD_RESERVED_OK: '1' }).status, 0);
   assert.equal(run(fx.repo).status, 0, 'outside a session the guard does not apply');
   const doctor = JSON.parse(coord(fx.repo, ['doctor', '--json'], { env: fx.env }).stdout);
-  assert.ok(!doctor.findings?.some?.((f) => /pre-commit/.test(f.message)), JSON.stringify(doctor));
+  assert.ok(Array.isArray(doctor.findings), JSON.stringify(doctor));
+  assert.ok(!doctor.findings.some((f) => /pre-commit/.test(f.message)), JSON.stringify(doctor));
   fs.rmSync(path.join(fx.repo, '.git/hooks/pre-commit'));
   const broken = coord(fx.repo, ['doctor', '--json'], { env: fx.env });
   assert.match(broken.stdout, /no pre-commit hook is installed in this clone \(the reservation guard does not run\)/);

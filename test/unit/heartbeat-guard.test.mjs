@@ -2,8 +2,8 @@
 // `coord heartbeat` must agree: whenever the script says "done" (exit 0), the board it leaves
 // is byte for byte the board coord leaves from the same start. Checked over generated boards
 // (the shape coord writes, hand edits, traps) × worktree layouts × commit times, with the
-// script run by a real sh (and dash) and coord's heartbeat built from the same sources; the
-// real bundle and a real commit through lefthook on a sample.
+// script run by a real sh (and dash) and coord's heartbeat built from the same sources. Real
+// commits through lefthook take this path in the e2e tests (lifecycle, package, the tutorial).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { bundle, makeEnv, mulberry32 } from '../helpers.mjs';
+import { mulberry32, onboardedScratch } from '../helpers.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'coord-heartbeat-')));
@@ -27,11 +27,7 @@ await build({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'node
 const R = await import(pathToFileURL(path.join(tmp, 'rule.mjs')).href);
 
 const BOARD = 'docs/ai/sessions/active.md';
-const repo = path.join(tmp, 'onboarded');
-fs.mkdirSync(repo);
-spawnSync('git', ['init', '-q', repo], { env: makeEnv(tmp) });
-const init = spawnSync(process.execPath, [bundle, 'init'], { cwd: repo, env: makeEnv(tmp), encoding: 'utf8' });
-assert.equal(init.status, 0, init.stderr);
+const repo = onboardedScratch(tmp);
 const script = path.join(repo, 'infrastructure/scripts/coord-heartbeat.sh');
 
 test('init writes the script the rule module renders, and the post-commit job runs it first', () => {

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { bundle, makeEnv } from '../helpers.mjs';
+import { bundle, makeEnv, onboardedScratch } from '../helpers.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'coord-guard-')));
@@ -24,11 +24,7 @@ await build({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'node
 const R = await import(pathToFileURL(path.join(tmp, 'rule.mjs')).href);
 
 // The script exactly as `coord init` writes it.
-const repo = path.join(tmp, 'onboarded');
-fs.mkdirSync(repo);
-spawnSync('git', ['init', '-q', repo], { env: makeEnv(tmp) });
-const init = spawnSync(process.execPath, [bundle, 'init'], { cwd: repo, env: makeEnv(tmp), encoding: 'utf8' });
-assert.equal(init.status, 0, init.stderr);
+const repo = onboardedScratch(tmp);
 const guard = path.join(repo, 'infrastructure/scripts/coord-prefix-guard.sh');
 assert.equal(fs.readFileSync(guard, 'utf8'), R.prefixGuardScript(), 'init writes the script the rule module renders');
 assert.match(fs.readFileSync(path.join(repo, 'lefthook.yml'), 'utf8'), /run: sh infrastructure\/scripts\/coord-prefix-guard\.sh "\{1\}" \|\| node infrastructure\/scripts\/coord\.mjs check-prefix "\{1\}"/);

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { bundle, makeEnv, mulberry32 } from '../helpers.mjs';
+import { bundle, makeEnv, mulberry32, onboardedScratch } from '../helpers.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'coord-reserve-')));
@@ -94,11 +94,7 @@ table('countsUntil (ms after T)', [
 ], ([r, line]) => { const v = R.countsUntil(r, boardWith(line), 86400e3); return v === null ? null : v - T; });
 
 // ---- the guard's fast path against coord's verdict ---------------------------------------
-const repo = path.join(tmp, 'onboarded');
-fs.mkdirSync(repo);
-spawnSync('git', ['init', '-q', repo], { env: makeEnv(tmp) });
-const init = spawnSync(process.execPath, [bundle, 'init'], { cwd: repo, env: makeEnv(tmp), encoding: 'utf8' });
-assert.equal(init.status, 0, init.stderr);
+const repo = onboardedScratch(tmp);
 const script = path.join(repo, 'infrastructure/scripts/coord-reserved-guard.sh');
 test('init writes the script the rule module renders, and the pre-commit job runs it first', () => {
   assert.equal(fs.readFileSync(script, 'utf8'), R.reservedGuardScript());
