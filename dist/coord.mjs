@@ -25,11 +25,19 @@ var UsageError = class extends CoordError {
 };
 
 // src/args.ts
+var GROUPS = {
+  sessions: "Sessions",
+  messages: "Messages",
+  collisions: "Collisions",
+  setup: "Set-up",
+  plumbing: "Plumbing (git hooks and agent clients run these)"
+};
+var speaks = (spec29) => (spec29.needs === "speaker" || spec29.needs === "session") && spec29.group !== "plumbing";
 var AS_FLAG = { name: "as", value: "ID", help: "act as session ID (default: the worktree's session, else COORD_SESSION)" };
 var HELP_FLAG = { name: "help", short: "h", help: "show this help" };
 function flagsOf(spec29) {
   const own = spec29.flags.some((f) => f.name === "as");
-  return [...spec29.flags, ...spec29.identity === false || own ? [] : [AS_FLAG], HELP_FLAG];
+  return [...spec29.flags, ...!speaks(spec29) || own ? [] : [AS_FLAG], HELP_FLAG];
 }
 function parseArgs(spec29, argv) {
   const all = flagsOf(spec29);
@@ -263,6 +271,7 @@ function err(text) {
 function json(value) {
   writeStdout(JSON.stringify(value) + "\n");
 }
+var report = (value, text, code) => ({ json: value, text, code });
 function table(head, rows) {
   const visible2 = (s) => s.replace(/\x1b\[[0-9;]*m/g, "").length;
   const widths = head.map((h, i) => Math.max(visible2(h), ...rows.map((r) => visible2(r[i] ?? ""))));
@@ -1179,9 +1188,9 @@ function setStatus(fileText, target, status) {
 }
 
 // src/mailbox.ts
-function readMailbox(snap, alsoRead = []) {
+function readMailbox(snap, commonDir, alsoRead = []) {
   const entries = snap.list(QUEUE_DIR).filter((e) => isQueueFileName(e.name));
-  const cache = new ParseCache(snap.ctx.repo.commonDir);
+  const cache = new ParseCache(commonDir);
   const parsed = new Map(entries.map((e) => [e.name, cache.get(e.blob)]));
   snap.preload([...alsoRead, ...entries.filter((e) => !parsed.get(e.name)).map((e) => `${QUEUE_DIR}/${e.name}`)]);
   const files = entries.map((e) => {
@@ -1371,6 +1380,114 @@ function looseCommitTime(w, sha) {
   const text = zlib().inflateSync(raw).toString("latin1");
   const m = /\ncommitter [^\n]*> (\d+) [+-]\d{4}\n/.exec(text);
   return m ? Number(m[1]) : null;
+}
+
+// src/protocol/lefthook.ts
+var CONFIG_NAMES = ["lefthook", ".lefthook", ".config/lefthook"];
+var LOCAL_NAMES = ["lefthook-local", ".lefthook-local", ".config/lefthook-local"];
+var EXTENSIONS = ["yml", "yaml", "json", "jsonc", "toml"];
+var inOrder = (names) => EXTENSIONS.flatMap((ext) => names.map((n) => `${n}.${ext}`));
+var LEFTHOOK_CONFIGS = inOrder(CONFIG_NAMES);
+var LEFTHOOK_LOCAL_CONFIGS = inOrder(LOCAL_NAMES);
+function lefthookConfig(exists2, envConfig) {
+  if (envConfig) return envConfig;
+  return LEFTHOOK_CONFIGS.find(exists2) ?? null;
+}
+var NEW_LEFTHOOK_CONFIG = "lefthook.yml";
+var HOOK_JOBS = [
+  { hook: "pre-commit", verb: "check-reserved", fastPath: RESERVED_GUARD_PATH, arg: false, guards: "the reservation guard" },
+  { hook: "commit-msg", verb: "check-prefix", fastPath: GUARD_PATH, arg: true, guards: "the commit-subject prefix check" },
+  { hook: "post-commit", verb: "heartbeat", fastPath: HEARTBEAT_PATH, arg: false, guards: "the presence heartbeat" }
+];
+var HOOK_SCRIPTS = [SCRIPT_PATH, ...HOOK_JOBS.map((j) => j.fastPath)];
+function coordJobs(runtime, script = SCRIPT_PATH) {
+  return HOOK_JOBS.map((j) => {
+    const arg = j.arg ? ' "{1}"' : "";
+    return { hook: j.hook, name: `coord-${j.verb}`, run: `sh ${j.fastPath}${arg} || ${runtime} ${script} ${j.verb}${arg}`, marker: j.verb };
+  });
+}
+function earlierRuns(runtime, script) {
+  return [`${runtime} ${script} heartbeat`];
+}
+function jobLines(job, indent, style) {
+  if (style === "jobs") return [`${indent}- name: ${job.name}`, `${indent}  run: ${job.run}`, `${indent}  skip: [merge, rebase]`];
+  return [`${indent}${job.name}:`, `${indent}  run: ${job.run}`, `${indent}  skip: [merge, rebase]`];
+}
+var indentOf = (l) => /^\s*/.exec(l)[0];
+function unmergeable(file, text, jobs) {
+  if (!/\.ya?ml$/.test(file)) return `${file} is not YAML: coord merges only into YAML`;
+  const lines2 = text.split(/\r?\n/);
+  for (const job of jobs) {
+    const at = lines2.findIndex((l) => new RegExp(`^${job.hook}\\s*:`).test(l));
+    if (at < 0) continue;
+    const after = lines2[at].replace(/^[^:]*:/, "").replace(/\s+#.*$/, "").trim();
+    if (after.startsWith("{") || after.startsWith("[")) return `its ${job.hook} section is written in flow style (${after.slice(0, 30)}\u2026)`;
+    if (after.startsWith("*") || after.startsWith("&") || after.startsWith("!")) return `its ${job.hook} section is an alias, anchor or tag (${after.slice(0, 30)})`;
+    const section = lines2.slice(at + 1, sectionEnd(lines2, at));
+    const list = section.find((l) => /^\s+(commands|jobs)\s*:/.test(l));
+    const listValue = list?.replace(/^[^:]*:/, "").replace(/\s+#.*$/, "").trim() ?? "";
+    if (listValue) return `its ${job.hook} ${list.trim().split(":")[0]} are written as '${listValue.slice(0, 30)}' (flow style or an alias)`;
+    if (section.some((l) => /^\s+<<\s*:/.test(l))) return `its ${job.hook} section merges an anchor (<<:), which coord would have to expand`;
+  }
+  return null;
+}
+function handLines(file, jobs) {
+  if (/\.jsonc?$/.test(file)) {
+    const obj = {};
+    for (const j of jobs) (obj[j.hook] ??= { commands: {} }).commands[j.name] = { run: j.run, skip: ["merge", "rebase"] };
+    return JSON.stringify(obj, null, 2);
+  }
+  if (/\.toml$/.test(file)) {
+    return jobs.map((j) => `[${j.hook}.commands.${j.name}]
+run = ${JSON.stringify(j.run)}
+skip = ["merge", "rebase"]`).join("\n\n");
+  }
+  return jobs.map((j) => [`${j.hook}:`, "  commands:", ...jobLines(j, "    ", "commands")].join("\n")).join("\n");
+}
+function mergeLefthook(text, jobs, otherRuns = []) {
+  const eol = text.includes("\r\n") ? "\r\n" : "\n";
+  const lines2 = text ? text.split(/\r?\n/) : ["# lefthook: git hooks for this repo (npx lefthook install)"];
+  if (lines2[lines2.length - 1] === "") lines2.pop();
+  const added = [];
+  const switched = [];
+  for (const job of jobs) {
+    const hookAt = lines2.findIndex((l) => new RegExp(`^${job.hook}:\\s*(#.*)?$`).test(l));
+    const end = hookAt < 0 ? -1 : sectionEnd(lines2, hookAt);
+    const section = hookAt < 0 ? [] : lines2.slice(hookAt, end);
+    const mine = section.findIndex((l) => l.includes("coord.mjs") && l.includes(` ${job.marker}`));
+    if (mine >= 0) {
+      const m = /^(\s*(?:-\s+)?run:\s*)(.*?)\s*$/.exec(section[mine]);
+      if (m && m[2] !== job.run && otherRuns.includes(m[2])) {
+        lines2[hookAt + mine] = m[1] + job.run;
+        switched.push(job.name);
+      }
+      continue;
+    }
+    added.push(job.name);
+    if (hookAt < 0) {
+      if (lines2.length && lines2[lines2.length - 1].trim() !== "") lines2.push("");
+      lines2.push(`${job.hook}:`, "  commands:", ...jobLines(job, "    ", "commands"));
+      continue;
+    }
+    const inner = section.slice(1).find((l) => l.trim() && !l.trim().startsWith("#"));
+    const step = inner ? indentOf(inner) : "  ";
+    const listAt = section.findIndex((l, i) => i > 0 && indentOf(l) === step && /^(commands|jobs):\s*(#.*)?$/.test(l.trim()));
+    if (listAt < 0) {
+      lines2.splice(hookAt + 1, 0, `${step}commands:`, ...jobLines(job, step + step, "commands"));
+      continue;
+    }
+    const style = section[listAt].trim().startsWith("jobs") ? "jobs" : "commands";
+    const first = section.slice(listAt + 1).find((l) => l.trim() && !l.trim().startsWith("#"));
+    const itemIndent = first && indentOf(first).length > step.length ? indentOf(first) : step + step;
+    lines2.splice(hookAt + listAt + 1, 0, ...jobLines(job, style === "jobs" && first?.trim().startsWith("-") ? indentOf(first) : itemIndent, style));
+  }
+  return { text: lines2.join(eol) + eol, added, switched };
+}
+function sectionEnd(lines2, at) {
+  let i = at + 1;
+  while (i < lines2.length && (lines2[i].trim() === "" || /^\s/.test(lines2[i]))) i++;
+  while (i > at + 1 && lines2[i - 1].trim() === "") i--;
+  return i;
 }
 
 // src/protocol/board.ts
@@ -1793,7 +1910,6 @@ exit 0
 }
 
 // src/blackboard.ts
-var HOOK_SCRIPTS = [SCRIPT_PATH, GUARD_PATH, RESERVED_GUARD_PATH, HEARTBEAT_PATH];
 var GUARD_FILES = [RESERVATIONS_PATH, BOARD_PATH];
 var SCRIPTS_DIR = `${SCRIPT_PATH.slice(0, SCRIPT_PATH.lastIndexOf("/"))}/`;
 function boardRef(ctx) {
@@ -1806,8 +1922,9 @@ var Snapshot = class _Snapshot {
   constructor(ctx, sha) {
     this.ctx = ctx;
     this.sha = sha;
-    if (fetched && fetched.sha === sha && !fetched.snap) {
-      fetched.snap = this;
+    const board = ctx.run.board;
+    if (board && board.sha === sha && !board.files) {
+      board.files = this;
       this.alsoRead(GUARD_FILES);
     }
   }
@@ -1881,7 +1998,7 @@ var Snapshot = class _Snapshot {
   }
   /** Every message in every inbox (read once; `alsoRead` joins the same git process). */
   mailbox(alsoRead = []) {
-    this.box ??= readMailbox(this, alsoRead);
+    this.box ??= readMailbox(this, this.ctx.repo.commonDir, alsoRead);
     return this.box;
   }
 };
@@ -1913,10 +2030,9 @@ function refresh(ctx, offlineOk = false) {
     }
     throw new CoordError(`There is no branch '${ctx.cfg.branch}' here: create it, or name the blackboard branch in .coord.json ({"branch": "\u2026"}).`);
   }
-  if (sha) fetched = readGuardCache(ctx)?.sha === sha ? null : { ctx, sha };
+  if (sha) ctx.run.board = readGuardCache(ctx)?.sha === sha ? null : { sha };
   return { sha, offline };
 }
-var fetched = null;
 var guardCacheFile = (ctx) => path().join(ctx.repo.commonDir, GUARD_CACHE);
 function readGuardCache(ctx) {
   try {
@@ -1926,13 +2042,16 @@ function readGuardCache(ctx) {
   }
 }
 function publishedOn(base, sha, files) {
-  fetched = { ctx: base.ctx, sha, snap: base.successor(sha, files) };
+  const { ctx } = base;
+  ctx.run.published = `${boardName(ctx)} ${sha.slice(0, 7)}`;
+  ctx.run.board = { sha, files: base.successor(sha, files) };
 }
-function saveGuardCache() {
-  if (!fetched) return;
-  const { ctx, sha } = fetched;
-  const snap = fetched.snap ?? new Snapshot(ctx, sha);
-  fetched = null;
+function saveGuardCache(ctx) {
+  const board = ctx.run.board;
+  if (!board) return;
+  const { sha } = board;
+  ctx.run.board = null;
+  const snap = board.files ?? new Snapshot(ctx, sha);
   snap.readAll(GUARD_FILES);
   const text = snap.read(RESERVATIONS_PATH);
   const held = text === null ? [] : inForce(parseReservations(text), parseBoard(snap.read(BOARD_PATH) ?? ""), ctx.cfg.staleMs, Date.now()).map((r) => ({ session: r.session, ends: Math.floor(r.ends / 1e3), path: r.path, until: r.until, note: r.note }));
@@ -1943,113 +2062,78 @@ function saveGuardCache() {
   fs().renameSync(tmp, file);
 }
 
-// src/lock.ts
-function takeLock(file, opts) {
-  const me = { pid: process.pid, host: hostName(), since: Date.now(), token: `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 10)}` };
-  const text = JSON.stringify(me) + "\n";
-  let holderToken;
-  let holderSeenAt = Date.now();
-  for (; ; ) {
+// src/config.ts
+var DEFAULTS = { branch: "main", remote: "origin", liveMs: 30 * 6e4, staleMs: 24 * 36e5, timeoutMs: 3e4, skipCi: true };
+function loadConfig(top) {
+  const file = path().join(top, CONFIG_FILE);
+  let raw = {};
+  if (fs().existsSync(file)) {
     try {
-      const fd = fs().openSync(file, "wx");
-      try {
-        fs().writeSync(fd, text);
-      } finally {
-        fs().closeSync(fd);
-      }
-      return { kind: "held", lock: heldLock(file, me.token) };
+      raw = JSON.parse(fs().readFileSync(file, "utf8"));
     } catch (e) {
-      const code = e.code;
-      if (code !== "EEXIST") return { kind: "unusable", detail: `${code ?? ""} ${e.message}`.trim() };
+      throw new CoordError(`${CONFIG_FILE} is not valid JSON (${e.message}): fix it or remove it to use the defaults.`);
     }
-    const seen = readLock(file);
-    if (!seen) {
-      if (Date.now() - holderSeenAt > opts.patienceMs) return { kind: "busy", holder: null, heldMs: Date.now() - holderSeenAt };
-      continue;
-    }
-    const token = seen.holder?.token ?? null;
-    if (token !== holderToken) {
-      holderToken = token;
-      holderSeenAt = Date.now();
-    }
-    if (Date.now() - seen.mtimeMs > opts.staleMs || seen.holder && seen.holder.host === me.host && !processAlive(seen.holder.pid)) {
-      takeOver(file, seen.text, me.token);
-      continue;
-    }
-    if (Date.now() - holderSeenAt > opts.patienceMs) return { kind: "busy", holder: seen.holder, heldMs: Date.now() - (seen.holder?.since ?? holderSeenAt) };
-    sleepMs(10 + Math.random() * 20);
+    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new CoordError(`${CONFIG_FILE} must hold a JSON object like {"branch": "main"}.`);
   }
+  const env2 = process.env;
+  const pick2 = (key, envName) => env2[envName] ?? (raw[key] === void 0 ? void 0 : String(raw[key]));
+  const cfg = { ...DEFAULTS };
+  const branch = pick2("branch", "COORD_BRANCH");
+  if (branch !== void 0) {
+    const bad = checkBranchName(branch);
+    if (bad) throw new CoordError(`Blackboard branch from ${env2.COORD_BRANCH ? "COORD_BRANCH" : CONFIG_FILE}: ${bad}.`);
+    cfg.branch = branch;
+  }
+  const remote = pick2("remote", "COORD_REMOTE");
+  if (remote !== void 0) {
+    if (!/^[A-Za-z0-9._-]+$/.test(remote) || remote.startsWith("-")) throw new CoordError(`Remote name '${remote}' is not usable: use a name from 'git remote'.`);
+    cfg.remote = remote;
+  }
+  for (const [key, envName, field] of [["live", "COORD_LIVE", "liveMs"], ["stale", "COORD_STALE", "staleMs"], ["timeout", "COORD_TIMEOUT", "timeoutMs"]]) {
+    const v = pick2(key, envName);
+    if (v === void 0) continue;
+    const ms = parseDuration(v);
+    if (ms === null || ms <= 0) throw new CoordError(`'${v}' for ${key} is not a duration: use forms like 90s, 30m, 24h, 7d.`);
+    cfg[field] = ms;
+  }
+  const skipCi = pick2("skipCi", "COORD_SKIP_CI");
+  if (skipCi !== void 0) {
+    if (skipCi !== "true" && skipCi !== "false") throw new CoordError(`'${skipCi}' for skipCi is not true or false: write {"skipCi": false} to let coord's commits start CI runs.`);
+    cfg.skipCi = skipCi === "true";
+  }
+  return cfg;
 }
-function heldLock(file, token) {
-  return {
-    touch() {
-      try {
-        const now = /* @__PURE__ */ new Date();
-        fs().utimesSync(file, now, now);
-      } catch {
-      }
-    },
-    release() {
-      const seen = readLock(file);
-      if (seen?.holder?.token !== token) return;
-      try {
-        fs().unlinkSync(file);
-      } catch {
-      }
-    }
-  };
+
+// src/context.ts
+function openContext(cwd2, opts = {}) {
+  const paths = repoPaths(cwd2);
+  const repo = worktreeAt(paths.top, paths.gitDir, paths.commonDir);
+  const cfg = loadConfig(repo.top);
+  const hasRemote = remoteUrl(repo.top, cfg.remote) !== null;
+  let session = repo.session;
+  if (opts.identity !== false) {
+    const who = speakingSession({ flag: opts.as, worktree: repo.session, env: process.env.COORD_SESSION });
+    if ("error" in who) throw new UsageError(who.error);
+    session = who.id;
+  }
+  return { cwd: cwd2, repo, cfg, hasRemote, session, run: { board: null, published: null } };
 }
-function readLock(file) {
-  let text;
-  let mtimeMs;
-  try {
-    mtimeMs = fs().statSync(file).mtimeMs;
-    text = fs().readFileSync(file, "utf8");
-  } catch {
-    return null;
-  }
-  let holder = null;
-  try {
-    const h = JSON.parse(text);
-    if (typeof h?.pid === "number" && typeof h.token === "string") holder = { pid: h.pid, host: String(h.host ?? ""), since: Number(h.since) || mtimeMs, token: h.token };
-  } catch {
-  }
-  return { text, holder, mtimeMs };
+function withSettings(ctx, change2) {
+  return { ...ctx, cfg: { ...ctx.cfg, ...change2 } };
 }
-function takeOver(file, staleText, token) {
-  const aside = `${file}.${token}`;
-  try {
-    fs().renameSync(file, aside);
-  } catch {
-    return;
-  }
-  let moved = "";
-  try {
-    moved = fs().readFileSync(aside, "utf8");
-  } catch {
-  }
-  if (moved && moved !== staleText) {
-    try {
-      fs().linkSync(aside, file);
-    } catch {
-    }
-  }
-  try {
-    fs().unlinkSync(aside);
-  } catch {
-  }
+function requireSession(ctx) {
+  if (ctx.session) return ctx.session;
+  throw new CoordError(
+    `This is not a session worktree ('${ctx.repo.name}'${ctx.repo.branch ? `, branch '${ctx.repo.branch}'` : ""}): cd into your session's worktree, or pass --as <id> (see 'coord status').`
+  );
 }
-function hostName() {
-  try {
-    if (isDeno) {
-      const perms = globalThis.Deno.permissions;
-      if (perms.querySync({ name: "sys", kind: "hostname" }).state !== "granted") return "";
-    }
-    return os().hostname();
-  } catch {
-    return "";
-  }
-}
+
+// src/commands/start.ts
+var start_exports = {};
+__export(start_exports, {
+  run: () => run,
+  spec: () => spec
+});
 
 // src/protocol/subject.ts
 var PREFIX_RE = new RegExp(`^\\[(${SESSION_ID_PATTERN})\\]`);
@@ -2116,119 +2200,6 @@ case $s in "[$id]"*) exit 0 ;; esac
 exit 1
 `;
 }
-
-// src/publish.ts
-var MAX_ATTEMPTS = 40;
-var LOCK_FILE = "coord-publish.lock";
-var MAX_PAUSE_MS = 1e4;
-var MIN_PUSH_MS = 20;
-var published = null;
-var publishedThisRun = () => published;
-function publish(ctx, plan) {
-  const ident = committerIdent(ctx.repo.top);
-  const lock = publishLock(ctx);
-  try {
-    return attempts(ctx, plan, ident, lock);
-  } finally {
-    lock?.release();
-  }
-}
-function attempts(ctx, plan, ident, lock) {
-  const cwd2 = ctx.repo.top;
-  let pushMs = MIN_PUSH_MS;
-  let pause = 0;
-  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    lock?.touch();
-    const { sha: base } = refresh(ctx);
-    crashPoint("after-fetch");
-    const snap = new Snapshot(ctx, base);
-    snap.alsoRead(GUARD_FILES);
-    const { files, subject, value } = plan(snap);
-    const changed = new Map([...files].filter(([p, c]) => snap.read(p) !== c));
-    if (changed.size === 0) return { sha: base, value, attempts: attempt };
-    refuseNonFiles(ctx, snap, [...changed.keys()]);
-    const sha = commitFiles(cwd2, base, changed, coordMessage(subject, ctx.cfg.skipCi), ident);
-    crashPoint("after-commit");
-    lock?.touch();
-    if (ctx.hasRemote) {
-      const started = Date.now();
-      const out2 = pushRef(cwd2, ctx.cfg.remote, sha, ctx.cfg.branch, ctx.cfg.timeoutMs);
-      pushMs = Math.max(pushMs, Date.now() - started);
-      if (out2.kind === "ok") {
-        published = `${boardName(ctx)} ${sha.slice(0, 7)}`;
-        publishedOn(snap, sha, changed);
-        crashPoint("after-publish");
-        return { sha, value, attempts: attempt };
-      }
-      if (out2.kind === "refused") {
-        throw new CoordError(`${ctx.cfg.remote} refused the update of ${ctx.cfg.branch}: ${out2.detail}. Nothing was published; if ${ctx.cfg.branch} is protected, point coord at a branch sessions may push to ("branch" in .coord.json).`);
-      }
-      if (out2.kind === "failed") throw new CoordError(`Could not publish to ${boardName(ctx)}: ${out2.detail}. Nothing was published; check the network and credentials, then run again.`);
-    } else {
-      const following = checkedOutElsewhere(ctx, [...changed.keys()]);
-      if (casRef(cwd2, `refs/heads/${ctx.cfg.branch}`, sha, base)) {
-        published = `${boardName(ctx)} ${sha.slice(0, 7)}`;
-        publishedOn(snap, sha, changed);
-        crashPoint("after-publish");
-        for (const dir of following) {
-          try {
-            moveWorktree(dir, base, sha);
-          } catch (e) {
-            throw new CoordError(`Published to ${boardName(ctx)}, but the checkout of ${ctx.cfg.branch} in '${dir}' could not follow (${e.message}): run git status there; git checkout -- ${[...changed.keys()].join(" ")} brings the files up to date.`);
-          }
-        }
-        return { sha, value, attempts: attempt };
-      }
-    }
-    pause = nextPause(pause, pushMs);
-    sleepMs(pause);
-  }
-  throw new CoordError(`Gave up after ${MAX_ATTEMPTS} attempts: ${boardName(ctx)} kept moving under us. Nothing was published; run the command again.`);
-}
-function nextPause(last, pushMs) {
-  const low = Math.min(pushMs, MAX_PAUSE_MS);
-  const high = Math.min(8 * pushMs, MAX_PAUSE_MS, 3 * Math.max(last, low));
-  return low + Math.random() * Math.max(0, high - low);
-}
-function publishLock(ctx) {
-  const file = path().join(ctx.repo.commonDir, LOCK_FILE);
-  const out2 = takeLock(file, { staleMs: ctx.cfg.timeoutMs + MAX_PAUSE_MS + 5e3, patienceMs: 4 * ctx.cfg.timeoutMs });
-  if (out2.kind === "held") return out2.lock;
-  if (out2.kind === "unusable") return null;
-  const who = out2.holder ? `process ${out2.holder.pid}${out2.holder.host ? ` on ${out2.holder.host}` : ""}` : "a process";
-  throw new CoordError(`Another coord ${who} has been publishing from this clone for ${Math.round(out2.heldMs / 1e3)} s and is not done: waited for it, gave up. Nothing was published; run again once it has finished (if no coord is running, remove ${file}).`);
-}
-function refuseNonFiles(ctx, snap, files) {
-  for (const file of files) {
-    for (const dir of parentDirs(file)) {
-      const mode2 = snap.modeOf(dir);
-      if (mode2 === null) break;
-      if (mode2 !== "040000") refuse(ctx, `${dir} is ${entryKind(mode2)}, not a folder`);
-    }
-    const mode = snap.modeOf(file);
-    if (mode !== null && !isRegularFile(mode)) refuse(ctx, `${file} is ${entryKind(mode)}, not a file`);
-  }
-}
-function refuse(ctx, what) {
-  throw new CoordError(`On ${boardName(ctx)}, ${what}: coord never replaces it. Move it out of the way on ${ctx.cfg.branch} (git mv or git rm, commit, push), then run this again. Nothing was published.`);
-}
-function checkedOutElsewhere(ctx, paths) {
-  const dirs = listWorktrees(ctx.repo.top).filter((w) => w.branch === ctx.cfg.branch).map((w) => w.dir);
-  for (const d of dirs) {
-    const dirty = worktreeStatus(d, "normal", paths);
-    if (dirty.length) {
-      throw new CoordError(`${ctx.cfg.branch} is checked out in '${d}' with uncommitted edits of ${dirty.map((e) => e.path).join(", ")}: commit or stash them there, then run again.`);
-    }
-  }
-  return dirs;
-}
-
-// src/commands/start.ts
-var start_exports = {};
-__export(start_exports, {
-  run: () => run,
-  spec: () => spec
-});
 
 // src/plans.ts
 var boardOf = (view) => parseBoard(view.read(BOARD_PATH) ?? "");
@@ -2389,6 +2360,217 @@ function planHandoff(view, o) {
   return { files: /* @__PURE__ */ new Map([[BOARD_PATH, boardText], [file, text]]), subject: coordSubject(o.me, `handoff ${o.riff} to ${o.to}: ${firstWords(o.body)}`), value: { id } };
 }
 
+// src/lock.ts
+function takeLock(file, opts) {
+  const me = { pid: process.pid, host: hostName(), since: Date.now(), token: `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 10)}` };
+  const text = JSON.stringify(me) + "\n";
+  let holderToken;
+  let holderSeenAt = Date.now();
+  for (; ; ) {
+    try {
+      const fd = fs().openSync(file, "wx");
+      try {
+        fs().writeSync(fd, text);
+      } finally {
+        fs().closeSync(fd);
+      }
+      return { kind: "held", lock: heldLock(file, me.token) };
+    } catch (e) {
+      const code = e.code;
+      if (code !== "EEXIST") return { kind: "unusable", detail: `${code ?? ""} ${e.message}`.trim() };
+    }
+    const seen = readLock(file);
+    if (!seen) {
+      if (Date.now() - holderSeenAt > opts.patienceMs) return { kind: "busy", holder: null, heldMs: Date.now() - holderSeenAt };
+      continue;
+    }
+    const token = seen.holder?.token ?? null;
+    if (token !== holderToken) {
+      holderToken = token;
+      holderSeenAt = Date.now();
+    }
+    if (Date.now() - seen.mtimeMs > opts.staleMs || seen.holder && seen.holder.host === me.host && !processAlive(seen.holder.pid)) {
+      takeOver(file, seen.text, me.token);
+      continue;
+    }
+    if (Date.now() - holderSeenAt > opts.patienceMs) return { kind: "busy", holder: seen.holder, heldMs: Date.now() - (seen.holder?.since ?? holderSeenAt) };
+    sleepMs(10 + Math.random() * 20);
+  }
+}
+function heldLock(file, token) {
+  return {
+    touch() {
+      try {
+        const now = /* @__PURE__ */ new Date();
+        fs().utimesSync(file, now, now);
+      } catch {
+      }
+    },
+    release() {
+      const seen = readLock(file);
+      if (seen?.holder?.token !== token) return;
+      try {
+        fs().unlinkSync(file);
+      } catch {
+      }
+    }
+  };
+}
+function readLock(file) {
+  let text;
+  let mtimeMs;
+  try {
+    mtimeMs = fs().statSync(file).mtimeMs;
+    text = fs().readFileSync(file, "utf8");
+  } catch {
+    return null;
+  }
+  let holder = null;
+  try {
+    const h = JSON.parse(text);
+    if (typeof h?.pid === "number" && typeof h.token === "string") holder = { pid: h.pid, host: String(h.host ?? ""), since: Number(h.since) || mtimeMs, token: h.token };
+  } catch {
+  }
+  return { text, holder, mtimeMs };
+}
+function takeOver(file, staleText, token) {
+  const aside = `${file}.${token}`;
+  try {
+    fs().renameSync(file, aside);
+  } catch {
+    return;
+  }
+  let moved = "";
+  try {
+    moved = fs().readFileSync(aside, "utf8");
+  } catch {
+  }
+  if (moved && moved !== staleText) {
+    try {
+      fs().linkSync(aside, file);
+    } catch {
+    }
+  }
+  try {
+    fs().unlinkSync(aside);
+  } catch {
+  }
+}
+function hostName() {
+  try {
+    if (isDeno) {
+      const perms = globalThis.Deno.permissions;
+      if (perms.querySync({ name: "sys", kind: "hostname" }).state !== "granted") return "";
+    }
+    return os().hostname();
+  } catch {
+    return "";
+  }
+}
+
+// src/publish.ts
+var MAX_ATTEMPTS = 40;
+var LOCK_FILE = "coord-publish.lock";
+var MAX_PAUSE_MS = 1e4;
+var MIN_PUSH_MS = 20;
+function publish(ctx, plan, opts = {}) {
+  const ident = committerIdent(ctx.repo.top);
+  const lock = publishLock(ctx);
+  try {
+    return attempts(ctx, plan, opts, ident, lock);
+  } finally {
+    lock?.release();
+  }
+}
+function attempts(ctx, plan, opts, ident, lock) {
+  const cwd2 = ctx.repo.top;
+  let pushMs = MIN_PUSH_MS;
+  let pause = 0;
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    lock?.touch();
+    const { sha: base } = refresh(ctx);
+    crashPoint("after-fetch");
+    const snap = new Snapshot(ctx, base);
+    snap.alsoRead(GUARD_FILES);
+    const { files, subject, value } = plan(snap);
+    const changed = new Map([...files].filter(([p, c]) => snap.read(p) !== c));
+    if (changed.size === 0) return { sha: base, value, attempts: attempt };
+    refuseNonFiles(ctx, snap, [...changed.keys()]);
+    opts.beforePush?.(value);
+    const sha = commitFiles(cwd2, base, changed, coordMessage(subject, ctx.cfg.skipCi), ident);
+    crashPoint("after-commit");
+    lock?.touch();
+    if (ctx.hasRemote) {
+      const started = Date.now();
+      const out2 = pushRef(cwd2, ctx.cfg.remote, sha, ctx.cfg.branch, ctx.cfg.timeoutMs);
+      pushMs = Math.max(pushMs, Date.now() - started);
+      if (out2.kind === "ok") {
+        publishedOn(snap, sha, changed);
+        crashPoint("after-publish");
+        return { sha, value, attempts: attempt };
+      }
+      if (out2.kind === "refused") {
+        throw new CoordError(`${ctx.cfg.remote} refused the update of ${ctx.cfg.branch}: ${out2.detail}. Nothing was published; if ${ctx.cfg.branch} is protected, point coord at a branch sessions may push to ("branch" in .coord.json).`);
+      }
+      if (out2.kind === "failed") throw new CoordError(`Could not publish to ${boardName(ctx)}: ${out2.detail}. Nothing was published; check the network and credentials, then run again.`);
+    } else {
+      const following = checkedOutElsewhere(ctx, [...changed.keys()]);
+      if (casRef(cwd2, `refs/heads/${ctx.cfg.branch}`, sha, base)) {
+        publishedOn(snap, sha, changed);
+        crashPoint("after-publish");
+        for (const dir of following) {
+          try {
+            moveWorktree(dir, base, sha);
+          } catch (e) {
+            throw new CoordError(`Published to ${boardName(ctx)}, but the checkout of ${ctx.cfg.branch} in '${dir}' could not follow (${e.message}): run git status there; git checkout -- ${[...changed.keys()].join(" ")} brings the files up to date.`);
+          }
+        }
+        return { sha, value, attempts: attempt };
+      }
+    }
+    pause = nextPause(pause, pushMs);
+    sleepMs(pause);
+  }
+  throw new CoordError(`Gave up after ${MAX_ATTEMPTS} attempts: ${boardName(ctx)} kept moving under us. Nothing was published; run the command again.`);
+}
+function nextPause(last, pushMs) {
+  const low = Math.min(pushMs, MAX_PAUSE_MS);
+  const high = Math.min(8 * pushMs, MAX_PAUSE_MS, 3 * Math.max(last, low));
+  return low + Math.random() * Math.max(0, high - low);
+}
+function publishLock(ctx) {
+  const file = path().join(ctx.repo.commonDir, LOCK_FILE);
+  const out2 = takeLock(file, { staleMs: ctx.cfg.timeoutMs + MAX_PAUSE_MS + 5e3, patienceMs: 4 * ctx.cfg.timeoutMs });
+  if (out2.kind === "held") return out2.lock;
+  if (out2.kind === "unusable") return null;
+  const who = out2.holder ? `process ${out2.holder.pid}${out2.holder.host ? ` on ${out2.holder.host}` : ""}` : "a process";
+  throw new CoordError(`Another coord ${who} has been publishing from this clone for ${Math.round(out2.heldMs / 1e3)} s and is not done: waited for it, gave up. Nothing was published; run again once it has finished (if no coord is running, remove ${file}).`);
+}
+function refuseNonFiles(ctx, snap, files) {
+  for (const file of files) {
+    for (const dir of parentDirs(file)) {
+      const mode2 = snap.modeOf(dir);
+      if (mode2 === null) break;
+      if (mode2 !== "040000") refuse(ctx, `${dir} is ${entryKind(mode2)}, not a folder`);
+    }
+    const mode = snap.modeOf(file);
+    if (mode !== null && !isRegularFile(mode)) refuse(ctx, `${file} is ${entryKind(mode)}, not a file`);
+  }
+}
+function refuse(ctx, what) {
+  throw new CoordError(`On ${boardName(ctx)}, ${what}: coord never replaces it. Move it out of the way on ${ctx.cfg.branch} (git mv or git rm, commit, push), then run this again. Nothing was published.`);
+}
+function checkedOutElsewhere(ctx, paths) {
+  const dirs = listWorktrees(ctx.repo.top).filter((w) => w.branch === ctx.cfg.branch).map((w) => w.dir);
+  for (const d of dirs) {
+    const dirty = worktreeStatus(d, "normal", paths);
+    if (dirty.length) {
+      throw new CoordError(`${ctx.cfg.branch} is checked out in '${d}' with uncommitted edits of ${dirty.map((e) => e.path).join(", ")}: commit or stash them there, then run again.`);
+    }
+  }
+  return dirs;
+}
+
 // src/session.ts
 function worktreeChanges(dir, id, untracked) {
   const files = worktreeStatus(dir, untracked).map((e) => e.path);
@@ -2537,13 +2719,12 @@ function claimSession(ctx, req, warn, releaseOnFailure = false) {
   let claim;
   let missing = [];
   try {
-    claim = publish(ctx, (snap) => {
+    const plan = (snap) => {
       snap.preload([BOARD_PATH, SCRIPTS_DIR]);
       missing = snap.missingScripts();
-      const plan = planClaim(snap, { ...req, branch: ctx.cfg.branch, leftovers: leftovers2, now: stamp() });
-      markClaim(ctx, plan.value.id);
-      return plan;
-    });
+      return planClaim(snap, { ...req, branch: ctx.cfg.branch, leftovers: leftovers2, now: stamp() });
+    };
+    claim = publish(ctx, plan, { beforePush: (row2) => markClaim(ctx, row2.id) });
   } catch (e) {
     markClaim(ctx, null);
     throw e;
@@ -2582,67 +2763,6 @@ function claimSession(ctx, req, warn, releaseOnFailure = false) {
   return { row, dir, branch, sha: claim.sha, copied, configured };
 }
 
-// src/config.ts
-var DEFAULTS = { branch: "main", remote: "origin", liveMs: 30 * 6e4, staleMs: 24 * 36e5, timeoutMs: 3e4, skipCi: true };
-function loadConfig(top) {
-  const file = path().join(top, CONFIG_FILE);
-  let raw = {};
-  if (fs().existsSync(file)) {
-    try {
-      raw = JSON.parse(fs().readFileSync(file, "utf8"));
-    } catch (e) {
-      throw new CoordError(`${CONFIG_FILE} is not valid JSON (${e.message}): fix it or remove it to use the defaults.`);
-    }
-    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new CoordError(`${CONFIG_FILE} must hold a JSON object like {"branch": "main"}.`);
-  }
-  const env2 = process.env;
-  const pick2 = (key, envName) => env2[envName] ?? (raw[key] === void 0 ? void 0 : String(raw[key]));
-  const cfg = { ...DEFAULTS };
-  const branch = pick2("branch", "COORD_BRANCH");
-  if (branch !== void 0) {
-    const bad = checkBranchName(branch);
-    if (bad) throw new CoordError(`Blackboard branch from ${env2.COORD_BRANCH ? "COORD_BRANCH" : CONFIG_FILE}: ${bad}.`);
-    cfg.branch = branch;
-  }
-  const remote = pick2("remote", "COORD_REMOTE");
-  if (remote !== void 0) {
-    if (!/^[A-Za-z0-9._-]+$/.test(remote) || remote.startsWith("-")) throw new CoordError(`Remote name '${remote}' is not usable: use a name from 'git remote'.`);
-    cfg.remote = remote;
-  }
-  for (const [key, envName, field] of [["live", "COORD_LIVE", "liveMs"], ["stale", "COORD_STALE", "staleMs"], ["timeout", "COORD_TIMEOUT", "timeoutMs"]]) {
-    const v = pick2(key, envName);
-    if (v === void 0) continue;
-    const ms = parseDuration(v);
-    if (ms === null || ms <= 0) throw new CoordError(`'${v}' for ${key} is not a duration: use forms like 90s, 30m, 24h, 7d.`);
-    cfg[field] = ms;
-  }
-  const skipCi = pick2("skipCi", "COORD_SKIP_CI");
-  if (skipCi !== void 0) {
-    if (skipCi !== "true" && skipCi !== "false") throw new CoordError(`'${skipCi}' for skipCi is not true or false: write {"skipCi": false} to let coord's commits start CI runs.`);
-    cfg.skipCi = skipCi === "true";
-  }
-  return cfg;
-}
-
-// src/context.ts
-function openContext(cwd2, opts = {}) {
-  const paths = repoPaths(cwd2);
-  const repo = worktreeAt(paths.top, paths.gitDir, paths.commonDir);
-  const cfg = loadConfig(repo.top);
-  const hasRemote = remoteUrl(repo.top, cfg.remote) !== null;
-  let session = repo.session;
-  if (opts.identity !== false) {
-    const who = speakingSession({ flag: opts.as, worktree: repo.session, env: process.env.COORD_SESSION });
-    if ("error" in who) throw new UsageError(who.error);
-    session = who.id;
-  }
-  return { repo, cfg, hasRemote, session };
-}
-function requireSession(ctx) {
-  if (ctx.session) return ctx.session;
-  throw new CoordError(`This is not a session worktree ('${ctx.repo.name}'${ctx.repo.branch ? `, branch '${ctx.repo.branch}'` : ""}): cd into your session's worktree, or pass --as <id> (see 'coord status').`);
-}
-
 // src/commands/start.ts
 var spec = {
   name: "start",
@@ -2656,10 +2776,11 @@ var spec = {
     { name: "as", value: "ID", help: "claim exactly this id (fails if it is taken) instead of the lowest free one" },
     { name: "json", help: 'print {"id","name","worktree","branch","claimed","commit","copied"}' }
   ],
-  positionals: [0, 0]
+  positionals: [0, 0],
+  group: "sessions",
+  needs: "repo"
 };
-function run(p) {
-  const ctx = openContext(process.cwd(), { identity: false });
+function run(ctx, p) {
   const wanted = str(p, "as");
   if (wanted !== void 0 && checkId(wanted)) throw new UsageError(`${checkId(wanted)}.`);
   const name = str(p, "name");
@@ -2669,25 +2790,22 @@ function run(p) {
   if (riff !== void 0 && checkRiffId(riff)) throw new UsageError(`--riff: ${checkRiffId(riff)}.`);
   if (!p.flags.json) out(`fetching ${boardName(ctx)} and claiming the lowest free id ...`);
   const { row, dir, branch, sha, copied, configured } = claimSession(ctx, { wanted, name, scope, riff }, (line) => err(line));
-  if (p.flags.json) {
-    json({ id: row.id, name: row.name, worktree: dir, branch, claimed: row.claimed, commit: sha, copied });
-    return 0;
-  }
-  const bar = "=".repeat(36);
-  out([
-    `[${branch} ${sha.slice(0, 7)}] ${coordSubject(row.id, `claim ${row.id} at ${row.claimed}`)}`,
-    bar,
-    `Session ${row.id} claimed.`,
-    `Name:     ${row.name}`,
-    `Worktree: ${dir}`,
-    `Branch:   ${branch}`,
-    ...configured.length ? [`Set up:   this clone merges the coordination files with coord (${configured.join(", ")})`] : [],
-    ...copied.length ? [`Copied:   ${copied.length > 4 ? `${copied.slice(0, 4).join(", ")} and ${copied.length - 4} more` : copied.join(", ")} (named in ${WORKTREE_INCLUDE})`] : [],
-    "Next:",
-    `  cd ${dir}`,
-    bar
-  ].join("\n"));
-  return 0;
+  return report({ id: row.id, name: row.name, worktree: dir, branch, claimed: row.claimed, commit: sha, copied }, () => {
+    const bar = "=".repeat(36);
+    out([
+      `[${branch} ${sha.slice(0, 7)}] ${coordSubject(row.id, `claim ${row.id} at ${row.claimed}`)}`,
+      bar,
+      `Session ${row.id} claimed.`,
+      `Name:     ${row.name}`,
+      `Worktree: ${dir}`,
+      `Branch:   ${branch}`,
+      ...configured.length ? [`Set up:   this clone merges the coordination files with coord (${configured.join(", ")})`] : [],
+      ...copied.length ? [`Copied:   ${copied.length > 4 ? `${copied.slice(0, 4).join(", ")} and ${copied.length - 4} more` : copied.join(", ")} (named in ${WORKTREE_INCLUDE})`] : [],
+      "Next:",
+      `  cd ${dir}`,
+      bar
+    ].join("\n"));
+  });
 }
 
 // src/commands/status.ts
@@ -2698,33 +2816,16 @@ __export(status_exports, {
 });
 
 // src/liveness.ts
-function lastCommits(ctx) {
-  const windowMs = Math.max(ctx.cfg.staleMs, 7 * 864e5);
-  const since = Math.floor((Date.now() - windowMs) / 1e3);
-  const found = /* @__PURE__ */ new Map();
-  const note2 = (id, t) => {
-    if (t > (found.get(id) ?? 0)) found.set(id, t);
-  };
-  for (const b of listBranches(ctx.repo.top, sessionBranch(""))) {
-    const id = sessionOfBranch(b.name);
-    if (id) note2(id, b.time * 1e3);
-  }
-  for (const c of subjectsSince(ctx.repo.top, boardRef(ctx), since)) {
-    const id = sessionOfSubject(c.subject);
-    if (id) note2(id, c.time * 1e3);
-  }
-  return found;
-}
 function boardHistory(ctx, rows, files) {
   const last = /* @__PURE__ */ new Map();
   const note2 = (id, t) => {
     if (id && t > (last.get(id) ?? 0)) last.set(id, t);
   };
   for (const b of listBranches(ctx.repo.top, sessionBranch(""))) note2(sessionOfBranch(b.name), b.time * 1e3);
-  if (!rows.length) return { last, changed: [] };
+  if (rows && !rows.length) return { last, changed: [] };
   const windowStart = Date.now() - Math.max(ctx.cfg.staleMs, 7 * 864e5);
-  const claims = rows.map((r) => parseStamp(r.claimed));
-  const oldest = claims.some((c) => c === null) ? windowStart : Math.max(windowStart, Math.min(...claims));
+  const claims = (rows ?? []).map((r) => parseStamp(r.claimed));
+  const oldest = !rows || claims.some((c) => c === null) ? windowStart : Math.max(windowStart, Math.min(...claims));
   const since = Math.floor(oldest / 1e3);
   if (!files) {
     for (const c of subjectsSince(ctx.repo.top, boardRef(ctx), since)) note2(sessionOfSubject(c.subject), c.time * 1e3);
@@ -2742,11 +2843,17 @@ function stateOf(row, lastCommit, ctx, now = Date.now()) {
   const ageMs = now - newest;
   return { state: ageMs > ctx.cfg.staleMs ? "stale" : ageMs < ctx.cfg.liveMs ? "live" : "idle", newest };
 }
-function overrideThreshold(ctx, which, value, flag = which) {
-  if (value === void 0) return;
-  const ms = parseDuration(value);
-  if (ms === null || ms <= 0) throw new UsageError(`--${flag} '${value}' is not a duration: use forms like 30m, 24h, 7d.`);
-  ctx.cfg[which === "live" ? "liveMs" : "staleMs"] = ms;
+function withThresholds(ctx, values, flags = {}) {
+  const ms = (which) => {
+    const value = values[which];
+    if (value === void 0) return void 0;
+    const parsed = parseDuration(value);
+    if (parsed === null || parsed <= 0) throw new UsageError(`--${flags[which] ?? which} '${value}' is not a duration: use forms like 30m, 24h, 7d.`);
+    return parsed;
+  };
+  const liveMs = ms("live");
+  const staleMs = ms("stale");
+  return withSettings(ctx, { ...liveMs === void 0 ? {} : { liveMs }, ...staleMs === void 0 ? {} : { staleMs } });
 }
 
 // src/overlaps.ts
@@ -2823,12 +2930,12 @@ var spec2 = {
     { name: "stale", value: "DURATION", help: 'activity older than this is stale (default 24h, or "stale" in .coord.json)' },
     { name: "json", help: 'print {"board","commit","offline","session","sessions":[\u2026],"overlaps":[\u2026],"problems","missingScripts"} (see docs/reference.md)' }
   ],
-  positionals: [0, 0]
+  positionals: [0, 0],
+  group: "sessions",
+  needs: "speaker"
 };
-function run2(p) {
-  const ctx = openContext(process.cwd(), { as: str(p, "as") });
-  overrideThreshold(ctx, "live", str(p, "live"));
-  overrideThreshold(ctx, "stale", str(p, "stale"));
+function run2(opened, p) {
+  const ctx = withThresholds(opened, { live: str(p, "live"), stale: str(p, "stale") });
   const { sha, offline } = refresh(ctx, true);
   const snap = new Snapshot(ctx, sha);
   const box = snap.mailbox([BOARD_PATH, SCRIPTS_DIR]);
@@ -2859,44 +2966,42 @@ function run2(p) {
   const problems = board.problems.map((pr) => ({ file: BOARD_PATH, line: pr.line, message: pr.message }));
   const counting = board.rows.map((r) => r.row).filter((row) => sessions.find((s) => s.id === row.id).state !== "stale");
   const overlaps = counting.length > 1 ? overlapsOf(touches(ctx, counting, history.changed)) : [];
-  if (bool(p, "json")) {
-    json({ board: boardName(ctx), commit: sha, offline, session: ctx.session, sessions, overlaps, problems, missingScripts: missing });
-    return 0;
-  }
-  if (offline) err(`coord: offline \u2014 ${offline}; showing ${boardName(ctx)} as last fetched.`);
-  for (const pr of problems) err(`coord: ${pr.file}:${pr.line}: ${pr.message}`);
-  if (missing.length && text !== null) err(missingScriptsWarning(ctx, missing));
-  if (text === null) {
-    out(`No board on ${boardName(ctx)} yet (${BOARD_PATH}): run 'coord init' to onboard this repo, or 'coord start' to claim the first session.`);
-    return 0;
-  }
-  if (!sessions.length) {
-    out(`No sessions on the board (${boardName(ctx)}). Claim one with 'coord start'.`);
-    return 0;
-  }
-  const now = Date.now();
-  const ago = (s) => {
-    const t = s === null ? null : parseStamp(s);
-    return t === null ? "\u2014" : `${age(now - t)} ago`;
-  };
-  const paint2 = { live: green, idle: (s) => s, stale: red, paused: yellow };
-  out(table(["SESSION", "RIFF", "SCOPE", "CLAIMED", "PRESENCE", "LAST COMMIT", "UNREAD", "STATE"], sessions.map((s) => [
-    `${s.me ? "*" : " "}${s.id} \xB7 ${visible(s.name)}`,
-    visible(s.riff ?? NO_RIFF),
-    visible(s.scope.length > 48 ? s.scope.slice(0, 47) + "\u2026" : s.scope),
-    ago(s.claimed),
-    ago(s.presence),
-    ago(s.lastCommit),
-    String(s.unread),
-    paint2[s.state](s.state)
-  ])));
-  out(dim(`${sessions.length} session(s) on ${boardName(ctx)}; live < ${age(ctx.cfg.liveMs)}, stale > ${age(ctx.cfg.staleMs)}.`));
-  if (overlaps.length) {
-    out("\n" + yellow(`Files more than one session is changing (${overlaps.length}):`));
-    for (const o of overlaps) out(`  ${visible(overlapLine(o))}`);
-    out(dim('Talk before it conflicts: coord send <sX> --type question -m "\u2026"; coord reserve PATH claims a file.'));
-  }
-  return 0;
+  const value = { board: boardName(ctx), commit: sha, offline, session: ctx.session, sessions, overlaps, problems, missingScripts: missing };
+  return report(value, () => {
+    if (offline) err(`coord: offline \u2014 ${offline}; showing ${boardName(ctx)} as last fetched.`);
+    for (const pr of problems) err(`coord: ${pr.file}:${pr.line}: ${pr.message}`);
+    if (missing.length && text !== null) err(missingScriptsWarning(ctx, missing));
+    if (text === null) {
+      out(`No board on ${boardName(ctx)} yet (${BOARD_PATH}): run 'coord init' to onboard this repo, or 'coord start' to claim the first session.`);
+      return;
+    }
+    if (!sessions.length) {
+      out(`No sessions on the board (${boardName(ctx)}). Claim one with 'coord start'.`);
+      return;
+    }
+    const now = Date.now();
+    const ago = (s) => {
+      const t = s === null ? null : parseStamp(s);
+      return t === null ? "\u2014" : `${age(now - t)} ago`;
+    };
+    const paint2 = { live: green, idle: (s) => s, stale: red, paused: yellow };
+    out(table(["SESSION", "RIFF", "SCOPE", "CLAIMED", "PRESENCE", "LAST COMMIT", "UNREAD", "STATE"], sessions.map((s) => [
+      `${s.me ? "*" : " "}${s.id} \xB7 ${visible(s.name)}`,
+      visible(s.riff ?? NO_RIFF),
+      visible(s.scope.length > 48 ? s.scope.slice(0, 47) + "\u2026" : s.scope),
+      ago(s.claimed),
+      ago(s.presence),
+      ago(s.lastCommit),
+      String(s.unread),
+      paint2[s.state](s.state)
+    ])));
+    out(dim(`${sessions.length} session(s) on ${boardName(ctx)}; live < ${age(ctx.cfg.liveMs)}, stale > ${age(ctx.cfg.staleMs)}.`));
+    if (overlaps.length) {
+      out("\n" + yellow(`Files more than one session is changing (${overlaps.length}):`));
+      for (const o of overlaps) out(`  ${visible(overlapLine(o))}`);
+      out(dim('Talk before it conflicts: coord send <sX> --type question -m "\u2026"; coord reserve PATH claims a file.'));
+    }
+  });
 }
 
 // src/commands/scope.ts
@@ -2910,16 +3015,15 @@ var spec3 = {
   summary: "set the scope cell of my row (what I work on), commit and publish",
   usage: "<TEXT\u2026> [--json]",
   flags: [{ name: "json", help: 'print {"id","scope","commit"}' }],
-  positionals: [1, Infinity]
+  positionals: [1, Infinity],
+  group: "sessions",
+  needs: "session"
 };
-function run3(p) {
-  const ctx = openContext(process.cwd(), { as: str(p, "as") });
-  const id = requireSession(ctx);
+function run3(ctx, p) {
+  const id = ctx.session;
   const scope = cellText(p.args.join(" "), "scope");
   const r = publish(ctx, (snap) => planScope(snap, id, scope, stamp()));
-  if (bool(p, "json")) json({ id, scope, commit: r.sha });
-  else out(`${id} scope: ${scope}`);
-  return 0;
+  return report({ id, scope, commit: r.sha }, () => out(`${id} scope: ${scope}`));
 }
 
 // src/commands/riff.ts
@@ -2938,7 +3042,9 @@ var spec4 = {
     { name: "none", help: `clear the cell back to ${NO_RIFF}` },
     { name: "json", help: 'print {"id","riffs","commit"}' }
   ],
-  positionals: [0, 1]
+  positionals: [0, 1],
+  group: "sessions",
+  needs: "session"
 };
 var riffId = (s) => {
   const bad = checkRiffId(s);
@@ -2954,14 +3060,11 @@ function change(p) {
   if (given.length !== 1) throw new UsageError("give exactly one of ID, --add ID, --drop ID or --none (coord riff --help).");
   return given[0];
 }
-function run4(p) {
-  const ctx = openContext(process.cwd(), { as: str(p, "as") });
-  const id = requireSession(ctx);
+function run4(ctx, p) {
+  const id = ctx.session;
   const what = change(p);
   const r = publish(ctx, (snap) => planRiff(snap, id, what, stamp()));
-  if (bool(p, "json")) json({ id, riffs: r.value.riffs, commit: r.sha });
-  else out(`${id} Riff: ${r.value.riffs.join(", ") || NO_RIFF}`);
-  return 0;
+  return report({ id, riffs: r.value.riffs, commit: r.sha }, () => out(`${id} Riff: ${r.value.riffs.join(", ") || NO_RIFF}`));
 }
 
 // src/commands/close.ts
@@ -3054,20 +3157,21 @@ var spec5 = {
     { name: "force", help: "close even though uncommitted, ignored or unpublished work would be lost" },
     { name: "json", help: 'print {"id","paused","worktreeRemoved","branchDeleted","released","unresolved","commit"}' }
   ],
-  positionals: [0, 0]
+  positionals: [0, 0],
+  group: "sessions",
+  needs: "session"
 };
-function run5(p) {
-  const cwd2 = process.cwd();
-  const ctx = openContext(cwd2, { as: str(p, "as") });
-  const id = requireSession(ctx);
+function run5(ctx, p) {
+  const id = ctx.session;
   const branch = sessionBranch(id);
   const pause = str(p, "pause");
   if (pause !== void 0) {
     const eta = cellText(pause, "ETA", 80);
     const r = publish(ctx, (snap) => planPause(snap, id, eta, stamp()));
-    if (bool(p, "json")) json({ id, paused: eta, worktreeRemoved: false, branchDeleted: false, commit: r.sha });
-    else out(`${id} paused \u2014 resuming ${eta}. Your worktree stays; 'coord scope \u2026' resumes.`);
-    return 0;
+    return report(
+      { id, paused: eta, worktreeRemoved: false, branchDeleted: false, commit: r.sha },
+      () => out(`${id} paused \u2014 resuming ${eta}. Your worktree stays; 'coord scope \u2026' resumes.`)
+    );
   }
   const { closed: closed2, worktreeRemoved, branchDeleted, dir } = closeSession(ctx, id, {
     keepWorktree: bool(p, "keep-worktree"),
@@ -3076,20 +3180,15 @@ function run5(p) {
     discardIgnored: bool(p, "discard-ignored"),
     releaseRiffs: bool(p, "release-riffs")
   });
-  const mainRoot = ctx.repo.mainRoot;
-  if (bool(p, "json")) {
-    const { had: had2, released: released2, unresolved: unresolved2 } = closed2.value;
-    json({ id, paused: null, worktreeRemoved, branchDeleted, released: released2, unresolved: unresolved2, commit: had2 ? closed2.sha : null });
-    return 0;
-  }
   const { had, released, unresolved } = closed2.value;
-  out(had ? `${id} closed: its row is off the board on ${boardName(ctx)}.` : `${id} had no row on ${boardName(ctx)} (already closed); cleaned up what was left.`);
-  if (released.length) out(`Released Riff ${released.join(", ")}: no session holds it now.`);
-  if (unresolved) out(`${unresolved} message(s) to ${id} are left unresolved; their senders see ${id} as closed in coord inbox --sent.`);
-  if (worktreeRemoved) out(`Removed worktree ${dir}.`);
-  if (branchDeleted) out(`Deleted branch ${branch}.`);
-  if (worktreeRemoved && dir && isInside(cwd2, dir)) out(`Your shell is still in the removed directory: cd ${mainRoot}`);
-  return 0;
+  return report({ id, paused: null, worktreeRemoved, branchDeleted, released, unresolved, commit: had ? closed2.sha : null }, () => {
+    out(had ? `${id} closed: its row is off the board on ${boardName(ctx)}.` : `${id} had no row on ${boardName(ctx)} (already closed); cleaned up what was left.`);
+    if (released.length) out(`Released Riff ${released.join(", ")}: no session holds it now.`);
+    if (unresolved) out(`${unresolved} message(s) to ${id} are left unresolved; their senders see ${id} as closed in coord inbox --sent.`);
+    if (worktreeRemoved) out(`Removed worktree ${dir}.`);
+    if (branchDeleted) out(`Deleted branch ${branch}.`);
+    if (worktreeRemoved && dir && isInside(ctx.cwd, dir)) out(`Your shell is still in the removed directory: cd ${ctx.repo.mainRoot}`);
+  });
 }
 function isInside(dir, parent) {
   const rel = path().relative(parent, dir);
@@ -3111,10 +3210,11 @@ var spec6 = {
     { name: "autostash", help: "stash my own uncommitted edits around the rebase" },
     { name: "json", help: 'print {"before","after","how"}' }
   ],
-  positionals: [0, 0]
+  positionals: [0, 0],
+  group: "sessions",
+  needs: "speaker"
 };
-function run6(p) {
-  const ctx = openContext(process.cwd(), { as: str(p, "as") });
+function run6(ctx, p) {
   const top = ctx.repo.top;
   const op = operationInProgress(ctx.repo.gitDir);
   if (op) throw new CoordError(`A ${op} is in progress in ${top}: finish it (git ${op} --continue) or abort it (git ${op} --abort), then sync.`);
@@ -3164,12 +3264,8 @@ function run6(p) {
   }
   restorePresence();
   const after = how === "up-to-date" ? before : headCommit(findWorktree(top)) ?? headSha(top);
-  if (bool(p, "json")) {
-    json({ before, after, how });
-    return 0;
-  }
-  out(how === "up-to-date" ? `Already up to date with ${boardName(ctx)}.` : `${how === "rebase" ? "Rebased onto" : "Fast-forwarded to"} ${boardName(ctx)} (${after.slice(0, 7)}).`);
-  return 0;
+  const said = how === "up-to-date" ? `Already up to date with ${boardName(ctx)}.` : `${how === "rebase" ? "Rebased onto" : "Fast-forwarded to"} ${boardName(ctx)} (${after.slice(0, 7)}).`;
+  return report({ before, after, how }, () => out(said));
 }
 
 // src/commands/send.ts
@@ -3189,12 +3285,13 @@ var spec7 = {
     ...BODY_FLAGS,
     { name: "json", help: 'print {"id","to","type","ref","file","commit"}' }
   ],
-  positionals: [1, 1]
+  positionals: [1, 1],
+  group: "messages",
+  needs: "session"
 };
-function run7(p) {
-  const ctx = openContext(process.cwd(), { as: str(p, "as") });
+function run7(ctx, p) {
   const to = recipientArg(p.args[0]);
-  const me = requireSession(ctx);
+  const me = ctx.session;
   const type = str(p, "type") ?? "info";
   if (checkType(type)) throw new UsageError(`--type: ${checkType(type)}.`);
   const ref = str(p, "ref");
@@ -3204,9 +3301,8 @@ function run7(p) {
     snap.preload([BOARD_PATH, queueFile(to)]);
     return planSend(snap, { me, to, type, ref: ref ?? NO_REF, body, now: stamp() });
   });
-  if (bool(p, "json")) json({ id: sent.value.id, to, type, ref: sent.value.ref, file: sent.value.file, commit: sent.sha });
-  else out(`Sent ${type} ${sent.value.id} to ${to} (${sent.value.file}).`);
-  return 0;
+  const { id, file } = sent.value;
+  return report({ id, to, type, ref: sent.value.ref, file, commit: sent.sha }, () => out(`Sent ${type} ${id} to ${to} (${file}).`));
 }
 
 // src/commands/inbox.ts
@@ -3257,14 +3353,17 @@ function provenanceOf(ctx, head, shown) {
 }
 
 // src/hookinput.ts
+var stdin = {};
 function hookInput() {
   if (process.stdin.isTTY) return {};
-  let raw = "";
-  try {
-    raw = fs().readFileSync(0, "utf8");
-  } catch {
-    return {};
+  if (stdin.text === void 0) {
+    try {
+      stdin.text = fs().readFileSync(0, "utf8");
+    } catch {
+      stdin.text = "";
+    }
   }
+  const raw = stdin.text;
   try {
     const input = JSON.parse(raw);
     return typeof input === "object" && input !== null && !Array.isArray(input) ? input : {};
@@ -3289,17 +3388,15 @@ var spec8 = {
     { name: "sent", help: "list what I sent instead, with how far each got (seen, acked, resolved)" },
     { name: "json", help: 'print {"session","board","offline","messages":[\u2026],"unacked":[\u2026],"problems"}; sent ones carry "recipientOnBoard", and with --sent "provenance" and "backed" (see docs/reference.md)' }
   ],
-  positionals: [0, 0]
+  positionals: [0, 0],
+  group: "messages",
+  needs: "speaker",
+  // The prompt hook: the agent's directory from the hook's stdin; never blocks the prompt, stays silent on a failure.
+  at: (p) => ({ cwd: bool(p, "brief") ? hookCwd() : process.cwd() }),
+  hook: { flag: "brief" }
 };
-function run8(p) {
-  if (bool(p, "brief")) {
-    try {
-      brief(p);
-    } catch {
-    }
-    return 0;
-  }
-  const ctx = openContext(process.cwd(), { as: str(p, "as") });
+function run8(ctx, p) {
+  if (bool(p, "brief")) return brief(ctx);
   const me = requireSession(ctx);
   const from = str(p, "from");
   if (from !== void 0 && checkId(from)) throw new UsageError(`--from: ${checkId(from)}.`);
@@ -3314,28 +3411,26 @@ function run8(p) {
   const history = sent && sha ? provenanceOf(ctx, sha, messages) : /* @__PURE__ */ new Map();
   const sentJson = (m) => ({ ...messageJson(m), recipientOnBoard: !gone(m), ...history.get(m.id) });
   const unacked = box.messages.filter((m) => m.from === me && m.to !== me && !m.status.acked).sort(byAge);
-  if (bool(p, "json")) {
-    json({ session: me, board: boardName(ctx), offline, messages: messages.map(sent ? sentJson : messageJson), unacked: unacked.map(sentJson), problems: box.problems });
-    return 0;
-  }
-  if (offline) err(`coord: offline \u2014 ${offline}; showing ${boardName(ctx)} as last fetched.`);
-  for (const pr of box.problems) err(`coord: ${pr.file}:${pr.line}: ${pr.message}`);
-  const status = (m) => statusWord(m) + (gone(m) ? ` (${m.to} has left the board)` : "") + doubts(m, history.get(m.id));
-  const rows = (list, who) => list.map((m) => [m.id, m[who], m.type, m.ref, m.stamp, status(m), firstWords(m.body, 60)].map(visible));
-  if (sent) {
-    if (messages.length) out(table(["ID", "TO", "TYPE", "REF", "SENT", "STATUS", "FIRST LINE"], rows(messages, "to")));
-    else out(`${me} has sent no messages on ${boardName(ctx)}.`);
-    return 0;
-  }
-  if (messages.length) out(table(["ID", "FROM", "TYPE", "REF", "SENT", "STATUS", "FIRST LINE"], rows(messages, "from")));
-  else out(`No ${bool(p, "all") ? "" : "open "}messages to ${me} on ${boardName(ctx)}.`);
-  if (unacked.length) {
-    out("");
-    out(`Sent by ${me}, not acked yet:`);
-    out(table(["ID", "TO", "TYPE", "REF", "SENT", "STATUS", "FIRST LINE"], rows(unacked, "to")));
-  }
-  if (messages.length) out(dim(`Read one in full with --json; answer with coord reply <id> -m \u2026; coord ack <id> when caught.`));
-  return 0;
+  const value = { session: me, board: boardName(ctx), offline, messages: messages.map(sent ? sentJson : messageJson), unacked: unacked.map(sentJson), problems: box.problems };
+  return report(value, () => {
+    if (offline) err(`coord: offline \u2014 ${offline}; showing ${boardName(ctx)} as last fetched.`);
+    for (const pr of box.problems) err(`coord: ${pr.file}:${pr.line}: ${pr.message}`);
+    const status = (m) => statusWord(m) + (gone(m) ? ` (${m.to} has left the board)` : "") + doubts(m, history.get(m.id));
+    const rows = (list, who) => list.map((m) => [m.id, m[who], m.type, m.ref, m.stamp, status(m), firstWords(m.body, 60)].map(visible));
+    if (sent) {
+      if (messages.length) out(table(["ID", "TO", "TYPE", "REF", "SENT", "STATUS", "FIRST LINE"], rows(messages, "to")));
+      else out(`${me} has sent no messages on ${boardName(ctx)}.`);
+      return;
+    }
+    if (messages.length) out(table(["ID", "FROM", "TYPE", "REF", "SENT", "STATUS", "FIRST LINE"], rows(messages, "from")));
+    else out(`No ${bool(p, "all") ? "" : "open "}messages to ${me} on ${boardName(ctx)}.`);
+    if (unacked.length) {
+      out("");
+      out(`Sent by ${me}, not acked yet:`);
+      out(table(["ID", "TO", "TYPE", "REF", "SENT", "STATUS", "FIRST LINE"], rows(unacked, "to")));
+    }
+    if (messages.length) out(dim(`Read one in full with --json; answer with coord reply <id> -m \u2026; coord ack <id> when caught.`));
+  });
 }
 function doubts(m, h) {
   if (!h || h.backed) return "";
@@ -3344,10 +3439,9 @@ function doubts(m, h) {
   for (const l of LEVELS) if (m.status[l] && h.provenance[l] !== m.to) said.push(`${l} not by a ${m.to} commit`);
   return ` (! ${said.join(", ")})`;
 }
-function brief(p) {
-  const ctx = openContext(hookCwd(), { as: str(p, "as") });
-  if (!ctx.session) return;
-  ctx.cfg.timeoutMs = Math.min(ctx.cfg.timeoutMs, 5e3);
+function brief(opened) {
+  if (!opened.session) return;
+  const ctx = withSettings(opened, { timeoutMs: Math.min(opened.cfg.timeoutMs, 5e3) });
   const { sha } = refresh(ctx, true);
   const snap = new Snapshot(ctx, sha);
   const box = snap.mailbox([BOARD_PATH, RESERVATIONS_PATH]);
@@ -3413,21 +3507,20 @@ function advanceSpec(name, level, summary) {
     description: `Stamps ${LEVELS.slice(0, LEVELS.indexOf(level) + 1).join(", ")} on the message's status line (earlier steps too),
 in one commit, published. Only the recipient may advance a message.`,
     flags: [{ name: "json", help: 'print {"id","status":{"seen","acked","resolved"},"commit"}' }],
-    positionals: [1, 1]
+    positionals: [1, 1],
+    group: "messages",
+    needs: "session"
   };
 }
-function advance(p, level, verb) {
-  const ctx = openContext(process.cwd(), { as: str(p, "as") });
-  const me = requireSession(ctx);
-  const r = publish(ctx, (snap) => planAdvance(snap, { me, prefix: p.args[0], level, verb, now: stamp() }));
-  if (bool(p, "json")) json({ ...r.value, commit: r.sha });
-  else out(`${r.value.id}: ${LEVELS.filter((l) => r.value.status[l]).map((l) => `${l} ${r.value.status[l]}`).join(" \xB7 ")}`);
-  return 0;
+function advance(ctx, p, level, verb) {
+  const r = publish(ctx, (snap) => planAdvance(snap, { me: ctx.session, prefix: p.args[0], level, verb, now: stamp() }));
+  const stamps = LEVELS.filter((l) => r.value.status[l]).map((l) => `${l} ${r.value.status[l]}`);
+  return report({ ...r.value, commit: r.sha }, () => out(`${r.value.id}: ${stamps.join(" \xB7 ")}`));
 }
 
 // src/commands/seen.ts
 var spec9 = advanceSpec("seen", "seen", "mark a message to me as seen");
-var run9 = (p) => advance(p, "seen", "seen");
+var run9 = (ctx, p) => advance(ctx, p, "seen", "seen");
 
 // src/commands/ack.ts
 var ack_exports = {};
@@ -3436,7 +3529,7 @@ __export(ack_exports, {
   spec: () => spec10
 });
 var spec10 = advanceSpec("ack", "acked", "acknowledge a message to me (stamps seen and acked)");
-var run10 = (p) => advance(p, "acked", "ack");
+var run10 = (ctx, p) => advance(ctx, p, "acked", "ack");
 
 // src/commands/resolve.ts
 var resolve_exports = {};
@@ -3445,7 +3538,7 @@ __export(resolve_exports, {
   spec: () => spec11
 });
 var spec11 = advanceSpec("resolve", "resolved", "mark a message to me as resolved (stamps seen, acked, resolved)");
-var run11 = (p) => advance(p, "resolved", "resolve");
+var run11 = (ctx, p) => advance(ctx, p, "resolved", "resolve");
 
 // src/commands/reply.ts
 var reply_exports = {};
@@ -3463,16 +3556,15 @@ var spec12 = {
     { name: "resolve", help: "also mark the question resolved" },
     { name: "json", help: 'print {"id","to","ref","commit"}' }
   ],
-  positionals: [1, 1]
+  positionals: [1, 1],
+  group: "messages",
+  needs: "session"
 };
-function run12(p) {
-  const ctx = openContext(process.cwd(), { as: str(p, "as") });
-  const me = requireSession(ctx);
+function run12(ctx, p) {
+  const me = ctx.session;
   const body = readBody(p.flags.message, str(p, "file"));
   const r = publish(ctx, (snap) => planReply(snap, { me, prefix: p.args[0], body, resolve: bool(p, "resolve"), now: stamp() }));
-  if (bool(p, "json")) json({ ...r.value, commit: r.sha });
-  else out(`Answered ${r.value.ref} (answer ${r.value.id} to ${r.value.to}).`);
-  return 0;
+  return report({ ...r.value, commit: r.sha }, () => out(`Answered ${r.value.ref} (answer ${r.value.id} to ${r.value.to}).`));
 }
 
 // src/commands/handoff.ts
@@ -3491,12 +3583,13 @@ var spec13 = {
     ...BODY_FLAGS,
     { name: "json", help: 'print {"id","to","riff","commit"}' }
   ],
-  positionals: [1, 1]
+  positionals: [1, 1],
+  group: "messages",
+  needs: "session"
 };
-function run13(p) {
-  const ctx = openContext(process.cwd(), { as: str(p, "as") });
+function run13(ctx, p) {
   const to = recipientArg(p.args[0]);
-  const me = requireSession(ctx);
+  const me = ctx.session;
   const riff = str(p, "riff");
   if (riff === void 0) throw new UsageError("--riff ID is required (the Riff you hand over): usage: coord handoff <to> --riff ID -m TEXT");
   if (checkRiffId(riff)) throw new UsageError(`--riff: ${checkRiffId(riff)}.`);
@@ -3506,9 +3599,8 @@ function run13(p) {
     snap.preload([BOARD_PATH, queueFile(to)]);
     return planHandoff(snap, { me, to, riff, body, now: stamp() });
   });
-  if (bool(p, "json")) json({ id: r.value.id, to, riff, commit: r.sha });
-  else out(`Handed ${riff} to ${to} (message ${r.value.id}); the board moved it in the same commit.`);
-  return 0;
+  const { id } = r.value;
+  return report({ id, to, riff, commit: r.sha }, () => out(`Handed ${riff} to ${to} (message ${id}); the board moved it in the same commit.`));
 }
 
 // src/commands/reserve.ts
@@ -3529,19 +3621,19 @@ var spec14 = {
     { name: "message", short: "m", value: "NOTE", help: "why, for whoever is refused (one line)" },
     { name: "json", help: 'print {"id","reserved":[{"path","until","note"}],"commit"}' }
   ],
-  positionals: [1, 50]
+  positionals: [1, 50],
+  group: "collisions",
+  needs: "session"
 };
-function run14(p) {
-  const cwd2 = process.cwd();
-  const ctx = openContext(cwd2, { as: str(p, "as") });
-  const me = requireSession(ctx);
+function run14(ctx, p) {
+  const me = ctx.session;
   const forText = str(p, "for") ?? DEFAULT_FOR;
   const ms = parseDuration(forText);
   if (ms === null || ms < 1e3) throw new UsageError(`--for '${forText}' is not a duration: use forms like 30m, 2h, 1d (or 90s).`);
   const noteFlag = p.flags.message;
   const noteText = Array.isArray(noteFlag) ? noteFlag.join(" ") : noteFlag;
   const note2 = noteText === void 0 ? "" : cellText(noteText, "note");
-  const prefix = path().relative(ctx.repo.top, cwd2).split(path().sep).join("/");
+  const prefix = path().relative(ctx.repo.top, ctx.cwd).split(path().sep).join("/");
   const paths = [...new Set(p.args.map((a) => reservationPattern(a, prefix.startsWith("..") ? "" : prefix)))];
   const r = publish(ctx, (snap) => {
     snap.preload([BOARD_PATH, RESERVATIONS_PATH]);
@@ -3549,13 +3641,11 @@ function run14(p) {
     const end = ms >= 6e5 ? Math.ceil((nowMs + ms) / 6e4) * 6e4 : nowMs + ms;
     return planReserve(snap, { me, paths, until: untilStamp(end, stamp), note: note2, staleMs: ctx.cfg.staleMs, now: stamp(nowMs), nowMs });
   });
-  if (bool(p, "json")) {
-    json({ id: me, reserved: r.value.map(({ path: pth, until, note: n }) => ({ path: pth, until, note: n })), commit: r.sha });
-    return 0;
-  }
-  for (const res of r.value) out(`${me} reserved ${res.path} until ${res.until}${res.note ? ` \u2014 ${res.note}` : ""}`);
-  out(`Published on ${boardName(ctx)}. Other sessions' commits of these paths are refused until then; 'coord release' ends it sooner.`);
-  return 0;
+  const reserved = r.value.map(({ path: pth, until, note: n }) => ({ path: pth, until, note: n }));
+  return report({ id: me, reserved, commit: r.sha }, () => {
+    for (const res of reserved) out(`${me} reserved ${res.path} until ${res.until}${res.note ? ` \u2014 ${res.note}` : ""}`);
+    out(`Published on ${boardName(ctx)}. Other sessions' commits of these paths are refused until then; 'coord release' ends it sooner.`);
+  });
 }
 
 // src/commands/release.ts
@@ -3570,22 +3660,20 @@ var spec15 = {
   usage: "[PATH\u2026] [--json]",
   description: "A path must be written as it was reserved (relative to where you are); coord reservations lists them.",
   flags: [{ name: "json", help: 'print {"id","released":[paths],"commit"}' }],
-  positionals: [0, 50]
+  positionals: [0, 50],
+  group: "collisions",
+  needs: "session"
 };
-function run15(p) {
-  const cwd2 = process.cwd();
-  const ctx = openContext(cwd2, { as: str(p, "as") });
-  const me = requireSession(ctx);
-  const prefix = path().relative(ctx.repo.top, cwd2).split(path().sep).join("/");
+function run15(ctx, p) {
+  const me = ctx.session;
+  const prefix = path().relative(ctx.repo.top, ctx.cwd).split(path().sep).join("/");
   const paths = p.args.map((a) => reservationPattern(a, prefix.startsWith("..") ? "" : prefix));
   const r = publish(ctx, (snap) => planRelease(snap, { me, paths }));
   const released = r.value.map((x) => x.path);
-  if (bool(p, "json")) {
-    json({ id: me, released, commit: released.length ? r.sha : null });
-    return 0;
-  }
-  out(released.length ? `${me} released ${released.join(", ")} on ${boardName(ctx)}.` : `${me} holds no reservations: nothing to release.`);
-  return 0;
+  return report(
+    { id: me, released, commit: released.length ? r.sha : null },
+    () => out(released.length ? `${me} released ${released.join(", ")} on ${boardName(ctx)}.` : `${me} holds no reservations: nothing to release.`)
+  );
 }
 
 // src/commands/reservations.ts
@@ -3603,10 +3691,11 @@ var spec16 = {
     { name: "all", help: "also list reservations that no longer count" },
     { name: "json", help: 'print {"board","commit","offline","reservations":[{"path","session","name","until","note","counts","endsAt","why"}],"problems"}' }
   ],
-  positionals: [0, 0]
+  positionals: [0, 0],
+  group: "collisions",
+  needs: "speaker"
 };
-function run16(p) {
-  const ctx = openContext(process.cwd(), { as: str(p, "as") });
+function run16(ctx, p) {
   const { sha, offline } = refresh(ctx, true);
   const snap = new Snapshot(ctx, sha);
   snap.preload([BOARD_PATH, RESERVATIONS_PATH]);
@@ -3621,26 +3710,24 @@ function run16(p) {
   });
   const shown = bool(p, "all") ? all : all.filter((r) => r.counts);
   const problems = t.problems.map((pr) => ({ file: RESERVATIONS_PATH, line: pr.line, message: pr.message }));
-  if (bool(p, "json")) {
-    json({ board: boardName(ctx), commit: sha, offline, reservations: shown.map(({ me: _me, ...r }) => r), problems });
-    return 0;
-  }
-  if (offline) err(`coord: offline \u2014 ${offline}; showing ${boardName(ctx)} as last fetched.`);
-  for (const pr of problems) err(`coord: ${pr.file}:${pr.line}: ${pr.message}`);
-  if (!shown.length) {
-    const ended = all.length - shown.length;
-    out(`No reservations in force on ${boardName(ctx)}${ended ? ` (${ended} no longer count: --all shows them)` : ""}. Reserve with 'coord reserve PATH\u2026'.`);
-    return 0;
-  }
-  out(table(["PATH", "SESSION", "UNTIL", "NOTE", ...bool(p, "all") ? ["COUNTS"] : []], shown.map((r) => [
-    visible(r.path),
-    `${r.me ? "*" : " "}${r.session}${r.name ? ` \xB7 ${visible(r.name)}` : ""}`,
-    r.counts ? `${r.until} (in ${age((untilMs(r.until) ?? now) - now)})` : r.until,
-    visible(r.note) || "\u2014",
-    ...bool(p, "all") ? [r.counts ? "yes" : `no: ${r.why}`] : []
-  ])));
-  out(dim(`${shown.filter((r) => r.counts).length} in force on ${boardName(ctx)}; a session's reservations stop counting once it is stale (> ${age(ctx.cfg.staleMs)}).`));
-  return 0;
+  const value = { board: boardName(ctx), commit: sha, offline, reservations: shown.map(({ me: _me, ...r }) => r), problems };
+  return report(value, () => {
+    if (offline) err(`coord: offline \u2014 ${offline}; showing ${boardName(ctx)} as last fetched.`);
+    for (const pr of problems) err(`coord: ${pr.file}:${pr.line}: ${pr.message}`);
+    if (!shown.length) {
+      const ended = all.length - shown.length;
+      out(`No reservations in force on ${boardName(ctx)}${ended ? ` (${ended} no longer count: --all shows them)` : ""}. Reserve with 'coord reserve PATH\u2026'.`);
+      return;
+    }
+    out(table(["PATH", "SESSION", "UNTIL", "NOTE", ...bool(p, "all") ? ["COUNTS"] : []], shown.map((r) => [
+      visible(r.path),
+      `${r.me ? "*" : " "}${r.session}${r.name ? ` \xB7 ${visible(r.name)}` : ""}`,
+      r.counts ? `${r.until} (in ${age((untilMs(r.until) ?? now) - now)})` : r.until,
+      visible(r.note) || "\u2014",
+      ...bool(p, "all") ? [r.counts ? "yes" : `no: ${r.why}`] : []
+    ])));
+    out(dim(`${shown.filter((r) => r.counts).length} in force on ${boardName(ctx)}; a session's reservations stop counting once it is stale (> ${age(ctx.cfg.staleMs)}).`));
+  });
 }
 
 // src/commands/prime.ts
@@ -3718,20 +3805,14 @@ var spec17 = {
     { name: "hook", help: "run as an agent hook: read the cwd from stdin JSON, never fail the hook" },
     { name: "json", help: 'print {"session","board","offline","others","unread","unacked","touching","commands"}' }
   ],
-  positionals: [0, 0]
+  positionals: [0, 0],
+  group: "sessions",
+  needs: "speaker",
+  // The session-start hook: the agent's directory from the hook's stdin; a failure is told to the agent, never fails the hook.
+  at: (p) => ({ cwd: bool(p, "hook") ? hookCwd() : process.cwd() }),
+  hook: { flag: "hook", say: (message) => `coord prime could not read the board: ${message}` }
 };
-function run17(p) {
-  const hook = bool(p, "hook");
-  try {
-    return prime(p, hook ? hookCwd() : process.cwd());
-  } catch (e) {
-    if (!hook) throw e;
-    out(`coord prime could not read the board: ${e instanceof CoordError ? e.message : String(e)}`);
-    return 0;
-  }
-}
-function prime(p, cwd2) {
-  const ctx = openContext(cwd2, { as: str(p, "as") });
+function run17(ctx, _p) {
   const { sha, offline } = refresh(ctx, true);
   const snap = new Snapshot(ctx, sha);
   const box = snap.mailbox([BOARD_PATH, SCRIPTS_DIR, RESERVATIONS_PATH]);
@@ -3753,13 +3834,12 @@ function prime(p, cwd2) {
   const counting = board.rows.map((r) => r.row).filter((row) => stateOf(row, commits.get(row.id), ctx).state !== "stale");
   const held = inForce(parseReservations(snap.read(RESERVATIONS_PATH) ?? ""), board, ctx.cfg.staleMs, Date.now());
   const touching2 = me ? noticesFor(ctx, counting, history.changed, me.id, held) : [];
-  if (bool(p, "json")) {
-    json({ session, board: boardName(ctx), offline, others, unread: unread.map(messageJson), unacked: unacked.map(messageJson), touching: touching2, commands: AGENT_COMMANDS.map(([command, use]) => ({ command, use })) });
-    return 0;
-  }
-  if (missing.length) out(missingScriptsWarning(ctx, missing));
-  out(visible(render2(ctx, session, others, unread, unacked, offline, touching2)));
-  return 0;
+  const commands = AGENT_COMMANDS.map(([command, use]) => ({ command, use }));
+  const value = { session, board: boardName(ctx), offline, others, unread: unread.map(messageJson), unacked: unacked.map(messageJson), touching: touching2, commands };
+  return report(value, () => {
+    if (missing.length) out(missingScriptsWarning(ctx, missing));
+    out(visible(render2(ctx, session, others, unread, unacked, offline, touching2)));
+  });
 }
 function render2(ctx, session, others, unread, unacked, offline, touching2) {
   const lines2 = [];
@@ -3811,10 +3891,11 @@ var spec18 = {
     { name: "count", value: "N", help: "stop after N fetches (default: until interrupted)" },
     { name: "json", help: 'one JSON object per event: {"at","event","id",\u2026}' }
   ],
-  positionals: [0, 0]
+  positionals: [0, 0],
+  group: "sessions",
+  needs: "speaker"
 };
-async function run18(p) {
-  const ctx = openContext(process.cwd(), { as: str(p, "as") });
+async function run18(ctx, p) {
   const interval = parseDuration(str(p, "interval") ?? "15s");
   if (interval === null || interval < 1e3) throw new UsageError(`--interval '${str(p, "interval")}' is not a duration of at least 1s (e.g. 10s, 1m).`);
   const count = str(p, "count") === void 0 ? Infinity : Number(str(p, "count"));
@@ -3836,7 +3917,7 @@ async function run18(p) {
     const now = { rows: new Map(parseBoard(snap.read(BOARD_PATH) ?? "").rows.map((r) => [r.row.id, r.row])), messages: /* @__PURE__ */ new Map() };
     const box = snap.mailbox();
     try {
-      saveGuardCache();
+      saveGuardCache(ctx);
     } catch {
     }
     for (const m of box.messages) now.messages.set(m.id, m.status);
@@ -3885,12 +3966,13 @@ var spec19 = {
     { name: "dry-run", help: "say what would be removed, change nothing" },
     { name: "json", help: 'print {"reaped":[ids],"kept":[worktree dirs],"dryRun","commit"}' }
   ],
-  positionals: [0, 0]
+  positionals: [0, 0],
+  group: "sessions",
+  needs: "speaker"
 };
-function run19(p) {
-  const ctx = openContext(process.cwd(), { as: str(p, "as") });
-  overrideThreshold(ctx, "stale", str(p, "older-than"), "older-than");
-  const commits = lastCommits(ctx);
+function run19(opened, p) {
+  const ctx = withThresholds(opened, { stale: str(p, "older-than") }, { stale: "older-than" });
+  const commits = boardHistory(ctx, null, false).last;
   const isStale = (row) => {
     const { state, newest } = stateOf(row, commits.get(row.id), ctx);
     if (state === "stale") return true;
@@ -3899,25 +3981,19 @@ function run19(p) {
   let reaped;
   let sha = null;
   if (bool(p, "dry-run")) {
-    const fetched2 = refresh(ctx, true);
-    reaped = planReap(new Snapshot(ctx, fetched2.sha), ctx.session, isStale).value;
+    const fetched = refresh(ctx, true);
+    reaped = planReap(new Snapshot(ctx, fetched.sha), ctx.session, isStale).value;
   } else {
     const r = publish(ctx, (snap) => planReap(snap, ctx.session, isStale));
     reaped = r.value;
     sha = reaped.length ? r.sha : null;
   }
   const kept = listWorktrees(ctx.repo.top).filter((w) => reaped.some((id) => w.branch === sessionBranch(id))).map((w) => w.dir);
-  if (bool(p, "json")) {
-    json({ reaped, kept, dryRun: bool(p, "dry-run"), commit: sha });
-    return 0;
-  }
-  if (!reaped.length) {
-    out(`No stale sessions on ${boardName(ctx)} (older than ${age(ctx.cfg.staleMs)}).`);
-    return 0;
-  }
-  out(`${bool(p, "dry-run") ? "Would remove" : "Removed"} ${reaped.join(", ")} from the board on ${boardName(ctx)}.`);
-  for (const dir of kept) out(`Kept worktree ${dir} (its work is never deleted; coord close --as <id> there when done).`);
-  return 0;
+  return report({ reaped, kept, dryRun: bool(p, "dry-run"), commit: sha }, () => {
+    if (!reaped.length) return out(`No stale sessions on ${boardName(ctx)} (older than ${age(ctx.cfg.staleMs)}).`);
+    out(`${bool(p, "dry-run") ? "Would remove" : "Removed"} ${reaped.join(", ")} from the board on ${boardName(ctx)}.`);
+    for (const dir of kept) out(`Kept worktree ${dir} (its work is never deleted; coord close --as <id> there when done).`);
+  });
 }
 
 // src/commands/doctor.ts
@@ -3926,111 +4002,6 @@ __export(doctor_exports, {
   run: () => run20,
   spec: () => spec20
 });
-
-// src/protocol/lefthook.ts
-var CONFIG_NAMES = ["lefthook", ".lefthook", ".config/lefthook"];
-var LOCAL_NAMES = ["lefthook-local", ".lefthook-local", ".config/lefthook-local"];
-var EXTENSIONS = ["yml", "yaml", "json", "jsonc", "toml"];
-var inOrder = (names) => EXTENSIONS.flatMap((ext) => names.map((n) => `${n}.${ext}`));
-var LEFTHOOK_CONFIGS = inOrder(CONFIG_NAMES);
-var LEFTHOOK_LOCAL_CONFIGS = inOrder(LOCAL_NAMES);
-function lefthookConfig(exists2, envConfig) {
-  if (envConfig) return envConfig;
-  return LEFTHOOK_CONFIGS.find(exists2) ?? null;
-}
-var NEW_LEFTHOOK_CONFIG = "lefthook.yml";
-var FAST_PATHS = { prefix: GUARD_PATH, reserved: RESERVED_GUARD_PATH, heartbeat: HEARTBEAT_PATH };
-function coordJobs(runtime, script, guards) {
-  return [
-    { hook: "pre-commit", name: "coord-check-reserved", run: `sh ${guards.reserved} || ${runtime} ${script} check-reserved`, marker: "check-reserved" },
-    // {1} quoted: a worktree path with spaces must stay one argument.
-    { hook: "commit-msg", name: "coord-check-prefix", run: `sh ${guards.prefix} "{1}" || ${runtime} ${script} check-prefix "{1}"`, marker: "check-prefix" },
-    { hook: "post-commit", name: "coord-heartbeat", run: `sh ${guards.heartbeat} || ${runtime} ${script} heartbeat`, marker: "heartbeat" }
-  ];
-}
-function earlierRuns(runtime, script) {
-  return [`${runtime} ${script} heartbeat`];
-}
-function jobLines(job, indent, style) {
-  if (style === "jobs") return [`${indent}- name: ${job.name}`, `${indent}  run: ${job.run}`, `${indent}  skip: [merge, rebase]`];
-  return [`${indent}${job.name}:`, `${indent}  run: ${job.run}`, `${indent}  skip: [merge, rebase]`];
-}
-var indentOf = (l) => /^\s*/.exec(l)[0];
-function unmergeable(file, text, jobs) {
-  if (!/\.ya?ml$/.test(file)) return `${file} is not YAML: coord merges only into YAML`;
-  const lines2 = text.split(/\r?\n/);
-  for (const job of jobs) {
-    const at = lines2.findIndex((l) => new RegExp(`^${job.hook}\\s*:`).test(l));
-    if (at < 0) continue;
-    const after = lines2[at].replace(/^[^:]*:/, "").replace(/\s+#.*$/, "").trim();
-    if (after.startsWith("{") || after.startsWith("[")) return `its ${job.hook} section is written in flow style (${after.slice(0, 30)}\u2026)`;
-    if (after.startsWith("*") || after.startsWith("&") || after.startsWith("!")) return `its ${job.hook} section is an alias, anchor or tag (${after.slice(0, 30)})`;
-    const section = lines2.slice(at + 1, sectionEnd(lines2, at));
-    const list = section.find((l) => /^\s+(commands|jobs)\s*:/.test(l));
-    const listValue = list?.replace(/^[^:]*:/, "").replace(/\s+#.*$/, "").trim() ?? "";
-    if (listValue) return `its ${job.hook} ${list.trim().split(":")[0]} are written as '${listValue.slice(0, 30)}' (flow style or an alias)`;
-    if (section.some((l) => /^\s+<<\s*:/.test(l))) return `its ${job.hook} section merges an anchor (<<:), which coord would have to expand`;
-  }
-  return null;
-}
-function handLines(file, jobs) {
-  if (/\.jsonc?$/.test(file)) {
-    const obj = {};
-    for (const j of jobs) (obj[j.hook] ??= { commands: {} }).commands[j.name] = { run: j.run, skip: ["merge", "rebase"] };
-    return JSON.stringify(obj, null, 2);
-  }
-  if (/\.toml$/.test(file)) {
-    return jobs.map((j) => `[${j.hook}.commands.${j.name}]
-run = ${JSON.stringify(j.run)}
-skip = ["merge", "rebase"]`).join("\n\n");
-  }
-  return jobs.map((j) => [`${j.hook}:`, "  commands:", ...jobLines(j, "    ", "commands")].join("\n")).join("\n");
-}
-function mergeLefthook(text, jobs, otherRuns = []) {
-  const eol = text.includes("\r\n") ? "\r\n" : "\n";
-  const lines2 = text ? text.split(/\r?\n/) : ["# lefthook: git hooks for this repo (npx lefthook install)"];
-  if (lines2[lines2.length - 1] === "") lines2.pop();
-  const added = [];
-  const switched = [];
-  for (const job of jobs) {
-    const hookAt = lines2.findIndex((l) => new RegExp(`^${job.hook}:\\s*(#.*)?$`).test(l));
-    const end = hookAt < 0 ? -1 : sectionEnd(lines2, hookAt);
-    const section = hookAt < 0 ? [] : lines2.slice(hookAt, end);
-    const mine = section.findIndex((l) => l.includes("coord.mjs") && l.includes(` ${job.marker}`));
-    if (mine >= 0) {
-      const m = /^(\s*(?:-\s+)?run:\s*)(.*?)\s*$/.exec(section[mine]);
-      if (m && m[2] !== job.run && otherRuns.includes(m[2])) {
-        lines2[hookAt + mine] = m[1] + job.run;
-        switched.push(job.name);
-      }
-      continue;
-    }
-    added.push(job.name);
-    if (hookAt < 0) {
-      if (lines2.length && lines2[lines2.length - 1].trim() !== "") lines2.push("");
-      lines2.push(`${job.hook}:`, "  commands:", ...jobLines(job, "    ", "commands"));
-      continue;
-    }
-    const inner = section.slice(1).find((l) => l.trim() && !l.trim().startsWith("#"));
-    const step = inner ? indentOf(inner) : "  ";
-    const listAt = section.findIndex((l, i) => i > 0 && indentOf(l) === step && /^(commands|jobs):\s*(#.*)?$/.test(l.trim()));
-    if (listAt < 0) {
-      lines2.splice(hookAt + 1, 0, `${step}commands:`, ...jobLines(job, step + step, "commands"));
-      continue;
-    }
-    const style = section[listAt].trim().startsWith("jobs") ? "jobs" : "commands";
-    const first = section.slice(listAt + 1).find((l) => l.trim() && !l.trim().startsWith("#"));
-    const itemIndent = first && indentOf(first).length > step.length ? indentOf(first) : step + step;
-    lines2.splice(hookAt + listAt + 1, 0, ...jobLines(job, style === "jobs" && first?.trim().startsWith("-") ? indentOf(first) : itemIndent, style));
-  }
-  return { text: lines2.join(eol) + eol, added, switched };
-}
-function sectionEnd(lines2, at) {
-  let i = at + 1;
-  while (i < lines2.length && (lines2[i].trim() === "" || /^\s/.test(lines2[i]))) i++;
-  while (i > at + 1 && lines2[i - 1].trim() === "") i--;
-  return i;
-}
 
 // src/tools.ts
 function findLefthook(top) {
@@ -4066,10 +4037,11 @@ var spec20 = {
     { name: "fix", help: "repair what can be repaired safely" },
     { name: "json", help: 'print {"findings":[{"level","message","fix","fixable","fixed"}]}' }
   ],
-  positionals: [0, 0]
+  positionals: [0, 0],
+  group: "setup",
+  needs: "speaker"
 };
-function run20(p) {
-  const ctx = openContext(process.cwd(), { as: str(p, "as") });
+function run20(ctx, p) {
   const findings = [];
   const add = (f) => findings.push(f);
   const top = ctx.repo.top;
@@ -4080,9 +4052,9 @@ function run20(p) {
   }
   let sha = null;
   try {
-    const fetched2 = refresh(ctx, true);
-    sha = fetched2.sha;
-    if (fetched2.offline) add({ level: "warn", message: `offline: ${fetched2.offline}`, fix: "check the network and git remote -v; reads use the last fetch meanwhile" });
+    const fetched = refresh(ctx, true);
+    sha = fetched.sha;
+    if (fetched.offline) add({ level: "warn", message: `offline: ${fetched.offline}`, fix: "check the network and git remote -v; reads use the last fetch meanwhile" });
   } catch (e) {
     add({ level: "error", message: e.message });
   }
@@ -4097,18 +4069,25 @@ function run20(p) {
   const lhFile = lefthookConfig(exists2, process.env.LEFTHOOK_CONFIG);
   const lhLocal = LEFTHOOK_LOCAL_CONFIGS.find(exists2);
   const lh = [lhFile, lhLocal].filter((f) => !!f && fs().existsSync(path().resolve(top, f))).map(readRel).join("\n");
-  const lacking = [["pre-commit", "check-reserved"], ["commit-msg", "check-prefix"], ["post-commit", "heartbeat"]].filter(([, verb]) => !new RegExp(`coord\\.mjs[^\\n]*${verb}`).test(lh)).map(([hook]) => hook);
-  if (lacking.length) add({ level: "warn", message: `${lhFile ?? "the lefthook config"} lacks coord's ${lacking.join(", ")} job${lacking.length > 1 ? "s" : ""}${lacking.includes("pre-commit") ? " (the pre-commit one is the reservation guard)" : ""}`, fix: "run 'coord init' (it merges them in)" });
+  const lacking = HOOK_JOBS.filter((j) => !new RegExp(`coord\\.mjs[^\\n]*${j.verb}`).test(lh));
+  if (lacking.length) {
+    const what = `${lacking.map((j) => j.hook).join(", ")} job${lacking.length > 1 ? "s" : ""} (${listed2(lacking.map((j) => j.guards))})`;
+    add({ level: "warn", message: `${lhFile ?? "the lefthook config"} lacks coord's ${what}`, fix: "run 'coord init' (it merges them in)" });
+  }
   const ignored = LEFTHOOK_CONFIGS.filter((f) => f !== lhFile && exists2(f));
   if (lhFile && ignored.length) add({ level: "warn", message: `lefthook loads ${lhFile} only: the hooks in ${ignored.join(", ")} do not run`, fix: `move their jobs into ${lhFile} and delete ${ignored.join(", ")}` });
-  const uncommitted = worktreeStatus(top, "all", [SCRIPT_PATH, GUARD_PATH, RESERVED_GUARD_PATH, HEARTBEAT_PATH, CONFIG_FILE, ".gitattributes", ...lhFile ? [lhFile] : []].filter(exists2));
+  const uncommitted = worktreeStatus(top, "all", [...HOOK_SCRIPTS, CONFIG_FILE, ".gitattributes", ...lhFile ? [lhFile] : []].filter(exists2));
   if (uncommitted.length) add({ level: "warn", message: `not committed: ${uncommitted.map((e) => e.path).join(", ")}; other clones' hooks and settings need them`, fix: `git add ${uncommitted.map((e) => e.path).join(" ")} && git commit -m "chore: onboard coord" && git push` });
   const oldJobs = ["check-worktree-prefix.sh", "session-heartbeat.sh"].filter((f) => lh.includes(f));
   if (oldJobs.length) add({ level: "warn", message: `lefthook.yml still runs ${oldJobs.join(" and ")}, which coord replaces`, fix: "delete those jobs from lefthook.yml (coord check-prefix and heartbeat do their work)" });
   if (!fs().existsSync(path().join(top, SCRIPT_PATH))) add({ level: "warn", message: `${SCRIPT_PATH} is missing, so the hooks cannot run`, fix: "run 'coord init'" });
   const hooks = hooksDir(top);
-  const notInstalled = ["pre-commit", "commit-msg", "post-commit"].filter((h) => !fs().existsSync(path().join(hooks, h)));
-  if (notInstalled.length) add({ level: "warn", message: `no ${notInstalled.join(", ")} hook is installed in this clone${notInstalled.includes("pre-commit") ? " (the reservation guard does not run)" : ""}`, fix: `run ${lefthookInstallCommand(top)}` });
+  const notInstalled = HOOK_JOBS.filter((j) => !fs().existsSync(path().join(hooks, j.hook)));
+  if (notInstalled.length) {
+    const names = notInstalled.map((j) => j.hook).join(", ");
+    const lost = `${listed2(notInstalled.map((j) => j.guards))} ${notInstalled.length > 1 ? "do" : "does"} not run`;
+    add({ level: "warn", message: `no ${names} hook is installed in this clone (${lost})`, fix: `run ${lefthookInstallCommand(top)}` });
+  }
   const attributes = path().join(top, ".gitattributes");
   const attrText = fs().existsSync(attributes) ? fs().readFileSync(attributes, "utf8") : "";
   if (withAttributes(attrText).added.length) add({ level: "warn", message: ".gitattributes does not send the coordination files to coord's merge driver: git merges them line by line, and neighbouring rows conflict", fix: "run 'coord init' and commit .gitattributes" });
@@ -4119,7 +4098,7 @@ function run20(p) {
   if (sha && boardText !== null) leftovers(ctx, board, add);
   else add({ level: "warn", message: "leftover worktrees and branches were not checked: the board could not be read", fix: "fix the finding above, then run coord doctor again" });
   if (sha && boardText !== null) {
-    const commits = lastCommits(ctx);
+    const commits = boardHistory(ctx, board.rows.map((r) => r.row), false).last;
     const stale = board.rows.filter(({ row }) => stateOf(row, commits.get(row.id), ctx).state === "stale").map((r) => r.row.id);
     if (stale.length) add({ level: "info", message: `stale sessions on the board: ${stale.join(", ")}`, fix: "'coord reap' removes them (their work is kept)" });
   }
@@ -4135,18 +4114,18 @@ function run20(p) {
     }
   }
   const open = findings.filter((f) => f.level !== "info" && !f.fixed);
-  if (bool(p, "json")) {
-    json({ findings: findings.map(({ level, message, fix, fixed, repair }) => ({ level, message, fix: fix ?? null, fixable: !!repair, fixed: !!fixed })) });
-  } else {
+  const value = { findings: findings.map(({ level, message, fix, fixed, repair }) => ({ level, message, fix: fix ?? null, fixable: !!repair, fixed: !!fixed })) };
+  const text = () => {
     if (!findings.length) out(green("All good: set-up complete, no leftovers."));
     for (const f of findings) {
       const tag = f.fixed ? green("fixed") : f.level === "error" ? red("error") : f.level === "warn" ? yellow("warn ") : dim("info ");
       out(`${tag} ${f.message}${f.fix && !f.fixed ? `
       \u2192 ${f.fix}${f.repair ? " (coord doctor --fix does it)" : ""}` : ""}`);
     }
-  }
-  return open.length ? 1 : 0;
+  };
+  return report(value, text, open.length ? 1 : 0);
 }
+var listed2 = (items) => items.length > 1 ? `${items.slice(0, -1).join(", ")} and ${items.at(-1)}` : items[0] ?? "";
 function leftovers(ctx, board, add) {
   const top = ctx.repo.top;
   const root = ctx.repo.mainRoot;
@@ -4220,7 +4199,8 @@ var spec21 = {
   description: "In a session worktree the subject must start with [<id>]; outside one a [sX] prefix is refused.\nMerges, reverts and fixup!/squash!/amend! of a passing subject pass; so does anything during a rebase.",
   flags: [],
   positionals: [1, 1],
-  identity: false
+  group: "plumbing",
+  needs: "nothing"
 };
 function run21(p) {
   const file = p.args[0];
@@ -4250,7 +4230,8 @@ var spec22 = {
   description: `Reads the reservations as last fetched (no network). ${OVERRIDE_ENV}=1 git commit \u2026 lets one commit through.`,
   flags: [],
   positionals: [0, 0],
-  identity: false
+  group: "plumbing",
+  needs: "nothing"
 };
 function run22(_p) {
   if (env(OVERRIDE_ENV)) return 0;
@@ -4290,7 +4271,8 @@ var spec23 = {
   description: "Edits only the presence cell of this session's row in docs/ai/sessions/active.md and leaves\nthe edit uncommitted. Silent and harmless outside a session, without a row, or during a\nrebase, merge, cherry-pick or revert (the next plain commit catches up).",
   flags: [],
   positionals: [0, 0],
-  identity: false
+  group: "plumbing",
+  needs: "nothing"
 };
 function run23(_p) {
   const w = findWorktree();
@@ -4411,7 +4393,7 @@ var spec24 = {
   usage: "[--branch NAME] [--deno] [--claude] [--agents] [--json]",
   description: `Creates ${BOARD_PATH}, ${QUEUE_DIR}/, ${SCRIPT_PATH} (a copy of this file),
 infrastructure/scripts/start-session.sh, records the blackboard branch in .coord.json (the
-remote's default branch unless --branch), adds the commit-msg and post-commit jobs to the
+remote's default branch unless --branch), adds the ${HOOK_JOBS.map((j) => j.hook).join(", ")} jobs to the
 lefthook config lefthook loads (lefthook.yml, .lefthook.yml, .config/lefthook.yml, \u2026: merged,
 other hooks stay as they are; a form it cannot merge safely is refused with the lines to add,
 exit 1; with lefthook at hand it checks the result still loads), the merge attributes of the
@@ -4425,7 +4407,8 @@ merge.autoStash, rebase.autoStash, unless already set). Harmless to run again.`,
     { name: "json", help: 'print {"root","branch","written":[{"path","action"}],"lefthook","configured","toCommit","install"}' }
   ],
   positionals: [0, 0],
-  identity: false
+  group: "setup",
+  needs: "nothing"
 };
 async function run24(p) {
   const { top, commonDir } = repoPaths(process.cwd());
@@ -4491,27 +4474,25 @@ async function run24(p) {
   const paths = written.map((w) => w.path);
   const toCommit = [...new Set(worktreeStatus(top, "all", paths).map((e) => e.path))];
   const install = lefthookInstallCommand(top);
-  if (bool(p, "json")) {
-    json({ root: top, branch, written, lefthook: hooks, configured, toCommit, install });
-    return hooks.refused ? 1 : 0;
-  }
-  for (const w of written) out(`${w.action.padEnd(9)} ${w.path}`);
-  if (hooks.switched.length) out(`${"switched".padEnd(9)} ${hooks.switched.join(", ")} in ${hooks.file} to ${runtime}`);
-  if (configured.length) out(`${"set".padEnd(9)} ${configured.join(", ")} in this clone's .git/config (coord start does it in other clones)`);
-  out(`Blackboard branch: ${branch}${wanted || raw.branch === branch ? "" : ` (recorded in ${CONFIG_FILE}; coord init --branch NAME picks another)`}`);
-  if (hooks.refused) {
-    err(`coord: could not add coord's jobs to ${hooks.file}: ${hooks.refused}. Add these lines to it by hand, then run coord doctor:`);
-    err(hooks.lines);
-  }
-  out("");
-  out("Next:");
-  out(`  ${install.padEnd(31)} # once per clone, so the hooks run`);
-  if (toCommit.length) {
-    out(`  git add ${toCommit.join(" ")}`);
-    out(`  git commit -m "chore: onboard coord" && git push${hasRemote ? ` ${cfg.remote} HEAD:${branch}` : ""}`);
-  }
-  out(`  ${runtime} ${SCRIPT_PATH} start   # claim your first session`);
-  return hooks.refused ? 1 : 0;
+  const value = { root: top, branch, written, lefthook: hooks, configured, toCommit, install };
+  return report(value, () => {
+    for (const w of written) out(`${w.action.padEnd(9)} ${w.path}`);
+    if (hooks.switched.length) out(`${"switched".padEnd(9)} ${hooks.switched.join(", ")} in ${hooks.file} to ${runtime}`);
+    if (configured.length) out(`${"set".padEnd(9)} ${configured.join(", ")} in this clone's .git/config (coord start does it in other clones)`);
+    out(`Blackboard branch: ${branch}${wanted || raw.branch === branch ? "" : ` (recorded in ${CONFIG_FILE}; coord init --branch NAME picks another)`}`);
+    if (hooks.refused) {
+      err(`coord: could not add coord's jobs to ${hooks.file}: ${hooks.refused}. Add these lines to it by hand, then run coord doctor:`);
+      err(hooks.lines);
+    }
+    out("");
+    out("Next:");
+    out(`  ${install.padEnd(31)} # once per clone, so the hooks run`);
+    if (toCommit.length) {
+      out(`  git add ${toCommit.join(" ")}`);
+      out(`  git commit -m "chore: onboard coord" && git push${hasRemote ? ` ${cfg.remote} HEAD:${branch}` : ""}`);
+    }
+    out(`  ${runtime} ${SCRIPT_PATH} start   # claim your first session`);
+  }, hooks.refused ? 1 : 0);
 }
 async function ownBytes() {
   const here = import.meta.url;
@@ -4531,11 +4512,11 @@ function lefthookJobs(top, runtime, otherRuntime, put) {
   const file = lefthookConfig(exists2, process.env.LEFTHOOK_CONFIG) ?? NEW_LEFTHOOK_CONFIG;
   const abs = path().resolve(top, file);
   const before = fs().existsSync(abs) ? fs().readFileSync(abs, "utf8") : "";
-  const jobs = coordJobs(runtime, SCRIPT_PATH, FAST_PATHS);
+  const jobs = coordJobs(runtime);
   const refuse2 = (why2) => ({ file, action: "refused", added: [], switched: [], refused: why2, lines: handLines(file, jobs) });
   const why = before ? unmergeable(file, before, jobs) : null;
   if (why) return refuse2(why);
-  const merged = mergeLefthook(before, jobs, [...coordJobs(otherRuntime, SCRIPT_PATH, FAST_PATHS).map((j) => j.run), ...earlierRuns(runtime, SCRIPT_PATH), ...earlierRuns(otherRuntime, SCRIPT_PATH)]);
+  const merged = mergeLefthook(before, jobs, [...coordJobs(otherRuntime).map((j) => j.run), ...earlierRuns(runtime, SCRIPT_PATH), ...earlierRuns(otherRuntime, SCRIPT_PATH)]);
   if (!merged.added.length && !merged.switched.length && before) {
     put(file, before);
     return { file, action: "unchanged", added: [], switched: [] };
@@ -4593,7 +4574,8 @@ var spec25 = {
   description: "Makes DIR/origin.git (bare) and a clone DIR/po-platform, onboards it, and plays the tutorial\nwith two sessions: claims, a refused mislabelled commit, a heartbeat, the board, close.\nDIR must be empty or absent. A temp dir is removed afterwards unless --keep.",
   flags: [{ name: "keep", help: "keep the temp dir (a DIR you name is always kept)" }],
   positionals: [0, 1],
-  identity: false
+  group: "setup",
+  needs: "nothing"
 };
 function run25(p) {
   if (!import.meta.url.startsWith("file:")) throw new CoordError(`The demo needs coord as a file, not ${import.meta.url}: download coord.mjs and run it from there.`);
@@ -4712,7 +4694,7 @@ function installHooks(repo, env2, exec) {
   }
   out(dim("  (lefthook is not installed here: writing coord's jobs straight into .git/hooks)"));
   const hooks = path().join(repo, ".git", "hooks");
-  for (const job of coordJobs(runtimeCommand(), SCRIPT_PATH, FAST_PATHS)) {
+  for (const job of coordJobs(runtimeCommand())) {
     fs().writeFileSync(path().join(hooks, job.hook), `#!/bin/sh
 ${job.run.replaceAll("{1}", "$1")}
 `, { mode: 493 });
@@ -4859,7 +4841,8 @@ var spec26 = {
   description: "Merges the board by row (cell by cell, the newer presence stamp) and an inbox by block (status\nfield by field), writing the result into <ours>. Where both sides set one cell to different\nvalues it keeps one by a fixed rule and says so on stderr. Any other file, or text it cannot\nread, gets git's own line merge. Configured as merge.coord.driver; .gitattributes names the files.",
   flags: [],
   positionals: [4, 4],
-  identity: false
+  group: "plumbing",
+  needs: "nothing"
 };
 function run26(p) {
   const [base, ours, theirs, file] = p.args;
@@ -4893,11 +4876,12 @@ prints only that absolute path on stdout. On a failure it exits 1 with one line 
 leaves nothing claimed. Installed by coord init --claude.`,
   flags: [],
   positionals: [0, 0],
-  identity: false
+  group: "plumbing",
+  needs: "repo",
+  at: () => ({ cwd: hookCwd(hookInput()) })
 };
-function run27(_p) {
+function run27(ctx, _p) {
   const input = hookInput();
-  const ctx = openContext(hookCwd(input), { identity: false });
   const slug = typeof input.name === "string" && input.name.trim() ? input.name : null;
   let scope = DEFAULT_SCOPE;
   try {
@@ -4926,21 +4910,25 @@ changing nothing, when that would lose work or drop a Riff (exit 1, the reason o
 worktree then stays for the person (coord doctor and reap see it). Installed by coord init --claude.`,
   flags: [],
   positionals: [0, 0],
-  identity: false
-};
-function run28(_p) {
-  const input = hookInput();
-  const dir = typeof input.worktree_path === "string" ? input.worktree_path : null;
-  if (!dir) throw new CoordError("WorktreeRemove gave no worktree_path on stdin: nothing was removed.");
-  if (!fs().existsSync(dir)) {
-    err(`coord: ${dir} is gone already; nothing to close.`);
-    return 0;
+  group: "plumbing",
+  needs: "session",
+  at: () => {
+    const input = hookInput();
+    const dir = typeof input.worktree_path === "string" ? input.worktree_path : null;
+    if (!dir) throw new CoordError("WorktreeRemove gave no worktree_path on stdin: nothing was removed.");
+    if (!fs().existsSync(dir)) return { done: `${dir} is gone already; nothing to close.` };
+    const w = findWorktree(dir);
+    if (!w?.session) {
+      throw new CoordError(`${dir} is not a coord session's worktree (its branch is ${w?.branch ?? "unknown"}): coord leaves it alone; remove it with git worktree remove if you are done with it.`);
+    }
+    return { cwd: w.mainRoot, as: w.session };
   }
-  const w = findWorktree(dir);
-  if (!w?.session) throw new CoordError(`${dir} is not a coord session's worktree (its branch is ${w?.branch ?? "unknown"}): coord leaves it alone; remove it with git worktree remove if you are done with it.`);
-  const ctx = openContext(w.mainRoot, { as: w.session });
-  const { closed: closed2 } = closeSession(ctx, w.session, { keepWorktree: false, keepBranch: false, force: false, discardIgnored: false, releaseRiffs: false });
-  err(`coord: ${w.session} closed${closed2.value.had ? "" : " (it had no row left)"}; its worktree and branch are removed.`);
+};
+function run28(ctx, _p) {
+  const id = ctx.session;
+  const options = { keepWorktree: false, keepBranch: false, force: false, discardIgnored: false, releaseRiffs: false };
+  const { closed: closed2 } = closeSession(ctx, id, options);
+  err(`coord: ${id} closed${closed2.value.had ? "" : " (it had no row left)"}; its worktree and branch are removed.`);
   return 0;
 }
 
@@ -4977,12 +4965,26 @@ var VERBS = {
   "worktree-remove": worktree_remove_exports
 };
 function topHelp() {
-  const lines2 = ["coord \u2014 sessions coordinating on one git repository, through git alone", "", "Usage: coord <verb> [options]   (coord <verb> --help for each)", "", "Verbs:"];
-  for (const [name, cmd] of Object.entries(VERBS)) lines2.push(`  ${name.padEnd(14)} ${cmd.spec.summary}`);
-  lines2.push("", "Identity: a verb acts as the session of the worktree it runs in; outside one, COORD_SESSION=ID names it; --as ID overrides both.", EXIT_CODES_HELP);
+  const width = Math.max(...Object.keys(VERBS).map((n) => n.length)) + 2;
+  const lines2 = [
+    "coord \u2014 sessions coordinating on one git repository, through git alone",
+    "",
+    "Usage: coord <verb> [options]   (coord <verb> --help for each)"
+  ];
+  for (const [group, heading] of Object.entries(GROUPS)) {
+    lines2.push("", `${heading}:`);
+    for (const [name, cmd] of Object.entries(VERBS)) if (cmd.spec.group === group) lines2.push(`  ${name.padEnd(width)}${cmd.spec.summary}`);
+  }
+  lines2.push(
+    "",
+    "Identity: a verb acts as the session of the worktree it runs in; outside one, COORD_SESSION=ID names it;",
+    "--as ID overrides both.",
+    EXIT_CODES_HELP
+  );
   return lines2.join("\n");
 }
 async function main(argv) {
+  const opened = { ctx: null };
   try {
     if (isDeno) checkDenoPermissions();
     await preload();
@@ -5006,26 +5008,53 @@ async function main(argv) {
       out(verbHelp(cmd.spec));
       return EXIT_OK;
     }
-    const code = await cmd.run(parsed) ?? EXIT_OK;
-    guardCache();
-    return code;
+    return await runVerb(cmd, parsed, opened);
   } catch (e) {
     if (e instanceof CoordError) {
-      guardCache();
       err(`coord: ${e.message}`);
       return e.exitCode;
     }
     const error = e;
     err(`coord: internal error: ${error?.message ?? String(e)}`);
-    const done = publishedThisRun();
+    const done = opened.ctx?.run.published;
     const what = done ? `A change was published before the failure (${done}): check 'coord status' before running it again.` : "Nothing was published by the failed step.";
     err(env("COORD_DEBUG") ? String(error?.stack) : `${what} Run again with COORD_DEBUG=1 to see where, and report it.`);
     return EXIT_FAILED;
+  } finally {
+    if (opened.ctx) guardCache(opened.ctx);
   }
 }
-function guardCache() {
+async function runVerb(cmd, p, opened) {
+  const { spec: spec29 } = cmd;
+  const hook = spec29.hook && bool(p, spec29.hook.flag) ? spec29.hook : null;
   try {
-    saveGuardCache();
+    let outcome;
+    if (spec29.needs === "nothing") outcome = await cmd.run(p);
+    else {
+      const place2 = spec29.at?.(p) ?? { cwd: process.cwd() };
+      if ("done" in place2) {
+        err(`coord: ${place2.done}`);
+        return EXIT_OK;
+      }
+      const ctx = openContext(place2.cwd, { as: place2.as ?? str(p, "as"), identity: spec29.needs !== "repo" });
+      opened.ctx = ctx;
+      if (spec29.needs === "session") requireSession(ctx);
+      outcome = await cmd.run(ctx, p);
+    }
+    if (typeof outcome !== "object") return outcome ?? EXIT_OK;
+    if (bool(p, "json")) json(outcome.json);
+    else outcome.text();
+    return outcome.code ?? EXIT_OK;
+  } catch (e) {
+    if (!hook) throw e;
+    const line = hook.say?.(e instanceof CoordError ? e.message : String(e));
+    if (line) out(line);
+    return EXIT_OK;
+  }
+}
+function guardCache(ctx) {
+  try {
+    saveGuardCache(ctx);
   } catch (e) {
     if (env("COORD_DEBUG")) err(`coord: could not save the reservation guard's cache: ${e.message}`);
   }

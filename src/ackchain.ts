@@ -1,8 +1,8 @@
 // The one verb behind seen, ack and resolve, which differ only in how far they advance a
 // message's status line: its --help and its run.
-import { bool, str, type Parsed, type VerbSpec } from './args.js';
-import { openContext, requireSession } from './context.js';
-import { json, out } from './output.js';
+import type { Parsed, VerbSpec } from './args.js';
+import type { SessionContext } from './context.js';
+import { out, report, type Report } from './output.js';
 import { planAdvance } from './plans.js';
 import { publish } from './publish.js';
 import { LEVELS, type Level } from './protocol/message.js';
@@ -16,15 +16,14 @@ export function advanceSpec(name: string, level: Level, summary: string): VerbSp
       'in one commit, published. Only the recipient may advance a message.',
     flags: [{ name: 'json', help: 'print {"id","status":{"seen","acked","resolved"},"commit"}' }],
     positionals: [1, 1],
+    group: 'messages',
+    needs: 'session',
   };
 }
 
 /** Runs seen, ack or resolve (`verb`) on the message named by the first argument. */
-export function advance(p: Parsed, level: Level, verb: string): number {
-  const ctx = openContext(process.cwd(), { as: str(p, 'as') });
-  const me = requireSession(ctx);
-  const r = publish(ctx, (snap) => planAdvance(snap, { me, prefix: p.args[0], level, verb, now: stamp() }));
-  if (bool(p, 'json')) json({ ...r.value, commit: r.sha });
-  else out(`${r.value.id}: ${LEVELS.filter((l) => r.value.status[l]).map((l) => `${l} ${r.value.status[l]}`).join(' · ')}`);
-  return 0;
+export function advance(ctx: SessionContext, p: Parsed, level: Level, verb: string): Report {
+  const r = publish(ctx, (snap) => planAdvance(snap, { me: ctx.session, prefix: p.args[0], level, verb, now: stamp() }));
+  const stamps = LEVELS.filter((l) => r.value.status[l]).map((l) => `${l} ${r.value.status[l]}`);
+  return report({ ...r.value, commit: r.sha }, () => out(`${r.value.id}: ${stamps.join(' · ')}`));
 }

@@ -11,6 +11,25 @@ export interface FlagSpec {
   repeat?: boolean; // may be given more than once (values collected)
 }
 
+/** The groups of `coord --help`, in the order it lists them, with their headings. */
+export const GROUPS = {
+  sessions: 'Sessions',
+  messages: 'Messages',
+  collisions: 'Collisions',
+  setup: 'Set-up',
+  plumbing: 'Plumbing (git hooks and agent clients run these)',
+} as const;
+
+/**
+ * What the runner (cli.ts) opens before the verb runs: nothing; the repository without a
+ * speaker (start claims a new session); the repository and whoever speaks, if anyone; or the
+ * repository and a session, which it requires.
+ */
+export type Needs = 'nothing' | 'repo' | 'speaker' | 'session';
+
+/** Where the runner opens the repository; `{ done }` ends the run there, that line on stderr, exit 0. */
+export type Place = { cwd: string; as?: string } | { done: string };
+
 export interface VerbSpec {
   name: string;
   summary: string;
@@ -19,9 +38,16 @@ export interface VerbSpec {
   flags: FlagSpec[];
   /** How many positional arguments: [min, max]. */
   positionals: [number, number];
-  /** False for verbs that act without a session identity (hooks, init, demo): no --as. */
-  identity?: boolean;
+  group: keyof typeof GROUPS;
+  needs: Needs;
+  /** Where to open the repository, when not the process's own directory and --as (agent hooks name it on stdin). */
+  at?: (p: Parsed) => Place;
+  /** An agent hook mode: with this flag set, no failure fails the hook (exit 0); `say` turns it into a line for the agent, or none. */
+  hook?: { flag: string; say?: (message: string) => string };
 }
+
+/** Whether a person names the session a verb acts as, so it takes --as (plumbing takes it from where git or the agent client runs it). */
+const speaks = (spec: VerbSpec) => (spec.needs === 'speaker' || spec.needs === 'session') && spec.group !== 'plumbing';
 
 export interface Parsed {
   flags: Record<string, string | boolean | string[] | undefined>;
@@ -34,7 +60,7 @@ const HELP_FLAG: FlagSpec = { name: 'help', short: 'h', help: 'show this help' }
 /** Every flag a verb accepts: its own, then --as (unless it has no identity or its own --as), then --help. */
 export function flagsOf(spec: VerbSpec): FlagSpec[] {
   const own = spec.flags.some((f) => f.name === 'as');
-  return [...spec.flags, ...(spec.identity === false || own ? [] : [AS_FLAG]), HELP_FLAG];
+  return [...spec.flags, ...(!speaks(spec) || own ? [] : [AS_FLAG]), HELP_FLAG];
 }
 
 /** Parses argv against `spec` (plus the common flags); throws UsageError naming the problem. */

@@ -9,11 +9,11 @@ import { readRef } from './worktree.js';
 import type { Context } from './context.js';
 import type { Mailbox } from './protocol/mailbox.js';
 import type { View } from './protocol/view.js';
-import { BOARD_PATH, GUARD_PATH, HEARTBEAT_PATH, isRegularFile, parentDirs, RESERVED_GUARD_PATH, SCRIPT_PATH } from './protocol/layout.js';
+import { BOARD_PATH, isRegularFile, parentDirs, SCRIPT_PATH } from './protocol/layout.js';
+import { HOOK_SCRIPTS } from './protocol/lefthook.js';
 import { parseBoard } from './protocol/board.js';
 import { GUARD_CACHE, inForce, parseGuardCache, parseReservations, renderGuardCache, RESERVATIONS_PATH } from './protocol/reservations.js';
 
-const HOOK_SCRIPTS = [SCRIPT_PATH, GUARD_PATH, RESERVED_GUARD_PATH, HEARTBEAT_PATH];
 /** What the pre-commit guard's cache is made from. */
 export const GUARD_FILES = [RESERVATIONS_PATH, BOARD_PATH];
 /** The folder of the hook scripts, for preload: read with the board at no extra cost. */
@@ -38,8 +38,9 @@ export class Snapshot implements View {
   /** Files to read with the next read, whatever it asks for. */
   private wanted: string[] = [];
   constructor(readonly ctx: Context, readonly sha: string | null) {
-    if (fetched && fetched.sha === sha && !fetched.snap) {
-      fetched.snap = this;
+    const board = ctx.run.board;
+    if (board && board.sha === sha && !board.files) {
+      board.files = this;
       this.alsoRead(GUARD_FILES); // the guard's cache is behind this commit: its files join the first read
     }
   }
@@ -110,7 +111,7 @@ export class Snapshot implements View {
 
   /** Every message in every inbox (read once; `alsoRead` joins the same git process). */
   mailbox(alsoRead: string[] = []): Mailbox {
-    this.box ??= readMailbox(this, alsoRead);
+    this.box ??= readMailbox(this, this.ctx.repo.commonDir, alsoRead);
     return this.box;
   }
 }
@@ -147,14 +148,11 @@ export function refresh(ctx: Context, offlineOk = false): Fetched {
     }
     throw new CoordError(`There is no branch '${ctx.cfg.branch}' here: create it, or name the blackboard branch in .coord.json ({"branch": "…"}).`);
   }
-  if (sha) fetched = readGuardCache(ctx)?.sha === sha ? null : { ctx, sha };
+  if (sha) ctx.run.board = readGuardCache(ctx)?.sha === sha ? null : { sha };
   return { sha, offline };
 }
 
 // ---- what the pre-commit guard reads ----------------------------------------------------
-
-/** The blackboard as last fetched (or published) by this process, when the guard's cache is behind it. */
-let fetched: { ctx: Context; sha: string; snap?: Snapshot } | null = null;
 
 const guardCacheFile = (ctx: Context) => path().join(ctx.repo.commonDir, GUARD_CACHE);
 
@@ -163,9 +161,11 @@ export function readGuardCache(ctx: Context): ReturnType<typeof parseGuardCache>
   try { return parseGuardCache(fs().readFileSync(guardCacheFile(ctx), 'utf8')); } catch { return null; }
 }
 
-/** publish.ts: this process wrote `base`'s successor; the guard follows it without reading it back. */
+/** publish.ts: this run wrote `base`'s successor; the guard follows it without reading it back. */
 export function publishedOn(base: Snapshot, sha: string, files: Map<string, string | null>): void {
-  fetched = { ctx: base.ctx, sha, snap: base.successor(sha, files) };
+  const { ctx } = base;
+  ctx.run.published = `${boardName(ctx)} ${sha.slice(0, 7)}`;
+  ctx.run.board = { sha, files: base.successor(sha, files) };
 }
 
 /**
@@ -173,11 +173,12 @@ export function publishedOn(base: Snapshot, sha: string, files: Map<string, stri
  * in force, so the pre-commit hook never starts git or touches the network. Run once a verb
  * is done (cli.ts); usually the files were read with the verb's own, at no extra process.
  */
-export function saveGuardCache(): void {
-  if (!fetched) return;
-  const { ctx, sha } = fetched;
-  const snap = fetched.snap ?? new Snapshot(ctx, sha);
-  fetched = null;
+export function saveGuardCache(ctx: Context): void {
+  const board = ctx.run.board;
+  if (!board) return;
+  const { sha } = board;
+  ctx.run.board = null;
+  const snap = board.files ?? new Snapshot(ctx, sha);
   snap.readAll(GUARD_FILES);
   const text = snap.read(RESERVATIONS_PATH);
   const held = text === null ? [] : inForce(parseReservations(text), parseBoard(snap.read(BOARD_PATH) ?? ''), ctx.cfg.staleMs, Date.now())

@@ -1,7 +1,7 @@
 // Claiming a session and making its worktree: what `start` does, and Claude Code's
 // WorktreeCreate hook too. Race-safe through the one publish path; the id is noted in the git
 // dir until the worktree exists, so an interrupted claim is found by doctor.
-import { SCRIPTS_DIR } from './blackboard.js';
+import { SCRIPTS_DIR, type Snapshot } from './blackboard.js';
 import type { Context } from './context.js';
 import { CoordError } from './errors.js';
 import { addWorktree, GitError, listBranches } from './git.js';
@@ -31,13 +31,13 @@ export function claimSession(ctx: Context, req: ClaimRequest, warn: (line: strin
   let claim: Published<SessionRow>;
   let missing: string[] = [];
   try {
-    claim = publish(ctx, (snap) => {
+    const plan = (snap: Snapshot) => {
       snap.preload([BOARD_PATH, SCRIPTS_DIR]); // the hook scripts' folder comes with the board
       missing = snap.missingScripts();
-      const plan = planClaim(snap, { ...req, branch: ctx.cfg.branch, leftovers, now: stamp() });
-      markClaim(ctx, plan.value.id);
-      return plan;
-    });
+      return planClaim(snap, { ...req, branch: ctx.cfg.branch, leftovers, now: stamp() });
+    };
+    // The id is noted before the claim can land, so a start killed after it is found by doctor.
+    claim = publish(ctx, plan, { beforePush: (row) => markClaim(ctx, row.id) });
   } catch (e) {
     markClaim(ctx, null); // nothing was published: no claim to remember
     throw e;

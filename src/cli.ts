@@ -1,13 +1,16 @@
-// argv → verb. The only place that decides the exit code. Every verb is imported statically:
-// a verb's module only declares its spec and functions, so loading all of them costs a hook
-// nothing measurable (docs/benchmarks.md), and the bundle needs no lazy-module wrappers.
-import { parseArgs, verbHelp, EXIT_CODES_HELP, type Parsed, type VerbSpec } from './args.js';
+// argv → verb → one run. The only place that decides the exit code and the only place that
+// opens the repository: each verb's spec says what it needs (nothing, the repository, a
+// speaker, a session), the runner opens that once and calls run(ctx, parsed); a verb that
+// reports returns a Report, printed as JSON with --json and as text otherwise. Every verb is
+// imported statically: a verb's module only declares its spec and functions, so loading all
+// of them costs a hook nothing measurable (docs/benchmarks.md).
+import { bool, GROUPS, parseArgs, str, verbHelp, EXIT_CODES_HELP, type Parsed, type VerbSpec } from './args.js';
 import { CoordError, EXIT_FAILED, EXIT_OK, UsageError } from './errors.js';
-import { err, out } from './output.js';
+import { err, json, out, type Report } from './output.js';
 import { isDeno, preload } from './sys.js';
 import { env } from './host.js';
-import { publishedThisRun } from './publish.js';
 import { saveGuardCache } from './blackboard.js';
+import { openContext, requireSession, type Context } from './context.js';
 import * as start from './commands/start.js';
 import * as status from './commands/status.js';
 import * as scope from './commands/scope.js';
@@ -40,12 +43,14 @@ import * as worktreeRemove from './commands/worktree-remove.js';
 declare const __VERSION__: string;
 export const VERSION = typeof __VERSION__ === 'string' ? __VERSION__ : 'dev';
 
-export interface Command {
-  spec: VerbSpec;
-  run(p: Parsed): number | void | Promise<number | void>;
-}
+type Outcome = number | void | Report;
 
-/** Every verb, in the order `coord --help` lists them. */
+/** A verb: its spec, and what it does — given the context its spec asks for, or none when it needs nothing. */
+export type Command =
+  | { spec: VerbSpec; run(ctx: Context, p: Parsed): Outcome | Promise<Outcome> }
+  | { spec: VerbSpec; run(p: Parsed): Outcome | Promise<Outcome> };
+
+/** Every verb, in the order `coord --help` lists them within their groups. */
 export const VERBS: Record<string, Command> = {
   start,
   status,
@@ -78,49 +83,108 @@ export const VERBS: Record<string, Command> = {
 };
 
 function topHelp(): string {
-  const lines = ['coord — sessions coordinating on one git repository, through git alone', '', 'Usage: coord <verb> [options]   (coord <verb> --help for each)', '', 'Verbs:'];
-  for (const [name, cmd] of Object.entries(VERBS)) lines.push(`  ${name.padEnd(14)} ${cmd.spec.summary}`);
-  lines.push('', 'Identity: a verb acts as the session of the worktree it runs in; outside one, COORD_SESSION=ID names it; --as ID overrides both.', EXIT_CODES_HELP);
+  const width = Math.max(...Object.keys(VERBS).map((n) => n.length)) + 2;
+  const lines = [
+    'coord — sessions coordinating on one git repository, through git alone',
+    '',
+    'Usage: coord <verb> [options]   (coord <verb> --help for each)',
+  ];
+  for (const [group, heading] of Object.entries(GROUPS)) {
+    lines.push('', `${heading}:`);
+    for (const [name, cmd] of Object.entries(VERBS)) if (cmd.spec.group === group) lines.push(`  ${name.padEnd(width)}${cmd.spec.summary}`);
+  }
+  lines.push(
+    '',
+    'Identity: a verb acts as the session of the worktree it runs in; outside one, COORD_SESSION=ID names it;',
+    '--as ID overrides both.',
+    EXIT_CODES_HELP,
+  );
   return lines.join('\n');
 }
 
 /** Runs one command line and returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  const opened: { ctx: Context | null } = { ctx: null };
   try {
     if (isDeno) checkDenoPermissions();
     await preload();
     const [verb, ...rest] = argv;
     if (!verb || verb === '--help' || verb === '-h' || verb === 'help') {
-      if (verb === 'help' && rest[0] && Object.hasOwn(VERBS, rest[0])) { out(verbHelp(VERBS[rest[0]].spec)); return EXIT_OK; }
+      if (verb === 'help' && rest[0] && Object.hasOwn(VERBS, rest[0])) {
+        out(verbHelp(VERBS[rest[0]].spec));
+        return EXIT_OK;
+      }
       out(topHelp());
       return verb ? EXIT_OK : 2;
     }
-    if (verb === '--version' || verb === '-V' || verb === 'version') { out(`coord ${VERSION}`); return EXIT_OK; }
+    if (verb === '--version' || verb === '-V' || verb === 'version') {
+      out(`coord ${VERSION}`);
+      return EXIT_OK;
+    }
     if (!Object.hasOwn(VERBS, verb)) throw new UsageError(`Unknown verb '${verb.slice(0, 40)}': run 'coord --help' for the list.`);
     const cmd = VERBS[verb];
     const parsed = parseArgs(cmd.spec, rest);
-    if (parsed.flags.help) { out(verbHelp(cmd.spec)); return EXIT_OK; }
-    const code = (await cmd.run(parsed)) ?? EXIT_OK;
-    guardCache();
-    return code;
+    if (parsed.flags.help) {
+      out(verbHelp(cmd.spec));
+      return EXIT_OK;
+    }
+    return await runVerb(cmd, parsed, opened);
   } catch (e) {
     if (e instanceof CoordError) {
-      guardCache();
       err(`coord: ${e.message}`);
       return e.exitCode;
     }
     const error = e as Error;
     err(`coord: internal error: ${error?.message ?? String(e)}`);
-    const done = publishedThisRun();
-    const what = done ? `A change was published before the failure (${done}): check 'coord status' before running it again.` : 'Nothing was published by the failed step.';
+    const done = opened.ctx?.run.published;
+    const what = done
+      ? `A change was published before the failure (${done}): check 'coord status' before running it again.`
+      : 'Nothing was published by the failed step.';
     err(env('COORD_DEBUG') ? String(error?.stack) : `${what} Run again with COORD_DEBUG=1 to see where, and report it.`);
     return EXIT_FAILED;
+  } finally {
+    if (opened.ctx) guardCache(opened.ctx);
   }
 }
 
-/** Leaves the reservations this process fetched where the pre-commit guard reads them; never fails the verb. */
-function guardCache(): void {
-  try { saveGuardCache(); } catch (e) {
+/**
+ * The one runner: opens what the verb's spec needs, runs it, prints its report. In an agent
+ * hook's mode (spec.hook) no failure fails the hook: it becomes a line for the agent, or none.
+ */
+async function runVerb(cmd: Command, p: Parsed, opened: { ctx: Context | null }): Promise<number> {
+  const { spec } = cmd;
+  const hook = spec.hook && bool(p, spec.hook.flag) ? spec.hook : null;
+  try {
+    let outcome: Outcome;
+    if (spec.needs === 'nothing') outcome = await (cmd.run as (p: Parsed) => Outcome | Promise<Outcome>)(p);
+    else {
+      const place = spec.at?.(p) ?? { cwd: process.cwd() };
+      if ('done' in place) {
+        err(`coord: ${place.done}`);
+        return EXIT_OK;
+      }
+      const ctx = openContext(place.cwd, { as: place.as ?? str(p, 'as'), identity: spec.needs !== 'repo' });
+      opened.ctx = ctx;
+      if (spec.needs === 'session') requireSession(ctx);
+      outcome = await (cmd.run as (ctx: Context, p: Parsed) => Outcome | Promise<Outcome>)(ctx, p);
+    }
+    if (typeof outcome !== 'object') return outcome ?? EXIT_OK;
+    if (bool(p, 'json')) json(outcome.json);
+    else outcome.text();
+    return outcome.code ?? EXIT_OK;
+  } catch (e) {
+    if (!hook) throw e;
+    const line = hook.say?.(e instanceof CoordError ? e.message : String(e));
+    if (line) out(line);
+    return EXIT_OK;
+  }
+}
+
+/** Leaves the reservations this run fetched where the pre-commit guard reads them; never fails the verb. */
+function guardCache(ctx: Context): void {
+  try {
+    saveGuardCache(ctx);
+  } catch (e) {
     if (env('COORD_DEBUG')) err(`coord: could not save the reservation guard's cache: ${(e as Error).message}`);
   }
 }

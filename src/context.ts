@@ -1,17 +1,38 @@
 // Everything a verb needs to know about where it runs: the worktree (one model, see
-// worktree.ts), the team's settings, whether there is a remote, and which session speaks.
+// worktree.ts), the team's settings, whether there is a remote, which session speaks, and
+// the run's own record of what it fetched and published. cli.ts opens it once per run.
 import { CoordError, UsageError } from './errors.js';
 import { remoteUrl, repoPaths } from './git.js';
 import { worktreeAt, type Worktree } from './worktree.js';
 import { loadConfig, type Config } from './config.js';
 import { speakingSession } from './protocol/ids.js';
 
+/** What the guard's cache is written from: a blackboard commit's files (a Snapshot is one). */
+export interface FileSource {
+  readAll(paths: string[]): void;
+  read(path: string): string | null;
+}
+
+/**
+ * One run's record of the blackboard: what it fetched or published last while the guard's
+ * cache is behind it (cli.ts brings the cache up to it once the verb is done), and what it
+ * published, so an error after a publish never says "nothing was published".
+ */
+export interface RunState {
+  board: { sha: string; files?: FileSource } | null;
+  published: string | null;
+}
+
 export interface Context {
+  /** The directory the run was opened in (the person's, which may lie below the worktree's top). */
+  cwd: string;
   repo: Worktree;
-  cfg: Config;
+  cfg: Readonly<Config>;
   hasRemote: boolean;
   /** The session speaking (see `speakingSession` for who wins). */
   session: string | null;
+  /** Shared by every copy of this context (`withSettings`): one run, one record. */
+  run: RunState;
 }
 
 export interface OpenOptions {
@@ -33,11 +54,22 @@ export function openContext(cwd: string, opts: OpenOptions = {}): Context {
     if ('error' in who) throw new UsageError(who.error);
     session = who.id;
   }
-  return { repo, cfg, hasRemote, session };
+  return { cwd, repo, cfg, hasRemote, session, run: { board: null, published: null } };
+}
+
+/** The context of a verb whose spec needs a session: the runner has checked there is one. */
+export type SessionContext = Context & { session: string };
+
+/** The same context with some settings changed for this run (a verb's --stale, a hook's shorter timeout). */
+export function withSettings(ctx: Context, change: Partial<Config>): Context {
+  return { ...ctx, cfg: { ...ctx.cfg, ...change } };
 }
 
 /** The session speaking, or a clear error saying how to name one. */
 export function requireSession(ctx: Context): string {
   if (ctx.session) return ctx.session;
-  throw new CoordError(`This is not a session worktree ('${ctx.repo.name}'${ctx.repo.branch ? `, branch '${ctx.repo.branch}'` : ''}): cd into your session's worktree, or pass --as <id> (see 'coord status').`);
+  throw new CoordError(
+    `This is not a session worktree ('${ctx.repo.name}'${ctx.repo.branch ? `, branch '${ctx.repo.branch}'` : ''}): ` +
+      `cd into your session's worktree, or pass --as <id> (see 'coord status').`,
+  );
 }

@@ -3,11 +3,15 @@
 // their own fields (`name` for WorktreeCreate, `worktree_path` for WorktreeRemove).
 import { fs } from './sys.js';
 
-/** The hook's stdin JSON object; {} when stdin is a terminal, empty or not a JSON object. */
+const stdin: { text?: string } = {};
+
+/** The hook's stdin JSON object; {} when stdin is a terminal, empty or not a JSON object. Stdin is read once per process. */
 export function hookInput(): Record<string, unknown> {
   if (process.stdin.isTTY) return {};
-  let raw = '';
-  try { raw = fs().readFileSync(0, 'utf8'); } catch { return {}; }
+  if (stdin.text === undefined) {
+    try { stdin.text = fs().readFileSync(0, 'utf8'); } catch { stdin.text = ''; }
+  }
+  const raw = stdin.text;
   try {
     const input = JSON.parse(raw) as unknown;
     return typeof input === 'object' && input !== null && !Array.isArray(input) ? input as Record<string, unknown> : {};

@@ -1,9 +1,10 @@
 // Who is alive: the board's presence stamps, plus the newest [sX] commit in history, so
 // liveness survives a missing heartbeat hook. Reads the session branches and a window of
-// the blackboard branch only: the cost does not grow with the length of history.
+// the blackboard branch only: the cost does not grow with the length of history. Every verb
+// that judges liveness (status, prime, inbox, reap, doctor) reads it through boardHistory.
 import { filesChanged, listBranches, subjectsSince, type ChangedIn } from './git.js';
 import { boardRef } from './blackboard.js';
-import type { Context } from './context.js';
+import { withSettings, type Context } from './context.js';
 import { UsageError } from './errors.js';
 import { isPaused, type SessionRow } from './protocol/board.js';
 import { sessionBranch, sessionOfBranch } from './protocol/layout.js';
@@ -12,47 +13,29 @@ import { sessionOfSubject } from './protocol/subject.js';
 
 export type State = 'live' | 'idle' | 'stale' | 'paused';
 
-/**
- * Unix ms of the newest `[sX]` commit per session id: session branch tips, and the
- * blackboard branch within a window (the stale threshold, at least a week).
- */
-export function lastCommits(ctx: Context): Map<string, number> {
-  const windowMs = Math.max(ctx.cfg.staleMs, 7 * 86400e3);
-  const since = Math.floor((Date.now() - windowMs) / 1000);
-  const found = new Map<string, number>();
-  const note = (id: string, t: number) => { if (t > (found.get(id) ?? 0)) found.set(id, t); };
-  for (const b of listBranches(ctx.repo.top, sessionBranch(''))) {
-    const id = sessionOfBranch(b.name);
-    if (id) note(id, b.time * 1000);
-  }
-  for (const c of subjectsSince(ctx.repo.top, boardRef(ctx), since)) {
-    const id = sessionOfSubject(c.subject);
-    if (id) note(id, c.time * 1000);
-  }
-  return found;
-}
-
 export interface History {
-  /** Unix ms of the newest `[sX]` commit per session id, as lastCommits. */
+  /** Unix ms of the newest `[sX]` commit per session id: session branch tips, then the blackboard's history. */
   last: Map<string, number>;
   /** With `files`: the blackboard's commits read, with the files each changed. */
   changed: ChangedIn[];
 }
 
 /**
- * lastCommits for the sessions of `rows`, and with `files` what each commit changed, from one
- * read of the blackboard's history: since the oldest claim among the rows (a commit older than
- * a row's claim never changes its state), at most the window lastCommits reads (all of it when
- * a claim cannot be read). No rows: no history read.
+ * The one liveness read: the newest `[sX]` commit of each session, and with `files` what each
+ * commit changed. History is read within a window (the stale threshold, at least a week) and,
+ * when the rows are known, only since the oldest claim among them (a commit older than a row's
+ * claim never changes its state; all of the window when a claim cannot be read). `rows` null:
+ * whatever rows the caller will judge later (reap plans against a newer board), so the whole
+ * window; no rows: no history read.
  */
-export function boardHistory(ctx: Context, rows: SessionRow[], files: boolean): History {
+export function boardHistory(ctx: Context, rows: SessionRow[] | null, files: boolean): History {
   const last = new Map<string, number>();
   const note = (id: string | null, t: number) => { if (id && t > (last.get(id) ?? 0)) last.set(id, t); };
   for (const b of listBranches(ctx.repo.top, sessionBranch(''))) note(sessionOfBranch(b.name), b.time * 1000);
-  if (!rows.length) return { last, changed: [] };
+  if (rows && !rows.length) return { last, changed: [] };
   const windowStart = Date.now() - Math.max(ctx.cfg.staleMs, 7 * 86400e3);
-  const claims = rows.map((r) => parseStamp(r.claimed));
-  const oldest = claims.some((c) => c === null) ? windowStart : Math.max(windowStart, Math.min(...(claims as number[])));
+  const claims = (rows ?? []).map((r) => parseStamp(r.claimed));
+  const oldest = !rows || claims.some((c) => c === null) ? windowStart : Math.max(windowStart, Math.min(...(claims as number[])));
   const since = Math.floor(oldest / 1000);
   if (!files) {
     for (const c of subjectsSince(ctx.repo.top, boardRef(ctx), since)) note(sessionOfSubject(c.subject), c.time * 1000);
@@ -74,10 +57,23 @@ export function stateOf(row: SessionRow, lastCommit: number | undefined, ctx: Co
   return { state: ageMs > ctx.cfg.staleMs ? 'stale' : ageMs < ctx.cfg.liveMs ? 'live' : 'idle', newest };
 }
 
-/** Sets the live or stale threshold from a --live / --stale / --older-than value (`flag` names it in errors). */
-export function overrideThreshold(ctx: Context, which: 'live' | 'stale', value: string | undefined, flag: string = which): void {
-  if (value === undefined) return;
-  const ms = parseDuration(value);
-  if (ms === null || ms <= 0) throw new UsageError(`--${flag} '${value}' is not a duration: use forms like 30m, 24h, 7d.`);
-  ctx.cfg[which === 'live' ? 'liveMs' : 'staleMs'] = ms;
+/**
+ * The context with the live and stale thresholds a verb's flags give (`live`, `stale`: the
+ * values; `flags`: their names for errors, e.g. --older-than).
+ */
+export function withThresholds(
+  ctx: Context,
+  values: { live?: string; stale?: string },
+  flags: { live?: string; stale?: string } = {},
+): Context {
+  const ms = (which: 'live' | 'stale'): number | undefined => {
+    const value = values[which];
+    if (value === undefined) return undefined;
+    const parsed = parseDuration(value);
+    if (parsed === null || parsed <= 0) throw new UsageError(`--${flags[which] ?? which} '${value}' is not a duration: use forms like 30m, 24h, 7d.`);
+    return parsed;
+  };
+  const liveMs = ms('live');
+  const staleMs = ms('stale');
+  return withSettings(ctx, { ...(liveMs === undefined ? {} : { liveMs }), ...(staleMs === undefined ? {} : { staleMs }) });
 }

@@ -3,20 +3,26 @@
 import { CoordError, UsageError } from './errors.js';
 import type { FlagSpec } from './args.js';
 import { fs, path } from './sys.js';
-import type { Snapshot } from './blackboard.js';
 import { checkId } from './protocol/ids.js';
 import { isQueueFileName, QUEUE_DIR } from './protocol/layout.js';
 import { mailboxOf, type Mailbox } from './protocol/mailbox.js';
 import { parseQueueFile, PARSER_VERSION, validateBody } from './protocol/message.js';
+
+/** What the inboxes are read from: one blackboard commit (blackboard.ts's Snapshot). */
+export interface QueueSource {
+  list(dir: string): { name: string; blob: string }[];
+  preload(paths: string[]): void;
+  read(path: string): string | null;
+}
 
 /**
  * Every message in every queue file of the snapshot (one ls-tree, one cat-file, which also
  * reads `alsoRead`, e.g. the board, so a verb needing both pays for one). A queue file is
  * parsed once per version: the result is kept under the git dir by its blob id.
  */
-export function readMailbox(snap: Snapshot, alsoRead: string[] = []): Mailbox {
+export function readMailbox(snap: QueueSource, commonDir: string, alsoRead: string[] = []): Mailbox {
   const entries = snap.list(QUEUE_DIR).filter((e) => isQueueFileName(e.name));
-  const cache = new ParseCache(snap.ctx.repo.commonDir);
+  const cache = new ParseCache(commonDir);
   const parsed = new Map(entries.map((e) => [e.name, cache.get(e.blob)]));
   snap.preload([...alsoRead, ...entries.filter((e) => !parsed.get(e.name)).map((e) => `${QUEUE_DIR}/${e.name}`)]);
   const files = entries.map((e) => {

@@ -22,6 +22,19 @@ export function json(value: unknown): void {
   writeStdout(JSON.stringify(value) + '\n');
 }
 
+/**
+ * What a reporting verb returns to the runner: the JSON object programs read (printed with
+ * --json), the text for people (printed otherwise), and the exit code (0 unless given).
+ */
+export interface Report {
+  json: unknown;
+  text(): void;
+  code?: number;
+}
+
+/** A Report; see there. */
+export const report = (value: unknown, text: () => void, code?: number): Report => ({ json: value, text, code });
+
 /** Lays out rows as aligned columns (ANSI colour codes not counted in widths). */
 export function table(head: string[], rows: string[][]): string {
   const visible = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '').length;

@@ -30,22 +30,23 @@ const MIN_PUSH_MS = 20;
 
 export interface Published<T> { sha: string | null; value: T; attempts: number }
 
-let published: string | null = null;
-/** What this process published last (`origin/main abc1234`), or null: an error after it must not say "nothing was published". */
-export const publishedThisRun = (): string | null => published;
+export interface PublishOptions<T> {
+  /** Runs once per attempt after the plan and before its commit goes out (start notes the id it is claiming). */
+  beforePush?: (value: T) => void;
+}
 
 /** Applies `plan` to the newest blackboard and publishes it; see the module comment. */
-export function publish<T>(ctx: Context, plan: (snap: Snapshot) => Plan<T>): Published<T> {
+export function publish<T>(ctx: Context, plan: (snap: Snapshot) => Plan<T>, opts: PublishOptions<T> = {}): Published<T> {
   const ident = committerIdent(ctx.repo.top);
   const lock = publishLock(ctx);
   try {
-    return attempts(ctx, plan, ident, lock);
+    return attempts(ctx, plan, opts, ident, lock);
   } finally {
     lock?.release();
   }
 }
 
-function attempts<T>(ctx: Context, plan: (snap: Snapshot) => Plan<T>, ident: string, lock: HeldLock | null): Published<T> {
+function attempts<T>(ctx: Context, plan: (snap: Snapshot) => Plan<T>, opts: PublishOptions<T>, ident: string, lock: HeldLock | null): Published<T> {
   const cwd = ctx.repo.top;
   let pushMs = MIN_PUSH_MS;
   let pause = 0;
@@ -59,6 +60,7 @@ function attempts<T>(ctx: Context, plan: (snap: Snapshot) => Plan<T>, ident: str
     const changed = new Map([...files].filter(([p, c]) => snap.read(p) !== c));
     if (changed.size === 0) return { sha: base, value, attempts: attempt };
     refuseNonFiles(ctx, snap, [...changed.keys()]);
+    opts.beforePush?.(value);
     const sha = commitFiles(cwd, base, changed, coordMessage(subject, ctx.cfg.skipCi), ident);
     crashPoint('after-commit');
     lock?.touch();
@@ -67,7 +69,6 @@ function attempts<T>(ctx: Context, plan: (snap: Snapshot) => Plan<T>, ident: str
       const out = pushRef(cwd, ctx.cfg.remote, sha, ctx.cfg.branch, ctx.cfg.timeoutMs);
       pushMs = Math.max(pushMs, Date.now() - started);
       if (out.kind === 'ok') {
-        published = `${boardName(ctx)} ${sha.slice(0, 7)}`;
         publishedOn(snap, sha, changed);
         crashPoint('after-publish');
         return { sha, value, attempts: attempt };
@@ -79,7 +80,6 @@ function attempts<T>(ctx: Context, plan: (snap: Snapshot) => Plan<T>, ident: str
     } else {
       const following = checkedOutElsewhere(ctx, [...changed.keys()]);
       if (casRef(cwd, `refs/heads/${ctx.cfg.branch}`, sha, base)) {
-        published = `${boardName(ctx)} ${sha.slice(0, 7)}`;
         publishedOn(snap, sha, changed);
         crashPoint('after-publish');
         for (const dir of following) {

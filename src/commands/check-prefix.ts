@@ -15,7 +15,8 @@ export const spec: VerbSpec = {
     'Merges, reverts and fixup!/squash!/amend! of a passing subject pass; so does anything during a rebase.',
   flags: [],
   positionals: [1, 1],
-  identity: false,
+  group: 'plumbing',
+  needs: 'nothing',
 };
 
 export function run(p: Parsed): number {

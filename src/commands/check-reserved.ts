@@ -16,7 +16,8 @@ export const spec: VerbSpec = {
   description: `Reads the reservations as last fetched (no network). ${OVERRIDE_ENV}=1 git commit … lets one commit through.`,
   flags: [],
   positionals: [0, 0],
-  identity: false,
+  group: 'plumbing',
+  needs: 'nothing',
 };
 
 export function run(_p: Parsed): number {

@@ -2,8 +2,8 @@
 import { bool, str, type Parsed, type VerbSpec } from '../args.js';
 import { boardName } from '../blackboard.js';
 import { closeSession } from '../closing.js';
-import { openContext, requireSession } from '../context.js';
-import { json, out } from '../output.js';
+import type { SessionContext } from '../context.js';
+import { out, report, type Report } from '../output.js';
 import { planPause } from '../plans.js';
 import { publish } from '../publish.js';
 import { path } from '../sys.js';
@@ -30,39 +30,34 @@ export const spec: VerbSpec = {
     { name: 'json', help: 'print {"id","paused","worktreeRemoved","branchDeleted","released","unresolved","commit"}' },
   ],
   positionals: [0, 0],
+  group: 'sessions',
+  needs: 'session',
 };
 
-export function run(p: Parsed): number {
-  const cwd = process.cwd(); // read now: the directory may be the worktree this removes
-  const ctx = openContext(cwd, { as: str(p, 'as') });
-  const id = requireSession(ctx);
+export function run(ctx: SessionContext, p: Parsed): Report {
+  const id = ctx.session;
   const branch = sessionBranch(id);
   const pause = str(p, 'pause');
   if (pause !== undefined) {
     const eta = cellText(pause, 'ETA', 80);
     const r = publish(ctx, (snap) => planPause(snap, id, eta, stamp()));
-    if (bool(p, 'json')) json({ id, paused: eta, worktreeRemoved: false, branchDeleted: false, commit: r.sha });
-    else out(`${id} paused — resuming ${eta}. Your worktree stays; 'coord scope …' resumes.`);
-    return 0;
+    return report({ id, paused: eta, worktreeRemoved: false, branchDeleted: false, commit: r.sha }, () =>
+      out(`${id} paused — resuming ${eta}. Your worktree stays; 'coord scope …' resumes.`),
+    );
   }
   const { closed, worktreeRemoved, branchDeleted, dir } = closeSession(ctx, id, {
     keepWorktree: bool(p, 'keep-worktree'), keepBranch: bool(p, 'keep-branch'), force: bool(p, 'force'),
     discardIgnored: bool(p, 'discard-ignored'), releaseRiffs: bool(p, 'release-riffs'),
   });
-  const mainRoot = ctx.repo.mainRoot;
-  if (bool(p, 'json')) {
-    const { had, released, unresolved } = closed.value;
-    json({ id, paused: null, worktreeRemoved, branchDeleted, released, unresolved, commit: had ? closed.sha : null });
-    return 0;
-  }
   const { had, released, unresolved } = closed.value;
+  return report({ id, paused: null, worktreeRemoved, branchDeleted, released, unresolved, commit: had ? closed.sha : null }, () => {
   out(had ? `${id} closed: its row is off the board on ${boardName(ctx)}.` : `${id} had no row on ${boardName(ctx)} (already closed); cleaned up what was left.`);
   if (released.length) out(`Released Riff ${released.join(', ')}: no session holds it now.`);
   if (unresolved) out(`${unresolved} message(s) to ${id} are left unresolved; their senders see ${id} as closed in coord inbox --sent.`);
   if (worktreeRemoved) out(`Removed worktree ${dir}.`);
   if (branchDeleted) out(`Deleted branch ${branch}.`);
-  if (worktreeRemoved && dir && isInside(cwd, dir)) out(`Your shell is still in the removed directory: cd ${mainRoot}`);
-  return 0;
+  if (worktreeRemoved && dir && isInside(ctx.cwd, dir)) out(`Your shell is still in the removed directory: cd ${ctx.repo.mainRoot}`);
+  });
 }
 
 function isInside(dir: string, parent: string): boolean {

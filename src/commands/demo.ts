@@ -5,8 +5,8 @@ import { CoordError } from '../errors.js';
 import { runProgram, type RunResult } from '../process.js';
 import { bold, dim, out } from '../output.js';
 import { fs, isDeno, os, path, url } from '../sys.js';
-import { BOARD_PATH, queueFile, SCRIPT_PATH } from '../protocol/layout.js';
-import { coordJobs, FAST_PATHS } from '../protocol/lefthook.js';
+import { BOARD_PATH, queueFile } from '../protocol/layout.js';
+import { coordJobs } from '../protocol/lefthook.js';
 import { runtimeCommand } from '../clonesetup.js';
 
 export const spec: VerbSpec = {
@@ -18,7 +18,8 @@ export const spec: VerbSpec = {
     'DIR must be empty or absent. A temp dir is removed afterwards unless --keep.',
   flags: [{ name: 'keep', help: 'keep the temp dir (a DIR you name is always kept)' }],
   positionals: [0, 1],
-  identity: false,
+  group: 'setup',
+  needs: 'nothing',
 };
 
 interface Step { cwd: string; show: string; file: string; args: string[]; env?: Record<string, string>; expectFail?: boolean; quiet?: boolean }
@@ -141,7 +142,7 @@ function installHooks(repo: string, env: Record<string, string>, exec: (s: Step)
   }
   out(dim('  (lefthook is not installed here: writing coord\'s jobs straight into .git/hooks)'));
   const hooks = path().join(repo, '.git', 'hooks');
-  for (const job of coordJobs(runtimeCommand(), SCRIPT_PATH, FAST_PATHS)) {
+  for (const job of coordJobs(runtimeCommand())) {
     fs().writeFileSync(path().join(hooks, job.hook), `#!/bin/sh\n${job.run.replaceAll('{1}', '$1')}\n`, { mode: 0o755 });
   }
 }

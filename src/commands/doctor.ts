@@ -1,22 +1,22 @@
 // coord doctor: check the set-up and the leftovers of interrupted runs; say how to fix
 // each finding, and with --fix repair what can be repaired without losing anyone's work.
-import { bool, str, type Parsed, type VerbSpec } from '../args.js';
+import { bool, type Parsed, type VerbSpec } from '../args.js';
 import { boardName, refresh, Snapshot } from '../blackboard.js';
-import { openContext, type Context } from '../context.js';
+import type { Context } from '../context.js';
 import { CoordError } from '../errors.js';
 import { committerIdent, deleteBranch, hooksDir, listBranches, listWorktrees, pruneWorktrees, removeWorktree, worktreeStatus } from '../git.js';
-import { dim, green, json, out, red, yellow } from '../output.js';
+import { dim, green, out, red, report, yellow, type Report } from '../output.js';
 import { planRemoveRow } from '../plans.js';
 import { publish } from '../publish.js';
 import { fs, path, processAlive } from '../sys.js';
-import { lastCommits, stateOf } from '../liveness.js';
+import { boardHistory, stateOf } from '../liveness.js';
 import { claimNotes, unpublishedCommits, worktreeChanges } from '../session.js';
 import { missingSettings, setUpClone } from '../clonesetup.js';
 import { withAttributes } from '../protocol/gitattributes.js';
-import { LEFTHOOK_CONFIGS, LEFTHOOK_LOCAL_CONFIGS, lefthookConfig } from '../protocol/lefthook.js';
+import { HOOK_JOBS, HOOK_SCRIPTS, LEFTHOOK_CONFIGS, LEFTHOOK_LOCAL_CONFIGS, lefthookConfig } from '../protocol/lefthook.js';
 import { lefthookInstallCommand } from '../tools.js';
 import { findRow, parseBoard, type Board } from '../protocol/board.js';
-import { BOARD_PATH, CONFIG_FILE, GUARD_PATH, HEARTBEAT_PATH, RESERVED_GUARD_PATH, SCRIPT_PATH, sessionBranch, sessionOfBranch, sessionOfWorktreeName } from '../protocol/layout.js';
+import { BOARD_PATH, CONFIG_FILE, SCRIPT_PATH, sessionBranch, sessionOfBranch, sessionOfWorktreeName } from '../protocol/layout.js';
 
 export const spec: VerbSpec = {
   name: 'doctor',
@@ -32,12 +32,13 @@ export const spec: VerbSpec = {
     { name: 'json', help: 'print {"findings":[{"level","message","fix","fixable","fixed"}]}' },
   ],
   positionals: [0, 0],
+  group: 'setup',
+  needs: 'speaker',
 };
 
 interface Finding { level: 'error' | 'warn' | 'info'; message: string; fix?: string; repair?: () => void; fixed?: boolean }
 
-export function run(p: Parsed): number {
-  const ctx = openContext(process.cwd(), { as: str(p, 'as') });
+export function run(ctx: Context, p: Parsed): Report {
   const findings: Finding[] = [];
   const add = (f: Finding) => findings.push(f);
   const top = ctx.repo.top;
@@ -62,20 +63,27 @@ export function run(p: Parsed): number {
   const lhFile = lefthookConfig(exists, process.env.LEFTHOOK_CONFIG);
   const lhLocal = LEFTHOOK_LOCAL_CONFIGS.find(exists);
   const lh = [lhFile, lhLocal].filter((f): f is string => !!f && fs().existsSync(path().resolve(top, f))).map(readRel).join('\n');
-  const lacking = [['pre-commit', 'check-reserved'], ['commit-msg', 'check-prefix'], ['post-commit', 'heartbeat']].filter(([, verb]) => !new RegExp(`coord\\.mjs[^\\n]*${verb}`).test(lh)).map(([hook]) => hook);
-  if (lacking.length) add({ level: 'warn', message: `${lhFile ?? 'the lefthook config'} lacks coord's ${lacking.join(', ')} job${lacking.length > 1 ? 's' : ''}${lacking.includes('pre-commit') ? ' (the pre-commit one is the reservation guard)' : ''}`, fix: "run 'coord init' (it merges them in)" });
+  const lacking = HOOK_JOBS.filter((j) => !new RegExp(`coord\\.mjs[^\\n]*${j.verb}`).test(lh));
+  if (lacking.length) {
+    const what = `${lacking.map((j) => j.hook).join(', ')} job${lacking.length > 1 ? 's' : ''} (${listed(lacking.map((j) => j.guards))})`;
+    add({ level: 'warn', message: `${lhFile ?? 'the lefthook config'} lacks coord's ${what}`, fix: "run 'coord init' (it merges them in)" });
+  }
   // lefthook loads one main config: a second spelling beside it is silently ignored, with the team's hooks in it.
   const ignored = LEFTHOOK_CONFIGS.filter((f) => f !== lhFile && exists(f));
   if (lhFile && ignored.length) add({ level: 'warn', message: `lefthook loads ${lhFile} only: the hooks in ${ignored.join(', ')} do not run`, fix: `move their jobs into ${lhFile} and delete ${ignored.join(', ')}` });
-  const uncommitted = worktreeStatus(top, 'all', [SCRIPT_PATH, GUARD_PATH, RESERVED_GUARD_PATH, HEARTBEAT_PATH, CONFIG_FILE, '.gitattributes', ...(lhFile ? [lhFile] : [])].filter(exists));
+  const uncommitted = worktreeStatus(top, 'all', [...HOOK_SCRIPTS, CONFIG_FILE, '.gitattributes', ...(lhFile ? [lhFile] : [])].filter(exists));
   if (uncommitted.length) add({ level: 'warn', message: `not committed: ${uncommitted.map((e) => e.path).join(', ')}; other clones' hooks and settings need them`, fix: `git add ${uncommitted.map((e) => e.path).join(' ')} && git commit -m "chore: onboard coord" && git push` });
   // The bash scripts coord replaces, still wired in after a move: they would run beside coord's jobs.
   const oldJobs = ['check-worktree-prefix.sh', 'session-heartbeat.sh'].filter((f) => lh.includes(f));
   if (oldJobs.length) add({ level: 'warn', message: `lefthook.yml still runs ${oldJobs.join(' and ')}, which coord replaces`, fix: 'delete those jobs from lefthook.yml (coord check-prefix and heartbeat do their work)' });
   if (!fs().existsSync(path().join(top, SCRIPT_PATH))) add({ level: 'warn', message: `${SCRIPT_PATH} is missing, so the hooks cannot run`, fix: "run 'coord init'" });
   const hooks = hooksDir(top);
-  const notInstalled = ['pre-commit', 'commit-msg', 'post-commit'].filter((h) => !fs().existsSync(path().join(hooks, h)));
-  if (notInstalled.length) add({ level: 'warn', message: `no ${notInstalled.join(', ')} hook is installed in this clone${notInstalled.includes('pre-commit') ? ' (the reservation guard does not run)' : ''}`, fix: `run ${lefthookInstallCommand(top)}` });
+  const notInstalled = HOOK_JOBS.filter((j) => !fs().existsSync(path().join(hooks, j.hook)));
+  if (notInstalled.length) {
+    const names = notInstalled.map((j) => j.hook).join(', ');
+    const lost = `${listed(notInstalled.map((j) => j.guards))} ${notInstalled.length > 1 ? 'do' : 'does'} not run`;
+    add({ level: 'warn', message: `no ${names} hook is installed in this clone (${lost})`, fix: `run ${lefthookInstallCommand(top)}` });
+  }
 
   const attributes = path().join(top, '.gitattributes');
   const attrText = fs().existsSync(attributes) ? fs().readFileSync(attributes, 'utf8') : '';
@@ -86,7 +94,7 @@ export function run(p: Parsed): number {
   if (sha && boardText !== null) leftovers(ctx, board, add);
   else add({ level: 'warn', message: 'leftover worktrees and branches were not checked: the board could not be read', fix: 'fix the finding above, then run coord doctor again' });
   if (sha && boardText !== null) {
-    const commits = lastCommits(ctx);
+    const commits = boardHistory(ctx, board.rows.map((r) => r.row), false).last;
     const stale = board.rows.filter(({ row }) => stateOf(row, commits.get(row.id), ctx).state === 'stale').map((r) => r.row.id);
     if (stale.length) add({ level: 'info', message: `stale sessions on the board: ${stale.join(', ')}`, fix: "'coord reap' removes them (their work is kept)" });
   }
@@ -98,17 +106,19 @@ export function run(p: Parsed): number {
     }
   }
   const open = findings.filter((f) => f.level !== 'info' && !f.fixed);
-  if (bool(p, 'json')) {
-    json({ findings: findings.map(({ level, message, fix, fixed, repair }) => ({ level, message, fix: fix ?? null, fixable: !!repair, fixed: !!fixed })) });
-  } else {
+  const value = { findings: findings.map(({ level, message, fix, fixed, repair }) => ({ level, message, fix: fix ?? null, fixable: !!repair, fixed: !!fixed })) };
+  const text = () => {
     if (!findings.length) out(green('All good: set-up complete, no leftovers.'));
     for (const f of findings) {
       const tag = f.fixed ? green('fixed') : f.level === 'error' ? red('error') : f.level === 'warn' ? yellow('warn ') : dim('info ');
       out(`${tag} ${f.message}${f.fix && !f.fixed ? `\n      → ${f.fix}${f.repair ? ' (coord doctor --fix does it)' : ''}` : ''}`);
     }
-  }
-  return open.length ? 1 : 0;
+  };
+  return report(value, text, open.length ? 1 : 0);
 }
+
+/** 'a', 'a and b', 'a, b and c'. */
+const listed = (items: string[]): string => (items.length > 1 ? `${items.slice(0, -1).join(', ')} and ${items.at(-1)}` : items[0] ?? '');
 
 /** Leftovers of killed or partial runs on this machine, each with a safe repair. */
 function leftovers(ctx: Context, board: Board, add: (f: Finding) => void): void {

@@ -1,8 +1,8 @@
 // coord handoff: hand a Riff to another session — the message and the move in one commit.
-import { bool, str, type Parsed, type VerbSpec } from '../args.js';
-import { openContext, requireSession } from '../context.js';
+import { str, type Parsed, type VerbSpec } from '../args.js';
+import type { SessionContext } from '../context.js';
 import { UsageError } from '../errors.js';
-import { json, out } from '../output.js';
+import { out, report, type Report } from '../output.js';
 import { BODY_FLAGS, readBody, recipientArg } from '../mailbox.js';
 import { planHandoff } from '../plans.js';
 import { publish } from '../publish.js';
@@ -21,12 +21,13 @@ export const spec: VerbSpec = {
     { name: 'json', help: 'print {"id","to","riff","commit"}' },
   ],
   positionals: [1, 1],
+  group: 'messages',
+  needs: 'session',
 };
 
-export function run(p: Parsed): number {
-  const ctx = openContext(process.cwd(), { as: str(p, 'as') });
+export function run(ctx: SessionContext, p: Parsed): Report {
   const to = recipientArg(p.args[0]);
-  const me = requireSession(ctx);
+  const me = ctx.session;
   const riff = str(p, 'riff');
   if (riff === undefined) throw new UsageError('--riff ID is required (the Riff you hand over): usage: coord handoff <to> --riff ID -m TEXT');
   if (checkRiffId(riff)) throw new UsageError(`--riff: ${checkRiffId(riff)}.`);
@@ -36,7 +37,6 @@ export function run(p: Parsed): number {
     snap.preload([BOARD_PATH, queueFile(to)]); // one git process for both
     return planHandoff(snap, { me, to, riff, body, now: stamp() });
   });
-  if (bool(p, 'json')) json({ id: r.value.id, to, riff, commit: r.sha });
-  else out(`Handed ${riff} to ${to} (message ${r.value.id}); the board moved it in the same commit.`);
-  return 0;
+  const { id } = r.value;
+  return report({ id, to, riff, commit: r.sha }, () => out(`Handed ${riff} to ${to} (message ${id}); the board moved it in the same commit.`));
 }

@@ -17,7 +17,8 @@ export const spec: VerbSpec = {
     'rebase, merge, cherry-pick or revert (the next plain commit catches up).',
   flags: [],
   positionals: [0, 0],
-  identity: false,
+  group: 'plumbing',
+  needs: 'nothing',
 };
 
 export function run(_p: Parsed): number {

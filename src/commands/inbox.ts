@@ -2,11 +2,11 @@
 // (never changes the worktree), and what I sent that is not acked yet.
 import { bool, str, type Parsed, type VerbSpec } from '../args.js';
 import { boardName, refresh, Snapshot } from '../blackboard.js';
-import { openContext, requireSession, type Context } from '../context.js';
+import { requireSession, withSettings, type Context } from '../context.js';
 import { boardHistory, stateOf } from '../liveness.js';
 import { noticesFor } from '../overlaps.js';
 import { UsageError } from '../errors.js';
-import { dim, err, json, out, table } from '../output.js';
+import { dim, err, out, report, table, type Report } from '../output.js';
 import { byAge, firstWords, messageJson, statusWord, visible, type Located, type Mailbox } from '../protocol/mailbox.js';
 import { inForce, parseReservations, RESERVATIONS_PATH } from '../protocol/reservations.js';
 import { checkId } from '../protocol/ids.js';
@@ -31,14 +31,15 @@ export const spec: VerbSpec = {
     { name: 'json', help: 'print {"session","board","offline","messages":[…],"unacked":[…],"problems"}; sent ones carry "recipientOnBoard", and with --sent "provenance" and "backed" (see docs/reference.md)' },
   ],
   positionals: [0, 0],
+  group: 'messages',
+  needs: 'speaker',
+  // The prompt hook: the agent's directory from the hook's stdin; never blocks the prompt, stays silent on a failure.
+  at: (p) => ({ cwd: bool(p, 'brief') ? hookCwd() : process.cwd() }),
+  hook: { flag: 'brief' },
 };
 
-export function run(p: Parsed): number {
-  if (bool(p, 'brief')) {
-    try { brief(p); } catch { /* a prompt hook must never block the prompt: stay silent */ }
-    return 0;
-  }
-  const ctx = openContext(process.cwd(), { as: str(p, 'as') });
+export function run(ctx: Context, p: Parsed): Report | void {
+  if (bool(p, 'brief')) return brief(ctx);
   const me = requireSession(ctx);
   const from = str(p, 'from');
   if (from !== undefined && checkId(from)) throw new UsageError(`--from: ${checkId(from)}.`);
@@ -56,10 +57,8 @@ export function run(p: Parsed): number {
   const history = sent && sha ? provenanceOf(ctx, sha, messages) : new Map<string, Backed>();
   const sentJson = (m: Located) => ({ ...messageJson(m), recipientOnBoard: !gone(m), ...history.get(m.id) });
   const unacked = box.messages.filter((m) => m.from === me && m.to !== me && !m.status.acked).sort(byAge);
-  if (bool(p, 'json')) {
-    json({ session: me, board: boardName(ctx), offline, messages: messages.map(sent ? sentJson : messageJson), unacked: unacked.map(sentJson), problems: box.problems });
-    return 0;
-  }
+  const value = { session: me, board: boardName(ctx), offline, messages: messages.map(sent ? sentJson : messageJson), unacked: unacked.map(sentJson), problems: box.problems };
+  return report(value, () => {
   if (offline) err(`coord: offline — ${offline}; showing ${boardName(ctx)} as last fetched.`);
   for (const pr of box.problems) err(`coord: ${pr.file}:${pr.line}: ${pr.message}`);
   const status = (m: Located) => statusWord(m) + (gone(m) ? ` (${m.to} has left the board)` : '') + doubts(m, history.get(m.id));
@@ -67,7 +66,7 @@ export function run(p: Parsed): number {
   if (sent) {
     if (messages.length) out(table(['ID', 'TO', 'TYPE', 'REF', 'SENT', 'STATUS', 'FIRST LINE'], rows(messages, 'to')));
     else out(`${me} has sent no messages on ${boardName(ctx)}.`);
-    return 0;
+    return;
   }
   if (messages.length) out(table(['ID', 'FROM', 'TYPE', 'REF', 'SENT', 'STATUS', 'FIRST LINE'], rows(messages, 'from')));
   else out(`No ${bool(p, 'all') ? '' : 'open '}messages to ${me} on ${boardName(ctx)}.`);
@@ -77,7 +76,7 @@ export function run(p: Parsed): number {
     out(table(['ID', 'TO', 'TYPE', 'REF', 'SENT', 'STATUS', 'FIRST LINE'], rows(unacked, 'to')));
   }
   if (messages.length) out(dim(`Read one in full with --json; answer with coord reply <id> -m …; coord ack <id> when caught.`));
-  return 0;
+  });
 }
 
 /** What history does not back about a message I sent: ` (! acked not by sA's commit)`, or ''. */
@@ -93,10 +92,9 @@ function doubts(m: Located, h: Backed | undefined): string {
  * New mail in a few lines: messages to me not yet seen and not shown before. What was shown
  * is remembered in this worktree's git dir (never in tracked files, so no commit per read).
  */
-function brief(p: Parsed): void {
-  const ctx = openContext(hookCwd(), { as: str(p, 'as') });
-  if (!ctx.session) return;
-  ctx.cfg.timeoutMs = Math.min(ctx.cfg.timeoutMs, 5000);
+function brief(opened: Context): void {
+  if (!opened.session) return;
+  const ctx = withSettings(opened, { timeoutMs: Math.min(opened.cfg.timeoutMs, 5000) });
   const { sha } = refresh(ctx, true);
   const snap = new Snapshot(ctx, sha);
   const box = snap.mailbox([BOARD_PATH, RESERVATIONS_PATH]);

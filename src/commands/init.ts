@@ -4,7 +4,7 @@ import { bool, str, type Parsed, type VerbSpec } from '../args.js';
 import { loadConfig } from '../config.js';
 import { CoordError, UsageError } from '../errors.js';
 import { remoteHeadBranch, remoteUrl, repoPaths, symbolicHead, worktreeStatus } from '../git.js';
-import { err, json, out } from '../output.js';
+import { err, out, report, type Report } from '../output.js';
 import { findLefthook, lefthookAccepts, lefthookInstallCommand } from '../tools.js';
 import { fs, path, url } from '../sys.js';
 import { emptyBoardText } from '../protocol/board.js';
@@ -12,7 +12,7 @@ import { checkBranchName } from '../protocol/ids.js';
 import { BOARD_PATH, CONFIG_FILE, GUARD_PATH, HEARTBEAT_PATH, QUEUE_DIR, RESERVED_GUARD_PATH, SCRIPT_PATH, START_SCRIPT_PATH } from '../protocol/layout.js';
 import { reservedGuardScript } from '../protocol/reservations.js';
 import { heartbeatScript } from '../protocol/heartbeat.js';
-import { coordJobs, earlierRuns, FAST_PATHS, handLines, lefthookConfig, mergeLefthook, NEW_LEFTHOOK_CONFIG, unmergeable } from '../protocol/lefthook.js';
+import { coordJobs, earlierRuns, handLines, HOOK_JOBS, lefthookConfig, mergeLefthook, NEW_LEFTHOOK_CONFIG, unmergeable } from '../protocol/lefthook.js';
 import { withAttributes } from '../protocol/gitattributes.js';
 import { runtimeCommand, setUpClone } from '../clonesetup.js';
 import { prefixGuardScript } from '../protocol/subject.js';
@@ -24,7 +24,7 @@ export const spec: VerbSpec = {
   usage: '[--branch NAME] [--deno] [--claude] [--agents] [--json]',
   description: `Creates ${BOARD_PATH}, ${QUEUE_DIR}/, ${SCRIPT_PATH} (a copy of this file),\n` +
     'infrastructure/scripts/start-session.sh, records the blackboard branch in .coord.json (the\n' +
-    'remote\'s default branch unless --branch), adds the commit-msg and post-commit jobs to the\n' +
+    `remote's default branch unless --branch), adds the ${HOOK_JOBS.map((j) => j.hook).join(', ')} jobs to the\n` +
     'lefthook config lefthook loads (lefthook.yml, .lefthook.yml, .config/lefthook.yml, …: merged,\n' +
     'other hooks stay as they are; a form it cannot merge safely is refused with the lines to add,\n' +
     'exit 1; with lefthook at hand it checks the result still loads), the merge attributes of the\n' +
@@ -38,12 +38,13 @@ export const spec: VerbSpec = {
     { name: 'json', help: 'print {"root","branch","written":[{"path","action"}],"lefthook","configured","toCommit","install"}' },
   ],
   positionals: [0, 0],
-  identity: false,
+  group: 'setup',
+  needs: 'nothing',
 };
 
 type Action = 'created' | 'updated' | 'unchanged';
 
-export async function run(p: Parsed): Promise<number> {
+export async function run(p: Parsed): Promise<Report> {
   const { top, commonDir } = repoPaths(process.cwd());
   // Before anything is written: a copy of coord that cannot be had leaves the repository as it was.
   const self = await ownBytes();
@@ -109,10 +110,8 @@ export async function run(p: Parsed): Promise<number> {
   const paths = written.map((w) => w.path);
   const toCommit = [...new Set(worktreeStatus(top, 'all', paths).map((e) => e.path))];
   const install = lefthookInstallCommand(top);
-  if (bool(p, 'json')) {
-    json({ root: top, branch, written, lefthook: hooks, configured, toCommit, install });
-    return hooks.refused ? 1 : 0;
-  }
+  const value = { root: top, branch, written, lefthook: hooks, configured, toCommit, install };
+  return report(value, () => {
   for (const w of written) out(`${w.action.padEnd(9)} ${w.path}`);
   if (hooks.switched.length) out(`${'switched'.padEnd(9)} ${hooks.switched.join(', ')} in ${hooks.file} to ${runtime}`);
   if (configured.length) out(`${'set'.padEnd(9)} ${configured.join(', ')} in this clone's .git/config (coord start does it in other clones)`);
@@ -129,7 +128,7 @@ export async function run(p: Parsed): Promise<number> {
     out(`  git commit -m "chore: onboard coord" && git push${hasRemote ? ` ${cfg.remote} HEAD:${branch}` : ''}`);
   }
   out(`  ${runtime} ${SCRIPT_PATH} start   # claim your first session`);
-  return hooks.refused ? 1 : 0;
+  }, hooks.refused ? 1 : 0);
 }
 
 /**
@@ -158,11 +157,11 @@ function lefthookJobs(top: string, runtime: string, otherRuntime: string, put: (
   const file = lefthookConfig(exists, process.env.LEFTHOOK_CONFIG) ?? NEW_LEFTHOOK_CONFIG;
   const abs = path().resolve(top, file);
   const before = fs().existsSync(abs) ? fs().readFileSync(abs, 'utf8') : '';
-  const jobs = coordJobs(runtime, SCRIPT_PATH, FAST_PATHS);
+  const jobs = coordJobs(runtime);
   const refuse = (why: string): HookMerge => ({ file, action: 'refused', added: [], switched: [], refused: why, lines: handLines(file, jobs) });
   const why = before ? unmergeable(file, before, jobs) : null;
   if (why) return refuse(why);
-  const merged = mergeLefthook(before, jobs, [...coordJobs(otherRuntime, SCRIPT_PATH, FAST_PATHS).map((j) => j.run), ...earlierRuns(runtime, SCRIPT_PATH), ...earlierRuns(otherRuntime, SCRIPT_PATH)]);
+  const merged = mergeLefthook(before, jobs, [...coordJobs(otherRuntime).map((j) => j.run), ...earlierRuns(runtime, SCRIPT_PATH), ...earlierRuns(otherRuntime, SCRIPT_PATH)]);
   if (!merged.added.length && !merged.switched.length && before) { put(file, before); return { file, action: 'unchanged', added: [], switched: [] }; }
   const lefthook = findLefthook(top);
   const acceptedBefore = lefthook && before ? lefthookAccepts(lefthook, top).ok : false;

@@ -19,7 +19,8 @@ export const spec: VerbSpec = {
     'read, gets git\'s own line merge. Configured as merge.coord.driver; .gitattributes names the files.',
   flags: [],
   positionals: [4, 4],
-  identity: false,
+  group: 'plumbing',
+  needs: 'nothing',
 };
 
 export function run(p: Parsed): number {

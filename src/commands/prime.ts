@@ -1,11 +1,10 @@
 // coord prime: one screen for an agent starting work — who I am, who else is live, my
 // unread mail, what I sent that is not acked, and the commands the protocol needs.
-import { bool, str, type Parsed, type VerbSpec } from '../args.js';
+import { bool, type Parsed, type VerbSpec } from '../args.js';
 import { boardName, refresh, SCRIPTS_DIR, Snapshot } from '../blackboard.js';
 import { missingScriptsWarning } from '../session.js';
-import { openContext, type Context } from '../context.js';
-import { CoordError } from '../errors.js';
-import { json, out } from '../output.js';
+import type { Context } from '../context.js';
+import { out, report, type Report } from '../output.js';
 import { boardHistory, stateOf } from '../liveness.js';
 import { noticesFor } from '../overlaps.js';
 import { inForce, parseReservations, RESERVATIONS_PATH } from '../protocol/reservations.js';
@@ -27,21 +26,14 @@ export const spec: VerbSpec = {
     { name: 'json', help: 'print {"session","board","offline","others","unread","unacked","touching","commands"}' },
   ],
   positionals: [0, 0],
+  group: 'sessions',
+  needs: 'speaker',
+  // The session-start hook: the agent's directory from the hook's stdin; a failure is told to the agent, never fails the hook.
+  at: (p) => ({ cwd: bool(p, 'hook') ? hookCwd() : process.cwd() }),
+  hook: { flag: 'hook', say: (message) => `coord prime could not read the board: ${message}` },
 };
 
-export function run(p: Parsed): number {
-  const hook = bool(p, 'hook');
-  try {
-    return prime(p, hook ? hookCwd() : process.cwd());
-  } catch (e) {
-    if (!hook) throw e;
-    out(`coord prime could not read the board: ${e instanceof CoordError ? e.message : String(e)}`);
-    return 0;
-  }
-}
-
-function prime(p: Parsed, cwd: string): number {
-  const ctx = openContext(cwd, { as: str(p, 'as') });
+export function run(ctx: Context, _p: Parsed): Report {
   const { sha, offline } = refresh(ctx, true);
   const snap = new Snapshot(ctx, sha);
   const box = snap.mailbox([BOARD_PATH, SCRIPTS_DIR, RESERVATIONS_PATH]);
@@ -59,13 +51,12 @@ function prime(p: Parsed, cwd: string): number {
   const counting = board.rows.map((r) => r.row).filter((row) => stateOf(row, commits.get(row.id), ctx).state !== 'stale');
   const held = inForce(parseReservations(snap.read(RESERVATIONS_PATH) ?? ''), board, ctx.cfg.staleMs, Date.now());
   const touching = me ? noticesFor(ctx, counting, history.changed, me.id, held) : [];
-  if (bool(p, 'json')) {
-    json({ session, board: boardName(ctx), offline, others, unread: unread.map(messageJson), unacked: unacked.map(messageJson), touching, commands: AGENT_COMMANDS.map(([command, use]) => ({ command, use })) });
-    return 0;
-  }
-  if (missing.length) out(missingScriptsWarning(ctx, missing));
-  out(visible(render(ctx, session, others, unread, unacked, offline, touching)));
-  return 0;
+  const commands = AGENT_COMMANDS.map(([command, use]) => ({ command, use }));
+  const value = { session, board: boardName(ctx), offline, others, unread: unread.map(messageJson), unacked: unacked.map(messageJson), touching, commands };
+  return report(value, () => {
+    if (missing.length) out(missingScriptsWarning(ctx, missing));
+    out(visible(render(ctx, session, others, unread, unacked, offline, touching)));
+  });
 }
 
 function render(ctx: Context, session: { id: string; name: string; worktree: string; riffs: string[]; scope: string } | null,

@@ -2,12 +2,12 @@
 // a worktree of a reaped session on this machine is reported and kept.
 import { bool, str, type Parsed, type VerbSpec } from '../args.js';
 import { boardName, refresh, Snapshot } from '../blackboard.js';
-import { openContext } from '../context.js';
+import type { Context } from '../context.js';
 import { listWorktrees } from '../git.js';
-import { json, out } from '../output.js';
+import { out, report, type Report } from '../output.js';
 import { planReap } from '../plans.js';
 import { publish } from '../publish.js';
-import { lastCommits, overrideThreshold, stateOf } from '../liveness.js';
+import { boardHistory, stateOf, withThresholds } from '../liveness.js';
 import type { SessionRow } from '../protocol/board.js';
 import { sessionBranch } from '../protocol/layout.js';
 import { age } from '../protocol/stamp.js';
@@ -26,12 +26,13 @@ export const spec: VerbSpec = {
     { name: 'json', help: 'print {"reaped":[ids],"kept":[worktree dirs],"dryRun","commit"}' },
   ],
   positionals: [0, 0],
+  group: 'sessions',
+  needs: 'speaker',
 };
 
-export function run(p: Parsed): number {
-  const ctx = openContext(process.cwd(), { as: str(p, 'as') });
-  overrideThreshold(ctx, 'stale', str(p, 'older-than'), 'older-than');
-  const commits = lastCommits(ctx);
+export function run(opened: Context, p: Parsed): Report {
+  const ctx = withThresholds(opened, { stale: str(p, 'older-than') }, { stale: 'older-than' });
+  const commits = boardHistory(ctx, null, false).last; // the rows are judged on the board the plan reads
   const isStale = (row: SessionRow) => {
     const { state, newest } = stateOf(row, commits.get(row.id), ctx);
     if (state === 'stale') return true;
@@ -48,9 +49,9 @@ export function run(p: Parsed): number {
     sha = reaped.length ? r.sha : null;
   }
   const kept = listWorktrees(ctx.repo.top).filter((w) => reaped.some((id) => w.branch === sessionBranch(id))).map((w) => w.dir);
-  if (bool(p, 'json')) { json({ reaped, kept, dryRun: bool(p, 'dry-run'), commit: sha }); return 0; }
-  if (!reaped.length) { out(`No stale sessions on ${boardName(ctx)} (older than ${age(ctx.cfg.staleMs)}).`); return 0; }
-  out(`${bool(p, 'dry-run') ? 'Would remove' : 'Removed'} ${reaped.join(', ')} from the board on ${boardName(ctx)}.`);
-  for (const dir of kept) out(`Kept worktree ${dir} (its work is never deleted; coord close --as <id> there when done).`);
-  return 0;
+  return report({ reaped, kept, dryRun: bool(p, 'dry-run'), commit: sha }, () => {
+    if (!reaped.length) return out(`No stale sessions on ${boardName(ctx)} (older than ${age(ctx.cfg.staleMs)}).`);
+    out(`${bool(p, 'dry-run') ? 'Would remove' : 'Removed'} ${reaped.join(', ')} from the board on ${boardName(ctx)}.`);
+    for (const dir of kept) out(`Kept worktree ${dir} (its work is never deleted; coord close --as <id> there when done).`);
+  });
 }

@@ -1,7 +1,7 @@
 // coord reply: answer a message to me, right under it in the same file, ref: its id.
 import { bool, str, type Parsed, type VerbSpec } from '../args.js';
-import { openContext, requireSession } from '../context.js';
-import { json, out } from '../output.js';
+import type { SessionContext } from '../context.js';
+import { out, report, type Report } from '../output.js';
 import { BODY_FLAGS, readBody } from '../mailbox.js';
 import { planReply } from '../plans.js';
 import { publish } from '../publish.js';
@@ -19,14 +19,13 @@ export const spec: VerbSpec = {
     { name: 'json', help: 'print {"id","to","ref","commit"}' },
   ],
   positionals: [1, 1],
+  group: 'messages',
+  needs: 'session',
 };
 
-export function run(p: Parsed): number {
-  const ctx = openContext(process.cwd(), { as: str(p, 'as') });
-  const me = requireSession(ctx);
+export function run(ctx: SessionContext, p: Parsed): Report {
+  const me = ctx.session;
   const body = readBody(p.flags.message as string[] | undefined, str(p, 'file'));
   const r = publish(ctx, (snap) => planReply(snap, { me, prefix: p.args[0], body, resolve: bool(p, 'resolve'), now: stamp() }));
-  if (bool(p, 'json')) json({ ...r.value, commit: r.sha });
-  else out(`Answered ${r.value.ref} (answer ${r.value.id} to ${r.value.to}).`);
-  return 0;
+  return report({ ...r.value, commit: r.sha }, () => out(`Answered ${r.value.ref} (answer ${r.value.id} to ${r.value.to}).`));
 }

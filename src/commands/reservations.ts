@@ -1,8 +1,8 @@
 // coord reservations: the reservations on the blackboard, which count and until when.
-import { bool, str, type Parsed, type VerbSpec } from '../args.js';
+import { bool, type Parsed, type VerbSpec } from '../args.js';
 import { boardName, refresh, Snapshot } from '../blackboard.js';
-import { openContext } from '../context.js';
-import { dim, err, json, out, table } from '../output.js';
+import type { Context } from '../context.js';
+import { dim, err, out, report, table, type Report } from '../output.js';
 import { findRow, parseBoard } from '../protocol/board.js';
 import { BOARD_PATH } from '../protocol/layout.js';
 import { visible } from '../protocol/mailbox.js';
@@ -20,10 +20,11 @@ export const spec: VerbSpec = {
     { name: 'json', help: 'print {"board","commit","offline","reservations":[{"path","session","name","until","note","counts","endsAt","why"}],"problems"}' },
   ],
   positionals: [0, 0],
+  group: 'collisions',
+  needs: 'speaker',
 };
 
-export function run(p: Parsed): number {
-  const ctx = openContext(process.cwd(), { as: str(p, 'as') });
+export function run(ctx: Context, p: Parsed): Report {
   const { sha, offline } = refresh(ctx, true);
   const snap = new Snapshot(ctx, sha);
   snap.preload([BOARD_PATH, RESERVATIONS_PATH]);
@@ -39,16 +40,14 @@ export function run(p: Parsed): number {
   });
   const shown = bool(p, 'all') ? all : all.filter((r) => r.counts);
   const problems = t.problems.map((pr) => ({ file: RESERVATIONS_PATH, line: pr.line, message: pr.message }));
-  if (bool(p, 'json')) {
-    json({ board: boardName(ctx), commit: sha, offline, reservations: shown.map(({ me: _me, ...r }) => r), problems });
-    return 0;
-  }
+  const value = { board: boardName(ctx), commit: sha, offline, reservations: shown.map(({ me: _me, ...r }) => r), problems };
+  return report(value, () => {
   if (offline) err(`coord: offline — ${offline}; showing ${boardName(ctx)} as last fetched.`);
   for (const pr of problems) err(`coord: ${pr.file}:${pr.line}: ${pr.message}`);
   if (!shown.length) {
     const ended = all.length - shown.length;
     out(`No reservations in force on ${boardName(ctx)}${ended ? ` (${ended} no longer count: --all shows them)` : ''}. Reserve with 'coord reserve PATH…'.`);
-    return 0;
+    return;
   }
   out(table(['PATH', 'SESSION', 'UNTIL', 'NOTE', ...(bool(p, 'all') ? ['COUNTS'] : [])], shown.map((r) => [
     visible(r.path), `${r.me ? '*' : ' '}${r.session}${r.name ? ` · ${visible(r.name)}` : ''}`,
@@ -56,5 +55,5 @@ export function run(p: Parsed): number {
     ...(bool(p, 'all') ? [r.counts ? 'yes' : `no: ${r.why}`] : []),
   ])));
   out(dim(`${shown.filter((r) => r.counts).length} in force on ${boardName(ctx)}; a session's reservations stop counting once it is stale (> ${age(ctx.cfg.staleMs)}).`));
-  return 0;
+  });
 }

@@ -1,11 +1,11 @@
 // coord reserve: ask the other sessions not to change some paths for a while. One commit on
 // the blackboard; two sessions reserving the same path at once: the compare-and-swap lets
 // exactly one through, the other is told who holds it.
-import { bool, str, type Parsed, type VerbSpec } from '../args.js';
+import { str, type Parsed, type VerbSpec } from '../args.js';
 import { boardName } from '../blackboard.js';
-import { openContext, requireSession } from '../context.js';
+import type { SessionContext } from '../context.js';
 import { UsageError } from '../errors.js';
-import { json, out } from '../output.js';
+import { out, report, type Report } from '../output.js';
 import { planReserve } from '../plans.js';
 import { publish } from '../publish.js';
 import { path } from '../sys.js';
@@ -32,19 +32,19 @@ export const spec: VerbSpec = {
     { name: 'json', help: 'print {"id","reserved":[{"path","until","note"}],"commit"}' },
   ],
   positionals: [1, 50],
+  group: 'collisions',
+  needs: 'session',
 };
 
-export function run(p: Parsed): number {
-  const cwd = process.cwd();
-  const ctx = openContext(cwd, { as: str(p, 'as') });
-  const me = requireSession(ctx);
+export function run(ctx: SessionContext, p: Parsed): Report {
+  const me = ctx.session;
   const forText = str(p, 'for') ?? DEFAULT_FOR;
   const ms = parseDuration(forText);
   if (ms === null || ms < 1e3) throw new UsageError(`--for '${forText}' is not a duration: use forms like 30m, 2h, 1d (or 90s).`);
   const noteFlag = p.flags.message as string[] | string | undefined;
   const noteText = Array.isArray(noteFlag) ? noteFlag.join(' ') : noteFlag;
   const note = noteText === undefined ? '' : cellText(noteText, 'note');
-  const prefix = path().relative(ctx.repo.top, cwd).split(path().sep).join('/');
+  const prefix = path().relative(ctx.repo.top, ctx.cwd).split(path().sep).join('/');
   const paths = [...new Set(p.args.map((a) => reservationPattern(a, prefix.startsWith('..') ? '' : prefix)))];
   const r = publish(ctx, (snap) => {
     snap.preload([BOARD_PATH, RESERVATIONS_PATH]);
@@ -53,11 +53,9 @@ export function run(p: Parsed): number {
     const end = ms >= 600e3 ? Math.ceil((nowMs + ms) / 60e3) * 60e3 : nowMs + ms;
     return planReserve(snap, { me, paths, until: untilStamp(end, stamp), note, staleMs: ctx.cfg.staleMs, now: stamp(nowMs), nowMs });
   });
-  if (bool(p, 'json')) {
-    json({ id: me, reserved: r.value.map(({ path: pth, until, note: n }) => ({ path: pth, until, note: n })), commit: r.sha });
-    return 0;
-  }
-  for (const res of r.value) out(`${me} reserved ${res.path} until ${res.until}${res.note ? ` — ${res.note}` : ''}`);
-  out(`Published on ${boardName(ctx)}. Other sessions' commits of these paths are refused until then; 'coord release' ends it sooner.`);
-  return 0;
+  const reserved = r.value.map(({ path: pth, until, note: n }) => ({ path: pth, until, note: n }));
+  return report({ id: me, reserved, commit: r.sha }, () => {
+    for (const res of reserved) out(`${me} reserved ${res.path} until ${res.until}${res.note ? ` — ${res.note}` : ''}`);
+    out(`Published on ${boardName(ctx)}. Other sessions' commits of these paths are refused until then; 'coord release' ends it sooner.`);
+  });
 }

@@ -1,8 +1,8 @@
 // coord riff: set, add or drop the Riff(s) my row owns.
 import { bool, str, type Parsed, type VerbSpec } from '../args.js';
-import { openContext, requireSession } from '../context.js';
+import type { SessionContext } from '../context.js';
 import { UsageError } from '../errors.js';
-import { json, out } from '../output.js';
+import { out, report, type Report } from '../output.js';
 import { planRiff, type RiffChange } from '../plans.js';
 import { publish } from '../publish.js';
 import { NO_RIFF } from '../protocol/board.js';
@@ -20,6 +20,8 @@ export const spec: VerbSpec = {
     { name: 'json', help: 'print {"id","riffs","commit"}' },
   ],
   positionals: [0, 1],
+  group: 'sessions',
+  needs: 'session',
 };
 
 const riffId = (s: string): string => {
@@ -39,12 +41,9 @@ function change(p: Parsed): RiffChange {
   return given[0];
 }
 
-export function run(p: Parsed): number {
-  const ctx = openContext(process.cwd(), { as: str(p, 'as') });
-  const id = requireSession(ctx);
+export function run(ctx: SessionContext, p: Parsed): Report {
+  const id = ctx.session;
   const what = change(p);
   const r = publish(ctx, (snap) => planRiff(snap, id, what, stamp()));
-  if (bool(p, 'json')) json({ id, riffs: r.value.riffs, commit: r.sha });
-  else out(`${id} Riff: ${r.value.riffs.join(', ') || NO_RIFF}`);
-  return 0;
+  return report({ id, riffs: r.value.riffs, commit: r.sha }, () => out(`${id} Riff: ${r.value.riffs.join(', ') || NO_RIFF}`));
 }

@@ -1,7 +1,7 @@
 // coord scope: say what this session works on (its row's scope cell).
-import { bool, str, type Parsed, type VerbSpec } from '../args.js';
-import { openContext, requireSession } from '../context.js';
-import { json, out } from '../output.js';
+import type { Parsed, VerbSpec } from '../args.js';
+import type { SessionContext } from '../context.js';
+import { out, report, type Report } from '../output.js';
 import { planScope } from '../plans.js';
 import { publish } from '../publish.js';
 import { cellText } from '../protocol/board.js';
@@ -13,14 +13,13 @@ export const spec: VerbSpec = {
   usage: '<TEXT…> [--json]',
   flags: [{ name: 'json', help: 'print {"id","scope","commit"}' }],
   positionals: [1, Infinity],
+  group: 'sessions',
+  needs: 'session',
 };
 
-export function run(p: Parsed): number {
-  const ctx = openContext(process.cwd(), { as: str(p, 'as') });
-  const id = requireSession(ctx);
+export function run(ctx: SessionContext, p: Parsed): Report {
+  const id = ctx.session;
   const scope = cellText(p.args.join(' '), 'scope');
   const r = publish(ctx, (snap) => planScope(snap, id, scope, stamp()));
-  if (bool(p, 'json')) json({ id, scope, commit: r.sha });
-  else out(`${id} scope: ${scope}`);
-  return 0;
+  return report({ id, scope, commit: r.sha }, () => out(`${id} scope: ${scope}`));
 }

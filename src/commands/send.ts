@@ -1,8 +1,8 @@
 // coord send: append a message block to another session's inbox, commit, publish.
-import { bool, str, type Parsed, type VerbSpec } from '../args.js';
-import { openContext, requireSession } from '../context.js';
+import { str, type Parsed, type VerbSpec } from '../args.js';
+import type { SessionContext } from '../context.js';
 import { UsageError } from '../errors.js';
-import { json, out } from '../output.js';
+import { out, report, type Report } from '../output.js';
 import { BODY_FLAGS, readBody, recipientArg } from '../mailbox.js';
 import { planSend } from '../plans.js';
 import { publish } from '../publish.js';
@@ -23,12 +23,13 @@ export const spec: VerbSpec = {
     { name: 'json', help: 'print {"id","to","type","ref","file","commit"}' },
   ],
   positionals: [1, 1],
+  group: 'messages',
+  needs: 'session',
 };
 
-export function run(p: Parsed): number {
-  const ctx = openContext(process.cwd(), { as: str(p, 'as') });
+export function run(ctx: SessionContext, p: Parsed): Report {
   const to = recipientArg(p.args[0]);
-  const me = requireSession(ctx);
+  const me = ctx.session;
   const type = str(p, 'type') ?? 'info';
   if (checkType(type)) throw new UsageError(`--type: ${checkType(type)}.`);
   const ref = str(p, 'ref');
@@ -38,7 +39,6 @@ export function run(p: Parsed): number {
     snap.preload([BOARD_PATH, queueFile(to)]); // one git process for both
     return planSend(snap, { me, to, type, ref: ref ?? NO_REF, body, now: stamp() });
   });
-  if (bool(p, 'json')) json({ id: sent.value.id, to, type, ref: sent.value.ref, file: sent.value.file, commit: sent.sha });
-  else out(`Sent ${type} ${sent.value.id} to ${to} (${sent.value.file}).`);
-  return 0;
+  const { id, file } = sent.value;
+  return report({ id, to, type, ref: sent.value.ref, file, commit: sent.sha }, () => out(`Sent ${type} ${id} to ${to} (${file}).`));
 }

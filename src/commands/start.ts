@@ -2,9 +2,9 @@
 import { str, type Parsed, type VerbSpec } from '../args.js';
 import { boardName } from '../blackboard.js';
 import { claimSession } from '../claim.js';
-import { openContext } from '../context.js';
+import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
-import { err, json, out } from '../output.js';
+import { err, out, report, type Report } from '../output.js';
 import { cellText, DEFAULT_SCOPE } from '../protocol/board.js';
 import { badName, checkId, checkRiffId } from '../protocol/ids.js';
 import { WORKTREE_INCLUDE } from '../protocol/layout.js';
@@ -28,10 +28,11 @@ export const spec: VerbSpec = {
     { name: 'json', help: 'print {"id","name","worktree","branch","claimed","commit","copied"}' },
   ],
   positionals: [0, 0],
+  group: 'sessions',
+  needs: 'repo',
 };
 
-export function run(p: Parsed): number {
-  const ctx = openContext(process.cwd(), { identity: false });
+export function run(ctx: Context, p: Parsed): Report {
   const wanted = str(p, 'as');
   if (wanted !== undefined && checkId(wanted)) throw new UsageError(`${checkId(wanted)}.`);
   const name = str(p, 'name');
@@ -42,10 +43,7 @@ export function run(p: Parsed): number {
 
   if (!p.flags.json) out(`fetching ${boardName(ctx)} and claiming the lowest free id ...`);
   const { row, dir, branch, sha, copied, configured } = claimSession(ctx, { wanted, name, scope, riff }, (line) => err(line));
-  if (p.flags.json) {
-    json({ id: row.id, name: row.name, worktree: dir, branch, claimed: row.claimed, commit: sha, copied });
-    return 0;
-  }
+  return report({ id: row.id, name: row.name, worktree: dir, branch, claimed: row.claimed, commit: sha, copied }, () => {
   const bar = '='.repeat(36);
   out([
     `[${branch} ${sha.slice(0, 7)}] ${coordSubject(row.id, `claim ${row.id} at ${row.claimed}`)}`,
@@ -60,5 +58,5 @@ export function run(p: Parsed): number {
     `  cd ${dir}`,
     bar,
   ].join('\n'));
-  return 0;
+  });
 }

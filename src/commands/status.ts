@@ -1,11 +1,11 @@
 // coord status: the board, with each session's liveness.
-import { bool, str, type Parsed, type VerbSpec } from '../args.js';
+import { str, type Parsed, type VerbSpec } from '../args.js';
 import { boardName, refresh, SCRIPTS_DIR, Snapshot } from '../blackboard.js';
 import { missingScriptsWarning } from '../session.js';
-import { openContext } from '../context.js';
-import { boardHistory, overrideThreshold, stateOf } from '../liveness.js';
+import type { Context } from '../context.js';
+import { boardHistory, stateOf, withThresholds } from '../liveness.js';
 import { overlapLine, overlapsOf, touches } from '../overlaps.js';
-import { dim, err, green, json, out, red, table, yellow } from '../output.js';
+import { dim, err, green, out, red, report, table, yellow, type Report } from '../output.js';
 import { NO_RIFF, parseBoard } from '../protocol/board.js';
 import { visible } from '../protocol/mailbox.js';
 import { BOARD_PATH } from '../protocol/layout.js';
@@ -27,12 +27,12 @@ export const spec: VerbSpec = {
     { name: 'json', help: 'print {"board","commit","offline","session","sessions":[…],"overlaps":[…],"problems","missingScripts"} (see docs/reference.md)' },
   ],
   positionals: [0, 0],
+  group: 'sessions',
+  needs: 'speaker',
 };
 
-export function run(p: Parsed): number {
-  const ctx = openContext(process.cwd(), { as: str(p, 'as') });
-  overrideThreshold(ctx, 'live', str(p, 'live'));
-  overrideThreshold(ctx, 'stale', str(p, 'stale'));
+export function run(opened: Context, p: Parsed): Report {
+  const ctx = withThresholds(opened, { live: str(p, 'live'), stale: str(p, 'stale') });
   const { sha, offline } = refresh(ctx, true);
   const snap = new Snapshot(ctx, sha);
   const box = snap.mailbox([BOARD_PATH, SCRIPTS_DIR]);
@@ -55,18 +55,16 @@ export function run(p: Parsed): number {
   const problems = board.problems.map((pr) => ({ file: BOARD_PATH, line: pr.line, message: pr.message }));
   const counting = board.rows.map((r) => r.row).filter((row) => sessions.find((s) => s.id === row.id)!.state !== 'stale');
   const overlaps = counting.length > 1 ? overlapsOf(touches(ctx, counting, history.changed)) : [];
-  if (bool(p, 'json')) {
-    json({ board: boardName(ctx), commit: sha, offline, session: ctx.session, sessions, overlaps, problems, missingScripts: missing });
-    return 0;
-  }
+  const value = { board: boardName(ctx), commit: sha, offline, session: ctx.session, sessions, overlaps, problems, missingScripts: missing };
+  return report(value, () => {
   if (offline) err(`coord: offline — ${offline}; showing ${boardName(ctx)} as last fetched.`);
   for (const pr of problems) err(`coord: ${pr.file}:${pr.line}: ${pr.message}`);
   if (missing.length && text !== null) err(missingScriptsWarning(ctx, missing));
   if (text === null) {
     out(`No board on ${boardName(ctx)} yet (${BOARD_PATH}): run 'coord init' to onboard this repo, or 'coord start' to claim the first session.`);
-    return 0;
+    return;
   }
-  if (!sessions.length) { out(`No sessions on the board (${boardName(ctx)}). Claim one with 'coord start'.`); return 0; }
+  if (!sessions.length) { out(`No sessions on the board (${boardName(ctx)}). Claim one with 'coord start'.`); return; }
   const now = Date.now();
   const ago = (s: string | null) => { const t = s === null ? null : parseStamp(s); return t === null ? '—' : `${age(now - t)} ago`; };
   const paint = { live: green, idle: (s: string) => s, stale: red, paused: yellow };
@@ -80,5 +78,5 @@ export function run(p: Parsed): number {
     for (const o of overlaps) out(`  ${visible(overlapLine(o))}`);
     out(dim('Talk before it conflicts: coord send <sX> --type question -m "…"; coord reserve PATH claims a file.'));
   }
-  return 0;
+  });
 }

@@ -1,11 +1,11 @@
 // coord sync: bring the blackboard branch into my worktree. The heartbeat's uncommitted
 // presence edit is set aside and put back on top, so it never blocks or conflicts.
-import { bool, str, type Parsed, type VerbSpec } from '../args.js';
+import { bool, type Parsed, type VerbSpec } from '../args.js';
 import { boardName, boardRef, refresh } from '../blackboard.js';
-import { openContext } from '../context.js';
+import type { Context } from '../context.js';
 import { CoordError } from '../errors.js';
 import { fastForward, GitError, headSha, mergeBase, rebaseOnto, restoreFile } from '../git.js';
-import { json, out } from '../output.js';
+import { out, report, type Report } from '../output.js';
 import { fs, path } from '../sys.js';
 import { findWorktree, headCommit, operationInProgress } from '../worktree.js';
 import { findRow, parseBoard, withRow } from '../protocol/board.js';
@@ -25,10 +25,11 @@ export const spec: VerbSpec = {
     { name: 'json', help: 'print {"before","after","how"}' },
   ],
   positionals: [0, 0],
+  group: 'sessions',
+  needs: 'speaker',
 };
 
-export function run(p: Parsed): number {
-  const ctx = openContext(process.cwd(), { as: str(p, 'as') });
+export function run(ctx: Context, p: Parsed): Report {
   const top = ctx.repo.top;
   const op = operationInProgress(ctx.repo.gitDir);
   if (op) throw new CoordError(`A ${op} is in progress in ${top}: finish it (git ${op} --continue) or abort it (git ${op} --abort), then sync.`);
@@ -75,7 +76,7 @@ export function run(p: Parsed): number {
   }
   restorePresence();
   const after = how === 'up-to-date' ? before : headCommit(findWorktree(top)!) ?? headSha(top);
-  if (bool(p, 'json')) { json({ before, after, how }); return 0; }
-  out(how === 'up-to-date' ? `Already up to date with ${boardName(ctx)}.` : `${how === 'rebase' ? 'Rebased onto' : 'Fast-forwarded to'} ${boardName(ctx)} (${after.slice(0, 7)}).`);
-  return 0;
+  const said = how === 'up-to-date' ? `Already up to date with ${boardName(ctx)}.`
+    : `${how === 'rebase' ? 'Rebased onto' : 'Fast-forwarded to'} ${boardName(ctx)} (${after.slice(0, 7)}).`;
+  return report({ before, after, how }, () => out(said));
 }

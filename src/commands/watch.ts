@@ -2,7 +2,7 @@
 // board changes as they arrive, until interrupted.
 import { bool, str, type Parsed, type VerbSpec } from '../args.js';
 import { boardName, refresh, saveGuardCache, Snapshot } from '../blackboard.js';
-import { openContext } from '../context.js';
+import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import { dim, json, out } from '../output.js';
 import { stdoutClosed } from '../host.js';
@@ -22,12 +22,13 @@ export const spec: VerbSpec = {
     { name: 'json', help: 'one JSON object per event: {"at","event","id",…}' },
   ],
   positionals: [0, 0],
+  group: 'sessions',
+  needs: 'speaker',
 };
 
 interface Seen { rows: Map<string, SessionRow>; messages: Map<string, StatusLine> }
 
-export async function run(p: Parsed): Promise<number> {
-  const ctx = openContext(process.cwd(), { as: str(p, 'as') });
+export async function run(ctx: Context, p: Parsed): Promise<number> {
   const interval = parseDuration(str(p, 'interval') ?? '15s');
   if (interval === null || interval < 1000) throw new UsageError(`--interval '${str(p, 'interval')}' is not a duration of at least 1s (e.g. 10s, 1m).`);
   const count = str(p, 'count') === undefined ? Infinity : Number(str(p, 'count'));
@@ -48,7 +49,7 @@ export async function run(p: Parsed): Promise<number> {
     const snap = new Snapshot(ctx, sha);
     const now: Seen = { rows: new Map(parseBoard(snap.read(BOARD_PATH) ?? '').rows.map((r) => [r.row.id, r.row])), messages: new Map() };
     const box = snap.mailbox();
-    try { saveGuardCache(); } catch { /* a long watch keeps this clone's commit guard current; a failed write leaves the older copy */ }
+    try { saveGuardCache(ctx); } catch { /* a long watch keeps this clone's commit guard current; a failed write leaves the older copy */ }
     for (const m of box.messages) now.messages.set(m.id, m.status);
     if (before) {
       for (const [id, row] of now.rows) {

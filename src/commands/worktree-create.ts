@@ -3,7 +3,7 @@
 // worktree's absolute path on stdout, which is what Claude Code reads; all else goes to stderr.
 import type { Parsed, VerbSpec } from '../args.js';
 import { claimSession } from '../claim.js';
-import { openContext } from '../context.js';
+import type { Context } from '../context.js';
 import { hookCwd, hookInput } from '../hookinput.js';
 import { err, out } from '../output.js';
 import { cellText, DEFAULT_SCOPE } from '../protocol/board.js';
@@ -18,12 +18,13 @@ export const spec: VerbSpec = {
     'leaves nothing claimed. Installed by coord init --claude.',
   flags: [],
   positionals: [0, 0],
-  identity: false,
+  group: 'plumbing',
+  needs: 'repo',
+  at: () => ({ cwd: hookCwd(hookInput()) }),
 };
 
-export function run(_p: Parsed): number {
+export function run(ctx: Context, _p: Parsed): number {
   const input = hookInput();
-  const ctx = openContext(hookCwd(input), { identity: false });
   const slug = typeof input.name === 'string' && input.name.trim() ? input.name : null;
   let scope = DEFAULT_SCOPE;
   try { if (slug) scope = cellText(slug, 'worktree name', 200); } catch { /* an odd name: the default scope */ }

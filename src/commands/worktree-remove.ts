@@ -3,7 +3,7 @@
 // work, or a Riff held, it refuses (exit 1, the reason on stderr), so the worktree stays.
 import type { Parsed, VerbSpec } from '../args.js';
 import { closeSession } from '../closing.js';
-import { openContext } from '../context.js';
+import type { SessionContext } from '../context.js';
 import { CoordError } from '../errors.js';
 import { hookInput } from '../hookinput.js';
 import { err } from '../output.js';
@@ -20,18 +20,26 @@ export const spec: VerbSpec = {
     'worktree then stays for the person (coord doctor and reap see it). Installed by coord init --claude.',
   flags: [],
   positionals: [0, 0],
-  identity: false,
+  group: 'plumbing',
+  needs: 'session',
+  at: () => {
+    const input = hookInput();
+    const dir = typeof input.worktree_path === 'string' ? input.worktree_path : null;
+    if (!dir) throw new CoordError('WorktreeRemove gave no worktree_path on stdin: nothing was removed.');
+    if (!fs().existsSync(dir)) return { done: `${dir} is gone already; nothing to close.` };
+    const w = findWorktree(dir);
+    if (!w?.session) {
+      throw new CoordError(`${dir} is not a coord session's worktree (its branch is ${w?.branch ?? 'unknown'}): coord leaves it alone; ` +
+        'remove it with git worktree remove if you are done with it.');
+    }
+    return { cwd: w.mainRoot, as: w.session };
+  },
 };
 
-export function run(_p: Parsed): number {
-  const input = hookInput();
-  const dir = typeof input.worktree_path === 'string' ? input.worktree_path : null;
-  if (!dir) throw new CoordError('WorktreeRemove gave no worktree_path on stdin: nothing was removed.');
-  if (!fs().existsSync(dir)) { err(`coord: ${dir} is gone already; nothing to close.`); return 0; }
-  const w = findWorktree(dir);
-  if (!w?.session) throw new CoordError(`${dir} is not a coord session's worktree (its branch is ${w?.branch ?? 'unknown'}): coord leaves it alone; remove it with git worktree remove if you are done with it.`);
-  const ctx = openContext(w.mainRoot, { as: w.session });
-  const { closed } = closeSession(ctx, w.session, { keepWorktree: false, keepBranch: false, force: false, discardIgnored: false, releaseRiffs: false });
-  err(`coord: ${w.session} closed${closed.value.had ? '' : ' (it had no row left)'}; its worktree and branch are removed.`);
+export function run(ctx: SessionContext, _p: Parsed): number {
+  const id = ctx.session;
+  const options = { keepWorktree: false, keepBranch: false, force: false, discardIgnored: false, releaseRiffs: false };
+  const { closed } = closeSession(ctx, id, options);
+  err(`coord: ${id} closed${closed.value.had ? '' : ' (it had no row left)'}; its worktree and branch are removed.`);
   return 0;
 }

@@ -1,8 +1,8 @@
-// coord's two jobs in a repo's lefthook config: which file lefthook loads, the jobs rendered,
+// coord's three jobs in a repo's lefthook config: which file lefthook loads, the jobs rendered,
 // and merged into an existing YAML file line by line so a team's other hooks and comments
 // stay exactly as they were. What cannot be merged safely is refused with the lines to add.
 
-import { GUARD_PATH, HEARTBEAT_PATH, RESERVED_GUARD_PATH } from './layout.js';
+import { GUARD_PATH, HEARTBEAT_PATH, RESERVED_GUARD_PATH, SCRIPT_PATH } from './layout.js';
 
 const CONFIG_NAMES = ['lefthook', '.lefthook', '.config/lefthook'];
 const LOCAL_NAMES = ['lefthook-local', '.lefthook-local', '.config/lefthook-local'];
@@ -26,23 +26,31 @@ export function lefthookConfig(exists: (rel: string) => boolean, envConfig?: str
 /** Where a new config goes when the repository has none. */
 export const NEW_LEFTHOOK_CONFIG = 'lefthook.yml';
 
-/** The sh fast path each of coord's jobs tries first. */
-export const FAST_PATHS = { prefix: GUARD_PATH, reserved: RESERVED_GUARD_PATH, heartbeat: HEARTBEAT_PATH };
-
-export interface HookJob { hook: 'commit-msg' | 'post-commit' | 'pre-commit'; name: string; run: string; marker: string }
+export type GitHook = 'pre-commit' | 'commit-msg' | 'post-commit';
 
 /**
- * The jobs `init` installs, for a runtime command (`node` or `deno run -A`). The commit-msg
- * and pre-commit jobs try their sh fast paths first (`guards`) and run coord only when those
- * are not sure.
+ * coord's jobs, one per git hook: the verb each runs, the sh fast path it tries first (which
+ * runs coord only when it is not sure), whether git's first argument is passed on, and what
+ * is lost when the hook does not run. init, doctor, the docs and the tests all read this list.
  */
-export function coordJobs(runtime: string, script: string, guards: { prefix: string; reserved: string; heartbeat: string }): HookJob[] {
-  return [
-    { hook: 'pre-commit', name: 'coord-check-reserved', run: `sh ${guards.reserved} || ${runtime} ${script} check-reserved`, marker: 'check-reserved' },
+export const HOOK_JOBS = [
+  { hook: 'pre-commit', verb: 'check-reserved', fastPath: RESERVED_GUARD_PATH, arg: false, guards: 'the reservation guard' },
+  { hook: 'commit-msg', verb: 'check-prefix', fastPath: GUARD_PATH, arg: true, guards: 'the commit-subject prefix check' },
+  { hook: 'post-commit', verb: 'heartbeat', fastPath: HEARTBEAT_PATH, arg: false, guards: 'the presence heartbeat' },
+] as const satisfies readonly { hook: GitHook; verb: string; fastPath: string; arg: boolean; guards: string }[];
+
+/** Every file coord's hooks run, committed with the repository: coord itself, then each job's fast path. */
+export const HOOK_SCRIPTS: string[] = [SCRIPT_PATH, ...HOOK_JOBS.map((j) => j.fastPath)];
+
+export interface HookJob { hook: GitHook; name: string; run: string; marker: string }
+
+/** The jobs `init` installs, for a runtime command (`node` or `deno run -A`) and the path of coord's copy. */
+export function coordJobs(runtime: string, script: string = SCRIPT_PATH): HookJob[] {
+  return HOOK_JOBS.map((j) => {
     // {1} quoted: a worktree path with spaces must stay one argument.
-    { hook: 'commit-msg', name: 'coord-check-prefix', run: `sh ${guards.prefix} "{1}" || ${runtime} ${script} check-prefix "{1}"`, marker: 'check-prefix' },
-    { hook: 'post-commit', name: 'coord-heartbeat', run: `sh ${guards.heartbeat} || ${runtime} ${script} heartbeat`, marker: 'heartbeat' },
-  ];
+    const arg = j.arg ? ' "{1}"' : '';
+    return { hook: j.hook, name: `coord-${j.verb}`, run: `sh ${j.fastPath}${arg} || ${runtime} ${script} ${j.verb}${arg}`, marker: j.verb };
+  });
 }
 
 /** Run lines earlier versions of `init` wrote for coord's jobs: `init` brings them up to date. */

@@ -205,7 +205,7 @@ test('doctor: a second config spelling that lefthook ignores, hooks not installe
   const doctor = JSON.parse(coord(fx.repo, ['doctor', '--json'], { env: fx.env }).stdout);
   const msgs = doctor.findings.map((f) => `${f.message} → ${f.fix}`);
   assert.ok(msgs.some((m) => /lefthook loads lefthook\.yml only: the hooks in \.lefthook\.yml do not run/.test(m)), msgs.join('\n'));
-  assert.ok(msgs.some((m) => /no pre-commit, commit-msg, post-commit hook is installed in this clone \(the reservation guard does not run\).*→ run (npx lefthook install|lefthook install|npx --yes lefthook install)/.test(m)), msgs.join('\n'));
+  assert.ok(msgs.some((m) => /no pre-commit, commit-msg, post-commit hook is installed in this clone \(the reservation guard, the commit-subject prefix check and the presence heartbeat do not run\).*→ run (npx lefthook install|lefthook install|npx --yes lefthook install)/.test(m)), msgs.join('\n'));
 });
 
 /** The bundle under test, as install.sh would have downloaded it. */

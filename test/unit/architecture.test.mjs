@@ -103,7 +103,8 @@ test('each layer imports only from the layers the page allows', () => {
     args: ['errors'],
     session: ['git', 'blackboard', 'context', 'host', 'sys', 'protocol'],
     liveness: ['git', 'blackboard', 'context', 'errors', 'protocol'],
-    mailbox: ['args', 'errors', 'sys', 'blackboard', 'protocol'],
+    cli: ['commands', 'args', 'errors', 'output', 'sys', 'host', 'blackboard', 'context'],
+    mailbox: ['args', 'errors', 'sys', 'protocol'],
     ackchain: ['args', 'output', 'context', 'plans', 'publish', 'protocol'],
     overlaps: ['git', 'blackboard', 'context', 'worktree', 'protocol'],
   };
@@ -130,4 +131,56 @@ test('docs/architecture.md names every module under src/', () => {
   const page = fs.readFileSync(path.join(root, 'docs/architecture.md'), 'utf8');
   const missing = [...mods.keys()].filter((n) => !n.startsWith('commands/')).filter((n) => !page.includes(`${n.split('/').pop()}.ts`) && !page.includes(`${n}.ts`));
   assert.deepEqual(missing, []);
+});
+
+test('no import runs back up: the import graph of src/ has no cycle (type imports count)', () => {
+  const cycles = [];
+  const state = new Map(); // name → 'open' while on the path, 'done' after
+  const visit = (name, trail) => {
+    if (state.get(name) === 'done') return;
+    if (state.get(name) === 'open') { cycles.push([...trail.slice(trail.indexOf(name)), name].join(' → ')); return; }
+    state.set(name, 'open');
+    for (const i of mods.get(name)?.imports ?? []) if (mods.has(i)) visit(i, [...trail, name]);
+    state.set(name, 'done');
+  };
+  for (const name of mods.keys()) visit(name, []);
+  assert.deepEqual(cycles, []);
+});
+
+test('the cycle check sees a cycle when there is one', () => {
+  // blackboard → mailbox is a real import; were mailbox to import blackboard back, the walk above must report it.
+  assert.ok(mods.get('blackboard').imports.includes('mailbox'));
+  const withBack = new Map([...mods].map(([n, m]) => [n, n === 'mailbox' ? { ...m, imports: [...m.imports, 'blackboard'] } : m]));
+  const seen = new Set();
+  const onPath = new Set();
+  let found = false;
+  const visit = (name) => {
+    if (onPath.has(name)) { found = true; return; }
+    if (seen.has(name)) return;
+    seen.add(name); onPath.add(name);
+    for (const i of withBack.get(name)?.imports ?? []) if (withBack.has(i)) visit(i);
+    onPath.delete(name);
+  };
+  visit('blackboard');
+  assert.ok(found);
+});
+
+test('one runner: only cli.ts opens the context, and a verb reports through it', () => {
+  const openers = [...mods].filter(([n, m]) => n !== 'context' && /\bopenContext\b/.test(m.text)).map(([n]) => n);
+  assert.deepEqual(openers, ['cli']);
+  // --json is printed by the runner from the verb's Report; watch streams one object per event.
+  const printers = [...mods].filter(([n, m]) => n.startsWith('commands/') && /\bjson\(/.test(m.text)).map(([n]) => n);
+  assert.deepEqual(printers, ['commands/watch']);
+  // Every verb declares what the runner opens for it.
+  for (const [n, m] of mods) {
+    if (!n.startsWith('commands/') || /advanceSpec\(/.test(m.text)) continue;
+    assert.match(m.text, /\bneeds: '(nothing|repo|speaker|session)'/, `${n} declares needs`);
+    assert.match(m.text, /\bgroup: '\w+'/, `${n} declares its help group`);
+  }
+});
+
+test('the read and write paths keep no state in module variables: a run carries it (Context.run)', () => {
+  const paths = ['blackboard', 'publish', 'context', 'mailbox', 'liveness', 'plans', 'overlaps', 'session', 'claim', 'closing', 'provenance', 'lock', 'git', 'cli'];
+  const bad = paths.filter((n) => /^(?:export\s+)?(?:let|var)\s/m.test(mods.get(n).text));
+  assert.deepEqual(bad, []);
 });

@@ -89,6 +89,41 @@ cases.push(
   ['reap drops the reaped sessions\' reservations', { ...AB, [RES]: held(['a', 'sA'], ['b', 'sB']) }, (v) => P.planReap(v, null, (row) => row.id === 'sB'), (r) => assert.deepEqual(resRows(r.files.get(RES)), [['a', 'sA', '2026-11-26T12:00Z']])],
 );
 
+// Two sessions holding a row each for one path (written by hand, or left when one reserved a
+// path while the other's row did not count, its session stale): a release takes the releaser's
+// rows only, by path and session; every other line stays as it was, byte for byte (sB's first
+// row is spaced and escaped oddly on purpose).
+const SHARED = [
+  '| `src/api.ts` | sA | 2026-11-26T12:00Z | mine |',
+  '|  `src/api.ts`  | sB |2026-11-26T12:00:30Z| ours \\| too |',
+  '| `docs/` | sA | 2026-11-26T12:00Z | — |',
+  '| `docs/` | sB | 2026-11-26T11:00Z | docs, also |',
+];
+const sharedTable = (...keep) => R.withReservations(null, [], () => false) + keep.map((k) => SHARED[k] + '\n').join('');
+test('the shared-path table parses as four rows, two sessions on each path', () => {
+  const t = R.parseReservations(sharedTable(0, 1, 2, 3));
+  assert.deepEqual(t.problems, []);
+  const holders = [['src/api.ts', 'sA'], ['src/api.ts', 'sB'], ['docs/', 'sA'], ['docs/', 'sB']];
+  assert.deepEqual(t.rows.map((r) => [r.res.path, r.res.session]), holders);
+});
+cases.push(
+  ['release of a path another session also holds: my row goes, theirs stays byte for byte', { ...AB, [RES]: sharedTable(0, 1, 2, 3) },
+    (v) => P.planRelease(v, { me: 'sA', paths: ['src/api.ts'] }), (r) => {
+      assert.equal(r.files.get(RES), sharedTable(1, 2, 3));
+      assert.deepEqual(r.value, [{ path: 'src/api.ts', session: 'sA', until: '2026-11-26T12:00Z', note: 'mine' }]);
+    }],
+  ['release of all mine where another session holds the same paths: only theirs left, byte for byte',
+    { ...AB, [RES]: sharedTable(0, 1, 2, 3) },
+    (v) => P.planRelease(v, { me: 'sA', paths: [] }), (r) => {
+      assert.equal(r.files.get(RES), sharedTable(1, 3));
+      assert.deepEqual(r.value.map((x) => [x.path, x.session]), [['src/api.ts', 'sA'], ['docs/', 'sA']]);
+    }],
+  ['release by the other session of the same shared path: the first session\'s row stays', { ...AB, [RES]: sharedTable(0, 1, 2, 3) },
+    (v) => P.planRelease(v, { me: 'sB', paths: ['src/api.ts'] }), (r) => assert.equal(r.files.get(RES), sharedTable(0, 2, 3))],
+  ['release all of mine by the other session: the first session\'s rows stay', { ...AB, [RES]: sharedTable(0, 1, 2, 3) },
+    (v) => P.planRelease(v, { me: 'sB', paths: [] }), (r) => assert.equal(r.files.get(RES), sharedTable(0, 2))],
+);
+
 for (const [what, files, run, expect] of cases) {
   test(what, () => {
     if (expect instanceof RegExp) assert.throws(() => run(view(files)), expect);

@@ -18,13 +18,33 @@ function help(args) {
   return r.stdout;
 }
 
+/** The groups of `coord --help` (a heading line ending in ':', then indented verb lines), in its order. */
+function groups() {
+  const text = help(['--help']);
+  const body = text.split('\nIdentity:')[0];
+  return body.split('\n\n').slice(1).map((block) => {
+    const [heading, ...lines] = block.split('\n').filter(Boolean);
+    return { heading, lines };
+  }).filter((g) => g.heading.endsWith(':') && g.lines.length && g.lines.every((l) => /^ {2}\S/.test(l)));
+}
+
 /** The verbs of `coord --help`, in its order. */
 function verbs() {
-  const text = help(['--help']);
-  const list = text.split('\n\nVerbs:\n')[1]?.split('\n\n')[0];
-  assert.ok(list, 'coord --help has no "Verbs:" list');
-  return list.split('\n').map((l) => /^ {2}(\S+)\s/.exec(l)?.[1]).filter(Boolean);
+  const list = groups().flatMap((g) => g.lines);
+  assert.ok(list.length, 'coord --help lists no verbs');
+  return list.map((l) => /^ {2}(\S+)\s/.exec(l)?.[1]).filter(Boolean);
 }
+
+test('coord --help lists the verbs in groups a person can scan, every summary in one column', () => {
+  const found = groups();
+  assert.deepEqual(found.map((g) => g.heading.replace(/ \(.*\)/, '')), ['Sessions:', 'Messages:', 'Collisions:', 'Set-up:', 'Plumbing:']);
+  const columns = new Set(found.flatMap((g) => g.lines).map((l) => /^ {2}\S+\s+/.exec(l)[0].length));
+  assert.equal(columns.size, 1, `summaries start in ${columns.size} columns`);
+  const plumbing = found.at(-1).lines.map((l) => l.trim().split(/\s/)[0]);
+  for (const verb of ['check-prefix', 'check-reserved', 'heartbeat', 'merge-driver', 'worktree-create', 'worktree-remove']) {
+    assert.ok(plumbing.includes(verb), `${verb} is under Plumbing`);
+  }
+});
 
 /** The long flag names in the Options list of `coord <verb> --help`. */
 function helpFlags(verb) {

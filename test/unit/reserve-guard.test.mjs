@@ -42,11 +42,19 @@ table('patternCovers', [
   [['src/**/*.ts', 'src/a.ts'], true], [['src/**/*.ts', 'src/a/b/c.ts'], true], [['**/README.md', 'docs/README.md'], true],
   [['src/?.ts', 'src/ab.ts'], false], [['src/?.ts', 'src/a.ts'], true], [['src/a*b', 'src/a*b'], true], [['src/*', 'src/a*b'], true],
 ], ([p, f]) => R.patternCovers(p, f));
-table('patternsMeet', [
-  [['src/api/', 'src/api/*.ts'], true], [['src/*.ts', 'docs/*.md'], false], [['src/*.ts', 'src/a.*'], true],
-  [['src/**', 'src/a/b/c'], true], [['a/**/z', 'a/b/**'], true], [['a/*/c', 'a/b/d'], false], [['*.md', 'README.md'], true],
-  [['src/a?.ts', 'src/*b.ts'], true], [['src/a?.ts', 'src/*bc.ts'], false], [['x/', 'x/'], true], [['x/', 'y/'], false],
-], ([a, b]) => [R.patternsMeet(a, b), R.patternsMeet(b, a)].every((v) => v === R.patternsMeet(a, b)) && R.patternsMeet(a, b));
+// Every pair is asked both ways round, [a meets b, b meets a]: a meeting pair must say so in
+// both directions, and a pair that cannot meet must say so in both too (a false positive one
+// way round would refuse a reservation that clashes with nothing).
+const bothWays = ([a, b]) => [R.patternsMeet(a, b), R.patternsMeet(b, a)];
+table('patternsMeet, pairs that meet', [
+  ['src/api/', 'src/api/*.ts'], ['src/*.ts', 'src/a.*'], ['src/**', 'src/a/b/c'], ['a/**/z', 'a/b/**'], ['*.md', 'README.md'],
+  ['src/a?.ts', 'src/*b.ts'], ['x/', 'x/'], ['src/', 'src/a/b.ts'], ['**/x.ts', 'src/*/x.ts'],
+].map((pair) => [pair, [true, true]]), bothWays);
+table('patternsMeet, pairs that do not meet', [
+  ['src/*.ts', 'docs/*.md'], ['src/a.ts', 'src/b.ts'], ['src/', 'docs/'], ['a/**/x.ts', 'b/**/x.ts'], ['*.md', '*.ts'],
+  ['a/*/c', 'a/b/d'], ['src/a?.ts', 'src/*bc.ts'], ['x/', 'y/'], ['src/api/', 'src/apiary.ts'], ['**/x.ts', '**/y.ts'],
+  ['src/?.ts', 'src/ab.ts'], ['src/a/', 'src/a.ts'],
+].map((pair) => [pair, [false, false]]), bothWays);
 
 test('patterns: whenever a file falls under two patterns, they meet (random check)', () => {
   const rnd = mulberry32(14);
@@ -61,6 +69,21 @@ test('patterns: whenever a file falls under two patterns, they meet (random chec
     if (R.patternCovers(a, file) && R.patternCovers(b, file)) { both++; assert.ok(R.patternsMeet(a, b), `${a} and ${b} both cover ${file}`); }
   }
   assert.ok(both > 100, `only ${both} shared files drawn`);
+});
+
+test('patterns: patternsMeet gives the same answer both ways round (random check)', () => {
+  const rnd = mulberry32(15);
+  const parts = ['a', 'b', 'ab', 'x.ts', 'x.md', '*', '?', '**', '*.ts', 'a*', '?b'];
+  const pick = (xs) => xs[Math.floor(rnd() * xs.length)];
+  const pattern = () => Array.from({ length: 1 + Math.floor(rnd() * 3) }, () => pick(parts)).join('/') + (rnd() < 0.2 ? '/' : '');
+  const seen = { true: 0, false: 0 };
+  for (let i = 0; i < 12000; i++) {
+    const a = pattern(); const b = pattern();
+    const ab = R.patternsMeet(a, b);
+    assert.equal(R.patternsMeet(b, a), ab, `${a} meets ${b} is ${ab}, but ${b} meets ${a} is not`);
+    seen[ab]++;
+  }
+  assert.ok(seen.true > 100 && seen.false > 100, `too few of one answer drawn: ${JSON.stringify(seen)}`);
 });
 
 // ---- the table ---------------------------------------------------------------------------

@@ -94,7 +94,7 @@ for (const [bad, re] of [['', /empty/], ['\u0007', /control character/], ['x'.re
 }
 
 // ---- args -----------------------------------------------------------------------------
-const spec = { name: 'send', summary: '', usage: '<to>', flags: [{ name: 'message', short: 'm', value: 'TEXT', help: '', repeat: true }, { name: 'json', help: '' }, { name: 'type', value: 'T', help: '' }], positionals: [1, 1] };
+const spec = { name: 'send', summary: '', usage: '<to>', flags: [{ name: 'message', short: 'm', value: 'TEXT', help: '', repeat: true }, { name: 'json', help: '' }, { name: 'type', value: 'T', help: '' }], positionals: [1, 1], group: 'messages', needs: 'session' };
 table('parseArgs', [
   [['sA', '-m', 'hi'], { flags: { message: ['hi'] }, args: ['sA'] }],
   [['sA', '-mhi', '--message=yo'], { flags: { message: ['hi', 'yo'] }, args: ['sA'] }],
@@ -108,12 +108,12 @@ table('parseArgs', [
 for (const [argv, re] of [[['sA', '--nope'], /unknown option '--nope'/], [['sA', '-x'], /unknown option '-x'/], [['sA', '--type'], /--type needs a value/], [['sA', '--json=1'], /--json takes no value/], [[], /missing argument/], [['sA', 'sB'], /unexpected argument 'sB'/]]) {
   test(`parseArgs(${JSON.stringify(argv)}) is a usage error`, () => assert.throws(() => A.parseArgs(spec, argv), (e) => e.exitCode === 2 && re.test(e.message)));
 }
-test('verbs without an identity take no --as', () => {
-  assert.throws(() => A.parseArgs({ ...spec, identity: false }, ['sA', '--as', 'sB']), /unknown option '--as'/);
+test('verbs that do not speak as a session take no --as', () => {
+  for (const needs of ['nothing', 'repo']) assert.throws(() => A.parseArgs({ ...spec, needs }, ['sA', '--as', 'sB']), /unknown option '--as'/);
 });
 
 // ---- lefthook.yml merge ---------------------------------------------------------------
-const jobs = H.coordJobs('node', 'infrastructure/scripts/coord.mjs', { prefix: 'infrastructure/scripts/coord-prefix-guard.sh', reserved: 'infrastructure/scripts/coord-reserved-guard.sh', heartbeat: 'infrastructure/scripts/coord-heartbeat.sh' });
+const jobs = H.coordJobs('node');
 const merged = (t) => H.mergeLefthook(t, jobs);
 table('mergeLefthook added', [
   ['', ['coord-check-reserved', 'coord-check-prefix', 'coord-heartbeat']],
@@ -132,4 +132,31 @@ test('mergeLefthook keeps every byte of the team\'s file and adds under an exist
 test('mergeLefthook follows a jobs: list and CRLF', () => {
   const out = merged('post-commit:\r\n  jobs:\r\n    - name: notify\r\n      run: ./notify.sh\r\n').text;
   assert.match(out, /post-commit:\r\n  jobs:\r\n    - name: coord-heartbeat\r\n      run: sh infrastructure\/scripts\/coord-heartbeat.sh \|\| node infrastructure\/scripts\/coord.mjs heartbeat\r\n      skip: \[merge, rebase\]\r\n    - name: notify/);
+});
+
+// ---- one list of coord's jobs and scripts (HOOK_JOBS, HOOK_SCRIPTS) ---------------------
+test('coordJobs renders one job per entry of HOOK_JOBS, each running its fast path, then its verb', () => {
+  assert.deepEqual(jobs.map((j) => j.hook), H.HOOK_JOBS.map((j) => j.hook));
+  for (const [i, j] of H.HOOK_JOBS.entries()) {
+    assert.ok(jobs[i].run.startsWith(`sh ${j.fastPath}`), jobs[i].run);
+    assert.match(jobs[i].run, new RegExp(`\\|\\| node infrastructure/scripts/coord\\.mjs ${j.verb}`));
+  }
+  assert.deepEqual(H.HOOK_SCRIPTS, ['infrastructure/scripts/coord.mjs', ...H.HOOK_JOBS.map((j) => j.fastPath)]);
+});
+
+test('the docs count coord\'s jobs as HOOK_JOBS does, and the reference names every script the hooks run', async () => {
+  const { readFileSync, readdirSync } = await import('node:fs');
+  const root = new URL('../../', import.meta.url);
+  const words = ['zero', 'one', 'two', 'three', 'four', 'five'];
+  const docs = ['README.md', ...readdirSync(new URL('docs/', root)).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  const wrong = [];
+  for (const doc of docs) {
+    const text = readFileSync(new URL(doc, root), 'utf8');
+    for (const m of text.matchAll(/\b(one|two|three|four|five|both)\s+(?:of\s+)?(?:coord's\s+|hook\s+|lefthook\s+)?jobs\b/gi)) {
+      if (m[1].toLowerCase() !== words[H.HOOK_JOBS.length]) wrong.push(`${doc}: "${m[0]}"`);
+    }
+  }
+  assert.deepEqual(wrong, []);
+  const reference = readFileSync(new URL('docs/reference.md', root), 'utf8');
+  for (const script of H.HOOK_SCRIPTS) assert.ok(reference.includes(script.split('/').pop()), `docs/reference.md names ${script}`);
 });
