@@ -6,13 +6,29 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { freePort, git, measure, mustRun, sleep, timeProcess } from './lib.mjs';
 import {
-  BOARD_PATH, COORD_IN_REPO, QUEUE_DIR, baseFiles, bareRepo, boardRow, boardText, commitOnTop, idAt, manyFiles, queueFiles, stampOf,
+  BOARD_PATH,
+  COORD_IN_REPO,
+  QUEUE_DIR,
+  baseFiles,
+  bareRepo,
+  boardRow,
+  boardText,
+  commitOnTop,
+  idAt,
+  manyFiles,
+  queueFiles,
+  stampOf,
 } from './fixtures.mjs';
 
 const NODE = process.execPath;
 
 /** `node -e 0`: the floor every hook is measured against. */
-const nodeFloor = (cwd, env) => ({ label: 'node -e 0', baseline: true, noGit: true, run: () => timeProcess(NODE, ['-e', '0'], { cwd, env }) });
+const nodeFloor = (cwd, env) => ({
+  label: 'node -e 0',
+  baseline: true,
+  noGit: true,
+  run: () => timeProcess(NODE, ['-e', '0'], { cwd, env }),
+});
 
 /** A budget line: value against limit; it passes when value ≤ limit (value < limit when `strict`). */
 function budget(what, value, limit, { unit = '×', strict = false } = {}) {
@@ -33,7 +49,11 @@ function hooksFixture(ctx) {
   // Presence two days old: every heartbeat run takes the full path and writes the stamp.
   const board = boardText(10, { presenceMs: Date.now() - 2 * 86400e3 });
   const origin = bareRepo(path.join(dir, 'origin.git'), env, (s) => {
-    s.commit({ message: 'chore: add the project\n', time: now - 3600, files: [...baseFiles({ bundle, board }).filter(([p]) => p !== 'lefthook.yml'), ...manyFiles(50)] });
+    s.commit({
+      message: 'chore: add the project\n',
+      time: now - 3600,
+      files: [...baseFiles({ bundle, board }).filter(([p]) => p !== 'lefthook.yml'), ...manyFiles(50)],
+    });
   });
   const repo = path.join(dir, 'proj');
   git(dir, ['clone', '--quiet', origin, repo], { env });
@@ -42,14 +62,23 @@ function hooksFixture(ctx) {
   git(repo, ['add', '-A'], { env });
   git(repo, ['commit', '--quiet', '-m', 'chore: onboard coord'], { env });
   const lefthook = fs.readFileSync(path.join(repo, 'lefthook.yml'), 'utf8');
-  const job = (verb) => /^\s*run:\s*(.*)$/m.exec(lefthook.split('\n').filter((l) => /^\s*run:/.test(l) && l.includes(` ${verb}`)).join('\n'))?.[1]?.trim() ?? null;
+  const job = (verb) =>
+    /^\s*run:\s*(.*)$/m
+      .exec(
+        lefthook
+          .split('\n')
+          .filter((l) => /^\s*run:/.test(l) && l.includes(` ${verb}`))
+          .join('\n'),
+      )?.[1]
+      ?.trim() ?? null;
   const wt = path.join(dir, 'proj-sA');
   git(repo, ['worktree', 'add', '--quiet', '--no-track', '-b', 'session-sA', wt, 'main'], { env });
   fs.writeFileSync(path.join(wt, 'src', 'pkg000', 'file00.ts'), 'export const value0 = 42;\n');
   git(wt, ['commit', '--quiet', '-am', '[sA] feat: first change'], { env }); // a loose commit, as right after `git commit`
   const gitDir = path.join(repo, '.git', 'worktrees', 'proj-sA');
   const msgFile = path.join(gitDir, 'COMMIT_EDITMSG');
-  const message = (subject) => `${subject}\n\n# Please enter the commit message for your changes. Lines starting\n# with '#' will be ignored, and an empty message aborts the commit.\n`;
+  const message = (subject) =>
+    `${subject}\n\n# Please enter the commit message for your changes. Lines starting\n# with '#' will be ignored, and an empty message aborts the commit.\n`;
   fs.writeFileSync(msgFile, message('[sA] feat(export): add the CSV button'));
   // What git exports to a hook in a linked worktree (lefthook passes it on).
   const hookEnv = {
@@ -66,7 +95,21 @@ function hooksFixture(ctx) {
   fs.writeFileSync(script, BASH_CHECK_PREFIX, { mode: 0o755 });
   const empty = path.join(dir, 'empty.mjs');
   fs.writeFileSync(empty, '');
-  return { dir, repo, wt, gitDir, msgFile, message, hookEnv, boardFile, committedBoard, script, empty, commitMsgJob: job('check-prefix'), postCommitJob: job('heartbeat') };
+  return {
+    dir,
+    repo,
+    wt,
+    gitDir,
+    msgFile,
+    message,
+    hookEnv,
+    boardFile,
+    committedBoard,
+    script,
+    empty,
+    commitMsgJob: job('check-prefix'),
+    postCommitJob: job('heartbeat'),
+  };
 }
 
 /**
@@ -119,9 +162,20 @@ exit 0
 `;
 
 /** Subjects on which the bash script and coord must agree (a check that the baseline is faithful). */
-const AGREEMENT_SUBJECTS = ['[sA] feat: x', '[sB] feat: x', 'feat: no prefix', 'fixup! [sA] feat: x', 'fixup! [sB] x',
-  'Merge branch \'main\' into session-sA', 'Revert "[sB] x"', '  [sA] leading blanks', '[sAA] longer id', '[sa] lower case',
-  'squash! amend! [sA] nested', '[sA]no space'];
+const AGREEMENT_SUBJECTS = [
+  '[sA] feat: x',
+  '[sB] feat: x',
+  'feat: no prefix',
+  'fixup! [sA] feat: x',
+  'fixup! [sB] x',
+  "Merge branch 'main' into session-sA",
+  'Revert "[sB] x"',
+  '  [sA] leading blanks',
+  '[sAA] longer id',
+  '[sa] lower case',
+  'squash! amend! [sA] nested',
+  '[sA]no space',
+];
 
 export async function checkPrefix(ctx) {
   const f = hooksFixture(ctx);
@@ -138,8 +192,15 @@ export async function checkPrefix(ctx) {
   const variants = [
     nodeFloor(f.wt, f.hookEnv),
     { label: 'node empty.mjs (ESM floor)', noGit: true, run: () => timeProcess(NODE, [f.empty], { cwd: f.wt, env: f.hookEnv }) },
-    { label: 'bash check-prefix.sh (same check)', noGit: true, run: () => timeProcess('bash', [f.script, f.msgFile], { cwd: f.wt, env: f.hookEnv }) },
-    { label: 'coord check-prefix', run: (x) => timeProcess(NODE, [COORD_IN_REPO, 'check-prefix', f.msgFile], { cwd: f.wt, env: { ...f.hookEnv, ...x } }) },
+    {
+      label: 'bash check-prefix.sh (same check)',
+      noGit: true,
+      run: () => timeProcess('bash', [f.script, f.msgFile], { cwd: f.wt, env: f.hookEnv }),
+    },
+    {
+      label: 'coord check-prefix',
+      run: (x) => timeProcess(NODE, [COORD_IN_REPO, 'check-prefix', f.msgFile], { cwd: f.wt, env: { ...f.hookEnv, ...x } }),
+    },
   ];
   // The commit-msg job exactly as `init` wrote it into lefthook.yml, run the way lefthook runs a job (sh -c, {1} = the message file).
   const jobRun = f.commitMsgJob && f.commitMsgJob !== `node ${COORD_IN_REPO} check-prefix {1}` ? f.commitMsgJob : null;
@@ -148,8 +209,15 @@ export async function checkPrefix(ctx) {
     const refused = path.join(f.dir, 'refused-msg');
     fs.writeFileSync(refused, f.message('[sB] feat: not my session'));
     variants.push(
-      { label: 'lefthook job, accepted subject', run: (x) => timeProcess('sh', ['-c', cmd(f.msgFile)], { cwd: f.wt, env: { ...f.hookEnv, ...x } }) },
-      { label: 'lefthook job, refused subject', expectCode: 1, run: (x) => timeProcess('sh', ['-c', cmd(refused)], { cwd: f.wt, env: { ...f.hookEnv, ...x } }) },
+      {
+        label: 'lefthook job, accepted subject',
+        run: (x) => timeProcess('sh', ['-c', cmd(f.msgFile)], { cwd: f.wt, env: { ...f.hookEnv, ...x } }),
+      },
+      {
+        label: 'lefthook job, refused subject',
+        expectCode: 1,
+        run: (x) => timeProcess('sh', ['-c', cmd(refused)], { cwd: f.wt, env: { ...f.hookEnv, ...x } }),
+      },
     );
   }
   const rows = await measure(variants, { ...ctx.cfg.hooks, traceDir: ctx.traceDir, log: ctx.log, aborted: () => ctx.aborted });
@@ -158,17 +226,22 @@ export async function checkPrefix(ctx) {
   return {
     id: 'check-prefix',
     title: '1. check-prefix (commit-msg hook), as lefthook runs it in a session worktree',
-    setup: `node ${COORD_IN_REPO} check-prefix $GIT_DIR/COMMIT_EDITMSG, cwd = linked worktree proj-sA, hook env (GIT_DIR, GIT_INDEX_FILE, …)` +
+    setup:
+      `node ${COORD_IN_REPO} check-prefix $GIT_DIR/COMMIT_EDITMSG, cwd = linked worktree proj-sA, hook env (GIT_DIR, GIT_INDEX_FILE, …)` +
       (jobRun ? `; lefthook job = sh -c '${jobRun}' as init wrote it (lefthook's own start-up not included)` : ''),
     rows,
     budgets: [
-      budget('coord check-prefix / node -e 0', c.ratio, 1.10),
-      ...(j ? [budget('lefthook commit-msg job, accepting path / node -e 0', j.ratio, 1.10)] : []),
+      budget('coord check-prefix / node -e 0', c.ratio, 1.1),
+      ...(j ? [budget('lefthook commit-msg job, accepting path / node -e 0', j.ratio, 1.1)] : []),
       budget('check-prefix git processes', c.git?.all ?? null, 0, { unit: 'procs' }),
     ],
     notes: [
-      disagree.length ? `bash baseline disagrees with coord on: ${disagree.join('; ')}` : `bash baseline agrees with coord on ${AGREEMENT_SUBJECTS.length} subjects`,
-      jobRun ? `lefthook.yml commit-msg job (from init): ${jobRun}` : 'lefthook.yml runs coord directly (no sh fast path in this bundle\'s init)',
+      disagree.length
+        ? `bash baseline disagrees with coord on: ${disagree.join('; ')}`
+        : `bash baseline agrees with coord on ${AGREEMENT_SUBJECTS.length} subjects`,
+      jobRun
+        ? `lefthook.yml commit-msg job (from init): ${jobRun}`
+        : "lefthook.yml runs coord directly (no sh fast path in this bundle's init)",
     ],
   };
 }
@@ -176,16 +249,29 @@ export async function checkPrefix(ctx) {
 export async function heartbeat(ctx) {
   const f = ctx.shared.hooks ?? (ctx.shared.hooks = hooksFixture(ctx));
   // Untimed before each run: the presence is old again, so the stamp is written every run.
-  const fresh = (run) => (x) => { fs.writeFileSync(f.boardFile, f.committedBoard); return run(x); };
+  const fresh = (run) => (x) => {
+    fs.writeFileSync(f.boardFile, f.committedBoard);
+    return run(x);
+  };
   const variants = [
     nodeFloor(f.wt, f.hookEnv),
-    { label: 'coord heartbeat', run: fresh((x) => timeProcess(NODE, [COORD_IN_REPO, 'heartbeat'], { cwd: f.wt, env: { ...f.hookEnv, ...x } })) },
+    {
+      label: 'coord heartbeat',
+      run: fresh((x) => timeProcess(NODE, [COORD_IN_REPO, 'heartbeat'], { cwd: f.wt, env: { ...f.hookEnv, ...x } })),
+    },
   ];
   const jobRun = f.postCommitJob && f.postCommitJob !== `node ${COORD_IN_REPO} heartbeat` ? f.postCommitJob : null;
-  if (jobRun) variants.push({ label: 'lefthook post-commit job (sh fast path)', run: fresh((x) => timeProcess('sh', ['-c', jobRun], { cwd: f.wt, env: { ...f.hookEnv, ...x } })) });
+  if (jobRun)
+    variants.push({
+      label: 'lefthook post-commit job (sh fast path)',
+      run: fresh((x) => timeProcess('sh', ['-c', jobRun], { cwd: f.wt, env: { ...f.hookEnv, ...x } })),
+    });
   const rows = await measure(variants, { ...ctx.cfg.hooks, traceDir: ctx.traceDir, log: ctx.log, aborted: () => ctx.aborted });
   // One more run of each (untimed): did it write the stamp, i.e. was the full path measured?
-  const writes = (v) => { v.run({}); return fs.readFileSync(f.boardFile, 'utf8') !== f.committedBoard; };
+  const writes = (v) => {
+    v.run({});
+    return fs.readFileSync(f.boardFile, 'utf8') !== f.committedBoard;
+  };
   const wrote = variants.slice(1).map((v) => [v.label, writes(v)]);
   fs.writeFileSync(f.boardFile, f.committedBoard);
   const h = row(rows, 'coord heartbeat');
@@ -193,15 +279,25 @@ export async function heartbeat(ctx) {
   return {
     id: 'heartbeat',
     title: '2. heartbeat (post-commit hook), right after a commit in the session worktree',
-    setup: `node ${COORD_IN_REPO} heartbeat, cwd = proj-sA, HEAD a loose commit; the board's presence is reset before each run so every run writes it` +
+    setup:
+      `node ${COORD_IN_REPO} heartbeat, cwd = proj-sA, HEAD a loose commit; the board's presence is reset before each run so every run writes it` +
       (jobRun ? `; lefthook job = sh -c '${jobRun}' as init wrote it (lefthook's own start-up not included)` : ''),
     rows,
     budgets: [
-      budget('heartbeat / node -e 0', h.ratio, 1.20),
-      ...(j ? [budget('lefthook post-commit job, sh fast path / node -e 0', j.ratio, 1.10), budget('post-commit fast path git processes', j.git?.all ?? null, 0, { unit: 'procs' })] : []),
+      budget('heartbeat / node -e 0', h.ratio, 1.2),
+      ...(j
+        ? [
+            budget('lefthook post-commit job, sh fast path / node -e 0', j.ratio, 1.1),
+            budget('post-commit fast path git processes', j.git?.all ?? null, 0, { unit: 'procs' }),
+          ]
+        : []),
       budget('heartbeat git processes', h.git?.top ?? null, 1, { unit: 'procs' }),
     ],
-    notes: wrote.map(([label, w]) => (w ? `${label} wrote the presence stamp (the full path was measured)` : `WARNING: ${label} did not write the presence stamp: the early-return path was measured`)),
+    notes: wrote.map(([label, w]) =>
+      w
+        ? `${label} wrote the presence stamp (the full path was measured)`
+        : `WARNING: ${label} did not write the presence stamp: the early-return path was measured`,
+    ),
   };
 }
 
@@ -214,7 +310,11 @@ function startFixture(ctx, label, fileCount) {
   fs.mkdirSync(dir);
   const board = boardText(3);
   const origin = bareRepo(path.join(dir, 'origin.git'), env, (s) => {
-    s.commit({ message: 'chore: onboard coord\n', time: Math.floor(Date.now() / 1000) - 3600, files: [...baseFiles({ bundle, board }), ...manyFiles(fileCount)] });
+    s.commit({
+      message: 'chore: onboard coord\n',
+      time: Math.floor(Date.now() / 1000) - 3600,
+      files: [...baseFiles({ bundle, board }), ...manyFiles(fileCount)],
+    });
   });
   const repo = path.join(dir, 'proj');
   git(dir, ['clone', '--quiet', origin, repo], { env });
@@ -226,11 +326,14 @@ function startFixture(ctx, label, fileCount) {
     const list = git(repo, ['worktree', 'list', '--porcelain'], { env });
     for (const m of list.matchAll(/^worktree (.+)$/gm)) if (m[1] !== repo) git(repo, ['worktree', 'remove', '--force', m[1]], { env });
     git(repo, ['worktree', 'prune'], { env });
-    const branches = git(repo, ['for-each-ref', '--format=%(refname)', 'refs/heads/'], { env }).split('\n').filter((b) => b && b !== 'refs/heads/main');
+    const branches = git(repo, ['for-each-ref', '--format=%(refname)', 'refs/heads/'], { env })
+      .split('\n')
+      .filter((b) => b && b !== 'refs/heads/main');
     if (branches.length) git(repo, ['update-ref', '--stdin'], { env, input: branches.map((b) => `delete ${b}\n`).join('') });
   };
   // The bare commands' commit: the same change start makes (one row added to the board).
-  const claimBoard = board + boardRow({ id: 'sD', name: 'Porto2', claimed: stampOf(Date.now()), presence: stampOf(Date.now()), scope: 'bench' }) + '\n';
+  const claimBoard =
+    board + boardRow({ id: 'sD', name: 'Porto2', claimed: stampOf(Date.now()), presence: stampOf(Date.now()), scope: 'bench' }) + '\n';
   const variants = [
     {
       label: `bare git: fetch + push + worktree add`,
@@ -239,20 +342,31 @@ function startFixture(ctx, label, fileCount) {
         const e = { ...env, ...x };
         let ms = 0;
         const steps = [];
-        const step = (args) => { const r = timeProcess('git', args, { cwd: repo, env: e }); ms += r.ms; steps.push(r); return r; };
+        const step = (args) => {
+          const r = timeProcess('git', args, { cwd: repo, env: e });
+          ms += r.ms;
+          steps.push(r);
+          return r;
+        };
         try {
           if (step(['fetch', 'origin', 'main']).code) return steps.at(-1);
           const sha = commitOnTop(repo, 'refs/remotes/origin/main', [[BOARD_PATH, claimBoard]], '[sD] docs(ai-sessions): claim sD\n', env); // untimed
           if (step(['push', 'origin', `${sha}:refs/heads/main`]).code) return steps.at(-1);
           if (step(['worktree', 'add', '--quiet', '--no-track', '-b', 'bench-x', `${repo}-x`, sha]).code) return steps.at(-1);
           return { ms, code: 0 };
-        } finally { reset(); }
+        } finally {
+          reset();
+        }
       },
     },
     {
       label: `coord start`,
       run: (x) => {
-        try { return timeProcess(NODE, [ctx.coord, 'start', '--json', '--scope', 'bench'], { cwd: repo, env: { ...env, ...x } }); } finally { reset(); }
+        try {
+          return timeProcess(NODE, [ctx.coord, 'start', '--json', '--scope', 'bench'], { cwd: repo, env: { ...env, ...x } });
+        } finally {
+          reset();
+        }
       },
     },
   ];
@@ -262,18 +376,22 @@ function startFixture(ctx, label, fileCount) {
 export async function start(ctx) {
   const big = ctx.cfg.bigFiles;
   const rows = [];
-  for (const [label, count, opts] of [['small', 50, ctx.cfg.startSmall], [`${big / 1000}k files`, big, ctx.cfg.startBig]]) {
+  for (const [label, count, opts] of [
+    ['small', 50, ctx.cfg.startSmall],
+    [`${big / 1000}k files`, big, ctx.cfg.startBig],
+  ]) {
     ctx.log(`  fixture: repo with ${count} files`);
     const variants = startFixture(ctx, label.replace(/\W+/g, ''), count);
     for (const v of variants) v.label = `${v.label} (${label})`;
     variants[1].vs = variants[0].label;
-    rows.push(...await measure(variants, { ...opts, traceDir: ctx.traceDir, log: ctx.log, aborted: () => ctx.aborted }));
+    rows.push(...(await measure(variants, { ...opts, traceDir: ctx.traceDir, log: ctx.log, aborted: () => ctx.aborted })));
   }
   const bigRow = rows.find((r) => r.label === `coord start (${big / 1000}k files)`);
   return {
     id: 'start',
     title: `3. start, against the bare git commands it cannot avoid (small repo; ${big.toLocaleString('en')} files)`,
-    setup: 'clone of a local bare origin; bare = git fetch origin main + git push <sha>:main (a commit adding one board row, made untimed) + git worktree add --no-track -b x ../dir <sha>; worktree removal and the reset of main are not timed',
+    setup:
+      'clone of a local bare origin; bare = git fetch origin main + git push <sha>:main (a commit adding one board row, made untimed) + git worktree add --no-track -b x ../dir <sha>; worktree removal and the reset of main are not timed',
     rows,
     budgets: [budget(`start / bare git (${big.toLocaleString('en')} files)`, bigRow.ratio, 1.3)],
     notes: [],
@@ -298,7 +416,16 @@ export function historyFixture(ctx, commits) {
     for (let i = 1; i < commits - 1; i++) {
       const id = idAt(i % sessions);
       const message = i % 10 === 0 ? `chore(deps): bump ${i}\n` : `[${id}] feat(area${i % 20}): change ${i}\n`;
-      s.commit({ message, time: t0 + i * step, files: [[`src/pkg${String(Math.floor((i % 200) / 100)).padStart(3, '0')}/file${String(i % 100).padStart(2, '0')}.ts`, `export const value = ${i};\n`]] });
+      s.commit({
+        message,
+        time: t0 + i * step,
+        files: [
+          [
+            `src/pkg${String(Math.floor((i % 200) / 100)).padStart(3, '0')}/file${String(i % 100).padStart(2, '0')}.ts`,
+            `export const value = ${i};\n`,
+          ],
+        ],
+      });
     }
     s.commit({ message: '[sA] docs(ai-sessions): board and queue\n', time: now, files: [[BOARD_PATH, board], ...queue] });
   });
@@ -306,8 +433,13 @@ export function historyFixture(ctx, commits) {
   git(dir, ['clone', '--quiet', '--no-checkout', origin, repo], { env });
   git(repo, ['checkout', '--quiet', 'main'], { env });
   // 50 local session branches (sessions are worktrees of one clone), each at a recent commit.
-  const recent = git(repo, ['rev-list', '-n', String(sessions * 2), 'main'], { env }).split('\n').filter(Boolean);
-  git(repo, ['update-ref', '--stdin'], { env, input: Array.from({ length: sessions }, (_, i) => `create refs/heads/session-${idAt(i)} ${recent[i + 1]}\n`).join('') });
+  const recent = git(repo, ['rev-list', '-n', String(sessions * 2), 'main'], { env })
+    .split('\n')
+    .filter(Boolean);
+  git(repo, ['update-ref', '--stdin'], {
+    env,
+    input: Array.from({ length: sessions }, (_, i) => `create refs/heads/session-${idAt(i)} ${recent[i + 1]}\n`).join(''),
+  });
   const wt = path.join(dir, 'proj-sA');
   git(repo, ['worktree', 'add', '--quiet', wt, 'session-sA'], { env });
   return { repo, wt };
@@ -322,7 +454,10 @@ export async function inboxStatus(ctx) {
     fx[n] = historyFixture(ctx, n);
   }
   const k = (n) => `${n >= 1000 ? n / 1000 + 'k' : n} commits`;
-  const coordIn = (n, verb, extra = {}) => (x) => timeProcess(NODE, [ctx.coord, verb], { cwd: fx[n].wt, env: { ...env, ...extra, ...x } });
+  const coordIn =
+    (n, verb, extra = {}) =>
+    (x) =>
+      timeProcess(NODE, [ctx.coord, verb], { cwd: fx[n].wt, env: { ...env, ...extra, ...x } });
   const variants = [nodeFloor(fx[large].wt, env)];
   for (const verb of ['inbox', 'status']) {
     for (const n of [small, large]) variants.push({ label: `coord ${verb} (${k(n)})`, run: coordIn(n, verb) });
@@ -357,12 +492,29 @@ export async function inboxStatus(ctx) {
 async function startDaemon(ctx, base) {
   const port = await freePort();
   const log = fs.openSync(path.join(ctx.root, 'git-daemon.log'), 'w');
-  const child = spawn('git', ['daemon', '--reuseaddr', '--export-all', '--enable=receive-pack', `--base-path=${base}`, '--listen=127.0.0.1', `--port=${port}`, '--informative-errors', base], {
-    env: ctx.env, stdio: ['ignore', log, log],
-  });
+  const child = spawn(
+    'git',
+    [
+      'daemon',
+      '--reuseaddr',
+      '--export-all',
+      '--enable=receive-pack',
+      `--base-path=${base}`,
+      '--listen=127.0.0.1',
+      `--port=${port}`,
+      '--informative-errors',
+      base,
+    ],
+    {
+      env: ctx.env,
+      stdio: ['ignore', log, log],
+    },
+  );
   fs.closeSync(log);
   let exited = false;
-  child.on('exit', () => { exited = true; });
+  child.on('exit', () => {
+    exited = true;
+  });
   const stop = async () => {
     if (exited) return;
     child.kill('SIGTERM');
@@ -388,7 +540,11 @@ export async function send(ctx) {
   fs.mkdirSync(base, { recursive: true });
   const now = Math.floor(Date.now() / 1000);
   bareRepo(path.join(base, 'origin.git'), env, (s) => {
-    s.commit({ message: 'chore: onboard coord\n', time: now - 3600, files: [...baseFiles({ bundle, board: boardText(5) }), ...queueFiles(100, 5), ...manyFiles(200)] });
+    s.commit({
+      message: 'chore: onboard coord\n',
+      time: now - 3600,
+      files: [...baseFiles({ bundle, board: boardText(5) }), ...queueFiles(100, 5), ...manyFiles(200)],
+    });
   });
   const daemon = await startDaemon(ctx, base);
   try {
@@ -412,7 +568,11 @@ export async function send(ctx) {
     const variants = [
       { label: 'git push (one commit)', baseline: true, run: (x) => pushOne(x, false) },
       { label: 'git fetch + git push', vs: 'git push (one commit)', run: (x) => pushOne(x, true) },
-      { label: 'coord send', run: (x) => timeProcess(NODE, [ctx.coord, 'send', 'sB', '--type', 'info', '-m', `bench message ${++k}`], { cwd: wt, env: { ...env, ...x } }) },
+      {
+        label: 'coord send',
+        run: (x) =>
+          timeProcess(NODE, [ctx.coord, 'send', 'sB', '--type', 'info', '-m', `bench message ${++k}`], { cwd: wt, env: { ...env, ...x } }),
+      },
     ];
     const rows = await measure(variants, { ...ctx.cfg.send, traceDir: ctx.traceDir, log: ctx.log, aborted: () => ctx.aborted });
     return {
@@ -435,16 +595,29 @@ export async function deno(ctx) {
   const f = ctx.shared.hooks ?? (ctx.shared.hooks = hooksFixture(ctx));
   const bin = ctx.deno;
   if (!fs.existsSync(bin)) {
-    return { id: 'deno', title: '6. the hooks under Deno', setup: '', rows: [], budgets: [], notes: [`${bin} is missing (npm ci installs it): case skipped`], skipped: true };
+    return {
+      id: 'deno',
+      title: '6. the hooks under Deno',
+      setup: '',
+      rows: [],
+      budgets: [],
+      notes: [`${bin} is missing (npm ci installs it): case skipped`],
+      skipped: true,
+    };
   }
   const version = spawnSync(bin, ['--version'], { encoding: 'utf8', env: ctx.env }).stdout.split('\n')[0];
   const floor = 'deno run -A empty.mjs';
   const variants = [
     nodeFloor(f.wt, f.hookEnv),
     { label: floor, noGit: true, vs: 'node -e 0', run: () => timeProcess(bin, ['run', '-A', f.empty], { cwd: f.wt, env: f.hookEnv }) },
-    { label: 'deno: coord check-prefix', vs: floor, run: (x) => timeProcess(bin, ['run', '-A', COORD_IN_REPO, 'check-prefix', f.msgFile], { cwd: f.wt, env: { ...f.hookEnv, ...x } }) },
     {
-      label: 'deno: coord heartbeat', vs: floor,
+      label: 'deno: coord check-prefix',
+      vs: floor,
+      run: (x) => timeProcess(bin, ['run', '-A', COORD_IN_REPO, 'check-prefix', f.msgFile], { cwd: f.wt, env: { ...f.hookEnv, ...x } }),
+    },
+    {
+      label: 'deno: coord heartbeat',
+      vs: floor,
       run: (x) => {
         fs.writeFileSync(f.boardFile, f.committedBoard);
         return timeProcess(bin, ['run', '-A', COORD_IN_REPO, 'heartbeat'], { cwd: f.wt, env: { ...f.hookEnv, ...x } });
@@ -454,7 +627,8 @@ export async function deno(ctx) {
   const rows = await measure(variants, { ...ctx.cfg.deno, traceDir: ctx.traceDir, log: ctx.log, aborted: () => ctx.aborted });
   fs.writeFileSync(f.boardFile, f.committedBoard);
   for (const r of rows) {
-    if (r.label.startsWith('deno:')) r.also = { to: 'node -e 0', ratio: r.median != null ? r.median / row(rows, 'node -e 0').median : null };
+    if (r.label.startsWith('deno:'))
+      r.also = { to: 'node -e 0', ratio: r.median != null ? r.median / row(rows, 'node -e 0').median : null };
   }
   return {
     id: 'deno',
@@ -476,29 +650,57 @@ export async function mergeDriver(ctx) {
   fs.mkdirSync(dir);
   const now = Date.now();
   const board = boardText(50, { now });
-  const edit = (text, id, from, to) => text.split('\n').map((l) => (l.startsWith(`| ${id} `) ? l.replace(from, to) : l)).join('\n');
+  const edit = (text, id, from, to) =>
+    text
+      .split('\n')
+      .map((l) => (l.startsWith(`| ${id} `) ? l.replace(from, to) : l))
+      .join('\n');
   const [qFile, qText] = [...queueFiles(1000, 2, { now })].find(([p]) => p.endsWith('to-sA.md'));
-  const append = (text, from, body) => `${text}\n## ${stampOf(now + 60e3)} · from:${from} · to:sA · type:info · ref:— · status:sent\n${body}\n→ status:seen <ts> · acked <ts> · resolved <ts>\n`;
+  const append = (text, from, body) =>
+    `${text}\n## ${stampOf(now + 60e3)} · from:${from} · to:sA · type:info · ref:— · status:sent\n${body}\n→ status:seen <ts> · acked <ts> · resolved <ts>\n`;
   const files = {
-    board: [board, edit(board, 'sA', /\| \d{4}-\S+Z · \|(?=[^|]*\|$)/, `| ${stampOf(now + 120e3)} · |`), edit(board, 'sB', /\|[^|]*\|$/, '| billing API |')],
+    board: [
+      board,
+      edit(board, 'sA', /\| \d{4}-\S+Z · \|(?=[^|]*\|$)/, `| ${stampOf(now + 120e3)} · |`),
+      edit(board, 'sB', /\|[^|]*\|$/, '| billing API |'),
+    ],
     queue: [qText, append(qText, 'sB', 'ours'), append(qText, 'sC', 'theirs')],
   };
-  for (const [kind, [o, a, b]] of Object.entries(files)) for (const [n, t] of [['O', o], ['A', a], ['B', b]]) fs.writeFileSync(path.join(dir, `${kind}.${n}`), t);
+  for (const [kind, [o, a, b]] of Object.entries(files))
+    for (const [n, t] of [
+      ['O', o],
+      ['A', a],
+      ['B', b],
+    ])
+      fs.writeFileSync(path.join(dir, `${kind}.${n}`), t);
   const reset = (kind) => fs.writeFileSync(path.join(dir, `${kind}.A`), files[kind][1]); // the driver writes its result into A
   const driver = (kind, target) => ({
     label: `coord merge-driver, ${kind === 'board' ? 'board of 50 rows' : 'inbox of 500 blocks'}`,
-    run: (x) => { reset(kind); return timeProcess(NODE, [path.join(f.repo, COORD_IN_REPO), 'merge-driver', `${kind}.O`, `${kind}.A`, `${kind}.B`, target], { cwd: dir, env: { ...ctx.env, ...x } }); },
+    run: (x) => {
+      reset(kind);
+      return timeProcess(NODE, [path.join(f.repo, COORD_IN_REPO), 'merge-driver', `${kind}.O`, `${kind}.A`, `${kind}.B`, target], {
+        cwd: dir,
+        env: { ...ctx.env, ...x },
+      });
+    },
   });
   const variants = [
     nodeFloor(dir, ctx.env),
-    { label: 'git merge-file, board (the line merge: conflicts here)', expectCode: 1, run: () => timeProcess('git', ['merge-file', '-p', 'board.A', 'board.O', 'board.B'], { cwd: dir, env: ctx.env }) },
+    {
+      label: 'git merge-file, board (the line merge: conflicts here)',
+      expectCode: 1,
+      run: () => timeProcess('git', ['merge-file', '-p', 'board.A', 'board.O', 'board.B'], { cwd: dir, env: ctx.env }),
+    },
     driver('board', BOARD_PATH),
     driver('queue', qFile),
   ];
   const rows = await measure(variants, { ...ctx.cfg.hooks, traceDir: ctx.traceDir, log: ctx.log, aborted: () => ctx.aborted });
   reset('board');
   const merged = fs.readFileSync(path.join(dir, 'board.A'), 'utf8');
-  mustRun(NODE, [path.join(f.repo, COORD_IN_REPO), 'merge-driver', 'board.O', 'board.A', 'board.B', BOARD_PATH], { cwd: dir, env: ctx.env });
+  mustRun(NODE, [path.join(f.repo, COORD_IN_REPO), 'merge-driver', 'board.O', 'board.A', 'board.B', BOARD_PATH], {
+    cwd: dir,
+    env: ctx.env,
+  });
   const both = fs.readFileSync(path.join(dir, 'board.A'), 'utf8');
   return {
     id: 'merge-driver',
@@ -506,7 +708,11 @@ export async function mergeDriver(ctx) {
     setup: `node ${COORD_IN_REPO} merge-driver O A B <path>: a board of 50 rows (presence moved on one side, a scope on the other), an inbox of 500 blocks (a block appended on each side)`,
     rows,
     budgets: [budget('merge-driver, board / node -e 0', row(rows, variants[2].label).ratio, 1.5)],
-    notes: [both !== merged && both.includes('billing API') ? 'the measured merge kept both sides\' changes' : 'WARNING: the merge did not keep both sides\' changes'],
+    notes: [
+      both !== merged && both.includes('billing API')
+        ? "the measured merge kept both sides' changes"
+        : "WARNING: the merge did not keep both sides' changes",
+    ],
   };
 }
 
@@ -530,18 +736,34 @@ export async function checkReserved(ctx) {
   fs.writeFileSync(staged, before + '// staged\n');
   git(f.wt, ['add', staged], { env: ctx.env });
   // Each run first puts the cache it needs in place (untimed: only the process is timed).
-  const withCache = (text, run) => (x) => { fs.writeFileSync(cache, text); return run(x); };
+  const withCache = (text, run) => (x) => {
+    fs.writeFileSync(cache, text);
+    return run(x);
+  };
   const variants = [
     nodeFloor(f.wt, f.hookEnv),
-    { label: 'coord check-reserved, another session holds an unrelated path', run: withCache(foreign, (x) => timeProcess(NODE, [COORD_IN_REPO, 'check-reserved'], { cwd: f.wt, env: { ...f.hookEnv, ...x } })) },
+    {
+      label: 'coord check-reserved, another session holds an unrelated path',
+      run: withCache(foreign, (x) => timeProcess(NODE, [COORD_IN_REPO, 'check-reserved'], { cwd: f.wt, env: { ...f.hookEnv, ...x } })),
+    },
   ];
   if (jobRun) {
     variants.push(
-      { label: 'lefthook pre-commit job, nobody else holds anything', run: withCache(own, (x) => timeProcess('sh', ['-c', jobRun], { cwd: f.wt, env: { ...f.hookEnv, ...x } })) },
-      { label: 'lefthook pre-commit job, another session holds an unrelated path', run: withCache(foreign, (x) => timeProcess('sh', ['-c', jobRun], { cwd: f.wt, env: { ...f.hookEnv, ...x } })) },
+      {
+        label: 'lefthook pre-commit job, nobody else holds anything',
+        run: withCache(own, (x) => timeProcess('sh', ['-c', jobRun], { cwd: f.wt, env: { ...f.hookEnv, ...x } })),
+      },
+      {
+        label: 'lefthook pre-commit job, another session holds an unrelated path',
+        run: withCache(foreign, (x) => timeProcess('sh', ['-c', jobRun], { cwd: f.wt, env: { ...f.hookEnv, ...x } })),
+      },
     );
   }
-  if (f.commitMsgJob) variants.push({ label: 'lefthook commit-msg job, accepted subject', run: (x) => timeProcess('sh', ['-c', f.commitMsgJob.replaceAll('{1}', f.msgFile)], { cwd: f.wt, env: { ...f.hookEnv, ...x } }) });
+  if (f.commitMsgJob)
+    variants.push({
+      label: 'lefthook commit-msg job, accepted subject',
+      run: (x) => timeProcess('sh', ['-c', f.commitMsgJob.replaceAll('{1}', f.msgFile)], { cwd: f.wt, env: { ...f.hookEnv, ...x } }),
+    });
   let rows;
   try {
     rows = await measure(variants, { ...ctx.cfg.hooks, traceDir: ctx.traceDir, log: ctx.log, aborted: () => ctx.aborted });
@@ -558,10 +780,15 @@ export async function checkReserved(ctx) {
     setup: `sh -c '${jobRun}' as init wrote it, cwd = linked worktree proj-sA, one staged file; the guard's cache holds only sA's own reservation (fast path) or one of sB elsewhere (coord matches the staged files)`,
     rows,
     budgets: [
-      ...(fast ? [budget('lefthook pre-commit job, accepting path / node -e 0', fast.ratio, 1.10), budget('pre-commit fast path git processes', fast.git?.all ?? null, 0, { unit: 'procs' })] : []),
+      ...(fast
+        ? [
+            budget('lefthook pre-commit job, accepting path / node -e 0', fast.ratio, 1.1),
+            budget('pre-commit fast path git processes', fast.git?.all ?? null, 0, { unit: 'procs' }),
+          ]
+        : []),
       ...(slow ? [budget('pre-commit job when another session holds something / node -e 0', slow.ratio, 2.5)] : []),
     ],
-    notes: [jobRun ? `lefthook.yml pre-commit job (from init): ${jobRun}` : 'this bundle\'s init writes no pre-commit job'],
+    notes: [jobRun ? `lefthook.yml pre-commit job (from init): ${jobRun}` : "this bundle's init writes no pre-commit job"],
   };
 }
 
@@ -579,15 +806,29 @@ function pushesIn(traceFile) {
 /** Runs coord in each of `jobs` ({ cwd, args }) at the same moment; resolves to { wallMs, results: [{ code, stderr, pushes }] }. */
 async function allAtOnce(ctx, jobs, traceDir) {
   const t0 = process.hrtime.bigint();
-  const results = await Promise.all(jobs.map(({ cwd, args }, i) => new Promise((resolve) => {
-    const trace = path.join(traceDir, `w${i}.json`);
-    fs.rmSync(trace, { force: true });
-    const child = spawn(NODE, [ctx.coord, ...args], { cwd, env: { ...ctx.env, GIT_TRACE2_EVENT: trace }, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (d) => { stderr += d; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 600_000);
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code: code ?? 128, stderr, pushes: pushesIn(trace) }); });
-  })));
+  const results = await Promise.all(
+    jobs.map(
+      ({ cwd, args }, i) =>
+        new Promise((resolve) => {
+          const trace = path.join(traceDir, `w${i}.json`);
+          fs.rmSync(trace, { force: true });
+          const child = spawn(NODE, [ctx.coord, ...args], {
+            cwd,
+            env: { ...ctx.env, GIT_TRACE2_EVENT: trace },
+            stdio: ['ignore', 'ignore', 'pipe'],
+          });
+          let stderr = '';
+          child.stderr.setEncoding('utf8').on('data', (d) => {
+            stderr += d;
+          });
+          const timer = setTimeout(() => child.kill('SIGKILL'), 600_000);
+          child.on('close', (code) => {
+            clearTimeout(timer);
+            resolve({ code: code ?? 128, stderr, pushes: pushesIn(trace) });
+          });
+        }),
+    ),
+  );
   return { wallMs: Number(process.hrtime.bigint() - t0) / 1e6, results };
 }
 
@@ -598,13 +839,21 @@ export async function contention(ctx) {
   const dir = path.join(root, 'contention');
   fs.mkdirSync(dir);
   const origin = bareRepo(path.join(dir, 'origin.git'), env, (s) => {
-    s.commit({ message: 'chore: onboard coord\n', time: Math.floor(Date.now() / 1000) - 3600, files: [...baseFiles({ bundle, board: boardText(most) }), ...manyFiles(200)] });
+    s.commit({
+      message: 'chore: onboard coord\n',
+      time: Math.floor(Date.now() / 1000) - 3600,
+      files: [...baseFiles({ bundle, board: boardText(most) }), ...manyFiles(200)],
+    });
   });
   const base = git(origin, ['rev-parse', 'main'], { env }).trim();
   // The server side: every push that reaches it is counted, then takes `delay` seconds (what a hosted remote's checks cost).
   const counter = path.join(dir, 'attempts');
   const delayFile = path.join(dir, 'delay');
-  fs.writeFileSync(path.join(origin, 'hooks', 'pre-receive'), `#!/bin/sh\ncat >/dev/null\necho x >> '${counter}'\nsleep "$(cat '${delayFile}')"\n`, { mode: 0o755 });
+  fs.writeFileSync(
+    path.join(origin, 'hooks', 'pre-receive'),
+    `#!/bin/sh\ncat >/dev/null\necho x >> '${counter}'\nsleep "$(cat '${delayFile}')"\n`,
+    { mode: 0o755 },
+  );
   const clones = [];
   for (let i = 0; i < most; i++) {
     const c = path.join(dir, `clone-${i}`);
@@ -644,23 +893,51 @@ export async function contention(ctx) {
       const serialMs = Number(process.hrtime.bigint() - t0) / 1e6;
       const serialAttempts = attemptsMade();
       const serialLanded = landed(n, tag);
-      rows.push({ label: `${n} sends one after another, ${delay} s pushes`, writers: n, delayS: delay, layout: 'serial', wallMs: serialMs, serialMs, ratio: 1, attempts: serialAttempts, perChange: serialAttempts / n, maxAttempts: null, landed: serialLanded, failed: 0 });
+      rows.push({
+        label: `${n} sends one after another, ${delay} s pushes`,
+        writers: n,
+        delayS: delay,
+        layout: 'serial',
+        wallMs: serialMs,
+        serialMs,
+        ratio: 1,
+        attempts: serialAttempts,
+        perChange: serialAttempts / n,
+        maxAttempts: null,
+        landed: serialLanded,
+        failed: 0,
+      });
       ctx.log(`  ${n} writers, ${delay} s: serial ${(serialMs / 1000).toFixed(1)} s, ${serialAttempts} pushes`);
       for (const layout of layouts) {
         reset(delay);
         const tagL = `r${++run}`;
         const where = (i) => (layout === 'one clone' ? clones[0] : clones[i]);
-        const { wallMs, results } = await allAtOnce(ctx, Array.from({ length: n }, (_, i) => ({ cwd: where(i), args: sendArgs(n, i, tagL) })), traceDir);
+        const { wallMs, results } = await allAtOnce(
+          ctx,
+          Array.from({ length: n }, (_, i) => ({ cwd: where(i), args: sendArgs(n, i, tagL) })),
+          traceDir,
+        );
         const failed = results.filter((r) => r.code !== 0);
         const attempts = attemptsMade();
         const row = {
           label: `${n} sends at once, ${delay} s pushes, ${layout === 'one clone' ? 'one clone' : `${n} clones`}`,
-          writers: n, delayS: delay, layout, wallMs, serialMs, ratio: wallMs / serialMs, attempts, perChange: attempts / n,
-          maxAttempts: Math.max(...results.map((r) => r.pushes)), landed: failed.length === 0 && landed(n, tagL), failed: failed.length,
+          writers: n,
+          delayS: delay,
+          layout,
+          wallMs,
+          serialMs,
+          ratio: wallMs / serialMs,
+          attempts,
+          perChange: attempts / n,
+          maxAttempts: Math.max(...results.map((r) => r.pushes)),
+          landed: failed.length === 0 && landed(n, tagL),
+          failed: failed.length,
         };
         if (failed.length) row.error = failed[0].stderr.trim().split('\n').pop();
         rows.push(row);
-        ctx.log(`  ${row.label}: ${(wallMs / 1000).toFixed(1)} s (${row.ratio.toFixed(2)}×), ${attempts} pushes (${row.perChange.toFixed(2)} per change, max ${row.maxAttempts})${row.landed ? '' : ', NOT ALL LANDED'}`);
+        ctx.log(
+          `  ${row.label}: ${(wallMs / 1000).toFixed(1)} s (${row.ratio.toFixed(2)}×), ${attempts} pushes (${row.perChange.toFixed(2)} per change, max ${row.maxAttempts})${row.landed ? '' : ', NOT ALL LANDED'}`,
+        );
       }
     }
   }
@@ -669,14 +946,20 @@ export async function contention(ctx) {
   return {
     id: 'contention',
     title: `8. contention: ${sizes.join(' and ')} sends at the same moment against an origin whose pushes take ${delays.join(' or ')} s`,
-    setup: 'a bare origin whose pre-receive hook counts each push that reaches it, then sleeps (what a hosted remote costs); `coord send` processes started together, from one clone (sessions sharing its git dir: the realistic case) or each from its own clone; the serial baseline is the same sends one after another, measured in the same run; attempts = pushes the server saw',
+    setup:
+      'a bare origin whose pre-receive hook counts each push that reaches it, then sleeps (what a hosted remote costs); `coord send` processes started together, from one clone (sessions sharing its git dir: the realistic case) or each from its own clone; the serial baseline is the same sends one after another, measured in the same run; attempts = pushes the server saw',
     rows,
     budgets: concurrent.flatMap((r) => [
       budget(`push attempts per change (${cell(r)})`, Math.round(r.perChange * 100) / 100, 3, { unit: 'per change', strict: true }),
       budget(`wall / serial (${cell(r)})`, r.ratio, 1.3),
     ]),
     notes: [
-      concurrent.every((r) => r.landed) && rows.every((r) => r.landed) ? 'every message landed exactly once, one commit each, in every run' : `NOT EVERYTHING LANDED: ${rows.filter((r) => !r.landed).map((r) => `${r.label}${r.error ? ` (${r.error})` : ''}`).join('; ')}`,
+      concurrent.every((r) => r.landed) && rows.every((r) => r.landed)
+        ? 'every message landed exactly once, one commit each, in every run'
+        : `NOT EVERYTHING LANDED: ${rows
+            .filter((r) => !r.landed)
+            .map((r) => `${r.label}${r.error ? ` (${r.error})` : ''}`)
+            .join('; ')}`,
     ],
   };
 }
@@ -711,7 +994,11 @@ export async function commitHooks(ctx) {
   if (!fs.existsSync(lefthook)) throw new Error(`${lefthook} is missing: run npm ci first`);
   const board = boardText(10, { presenceMs: Date.now() - 2 * 86400e3 });
   const origin = bareRepo(path.join(dir, 'origin.git'), env, (s) => {
-    s.commit({ message: 'chore: add the project\n', time: Math.floor(Date.now() / 1000) - 3600, files: [...baseFiles({ bundle, board }).filter(([p]) => p !== 'lefthook.yml'), ...manyFiles(50)] });
+    s.commit({
+      message: 'chore: add the project\n',
+      time: Math.floor(Date.now() / 1000) - 3600,
+      files: [...baseFiles({ bundle, board }).filter(([p]) => p !== 'lefthook.yml'), ...manyFiles(50)],
+    });
   });
   const side = (name, configure) => {
     const repo = path.join(dir, name);
@@ -736,39 +1023,59 @@ export async function commitHooks(ctx) {
     fs.mkdirSync(scripts, { recursive: true });
     fs.writeFileSync(path.join(scripts, 'check-worktree-prefix.sh'), BASH_CHECK_PREFIX, { mode: 0o755 });
     fs.writeFileSync(path.join(scripts, 'session-heartbeat.sh'), BASH_HEARTBEAT, { mode: 0o755 });
-    fs.writeFileSync(path.join(repo, 'lefthook.yml'), [
-      'commit-msg:', '  commands:', '    check-worktree-prefix:', '      run: bash infrastructure/scripts/check-worktree-prefix.sh {1}',
-      'post-commit:', '  commands:', '    session-heartbeat:', '      run: bash infrastructure/scripts/session-heartbeat.sh', '',
-    ].join('\n'));
+    fs.writeFileSync(
+      path.join(repo, 'lefthook.yml'),
+      [
+        'commit-msg:',
+        '  commands:',
+        '    check-worktree-prefix:',
+        '      run: bash infrastructure/scripts/check-worktree-prefix.sh {1}',
+        'post-commit:',
+        '  commands:',
+        '    session-heartbeat:',
+        '      run: bash infrastructure/scripts/session-heartbeat.sh',
+        '',
+      ].join('\n'),
+    );
   });
   const hookEnv = { ...env, LEFTHOOK_OUTPUT: 'failure' };
   // Each run: the board's presence is two days old again (untimed), so both heartbeats write it; then one commit.
-  const commit = (s, extra = []) => (x) => {
-    fs.writeFileSync(s.board, board);
-    return timeProcess('git', [...extra, 'commit', '--quiet', '--allow-empty', '-m', '[sA] feat: bench'], { cwd: s.wt, env: { ...hookEnv, ...x } });
-  };
+  const commit =
+    (s, extra = []) =>
+    (x) => {
+      fs.writeFileSync(s.board, board);
+      return timeProcess('git', [...extra, 'commit', '--quiet', '--allow-empty', '-m', '[sA] feat: bench'], {
+        cwd: s.wt,
+        env: { ...hookEnv, ...x },
+      });
+    };
   const variants = [
     { label: 'git commit, the bash hooks (check-worktree-prefix.sh, session-heartbeat.sh)', baseline: true, run: commit(bashSide) },
-    { label: 'git commit, coord\'s jobs (reservation guard, prefix check, heartbeat)', run: commit(coordSide) },
-    { label: 'git commit, coord\'s commit-msg and post-commit jobs only', run: commit(twoHooks) },
+    { label: "git commit, coord's jobs (reservation guard, prefix check, heartbeat)", run: commit(coordSide) },
+    { label: "git commit, coord's commit-msg and post-commit jobs only", run: commit(twoHooks) },
     { label: 'git commit, no hooks', run: commit(coordSide, ['-c', 'core.hooksPath=/dev/null']) },
   ];
   const rows = await measure(variants, { ...ctx.cfg.hooks, traceDir: ctx.traceDir, log: ctx.log, aborted: () => ctx.aborted });
   // One more commit on each side (untimed): did each heartbeat move the stamp?
-  const moved = (s) => { commit(s)({}); return !fs.readFileSync(s.board, 'utf8').includes(board.split('\n').find((l) => l.startsWith('| sA '))); };
+  const moved = (s) => {
+    commit(s)({});
+    return !fs.readFileSync(s.board, 'utf8').includes(board.split('\n').find((l) => l.startsWith('| sA ')));
+  };
   const c = row(rows, variants[1].label);
   const two = row(rows, variants[2].label);
   return {
     id: 'commit',
-    title: '10. one commit in a session worktree through lefthook: coord\'s jobs against the bash hooks they replace',
+    title: "10. one commit in a session worktree through lefthook: coord's jobs against the bash hooks they replace",
     setup: `git commit --allow-empty in proj-sA; lefthook ${mustRun(lefthook, ['version'], { env }).trim()} installed from init's lefthook.yml (coord) or a lefthook.yml running the two bash scripts; the board's presence reset before each run so both heartbeats write`,
     rows,
     budgets: [
-      budget('commit through coord\'s jobs / through the bash hooks', c.ratio, 1.10),
-      budget('commit through coord\'s commit-msg and post-commit jobs / the bash hooks', two.ratio, 1.10),
+      budget("commit through coord's jobs / through the bash hooks", c.ratio, 1.1),
+      budget("commit through coord's commit-msg and post-commit jobs / the bash hooks", two.ratio, 1.1),
     ],
     notes: [
-      [coordSide, twoHooks, bashSide].every(moved) ? 'every heartbeat moved the presence stamp (checked on one more commit per side)' : 'WARNING: a heartbeat did not move the presence stamp',
+      [coordSide, twoHooks, bashSide].every(moved)
+        ? 'every heartbeat moved the presence stamp (checked on one more commit per side)'
+        : 'WARNING: a heartbeat did not move the presence stamp',
       'coord runs three hooks (pre-commit, commit-msg, post-commit), the bash set two: one more lefthook start per commit',
     ],
   };
@@ -794,16 +1101,38 @@ export async function bundleSize(ctx) {
  */
 async function bundleWeights() {
   let esbuild;
-  try { esbuild = await import('esbuild'); } catch { return ['esbuild is not installed: no per-module weights']; }
+  try {
+    esbuild = await import('esbuild');
+  } catch {
+    return ['esbuild is not installed: no per-module weights'];
+  }
   const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-  const opts = { entryPoints: [path.join(root, 'src/main.ts')], bundle: true, format: 'esm', platform: 'node', target: ['node18', 'es2022'], legalComments: 'none', write: false, metafile: true, logLevel: 'silent', define: { __VERSION__: '"bench"' } };
+  const opts = {
+    entryPoints: [path.join(root, 'src/main.ts')],
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: ['node18', 'es2022'],
+    legalComments: 'none',
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+    define: { __VERSION__: '"bench"' },
+  };
   const plain = await esbuild.build(opts);
   const spaced = await esbuild.build({ ...opts, minifyWhitespace: true, metafile: false });
-  const inputs = Object.entries(Object.values(plain.metafile.outputs)[0].inputs).map(([file, v]) => [path.relative(path.join(root, 'src'), path.resolve(root, file)), v.bytesInOutput]);
+  const inputs = Object.entries(Object.values(plain.metafile.outputs)[0].inputs).map(([file, v]) => [
+    path.relative(path.join(root, 'src'), path.resolve(root, file)),
+    v.bytesInOutput,
+  ]);
   const kib = (b) => `${(b / 1024).toFixed(1)} KiB`;
   const areas = new Map();
   for (const [file, bytes] of inputs) {
-    const area = file.startsWith('commands/') ? 'commands/ (the verbs)' : file.startsWith('protocol/') ? 'protocol/ (the rules)' : 'the rest (git, blackboard, publish, …)';
+    const area = file.startsWith('commands/')
+      ? 'commands/ (the verbs)'
+      : file.startsWith('protocol/')
+        ? 'protocol/ (the rules)'
+        : 'the rest (git, blackboard, publish, …)';
     areas.set(area, (areas.get(area) ?? 0) + bytes);
   }
   const heaviest = inputs.sort((a, b) => b[1] - a[1]).slice(0, 10);

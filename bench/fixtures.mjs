@@ -32,20 +32,34 @@ export function makeEnv(root, { keepNodeEnv = false } = {}) {
   const dropped = [];
   for (const [k, v] of Object.entries(process.env)) {
     if (/^(GIT_|COORD_|LEFTHOOK)/.test(k)) continue;
-    if (!keepNodeEnv && NODE_STARTUP_VARS.includes(k)) { dropped.push(k); continue; }
+    if (!keepNodeEnv && NODE_STARTUP_VARS.includes(k)) {
+      dropped.push(k);
+      continue;
+    }
     env[k] = v;
   }
   const gitconfig = path.join(root, 'gitconfig');
-  fs.writeFileSync(gitconfig, [
-    '[user]', '\tname = Coord Bench', '\temail = coord-bench@example.invalid',
-    '[init]', '\tdefaultBranch = main',
-    '[commit]', '\tgpgsign = false',
-    '[tag]', '\tgpgsign = false',
-    '[gc]', '\tauto = 0',
-    '[maintenance]', '\tauto = false',
-    '[advice]', '\tdetachedHead = false',
-    '',
-  ].join('\n'));
+  fs.writeFileSync(
+    gitconfig,
+    [
+      '[user]',
+      '\tname = Coord Bench',
+      '\temail = coord-bench@example.invalid',
+      '[init]',
+      '\tdefaultBranch = main',
+      '[commit]',
+      '\tgpgsign = false',
+      '[tag]',
+      '\tgpgsign = false',
+      '[gc]',
+      '\tauto = 0',
+      '[maintenance]',
+      '\tauto = false',
+      '[advice]',
+      '\tdetachedHead = false',
+      '',
+    ].join('\n'),
+  );
   return {
     env: {
       ...env,
@@ -63,15 +77,48 @@ export function makeEnv(root, { keepNodeEnv = false } = {}) {
 export function idAt(n) {
   let s = '';
   n += 1;
-  while (n > 0) { n -= 1; s = String.fromCharCode(65 + (n % 26)) + s; n = Math.floor(n / 26); }
+  while (n > 0) {
+    n -= 1;
+    s = String.fromCharCode(65 + (n % 26)) + s;
+    n = Math.floor(n / 26);
+  }
   return 's' + s;
 }
 
 export const stampOf = (ms) => new Date(ms).toISOString().slice(0, 16) + 'Z';
 
-const NAMES = ['Sintra', 'Douro', 'Porto', 'Braga', 'Coimbra', 'Faro', 'Aveiro', 'Tavira', 'Lagos', 'Cascais',
-  'Minho', 'Tejo', 'Mondego', 'Guarda', 'Viseu', 'Leiria', 'Beja', 'Evora', 'Obidos', 'Tomar', 'Peniche', 'Ericeira',
-  'Marvao', 'Batalha', 'Nazare', 'Madeira', 'Alentejo', 'Algarve', 'Arrabida', 'Monsanto'];
+const NAMES = [
+  'Sintra',
+  'Douro',
+  'Porto',
+  'Braga',
+  'Coimbra',
+  'Faro',
+  'Aveiro',
+  'Tavira',
+  'Lagos',
+  'Cascais',
+  'Minho',
+  'Tejo',
+  'Mondego',
+  'Guarda',
+  'Viseu',
+  'Leiria',
+  'Beja',
+  'Evora',
+  'Obidos',
+  'Tomar',
+  'Peniche',
+  'Ericeira',
+  'Marvao',
+  'Batalha',
+  'Nazare',
+  'Madeira',
+  'Alentejo',
+  'Algarve',
+  'Arrabida',
+  'Monsanto',
+];
 
 const BOARD_HEADER = [
   '# Active sessions',
@@ -101,14 +148,19 @@ export function boardText(n, { now = Date.now(), presenceMs } = {}) {
   const rows = [];
   for (let i = 0; i < n; i++) {
     const id = idAt(i);
-    rows.push(boardRow({
-      id,
-      name: i < NAMES.length ? NAMES[i] : `${NAMES[i % NAMES.length]}${Math.floor(i / NAMES.length) + 1}`,
-      riffs: i % 3 === 0 ? [] : [`R-${100 + i}`],
-      claimed: stampOf(now - (i + 1) * 3600e3),
-      presence: stampOf(presenceMs ?? now - i * 600e3),
-      scope: i % 3 === 0 ? 'scope TBD — update this row when you pick a Riff' : `area ${i}: refactor the ${['billing', 'search', 'auth', 'export'][i % 4]} module`,
-    }));
+    rows.push(
+      boardRow({
+        id,
+        name: i < NAMES.length ? NAMES[i] : `${NAMES[i % NAMES.length]}${Math.floor(i / NAMES.length) + 1}`,
+        riffs: i % 3 === 0 ? [] : [`R-${100 + i}`],
+        claimed: stampOf(now - (i + 1) * 3600e3),
+        presence: stampOf(presenceMs ?? now - i * 600e3),
+        scope:
+          i % 3 === 0
+            ? 'scope TBD — update this row when you pick a Riff'
+            : `area ${i}: refactor the ${['billing', 'search', 'auth', 'export'][i % 4]} module`,
+      }),
+    );
   }
   return [...BOARD_HEADER, ...rows].join('\n') + '\n';
 }
@@ -128,14 +180,27 @@ export function queueFiles(total, sessions, { now = Date.now() } = {}) {
     const sent = now - (total - k) * 60e3;
     const t = (m) => stampOf(sent + m * 60e3);
     const roll = k % 10;
-    const status = roll < 6 ? `→ status:seen ${t(5)} · acked ${t(6)} · resolved ${t(30)}`
-      : roll < 8 ? `→ status:seen ${t(5)} · acked ${t(6)} · resolved <ts>`
-        : roll < 9 ? `→ status:seen ${t(5)} · acked <ts> · resolved <ts>`
-          : '→ status:seen <ts> · acked <ts> · resolved <ts>';
-    const body = k % 4 === 0
-      ? `Message ${k}: are you touching src/module-${k % 97}.ts?\n\nI would like to change its exports; details in R-${k % 300}.`
-      : `Message ${k}: build of module ${k % 97} is green again; go ahead with R-${k % 300}.`;
-    blocks.get(to).push([`## ${stampOf(sent)} · from:${from} · to:${to} · type:${types[k % types.length]} · ref:${k % 5 === 0 ? `R-${k % 300}` : '—'} · status:sent`, body, status].join('\n'));
+    const status =
+      roll < 6
+        ? `→ status:seen ${t(5)} · acked ${t(6)} · resolved ${t(30)}`
+        : roll < 8
+          ? `→ status:seen ${t(5)} · acked ${t(6)} · resolved <ts>`
+          : roll < 9
+            ? `→ status:seen ${t(5)} · acked <ts> · resolved <ts>`
+            : '→ status:seen <ts> · acked <ts> · resolved <ts>';
+    const body =
+      k % 4 === 0
+        ? `Message ${k}: are you touching src/module-${k % 97}.ts?\n\nI would like to change its exports; details in R-${k % 300}.`
+        : `Message ${k}: build of module ${k % 97} is green again; go ahead with R-${k % 300}.`;
+    blocks
+      .get(to)
+      .push(
+        [
+          `## ${stampOf(sent)} · from:${from} · to:${to} · type:${types[k % types.length]} · ref:${k % 5 === 0 ? `R-${k % 300}` : '—'} · status:sent`,
+          body,
+          status,
+        ].join('\n'),
+      );
   }
   return new Map(ids.map((id) => [`${QUEUE_DIR}/to-${id}.md`, blocks.get(id).join('\n\n') + '\n']));
 }
@@ -145,9 +210,20 @@ export function queueFiles(total, sessions, { now = Date.now() } = {}) {
  * `commit({ message, time, files: Map|[[path, content|null]] })`; `toBuffer()` at the end.
  */
 export class Stream {
-  constructor(ref = 'refs/heads/main') { this.ref = ref; this.parts = []; this.marks = 0; }
-  push(s) { this.parts.push(typeof s === 'string' ? Buffer.from(s) : s); }
-  data(s) { const b = Buffer.from(s); this.push(`data ${b.length}\n`); this.push(b); this.push('\n'); }
+  constructor(ref = 'refs/heads/main') {
+    this.ref = ref;
+    this.parts = [];
+    this.marks = 0;
+  }
+  push(s) {
+    this.parts.push(typeof s === 'string' ? Buffer.from(s) : s);
+  }
+  data(s) {
+    const b = Buffer.from(s);
+    this.push(`data ${b.length}\n`);
+    this.push(b);
+    this.push('\n');
+  }
   commit({ message, time, files = [], ident = 'Coord Bench <coord-bench@example.invalid>', from }) {
     const mark = ++this.marks;
     this.push(`commit ${this.ref}\nmark :${mark}\nauthor ${ident} ${time} +0000\ncommitter ${ident} ${time} +0000\n`);
@@ -155,12 +231,17 @@ export class Stream {
     if (from) this.push(`from ${from}\n`);
     for (const [p, content] of files) {
       if (content === null) this.push(`D ${p}\n`);
-      else { this.push(`M 100644 inline ${p}\n`); this.data(content); }
+      else {
+        this.push(`M 100644 inline ${p}\n`);
+        this.data(content);
+      }
     }
     this.push('\n');
     return mark;
   }
-  toBuffer() { return Buffer.concat([...this.parts, Buffer.from('done\n')]); }
+  toBuffer() {
+    return Buffer.concat([...this.parts, Buffer.from('done\n')]);
+  }
 }
 
 /** Feeds a stream to `git fast-import` in `repo` (bare or not). */
@@ -195,17 +276,20 @@ export function baseFiles({ bundle, board }) {
     [BOARD_PATH, board],
     [`${QUEUE_DIR}/.gitkeep`, ''],
     [COORD_IN_REPO, fs.readFileSync(bundle, 'utf8')],
-    ['lefthook.yml', [
-      'commit-msg:',
-      '  jobs:',
-      '    - name: coord-check-prefix',
-      `      run: node ${COORD_IN_REPO} check-prefix {1}`,
-      'post-commit:',
-      '  jobs:',
-      '    - name: coord-heartbeat',
-      `      run: node ${COORD_IN_REPO} heartbeat`,
-      '',
-    ].join('\n')],
+    [
+      'lefthook.yml',
+      [
+        'commit-msg:',
+        '  jobs:',
+        '    - name: coord-check-prefix',
+        `      run: node ${COORD_IN_REPO} check-prefix {1}`,
+        'post-commit:',
+        '  jobs:',
+        '    - name: coord-heartbeat',
+        `      run: node ${COORD_IN_REPO} heartbeat`,
+        '',
+      ].join('\n'),
+    ],
   ];
 }
 

@@ -9,28 +9,37 @@ import path from 'node:path';
 export function timeProcess(file, args, { cwd, env, input } = {}) {
   const t0 = process.hrtime.bigint();
   const r = spawnSync(file, args, {
-    cwd, env, input,
+    cwd,
+    env,
+    input,
     stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     maxBuffer: 256 << 20,
     timeout: 300_000,
     killSignal: 'SIGKILL',
   });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  const code = r.error ? -1 : r.status ?? 128;
+  const code = r.error ? -1 : (r.status ?? 128);
   return {
     ms,
     code,
     stdout: r.stdout?.toString() ?? '',
-    stderr: r.error ? r.error.message : r.stderr?.toString() ?? '',
+    stderr: r.error ? r.error.message : (r.stderr?.toString() ?? ''),
   };
 }
 
 /** Runs a process untimed and throws when it fails: for fixtures, set-up and clean-up. */
 export function mustRun(file, args, opts = {}) {
-  const r = spawnSync(file, args, { maxBuffer: 1 << 30, encoding: opts.input instanceof Uint8Array ? undefined : 'utf8', stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], ...opts });
+  const r = spawnSync(file, args, {
+    maxBuffer: 1 << 30,
+    encoding: opts.input instanceof Uint8Array ? undefined : 'utf8',
+    stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    ...opts,
+  });
   if (r.error || r.status !== 0) {
     const said = (r.error?.message ?? `${r.stderr ?? ''}${r.stdout ?? ''}`).toString().trim().split('\n').slice(-6).join('\n');
-    throw new Error(`${path.basename(file)} ${args.join(' ').slice(0, 200)} (in ${opts.cwd ?? process.cwd()}) failed with ${r.status}:\n${said}`);
+    throw new Error(
+      `${path.basename(file)} ${args.join(' ').slice(0, 200)} (in ${opts.cwd ?? process.cwd()}) failed with ${r.status}:\n${said}`,
+    );
   }
   return r.stdout?.toString() ?? '';
 }
@@ -59,10 +68,17 @@ export function countGit(traceFile) {
   for (const line of fs.readFileSync(traceFile, 'utf8').split('\n')) {
     if (!line) continue;
     let ev;
-    try { ev = JSON.parse(line); } catch { continue; }
+    try {
+      ev = JSON.parse(line);
+    } catch {
+      continue;
+    }
     if (ev.event !== 'start') continue;
     all++;
-    if (!ev.sid.includes('/')) { top++; commands.push(ev.argv?.[1] ?? '?'); }
+    if (!ev.sid.includes('/')) {
+      top++;
+      commands.push(ev.argv?.[1] ?? '?');
+    }
   }
   return { top, all, commands };
 }
@@ -77,14 +93,21 @@ export function countGit(traceFile) {
  * round. A failed run (non-zero exit) stops that variant: its row shows the error instead
  * of a time (times of an error path would mislead).
  */
-export async function measure(variants, { warmup, rounds, maxSeconds = Infinity, minRounds = 3, traceDir, log = () => {}, aborted = () => false }) {
+export async function measure(
+  variants,
+  { warmup, rounds, maxSeconds = Infinity, minRounds = 3, traceDir, log = () => {}, aborted = () => false },
+) {
   const samples = variants.map(() => []);
   const failed = variants.map(() => null);
   const once = (i, env) => {
     if (failed[i]) return null;
     if (aborted()) throw new Error('interrupted');
     let r;
-    try { r = variants[i].run(env ?? {}); } catch (e) { r = { ms: NaN, code: -1, stderr: e.message }; }
+    try {
+      r = variants[i].run(env ?? {});
+    } catch (e) {
+      r = { ms: NaN, code: -1, stderr: e.message };
+    }
     if (r.code !== (variants[i].expectCode ?? 0)) {
       failed[i] = `exit ${r.code}: ${(r.stderr || '').trim().split('\n').filter(Boolean).slice(-2).join(' / ').slice(0, 300)}`;
       log(`  ! ${variants[i].label}: ${failed[i]}`);
@@ -94,11 +117,18 @@ export async function measure(variants, { warmup, rounds, maxSeconds = Infinity,
   };
   // Between runs the event loop gets a turn, so Ctrl-C / SIGTERM are handled at once (clean-up, daemon stopped).
   const breathe = () => new Promise((resolve) => setImmediate(resolve));
-  for (let w = 0; w < warmup; w++) for (let i = 0; i < variants.length; i++) { once(i); await breathe(); }
+  for (let w = 0; w < warmup; w++)
+    for (let i = 0; i < variants.length; i++) {
+      once(i);
+      await breathe();
+    }
   const t0 = Date.now();
   for (let round = 0; round < rounds; round++) {
     // A slow machine gets fewer rounds rather than a run that never ends.
-    if (round >= minRounds && (Date.now() - t0) / 1000 > maxSeconds) { log(`  time limit (${maxSeconds} s): stopped after ${round} of ${rounds} rounds`); break; }
+    if (round >= minRounds && (Date.now() - t0) / 1000 > maxSeconds) {
+      log(`  time limit (${maxSeconds} s): stopped after ${round} of ${rounds} rounds`);
+      break;
+    }
     for (let k = 0; k < variants.length; k++) {
       const i = (k + round) % variants.length;
       const r = once(i);
@@ -116,13 +146,23 @@ export async function measure(variants, { warmup, rounds, maxSeconds = Infinity,
     fs.rmSync(file, { force: true });
     return c;
   });
-  const rows = variants.map((v, i) => ({ label: v.label, baseline: !!v.baseline, vs: v.vs ?? null, failed: failed[i], git: git[i], ...stats(samples[i]) }));
+  const rows = variants.map((v, i) => ({
+    label: v.label,
+    baseline: !!v.baseline,
+    vs: v.vs ?? null,
+    failed: failed[i],
+    git: git[i],
+    ...stats(samples[i]),
+  }));
   const baseOf = (row) => rows.find((r) => (row.vs ? r.label === row.vs : r.baseline));
   for (const row of rows) {
     const base = baseOf(row);
     row.ratioTo = base && base !== row ? base.label : null;
     row.ratio = base && base !== row && row.median !== null && base.median ? row.median / base.median : null;
-    if (failed[rows.indexOf(row)]) { row.median = null; row.p90 = null; }
+    if (failed[rows.indexOf(row)]) {
+      row.median = null;
+      row.p90 = null;
+    }
   }
   return rows;
 }

@@ -36,12 +36,22 @@ function parseOptions(argv) {
     else if (a === '--markdown') o.markdown = true;
     else if (a === '--keep') o.keep = true;
     else if (a === '--keep-node-env') o.keepNodeEnv = true;
-    else if (a === '--only' || a.startsWith('--only=')) o.only = (a.includes('=') ? a.split('=')[1] : argv[++i] ?? '').split(',').filter(Boolean);
-    else if (a === '--help' || a === '-h') { console.log(USAGE); process.exit(0); }
-    else { console.error(`bench: unknown option '${a}'\n${USAGE}`); process.exit(2); }
+    else if (a === '--only' || a.startsWith('--only='))
+      o.only = (a.includes('=') ? a.split('=')[1] : (argv[++i] ?? '')).split(',').filter(Boolean);
+    else if (a === '--help' || a === '-h') {
+      console.log(USAGE);
+      process.exit(0);
+    } else {
+      console.error(`bench: unknown option '${a}'\n${USAGE}`);
+      process.exit(2);
+    }
   }
   const known = new Set(CASES.map(([id]) => id));
-  for (const id of o.only ?? []) if (!known.has(id)) { console.error(`bench: unknown case '${id}'\n${USAGE}`); process.exit(2); }
+  for (const id of o.only ?? [])
+    if (!known.has(id)) {
+      console.error(`bench: unknown case '${id}'\n${USAGE}`);
+      process.exit(2);
+    }
   return o;
 }
 
@@ -51,31 +61,33 @@ function parseOptions(argv) {
  * (one run per cell, its pushes take seconds); quick: about a minute.
  */
 function config(quick) {
-  return quick ? {
-    hooks: { warmup: 2, rounds: 10, maxSeconds: 10 },
-    deno: { warmup: 2, rounds: 8, maxSeconds: 10 },
-    startSmall: { warmup: 1, rounds: 3, maxSeconds: 10 },
-    startBig: { warmup: 0, rounds: 2, maxSeconds: 10, minRounds: 2 },
-    bigFiles: 2000,
-    inbox: { warmup: 1, rounds: 4, maxSeconds: 10 },
-    send: { warmup: 1, rounds: 4, maxSeconds: 10 },
-    messages: 1000,
-    sessions: 50,
-    history: [500, 5000],
-    contention: { writers: [4], delays: [0.2], layouts: ['one clone', 'clones'] },
-  } : {
-    hooks: { warmup: 5, rounds: 100, maxSeconds: 60 },
-    deno: { warmup: 5, rounds: 80, maxSeconds: 60 },
-    startSmall: { warmup: 2, rounds: 20, maxSeconds: 45 },
-    startBig: { warmup: 1, rounds: 12, maxSeconds: 120, minRounds: 5 },
-    bigFiles: 20000,
-    inbox: { warmup: 3, rounds: 30, maxSeconds: 90 },
-    send: { warmup: 3, rounds: 30, maxSeconds: 45 },
-    messages: 10000,
-    sessions: 50,
-    history: [5000, 50000],
-    contention: { writers: [12, 24], delays: [0.5, 1], layouts: ['one clone', 'clones'] },
-  };
+  return quick
+    ? {
+        hooks: { warmup: 2, rounds: 10, maxSeconds: 10 },
+        deno: { warmup: 2, rounds: 8, maxSeconds: 10 },
+        startSmall: { warmup: 1, rounds: 3, maxSeconds: 10 },
+        startBig: { warmup: 0, rounds: 2, maxSeconds: 10, minRounds: 2 },
+        bigFiles: 2000,
+        inbox: { warmup: 1, rounds: 4, maxSeconds: 10 },
+        send: { warmup: 1, rounds: 4, maxSeconds: 10 },
+        messages: 1000,
+        sessions: 50,
+        history: [500, 5000],
+        contention: { writers: [4], delays: [0.2], layouts: ['one clone', 'clones'] },
+      }
+    : {
+        hooks: { warmup: 5, rounds: 100, maxSeconds: 60 },
+        deno: { warmup: 5, rounds: 80, maxSeconds: 60 },
+        startSmall: { warmup: 2, rounds: 20, maxSeconds: 45 },
+        startBig: { warmup: 1, rounds: 12, maxSeconds: 120, minRounds: 5 },
+        bigFiles: 20000,
+        inbox: { warmup: 3, rounds: 30, maxSeconds: 90 },
+        send: { warmup: 3, rounds: 30, maxSeconds: 45 },
+        messages: 10000,
+        sessions: 50,
+        history: [5000, 50000],
+        contention: { writers: [12, 24], delays: [0.5, 1], layouts: ['one clone', 'clones'] },
+      };
 }
 
 function firstLine(file, args) {
@@ -104,7 +116,10 @@ async function main() {
   const started = Date.now();
   const log = (s) => process.stderr.write(`bench: ${s}\n`);
   const bundle = path.join(projectRoot, 'dist', 'coord.mjs');
-  if (!fs.existsSync(bundle)) { console.error('bench: dist/coord.mjs is missing: run node build.mjs first.'); return 1; }
+  if (!fs.existsSync(bundle)) {
+    console.error('bench: dist/coord.mjs is missing: run node build.mjs first.');
+    return 1;
+  }
   const denoBin = path.join(projectRoot, 'node_modules', '.bin', 'deno');
   const root = tempRoot(opts.quick ? 'quick' : 'full');
   const cleanups = [];
@@ -112,7 +127,13 @@ async function main() {
   const cleanup = async () => {
     if (cleaned) return;
     cleaned = true;
-    for (const f of cleanups.reverse()) { try { await f(); } catch { /* best effort */ } }
+    for (const f of cleanups.reverse()) {
+      try {
+        await f();
+      } catch {
+        /* best effort */
+      }
+    }
     if (opts.keep) log(`fixtures kept in ${root}`);
     else fs.rmSync(root, { recursive: true, force: true });
   };
@@ -132,8 +153,27 @@ async function main() {
     fs.copyFileSync(bundle, coordCopy);
     const traceDir = path.join(root, 'traces');
     fs.mkdirSync(traceDir);
-    Object.assign(ctx, { root, env, bundle, coord: coordCopy, deno: denoBin, traceDir, cfg: config(opts.quick), log, shared: {}, cleanups });
-    const report = { quick: opts.quick, machine: machine(denoBin), config: ctx.cfg, droppedEnv: dropped, keptNodeEnv: opts.keepNodeEnv ? NODE_STARTUP_VARS.filter((k) => process.env[k] !== undefined) : [], cases: [], seconds: 0 };
+    Object.assign(ctx, {
+      root,
+      env,
+      bundle,
+      coord: coordCopy,
+      deno: denoBin,
+      traceDir,
+      cfg: config(opts.quick),
+      log,
+      shared: {},
+      cleanups,
+    });
+    const report = {
+      quick: opts.quick,
+      machine: machine(denoBin),
+      config: ctx.cfg,
+      droppedEnv: dropped,
+      keptNodeEnv: opts.keepNodeEnv ? NODE_STARTUP_VARS.filter((k) => process.env[k] !== undefined) : [],
+      cases: [],
+      seconds: 0,
+    };
     for (const [id, fn] of CASES) {
       if (opts.only && !opts.only.includes(id)) continue;
       const t0 = Date.now();
@@ -143,7 +183,15 @@ async function main() {
       } catch (e) {
         if (ctx.aborted) return 130;
         log(`${id} failed: ${e.stack ?? e.message}`);
-        report.cases.push({ id, title: id, setup: '', rows: [], budgets: [], notes: [], error: e.message.split('\n').slice(0, 4).join(' / ') });
+        report.cases.push({
+          id,
+          title: id,
+          setup: '',
+          rows: [],
+          budgets: [],
+          notes: [],
+          error: e.message.split('\n').slice(0, 4).join(' / '),
+        });
       }
       log(`${id} done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     }
@@ -161,4 +209,12 @@ async function main() {
   }
 }
 
-main().then((code) => { process.exitCode = code; }, (e) => { console.error(`bench: ${e.stack ?? e.message}`); process.exitCode = 1; });
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    console.error(`bench: ${e.stack ?? e.message}`);
+    process.exitCode = 1;
+  },
+);

@@ -303,7 +303,8 @@ function baseEnv() {
   if (!cleanEnv) {
     cleanEnv = {};
     for (const [k, v] of Object.entries(process.env)) {
-      if (v !== void 0 && !LOCAL_VARS.includes(k) && !k.startsWith("GIT_CONFIG_KEY_") && !k.startsWith("GIT_CONFIG_VALUE_")) cleanEnv[k] = v;
+      if (v !== void 0 && !LOCAL_VARS.includes(k) && !k.startsWith("GIT_CONFIG_KEY_") && !k.startsWith("GIT_CONFIG_VALUE_"))
+        cleanEnv[k] = v;
     }
     cleanEnv.GIT_TERMINAL_PROMPT = "0";
     cleanEnv.LC_ALL = "C";
@@ -329,7 +330,9 @@ function runProgram(file, args2, opts) {
     }
     if (e.code === "ETIMEDOUT") return { code: TIMED_OUT, stdout: r.stdout ?? "", stderr: `timed out after ${opts.timeoutMs} ms` };
     if (e.code === "ERR_REQUIRE_ASYNC_MODULE" || /permission|NotCapable|PermissionDenied/i.test(String(e.message))) {
-      throw new CoordError(`Cannot start ${file}: ${e.message}. Under Deno run coord with -A (or --allow-run --allow-read --allow-write --allow-env --allow-sys).`);
+      throw new CoordError(
+        `Cannot start ${file}: ${e.message}. Under Deno run coord with -A (or --allow-run --allow-read --allow-write --allow-env --allow-sys).`
+      );
     }
     throw new CoordError(`Cannot start ${file}: ${e.message}`);
   }
@@ -370,7 +373,8 @@ function repoPaths(cwd2) {
   const args2 = ["rev-parse", "--show-toplevel", "--absolute-git-dir", "--git-common-dir"];
   const r = runGit(args2, { cwd: cwd2 });
   if (r.code !== 0) {
-    if (/not a git repository/i.test(r.stderr)) throw new CoordError(`Not inside a git repository ('${cwd2}'): cd into your repo (or run 'git init') and try again.`);
+    if (/not a git repository/i.test(r.stderr))
+      throw new CoordError(`Not inside a git repository ('${cwd2}'): cd into your repo (or run 'git init') and try again.`);
     throw new GitError(args2, r);
   }
   const [top, gitDir, common] = r.stdout.trim().split("\n");
@@ -387,10 +391,12 @@ function configSections(cwd2, sections) {
   const args2 = ["config", "-z", "--get-regexp", `^(${sections.join("|")})\\.`];
   const r = runGit(args2, { cwd: cwd2 });
   if (r.code !== 0 && r.code !== 1) throw new GitError(args2, r);
-  return new Map(r.stdout.split("\0").filter(Boolean).map((e) => {
-    const nl = e.indexOf("\n");
-    return nl < 0 ? [e, ""] : [e.slice(0, nl), e.slice(nl + 1)];
-  }));
+  return new Map(
+    r.stdout.split("\0").filter(Boolean).map((e) => {
+      const nl = e.indexOf("\n");
+      return nl < 0 ? [e, ""] : [e.slice(0, nl), e.slice(nl + 1)];
+    })
+  );
 }
 function setLocalConfig(cwd2, key, value) {
   git(["config", "--local", key, value], { cwd: cwd2 });
@@ -411,7 +417,9 @@ function hooksDir(cwd2) {
 function committerIdent(cwd2) {
   const r = runGit(["var", "GIT_COMMITTER_IDENT"], { cwd: cwd2 });
   if (r.code !== 0) {
-    throw new CoordError("git does not know who you are: run git config user.name 'Your Name' and git config user.email you@example.com, then try again.");
+    throw new CoordError(
+      "git does not know who you are: run git config user.name 'Your Name' and git config user.email you@example.com, then try again."
+    );
   }
   return r.stdout.trim().replace(/\s+\d+\s+[+-]\d{4}$/, "");
 }
@@ -456,7 +464,9 @@ function commitsBetween(cwd2, from, to) {
 }
 var shaAndSubject = (l) => ({ sha: l.slice(0, l.indexOf(" ")), subject: l.slice(l.indexOf(" ") + 1) });
 function commitsTouching(cwd2, head, paths, sinceSeconds, max) {
-  return lines(git(["log", `--since=${sinceSeconds}`, `--max-count=${max}`, "--format=%H %s", head, "--", ...paths], { cwd: cwd2 })).map(shaAndSubject);
+  return lines(git(["log", `--since=${sinceSeconds}`, `--max-count=${max}`, "--format=%H %s", head, "--", ...paths], { cwd: cwd2 })).map(
+    shaAndSubject
+  );
 }
 function commitTime(cwd2, rev) {
   const r = runGit(["log", "-1", "--format=%ct", rev, "--"], { cwd: cwd2 });
@@ -484,7 +494,9 @@ function readObjects(cwd2, specs) {
       continue;
     }
     const body = buf.subarray(pos, pos + Number(size));
-    result.push(type === "tree" ? { sha, type, content: "", entries: treeEntries(body, sha.length / 2) } : { sha, type, content: dec.decode(body) });
+    result.push(
+      type === "tree" ? { sha, type, content: "", entries: treeEntries(body, sha.length / 2) } : { sha, type, content: dec.decode(body) }
+    );
     pos += Number(size) + 1;
   }
   return result;
@@ -560,13 +572,21 @@ function casRef(cwd2, ref, sha, old) {
   throw new GitError(args2, r);
 }
 function fetchBranch(cwd2, remote, branch, ref, timeoutMs) {
-  const r = runGit(["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--no-auto-maintenance", remote, `+refs/heads/${branch}:${ref}`], { cwd: cwd2, timeoutMs });
+  const r = runGit(
+    ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--no-auto-maintenance", remote, `+refs/heads/${branch}:${ref}`],
+    { cwd: cwd2, timeoutMs }
+  );
   if (r.code === 0) return { kind: "ok" };
   if (/couldn't find remote ref/i.test(r.stderr)) return { kind: "missing" };
-  if (/cannot lock ref|unable to update local ref|\.lock': File exists|did not send all necessary objects|bad object|unable to read/i.test(r.stderr)) {
+  if (/cannot lock ref|unable to update local ref|\.lock': File exists|did not send all necessary objects|bad object|unable to read/i.test(
+    r.stderr
+  )) {
     return { kind: "busy", detail: firstLines(r.stderr) };
   }
-  return { kind: "failed", detail: r.code === TIMED_OUT ? `no answer within ${Math.round(timeoutMs / 1e3)} s` : r.stderr.trim().split("\n").pop() || `exit ${r.code}` };
+  return {
+    kind: "failed",
+    detail: r.code === TIMED_OUT ? `no answer within ${Math.round(timeoutMs / 1e3)} s` : r.stderr.trim().split("\n").pop() || `exit ${r.code}`
+  };
 }
 function pushRef(cwd2, remote, sha, branch, timeoutMs) {
   const r = runGit(["push", "--porcelain", remote, `${sha}:refs/heads/${branch}`], { cwd: cwd2, timeoutMs });
@@ -582,7 +602,9 @@ function pushOutcome(r, branch, remote) {
     if (flag === " " || flag === "+" || flag === "*") return { kind: "ok" };
     if (flag === "=") return { kind: "race", detail: "identical commit already there" };
     if (flag === "!") {
-      if (/fetch first|non-fast-forward|stale info|failed to update ref|cannot lock ref|incorrect old value|failed to lock/i.test(summary + " " + r.stderr)) {
+      if (/fetch first|non-fast-forward|stale info|failed to update ref|cannot lock ref|incorrect old value|failed to lock/i.test(
+        summary + " " + r.stderr
+      )) {
         return { kind: "race", detail: summary };
       }
       return { kind: "refused", detail: [summary, remoteSaid].filter(Boolean).join(": ") };
@@ -623,7 +645,14 @@ function worktreeStatus(cwd2, untracked, paths = []) {
   return entries;
 }
 function ignoredFiles(cwd2, under) {
-  const args2 = ["ls-files", "-z", "--others", "--ignored", "--exclude-standard", ...under === void 0 ? ["--directory", "--"] : ["--", under]];
+  const args2 = [
+    "ls-files",
+    "-z",
+    "--others",
+    "--ignored",
+    "--exclude-standard",
+    ...under === void 0 ? ["--directory", "--"] : ["--", under]
+  ];
   return git(args2, { cwd: cwd2 }).split("\0").filter(Boolean);
 }
 function ignoredMatching(cwd2, patternFile) {
@@ -650,7 +679,9 @@ function rebaseOnto(cwd2, target, autostash) {
   const conflicts = lines(runGit(["diff", "--name-only", "--diff-filter=U"], { cwd: cwd2 }).stdout);
   const abort = runGit(["rebase", "--abort"], { cwd: cwd2 });
   if (abort.code !== 0 && !/no rebase in progress/i.test(abort.stderr)) {
-    throw new CoordError(`git rebase ${target} stopped (${firstLines(r.stderr)}) and git rebase --abort failed too (${firstLines(abort.stderr)}): look at git status in ${cwd2} before anything else.`);
+    throw new CoordError(
+      `git rebase ${target} stopped (${firstLines(r.stderr)}) and git rebase --abort failed too (${firstLines(abort.stderr)}): look at git status in ${cwd2} before anything else.`
+    );
   }
   return { ok: false, conflicts, detail: firstLines(r.stderr) };
 }
@@ -760,7 +791,9 @@ function speakingSession(s) {
     const bad = checkId(env2);
     if (bad) return { error: `${bad} (from COORD_SESSION).` };
     if (s.worktree && env2 !== s.worktree) {
-      return { error: `COORD_SESSION=${env2}, but this is ${s.worktree}'s worktree: unset COORD_SESSION here, or pass --as ${env2} to act as ${env2} on purpose.` };
+      return {
+        error: `COORD_SESSION=${env2}, but this is ${s.worktree}'s worktree: unset COORD_SESSION here, or pass --as ${env2} to act as ${env2} on purpose.`
+      };
     }
   }
   return { id: s.worktree ?? env2 ?? null };
@@ -817,14 +850,30 @@ function mailboxOf(files) {
   return box;
 }
 function findMessage(box, prefix) {
-  if (!/^[0-9a-f]{4,}$/i.test(prefix)) throw new UsageError(`'${prefix.slice(0, 40)}' is not a message id: ids are hex, like 3f9a2c71d0 (at least 4 characters; see 'coord inbox').`);
+  if (!/^[0-9a-f]{4,}$/i.test(prefix))
+    throw new UsageError(
+      `'${prefix.slice(0, 40)}' is not a message id: ids are hex, like 3f9a2c71d0 (at least 4 characters; see 'coord inbox').`
+    );
   const hits = box.messages.filter((m) => m.id.startsWith(prefix.toLowerCase()));
   if (hits.length === 1) return hits[0];
   if (!hits.length) throw new CoordError(`No message ${prefix} on the board's queue: check the id with 'coord inbox --all'.`);
-  throw new CoordError(`Message id ${prefix} is ambiguous (${hits.slice(0, 4).map((m) => `${m.id} in ${m.file}:${m.line}`).join(", ")}): give more characters.`);
+  throw new CoordError(
+    `Message id ${prefix} is ambiguous (${hits.slice(0, 4).map((m) => `${m.id} in ${m.file}:${m.line}`).join(", ")}): give more characters.`
+  );
 }
 var statusWord = (m) => m.status.resolved ? "resolved" : m.status.acked ? "acked" : m.status.seen ? "seen" : "new";
-var messageJson = (m) => ({ id: m.id, from: m.from, to: m.to, type: m.type, ref: m.ref, sent: m.stamp, status: { ...m.status }, body: m.body, file: m.file, line: m.line });
+var messageJson = (m) => ({
+  id: m.id,
+  from: m.from,
+  to: m.to,
+  type: m.type,
+  ref: m.ref,
+  sent: m.stamp,
+  status: { ...m.status },
+  body: m.body,
+  file: m.file,
+  line: m.line
+});
 var byAge = (a, b) => a.stamp < b.stamp ? -1 : a.stamp > b.stamp ? 1 : 0;
 function firstWords(body, max = 50) {
   const line = body.split("\n").find((l) => l.trim()) ?? "";
@@ -1231,7 +1280,8 @@ var ParseCache = class {
   prune(keep) {
     if (!this.wrote) return;
     try {
-      for (const f of fs().readdirSync(this.dir)) if (!f.startsWith(".") && !keep.includes(f)) fs().rmSync(path().join(this.dir, f), { force: true });
+      for (const f of fs().readdirSync(this.dir))
+        if (!f.startsWith(".") && !keep.includes(f)) fs().rmSync(path().join(this.dir, f), { force: true });
     } catch {
     }
   }
@@ -1421,13 +1471,17 @@ function unmergeable(file, text, jobs) {
     const at = lines2.findIndex((l) => new RegExp(`^${job.hook}\\s*:`).test(l));
     if (at < 0) continue;
     const after = lines2[at].replace(/^[^:]*:/, "").replace(/\s+#.*$/, "").trim();
-    if (after.startsWith("{") || after.startsWith("[")) return `its ${job.hook} section is written in flow style (${after.slice(0, 30)}\u2026)`;
-    if (after.startsWith("*") || after.startsWith("&") || after.startsWith("!")) return `its ${job.hook} section is an alias, anchor or tag (${after.slice(0, 30)})`;
+    const start = after.slice(0, 30);
+    if (after.startsWith("{") || after.startsWith("[")) return `its ${job.hook} section is written in flow style (${start}\u2026)`;
+    if (after.startsWith("*") || after.startsWith("&") || after.startsWith("!"))
+      return `its ${job.hook} section is an alias, anchor or tag (${after.slice(0, 30)})`;
     const section = lines2.slice(at + 1, sectionEnd(lines2, at));
     const list = section.find((l) => /^\s+(commands|jobs)\s*:/.test(l));
     const listValue = list?.replace(/^[^:]*:/, "").replace(/\s+#.*$/, "").trim() ?? "";
-    if (listValue) return `its ${job.hook} ${list.trim().split(":")[0]} are written as '${listValue.slice(0, 30)}' (flow style or an alias)`;
-    if (section.some((l) => /^\s+<<\s*:/.test(l))) return `its ${job.hook} section merges an anchor (<<:), which coord would have to expand`;
+    if (listValue)
+      return `its ${job.hook} ${list.trim().split(":")[0]} are written as '${listValue.slice(0, 30)}' (flow style or an alias)`;
+    if (section.some((l) => /^\s+<<\s*:/.test(l)))
+      return `its ${job.hook} section merges an anchor (<<:), which coord would have to expand`;
   }
   return null;
 }
@@ -1479,7 +1533,11 @@ function mergeLefthook(text, jobs, otherRuns = []) {
     const style = section[listAt].trim().startsWith("jobs") ? "jobs" : "commands";
     const first = section.slice(listAt + 1).find((l) => l.trim() && !l.trim().startsWith("#"));
     const itemIndent = first && indentOf(first).length > step.length ? indentOf(first) : step + step;
-    lines2.splice(hookAt + listAt + 1, 0, ...jobLines(job, style === "jobs" && first?.trim().startsWith("-") ? indentOf(first) : itemIndent, style));
+    lines2.splice(
+      hookAt + listAt + 1,
+      0,
+      ...jobLines(job, style === "jobs" && first?.trim().startsWith("-") ? indentOf(first) : itemIndent, style)
+    );
   }
   return { text: lines2.join(eol) + eol, added, switched };
 }
@@ -1596,14 +1654,20 @@ function parseBoard(text) {
     }
     lastRow = index;
     if (cells.length !== CELLS.length) {
-      board.problems.push({ line: index + 1, message: `row of ${id} has ${cells.length} cells, expected ${CELLS.length} (a stray or missing |?); left as it is` });
+      board.problems.push({
+        line: index + 1,
+        message: `row of ${id} has ${cells.length} cells, expected ${CELLS.length} (a stray or missing |?); left as it is`
+      });
       board.brokenIds.push(id);
       const name = /·\s*([^|]*?)\s*$/.exec(unescapeCell(cells[0]))?.[1];
       if (name) board.brokenNames.push(name);
       return;
     }
     if (seen.has(id)) {
-      board.problems.push({ line: index + 1, message: `${id} has a second row (first on line ${seen.get(id) + 1}); the first one counts` });
+      board.problems.push({
+        line: index + 1,
+        message: `${id} has a second row (first on line ${seen.get(id) + 1}); the first one counts`
+      });
       board.brokenIds.push(id);
       return;
     }
@@ -1710,8 +1774,10 @@ var OVERRIDE_ENV = "COORD_RESERVED_OK";
 function reservationPattern(input, prefix = "") {
   const shown = JSON.stringify(input.length > 60 ? input.slice(0, 60) + "\u2026" : input);
   if (!input.trim()) throw new UsageError("An empty path cannot be reserved: name a file, a folder ending in /, or a glob.");
-  if (/[\u0000-\u001f\u007f`|\\]/.test(input)) throw new UsageError(`The path ${shown} holds a control character, a backtick, a | or a \\: reserve a path without them.`);
-  if (input.startsWith("/")) throw new UsageError(`The path ${shown} is absolute: give it relative to where you are, or to the repository root.`);
+  if (/[\u0000-\u001f\u007f`|\\]/.test(input))
+    throw new UsageError(`The path ${shown} holds a control character, a backtick, a | or a \\: reserve a path without them.`);
+  if (input.startsWith("/"))
+    throw new UsageError(`The path ${shown} is absolute: give it relative to where you are, or to the repository root.`);
   const dir = input.endsWith("/") || input === "." || input.endsWith("/.");
   const parts = [];
   for (const seg of `${prefix}/${input}`.split("/")) {
@@ -1744,15 +1810,33 @@ function meet(a, b, many, one, same) {
   };
   return go(0, 0);
 }
-var nameMeet = (a, b) => meet([...a], [...b], (c) => c === "*", (c) => c === "?", (x, y) => x === y);
+var nameMeet = (a, b) => meet(
+  [...a],
+  [...b],
+  (c) => c === "*",
+  (c) => c === "?",
+  (x, y) => x === y
+);
 function patternsMeet(a, b) {
-  return meet(piecesOf(a), piecesOf(b), (p) => p === "**", () => false, nameMeet);
+  return meet(
+    piecesOf(a),
+    piecesOf(b),
+    (p) => p === "**",
+    () => false,
+    nameMeet
+  );
 }
 function patternCovers(pattern, path2) {
   const literal = path2.split("/");
   const pieces = piecesOf(pattern);
   const lit = (name) => [...name].map((c) => ({ c }));
-  const nameCovers = (p, n) => meet([...p], lit(n), (x) => x === "*", (x) => x === "?", (x, y) => typeof y === "string" ? x === y : y.c === x);
+  const nameCovers = (p, n) => meet(
+    [...p],
+    lit(n),
+    (x) => x === "*",
+    (x) => x === "?",
+    (x, y) => typeof y === "string" ? x === y : y.c === x
+  );
   return meet(
     pieces,
     literal.map((name) => ({ name })),
@@ -1831,7 +1915,10 @@ function withReservations(text, add, drop) {
     at = lines2.length;
   }
   lines2 = [...lines2.slice(0, at), ...add.map(renderRow2), ...lines2.slice(at)];
-  return render(t, lines2.filter((l) => l !== null));
+  return render(
+    t,
+    lines2.filter((l) => l !== null)
+  );
 }
 function countsUntil(res, board, staleMs) {
   const row = findRow(board, res.session);
@@ -1854,10 +1941,15 @@ function refuseClash(held, me, pattern, holderName) {
   const other = clash(held, me, pattern);
   if (!other) return;
   const what = other.path === pattern ? `${pattern} is reserved by` : `${pattern} overlaps ${other.path}, reserved by`;
-  throw new CoordError(`${what} ${other.session}${holderName(other.session)} until ${other.until}${other.note ? ` ("${other.note}")` : ""}. Ask them: coord send ${other.session} --type question -m "May I change ${pattern}?"`);
+  throw new CoordError(
+    `${what} ${other.session}${holderName(other.session)} until ${other.until}${other.note ? ` ("${other.note}")` : ""}. Ask them: coord send ${other.session} --type question -m "May I change ${pattern}?"`
+  );
 }
 function renderGuardCache(sha, held) {
-  const lines2 = [`# coord: reservations in force on the blackboard as of ${sha}; the pre-commit guard reads this. Written by coord after a fetch: do not edit.`, `sha ${sha}`];
+  const lines2 = [
+    `# coord: reservations in force on the blackboard as of ${sha}; the pre-commit guard reads this. Written by coord after a fetch: do not edit.`,
+    `sha ${sha}`
+  ];
   for (const h of held) lines2.push(`${h.session} ${h.ends} ${h.path}	${h.until}	${h.note.replace(/[\t\r\n]/g, " ")}`);
   return lines2.join("\n") + "\n";
 }
@@ -1882,7 +1974,9 @@ function parseGuardCache(text) {
 function guardVerdict(held, me, staged, nowS) {
   if (!me) return { ok: true };
   const foreign = held.filter((h) => h.session !== me && h.ends > nowS);
-  const hits = staged.flatMap((file) => foreign.filter((h) => patternCovers(h.path, file)).slice(0, 1).map((h) => ({ file, held: h })));
+  const hits = staged.flatMap(
+    (file) => foreign.filter((h) => patternCovers(h.path, file)).slice(0, 1).map((h) => ({ file, held: h }))
+  );
   return hits.length ? { ok: false, hits } : { ok: true };
 }
 function reservedGuardScript() {
@@ -1949,7 +2043,10 @@ var Snapshot = class _Snapshot {
       this.wanted = [];
     }
     const { todo, dirs } = plan;
-    const objs = readObjects(this.ctx.repo.top, [...todo, ...dirs].map((p) => `${this.sha}:${p}`));
+    const objs = readObjects(
+      this.ctx.repo.top,
+      [...todo, ...dirs].map((p) => `${this.sha}:${p}`)
+    );
     dirs.forEach((d, i) => this.trees.set(d, new Map((objs[todo.length + i]?.entries ?? []).map((e) => [e.name, e.mode]))));
     todo.forEach((p, i) => this.cache.set(p, objs[i]?.type === "blob" && this.modeOf(p) !== "120000" ? objs[i].content : null));
   }
@@ -2012,23 +2109,32 @@ function refresh(ctx, offlineOk = false) {
       const r = fetchBranch(top, remote, branch, ref, timeoutMs);
       if (r.kind === "ok") break;
       if (r.kind === "missing") {
-        throw new CoordError(`${remote} has no branch '${branch}': push one first (git push ${remote} HEAD:${branch}), or name the blackboard branch in .coord.json ({"branch": "\u2026"}).`);
+        throw new CoordError(
+          `${remote} has no branch '${branch}': push one first (git push ${remote} HEAD:${branch}), or name the blackboard branch in .coord.json ({"branch": "\u2026"}).`
+        );
       }
       if (r.kind === "busy" && attempt < 8) {
         sleepMs(20 + Math.random() * 100 * attempt);
         continue;
       }
       offline = `could not reach ${remote} (${r.detail})`;
-      if (!offlineOk) throw new CoordError(`Cannot fetch ${remote}/${branch}: ${offline}. Nothing was changed; check the network or the remote's URL (git remote -v) and run again.`);
+      if (!offlineOk)
+        throw new CoordError(
+          `Cannot fetch ${remote}/${branch}: ${offline}. Nothing was changed; check the network or the remote's URL (git remote -v) and run again.`
+        );
       break;
     }
   }
   const sha = readRef(ctx.repo.commonDir, ref) ?? resolveCommit(top, ref);
   if (!sha && !ctx.hasRemote) {
     if (resolveCommit(top, "HEAD") === null && !offline) {
-      throw new CoordError(`This repository has no commits yet: make a first commit on ${ctx.cfg.branch} (git commit --allow-empty -m "init"), then run this again.`);
+      throw new CoordError(
+        `This repository has no commits yet: make a first commit on ${ctx.cfg.branch} (git commit --allow-empty -m "init"), then run this again.`
+      );
     }
-    throw new CoordError(`There is no branch '${ctx.cfg.branch}' here: create it, or name the blackboard branch in .coord.json ({"branch": "\u2026"}).`);
+    throw new CoordError(
+      `There is no branch '${ctx.cfg.branch}' here: create it, or name the blackboard branch in .coord.json ({"branch": "\u2026"}).`
+    );
   }
   if (sha) ctx.run.board = readGuardCache(ctx)?.sha === sha ? null : { sha };
   return { sha, offline };
@@ -2054,7 +2160,13 @@ function saveGuardCache(ctx) {
   const snap = board.files ?? new Snapshot(ctx, sha);
   snap.readAll(GUARD_FILES);
   const text = snap.read(RESERVATIONS_PATH);
-  const held = text === null ? [] : inForce(parseReservations(text), parseBoard(snap.read(BOARD_PATH) ?? ""), ctx.cfg.staleMs, Date.now()).map((r) => ({ session: r.session, ends: Math.floor(r.ends / 1e3), path: r.path, until: r.until, note: r.note }));
+  const held = text === null ? [] : inForce(parseReservations(text), parseBoard(snap.read(BOARD_PATH) ?? ""), ctx.cfg.staleMs, Date.now()).map((r) => ({
+    session: r.session,
+    ends: Math.floor(r.ends / 1e3),
+    path: r.path,
+    until: r.until,
+    note: r.note
+  }));
   const file = guardCacheFile(ctx);
   const tmp = `${file}.${process.pid}.tmp`;
   fs().mkdirSync(path().dirname(file), { recursive: true });
@@ -2063,7 +2175,14 @@ function saveGuardCache(ctx) {
 }
 
 // src/config.ts
-var DEFAULTS = { branch: "main", remote: "origin", liveMs: 30 * 6e4, staleMs: 24 * 36e5, timeoutMs: 3e4, skipCi: true };
+var DEFAULTS = {
+  branch: "main",
+  remote: "origin",
+  liveMs: 30 * 6e4,
+  staleMs: 24 * 36e5,
+  timeoutMs: 3e4,
+  skipCi: true
+};
 function loadConfig(top) {
   const file = path().join(top, CONFIG_FILE);
   let raw = {};
@@ -2073,7 +2192,8 @@ function loadConfig(top) {
     } catch (e) {
       throw new CoordError(`${CONFIG_FILE} is not valid JSON (${e.message}): fix it or remove it to use the defaults.`);
     }
-    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new CoordError(`${CONFIG_FILE} must hold a JSON object like {"branch": "main"}.`);
+    if (typeof raw !== "object" || raw === null || Array.isArray(raw))
+      throw new CoordError(`${CONFIG_FILE} must hold a JSON object like {"branch": "main"}.`);
   }
   const env2 = process.env;
   const pick2 = (key, envName) => env2[envName] ?? (raw[key] === void 0 ? void 0 : String(raw[key]));
@@ -2086,10 +2206,15 @@ function loadConfig(top) {
   }
   const remote = pick2("remote", "COORD_REMOTE");
   if (remote !== void 0) {
-    if (!/^[A-Za-z0-9._-]+$/.test(remote) || remote.startsWith("-")) throw new CoordError(`Remote name '${remote}' is not usable: use a name from 'git remote'.`);
+    if (!/^[A-Za-z0-9._-]+$/.test(remote) || remote.startsWith("-"))
+      throw new CoordError(`Remote name '${remote}' is not usable: use a name from 'git remote'.`);
     cfg.remote = remote;
   }
-  for (const [key, envName, field] of [["live", "COORD_LIVE", "liveMs"], ["stale", "COORD_STALE", "staleMs"], ["timeout", "COORD_TIMEOUT", "timeoutMs"]]) {
+  for (const [key, envName, field] of [
+    ["live", "COORD_LIVE", "liveMs"],
+    ["stale", "COORD_STALE", "staleMs"],
+    ["timeout", "COORD_TIMEOUT", "timeoutMs"]
+  ]) {
     const v = pick2(key, envName);
     if (v === void 0) continue;
     const ms = parseDuration(v);
@@ -2098,7 +2223,8 @@ function loadConfig(top) {
   }
   const skipCi = pick2("skipCi", "COORD_SKIP_CI");
   if (skipCi !== void 0) {
-    if (skipCi !== "true" && skipCi !== "false") throw new CoordError(`'${skipCi}' for skipCi is not true or false: write {"skipCi": false} to let coord's commits start CI runs.`);
+    if (skipCi !== "true" && skipCi !== "false")
+      throw new CoordError(`'${skipCi}' for skipCi is not true or false: write {"skipCi": false} to let coord's commits start CI runs.`);
     cfg.skipCi = skipCi === "true";
   }
   return cfg;
@@ -2170,13 +2296,19 @@ function checkSubject(subject, ctx) {
   if (ctx.session) {
     if (m && m[1] === ctx.session) return { ok: true };
     if (m) {
-      return { ok: false, message: `commit subject prefix [${m[1]}] does not match worktree '${ctx.worktree}' (expected [${ctx.session}]).` };
+      return {
+        ok: false,
+        message: `commit subject prefix [${m[1]}] does not match worktree '${ctx.worktree}' (expected [${ctx.session}]).`
+      };
     }
     return { ok: false, message: `commit subject has no session prefix: start it with [${ctx.session}] (worktree '${ctx.worktree}').` };
   }
   if (m) {
     const where = ctx.branch ? `branch '${ctx.branch}'` : "a detached HEAD";
-    return { ok: false, message: `commit subject prefix [${m[1]}] used outside a session worktree ('${ctx.worktree}', ${where}): commit from that session's worktree, or drop the prefix.` };
+    return {
+      ok: false,
+      message: `commit subject prefix [${m[1]}] used outside a session worktree ('${ctx.worktree}', ${where}): commit from that session's worktree, or drop the prefix.`
+    };
   }
   return { ok: true };
 }
@@ -2193,9 +2325,12 @@ s=
 while IFS= read -r line || [ -n "$line" ]; do
   case $line in '#'*) continue ;; *[![:space:]]*) s=$line; break ;; esac
 done < "$1"
-${shSessionOfHead("id", `[ -z "\${COORD_SESSION:-}" ] || exit 1
+${shSessionOfHead(
+    "id",
+    `[ -z "\${COORD_SESSION:-}" ] || exit 1
     case $s in ${wrappers}) exit 1 ;; [ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789]*) exit 0 ;; esac
-    exit 1`)}
+    exit 1`
+  )}
 case $s in "[$id]"*) exit 0 ;; esac
 exit 1
 `;
@@ -2211,46 +2346,69 @@ function planClaim(view, o) {
   const taken = takenIds(board);
   let id;
   if (o.wanted) {
-    if (taken.has(o.wanted)) throw new CoordError(`${o.wanted} is already on the board: pick another id, or leave out --as to get the lowest free one.`);
-    if (o.leftovers.has(o.wanted)) throw new CoordError(`A branch or worktree of ${o.wanted} is left over in this clone: remove it (coord doctor) or pick another id.`);
+    if (taken.has(o.wanted))
+      throw new CoordError(`${o.wanted} is already on the board: pick another id, or leave out --as to get the lowest free one.`);
+    if (o.leftovers.has(o.wanted))
+      throw new CoordError(`A branch or worktree of ${o.wanted} is left over in this clone: remove it (coord doctor) or pick another id.`);
     id = o.wanted;
   } else {
     id = lowestFreeId(/* @__PURE__ */ new Set([...taken, ...o.leftovers]));
   }
   const names = new Set([...board.rows.map((r) => r.row.name), ...board.brokenNames].map((n) => n.toLowerCase()));
-  if (o.name && names.has(o.name.toLowerCase())) throw new CoordError(`The name '${o.name}' is taken on the board: choose another with --name, or leave it out.`);
+  if (o.name && names.has(o.name.toLowerCase()))
+    throw new CoordError(`The name '${o.name}' is taken on the board: choose another with --name, or leave it out.`);
   if (o.riff) refuseHeld(board, o.riff, id);
-  const row = { id, name: o.name ?? firstFreeName(names), riffs: o.riff ? [o.riff] : [], lane: laneFor(id, o.branch), claimed: o.now, presence: o.now, presenceNote: "", scope: o.scope };
+  const row = {
+    id,
+    name: o.name ?? firstFreeName(names),
+    riffs: o.riff ? [o.riff] : [],
+    lane: laneFor(id, o.branch),
+    claimed: o.now,
+    presence: o.now,
+    presenceNote: "",
+    scope: o.scope
+  };
   return { files: boardFile(withRow(board, row)), subject: coordSubject(id, `claim ${id} at ${o.now}`), value: row };
 }
 function planRowUpdate(view, id, what, change2, now) {
   const board = boardOf(view);
   const row = findRow(board, id);
-  if (!row) throw new CoordError(`${id} has no row on the board (${BOARD_PATH}): claim a session with 'coord start', or check 'coord status'.`);
+  if (!row)
+    throw new CoordError(`${id} has no row on the board (${BOARD_PATH}): claim a session with 'coord start', or check 'coord status'.`);
   const next = { ...change2(row), presence: now };
   return { files: boardFile(withRow(board, next)), subject: coordSubject(id, what), value: next };
 }
 var planScope = (view, id, scope, now) => planRowUpdate(view, id, `scope ${id}: ${firstWords(scope, 50)}`, (row) => ({ ...row, scope }), now);
 function refuseHeld(board, riff, id) {
   const holder = riffHolder(board, riff, id);
-  if (holder) throw new CoordError(`Riff ${riff} is held by ${holder.id} (${holder.name}): one session owns a Riff; ask ${holder.id} to hand it over (coord send ${holder.id} --type question --ref ${riff} -m "\u2026").`);
+  if (holder)
+    throw new CoordError(
+      `Riff ${riff} is held by ${holder.id} (${holder.name}): one session owns a Riff; ask ${holder.id} to hand it over (coord send ${holder.id} --type question --ref ${riff} -m "\u2026").`
+    );
 }
 function planRiff(view, id, change2, now) {
   const what = "set" in change2 ? `${id} takes Riff ${change2.set}` : "add" in change2 ? `${id} adds Riff ${change2.add}` : "drop" in change2 ? `${id} drops Riff ${change2.drop}` : `${id} clears its Riff`;
   const board = boardOf(view);
   if ("set" in change2) refuseHeld(board, change2.set, id);
   if ("add" in change2) refuseHeld(board, change2.add, id);
-  return planRowUpdate(view, id, what, (row) => {
-    let riffs = row.riffs;
-    if ("set" in change2) riffs = [change2.set];
-    if ("add" in change2) riffs = riffs.includes(change2.add) ? riffs : [...riffs, change2.add];
-    if ("drop" in change2) {
-      if (!riffs.includes(change2.drop)) throw new UsageError(`${id} does not hold Riff ${change2.drop} (it holds ${riffs.join(", ") || "none"}).`);
-      riffs = riffs.filter((x) => x !== change2.drop);
-    }
-    if ("none" in change2) riffs = [];
-    return { ...row, riffs };
-  }, now);
+  return planRowUpdate(
+    view,
+    id,
+    what,
+    (row) => {
+      let riffs = row.riffs;
+      if ("set" in change2) riffs = [change2.set];
+      if ("add" in change2) riffs = riffs.includes(change2.add) ? riffs : [...riffs, change2.add];
+      if ("drop" in change2) {
+        if (!riffs.includes(change2.drop))
+          throw new UsageError(`${id} does not hold Riff ${change2.drop} (it holds ${riffs.join(", ") || "none"}).`);
+        riffs = riffs.filter((x) => x !== change2.drop);
+      }
+      if ("none" in change2) riffs = [];
+      return { ...row, riffs };
+    },
+    now
+  );
 }
 var planPause = (view, id, eta, now) => planRowUpdate(view, id, `pause ${id} \u2014 resuming ${eta}`, (row) => ({ ...row, scope: `${PAUSED_PREFIX}${eta}` }), now);
 function planRemoveRow(view, id, what) {
@@ -2265,7 +2423,9 @@ function planClose(view, id, releaseRiffs) {
   const row = findRow(board, id);
   const riffs = row?.riffs ?? [];
   if (riffs.length && !releaseRiffs) {
-    throw new CoordError(`${id} holds Riff ${riffs.join(", ")}: hand it over first (coord handoff <sX> --riff ${riffs[0]} -m "\u2026"), or close --release-riffs to let it go with the row.`);
+    throw new CoordError(
+      `${id} holds Riff ${riffs.join(", ")}: hand it over first (coord handoff <sX> --riff ${riffs[0]} -m "\u2026"), or close --release-riffs to let it go with the row.`
+    );
   }
   const unresolved = view.mailbox().messages.filter((m) => m.to === id && !m.status.resolved).length;
   const what = `self-close ${id}${riffs.length ? `, releasing Riff ${riffs.join(", ")}` : ""}`;
@@ -2277,7 +2437,10 @@ function dropReservationsOf(view, ids, files) {
   if (!ids.length) return;
   const text = view.read(RESERVATIONS_PATH);
   if (text === null || !parseReservations(text).rows.some((r) => ids.includes(r.res.session))) return;
-  files.set(RESERVATIONS_PATH, withReservations(text, [], (r) => ids.includes(r.session)));
+  files.set(
+    RESERVATIONS_PATH,
+    withReservations(text, [], (r) => ids.includes(r.session))
+  );
 }
 function planReap(view, speaker, isStale) {
   let text = view.read(BOARD_PATH) ?? "";
@@ -2290,7 +2453,10 @@ function planReap(view, speaker, isStale) {
 function planReserve(view, o) {
   const board = boardOf(view);
   const row = findRow(board, o.me);
-  if (!row) throw new CoordError(`${o.me} has no row on the board (${BOARD_PATH}): only a session on the board can reserve; claim one with 'coord start'.`);
+  if (!row)
+    throw new CoordError(
+      `${o.me} has no row on the board (${BOARD_PATH}): only a session on the board can reserve; claim one with 'coord start'.`
+    );
   const text = view.read(RESERVATIONS_PATH);
   const table2 = parseReservations(text ?? "");
   const held = inForce(table2, board, o.staleMs, o.nowMs);
@@ -2302,7 +2468,10 @@ function planReserve(view, o) {
   const add = o.paths.map((path2) => ({ path: path2, session: o.me, until: o.until, note: o.note }));
   const ended = (r) => !findRow(board, r.session) || (untilMs(r.until) ?? 0) <= o.nowMs;
   const next = withReservations(text, add, (r) => r.session === o.me && o.paths.includes(r.path) || ended(r));
-  const files = /* @__PURE__ */ new Map([[RESERVATIONS_PATH, next], [BOARD_PATH, withRow(board, { ...row, presence: o.now })]]);
+  const files = /* @__PURE__ */ new Map([
+    [RESERVATIONS_PATH, next],
+    [BOARD_PATH, withRow(board, { ...row, presence: o.now })]
+  ]);
   return { files, subject: coordSubject(o.me, `reserve ${o.paths.join(", ")} until ${o.until}`), value: add };
 }
 function planRelease(view, o) {
@@ -2310,40 +2479,69 @@ function planRelease(view, o) {
   const mine = parseReservations(text ?? "").rows.map((r) => r.res).filter((r) => r.session === o.me);
   const unknown = o.paths.filter((p) => !mine.some((r) => r.path === p));
   if (unknown.length) {
-    throw new UsageError(`You (${o.me}) hold no reservation of ${unknown.join(", ")}; yours: ${mine.map((r) => r.path).join(", ") || "none"}.`);
+    throw new UsageError(
+      `You (${o.me}) hold no reservation of ${unknown.join(", ")}; yours: ${mine.map((r) => r.path).join(", ") || "none"}.`
+    );
   }
   const gone = mine.filter((r) => !o.paths.length || o.paths.includes(r.path));
-  const files = gone.length ? /* @__PURE__ */ new Map([[RESERVATIONS_PATH, withReservations(text, [], (r) => gone.some((g) => g.path === r.path && g.session === r.session))]]) : nothing();
+  const files = gone.length ? /* @__PURE__ */ new Map([
+    [RESERVATIONS_PATH, withReservations(text, [], (r) => gone.some((g) => g.path === r.path && g.session === r.session))]
+  ]) : nothing();
   return { files, subject: coordSubject(o.me, `release ${gone.map((r) => r.path).join(", ") || "nothing"}`), value: gone };
 }
 function planSend(view, o) {
   const board = boardOf(view);
-  if (o.to !== o.me && !findRow(board, o.to)) throw new CoordError(`No session ${o.to} on the board (on it: ${onBoard(board)}). Send to one of those, or check 'coord status'.`);
+  if (o.to !== o.me && !findRow(board, o.to))
+    throw new CoordError(`No session ${o.to} on the board (on it: ${onBoard(board)}). Send to one of those, or check 'coord status'.`);
   let ref = o.ref;
   if (/^[0-9a-f]{4,9}$/.test(ref)) {
     const hit = view.mailbox().messages.filter((m) => m.id.startsWith(ref));
     if (hit.length === 1) ref = hit[0].id;
   }
   const file = queueFile(o.to);
-  const text = appendBlock(view.read(file) ?? "", { stamp: o.now, from: o.me, to: o.to, type: o.type, ref, status: NEW_STATUS, body: o.body });
+  const text = appendBlock(view.read(file) ?? "", {
+    stamp: o.now,
+    from: o.me,
+    to: o.to,
+    type: o.type,
+    ref,
+    status: NEW_STATUS,
+    body: o.body
+  });
   const id = parseQueueFile(text).messages.at(-1).id;
-  return { files: /* @__PURE__ */ new Map([[file, text]]), subject: coordSubject(o.me, `${o.type} to ${o.to}: ${firstWords(o.body)}`), value: { id, file, ref } };
+  return {
+    files: /* @__PURE__ */ new Map([[file, text]]),
+    subject: coordSubject(o.me, `${o.type} to ${o.to}: ${firstWords(o.body)}`),
+    value: { id, file, ref }
+  };
 }
 function planAdvance(view, o) {
   const m = findMessage(view.mailbox(), o.prefix);
-  if (m.to !== o.me) throw new CoordError(`Message ${m.id} is addressed to ${m.to}, not to you (${o.me}): only ${m.to} may mark it ${o.level}.`);
+  if (m.to !== o.me)
+    throw new CoordError(`Message ${m.id} is addressed to ${m.to}, not to you (${o.me}): only ${m.to} may mark it ${o.level}.`);
   const status = advanceStatus(m.status, o.level, o.now);
   const same = LEVELS.every((l) => status[l] === m.status[l]);
-  return { files: same ? nothing() : /* @__PURE__ */ new Map([[m.file, setStatus(view.read(m.file), m, status)]]), subject: coordSubject(o.me, `${o.verb} ${m.id} from ${m.from}`), value: { id: m.id, status } };
+  return {
+    files: same ? nothing() : /* @__PURE__ */ new Map([[m.file, setStatus(view.read(m.file), m, status)]]),
+    subject: coordSubject(o.me, `${o.verb} ${m.id} from ${m.from}`),
+    value: { id: m.id, status }
+  };
 }
 function planReply(view, o) {
   const q = findMessage(view.mailbox(), o.prefix);
-  if (q.to !== o.me) throw new CoordError(`Message ${q.id} is addressed to ${q.to}, not to you (${o.me}): only ${q.to} may reply to it. To write to its sender, use coord send ${q.from}.`);
+  if (q.to !== o.me)
+    throw new CoordError(
+      `Message ${q.id} is addressed to ${q.to}, not to you (${o.me}): only ${q.to} may reply to it. To write to its sender, use coord send ${q.from}.`
+    );
   const status = advanceStatus(q.status, o.resolve ? "resolved" : "acked", o.now);
   const answer = { stamp: o.now, from: o.me, to: q.from, type: "answer", ref: q.id, status: NEW_STATUS, body: o.body };
   const text = insertAfter(setStatus(view.read(q.file), q, status), q, answer);
   const id = parseQueueFile(text).messages.find((m) => m.ref === q.id && m.from === o.me && m.body === o.body && m.stamp === o.now).id;
-  return { files: /* @__PURE__ */ new Map([[q.file, text]]), subject: coordSubject(o.me, `answer to ${q.from} on ${q.id}: ${firstWords(o.body)}`), value: { id, to: q.from, ref: q.id } };
+  return {
+    files: /* @__PURE__ */ new Map([[q.file, text]]),
+    subject: coordSubject(o.me, `answer to ${q.from} on ${q.id}: ${firstWords(o.body)}`),
+    value: { id, to: q.from, ref: q.id }
+  };
 }
 function planHandoff(view, o) {
   let board = boardOf(view);
@@ -2351,18 +2549,41 @@ function planHandoff(view, o) {
   const theirs = findRow(board, o.to);
   if (!mine) throw new CoordError(`You (${o.me}) have no row on the board: only a session on the board can hand off a Riff.`);
   if (!theirs) throw new CoordError(`No session ${o.to} on the board (on it: ${onBoard(board)}). Hand off to one of those.`);
-  if (!mine.riffs.includes(o.riff)) throw new CoordError(`You (${o.me}) do not hold Riff ${o.riff} (you hold: ${mine.riffs.join(", ") || "none"}): only its holder can hand it off.`);
+  if (!mine.riffs.includes(o.riff))
+    throw new CoordError(
+      `You (${o.me}) do not hold Riff ${o.riff} (you hold: ${mine.riffs.join(", ") || "none"}): only its holder can hand it off.`
+    );
   board = parseBoard(withRow(board, { ...mine, riffs: mine.riffs.filter((x) => x !== o.riff), presence: o.now }));
   const boardText = withRow(board, { ...theirs, riffs: theirs.riffs.includes(o.riff) ? theirs.riffs : [...theirs.riffs, o.riff] });
   const file = queueFile(o.to);
-  const text = appendBlock(view.read(file) ?? "", { stamp: o.now, from: o.me, to: o.to, type: "handoff", ref: o.riff, status: NEW_STATUS, body: o.body });
+  const text = appendBlock(view.read(file) ?? "", {
+    stamp: o.now,
+    from: o.me,
+    to: o.to,
+    type: "handoff",
+    ref: o.riff,
+    status: NEW_STATUS,
+    body: o.body
+  });
   const id = parseQueueFile(text).messages.at(-1).id;
-  return { files: /* @__PURE__ */ new Map([[BOARD_PATH, boardText], [file, text]]), subject: coordSubject(o.me, `handoff ${o.riff} to ${o.to}: ${firstWords(o.body)}`), value: { id } };
+  return {
+    files: /* @__PURE__ */ new Map([
+      [BOARD_PATH, boardText],
+      [file, text]
+    ]),
+    subject: coordSubject(o.me, `handoff ${o.riff} to ${o.to}: ${firstWords(o.body)}`),
+    value: { id }
+  };
 }
 
 // src/lock.ts
 function takeLock(file, opts) {
-  const me = { pid: process.pid, host: hostName(), since: Date.now(), token: `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 10)}` };
+  const me = {
+    pid: process.pid,
+    host: hostName(),
+    since: Date.now(),
+    token: `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 10)}`
+  };
   const text = JSON.stringify(me) + "\n";
   let holderToken;
   let holderSeenAt = Date.now();
@@ -2393,7 +2614,8 @@ function takeLock(file, opts) {
       takeOver(file, seen.text, me.token);
       continue;
     }
-    if (Date.now() - holderSeenAt > opts.patienceMs) return { kind: "busy", holder: seen.holder, heldMs: Date.now() - (seen.holder?.since ?? holderSeenAt) };
+    if (Date.now() - holderSeenAt > opts.patienceMs)
+      return { kind: "busy", holder: seen.holder, heldMs: Date.now() - (seen.holder?.since ?? holderSeenAt) };
     sleepMs(10 + Math.random() * 20);
   }
 }
@@ -2428,7 +2650,8 @@ function readLock(file) {
   let holder = null;
   try {
     const h = JSON.parse(text);
-    if (typeof h?.pid === "number" && typeof h.token === "string") holder = { pid: h.pid, host: String(h.host ?? ""), since: Number(h.since) || mtimeMs, token: h.token };
+    if (typeof h?.pid === "number" && typeof h.token === "string")
+      holder = { pid: h.pid, host: String(h.host ?? ""), since: Number(h.since) || mtimeMs, token: h.token };
   } catch {
   }
   return { text, holder, mtimeMs };
@@ -2510,9 +2733,14 @@ function attempts(ctx, plan, opts, ident, lock) {
         return { sha, value, attempts: attempt };
       }
       if (out2.kind === "refused") {
-        throw new CoordError(`${ctx.cfg.remote} refused the update of ${ctx.cfg.branch}: ${out2.detail}. Nothing was published; if ${ctx.cfg.branch} is protected, point coord at a branch sessions may push to ("branch" in .coord.json).`);
+        throw new CoordError(
+          `${ctx.cfg.remote} refused the update of ${ctx.cfg.branch}: ${out2.detail}. Nothing was published; if ${ctx.cfg.branch} is protected, point coord at a branch sessions may push to ("branch" in .coord.json).`
+        );
       }
-      if (out2.kind === "failed") throw new CoordError(`Could not publish to ${boardName(ctx)}: ${out2.detail}. Nothing was published; check the network and credentials, then run again.`);
+      if (out2.kind === "failed")
+        throw new CoordError(
+          `Could not publish to ${boardName(ctx)}: ${out2.detail}. Nothing was published; check the network and credentials, then run again.`
+        );
     } else {
       const following = checkedOutElsewhere(ctx, [...changed.keys()]);
       if (casRef(cwd2, `refs/heads/${ctx.cfg.branch}`, sha, base)) {
@@ -2522,7 +2750,9 @@ function attempts(ctx, plan, opts, ident, lock) {
           try {
             moveWorktree(dir, base, sha);
           } catch (e) {
-            throw new CoordError(`Published to ${boardName(ctx)}, but the checkout of ${ctx.cfg.branch} in '${dir}' could not follow (${e.message}): run git status there; git checkout -- ${[...changed.keys()].join(" ")} brings the files up to date.`);
+            throw new CoordError(
+              `Published to ${boardName(ctx)}, but the checkout of ${ctx.cfg.branch} in '${dir}' could not follow (${e.message}): run git status there; git checkout -- ${[...changed.keys()].join(" ")} brings the files up to date.`
+            );
           }
         }
         return { sha, value, attempts: attempt };
@@ -2531,7 +2761,9 @@ function attempts(ctx, plan, opts, ident, lock) {
     pause = nextPause(pause, pushMs);
     sleepMs(pause);
   }
-  throw new CoordError(`Gave up after ${MAX_ATTEMPTS} attempts: ${boardName(ctx)} kept moving under us. Nothing was published; run the command again.`);
+  throw new CoordError(
+    `Gave up after ${MAX_ATTEMPTS} attempts: ${boardName(ctx)} kept moving under us. Nothing was published; run the command again.`
+  );
 }
 function nextPause(last, pushMs) {
   const low = Math.min(pushMs, MAX_PAUSE_MS);
@@ -2544,7 +2776,9 @@ function publishLock(ctx) {
   if (out2.kind === "held") return out2.lock;
   if (out2.kind === "unusable") return null;
   const who = out2.holder ? `process ${out2.holder.pid}${out2.holder.host ? ` on ${out2.holder.host}` : ""}` : "a process";
-  throw new CoordError(`Another coord ${who} has been publishing from this clone for ${Math.round(out2.heldMs / 1e3)} s and is not done: waited for it, gave up. Nothing was published; run again once it has finished (if no coord is running, remove ${file}).`);
+  throw new CoordError(
+    `Another coord ${who} has been publishing from this clone for ${Math.round(out2.heldMs / 1e3)} s and is not done: waited for it, gave up. Nothing was published; run again once it has finished (if no coord is running, remove ${file}).`
+  );
 }
 function refuseNonFiles(ctx, snap, files) {
   for (const file of files) {
@@ -2558,14 +2792,18 @@ function refuseNonFiles(ctx, snap, files) {
   }
 }
 function refuse(ctx, what) {
-  throw new CoordError(`On ${boardName(ctx)}, ${what}: coord never replaces it. Move it out of the way on ${ctx.cfg.branch} (git mv or git rm, commit, push), then run this again. Nothing was published.`);
+  throw new CoordError(
+    `On ${boardName(ctx)}, ${what}: coord never replaces it. Move it out of the way on ${ctx.cfg.branch} (git mv or git rm, commit, push), then run this again. Nothing was published.`
+  );
 }
 function checkedOutElsewhere(ctx, paths) {
   const dirs = listWorktrees(ctx.repo.top).filter((w) => w.branch === ctx.cfg.branch).map((w) => w.dir);
   for (const d of dirs) {
     const dirty = worktreeStatus(d, "normal", paths);
     if (dirty.length) {
-      throw new CoordError(`${ctx.cfg.branch} is checked out in '${d}' with uncommitted edits of ${dirty.map((e) => e.path).join(", ")}: commit or stash them there, then run again.`);
+      throw new CoordError(
+        `${ctx.cfg.branch} is checked out in '${d}' with uncommitted edits of ${dirty.map((e) => e.path).join(", ")}: commit or stash them there, then run again.`
+      );
     }
   }
   return dirs;
@@ -2688,8 +2926,11 @@ function setUpClone(top, commonDir, { runtime = runtimeCommand(), force = false 
   if (!force && fs().existsSync(note(commonDir))) return [];
   const missing = missingSettings(top, runtime);
   for (const [key, value] of missing) setWithRetry(top, key, value);
-  fs().writeFileSync(note(commonDir), `${cloneSettings(runtime).map(([k]) => k).join("\n")}
-`);
+  fs().writeFileSync(
+    note(commonDir),
+    `${cloneSettings(runtime).map(([k]) => k).join("\n")}
+`
+  );
   return missing.map(([key]) => key);
 }
 function setWithRetry(top, key, value) {
@@ -2743,7 +2984,9 @@ function claimSession(ctx, req, warn, releaseOnFailure = false) {
       throw new CoordError(`Creating the worktree ${dir} failed (${why}); the claim of ${row.id} was taken back, nothing is left claimed.`);
     }
     if (!(e instanceof GitError)) throw e;
-    throw new CoordError(`Claimed ${row.id} on the board, but creating the worktree failed (${e.detail}). Make it yourself: git worktree add --no-track -b ${branch} ${dir} ${claim.sha.slice(0, 12)} \u2014 or release the claim: coord close --as ${row.id}.`);
+    throw new CoordError(
+      `Claimed ${row.id} on the board, but creating the worktree failed (${e.detail}). Make it yourself: git worktree add --no-track -b ${branch} ${dir} ${claim.sha.slice(0, 12)} \u2014 or release the claim: coord close --as ${row.id}.`
+    );
   }
   crashPoint("after-worktree");
   if (missing.length) warn(missingScriptsWarning(ctx, missing));
@@ -2758,7 +3001,9 @@ function claimSession(ctx, req, warn, releaseOnFailure = false) {
   try {
     copied = copyIncluded(root, dir);
   } catch (e) {
-    warn(`coord: ${row.id} is claimed and its worktree made, but copying the files ${WORKTREE_INCLUDE} names failed (${e.message}): copy them by hand.`);
+    warn(
+      `coord: ${row.id} is claimed and its worktree made, but copying the files ${WORKTREE_INCLUDE} names failed (${e.message}): copy them by hand.`
+    );
   }
   return { row, dir, branch, sha: claim.sha, copied, configured };
 }
@@ -2792,19 +3037,22 @@ function run(ctx, p) {
   const { row, dir, branch, sha, copied, configured } = claimSession(ctx, { wanted, name, scope, riff }, (line) => err(line));
   return report({ id: row.id, name: row.name, worktree: dir, branch, claimed: row.claimed, commit: sha, copied }, () => {
     const bar = "=".repeat(36);
-    out([
-      `[${branch} ${sha.slice(0, 7)}] ${coordSubject(row.id, `claim ${row.id} at ${row.claimed}`)}`,
-      bar,
-      `Session ${row.id} claimed.`,
-      `Name:     ${row.name}`,
-      `Worktree: ${dir}`,
-      `Branch:   ${branch}`,
-      ...configured.length ? [`Set up:   this clone merges the coordination files with coord (${configured.join(", ")})`] : [],
-      ...copied.length ? [`Copied:   ${copied.length > 4 ? `${copied.slice(0, 4).join(", ")} and ${copied.length - 4} more` : copied.join(", ")} (named in ${WORKTREE_INCLUDE})`] : [],
-      "Next:",
-      `  cd ${dir}`,
-      bar
-    ].join("\n"));
+    const copiedList = copied.length > 4 ? `${copied.slice(0, 4).join(", ")} and ${copied.length - 4} more` : copied.join(", ");
+    out(
+      [
+        `[${branch} ${sha.slice(0, 7)}] ${coordSubject(row.id, `claim ${row.id} at ${row.claimed}`)}`,
+        bar,
+        `Session ${row.id} claimed.`,
+        `Name:     ${row.name}`,
+        `Worktree: ${dir}`,
+        `Branch:   ${branch}`,
+        ...configured.length ? [`Set up:   this clone merges the coordination files with coord (${configured.join(", ")})`] : [],
+        ...copied.length ? [`Copied:   ${copiedList} (named in ${WORKTREE_INCLUDE})`] : [],
+        "Next:",
+        `  cd ${dir}`,
+        bar
+      ].join("\n")
+    );
   });
 }
 
@@ -2848,7 +3096,8 @@ function withThresholds(ctx, values, flags = {}) {
     const value = values[which];
     if (value === void 0) return void 0;
     const parsed = parseDuration(value);
-    if (parsed === null || parsed <= 0) throw new UsageError(`--${flags[which] ?? which} '${value}' is not a duration: use forms like 30m, 24h, 7d.`);
+    if (parsed === null || parsed <= 0)
+      throw new UsageError(`--${flags[which] ?? which} '${value}' is not a duration: use forms like 30m, 24h, 7d.`);
     return parsed;
   };
   const liveMs = ms("live");
@@ -2914,8 +3163,11 @@ function noticesFor(ctx, rows, history, me, held) {
   const others = rows.filter((r) => r.id !== me);
   if (!others.length && !held.some((r) => r.session !== me)) return [];
   const t = touches(ctx, rows, history);
-  const lines2 = overlapsOf(t).filter((o) => o.sessions.includes(me)).map((o) => `${o.path} is being changed by ${o.sessions.filter((s) => s !== me).map((s) => `${s} (${o.how[s].join(", ")})`).join(", ")} too`);
-  for (const { path: path2, res } of reservedUnderMe(t, me, held)) lines2.push(`${path2} is reserved by ${res.session} until ${res.until}${res.note ? ` ("${res.note}")` : ""}`);
+  const lines2 = overlapsOf(t).filter((o) => o.sessions.includes(me)).map(
+    (o) => `${o.path} is being changed by ${o.sessions.filter((s) => s !== me).map((s) => `${s} (${o.how[s].join(", ")})`).join(", ")} too`
+  );
+  for (const { path: path2, res } of reservedUnderMe(t, me, held))
+    lines2.push(`${path2} is reserved by ${res.session} until ${res.until}${res.note ? ` ("${res.note}")` : ""}`);
   return lines2;
 }
 
@@ -2928,7 +3180,10 @@ var spec2 = {
   flags: [
     { name: "live", value: "DURATION", help: 'activity newer than this is live (default 30m, or "live" in .coord.json)' },
     { name: "stale", value: "DURATION", help: 'activity older than this is stale (default 24h, or "stale" in .coord.json)' },
-    { name: "json", help: 'print {"board","commit","offline","session","sessions":[\u2026],"overlaps":[\u2026],"problems","missingScripts"} (see docs/reference.md)' }
+    {
+      name: "json",
+      help: 'print {"board","commit","offline","session","sessions":[\u2026],"overlaps":[\u2026],"problems","missingScripts"} (see docs/reference.md)'
+    }
   ],
   positionals: [0, 0],
   group: "sessions",
@@ -2943,7 +3198,11 @@ function run2(opened, p) {
   const text = snap.read(BOARD_PATH);
   const board = parseBoard(text ?? "");
   const unread = (id) => box.messages.filter((m) => m.to === id && !m.status.seen).length;
-  const history = boardHistory(ctx, board.rows.map((r) => r.row), board.rows.length > 1);
+  const history = boardHistory(
+    ctx,
+    board.rows.map((r) => r.row),
+    board.rows.length > 1
+  );
   const commits = history.last;
   const sessions = board.rows.map(({ row }) => {
     const last = commits.get(row.id);
@@ -2966,13 +3225,24 @@ function run2(opened, p) {
   const problems = board.problems.map((pr) => ({ file: BOARD_PATH, line: pr.line, message: pr.message }));
   const counting = board.rows.map((r) => r.row).filter((row) => sessions.find((s) => s.id === row.id).state !== "stale");
   const overlaps = counting.length > 1 ? overlapsOf(touches(ctx, counting, history.changed)) : [];
-  const value = { board: boardName(ctx), commit: sha, offline, session: ctx.session, sessions, overlaps, problems, missingScripts: missing };
+  const value = {
+    board: boardName(ctx),
+    commit: sha,
+    offline,
+    session: ctx.session,
+    sessions,
+    overlaps,
+    problems,
+    missingScripts: missing
+  };
   return report(value, () => {
     if (offline) err(`coord: offline \u2014 ${offline}; showing ${boardName(ctx)} as last fetched.`);
     for (const pr of problems) err(`coord: ${pr.file}:${pr.line}: ${pr.message}`);
     if (missing.length && text !== null) err(missingScriptsWarning(ctx, missing));
     if (text === null) {
-      out(`No board on ${boardName(ctx)} yet (${BOARD_PATH}): run 'coord init' to onboard this repo, or 'coord start' to claim the first session.`);
+      out(
+        `No board on ${boardName(ctx)} yet (${BOARD_PATH}): run 'coord init' to onboard this repo, or 'coord start' to claim the first session.`
+      );
       return;
     }
     if (!sessions.length) {
@@ -2985,16 +3255,21 @@ function run2(opened, p) {
       return t === null ? "\u2014" : `${age(now - t)} ago`;
     };
     const paint2 = { live: green, idle: (s) => s, stale: red, paused: yellow };
-    out(table(["SESSION", "RIFF", "SCOPE", "CLAIMED", "PRESENCE", "LAST COMMIT", "UNREAD", "STATE"], sessions.map((s) => [
-      `${s.me ? "*" : " "}${s.id} \xB7 ${visible(s.name)}`,
-      visible(s.riff ?? NO_RIFF),
-      visible(s.scope.length > 48 ? s.scope.slice(0, 47) + "\u2026" : s.scope),
-      ago(s.claimed),
-      ago(s.presence),
-      ago(s.lastCommit),
-      String(s.unread),
-      paint2[s.state](s.state)
-    ])));
+    out(
+      table(
+        ["SESSION", "RIFF", "SCOPE", "CLAIMED", "PRESENCE", "LAST COMMIT", "UNREAD", "STATE"],
+        sessions.map((s) => [
+          `${s.me ? "*" : " "}${s.id} \xB7 ${visible(s.name)}`,
+          visible(s.riff ?? NO_RIFF),
+          visible(s.scope.length > 48 ? s.scope.slice(0, 47) + "\u2026" : s.scope),
+          ago(s.claimed),
+          ago(s.presence),
+          ago(s.lastCommit),
+          String(s.unread),
+          paint2[s.state](s.state)
+        ])
+      )
+    );
     out(dim(`${sessions.length} session(s) on ${boardName(ctx)}; live < ${age(ctx.cfg.liveMs)}, stale > ${age(ctx.cfg.staleMs)}.`));
     if (overlaps.length) {
       out("\n" + yellow(`Files more than one session is changing (${overlaps.length}):`));
@@ -3117,7 +3392,9 @@ function closeSession(ctx, id, o) {
       removeWorktree(mainRoot, wt.dir);
     } catch (e) {
       if (!(e instanceof GitError)) throw e;
-      throw new CoordError(`Closed ${id} on the board, but removing ${wt.dir} failed (${e.detail}): remove it with git worktree remove --force ${wt.dir}.`);
+      throw new CoordError(
+        `Closed ${id} on the board, but removing ${wt.dir} failed (${e.detail}): remove it with git worktree remove --force ${wt.dir}.`
+      );
     }
     worktreeRemoved = true;
     crashPoint("after-worktree-remove");
@@ -3138,8 +3415,14 @@ function refuseMidOperation(id, dir, branch) {
   const w = findWorktree(dir);
   if (!w) return;
   const op = operationInProgress(w.gitDir);
-  if (op) throw new CoordError(`Not closing ${id}: a ${op} is in progress in ${dir}. Finish it (git ${op} --continue) or abort it (git ${op} --abort) there, then close again.`);
-  if (w.branch !== branch) throw new CoordError(`Not closing ${id}: ${dir} is on ${w.branch ? `branch ${w.branch}` : "a detached HEAD"}, not ${branch}. Check out ${branch} there (git -C ${dir} switch ${branch}), then close again.`);
+  if (op)
+    throw new CoordError(
+      `Not closing ${id}: a ${op} is in progress in ${dir}. Finish it (git ${op} --continue) or abort it (git ${op} --abort) there, then close again.`
+    );
+  if (w.branch !== branch)
+    throw new CoordError(
+      `Not closing ${id}: ${dir} is on ${w.branch ? `branch ${w.branch}` : "a detached HEAD"}, not ${branch}. Check out ${branch} there (git -C ${dir} switch ${branch}), then close again.`
+    );
 }
 
 // src/commands/close.ts
@@ -3182,7 +3465,9 @@ function run5(ctx, p) {
   });
   const { had, released, unresolved } = closed2.value;
   return report({ id, paused: null, worktreeRemoved, branchDeleted, released, unresolved, commit: had ? closed2.sha : null }, () => {
-    out(had ? `${id} closed: its row is off the board on ${boardName(ctx)}.` : `${id} had no row on ${boardName(ctx)} (already closed); cleaned up what was left.`);
+    out(
+      had ? `${id} closed: its row is off the board on ${boardName(ctx)}.` : `${id} had no row on ${boardName(ctx)} (already closed); cleaned up what was left.`
+    );
     if (released.length) out(`Released Riff ${released.join(", ")}: no session holds it now.`);
     if (unresolved) out(`${unresolved} message(s) to ${id} are left unresolved; their senders see ${id} as closed in coord inbox --sent.`);
     if (worktreeRemoved) out(`Removed worktree ${dir}.`);
@@ -3217,8 +3502,10 @@ var spec6 = {
 function run6(ctx, p) {
   const top = ctx.repo.top;
   const op = operationInProgress(ctx.repo.gitDir);
-  if (op) throw new CoordError(`A ${op} is in progress in ${top}: finish it (git ${op} --continue) or abort it (git ${op} --abort), then sync.`);
-  if (!ctx.repo.branch) throw new CoordError(`HEAD is detached in ${top}: check out your session branch (git switch session-<id>) and sync again.`);
+  if (op)
+    throw new CoordError(`A ${op} is in progress in ${top}: finish it (git ${op} --continue) or abort it (git ${op} --abort), then sync.`);
+  if (!ctx.repo.branch)
+    throw new CoordError(`HEAD is detached in ${top}: check out your session branch (git switch session-<id>) and sync again.`);
   const { sha: targetSha } = refresh(ctx);
   const target = boardRef(ctx);
   const before = headCommit(ctx.repo) ?? headSha(top);
@@ -3227,7 +3514,9 @@ function run6(ctx, p) {
   const { mine, presence } = worktreeChanges(top, id, "no");
   const autostash = bool(p, "autostash");
   if (mine.length && !autostash) {
-    throw new CoordError(`Your uncommitted edits would be in the way (${mine.slice(0, 5).join(", ")}${mine.length > 5 ? ", \u2026" : ""}): commit them, or run coord sync --autostash. Nothing was changed.`);
+    throw new CoordError(
+      `Your uncommitted edits would be in the way (${mine.slice(0, 5).join(", ")}${mine.length > 5 ? ", \u2026" : ""}): commit them, or run coord sync --autostash. Nothing was changed.`
+    );
   }
   if (presence !== null) restoreFile(top, BOARD_PATH);
   const restorePresence = () => {
@@ -3240,7 +3529,8 @@ function run6(ctx, p) {
     }
     const board = parseBoard(text);
     const row = findRow(board, id);
-    if (row && (parseStamp(row.presence) ?? 0) < (parseStamp(presence) ?? 0)) fs().writeFileSync(boardFile2, withRow(board, { ...row, presence }));
+    if (row && (parseStamp(row.presence) ?? 0) < (parseStamp(presence) ?? 0))
+      fs().writeFileSync(boardFile2, withRow(board, { ...row, presence }));
   };
   let how;
   const base = mergeBase(top, "HEAD", target);
@@ -3259,7 +3549,9 @@ function run6(ctx, p) {
     const r = rebaseOnto(top, target, autostash);
     if (!r.ok) {
       restorePresence();
-      throw new CoordError(`Rebasing onto ${boardName(ctx)} stopped on a conflict${r.conflicts.length ? ` in ${r.conflicts.join(", ")}` : ` (${r.detail})`}; it was undone, nothing changed. Resolve it by hand: git rebase ${boardName(ctx)}.`);
+      throw new CoordError(
+        `Rebasing onto ${boardName(ctx)} stopped on a conflict${r.conflicts.length ? ` in ${r.conflicts.join(", ")}` : ` (${r.detail})`}; it was undone, nothing changed. Resolve it by hand: git rebase ${boardName(ctx)}.`
+      );
     }
   }
   restorePresence();
@@ -3322,11 +3614,16 @@ function provenanceOf(ctx, head, shown) {
   const commits = commitsTouching(ctx.repo.top, head, files, Math.floor(oldest / 1e3) - 86400, MAX_COMMITS).reverse();
   if (!commits.length) return result;
   const revs = [`${commits[0].sha}^`, ...commits.map((c) => c.sha)];
-  const texts = readObjects(ctx.repo.top, revs.flatMap((rev) => files.map((f) => `${rev}:${f}`)));
+  const texts = readObjects(
+    ctx.repo.top,
+    revs.flatMap((rev) => files.map((f) => `${rev}:${f}`))
+  );
   const ids = new Set(shown.map((m) => m.id));
   const version = (i, j) => {
     const obj = texts[i * files.length + j];
-    return new Map(obj?.type === "blob" ? parseQueueFile(obj.content).messages.filter((m) => ids.has(m.id)).map((m) => [m.id, m.status]) : []);
+    return new Map(
+      obj?.type === "blob" ? parseQueueFile(obj.content).messages.filter((m) => ids.has(m.id)).map((m) => [m.id, m.status]) : []
+    );
   };
   const found = /* @__PURE__ */ new Map();
   const before = new Map(files.map((file, j) => [file, version(0, j)]));
@@ -3384,9 +3681,15 @@ var spec8 = {
   flags: [
     { name: "all", help: "include resolved messages" },
     { name: "from", value: "ID", help: "only messages from session ID" },
-    { name: "brief", help: "a few lines about new messages and new overlaps with your files, nothing when none; never fails (for prompt hooks)" },
+    {
+      name: "brief",
+      help: "a few lines about new messages and new overlaps with your files, nothing when none; never fails (for prompt hooks)"
+    },
     { name: "sent", help: "list what I sent instead, with how far each got (seen, acked, resolved)" },
-    { name: "json", help: 'print {"session","board","offline","messages":[\u2026],"unacked":[\u2026],"problems"}; sent ones carry "recipientOnBoard", and with --sent "provenance" and "backed" (see docs/reference.md)' }
+    {
+      name: "json",
+      help: 'print {"session","board","offline","messages":[\u2026],"unacked":[\u2026],"problems"}; sent ones carry "recipientOnBoard", and with --sent "provenance" and "backed" (see docs/reference.md)'
+    }
   ],
   positionals: [0, 0],
   group: "messages",
@@ -3406,12 +3709,21 @@ function run8(ctx, p) {
   let board;
   const gone = (m) => m.to !== me && !findRow(board ??= parseBoard(snap.read(BOARD_PATH) ?? ""), m.to);
   const sent = bool(p, "sent");
-  const mine = box.messages.filter((m) => (sent ? m.from === me : m.to === me && (!from || m.from === from)) && (sent || bool(p, "all") || !m.status.resolved));
+  const mine = box.messages.filter(
+    (m) => (sent ? m.from === me : m.to === me && (!from || m.from === from)) && (sent || bool(p, "all") || !m.status.resolved)
+  );
   const messages = [...mine.filter((m) => !m.status.resolved).sort(byAge), ...mine.filter((m) => m.status.resolved).sort(byAge)];
   const history = sent && sha ? provenanceOf(ctx, sha, messages) : /* @__PURE__ */ new Map();
   const sentJson = (m) => ({ ...messageJson(m), recipientOnBoard: !gone(m), ...history.get(m.id) });
   const unacked = box.messages.filter((m) => m.from === me && m.to !== me && !m.status.acked).sort(byAge);
-  const value = { session: me, board: boardName(ctx), offline, messages: messages.map(sent ? sentJson : messageJson), unacked: unacked.map(sentJson), problems: box.problems };
+  const value = {
+    session: me,
+    board: boardName(ctx),
+    offline,
+    messages: messages.map(sent ? sentJson : messageJson),
+    unacked: unacked.map(sentJson),
+    problems: box.problems
+  };
   return report(value, () => {
     if (offline) err(`coord: offline \u2014 ${offline}; showing ${boardName(ctx)} as last fetched.`);
     for (const pr of box.problems) err(`coord: ${pr.file}:${pr.line}: ${pr.message}`);
@@ -3469,7 +3781,11 @@ function touching(ctx, snap) {
   const board = parseBoard(snap.read(BOARD_PATH) ?? "");
   let notices = [];
   if (board.rows.length > 1) {
-    const history = boardHistory(ctx, board.rows.map((r) => r.row), true);
+    const history = boardHistory(
+      ctx,
+      board.rows.map((r) => r.row),
+      true
+    );
     const rows = board.rows.map((r) => r.row).filter((row) => stateOf(row, history.last.get(row.id), ctx).state !== "stale");
     const held = inForce(parseReservations(snap.read(RESERVATIONS_PATH) ?? ""), board, ctx.cfg.staleMs, Date.now());
     notices = noticesFor(ctx, rows, history.changed, ctx.session, held);
@@ -3591,7 +3907,8 @@ function run13(ctx, p) {
   const to = recipientArg(p.args[0]);
   const me = ctx.session;
   const riff = str(p, "riff");
-  if (riff === void 0) throw new UsageError("--riff ID is required (the Riff you hand over): usage: coord handoff <to> --riff ID -m TEXT");
+  if (riff === void 0)
+    throw new UsageError("--riff ID is required (the Riff you hand over): usage: coord handoff <to> --riff ID -m TEXT");
   if (checkRiffId(riff)) throw new UsageError(`--riff: ${checkRiffId(riff)}.`);
   if (to === me) throw new UsageError("You cannot hand a Riff to yourself.");
   const body = readBody(p.flags.message, str(p, "file"));
@@ -3600,7 +3917,10 @@ function run13(ctx, p) {
     return planHandoff(snap, { me, to, riff, body, now: stamp() });
   });
   const { id } = r.value;
-  return report({ id, to, riff, commit: r.sha }, () => out(`Handed ${riff} to ${to} (message ${id}); the board moved it in the same commit.`));
+  return report(
+    { id, to, riff, commit: r.sha },
+    () => out(`Handed ${riff} to ${to} (message ${id}); the board moved it in the same commit.`)
+  );
 }
 
 // src/commands/reserve.ts
@@ -3672,7 +3992,9 @@ function run15(ctx, p) {
   const released = r.value.map((x) => x.path);
   return report(
     { id: me, released, commit: released.length ? r.sha : null },
-    () => out(released.length ? `${me} released ${released.join(", ")} on ${boardName(ctx)}.` : `${me} holds no reservations: nothing to release.`)
+    () => out(
+      released.length ? `${me} released ${released.join(", ")} on ${boardName(ctx)}.` : `${me} holds no reservations: nothing to release.`
+    )
   );
 }
 
@@ -3689,7 +4011,10 @@ var spec16 = {
   description: "Shows the reservations in force; --all adds the ones that no longer count (their time passed,\ntheir session is stale or off the board), with why. Reads the freshly fetched blackboard branch.",
   flags: [
     { name: "all", help: "also list reservations that no longer count" },
-    { name: "json", help: 'print {"board","commit","offline","reservations":[{"path","session","name","until","note","counts","endsAt","why"}],"problems"}' }
+    {
+      name: "json",
+      help: 'print {"board","commit","offline","reservations":[{"path","session","name","until","note","counts","endsAt","why"}],"problems"}'
+    }
   ],
   positionals: [0, 0],
   group: "collisions",
@@ -3706,7 +4031,17 @@ function run16(ctx, p) {
     const ends = countsUntil(res, board, ctx.cfg.staleMs);
     const row = findRow(board, res.session);
     const why = !row ? `${res.session} is off the board` : (untilMs(res.until) ?? 0) <= now ? "its time passed" : ends === null || ends <= now ? `${res.session} is stale` : null;
-    return { path: res.path, session: res.session, name: row?.name ?? null, until: res.until, note: res.note, counts: why === null, endsAt: why === null ? stamp(ends) : null, why, me: res.session === ctx.session };
+    return {
+      path: res.path,
+      session: res.session,
+      name: row?.name ?? null,
+      until: res.until,
+      note: res.note,
+      counts: why === null,
+      endsAt: why === null ? stamp(ends) : null,
+      why,
+      me: res.session === ctx.session
+    };
   });
   const shown = bool(p, "all") ? all : all.filter((r) => r.counts);
   const problems = t.problems.map((pr) => ({ file: RESERVATIONS_PATH, line: pr.line, message: pr.message }));
@@ -3716,17 +4051,28 @@ function run16(ctx, p) {
     for (const pr of problems) err(`coord: ${pr.file}:${pr.line}: ${pr.message}`);
     if (!shown.length) {
       const ended = all.length - shown.length;
-      out(`No reservations in force on ${boardName(ctx)}${ended ? ` (${ended} no longer count: --all shows them)` : ""}. Reserve with 'coord reserve PATH\u2026'.`);
+      out(
+        `No reservations in force on ${boardName(ctx)}${ended ? ` (${ended} no longer count: --all shows them)` : ""}. Reserve with 'coord reserve PATH\u2026'.`
+      );
       return;
     }
-    out(table(["PATH", "SESSION", "UNTIL", "NOTE", ...bool(p, "all") ? ["COUNTS"] : []], shown.map((r) => [
-      visible(r.path),
-      `${r.me ? "*" : " "}${r.session}${r.name ? ` \xB7 ${visible(r.name)}` : ""}`,
-      r.counts ? `${r.until} (in ${age((untilMs(r.until) ?? now) - now)})` : r.until,
-      visible(r.note) || "\u2014",
-      ...bool(p, "all") ? [r.counts ? "yes" : `no: ${r.why}`] : []
-    ])));
-    out(dim(`${shown.filter((r) => r.counts).length} in force on ${boardName(ctx)}; a session's reservations stop counting once it is stale (> ${age(ctx.cfg.staleMs)}).`));
+    out(
+      table(
+        ["PATH", "SESSION", "UNTIL", "NOTE", ...bool(p, "all") ? ["COUNTS"] : []],
+        shown.map((r) => [
+          visible(r.path),
+          `${r.me ? "*" : " "}${r.session}${r.name ? ` \xB7 ${visible(r.name)}` : ""}`,
+          r.counts ? `${r.until} (in ${age((untilMs(r.until) ?? now) - now)})` : r.until,
+          visible(r.note) || "\u2014",
+          ...bool(p, "all") ? [r.counts ? "yes" : `no: ${r.why}`] : []
+        ])
+      )
+    );
+    out(
+      dim(
+        `${shown.filter((r) => r.counts).length} in force on ${boardName(ctx)}; a session's reservations stop counting once it is stale (> ${age(ctx.cfg.staleMs)}).`
+      )
+    );
   });
 }
 
@@ -3818,7 +4164,11 @@ function run17(ctx, _p) {
   const box = snap.mailbox([BOARD_PATH, SCRIPTS_DIR, RESERVATIONS_PATH]);
   const missing = snap.missingScripts();
   const board = parseBoard(snap.read(BOARD_PATH) ?? "");
-  const history = boardHistory(ctx, board.rows.map((r) => r.row), board.rows.length > 1);
+  const history = boardHistory(
+    ctx,
+    board.rows.map((r) => r.row),
+    board.rows.length > 1
+  );
   const commits = history.last;
   const me = ctx.session ? findRow(board, ctx.session) : void 0;
   const others = board.rows.filter(({ row }) => row.id !== ctx.session).map(({ row }) => ({
@@ -3835,7 +4185,16 @@ function run17(ctx, _p) {
   const held = inForce(parseReservations(snap.read(RESERVATIONS_PATH) ?? ""), board, ctx.cfg.staleMs, Date.now());
   const touching2 = me ? noticesFor(ctx, counting, history.changed, me.id, held) : [];
   const commands = AGENT_COMMANDS.map(([command, use]) => ({ command, use }));
-  const value = { session, board: boardName(ctx), offline, others, unread: unread.map(messageJson), unacked: unacked.map(messageJson), touching: touching2, commands };
+  const value = {
+    session,
+    board: boardName(ctx),
+    offline,
+    others,
+    unread: unread.map(messageJson),
+    unacked: unacked.map(messageJson),
+    touching: touching2,
+    commands
+  };
   return report(value, () => {
     if (missing.length) out(missingScriptsWarning(ctx, missing));
     out(visible(render2(ctx, session, others, unread, unacked, offline, touching2)));
@@ -3845,13 +4204,21 @@ function render2(ctx, session, others, unread, unacked, offline, touching2) {
   const lines2 = [];
   const { remote, branch } = ctx.cfg;
   if (!session) {
-    lines2.push(ctx.session ? `coord: ${ctx.session} has no row on the board (${boardName(ctx)}): it was closed or reaped.` : `coord: you are not in a coord session here (${ctx.repo.top}).`);
-    lines2.push("Work in a session worktree, started one of two ways: `claude --worktree <name>` (coord's WorktreeCreate hook claims a session and makes the worktree), or `coord start` run by a person, then `claude` started inside the worktree it prints.");
-    lines2.push("Do not cd into a worktree from here: Claude Code resets the shell's directory after each command, so your commits and mail would stay here.");
+    lines2.push(
+      ctx.session ? `coord: ${ctx.session} has no row on the board (${boardName(ctx)}): it was closed or reaped.` : `coord: you are not in a coord session here (${ctx.repo.top}).`
+    );
+    lines2.push(
+      "Work in a session worktree, started one of two ways: `claude --worktree <name>` (coord's WorktreeCreate hook claims a session and makes the worktree), or `coord start` run by a person, then `claude` started inside the worktree it prints."
+    );
+    lines2.push(
+      "Do not cd into a worktree from here: Claude Code resets the shell's directory after each command, so your commits and mail would stay here."
+    );
   } else {
     lines2.push(`coord: you are ${session.id} \xB7 ${session.name}, working in ${session.worktree} (branch ${sessionBranch(session.id)}).`);
     lines2.push(`Riff: ${session.riffs.join(", ") || NO_RIFF} \xB7 scope: ${session.scope}`);
-    lines2.push(`Rules: every commit subject starts with [${session.id}]; publish with git push ${ctx.hasRemote ? remote : "."} HEAD:${branch} (run coord sync first if it is rejected); set your scope with coord scope "\u2026".`);
+    lines2.push(
+      `Rules: every commit subject starts with [${session.id}]; publish with git push ${ctx.hasRemote ? remote : "."} HEAD:${branch} (run coord sync first if it is rejected); set your scope with coord scope "\u2026".`
+    );
   }
   if (offline) lines2.push(`(offline: ${offline}; this is the board as last fetched)`);
   const live = others.filter((o) => o.state !== "stale");
@@ -3859,7 +4226,8 @@ function render2(ctx, session, others, unread, unacked, offline, touching2) {
   for (const o of live) lines2.push(`  ${o.id} \xB7 ${o.name} \u2014 ${o.state} \u2014 ${o.riffs.join(", ") || NO_RIFF} \u2014 ${o.scope}`);
   if (session) {
     lines2.push("", unread.length ? `Messages to you not acked yet (${unread.length}):` : "No messages waiting for you.");
-    for (const m of unread) lines2.push(`  ${m.id} from ${m.from} (${m.type}${m.ref !== NO_REF ? `, ref ${m.ref}` : ""}): ${firstWords(m.body, 70)}`);
+    for (const m of unread)
+      lines2.push(`  ${m.id} from ${m.from} (${m.type}${m.ref !== NO_REF ? `, ref ${m.ref}` : ""}): ${firstWords(m.body, 70)}`);
     if (unacked.length) {
       lines2.push("", `You sent, not acked yet (${unacked.length}):`);
       for (const m of unacked) lines2.push(`  ${m.id} to ${m.to} (${m.type}): ${firstWords(m.body, 70)}`);
@@ -3897,7 +4265,8 @@ var spec18 = {
 };
 async function run18(ctx, p) {
   const interval = parseDuration(str(p, "interval") ?? "15s");
-  if (interval === null || interval < 1e3) throw new UsageError(`--interval '${str(p, "interval")}' is not a duration of at least 1s (e.g. 10s, 1m).`);
+  if (interval === null || interval < 1e3)
+    throw new UsageError(`--interval '${str(p, "interval")}' is not a duration of at least 1s (e.g. 10s, 1m).`);
   const count = str(p, "count") === void 0 ? Infinity : Number(str(p, "count"));
   if (!Number.isInteger(count) || count < 1) throw new UsageError(`--count '${str(p, "count")}' is not a positive whole number.`);
   const asJson = bool(p, "json");
@@ -3927,22 +4296,33 @@ async function run18(ctx, p) {
         if (!old) emit("claimed", `${id} \xB7 ${row.name} claimed (${row.scope})`, { id, name: row.name });
         else {
           if (old.scope !== row.scope) emit("scope", `${id} scope: ${row.scope}`, { id, scope: row.scope });
-          if (old.riffs.join() !== row.riffs.join()) emit("riff", `${id} Riff: ${row.riffs.join(", ") || NO_RIFF}`, { id, riffs: row.riffs });
+          if (old.riffs.join() !== row.riffs.join())
+            emit("riff", `${id} Riff: ${row.riffs.join(", ") || NO_RIFF}`, { id, riffs: row.riffs });
         }
       }
       for (const id of before.rows.keys()) if (!now.rows.has(id)) emit("closed", `${id} left the board`, { id });
       for (const m of box.messages) {
         const old = before.messages.get(m.id);
         const mine = m.to === ctx.session ? " (to you)" : "";
-        if (!old) emit("message", `${m.id} ${m.type} ${m.from} \u2192 ${m.to}${mine}: ${firstWords(m.body, 70)}`, { id: m.id, from: m.from, to: m.to, type: m.type });
-        else for (const l of LEVELS) {
-          if (!old[l] && m.status[l]) emit(l, `${m.id} ${l} by ${m.to}`, { id: m.id, by: m.to });
-        }
+        if (!old)
+          emit("message", `${m.id} ${m.type} ${m.from} \u2192 ${m.to}${mine}: ${firstWords(m.body, 70)}`, {
+            id: m.id,
+            from: m.from,
+            to: m.to,
+            type: m.type
+          });
+        else
+          for (const l of LEVELS) {
+            if (!old[l] && m.status[l]) emit(l, `${m.id} ${l} by ${m.to}`, { id: m.id, by: m.to });
+          }
       }
     }
     if (!before) {
       if (asJson) json({ at: (/* @__PURE__ */ new Date()).toISOString(), event: "ready", board: boardName(ctx), session: ctx.session });
-      else out(dim(`Watching ${boardName(ctx)} every ${Math.round(interval / 1e3)}s${ctx.session ? ` as ${ctx.session}` : ""}. Ctrl-C stops.`));
+      else
+        out(
+          dim(`Watching ${boardName(ctx)} every ${Math.round(interval / 1e3)}s${ctx.session ? ` as ${ctx.session}` : ""}. Ctrl-C stops.`)
+        );
     }
     before = now;
   }
@@ -4054,16 +4434,32 @@ function run20(ctx, p) {
   try {
     const fetched = refresh(ctx, true);
     sha = fetched.sha;
-    if (fetched.offline) add({ level: "warn", message: `offline: ${fetched.offline}`, fix: "check the network and git remote -v; reads use the last fetch meanwhile" });
+    if (fetched.offline)
+      add({
+        level: "warn",
+        message: `offline: ${fetched.offline}`,
+        fix: "check the network and git remote -v; reads use the last fetch meanwhile"
+      });
   } catch (e) {
     add({ level: "error", message: e.message });
   }
-  if (!ctx.hasRemote) add({ level: "info", message: `no remote '${ctx.cfg.remote}': the local branch ${ctx.cfg.branch} is the blackboard` });
+  if (!ctx.hasRemote)
+    add({ level: "info", message: `no remote '${ctx.cfg.remote}': the local branch ${ctx.cfg.branch} is the blackboard` });
   const snap = new Snapshot(ctx, sha);
   const boardText = sha ? snap.read(BOARD_PATH) : null;
   const board = parseBoard(boardText ?? "");
-  if (sha && boardText === null) add({ level: "error", message: `no board on ${boardName(ctx)} (${BOARD_PATH})`, fix: "run 'coord init', commit and push what it wrote" });
-  for (const pr of board.problems) add({ level: "warn", message: `${BOARD_PATH}:${pr.line}: ${pr.message}`, fix: "edit that line so the row has six cells and a unique id" });
+  if (sha && boardText === null)
+    add({
+      level: "error",
+      message: `no board on ${boardName(ctx)} (${BOARD_PATH})`,
+      fix: "run 'coord init', commit and push what it wrote"
+    });
+  for (const pr of board.problems)
+    add({
+      level: "warn",
+      message: `${BOARD_PATH}:${pr.line}: ${pr.message}`,
+      fix: "edit that line so the row has six cells and a unique id"
+    });
   const exists2 = (rel) => fs().existsSync(path().join(top, rel));
   const readRel = (rel) => fs().readFileSync(path().resolve(top, rel), "utf8");
   const lhFile = lefthookConfig(exists2, process.env.LEFTHOOK_CONFIG);
@@ -4072,15 +4468,39 @@ function run20(ctx, p) {
   const lacking = HOOK_JOBS.filter((j) => !new RegExp(`coord\\.mjs[^\\n]*${j.verb}`).test(lh));
   if (lacking.length) {
     const what = `${lacking.map((j) => j.hook).join(", ")} job${lacking.length > 1 ? "s" : ""} (${listed2(lacking.map((j) => j.guards))})`;
-    add({ level: "warn", message: `${lhFile ?? "the lefthook config"} lacks coord's ${what}`, fix: "run 'coord init' (it merges them in)" });
+    add({
+      level: "warn",
+      message: `${lhFile ?? "the lefthook config"} lacks coord's ${what}`,
+      fix: "run 'coord init' (it merges them in)"
+    });
   }
   const ignored = LEFTHOOK_CONFIGS.filter((f) => f !== lhFile && exists2(f));
-  if (lhFile && ignored.length) add({ level: "warn", message: `lefthook loads ${lhFile} only: the hooks in ${ignored.join(", ")} do not run`, fix: `move their jobs into ${lhFile} and delete ${ignored.join(", ")}` });
-  const uncommitted = worktreeStatus(top, "all", [...HOOK_SCRIPTS, CONFIG_FILE, ".gitattributes", ...lhFile ? [lhFile] : []].filter(exists2));
-  if (uncommitted.length) add({ level: "warn", message: `not committed: ${uncommitted.map((e) => e.path).join(", ")}; other clones' hooks and settings need them`, fix: `git add ${uncommitted.map((e) => e.path).join(" ")} && git commit -m "chore: onboard coord" && git push` });
+  if (lhFile && ignored.length)
+    add({
+      level: "warn",
+      message: `lefthook loads ${lhFile} only: the hooks in ${ignored.join(", ")} do not run`,
+      fix: `move their jobs into ${lhFile} and delete ${ignored.join(", ")}`
+    });
+  const uncommitted = worktreeStatus(
+    top,
+    "all",
+    [...HOOK_SCRIPTS, CONFIG_FILE, ".gitattributes", ...lhFile ? [lhFile] : []].filter(exists2)
+  );
+  if (uncommitted.length)
+    add({
+      level: "warn",
+      message: `not committed: ${uncommitted.map((e) => e.path).join(", ")}; other clones' hooks and settings need them`,
+      fix: `git add ${uncommitted.map((e) => e.path).join(" ")} && git commit -m "chore: onboard coord" && git push`
+    });
   const oldJobs = ["check-worktree-prefix.sh", "session-heartbeat.sh"].filter((f) => lh.includes(f));
-  if (oldJobs.length) add({ level: "warn", message: `lefthook.yml still runs ${oldJobs.join(" and ")}, which coord replaces`, fix: "delete those jobs from lefthook.yml (coord check-prefix and heartbeat do their work)" });
-  if (!fs().existsSync(path().join(top, SCRIPT_PATH))) add({ level: "warn", message: `${SCRIPT_PATH} is missing, so the hooks cannot run`, fix: "run 'coord init'" });
+  if (oldJobs.length)
+    add({
+      level: "warn",
+      message: `lefthook.yml still runs ${oldJobs.join(" and ")}, which coord replaces`,
+      fix: "delete those jobs from lefthook.yml (coord check-prefix and heartbeat do their work)"
+    });
+  if (!fs().existsSync(path().join(top, SCRIPT_PATH)))
+    add({ level: "warn", message: `${SCRIPT_PATH} is missing, so the hooks cannot run`, fix: "run 'coord init'" });
   const hooks = hooksDir(top);
   const notInstalled = HOOK_JOBS.filter((j) => !fs().existsSync(path().join(hooks, j.hook)));
   if (notInstalled.length) {
@@ -4090,17 +4510,42 @@ function run20(ctx, p) {
   }
   const attributes = path().join(top, ".gitattributes");
   const attrText = fs().existsSync(attributes) ? fs().readFileSync(attributes, "utf8") : "";
-  if (withAttributes(attrText).added.length) add({ level: "warn", message: ".gitattributes does not send the coordination files to coord's merge driver: git merges them line by line, and neighbouring rows conflict", fix: "run 'coord init' and commit .gitattributes" });
+  if (withAttributes(attrText).added.length)
+    add({
+      level: "warn",
+      message: ".gitattributes does not send the coordination files to coord's merge driver: git merges them line by line, and neighbouring rows conflict",
+      fix: "run 'coord init' and commit .gitattributes"
+    });
   const unset = missingSettings(top);
-  if (unset.length) add({ level: "warn", message: `this clone lacks ${unset.map(([k]) => k).join(", ")}: the coordination files merge line by line here, and git pull refuses while the heartbeat's edit is pending`, fix: `git config --local ${unset[0][0]} '${unset[0][1]}' (and the rest)`, repair: () => {
-    setUpClone(top, ctx.repo.commonDir, { force: true });
-  } });
+  if (unset.length)
+    add({
+      level: "warn",
+      message: `this clone lacks ${unset.map(([k]) => k).join(", ")}: the coordination files merge line by line here, and git pull refuses while the heartbeat's edit is pending`,
+      fix: `git config --local ${unset[0][0]} '${unset[0][1]}' (and the rest)`,
+      repair: () => {
+        setUpClone(top, ctx.repo.commonDir, { force: true });
+      }
+    });
   if (sha && boardText !== null) leftovers(ctx, board, add);
-  else add({ level: "warn", message: "leftover worktrees and branches were not checked: the board could not be read", fix: "fix the finding above, then run coord doctor again" });
+  else
+    add({
+      level: "warn",
+      message: "leftover worktrees and branches were not checked: the board could not be read",
+      fix: "fix the finding above, then run coord doctor again"
+    });
   if (sha && boardText !== null) {
-    const commits = boardHistory(ctx, board.rows.map((r) => r.row), false).last;
+    const commits = boardHistory(
+      ctx,
+      board.rows.map((r) => r.row),
+      false
+    ).last;
     const stale = board.rows.filter(({ row }) => stateOf(row, commits.get(row.id), ctx).state === "stale").map((r) => r.row.id);
-    if (stale.length) add({ level: "info", message: `stale sessions on the board: ${stale.join(", ")}`, fix: "'coord reap' removes them (their work is kept)" });
+    if (stale.length)
+      add({
+        level: "info",
+        message: `stale sessions on the board: ${stale.join(", ")}`,
+        fix: "'coord reap' removes them (their work is kept)"
+      });
   }
   if (bool(p, "fix")) {
     for (const f of findings) {
@@ -4114,7 +4559,15 @@ function run20(ctx, p) {
     }
   }
   const open = findings.filter((f) => f.level !== "info" && !f.fixed);
-  const value = { findings: findings.map(({ level, message, fix, fixed, repair }) => ({ level, message, fix: fix ?? null, fixable: !!repair, fixed: !!fixed })) };
+  const value = {
+    findings: findings.map(({ level, message, fix, fixed, repair }) => ({
+      level,
+      message,
+      fix: fix ?? null,
+      fixable: !!repair,
+      fixed: !!fixed
+    }))
+  };
   const text = () => {
     if (!findings.length) out(green("All good: set-up complete, no leftovers."));
     for (const f of findings) {
@@ -4143,17 +4596,27 @@ function leftovers(ctx, board, add) {
     const id = note2.id;
     const hasWorktree = id !== null && worktrees.some((w) => w.branch === sessionBranch(id));
     if (id !== null && onBoard2(id) && !hasWorktree) {
-      add({ level: "warn", message: `${id} was claimed from this clone by a start that did not finish (no worktree)`, fix: `release the claim (or claim it properly: coord start)`, repair: () => {
-        publish(ctx, (snap) => planRemoveRow(snap, id, `release unfinished claim of ${id}`));
-        fs().rmSync(note2.file, { force: true });
-      } });
+      add({
+        level: "warn",
+        message: `${id} was claimed from this clone by a start that did not finish (no worktree)`,
+        fix: `release the claim (or claim it properly: coord start)`,
+        repair: () => {
+          publish(ctx, (snap) => planRemoveRow(snap, id, `release unfinished claim of ${id}`));
+          fs().rmSync(note2.file, { force: true });
+        }
+      });
     } else {
       add({ level: "info", message: `note of an interrupted start (${note2.name})`, repair: () => fs().rmSync(note2.file, { force: true }) });
     }
   }
   for (const w of worktrees) {
     if (w.dir !== root && !fs().existsSync(w.dir)) {
-      add({ level: "warn", message: `git still records worktree ${w.dir}, which is gone`, fix: "git worktree prune", repair: () => pruneWorktrees(top) });
+      add({
+        level: "warn",
+        message: `git still records worktree ${w.dir}, which is gone`,
+        fix: "git worktree prune",
+        repair: () => pruneWorktrees(top)
+      });
       continue;
     }
     const id = sessionOfBranch(w.branch);
@@ -4164,25 +4627,50 @@ function leftovers(ctx, board, add) {
       ...n === null ? [`commits git could not compare with ${boardName(ctx)}`] : n > 0 ? [`${n} unpublished commit(s)`] : []
     ];
     if (lost.length) {
-      add({ level: "warn", message: `worktree ${w.dir} belongs to ${id}, which has no row on the board, and holds ${lost.join(" and ")}`, fix: `publish or save that work, then coord close --as ${id} --force` });
+      add({
+        level: "warn",
+        message: `worktree ${w.dir} belongs to ${id}, which has no row on the board, and holds ${lost.join(" and ")}`,
+        fix: `publish or save that work, then coord close --as ${id} --force`
+      });
     } else {
-      add({ level: "warn", message: `worktree ${w.dir} belongs to ${id}, which has no row on the board (a close that did not finish?)`, fix: `remove it: git worktree remove ${w.dir} && git branch -D ${w.branch}`, repair: () => {
-        removeWorktree(root, w.dir);
-        deleteBranch(root, w.branch);
-      } });
+      add({
+        level: "warn",
+        message: `worktree ${w.dir} belongs to ${id}, which has no row on the board (a close that did not finish?)`,
+        fix: `remove it: git worktree remove ${w.dir} && git branch -D ${w.branch}`,
+        repair: () => {
+          removeWorktree(root, w.dir);
+          deleteBranch(root, w.branch);
+        }
+      });
     }
   }
   for (const b of listBranches(top, sessionBranch(""))) {
     const id = sessionOfBranch(b.name);
     if (!id || onBoard2(id) || worktrees.some((w) => w.branch === b.name)) continue;
     const n = unpublished(b.name);
-    if (n === null || n > 0) add({ level: "info", message: `branch ${b.name} of closed session ${id} holds ${n === null ? "commits git could not compare" : `${n} commit(s) not`} on ${boardName(ctx)}`, fix: `publish or delete it yourself (git branch -D ${b.name})` });
-    else add({ level: "warn", message: `branch ${b.name} of closed session ${id} is left over (fully published)`, fix: `git branch -D ${b.name}`, repair: () => deleteBranch(top, b.name) });
+    if (n === null || n > 0)
+      add({
+        level: "info",
+        message: `branch ${b.name} of closed session ${id} holds ${n === null ? "commits git could not compare" : `${n} commit(s) not`} on ${boardName(ctx)}`,
+        fix: `publish or delete it yourself (git branch -D ${b.name})`
+      });
+    else
+      add({
+        level: "warn",
+        message: `branch ${b.name} of closed session ${id} is left over (fully published)`,
+        fix: `git branch -D ${b.name}`,
+        repair: () => deleteBranch(top, b.name)
+      });
   }
   for (const entry of fs().readdirSync(path().dirname(root))) {
     const id = sessionOfWorktreeName(path().basename(root), entry);
     const dir = path().join(path().dirname(root), entry);
-    if (id && !worktrees.some((w) => w.dir === dir)) add({ level: "warn", message: `${dir} looks like ${id}'s worktree but git does not know it; start skips ${id} while it is there`, fix: "move it away or delete it if nothing in it is needed" });
+    if (id && !worktrees.some((w) => w.dir === dir))
+      add({
+        level: "warn",
+        message: `${dir} looks like ${id}'s worktree but git does not know it; start skips ${id} while it is there`,
+        fix: "move it away or delete it if nothing in it is needed"
+      });
   }
 }
 
@@ -4249,7 +4737,9 @@ function run22(_p) {
   if (verdict.ok) return 0;
   const lines2 = [`coord: this commit changes ${verdict.hits.length === 1 ? "a file" : "files"} another session has reserved:`];
   for (const { file, held: h } of verdict.hits) {
-    lines2.push(`  ${file} \u2014 reserved by ${h.session}${h.path !== file ? ` (${h.path})` : ""} until ${h.until}${h.note ? `: "${h.note}"` : ""}`);
+    lines2.push(
+      `  ${file} \u2014 reserved by ${h.session}${h.path !== file ? ` (${h.path})` : ""} until ${h.until}${h.note ? `: "${h.note}"` : ""}`
+    );
   }
   const first = verdict.hits[0];
   lines2.push(`Ask them: coord send ${first.held.session} --type question -m "May I change ${first.file}?"`);
@@ -4402,7 +4892,10 @@ merge.autoStash, rebase.autoStash, unless already set). Harmless to run again.`,
   flags: [
     { name: "branch", value: "NAME", help: `blackboard branch, written to ${CONFIG_FILE} (default: the remote's default branch)` },
     { name: "deno", help: 'run the hooks with "deno run -A" instead of node (switches jobs set up for node, and back without it)' },
-    { name: "claude", help: "also add Claude Code hooks (.claude/settings.json: session start, prompt, worktree create/remove) and the protocol section to CLAUDE.md/AGENTS.md" },
+    {
+      name: "claude",
+      help: "also add Claude Code hooks (.claude/settings.json: session start, prompt, worktree create/remove) and the protocol section to CLAUDE.md/AGENTS.md"
+    },
     { name: "agents", help: "write the protocol section into AGENTS.md (Codex, Cursor, Gemini CLI, Copilot, \u2026)" },
     { name: "json", help: 'print {"root","branch","written":[{"path","action"}],"lefthook","configured","toCommit","install"}' }
   ],
@@ -4463,7 +4956,9 @@ async function run24(p) {
     try {
       settings = mergeClaudeSettings(before, runtime, SCRIPT_PATH);
     } catch (e) {
-      throw new CoordError(`.claude/settings.json cannot be read as JSON (${e.message}): fix it, then run coord init --claude again.`);
+      throw new CoordError(
+        `.claude/settings.json cannot be read as JSON (${e.message}): fix it, then run coord init --claude again.`
+      );
     }
     put(".claude/settings.json", settings.added.length ? settings.text : before);
   }
@@ -4475,29 +4970,38 @@ async function run24(p) {
   const toCommit = [...new Set(worktreeStatus(top, "all", paths).map((e) => e.path))];
   const install = lefthookInstallCommand(top);
   const value = { root: top, branch, written, lefthook: hooks, configured, toCommit, install };
-  return report(value, () => {
-    for (const w of written) out(`${w.action.padEnd(9)} ${w.path}`);
-    if (hooks.switched.length) out(`${"switched".padEnd(9)} ${hooks.switched.join(", ")} in ${hooks.file} to ${runtime}`);
-    if (configured.length) out(`${"set".padEnd(9)} ${configured.join(", ")} in this clone's .git/config (coord start does it in other clones)`);
-    out(`Blackboard branch: ${branch}${wanted || raw.branch === branch ? "" : ` (recorded in ${CONFIG_FILE}; coord init --branch NAME picks another)`}`);
-    if (hooks.refused) {
-      err(`coord: could not add coord's jobs to ${hooks.file}: ${hooks.refused}. Add these lines to it by hand, then run coord doctor:`);
-      err(hooks.lines);
-    }
-    out("");
-    out("Next:");
-    out(`  ${install.padEnd(31)} # once per clone, so the hooks run`);
-    if (toCommit.length) {
-      out(`  git add ${toCommit.join(" ")}`);
-      out(`  git commit -m "chore: onboard coord" && git push${hasRemote ? ` ${cfg.remote} HEAD:${branch}` : ""}`);
-    }
-    out(`  ${runtime} ${SCRIPT_PATH} start   # claim your first session`);
-  }, hooks.refused ? 1 : 0);
+  return report(
+    value,
+    () => {
+      for (const w of written) out(`${w.action.padEnd(9)} ${w.path}`);
+      if (hooks.switched.length) out(`${"switched".padEnd(9)} ${hooks.switched.join(", ")} in ${hooks.file} to ${runtime}`);
+      if (configured.length)
+        out(`${"set".padEnd(9)} ${configured.join(", ")} in this clone's .git/config (coord start does it in other clones)`);
+      out(
+        `Blackboard branch: ${branch}${wanted || raw.branch === branch ? "" : ` (recorded in ${CONFIG_FILE}; coord init --branch NAME picks another)`}`
+      );
+      if (hooks.refused) {
+        err(`coord: could not add coord's jobs to ${hooks.file}: ${hooks.refused}. Add these lines to it by hand, then run coord doctor:`);
+        err(hooks.lines);
+      }
+      out("");
+      out("Next:");
+      out(`  ${install.padEnd(31)} # once per clone, so the hooks run`);
+      if (toCommit.length) {
+        out(`  git add ${toCommit.join(" ")}`);
+        out(`  git commit -m "chore: onboard coord" && git push${hasRemote ? ` ${cfg.remote} HEAD:${branch}` : ""}`);
+      }
+      out(`  ${runtime} ${SCRIPT_PATH} start   # claim your first session`);
+    },
+    hooks.refused ? 1 : 0
+  );
 }
 async function ownBytes() {
   const here = import.meta.url;
   if (here.startsWith("file:")) return fs().readFileSync(url().fileURLToPath(here));
-  const why = (reason) => new CoordError(`Could not fetch ${here} to copy it into the repository (${reason}). Nothing was written. Check the network and run init again.`);
+  const why = (reason) => new CoordError(
+    `Could not fetch ${here} to copy it into the repository (${reason}). Nothing was written. Check the network and run init again.`
+  );
   let res;
   try {
     res = await fetch(here);
@@ -4513,10 +5017,21 @@ function lefthookJobs(top, runtime, otherRuntime, put) {
   const abs = path().resolve(top, file);
   const before = fs().existsSync(abs) ? fs().readFileSync(abs, "utf8") : "";
   const jobs = coordJobs(runtime);
-  const refuse2 = (why2) => ({ file, action: "refused", added: [], switched: [], refused: why2, lines: handLines(file, jobs) });
+  const refuse2 = (why2) => ({
+    file,
+    action: "refused",
+    added: [],
+    switched: [],
+    refused: why2,
+    lines: handLines(file, jobs)
+  });
   const why = before ? unmergeable(file, before, jobs) : null;
   if (why) return refuse2(why);
-  const merged = mergeLefthook(before, jobs, [...coordJobs(otherRuntime).map((j) => j.run), ...earlierRuns(runtime, SCRIPT_PATH), ...earlierRuns(otherRuntime, SCRIPT_PATH)]);
+  const merged = mergeLefthook(before, jobs, [
+    ...coordJobs(otherRuntime).map((j) => j.run),
+    ...earlierRuns(runtime, SCRIPT_PATH),
+    ...earlierRuns(otherRuntime, SCRIPT_PATH)
+  ]);
   if (!merged.added.length && !merged.switched.length && before) {
     put(file, before);
     return { file, action: "unchanged", added: [], switched: [] };
@@ -4578,11 +5093,13 @@ var spec25 = {
   needs: "nothing"
 };
 function run25(p) {
-  if (!import.meta.url.startsWith("file:")) throw new CoordError(`The demo needs coord as a file, not ${import.meta.url}: download coord.mjs and run it from there.`);
+  if (!import.meta.url.startsWith("file:"))
+    throw new CoordError(`The demo needs coord as a file, not ${import.meta.url}: download coord.mjs and run it from there.`);
   const given = p.args[0];
   const root = given ? path().resolve(given) : fs().mkdtempSync(path().join(os().tmpdir(), "coord-demo-"));
   if (given) {
-    if (fs().existsSync(root) && fs().readdirSync(root).length) throw new CoordError(`'${root}' is not empty: give an empty or new directory, so the demo touches nothing of yours.`);
+    if (fs().existsSync(root) && fs().readdirSync(root).length)
+      throw new CoordError(`'${root}' is not empty: give an empty or new directory, so the demo touches nothing of yours.`);
     fs().mkdirSync(root, { recursive: true });
   }
   const self = url().fileURLToPath(import.meta.url);
@@ -4599,16 +5116,29 @@ function run25(p) {
     GIT_COMMITTER_NAME: "Demo",
     GIT_COMMITTER_EMAIL: "demo@example.com"
   };
-  fs().writeFileSync(env2.GIT_CONFIG_GLOBAL, "[init]\n	defaultBranch = main\n[commit]\n	gpgsign = false\n[advice]\n	detachedHead = false\n");
-  const coord = (cwd2, show, ...args2) => ({ cwd: cwd2, show: `coord ${show || args2.join(" ")}`, file: runtime[0], args: [...runtime.slice(1), self, ...args2] });
+  fs().writeFileSync(
+    env2.GIT_CONFIG_GLOBAL,
+    "[init]\n	defaultBranch = main\n[commit]\n	gpgsign = false\n[advice]\n	detachedHead = false\n"
+  );
+  const coord = (cwd2, show, ...args2) => ({
+    cwd: cwd2,
+    show: `coord ${show || args2.join(" ")}`,
+    file: runtime[0],
+    args: [...runtime.slice(1), self, ...args2]
+  });
   const gitStep = (cwd2, ...args2) => ({ cwd: cwd2, show: `git ${args2.map(quote).join(" ")}`, file: "git", args: args2 });
   const exec = (s) => {
     if (!s.quiet) out(`${dim(`[${path().relative(root, s.cwd) || "."}]`)} ${bold("$ " + s.show)}`);
     const r = runProgram(s.file, s.args, { cwd: s.cwd, env: { ...env2, ...s.env } });
     const text = (r.stdout + r.stderr).trimEnd();
-    if (text && !s.quiet) out(text.split("\n").map((l) => "  " + l).join("\n"));
+    if (text && !s.quiet)
+      out(
+        text.split("\n").map((l) => "  " + l).join("\n")
+      );
     if (r.code !== 0 !== !!s.expectFail) {
-      throw new CoordError(`demo step '${s.show}' ${s.expectFail ? "should have failed but passed" : `failed (exit ${r.code})`}; the demo repo is kept at ${root}.`);
+      throw new CoordError(
+        `demo step '${s.show}' ${s.expectFail ? "should have failed but passed" : `failed (exit ${r.code})`}; the demo repo is kept at ${root}.`
+      );
     }
     return r;
   };
@@ -4641,35 +5171,64 @@ ${bold(title)}${text ? "\n" + text : ""}`);
   exec(gitStep(sB, "commit", "--allow-empty", "--quiet", "-m", "[sB] test: right prefix"));
   exec(gitStep(sB, "push", "--quiet", "origin", "HEAD:main"));
   say("Step 3 \u2014 sB asks sA a question (the message is a commit on main)");
-  const asked = exec(coord(
-    sB,
-    'send sA --type question -m "Are you about to touch docs/ai/parallel-sessions.md? \u2026"',
-    "send",
-    "sA",
-    "--type",
-    "question",
-    "-m",
-    "Are you about to touch `docs/ai/parallel-sessions.md`? I want to add a Layer 7\nsection and don't want to collide."
-  ));
+  const asked = exec(
+    coord(
+      sB,
+      'send sA --type question -m "Are you about to touch docs/ai/parallel-sessions.md? \u2026"',
+      "send",
+      "sA",
+      "--type",
+      "question",
+      "-m",
+      "Are you about to touch `docs/ai/parallel-sessions.md`? I want to add a Layer 7\nsection and don't want to collide."
+    )
+  );
   const qid = /Sent question ([0-9a-f]+)/.exec(asked.stdout)[1];
   say("Step 4 \u2014 sA reads its inbox, acks, and answers under the question");
   exec(coord(sA, "", "inbox"));
   exec(coord(sA, "", "ack", qid));
-  exec(coord(sA, `reply ${qid} --resolve -m "No \u2014 I'm only in docs/developers/. \u2026"`, "reply", qid, "--resolve", "-m", "No \u2014 I'm only in docs/developers/. Go ahead with Layer 7, the file is yours."));
+  exec(
+    coord(
+      sA,
+      `reply ${qid} --resolve -m "No \u2014 I'm only in docs/developers/. \u2026"`,
+      "reply",
+      qid,
+      "--resolve",
+      "-m",
+      "No \u2014 I'm only in docs/developers/. Go ahead with Layer 7, the file is yours."
+    )
+  );
   say("sB sees the ball was caught: seen, acked, resolved, and the answer");
   exec(coord(sB, "", "inbox", "--sent"));
   exec(coord(sB, "", "inbox"));
   exec({ ...gitStep(sB, "show", `origin/main:${queueFile("sA")}`), show: `git fetch -q && git show origin/main:${queueFile("sA")}` });
   say("Step 6 \u2014 sA hands the Layer 7 work to sB: message and Riff move in one commit");
   exec(coord(sA, "", "riff", "R-7"));
-  exec(coord(sA, 'handoff sB --riff R-7 -m "Handing you the Layer 7 doc work \u2026"', "handoff", "sB", "--riff", "R-7", "-m", "Handing you the Layer 7 doc work \u2014 you're already in parallel-sessions.md and I'm booked on the comms package. Over to you."));
+  exec(
+    coord(
+      sA,
+      'handoff sB --riff R-7 -m "Handing you the Layer 7 doc work \u2026"',
+      "handoff",
+      "sB",
+      "--riff",
+      "R-7",
+      "-m",
+      "Handing you the Layer 7 doc work \u2014 you're already in parallel-sessions.md and I'm booked on the comms package. Over to you."
+    )
+  );
   const inboxB = exec(coord(sB, "inbox --json", "inbox", "--json"));
   const handoffId = JSON.parse(inboxB.stdout).messages.find((m) => m.type === "handoff").id;
   exec(coord(sB, "", "ack", handoffId));
   exec(coord(sB, "", "status"));
-  say("Step 5 \u2014 presence moves by itself", "sA commits (dated two minutes on, so the move shows); the post-commit hook moves its presence stamp and leaves the edit uncommitted.");
+  say(
+    "Step 5 \u2014 presence moves by itself",
+    "sA commits (dated two minutes on, so the move shows); the post-commit hook moves its presence stamp and leaves the edit uncommitted."
+  );
   const later2 = new Date(Date.now() + 12e4).toISOString();
-  exec({ ...gitStep(sA, "commit", "--allow-empty", "--quiet", "-m", "[sA] chore: some work"), env: { GIT_COMMITTER_DATE: later2, GIT_AUTHOR_DATE: later2 } });
+  exec({
+    ...gitStep(sA, "commit", "--allow-empty", "--quiet", "-m", "[sA] chore: some work"),
+    env: { GIT_COMMITTER_DATE: later2, GIT_AUTHOR_DATE: later2 }
+  });
   exec({ ...gitStep(sA, "grep", "-h", "^| sA", "--", BOARD_PATH), show: `grep '^| sA' ${BOARD_PATH}` });
   exec(gitStep(sA, "status", "--short"));
   exec(coord(sA, "", "status"));
@@ -4686,7 +5245,10 @@ ${bold(title)}${text ? "\n" + text : ""}`);
 }
 function installHooks(repo, env2, exec) {
   const here = path().dirname(url().fileURLToPath(import.meta.url));
-  const candidates = [path().join(here, "..", "node_modules", ".bin", "lefthook"), ...(process.env.PATH ?? "").split(path().delimiter).map((d) => path().join(d, "lefthook"))];
+  const candidates = [
+    path().join(here, "..", "node_modules", ".bin", "lefthook"),
+    ...(process.env.PATH ?? "").split(path().delimiter).map((d) => path().join(d, "lefthook"))
+  ];
   const lefthook = candidates.find((c) => fs().existsSync(c));
   if (lefthook) {
     exec({ cwd: repo, show: "npx lefthook install", file: lefthook, args: ["install"], env: env2 });
@@ -4738,7 +5300,8 @@ function mergeBoard(o, a, b) {
     } else if (ra || rb) {
       const kept = ra ?? rb;
       final = ro ? null : kept;
-      if (ro && !sameRow(ro, kept) && !onlyPresence(ro, kept)) notes.push(`${id} was removed on one side and changed on the other: it stays removed`);
+      if (ro && !sameRow(ro, kept) && !onlyPresence(ro, kept))
+        notes.push(`${id} was removed on one side and changed on the other: it stays removed`);
     } else final = null;
     const there = findRow(start, id);
     if (twin || (final ? !there || !sameRow(there, final) : there)) text = place(text, id, final, twin);
@@ -4850,7 +5413,8 @@ function run26(p) {
   let merged = null;
   try {
     if (file === BOARD_PATH) merged = mergeBoard(read(base), read(ours), read(theirs));
-    else if (file.startsWith(`${QUEUE_DIR}/`) && isQueueFileName(file.slice(QUEUE_DIR.length + 1))) merged = mergeQueue(read(base), read(ours), read(theirs));
+    else if (file.startsWith(`${QUEUE_DIR}/`) && isQueueFileName(file.slice(QUEUE_DIR.length + 1)))
+      merged = mergeQueue(read(base), read(ours), read(theirs));
   } catch (e) {
     err(`coord merge-driver: ${file}: ${e.message}; falling back to git's line merge.`);
   }
@@ -4889,7 +5453,9 @@ function run27(ctx, _p) {
   } catch {
   }
   const claimed = claimSession(ctx, { scope }, (line) => err(line), true);
-  err(`coord: ${claimed.row.id} \xB7 ${claimed.row.name} claimed for Claude Code's worktree${slug ? ` '${slug}'` : ""} (branch ${claimed.branch}).`);
+  err(
+    `coord: ${claimed.row.id} \xB7 ${claimed.row.name} claimed for Claude Code's worktree${slug ? ` '${slug}'` : ""} (branch ${claimed.branch}).`
+  );
   out(claimed.dir);
   return 0;
 }
@@ -4919,7 +5485,9 @@ worktree then stays for the person (coord doctor and reap see it). Installed by 
     if (!fs().existsSync(dir)) return { done: `${dir} is gone already; nothing to close.` };
     const w = findWorktree(dir);
     if (!w?.session) {
-      throw new CoordError(`${dir} is not a coord session's worktree (its branch is ${w?.branch ?? "unknown"}): coord leaves it alone; remove it with git worktree remove if you are done with it.`);
+      throw new CoordError(
+        `${dir} is not a coord session's worktree (its branch is ${w?.branch ?? "unknown"}): coord leaves it alone; remove it with git worktree remove if you are done with it.`
+      );
     }
     return { cwd: w.mainRoot, as: w.session };
   }
@@ -5063,7 +5631,9 @@ function checkDenoPermissions() {
   const deno2 = globalThis.Deno;
   const missing = ["read", "write", "run", "env"].filter((name) => deno2.permissions.querySync({ name }).state !== "granted");
   if (missing.length) {
-    throw new CoordError(`Deno did not grant ${missing.join(", ")}: run coord as deno run -A coord.mjs \u2026 (or with ${missing.map((m) => `--allow-${m}`).join(" ")}).`);
+    throw new CoordError(
+      `Deno did not grant ${missing.join(", ")}: run coord as deno run -A coord.mjs \u2026 (or with ${missing.map((m) => `--allow-${m}`).join(" ")}).`
+    );
   }
 }
 

@@ -11,8 +11,11 @@ import { stamp } from './protocol/stamp.js';
 /** The spec of seen, ack or resolve. */
 export function advanceSpec(name: string, level: Level, summary: string): VerbSpec {
   return {
-    name, summary, usage: '<id> [--json]',
-    description: `Stamps ${LEVELS.slice(0, LEVELS.indexOf(level) + 1).join(', ')} on the message's status line (earlier steps too),\n` +
+    name,
+    summary,
+    usage: '<id> [--json]',
+    description:
+      `Stamps ${LEVELS.slice(0, LEVELS.indexOf(level) + 1).join(', ')} on the message's status line (earlier steps too),\n` +
       'in one commit, published. Only the recipient may advance a message.',
     flags: [{ name: 'json', help: 'print {"id","status":{"seen","acked","resolved"},"commit"}' }],
     positionals: [1, 1],

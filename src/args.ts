@@ -54,7 +54,7 @@ export interface Parsed {
   args: string[];
 }
 
-const AS_FLAG: FlagSpec = { name: 'as', value: 'ID', help: 'act as session ID (default: the worktree\'s session, else COORD_SESSION)' };
+const AS_FLAG: FlagSpec = { name: 'as', value: 'ID', help: "act as session ID (default: the worktree's session, else COORD_SESSION)" };
 const HELP_FLAG: FlagSpec = { name: 'help', short: 'h', help: 'show this help' };
 
 /** Every flag a verb accepts: its own, then --as (unless it has no identity or its own --as), then --help. */
@@ -70,7 +70,10 @@ export function parseArgs(spec: VerbSpec, argv: string[]): Parsed {
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--') { args.push(...argv.slice(i + 1)); break; }
+    if (a === '--') {
+      args.push(...argv.slice(i + 1));
+      break;
+    }
     let flag: FlagSpec | undefined;
     let inline: string | undefined;
     if (a.startsWith('--')) {

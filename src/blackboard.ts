@@ -37,7 +37,10 @@ export class Snapshot implements View {
   private box: Mailbox | undefined;
   /** Files to read with the next read, whatever it asks for. */
   private wanted: string[] = [];
-  constructor(readonly ctx: Context, readonly sha: string | null) {
+  constructor(
+    readonly ctx: Context,
+    readonly sha: string | null,
+  ) {
     const board = ctx.run.board;
     if (board && board.sha === sha && !board.files) {
       board.files = this;
@@ -55,9 +58,15 @@ export class Snapshot implements View {
     let plan = this.toRead(paths);
     if (!plan) return;
     // Files asked for earlier ride along, but never start a process of their own.
-    if (this.wanted.length) { plan = this.toRead([...paths, ...this.wanted])!; this.wanted = []; }
+    if (this.wanted.length) {
+      plan = this.toRead([...paths, ...this.wanted])!;
+      this.wanted = [];
+    }
     const { todo, dirs } = plan;
-    const objs = readObjects(this.ctx.repo.top, [...todo, ...dirs].map((p) => `${this.sha}:${p}`));
+    const objs = readObjects(
+      this.ctx.repo.top,
+      [...todo, ...dirs].map((p) => `${this.sha}:${p}`),
+    );
     dirs.forEach((d, i) => this.trees.set(d, new Map((objs[todo.length + i]?.entries ?? []).map((e) => [e.name, e.mode]))));
     todo.forEach((p, i) => this.cache.set(p, objs[i]?.type === 'blob' && this.modeOf(p) !== '120000' ? objs[i]!.content : null));
   }
@@ -67,7 +76,10 @@ export class Snapshot implements View {
     const folders = paths.filter((p) => p.endsWith('/')).map((p) => p.slice(0, -1));
     paths = [...paths.filter((p) => !p.endsWith('/')), ...folders.map((f) => `${f}/.`)];
     const todo = paths.filter((p) => !p.endsWith('/.') && !this.cache.has(p));
-    if (!this.sha) { todo.forEach((p) => this.cache.set(p, null)); return null; }
+    if (!this.sha) {
+      todo.forEach((p) => this.cache.set(p, null));
+      return null;
+    }
     const dirs = [...new Set(paths.flatMap((p) => ['', ...parentDirs(p)]))].filter((d) => !this.trees.has(d));
     return todo.length || dirs.length ? { todo, dirs } : null;
   }
@@ -99,7 +111,9 @@ export class Snapshot implements View {
   /** Files directly under `dir` at this commit, with their blob ids. */
   list(dir: string): { name: string; blob: string }[] {
     if (!this.sha) return [];
-    return listTree(this.ctx.repo.top, this.sha, dir).filter((e) => isRegularFile(e.mode)).map((e) => ({ name: e.name, blob: e.id }));
+    return listTree(this.ctx.repo.top, this.sha, dir)
+      .filter((e) => isRegularFile(e.mode))
+      .map((e) => ({ name: e.name, blob: e.id }));
   }
 
   /** The snapshot of commit `sha`, written on top of this one with `files` (null: deleted): knows the files the guard reads. */
@@ -116,7 +130,10 @@ export class Snapshot implements View {
   }
 }
 
-export interface Fetched { sha: string | null; offline: string | null }
+export interface Fetched {
+  sha: string | null;
+  offline: string | null;
+}
 
 /**
  * Brings the newest blackboard branch in (fetch from the remote, if any) and returns its
@@ -132,21 +149,36 @@ export function refresh(ctx: Context, offlineOk = false): Fetched {
       const r = fetchBranch(top, remote, branch, ref, timeoutMs);
       if (r.kind === 'ok') break;
       if (r.kind === 'missing') {
-        throw new CoordError(`${remote} has no branch '${branch}': push one first (git push ${remote} HEAD:${branch}), or name the blackboard branch in .coord.json ({"branch": "…"}).`);
+        throw new CoordError(
+          `${remote} has no branch '${branch}': push one first (git push ${remote} HEAD:${branch}), or name the ` +
+            `blackboard branch in .coord.json ({"branch": "…"}).`,
+        );
       }
       // Other coord processes of this clone fetch and write objects at the same moment: their traces are passing.
-      if (r.kind === 'busy' && attempt < 8) { sleepMs(20 + Math.random() * 100 * attempt); continue; }
+      if (r.kind === 'busy' && attempt < 8) {
+        sleepMs(20 + Math.random() * 100 * attempt);
+        continue;
+      }
       offline = `could not reach ${remote} (${r.detail})`;
-      if (!offlineOk) throw new CoordError(`Cannot fetch ${remote}/${branch}: ${offline}. Nothing was changed; check the network or the remote's URL (git remote -v) and run again.`);
+      if (!offlineOk)
+        throw new CoordError(
+          `Cannot fetch ${remote}/${branch}: ${offline}. Nothing was changed; check the network or the remote's ` +
+            `URL (git remote -v) and run again.`,
+        );
       break;
     }
   }
   const sha = readRef(ctx.repo.commonDir, ref) ?? resolveCommit(top, ref);
   if (!sha && !ctx.hasRemote) {
     if (resolveCommit(top, 'HEAD') === null && !offline) {
-      throw new CoordError(`This repository has no commits yet: make a first commit on ${ctx.cfg.branch} (git commit --allow-empty -m "init"), then run this again.`);
+      throw new CoordError(
+        `This repository has no commits yet: make a first commit on ${ctx.cfg.branch} (git commit --allow-empty -m ` +
+          `"init"), then run this again.`,
+      );
     }
-    throw new CoordError(`There is no branch '${ctx.cfg.branch}' here: create it, or name the blackboard branch in .coord.json ({"branch": "…"}).`);
+    throw new CoordError(
+      `There is no branch '${ctx.cfg.branch}' here: create it, or name the blackboard branch in .coord.json ({"branch": "…"}).`,
+    );
   }
   if (sha) ctx.run.board = readGuardCache(ctx)?.sha === sha ? null : { sha };
   return { sha, offline };
@@ -158,7 +190,11 @@ const guardCacheFile = (ctx: Context) => path().join(ctx.repo.commonDir, GUARD_C
 
 /** The guard's cache of this clone, or null when there is none. */
 export function readGuardCache(ctx: Context): ReturnType<typeof parseGuardCache> | null {
-  try { return parseGuardCache(fs().readFileSync(guardCacheFile(ctx), 'utf8')); } catch { return null; }
+  try {
+    return parseGuardCache(fs().readFileSync(guardCacheFile(ctx), 'utf8'));
+  } catch {
+    return null;
+  }
 }
 
 /** publish.ts: this run wrote `base`'s successor; the guard follows it without reading it back. */
@@ -181,8 +217,16 @@ export function saveGuardCache(ctx: Context): void {
   const snap = board.files ?? new Snapshot(ctx, sha);
   snap.readAll(GUARD_FILES);
   const text = snap.read(RESERVATIONS_PATH);
-  const held = text === null ? [] : inForce(parseReservations(text), parseBoard(snap.read(BOARD_PATH) ?? ''), ctx.cfg.staleMs, Date.now())
-    .map((r) => ({ session: r.session, ends: Math.floor(r.ends / 1e3), path: r.path, until: r.until, note: r.note }));
+  const held =
+    text === null
+      ? []
+      : inForce(parseReservations(text), parseBoard(snap.read(BOARD_PATH) ?? ''), ctx.cfg.staleMs, Date.now()).map((r) => ({
+          session: r.session,
+          ends: Math.floor(r.ends / 1e3),
+          path: r.path,
+          until: r.until,
+          note: r.note,
+        }));
   const file = guardCacheFile(ctx);
   const tmp = `${file}.${process.pid}.tmp`;
   fs().mkdirSync(path().dirname(file), { recursive: true });

@@ -14,8 +14,20 @@ import type { SessionRow } from './protocol/board.js';
 import { BOARD_PATH, sessionBranch, sessionOfBranch, sessionOfWorktreeName, sessionWorktree, WORKTREE_INCLUDE } from './protocol/layout.js';
 import { stamp } from './protocol/stamp.js';
 
-export interface ClaimRequest { wanted?: string; name?: string; scope: string; riff?: string }
-export interface Claimed { row: SessionRow; dir: string; branch: string; sha: string; copied: string[]; configured: string[] }
+export interface ClaimRequest {
+  wanted?: string;
+  name?: string;
+  scope: string;
+  riff?: string;
+}
+export interface Claimed {
+  row: SessionRow;
+  dir: string;
+  branch: string;
+  sha: string;
+  copied: string[];
+  configured: string[];
+}
 
 /**
  * Claims the lowest free id (or `wanted`) and makes `../<repo>-<id>` on `session-<id>`.
@@ -26,8 +38,14 @@ export function claimSession(ctx: Context, req: ClaimRequest, warn: (line: strin
   // Ids whose branch or worktree directory already exists here are skipped: a leftover never gets reused silently.
   const root = ctx.repo.mainRoot;
   const leftovers = new Set<string>();
-  for (const b of listBranches(ctx.repo.top, sessionBranch(''))) { const id = sessionOfBranch(b.name); if (id) leftovers.add(id); }
-  for (const entry of fs().readdirSync(path().dirname(root))) { const id = sessionOfWorktreeName(path().basename(root), entry); if (id) leftovers.add(id); }
+  for (const b of listBranches(ctx.repo.top, sessionBranch(''))) {
+    const id = sessionOfBranch(b.name);
+    if (id) leftovers.add(id);
+  }
+  for (const entry of fs().readdirSync(path().dirname(root))) {
+    const id = sessionOfWorktreeName(path().basename(root), entry);
+    if (id) leftovers.add(id);
+  }
   let claim: Published<SessionRow>;
   let missing: string[] = [];
   try {
@@ -56,19 +74,29 @@ export function claimSession(ctx: Context, req: ClaimRequest, warn: (line: strin
       throw new CoordError(`Creating the worktree ${dir} failed (${why}); the claim of ${row.id} was taken back, nothing is left claimed.`);
     }
     if (!(e instanceof GitError)) throw e;
-    throw new CoordError(`Claimed ${row.id} on the board, but creating the worktree failed (${e.detail}). ` +
-      `Make it yourself: git worktree add --no-track -b ${branch} ${dir} ${claim.sha!.slice(0, 12)} — or release the claim: coord close --as ${row.id}.`);
+    throw new CoordError(
+      `Claimed ${row.id} on the board, but creating the worktree failed (${e.detail}). ` +
+        `Make it yourself: git worktree add --no-track -b ${branch} ${dir} ${claim.sha!.slice(0, 12)} — or release ` +
+        `the claim: coord close --as ${row.id}.`,
+    );
   }
   crashPoint('after-worktree');
   if (missing.length) warn(missingScriptsWarning(ctx, missing));
   markClaim(ctx, null);
   let configured: string[] = [];
-  try { configured = setUpClone(ctx.repo.top, ctx.repo.commonDir); } catch (e) {
+  try {
+    configured = setUpClone(ctx.repo.top, ctx.repo.commonDir);
+  } catch (e) {
     warn(`coord: could not set this clone up to merge the coordination files (${(e as Error).message}): run coord doctor --fix.`);
   }
   let copied: string[] = [];
-  try { copied = copyIncluded(root, dir); } catch (e) {
-    warn(`coord: ${row.id} is claimed and its worktree made, but copying the files ${WORKTREE_INCLUDE} names failed (${(e as Error).message}): copy them by hand.`);
+  try {
+    copied = copyIncluded(root, dir);
+  } catch (e) {
+    warn(
+      `coord: ${row.id} is claimed and its worktree made, but copying the files ${WORKTREE_INCLUDE} names failed ` +
+        `(${(e as Error).message}): copy them by hand.`,
+    );
   }
   return { row, dir, branch, sha: claim.sha!, copied, configured };
 }

@@ -195,6 +195,9 @@ function checkDenoPermissions(): void {
   const deno = (globalThis as unknown as { Deno: Perms }).Deno;
   const missing = ['read', 'write', 'run', 'env'].filter((name) => deno.permissions.querySync({ name }).state !== 'granted');
   if (missing.length) {
-    throw new CoordError(`Deno did not grant ${missing.join(', ')}: run coord as deno run -A coord.mjs … (or with ${missing.map((m) => `--allow-${m}`).join(' ')}).`);
+    throw new CoordError(
+      `Deno did not grant ${missing.join(', ')}: run coord as deno run -A coord.mjs … (or with ` +
+        `${missing.map((m) => `--allow-${m}`).join(' ')}).`,
+    );
   }
 }

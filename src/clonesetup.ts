@@ -22,14 +22,22 @@ export function setUpClone(top: string, commonDir: string, { runtime = runtimeCo
   if (!force && fs().existsSync(note(commonDir))) return [];
   const missing = missingSettings(top, runtime);
   for (const [key, value] of missing) setWithRetry(top, key, value);
-  fs().writeFileSync(note(commonDir), `${cloneSettings(runtime).map(([k]) => k).join('\n')}\n`);
+  fs().writeFileSync(
+    note(commonDir),
+    `${cloneSettings(runtime)
+      .map(([k]) => k)
+      .join('\n')}\n`,
+  );
   return missing.map(([key]) => key);
 }
 
 /** `git config` locks `.git/config`: starts racing in one clone take turns. */
 function setWithRetry(top: string, key: string, value: string): void {
   for (let attempt = 1; ; attempt++) {
-    try { setLocalConfig(top, key, value); return; } catch (e) {
+    try {
+      setLocalConfig(top, key, value);
+      return;
+    } catch (e) {
       if (!(e instanceof GitError) || !/could not lock config file/i.test(e.message) || attempt >= 30) throw e;
       sleepMs(5 + Math.random() * 20 * attempt);
     }

@@ -12,8 +12,19 @@ import { crashPoint } from './sys.js';
 import { findWorktree, operationInProgress } from './worktree.js';
 import { sessionBranch, sessionWorktree } from './protocol/layout.js';
 
-export interface CloseOptions { keepWorktree: boolean; keepBranch: boolean; force: boolean; discardIgnored: boolean; releaseRiffs: boolean }
-export interface ClosedSession { closed: Published<Closed>; worktreeRemoved: boolean; branchDeleted: boolean; dir: string | null }
+export interface CloseOptions {
+  keepWorktree: boolean;
+  keepBranch: boolean;
+  force: boolean;
+  discardIgnored: boolean;
+  releaseRiffs: boolean;
+}
+export interface ClosedSession {
+  closed: Published<Closed>;
+  worktreeRemoved: boolean;
+  branchDeleted: boolean;
+  dir: string | null;
+}
 
 /** Closes session `id` (see the module comment); throws a CoordError naming what would be lost, with nothing changed. */
 export function closeSession(ctx: Context, id: string, o: CloseOptions): ClosedSession {
@@ -34,27 +45,42 @@ export function closeSession(ctx: Context, id: string, o: CloseOptions): ClosedS
     const how: string[] = [];
     if (wt && !keepWorktree) {
       const mine = worktreeChanges(wt.dir, id, 'all').mine;
-      if (mine.length) { why.push(`${wt.dir} has uncommitted changes (${listed(mine)})`); how.push(`commit and publish them (git push ${remote} HEAD:${board}), or keep the worktree (--keep-worktree)`); }
+      if (mine.length) {
+        why.push(`${wt.dir} has uncommitted changes (${listed(mine)})`);
+        how.push(`commit and publish them (git push ${remote} HEAD:${board}), or keep the worktree (--keep-worktree)`);
+      }
       const ignored = o.discardIgnored ? [] : ignoredLosses(wt.dir, mainRoot);
-      if (ignored.length) { why.push(`${wt.dir} holds files git ignores (${listed(ignored)})`); how.push('move them out, keep the worktree (--keep-worktree), or delete them with it (--discard-ignored)'); }
+      if (ignored.length) {
+        why.push(`${wt.dir} holds files git ignores (${listed(ignored)})`);
+        how.push('move them out, keep the worktree (--keep-worktree), or delete them with it (--discard-ignored)');
+      }
     }
     const unpublished = hasBranch && !keepBranch ? describeUnpublished(ctx, branch) : null;
-    if (unpublished) { why.push(unpublished); how.push(`publish them (git push ${remote} HEAD:${board}), or keep the branch (--keep-branch)`); }
+    if (unpublished) {
+      why.push(unpublished);
+      how.push(`publish them (git push ${remote} HEAD:${board}), or keep the branch (--keep-branch)`);
+    }
     if (why.length) throw new CoordError(`Not closing ${id}: ${why.join('; ')}. To go on: ${how.join('; ')}; or drop all of it (--force).`);
   }
   const closed = publish(ctx, (snap) => planClose(snap, id, o.releaseRiffs || force));
   let worktreeRemoved = false;
   let branchDeleted = false;
   if (wt && !keepWorktree) {
-    try { removeWorktree(mainRoot, wt.dir); } catch (e) {
+    try {
+      removeWorktree(mainRoot, wt.dir);
+    } catch (e) {
       if (!(e instanceof GitError)) throw e;
-      throw new CoordError(`Closed ${id} on the board, but removing ${wt.dir} failed (${e.detail}): remove it with git worktree remove --force ${wt.dir}.`);
+      throw new CoordError(
+        `Closed ${id} on the board, but removing ${wt.dir} failed (${e.detail}): remove it with git worktree remove --force ${wt.dir}.`,
+      );
     }
     worktreeRemoved = true;
     crashPoint('after-worktree-remove');
   }
   if (hasBranch && !keepBranch) {
-    try { deleteBranch(mainRoot, branch); } catch (e) {
+    try {
+      deleteBranch(mainRoot, branch);
+    } catch (e) {
       if (!(e instanceof GitError)) throw e;
       throw new CoordError(`Closed ${id}, but deleting branch ${branch} failed (${e.detail}): delete it with git branch -D ${branch}.`);
     }
@@ -70,7 +96,14 @@ function refuseMidOperation(id: string, dir: string, branch: string): void {
   const w = findWorktree(dir);
   if (!w) return;
   const op = operationInProgress(w.gitDir);
-  if (op) throw new CoordError(`Not closing ${id}: a ${op} is in progress in ${dir}. Finish it (git ${op} --continue) or abort it (git ${op} --abort) there, then close again.`);
-  if (w.branch !== branch) throw new CoordError(`Not closing ${id}: ${dir} is on ${w.branch ? `branch ${w.branch}` : 'a detached HEAD'}, not ${branch}. Check out ${branch} there (git -C ${dir} switch ${branch}), then close again.`);
+  if (op)
+    throw new CoordError(
+      `Not closing ${id}: a ${op} is in progress in ${dir}. Finish it (git ${op} --continue) or abort it (git ` +
+        `${op} --abort) there, then close again.`,
+    );
+  if (w.branch !== branch)
+    throw new CoordError(
+      `Not closing ${id}: ${dir} is on ${w.branch ? `branch ${w.branch}` : 'a detached HEAD'}, not ${branch}. ` +
+        `Check out ${branch} there (git -C ${dir} switch ${branch}), then close again.`,
+    );
 }
-

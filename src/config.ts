@@ -15,7 +15,14 @@ export interface Config {
   skipCi: boolean; // coord's own commits carry the CI-skip marker
 }
 
-export const DEFAULTS: Config = { branch: 'main', remote: 'origin', liveMs: 30 * 60e3, staleMs: 24 * 3600e3, timeoutMs: 30e3, skipCi: true };
+export const DEFAULTS: Config = {
+  branch: 'main',
+  remote: 'origin',
+  liveMs: 30 * 60e3,
+  staleMs: 24 * 3600e3,
+  timeoutMs: 30e3,
+  skipCi: true,
+};
 
 /** Reads `.coord.json` under `top` and the COORD_* environment. */
 export function loadConfig(top: string): Config {
@@ -27,10 +34,12 @@ export function loadConfig(top: string): Config {
     } catch (e) {
       throw new CoordError(`${CONFIG_FILE} is not valid JSON (${(e as Error).message}): fix it or remove it to use the defaults.`);
     }
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new CoordError(`${CONFIG_FILE} must hold a JSON object like {"branch": "main"}.`);
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+      throw new CoordError(`${CONFIG_FILE} must hold a JSON object like {"branch": "main"}.`);
   }
   const env = process.env;
-  const pick = (key: string, envName: string): string | undefined => env[envName] ?? (raw[key] === undefined ? undefined : String(raw[key]));
+  const pick = (key: string, envName: string): string | undefined =>
+    env[envName] ?? (raw[key] === undefined ? undefined : String(raw[key]));
   const cfg: Config = { ...DEFAULTS };
   const branch = pick('branch', 'COORD_BRANCH');
   if (branch !== undefined) {
@@ -40,10 +49,15 @@ export function loadConfig(top: string): Config {
   }
   const remote = pick('remote', 'COORD_REMOTE');
   if (remote !== undefined) {
-    if (!/^[A-Za-z0-9._-]+$/.test(remote) || remote.startsWith('-')) throw new CoordError(`Remote name '${remote}' is not usable: use a name from 'git remote'.`);
+    if (!/^[A-Za-z0-9._-]+$/.test(remote) || remote.startsWith('-'))
+      throw new CoordError(`Remote name '${remote}' is not usable: use a name from 'git remote'.`);
     cfg.remote = remote;
   }
-  for (const [key, envName, field] of [['live', 'COORD_LIVE', 'liveMs'], ['stale', 'COORD_STALE', 'staleMs'], ['timeout', 'COORD_TIMEOUT', 'timeoutMs']] as const) {
+  for (const [key, envName, field] of [
+    ['live', 'COORD_LIVE', 'liveMs'],
+    ['stale', 'COORD_STALE', 'staleMs'],
+    ['timeout', 'COORD_TIMEOUT', 'timeoutMs'],
+  ] as const) {
     const v = pick(key, envName);
     if (v === undefined) continue;
     const ms = parseDuration(v);
@@ -52,7 +66,8 @@ export function loadConfig(top: string): Config {
   }
   const skipCi = pick('skipCi', 'COORD_SKIP_CI');
   if (skipCi !== undefined) {
-    if (skipCi !== 'true' && skipCi !== 'false') throw new CoordError(`'${skipCi}' for skipCi is not true or false: write {"skipCi": false} to let coord's commits start CI runs.`);
+    if (skipCi !== 'true' && skipCi !== 'false')
+      throw new CoordError(`'${skipCi}' for skipCi is not true or false: write {"skipCi": false} to let coord's commits start CI runs.`);
     cfg.skipCi = skipCi === 'true';
   }
   return cfg;

@@ -5,7 +5,10 @@ export const EXIT_USAGE = 2;
 
 /** A failure a person can act on: one line (what is wrong, what to do), no stack trace. */
 export class CoordError extends Error {
-  constructor(message: string, readonly exitCode: number = EXIT_FAILED) {
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT_FAILED,
+  ) {
     super(message);
     this.name = 'CoordError';
   }

@@ -33,7 +33,8 @@ export function repoPaths(cwd: string): RepoPaths {
   const args = ['rev-parse', '--show-toplevel', '--absolute-git-dir', '--git-common-dir'];
   const r = runGit(args, { cwd });
   if (r.code !== 0) {
-    if (/not a git repository/i.test(r.stderr)) throw new CoordError(`Not inside a git repository ('${cwd}'): cd into your repo (or run 'git init') and try again.`);
+    if (/not a git repository/i.test(r.stderr))
+      throw new CoordError(`Not inside a git repository ('${cwd}'): cd into your repo (or run 'git init') and try again.`);
     throw new GitError(args, r);
   }
   const [top, gitDir, common] = r.stdout.trim().split('\n');
@@ -54,7 +55,15 @@ export function configSections(cwd: string, sections: string[]): Map<string, str
   const args = ['config', '-z', '--get-regexp', `^(${sections.join('|')})\\.`];
   const r = runGit(args, { cwd });
   if (r.code !== 0 && r.code !== 1) throw new GitError(args, r);
-  return new Map(r.stdout.split('\0').filter(Boolean).map((e) => { const nl = e.indexOf('\n'); return nl < 0 ? [e, ''] : [e.slice(0, nl), e.slice(nl + 1)]; }));
+  return new Map(
+    r.stdout
+      .split('\0')
+      .filter(Boolean)
+      .map((e) => {
+        const nl = e.indexOf('\n');
+        return nl < 0 ? [e, ''] : [e.slice(0, nl), e.slice(nl + 1)];
+      }),
+  );
 }
 
 /** Sets `key` in this clone's own config (`.git/config`, shared by all its worktrees). */
@@ -88,7 +97,9 @@ export function hooksDir(cwd: string): string {
 export function committerIdent(cwd: string): string {
   const r = runGit(['var', 'GIT_COMMITTER_IDENT'], { cwd });
   if (r.code !== 0) {
-    throw new CoordError("git does not know who you are: run git config user.name 'Your Name' and git config user.email you@example.com, then try again.");
+    throw new CoordError(
+      "git does not know who you are: run git config user.name 'Your Name' and git config user.email you@example.com, then try again.",
+    );
   }
   return r.stdout.trim().replace(/\s+\d+\s+[+-]\d{4}$/, '');
 }
@@ -110,16 +121,27 @@ export const branchExists = (cwd: string, branch: string): boolean => resolveCom
 /** Local branches whose name starts with `prefix`, with the committer time (unix s) of their tip. */
 export function listBranches(cwd: string, prefix: string): { name: string; time: number }[] {
   const out = git(['for-each-ref', '--format=%(committerdate:unix) %(refname:lstrip=2)', `refs/heads/${prefix}*`], { cwd });
-  return lines(out).map((l) => { const sp = l.indexOf(' '); return { time: Number(l.slice(0, sp)), name: l.slice(sp + 1) }; });
+  return lines(out).map((l) => {
+    const sp = l.indexOf(' ');
+    return { time: Number(l.slice(0, sp)), name: l.slice(sp + 1) };
+  });
 }
 
 /** Commit time (unix s) and subject of each commit reachable from `ref` since `sinceSeconds`, newest first. */
 export function subjectsSince(cwd: string, ref: string, sinceSeconds: number): { time: number; subject: string }[] {
   const out = git(['log', `--since=${sinceSeconds}`, '--format=%ct %s', ref, '--'], { cwd });
-  return lines(out).map((l) => { const sp = l.indexOf(' '); return { time: Number(l.slice(0, sp)), subject: l.slice(sp + 1) }; });
+  return lines(out).map((l) => {
+    const sp = l.indexOf(' ');
+    return { time: Number(l.slice(0, sp)), subject: l.slice(sp + 1) };
+  });
 }
 
-export interface ChangedIn { time: number; source: string; subject: string; files: string[] }
+export interface ChangedIn {
+  time: number;
+  source: string;
+  subject: string;
+  files: string[];
+}
 
 /**
  * Commits of `revs` (`^ref` excludes), newest first, since `sinceSeconds` when given, each with
@@ -129,18 +151,30 @@ export interface ChangedIn { time: number; source: string; subject: string; file
 export function filesChanged(cwd: string, revs: string[], sinceSeconds: number | null): ChangedIn[] {
   const since = sinceSeconds === null ? [] : [`--since=${sinceSeconds}`];
   const out = git(['log', '--no-renames', '--name-only', '-z', '--source', '--format=%x1e%ct %S %s', ...since, ...revs, '--'], { cwd });
-  return out.split('\x1e').filter(Boolean).map((chunk) => {
-    const end = chunk.indexOf('\0');
-    const head = end < 0 ? chunk : chunk.slice(0, end);
-    const [time, source] = head.split(' ', 2);
-    const files = end < 0 ? [] : chunk.slice(end + 1).replace(/^\n/, '').split('\0').filter(Boolean);
-    return { time: Number(time), source, subject: head.slice(time.length + source.length + 2), files };
-  });
+  return out
+    .split('\x1e')
+    .filter(Boolean)
+    .map((chunk) => {
+      const end = chunk.indexOf('\0');
+      const head = end < 0 ? chunk : chunk.slice(0, end);
+      const [time, source] = head.split(' ', 2);
+      const files =
+        end < 0
+          ? []
+          : chunk
+              .slice(end + 1)
+              .replace(/^\n/, '')
+              .split('\0')
+              .filter(Boolean);
+      return { time: Number(time), source, subject: head.slice(time.length + source.length + 2), files };
+    });
 }
 
 /** The paths staged for the commit in progress (`index`: the hook's GIT_INDEX_FILE, if git gave one), renames as their two paths. */
 export function stagedFiles(cwd: string, index?: string): string[] {
-  return git(['diff', '--cached', '--name-only', '--no-renames', '-z'], { cwd, env: index ? { GIT_INDEX_FILE: index } : undefined }).split('\0').filter(Boolean);
+  return git(['diff', '--cached', '--name-only', '--no-renames', '-z'], { cwd, env: index ? { GIT_INDEX_FILE: index } : undefined })
+    .split('\0')
+    .filter(Boolean);
 }
 
 /** Commits reachable from `to` and not from `from`, newest first. Throws when either cannot be read. */
@@ -151,8 +185,16 @@ export function commitsBetween(cwd: string, from: string, to: string): { sha: st
 const shaAndSubject = (l: string) => ({ sha: l.slice(0, l.indexOf(' ')), subject: l.slice(l.indexOf(' ') + 1) });
 
 /** Commits reachable from `head` that change any of `paths`, newest first, since `sinceSeconds`, at most `max`. */
-export function commitsTouching(cwd: string, head: string, paths: string[], sinceSeconds: number, max: number): { sha: string; subject: string }[] {
-  return lines(git(['log', `--since=${sinceSeconds}`, `--max-count=${max}`, '--format=%H %s', head, '--', ...paths], { cwd })).map(shaAndSubject);
+export function commitsTouching(
+  cwd: string,
+  head: string,
+  paths: string[],
+  sinceSeconds: number,
+  max: number,
+): { sha: string; subject: string }[] {
+  return lines(git(['log', `--since=${sinceSeconds}`, `--max-count=${max}`, '--format=%H %s', head, '--', ...paths], { cwd })).map(
+    shaAndSubject,
+  );
 }
 
 /** The committer time (unix s) of `rev`, or null when it names no commit. */
@@ -171,7 +213,12 @@ export function mergeBase(cwd: string, a: string, b: string): string | null {
 }
 
 /** An object read by `readObjects`: a blob's text, or a tree's entries (`content` is then ''). */
-export interface BatchObject { sha: string; type: string; content: string; entries?: { mode: string; name: string }[] }
+export interface BatchObject {
+  sha: string;
+  type: string;
+  content: string;
+  entries?: { mode: string; name: string }[];
+}
 
 /** Reads several objects (`rev`, `rev:path`, `rev:` for the root tree) in one process; a missing one comes back as null. */
 export function readObjects(cwd: string, specs: string[]): (BatchObject | null)[] {
@@ -184,9 +231,14 @@ export function readObjects(cwd: string, specs: string[]): (BatchObject | null)[
     const nl = buf.indexOf(10, pos);
     const [sha, type, size] = dec.decode(buf.subarray(pos, nl)).split(' ');
     pos = nl + 1;
-    if (type === 'missing' || type === 'ambiguous' || size === undefined) { result.push(null); continue; }
+    if (type === 'missing' || type === 'ambiguous' || size === undefined) {
+      result.push(null);
+      continue;
+    }
     const body = buf.subarray(pos, pos + Number(size));
-    result.push(type === 'tree' ? { sha, type, content: '', entries: treeEntries(body, sha.length / 2) } : { sha, type, content: dec.decode(body) });
+    result.push(
+      type === 'tree' ? { sha, type, content: '', entries: treeEntries(body, sha.length / 2) } : { sha, type, content: dec.decode(body) },
+    );
     pos += Number(size) + 1;
   }
   return result;
@@ -212,7 +264,12 @@ export function showFile(cwd: string, rev: string, file: string): string | null 
   return obj?.type === 'blob' ? obj.content : null;
 }
 
-export interface TreeEntry { mode: string; type: string; id: string; name: string }
+export interface TreeEntry {
+  mode: string;
+  type: string;
+  id: string;
+  name: string;
+}
 
 /** The entries directly under `dir` in `commit`'s tree with their object ids; [] when `dir` is not there. */
 export function listTree(cwd: string, commit: string, dir: string): TreeEntry[] {
@@ -222,7 +279,9 @@ export function listTree(cwd: string, commit: string, dir: string): TreeEntry[] 
     if (/not a valid object name|not a tree object/i.test(r.stderr)) return [];
     throw new GitError(args, r);
   }
-  return lines(r.stdout).map(parseTreeLine).filter((e) => e !== null);
+  return lines(r.stdout)
+    .map(parseTreeLine)
+    .filter((e) => e !== null);
 }
 
 const parseTreeLine = (l: string): TreeEntry | null => {
@@ -241,13 +300,21 @@ export function commitFiles(cwd: string, base: string | null, files: Map<string,
   const enc = new TextEncoder();
   const parts: Uint8Array[] = [];
   const push = (s: string) => parts.push(enc.encode(s));
-  const data = (s: string) => { const b = enc.encode(s); push(`data ${b.length}\n`); parts.push(b); push('\n'); };
+  const data = (s: string) => {
+    const b = enc.encode(s);
+    push(`data ${b.length}\n`);
+    parts.push(b);
+    push('\n');
+  };
   push(`commit refs/coord/scratch\nmark :1\ncommitter ${ident} ${Math.floor(Date.now() / 1000)} +0000\n`);
   data(message);
   if (base) push(`from ${base}\n`);
   for (const [p, content] of files) {
     if (content === null) push(`D ${p}\n`);
-    else { push(`M 100644 inline ${p}\n`); data(content); }
+    else {
+      push(`M 100644 inline ${p}\n`);
+      data(content);
+    }
   }
   push('\nget-mark :1\nreset refs/coord/scratch\n\ndone\n');
   const args = ['fast-import', '--quiet', '--done'];
@@ -274,13 +341,24 @@ export type FetchOutcome =
 
 /** Fetches `remote`'s `branch` into `ref` (forced, no tags, no FETCH_HEAD). */
 export function fetchBranch(cwd: string, remote: string, branch: string, ref: string, timeoutMs: number): FetchOutcome {
-  const r = runGit(['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--no-auto-maintenance', remote, `+refs/heads/${branch}:${ref}`], { cwd, timeoutMs });
+  const r = runGit(
+    ['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--no-auto-maintenance', remote, `+refs/heads/${branch}:${ref}`],
+    { cwd, timeoutMs },
+  );
   if (r.code === 0) return { kind: 'ok' };
   if (/couldn't find remote ref/i.test(r.stderr)) return { kind: 'missing' };
-  if (/cannot lock ref|unable to update local ref|\.lock': File exists|did not send all necessary objects|bad object|unable to read/i.test(r.stderr)) {
+  if (
+    /cannot lock ref|unable to update local ref|\.lock': File exists|did not send all necessary objects|bad object|unable to read/i.test(
+      r.stderr,
+    )
+  ) {
     return { kind: 'busy', detail: firstLines(r.stderr) };
   }
-  return { kind: 'failed', detail: r.code === TIMED_OUT ? `no answer within ${Math.round(timeoutMs / 1000)} s` : (r.stderr.trim().split('\n').pop() || `exit ${r.code}`) };
+  return {
+    kind: 'failed',
+    detail:
+      r.code === TIMED_OUT ? `no answer within ${Math.round(timeoutMs / 1000)} s` : r.stderr.trim().split('\n').pop() || `exit ${r.code}`,
+  };
 }
 
 export type PushOutcome =
@@ -297,7 +375,12 @@ export function pushRef(cwd: string, remote: string, sha: string, branch: string
 
 function pushOutcome(r: RunResult, branch: string, remote: string): PushOutcome {
   const line = r.stdout.split('\n').find((l) => l.includes(`:refs/heads/${branch}\t`));
-  const remoteSaid = r.stderr.split('\n').filter((l) => l.startsWith('remote:')).map((l) => l.slice(7).trim()).filter(Boolean).join(' / ');
+  const remoteSaid = r.stderr
+    .split('\n')
+    .filter((l) => l.startsWith('remote:'))
+    .map((l) => l.slice(7).trim())
+    .filter(Boolean)
+    .join(' / ');
   if (r.code === TIMED_OUT) return { kind: 'failed', detail: `push to ${remote} timed out` };
   if (line) {
     const flag = line[0];
@@ -306,7 +389,11 @@ function pushOutcome(r: RunResult, branch: string, remote: string): PushOutcome 
     if (flag === ' ' || flag === '+' || flag === '*') return { kind: 'ok' };
     if (flag === '=') return { kind: 'race', detail: 'identical commit already there' };
     if (flag === '!') {
-      if (/fetch first|non-fast-forward|stale info|failed to update ref|cannot lock ref|incorrect old value|failed to lock/i.test(summary + ' ' + r.stderr)) {
+      if (
+        /fetch first|non-fast-forward|stale info|failed to update ref|cannot lock ref|incorrect old value|failed to lock/i.test(
+          summary + ' ' + r.stderr,
+        )
+      ) {
         return { kind: 'race', detail: summary };
       }
       return { kind: 'refused', detail: [summary, remoteSaid].filter(Boolean).join(': ') };
@@ -317,7 +404,11 @@ function pushOutcome(r: RunResult, branch: string, remote: string): PushOutcome 
 
 // ---- worktrees and branches --------------------------------------------------------
 
-export interface WorktreeEntry { dir: string; head: string | null; branch: string | null }
+export interface WorktreeEntry {
+  dir: string;
+  head: string | null;
+  branch: string | null;
+}
 
 /** Every worktree of the repository (`git worktree list --porcelain`). */
 export function listWorktrees(cwd: string): WorktreeEntry[] {
@@ -352,7 +443,10 @@ export function deleteBranch(cwd: string, branch: string): void {
 
 // ---- a worktree's files ------------------------------------------------------------
 
-export interface StatusEntry { xy: string; path: string }
+export interface StatusEntry {
+  xy: string;
+  path: string;
+}
 
 /** Uncommitted changes in the worktree at `cwd` (`git status --porcelain`), optionally limited to `paths`. */
 export function worktreeStatus(cwd: string, untracked: 'no' | 'normal' | 'all', paths: string[] = []): StatusEntry[] {
@@ -372,13 +466,22 @@ export function worktreeStatus(cwd: string, untracked: 'no' | 'normal' | 'all', 
  * one `dir/` entry, unless `under` is given: then every ignored file below that path.
  */
 export function ignoredFiles(cwd: string, under?: string): string[] {
-  const args = ['ls-files', '-z', '--others', '--ignored', '--exclude-standard', ...(under === undefined ? ['--directory', '--'] : ['--', under])];
+  const args = [
+    'ls-files',
+    '-z',
+    '--others',
+    '--ignored',
+    '--exclude-standard',
+    ...(under === undefined ? ['--directory', '--'] : ['--', under]),
+  ];
   return git(args, { cwd }).split('\0').filter(Boolean);
 }
 
 /** Untracked files at `cwd` that match the gitignore-style patterns of `patternFile` and that git ignores too. */
 export function ignoredMatching(cwd: string, patternFile: string): string[] {
-  const matched = git(['ls-files', '-z', '--others', '--ignored', `--exclude-from=${patternFile}`], { cwd }).split('\0').filter(Boolean);
+  const matched = git(['ls-files', '-z', '--others', '--ignored', `--exclude-from=${patternFile}`], { cwd })
+    .split('\0')
+    .filter(Boolean);
   if (!matched.length) return [];
   const args = ['check-ignore', '-z', '--stdin'];
   const r = runGit(args, { cwd, input: matched.join('\0') + '\0' });
@@ -406,14 +509,21 @@ export function fastForward(cwd: string, target: string, autostash: boolean): vo
  * the conflicted paths are returned; throws when even the abort fails (then git's own
  * state is what the person must look at).
  */
-export function rebaseOnto(cwd: string, target: string, autostash: boolean): { ok: true } | { ok: false; conflicts: string[]; detail: string } {
+export function rebaseOnto(
+  cwd: string,
+  target: string,
+  autostash: boolean,
+): { ok: true } | { ok: false; conflicts: string[]; detail: string } {
   const args = ['rebase', '--quiet', ...(autostash ? ['--autostash'] : []), target];
   const r = runGit(args, { cwd, env: { GIT_EDITOR: 'true' } });
   if (r.code === 0) return { ok: true };
   const conflicts = lines(runGit(['diff', '--name-only', '--diff-filter=U'], { cwd }).stdout);
   const abort = runGit(['rebase', '--abort'], { cwd });
   if (abort.code !== 0 && !/no rebase in progress/i.test(abort.stderr)) {
-    throw new CoordError(`git rebase ${target} stopped (${firstLines(r.stderr)}) and git rebase --abort failed too (${firstLines(abort.stderr)}): look at git status in ${cwd} before anything else.`);
+    throw new CoordError(
+      `git rebase ${target} stopped (${firstLines(r.stderr)}) and git rebase --abort failed too ` +
+        `(${firstLines(abort.stderr)}): look at git status in ${cwd} before anything else.`,
+    );
   }
   return { ok: false, conflicts, detail: firstLines(r.stderr) };
 }

@@ -9,13 +9,19 @@ const stdin: { text?: string } = {};
 export function hookInput(): Record<string, unknown> {
   if (process.stdin.isTTY) return {};
   if (stdin.text === undefined) {
-    try { stdin.text = fs().readFileSync(0, 'utf8'); } catch { stdin.text = ''; }
+    try {
+      stdin.text = fs().readFileSync(0, 'utf8');
+    } catch {
+      stdin.text = '';
+    }
   }
   const raw = stdin.text;
   try {
     const input = JSON.parse(raw) as unknown;
-    return typeof input === 'object' && input !== null && !Array.isArray(input) ? input as Record<string, unknown> : {};
-  } catch { return {}; }
+    return typeof input === 'object' && input !== null && !Array.isArray(input) ? (input as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
 }
 
 /** The working directory named by the hook's stdin JSON (when it exists), or the process's own. */

@@ -24,7 +24,11 @@ export const env = (name: string): string | undefined => (isDeno ? deno.env.get(
 
 /** A file's text, or null when it cannot be read. */
 export function readText(p: string): string | null {
-  try { return isDeno ? deno.readTextFileSync(p) : fs().readFileSync(p, 'utf8'); } catch { return null; }
+  try {
+    return isDeno ? deno.readTextFileSync(p) : fs().readFileSync(p, 'utf8');
+  } catch {
+    return null;
+  }
 }
 
 export function writeText(p: string, text: string): void {
@@ -35,10 +39,15 @@ export function writeText(p: string, text: string): void {
 /** 'file', 'dir', or null when nothing is there. */
 export function kind(p: string): 'file' | 'dir' | null {
   try {
-    if (isDeno) { const s = deno.statSync(p); return s.isFile ? 'file' : s.isDirectory ? 'dir' : null; }
+    if (isDeno) {
+      const s = deno.statSync(p);
+      return s.isFile ? 'file' : s.isDirectory ? 'dir' : null;
+    }
     const s = fs().statSync(p);
     return s.isFile() ? 'file' : s.isDirectory() ? 'dir' : null;
-  } catch { return null; }
+  } catch {
+    return null;
+  }
 }
 
 export const exists = (p: string): boolean => kind(p) !== null;
@@ -53,17 +62,23 @@ export function readTail(p: string, n: number): string | null {
       try {
         const size = deno.statSync(p).size;
         f.seekSync(Math.max(0, size - n), 0);
-        for (let r; len < n && (r = f.readSync(buf.subarray(len))); ) len += r;
-      } finally { f.close(); }
+        for (let r; len < n && (r = f.readSync(buf.subarray(len)));) len += r;
+      } finally {
+        f.close();
+      }
     } else {
       const fd = fs().openSync(p, 'r');
       try {
         const size = fs().fstatSync(fd).size;
         len = fs().readSync(fd, buf, 0, Math.min(n, size), Math.max(0, size - n));
-      } finally { fs().closeSync(fd); }
+      } finally {
+        fs().closeSync(fd);
+      }
     }
     return new TextDecoder().decode(buf.subarray(0, len));
-  } catch { return null; }
+  } catch {
+    return null;
+  }
 }
 
 const enc = new TextEncoder();
@@ -77,7 +92,9 @@ let watching = false;
 function write(stream: 'stdout' | 'stderr', text: string): void {
   if (closed[stream]) return;
   if (isDeno) {
-    try { deno[stream].writeSync(enc.encode(text)); } catch (e) {
+    try {
+      deno[stream].writeSync(enc.encode(text));
+    } catch (e) {
       if ((e as Error).name !== 'BrokenPipe') throw e;
       closed[stream] = true;
     }
@@ -86,7 +103,10 @@ function write(stream: 'stdout' | 'stderr', text: string): void {
   if (!watching) {
     watching = true;
     for (const name of ['stdout', 'stderr'] as const) {
-      process[name].on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') closed[name] = true; else throw e; });
+      process[name].on('error', (e: NodeJS.ErrnoException) => {
+        if (e.code === 'EPIPE') closed[name] = true;
+        else throw e;
+      });
     }
   }
   process[stream].write(text);
@@ -98,7 +118,10 @@ export const stdoutClosed = (): boolean => closed.stdout;
 
 /** Ends the run with `code` once the event loop is done (Deno: at once, output is already written). */
 export function finish(code: number): void {
-  if (isDeno) { if (code !== 0) deno.exit(code); return; }
+  if (isDeno) {
+    if (code !== 0) deno.exit(code);
+    return;
+  }
   process.exitCode = code;
 }
 
@@ -108,12 +131,18 @@ const norm = (p: string): string => {
   const out: string[] = [];
   for (const part of p.split('/')) {
     if (part === '' || part === '.') continue;
-    if (part === '..') { if (out.length && out[out.length - 1] !== '..') out.pop(); else if (!abs) out.push('..'); continue; }
+    if (part === '..') {
+      if (out.length && out[out.length - 1] !== '..') out.pop();
+      else if (!abs) out.push('..');
+      continue;
+    }
     out.push(part);
   }
   return (abs ? '/' : '') + out.join('/') || (abs ? '/' : '.');
 };
 export const join = (...parts: string[]): string => (isDeno ? norm(parts.join('/')) : path().join(...parts));
-export const resolve = (base: string, p: string): string => (isDeno ? norm(p.startsWith('/') ? p : `${base}/${p}`) : path().resolve(base, p));
-export const dirname = (p: string): string => (isDeno ? norm(p.replace(/\/+[^/]*\/*$/, '') || (p.startsWith('/') ? '/' : '.')) : path().dirname(p));
+export const resolve = (base: string, p: string): string =>
+  isDeno ? norm(p.startsWith('/') ? p : `${base}/${p}`) : path().resolve(base, p);
+export const dirname = (p: string): string =>
+  isDeno ? norm(p.replace(/\/+[^/]*\/*$/, '') || (p.startsWith('/') ? '/' : '.')) : path().dirname(p);
 export const basename = (p: string): string => (isDeno ? (p.replace(/\/+$/, '').split('/').pop() ?? '') : path().basename(p));

@@ -30,7 +30,9 @@ export interface History {
  */
 export function boardHistory(ctx: Context, rows: SessionRow[] | null, files: boolean): History {
   const last = new Map<string, number>();
-  const note = (id: string | null, t: number) => { if (id && t > (last.get(id) ?? 0)) last.set(id, t); };
+  const note = (id: string | null, t: number) => {
+    if (id && t > (last.get(id) ?? 0)) last.set(id, t);
+  };
   for (const b of listBranches(ctx.repo.top, sessionBranch(''))) note(sessionOfBranch(b.name), b.time * 1000);
   if (rows && !rows.length) return { last, changed: [] };
   const windowStart = Date.now() - Math.max(ctx.cfg.staleMs, 7 * 86400e3);
@@ -47,7 +49,12 @@ export function boardHistory(ctx: Context, rows: SessionRow[] | null, files: boo
 }
 
 /** The state of a row, from the newest of its presence, its last commit and its claim. */
-export function stateOf(row: SessionRow, lastCommit: number | undefined, ctx: Context, now = Date.now()): { state: State; newest: number | null } {
+export function stateOf(
+  row: SessionRow,
+  lastCommit: number | undefined,
+  ctx: Context,
+  now = Date.now(),
+): { state: State; newest: number | null } {
   const times = [parseStamp(row.presence), parseStamp(row.claimed), lastCommit ?? null].filter((t): t is number => t !== null);
   const newest = times.length ? Math.max(...times) : null;
   if (isPaused(row)) return { state: 'paused', newest };
@@ -70,7 +77,8 @@ export function withThresholds(
     const value = values[which];
     if (value === undefined) return undefined;
     const parsed = parseDuration(value);
-    if (parsed === null || parsed <= 0) throw new UsageError(`--${flags[which] ?? which} '${value}' is not a duration: use forms like 30m, 24h, 7d.`);
+    if (parsed === null || parsed <= 0)
+      throw new UsageError(`--${flags[which] ?? which} '${value}' is not a duration: use forms like 30m, 24h, 7d.`);
     return parsed;
   };
   const liveMs = ms('live');

@@ -9,7 +9,12 @@
 // process) or that has not been refreshed for `staleMs` is taken over.
 import { fs, isDeno, os, processAlive, sleepMs } from './sys.js';
 
-export interface LockHolder { pid: number; host: string; since: number; token: string }
+export interface LockHolder {
+  pid: number;
+  host: string;
+  since: number;
+  token: string;
+}
 
 /** A lock this process holds. */
 export interface HeldLock {
@@ -33,31 +38,45 @@ export interface LockOptions {
 
 /** Takes the lock `file`, waiting for the processes ahead; see the module comment. */
 export function takeLock(file: string, opts: LockOptions): LockOutcome {
-  const me: LockHolder = { pid: process.pid, host: hostName(), since: Date.now(), token: `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 10)}` };
+  const me: LockHolder = {
+    pid: process.pid,
+    host: hostName(),
+    since: Date.now(),
+    token: `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 10)}`,
+  };
   const text = JSON.stringify(me) + '\n';
   let holderToken: string | null | undefined;
   let holderSeenAt = Date.now();
   for (;;) {
     try {
       const fd = fs().openSync(file, 'wx');
-      try { fs().writeSync(fd, text); } finally { fs().closeSync(fd); }
+      try {
+        fs().writeSync(fd, text);
+      } finally {
+        fs().closeSync(fd);
+      }
       return { kind: 'held', lock: heldLock(file, me.token) };
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code !== 'EEXIST') return { kind: 'unusable', detail: `${code ?? ''} ${(e as Error).message}`.trim() };
     }
     const seen = readLock(file);
-    if (!seen) { // released just now (or there but unreadable: then patience ends it)
+    if (!seen) {
+      // released just now (or there but unreadable: then patience ends it)
       if (Date.now() - holderSeenAt > opts.patienceMs) return { kind: 'busy', holder: null, heldMs: Date.now() - holderSeenAt };
       continue;
     }
     const token = seen.holder?.token ?? null;
-    if (token !== holderToken) { holderToken = token; holderSeenAt = Date.now(); }
+    if (token !== holderToken) {
+      holderToken = token;
+      holderSeenAt = Date.now();
+    }
     if (Date.now() - seen.mtimeMs > opts.staleMs || (seen.holder && seen.holder.host === me.host && !processAlive(seen.holder.pid))) {
       takeOver(file, seen.text, me.token);
       continue;
     }
-    if (Date.now() - holderSeenAt > opts.patienceMs) return { kind: 'busy', holder: seen.holder, heldMs: Date.now() - (seen.holder?.since ?? holderSeenAt) };
+    if (Date.now() - holderSeenAt > opts.patienceMs)
+      return { kind: 'busy', holder: seen.holder, heldMs: Date.now() - (seen.holder?.since ?? holderSeenAt) };
     sleepMs(10 + Math.random() * 20); // a fraction of one push: the next in line starts soon after a release
   }
 }
@@ -65,17 +84,30 @@ export function takeLock(file: string, opts: LockOptions): LockOutcome {
 function heldLock(file: string, token: string): HeldLock {
   return {
     touch() {
-      try { const now = new Date(); fs().utimesSync(file, now, now); } catch { /* gone: the CAS still guards the branch */ }
+      try {
+        const now = new Date();
+        fs().utimesSync(file, now, now);
+      } catch {
+        /* gone: the CAS still guards the branch */
+      }
     },
     release() {
       const seen = readLock(file);
       if (seen?.holder?.token !== token) return; // taken over as stale meanwhile: it is someone else's now
-      try { fs().unlinkSync(file); } catch { /* already gone */ }
+      try {
+        fs().unlinkSync(file);
+      } catch {
+        /* already gone */
+      }
     },
   };
 }
 
-interface SeenLock { text: string; holder: LockHolder | null; mtimeMs: number }
+interface SeenLock {
+  text: string;
+  holder: LockHolder | null;
+  mtimeMs: number;
+}
 
 /** The lock file's holder and age; null when there is no lock file. An unreadable holder (still being written) is null. */
 function readLock(file: string): SeenLock | null {
@@ -84,12 +116,17 @@ function readLock(file: string): SeenLock | null {
   try {
     mtimeMs = fs().statSync(file).mtimeMs;
     text = fs().readFileSync(file, 'utf8');
-  } catch { return null; }
+  } catch {
+    return null;
+  }
   let holder: LockHolder | null = null;
   try {
     const h = JSON.parse(text);
-    if (typeof h?.pid === 'number' && typeof h.token === 'string') holder = { pid: h.pid, host: String(h.host ?? ''), since: Number(h.since) || mtimeMs, token: h.token };
-  } catch { /* half-written, or not ours */ }
+    if (typeof h?.pid === 'number' && typeof h.token === 'string')
+      holder = { pid: h.pid, host: String(h.host ?? ''), since: Number(h.since) || mtimeMs, token: h.token };
+  } catch {
+    /* half-written, or not ours */
+  }
   return { text, holder, mtimeMs };
 }
 
@@ -100,22 +137,42 @@ function readLock(file: string): SeenLock | null {
  */
 function takeOver(file: string, staleText: string, token: string): void {
   const aside = `${file}.${token}`;
-  try { fs().renameSync(file, aside); } catch { return; } // someone else moved it first
+  try {
+    fs().renameSync(file, aside);
+  } catch {
+    return;
+  } // someone else moved it first
   let moved = '';
-  try { moved = fs().readFileSync(aside, 'utf8'); } catch { /* unreadable: treat as the stale one */ }
-  if (moved && moved !== staleText) {
-    try { fs().linkSync(aside, file); } catch { /* a new holder already: two may push at once, the CAS decides */ }
+  try {
+    moved = fs().readFileSync(aside, 'utf8');
+  } catch {
+    /* unreadable: treat as the stale one */
   }
-  try { fs().unlinkSync(aside); } catch { /* gone */ }
+  if (moved && moved !== staleText) {
+    try {
+      fs().linkSync(aside, file);
+    } catch {
+      /* a new holder already: two may push at once, the CAS decides */
+    }
+  }
+  try {
+    fs().unlinkSync(aside);
+  } catch {
+    /* gone */
+  }
 }
 
 /** This machine's name; '' when it cannot be read (Deno without --allow-sys: never prompt for it). */
 function hostName(): string {
   try {
     if (isDeno) {
-      const perms = (globalThis as unknown as { Deno: { permissions: { querySync(d: { name: string; kind?: string }): { state: string } } } }).Deno.permissions;
+      const perms = (
+        globalThis as unknown as { Deno: { permissions: { querySync(d: { name: string; kind?: string }): { state: string } } } }
+      ).Deno.permissions;
       if (perms.querySync({ name: 'sys', kind: 'hostname' }).state !== 'granted') return '';
     }
     return os().hostname();
-  } catch { return ''; }
+  } catch {
+    return '';
+  }
 }

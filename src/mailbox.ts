@@ -52,7 +52,11 @@ class ParseCache {
   }
 
   get(blob: string): Parsed | undefined {
-    try { return JSON.parse(fs().readFileSync(path().join(this.dir, blob), 'utf8')) as Parsed; } catch { return undefined; }
+    try {
+      return JSON.parse(fs().readFileSync(path().join(this.dir, blob), 'utf8')) as Parsed;
+    } catch {
+      return undefined;
+    }
   }
 
   put(blob: string, value: Parsed): void {
@@ -62,14 +66,19 @@ class ParseCache {
       fs().writeFileSync(tmp, JSON.stringify(value));
       fs().renameSync(tmp, path().join(this.dir, blob)); // readers see a whole file or none
       this.wrote = true;
-    } catch { /* a cache that cannot be written is only slower */ }
+    } catch {
+      /* a cache that cannot be written is only slower */
+    }
   }
 
   prune(keep: string[]): void {
     if (!this.wrote) return;
     try {
-      for (const f of fs().readdirSync(this.dir)) if (!f.startsWith('.') && !keep.includes(f)) fs().rmSync(path().join(this.dir, f), { force: true });
-    } catch { /* see put */ }
+      for (const f of fs().readdirSync(this.dir))
+        if (!f.startsWith('.') && !keep.includes(f)) fs().rmSync(path().join(this.dir, f), { force: true });
+    } catch {
+      /* see put */
+    }
   }
 }
 
@@ -101,10 +110,18 @@ export function readBody(messages: string[] | undefined, file: string | undefine
   else throw new UsageError('No message body: give -m TEXT, --file F, or pipe the text in.');
   body = body.replace(/\r\n/g, '\n').replace(/\n+$/, '');
   if (!body.trim()) throw new UsageError('The message body is empty: say something with -m TEXT.');
-  try { validateBody(body); } catch (e) { throw new UsageError((e as Error).message); }
+  try {
+    validateBody(body);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   return body;
 }
 
 function readStdin(): string {
-  try { return fs().readFileSync(0, 'utf8'); } catch { return fs().readFileSync('/dev/stdin', 'utf8'); }
+  try {
+    return fs().readFileSync(0, 'utf8');
+  } catch {
+    return fs().readFileSync('/dev/stdin', 'utf8');
+  }
 }

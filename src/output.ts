@@ -39,6 +39,10 @@ export const report = (value: unknown, text: () => void, code?: number): Report 
 export function table(head: string[], rows: string[][]): string {
   const visible = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '').length;
   const widths = head.map((h, i) => Math.max(visible(h), ...rows.map((r) => visible(r[i] ?? ''))));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c + ' '.repeat(widths[i] - visible(c)))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c + ' '.repeat(widths[i] - visible(c))))
+      .join('  ')
+      .trimEnd();
   return [line(head.map((h) => bold(h))), ...rows.map(line)].join('\n');
 }

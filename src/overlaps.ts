@@ -15,7 +15,11 @@ import { sessionOfSubject } from './protocol/subject.js';
 
 export type How = 'published' | 'unpublished' | 'uncommitted';
 /** A file two or more sessions are changing, and how each of them is. */
-export interface Overlap { path: string; sessions: string[]; how: Record<string, How[]> }
+export interface Overlap {
+  path: string;
+  sessions: string[];
+  how: Record<string, How[]>;
+}
 
 /** path → session → how it touches it. */
 export type Touches = Map<string, Map<string, Set<How>>>;
@@ -55,7 +59,9 @@ export function touches(ctx: Context, rows: SessionRow[], history: ChangedIn[]):
   for (const w of here) {
     try {
       for (const e of worktreeStatus(w.dir, 'all')) note(e.path, w.id, 'uncommitted');
-    } catch { /* a worktree removed by hand since it was listed: nothing uncommitted there */ }
+    } catch {
+      /* a worktree removed by hand since it was listed: nothing uncommitted there */
+    }
   }
   return found;
 }
@@ -94,8 +100,16 @@ export function noticesFor(ctx: Context, rows: SessionRow[], history: ChangedIn[
   const others = rows.filter((r) => r.id !== me);
   if (!others.length && !held.some((r) => r.session !== me)) return [];
   const t = touches(ctx, rows, history);
-  const lines = overlapsOf(t).filter((o) => o.sessions.includes(me))
-    .map((o) => `${o.path} is being changed by ${o.sessions.filter((s) => s !== me).map((s) => `${s} (${o.how[s].join(', ')})`).join(', ')} too`);
-  for (const { path, res } of reservedUnderMe(t, me, held)) lines.push(`${path} is reserved by ${res.session} until ${res.until}${res.note ? ` ("${res.note}")` : ''}`);
+  const lines = overlapsOf(t)
+    .filter((o) => o.sessions.includes(me))
+    .map(
+      (o) =>
+        `${o.path} is being changed by ${o.sessions
+          .filter((s) => s !== me)
+          .map((s) => `${s} (${o.how[s].join(', ')})`)
+          .join(', ')} too`,
+    );
+  for (const { path, res } of reservedUnderMe(t, me, held))
+    lines.push(`${path} is reserved by ${res.session} until ${res.until}${res.note ? ` ("${res.note}")` : ''}`);
   return lines;
 }

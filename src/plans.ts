@@ -3,12 +3,42 @@
 // clock (the caller passes `now`), so each one is tested as a table (test/unit/plans.test.mjs)
 // and re-applied by publish.ts on every attempt.
 import { CoordError, UsageError } from './errors.js';
-import { emptyBoardText, findRow, laneFor, parseBoard, PAUSED_PREFIX, riffHolder, takenIds, withoutRow, withRow, type Board, type SessionRow } from './protocol/board.js';
+import {
+  emptyBoardText,
+  findRow,
+  laneFor,
+  parseBoard,
+  PAUSED_PREFIX,
+  riffHolder,
+  takenIds,
+  withoutRow,
+  withRow,
+  type Board,
+  type SessionRow,
+} from './protocol/board.js';
 import { firstFreeName, lowestFreeId } from './protocol/ids.js';
 import { BOARD_PATH, queueFile } from './protocol/layout.js';
 import { findMessage, firstWords } from './protocol/mailbox.js';
-import { advanceStatus, appendBlock, insertAfter, LEVELS, NEW_STATUS, parseQueueFile, setStatus, type Level, type Message } from './protocol/message.js';
-import { inForce, untilMs, parseReservations, refuseClash, RESERVATIONS_PATH, withReservations, type Reservation } from './protocol/reservations.js';
+import {
+  advanceStatus,
+  appendBlock,
+  insertAfter,
+  LEVELS,
+  NEW_STATUS,
+  parseQueueFile,
+  setStatus,
+  type Level,
+  type Message,
+} from './protocol/message.js';
+import {
+  inForce,
+  untilMs,
+  parseReservations,
+  refuseClash,
+  RESERVATIONS_PATH,
+  withReservations,
+  type Reservation,
+} from './protocol/reservations.js';
 import { coordSubject } from './protocol/subject.js';
 import type { Plan, View } from './protocol/view.js';
 
@@ -38,24 +68,43 @@ export function planClaim(view: View, o: ClaimOptions): Plan<SessionRow> {
   const taken = takenIds(board);
   let id: string;
   if (o.wanted) {
-    if (taken.has(o.wanted)) throw new CoordError(`${o.wanted} is already on the board: pick another id, or leave out --as to get the lowest free one.`);
-    if (o.leftovers.has(o.wanted)) throw new CoordError(`A branch or worktree of ${o.wanted} is left over in this clone: remove it (coord doctor) or pick another id.`);
+    if (taken.has(o.wanted))
+      throw new CoordError(`${o.wanted} is already on the board: pick another id, or leave out --as to get the lowest free one.`);
+    if (o.leftovers.has(o.wanted))
+      throw new CoordError(`A branch or worktree of ${o.wanted} is left over in this clone: remove it (coord doctor) or pick another id.`);
     id = o.wanted;
   } else {
     id = lowestFreeId(new Set([...taken, ...o.leftovers]));
   }
   const names = new Set([...board.rows.map((r) => r.row.name), ...board.brokenNames].map((n) => n.toLowerCase()));
-  if (o.name && names.has(o.name.toLowerCase())) throw new CoordError(`The name '${o.name}' is taken on the board: choose another with --name, or leave it out.`);
+  if (o.name && names.has(o.name.toLowerCase()))
+    throw new CoordError(`The name '${o.name}' is taken on the board: choose another with --name, or leave it out.`);
   if (o.riff) refuseHeld(board, o.riff, id);
-  const row: SessionRow = { id, name: o.name ?? firstFreeName(names), riffs: o.riff ? [o.riff] : [], lane: laneFor(id, o.branch), claimed: o.now, presence: o.now, presenceNote: '', scope: o.scope };
+  const row: SessionRow = {
+    id,
+    name: o.name ?? firstFreeName(names),
+    riffs: o.riff ? [o.riff] : [],
+    lane: laneFor(id, o.branch),
+    claimed: o.now,
+    presence: o.now,
+    presenceNote: '',
+    scope: o.scope,
+  };
   return { files: boardFile(withRow(board, row)), subject: coordSubject(id, `claim ${id} at ${o.now}`), value: row };
 }
 
 /** A change of `id`'s row, its presence refreshed to `now` (every write is a sign of life). */
-export function planRowUpdate(view: View, id: string, what: string, change: (row: SessionRow) => SessionRow, now: string): Plan<SessionRow> {
+export function planRowUpdate(
+  view: View,
+  id: string,
+  what: string,
+  change: (row: SessionRow) => SessionRow,
+  now: string,
+): Plan<SessionRow> {
   const board = boardOf(view);
   const row = findRow(board, id);
-  if (!row) throw new CoordError(`${id} has no row on the board (${BOARD_PATH}): claim a session with 'coord start', or check 'coord status'.`);
+  if (!row)
+    throw new CoordError(`${id} has no row on the board (${BOARD_PATH}): claim a session with 'coord start', or check 'coord status'.`);
   const next = { ...change(row), presence: now };
   return { files: boardFile(withRow(board, next)), subject: coordSubject(id, what), value: next };
 }
@@ -67,29 +116,46 @@ export const planScope = (view: View, id: string, scope: string, now: string): P
 /** One owner per Riff: refuses when a row other than `id`'s holds `riff`. */
 function refuseHeld(board: Board, riff: string, id: string): void {
   const holder = riffHolder(board, riff, id);
-  if (holder) throw new CoordError(`Riff ${riff} is held by ${holder.id} (${holder.name}): one session owns a Riff; ask ${holder.id} to hand it over (coord send ${holder.id} --type question --ref ${riff} -m "…").`);
+  if (holder)
+    throw new CoordError(
+      `Riff ${riff} is held by ${holder.id} (${holder.name}): one session owns a Riff; ask ${holder.id} to hand it ` +
+        `over (coord send ${holder.id} --type question --ref ${riff} -m "…").`,
+    );
 }
 
 export type RiffChange = { set: string } | { add: string } | { drop: string } | { none: true };
 
 /** `riff`: set, add, drop or clear the Riffs of my row. */
 export function planRiff(view: View, id: string, change: RiffChange, now: string): Plan<SessionRow> {
-  const what = 'set' in change ? `${id} takes Riff ${change.set}` : 'add' in change ? `${id} adds Riff ${change.add}`
-    : 'drop' in change ? `${id} drops Riff ${change.drop}` : `${id} clears its Riff`;
+  const what =
+    'set' in change
+      ? `${id} takes Riff ${change.set}`
+      : 'add' in change
+        ? `${id} adds Riff ${change.add}`
+        : 'drop' in change
+          ? `${id} drops Riff ${change.drop}`
+          : `${id} clears its Riff`;
   const board = boardOf(view);
   if ('set' in change) refuseHeld(board, change.set, id);
   if ('add' in change) refuseHeld(board, change.add, id);
-  return planRowUpdate(view, id, what, (row) => {
-    let riffs = row.riffs;
-    if ('set' in change) riffs = [change.set];
-    if ('add' in change) riffs = riffs.includes(change.add) ? riffs : [...riffs, change.add];
-    if ('drop' in change) {
-      if (!riffs.includes(change.drop)) throw new UsageError(`${id} does not hold Riff ${change.drop} (it holds ${riffs.join(', ') || 'none'}).`);
-      riffs = riffs.filter((x) => x !== change.drop);
-    }
-    if ('none' in change) riffs = [];
-    return { ...row, riffs };
-  }, now);
+  return planRowUpdate(
+    view,
+    id,
+    what,
+    (row) => {
+      let riffs = row.riffs;
+      if ('set' in change) riffs = [change.set];
+      if ('add' in change) riffs = riffs.includes(change.add) ? riffs : [...riffs, change.add];
+      if ('drop' in change) {
+        if (!riffs.includes(change.drop))
+          throw new UsageError(`${id} does not hold Riff ${change.drop} (it holds ${riffs.join(', ') || 'none'}).`);
+        riffs = riffs.filter((x) => x !== change.drop);
+      }
+      if ('none' in change) riffs = [];
+      return { ...row, riffs };
+    },
+    now,
+  );
 }
 
 /** `close --pause`: my row stays, its scope says when I am back. */
@@ -105,7 +171,11 @@ export function planRemoveRow(view: View, id: string, what: string): Plan<boolea
   return { files, subject: coordSubject(id, what), value: had };
 }
 
-export interface Closed { had: boolean; released: string[]; unresolved: number }
+export interface Closed {
+  had: boolean;
+  released: string[];
+  unresolved: number;
+}
 
 /**
  * `close`: my row off the board. A row holding Riffs is refused unless `releaseRiffs` (the
@@ -117,7 +187,10 @@ export function planClose(view: View, id: string, releaseRiffs: boolean): Plan<C
   const row = findRow(board, id);
   const riffs = row?.riffs ?? [];
   if (riffs.length && !releaseRiffs) {
-    throw new CoordError(`${id} holds Riff ${riffs.join(', ')}: hand it over first (coord handoff <sX> --riff ${riffs[0]} -m "…"), or close --release-riffs to let it go with the row.`);
+    throw new CoordError(
+      `${id} holds Riff ${riffs.join(', ')}: hand it over first (coord handoff <sX> --riff ${riffs[0]} -m "…"), or ` +
+        `close --release-riffs to let it go with the row.`,
+    );
   }
   const unresolved = view.mailbox().messages.filter((m) => m.to === id && !m.status.resolved).length;
   const what = `self-close ${id}${riffs.length ? `, releasing Riff ${riffs.join(', ')}` : ''}`;
@@ -131,13 +204,18 @@ function dropReservationsOf(view: View, ids: string[], files: Map<string, string
   if (!ids.length) return;
   const text = view.read(RESERVATIONS_PATH);
   if (text === null || !parseReservations(text).rows.some((r) => ids.includes(r.res.session))) return;
-  files.set(RESERVATIONS_PATH, withReservations(text, [], (r) => ids.includes(r.session)));
+  files.set(
+    RESERVATIONS_PATH,
+    withReservations(text, [], (r) => ids.includes(r.session)),
+  );
 }
 
 /** `reap`: every row `isStale` picks, off the board in one commit; value: their ids. */
 export function planReap(view: View, speaker: string | null, isStale: (row: SessionRow) => boolean): Plan<string[]> {
   let text = view.read(BOARD_PATH) ?? '';
-  const ids = parseBoard(text).rows.filter(({ row }) => isStale(row)).map((r) => r.row.id);
+  const ids = parseBoard(text)
+    .rows.filter(({ row }) => isStale(row))
+    .map((r) => r.row.id);
   for (const id of ids) text = withoutRow(parseBoard(text), id);
   const files = ids.length ? boardFile(text) : nothing();
   dropReservationsOf(view, ids, files);
@@ -146,7 +224,15 @@ export function planReap(view: View, speaker: string | null, isStale: (row: Sess
 
 // ---- reservations --------------------------------------------------------------------
 
-export interface ReserveOptions { me: string; paths: string[]; until: string; note: string; staleMs: number; now: string; nowMs: number }
+export interface ReserveOptions {
+  me: string;
+  paths: string[];
+  until: string;
+  note: string;
+  staleMs: number;
+  now: string;
+  nowMs: number;
+}
 
 /**
  * `reserve`: a row per path (mine again for a path I hold: its time and note replaced),
@@ -157,78 +243,149 @@ export interface ReserveOptions { me: string; paths: string[]; until: string; no
 export function planReserve(view: View, o: ReserveOptions): Plan<Reservation[]> {
   const board = boardOf(view);
   const row = findRow(board, o.me);
-  if (!row) throw new CoordError(`${o.me} has no row on the board (${BOARD_PATH}): only a session on the board can reserve; claim one with 'coord start'.`);
+  if (!row)
+    throw new CoordError(
+      `${o.me} has no row on the board (${BOARD_PATH}): only a session on the board can reserve; claim one with 'coord start'.`,
+    );
   const text = view.read(RESERVATIONS_PATH);
   const table = parseReservations(text ?? '');
   const held = inForce(table, board, o.staleMs, o.nowMs);
-  const name = (id: string) => { const n = findRow(board, id)?.name; return n ? ` (${n})` : ''; };
+  const name = (id: string) => {
+    const n = findRow(board, id)?.name;
+    return n ? ` (${n})` : '';
+  };
   for (const p of o.paths) refuseClash(held, o.me, p, name);
   const add = o.paths.map((path) => ({ path, session: o.me, until: o.until, note: o.note }));
   const ended = (r: Reservation) => !findRow(board, r.session) || (untilMs(r.until) ?? 0) <= o.nowMs;
   const next = withReservations(text, add, (r) => (r.session === o.me && o.paths.includes(r.path)) || ended(r));
-  const files = new Map<string, string | null>([[RESERVATIONS_PATH, next], [BOARD_PATH, withRow(board, { ...row, presence: o.now })]]);
+  const files = new Map<string, string | null>([
+    [RESERVATIONS_PATH, next],
+    [BOARD_PATH, withRow(board, { ...row, presence: o.now })],
+  ]);
   return { files, subject: coordSubject(o.me, `reserve ${o.paths.join(', ')} until ${o.until}`), value: add };
 }
 
-export interface ReleaseOptions { me: string; paths: string[] }
+export interface ReleaseOptions {
+  me: string;
+  paths: string[];
+}
 
 /** `release`: my rows for `paths`, or all of mine when none are named; value: the rows removed. */
 export function planRelease(view: View, o: ReleaseOptions): Plan<Reservation[]> {
   const text = view.read(RESERVATIONS_PATH);
-  const mine = parseReservations(text ?? '').rows.map((r) => r.res).filter((r) => r.session === o.me);
+  const mine = parseReservations(text ?? '')
+    .rows.map((r) => r.res)
+    .filter((r) => r.session === o.me);
   const unknown = o.paths.filter((p) => !mine.some((r) => r.path === p));
   if (unknown.length) {
-    throw new UsageError(`You (${o.me}) hold no reservation of ${unknown.join(', ')}; yours: ${mine.map((r) => r.path).join(', ') || 'none'}.`);
+    throw new UsageError(
+      `You (${o.me}) hold no reservation of ${unknown.join(', ')}; yours: ${mine.map((r) => r.path).join(', ') || 'none'}.`,
+    );
   }
   const gone = mine.filter((r) => !o.paths.length || o.paths.includes(r.path));
-  const files = gone.length ? new Map<string, string | null>([[RESERVATIONS_PATH, withReservations(text, [], (r) => gone.some((g) => g.path === r.path && g.session === r.session))]]) : nothing();
+  const files = gone.length
+    ? new Map<string, string | null>([
+        [RESERVATIONS_PATH, withReservations(text, [], (r) => gone.some((g) => g.path === r.path && g.session === r.session))],
+      ])
+    : nothing();
   return { files, subject: coordSubject(o.me, `release ${gone.map((r) => r.path).join(', ') || 'nothing'}`), value: gone };
 }
 
 // ---- messages ------------------------------------------------------------------------
 
-export interface SendOptions { me: string; to: string; type: string; ref: string; body: string; now: string }
+export interface SendOptions {
+  me: string;
+  to: string;
+  type: string;
+  ref: string;
+  body: string;
+  now: string;
+}
 
 /** `send`: a block appended to the recipient's inbox; a short message id in `ref` is completed. */
 export function planSend(view: View, o: SendOptions): Plan<{ id: string; file: string; ref: string }> {
   const board = boardOf(view);
-  if (o.to !== o.me && !findRow(board, o.to)) throw new CoordError(`No session ${o.to} on the board (on it: ${onBoard(board)}). Send to one of those, or check 'coord status'.`);
+  if (o.to !== o.me && !findRow(board, o.to))
+    throw new CoordError(`No session ${o.to} on the board (on it: ${onBoard(board)}). Send to one of those, or check 'coord status'.`);
   let ref = o.ref;
   if (/^[0-9a-f]{4,9}$/.test(ref)) {
     const hit = view.mailbox().messages.filter((m) => m.id.startsWith(ref));
     if (hit.length === 1) ref = hit[0].id;
   }
   const file = queueFile(o.to);
-  const text = appendBlock(view.read(file) ?? '', { stamp: o.now, from: o.me, to: o.to, type: o.type, ref, status: NEW_STATUS, body: o.body });
+  const text = appendBlock(view.read(file) ?? '', {
+    stamp: o.now,
+    from: o.me,
+    to: o.to,
+    type: o.type,
+    ref,
+    status: NEW_STATUS,
+    body: o.body,
+  });
   const id = parseQueueFile(text).messages.at(-1)!.id;
-  return { files: new Map([[file, text]]), subject: coordSubject(o.me, `${o.type} to ${o.to}: ${firstWords(o.body)}`), value: { id, file, ref } };
+  return {
+    files: new Map([[file, text]]),
+    subject: coordSubject(o.me, `${o.type} to ${o.to}: ${firstWords(o.body)}`),
+    value: { id, file, ref },
+  };
 }
 
-export interface AdvanceOptions { me: string; prefix: string; level: Level; verb: string; now: string }
+export interface AdvanceOptions {
+  me: string;
+  prefix: string;
+  level: Level;
+  verb: string;
+  now: string;
+}
 
 /** `seen`, `ack`, `resolve`: the recipient stamps its message's status line up to `level`. */
 export function planAdvance(view: View, o: AdvanceOptions): Plan<{ id: string; status: Message['status'] }> {
   const m = findMessage(view.mailbox(), o.prefix);
-  if (m.to !== o.me) throw new CoordError(`Message ${m.id} is addressed to ${m.to}, not to you (${o.me}): only ${m.to} may mark it ${o.level}.`);
+  if (m.to !== o.me)
+    throw new CoordError(`Message ${m.id} is addressed to ${m.to}, not to you (${o.me}): only ${m.to} may mark it ${o.level}.`);
   const status = advanceStatus(m.status, o.level, o.now);
   const same = LEVELS.every((l) => status[l] === m.status[l]);
-  return { files: same ? nothing() : new Map([[m.file, setStatus(view.read(m.file)!, m, status)]]), subject: coordSubject(o.me, `${o.verb} ${m.id} from ${m.from}`), value: { id: m.id, status } };
+  return {
+    files: same ? nothing() : new Map([[m.file, setStatus(view.read(m.file)!, m, status)]]),
+    subject: coordSubject(o.me, `${o.verb} ${m.id} from ${m.from}`),
+    value: { id: m.id, status },
+  };
 }
 
-export interface ReplyOptions { me: string; prefix: string; body: string; resolve: boolean; now: string }
+export interface ReplyOptions {
+  me: string;
+  prefix: string;
+  body: string;
+  resolve: boolean;
+  now: string;
+}
 
 /** `reply`: an answer block right under the question, the question acked (or resolved), one commit. */
 export function planReply(view: View, o: ReplyOptions): Plan<{ id: string; to: string; ref: string }> {
   const q = findMessage(view.mailbox(), o.prefix);
-  if (q.to !== o.me) throw new CoordError(`Message ${q.id} is addressed to ${q.to}, not to you (${o.me}): only ${q.to} may reply to it. To write to its sender, use coord send ${q.from}.`);
+  if (q.to !== o.me)
+    throw new CoordError(
+      `Message ${q.id} is addressed to ${q.to}, not to you (${o.me}): only ${q.to} may reply to it. To write to ` +
+        `its sender, use coord send ${q.from}.`,
+    );
   const status = advanceStatus(q.status, o.resolve ? 'resolved' : 'acked', o.now);
   const answer: Message = { stamp: o.now, from: o.me, to: q.from, type: 'answer', ref: q.id, status: NEW_STATUS, body: o.body };
   const text = insertAfter(setStatus(view.read(q.file)!, q, status), q, answer);
   const id = parseQueueFile(text).messages.find((m) => m.ref === q.id && m.from === o.me && m.body === o.body && m.stamp === o.now)!.id;
-  return { files: new Map([[q.file, text]]), subject: coordSubject(o.me, `answer to ${q.from} on ${q.id}: ${firstWords(o.body)}`), value: { id, to: q.from, ref: q.id } };
+  return {
+    files: new Map([[q.file, text]]),
+    subject: coordSubject(o.me, `answer to ${q.from} on ${q.id}: ${firstWords(o.body)}`),
+    value: { id, to: q.from, ref: q.id },
+  };
 }
 
-export interface HandoffOptions { me: string; to: string; riff: string; body: string; now: string }
+export interface HandoffOptions {
+  me: string;
+  to: string;
+  riff: string;
+  body: string;
+  now: string;
+}
 
 /** `handoff`: the handoff block and the Riff moved between rows, in one commit (never two holders). */
 export function planHandoff(view: View, o: HandoffOptions): Plan<{ id: string }> {
@@ -237,11 +394,29 @@ export function planHandoff(view: View, o: HandoffOptions): Plan<{ id: string }>
   const theirs = findRow(board, o.to);
   if (!mine) throw new CoordError(`You (${o.me}) have no row on the board: only a session on the board can hand off a Riff.`);
   if (!theirs) throw new CoordError(`No session ${o.to} on the board (on it: ${onBoard(board)}). Hand off to one of those.`);
-  if (!mine.riffs.includes(o.riff)) throw new CoordError(`You (${o.me}) do not hold Riff ${o.riff} (you hold: ${mine.riffs.join(', ') || 'none'}): only its holder can hand it off.`);
+  if (!mine.riffs.includes(o.riff))
+    throw new CoordError(
+      `You (${o.me}) do not hold Riff ${o.riff} (you hold: ${mine.riffs.join(', ') || 'none'}): only its holder can hand it off.`,
+    );
   board = parseBoard(withRow(board, { ...mine, riffs: mine.riffs.filter((x) => x !== o.riff), presence: o.now }));
   const boardText = withRow(board, { ...theirs, riffs: theirs.riffs.includes(o.riff) ? theirs.riffs : [...theirs.riffs, o.riff] });
   const file = queueFile(o.to);
-  const text = appendBlock(view.read(file) ?? '', { stamp: o.now, from: o.me, to: o.to, type: 'handoff', ref: o.riff, status: NEW_STATUS, body: o.body });
+  const text = appendBlock(view.read(file) ?? '', {
+    stamp: o.now,
+    from: o.me,
+    to: o.to,
+    type: 'handoff',
+    ref: o.riff,
+    status: NEW_STATUS,
+    body: o.body,
+  });
   const id = parseQueueFile(text).messages.at(-1)!.id;
-  return { files: new Map([[BOARD_PATH, boardText], [file, text]]), subject: coordSubject(o.me, `handoff ${o.riff} to ${o.to}: ${firstWords(o.body)}`), value: { id } };
+  return {
+    files: new Map([
+      [BOARD_PATH, boardText],
+      [file, text],
+    ]),
+    subject: coordSubject(o.me, `handoff ${o.riff} to ${o.to}: ${firstWords(o.body)}`),
+    value: { id },
+  };
 }

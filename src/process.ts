@@ -5,21 +5,45 @@
 import { cp, fs } from './sys.js';
 import { CoordError } from './errors.js';
 
-export interface RunResult { code: number; stdout: string; stderr: string }
-export interface RunOptions { cwd: string; input?: string | Uint8Array; env?: Record<string, string>; timeoutMs?: number }
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+export interface RunOptions {
+  cwd: string;
+  input?: string | Uint8Array;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}
 
 /** Variables `git rev-parse --local-env-vars` lists: they bind git to one repository. */
-const LOCAL_VARS = ['GIT_ALTERNATE_OBJECT_DIRECTORIES', 'GIT_CONFIG', 'GIT_CONFIG_PARAMETERS', 'GIT_CONFIG_COUNT',
-  'GIT_OBJECT_DIRECTORY', 'GIT_DIR', 'GIT_WORK_TREE', 'GIT_IMPLICIT_WORK_TREE', 'GIT_GRAFT_FILE', 'GIT_INDEX_FILE',
-  'GIT_NO_REPLACE_OBJECTS', 'GIT_REPLACE_REF_BASE', 'GIT_PREFIX', 'GIT_INTERNAL_SUPER_PREFIX', 'GIT_SHALLOW_FILE',
-  'GIT_COMMON_DIR'];
+const LOCAL_VARS = [
+  'GIT_ALTERNATE_OBJECT_DIRECTORIES',
+  'GIT_CONFIG',
+  'GIT_CONFIG_PARAMETERS',
+  'GIT_CONFIG_COUNT',
+  'GIT_OBJECT_DIRECTORY',
+  'GIT_DIR',
+  'GIT_WORK_TREE',
+  'GIT_IMPLICIT_WORK_TREE',
+  'GIT_GRAFT_FILE',
+  'GIT_INDEX_FILE',
+  'GIT_NO_REPLACE_OBJECTS',
+  'GIT_REPLACE_REF_BASE',
+  'GIT_PREFIX',
+  'GIT_INTERNAL_SUPER_PREFIX',
+  'GIT_SHALLOW_FILE',
+  'GIT_COMMON_DIR',
+];
 
 let cleanEnv: Record<string, string> | undefined;
 function baseEnv(): Record<string, string> {
   if (!cleanEnv) {
     cleanEnv = {};
     for (const [k, v] of Object.entries(process.env)) {
-      if (v !== undefined && !LOCAL_VARS.includes(k) && !k.startsWith('GIT_CONFIG_KEY_') && !k.startsWith('GIT_CONFIG_VALUE_')) cleanEnv[k] = v;
+      if (v !== undefined && !LOCAL_VARS.includes(k) && !k.startsWith('GIT_CONFIG_KEY_') && !k.startsWith('GIT_CONFIG_VALUE_'))
+        cleanEnv[k] = v;
     }
     // Never wait for a password prompt: a session must fail fast and say why.
     cleanEnv.GIT_TERMINAL_PROMPT = '0';
@@ -48,7 +72,10 @@ export function runProgram(file: string, args: string[], opts: RunOptions): RunR
     }
     if (e.code === 'ETIMEDOUT') return { code: TIMED_OUT, stdout: r.stdout ?? '', stderr: `timed out after ${opts.timeoutMs} ms` };
     if ((e.code as string) === 'ERR_REQUIRE_ASYNC_MODULE' || /permission|NotCapable|PermissionDenied/i.test(String(e.message))) {
-      throw new CoordError(`Cannot start ${file}: ${e.message}. Under Deno run coord with -A (or --allow-run --allow-read --allow-write --allow-env --allow-sys).`);
+      throw new CoordError(
+        `Cannot start ${file}: ${e.message}. Under Deno run coord with -A (or --allow-run --allow-read ` +
+          `--allow-write --allow-env --allow-sys).`,
+      );
     }
     throw new CoordError(`Cannot start ${file}: ${e.message}`);
   }
@@ -71,13 +98,20 @@ export function catFileBatch(cwd: string, input: string): Uint8Array {
 /** A git command that failed, with what it said; `detail` is its last meaningful line. */
 export class GitError extends CoordError {
   readonly detail: string;
-  constructor(readonly args: string[], readonly result: RunResult) {
+  constructor(
+    readonly args: string[],
+    readonly result: RunResult,
+  ) {
     super(`git ${args.join(' ')} failed: ${firstLines(result.stderr || result.stdout)}`);
     this.detail = meaningful(result.stderr || result.stdout).pop() ?? `exit ${result.code}`;
   }
 }
 
-const meaningful = (s: string): string[] => s.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('hint:'));
+const meaningful = (s: string): string[] =>
+  s
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('hint:'));
 
 /** The first lines of git's output, joined, for a one-line message. */
 export function firstLines(s: string): string {

@@ -12,7 +12,10 @@ import { sessionOfSubject } from './protocol/subject.js';
 /** The session whose commit did it; null when no commit in the window did (older, or hand-made without a prefix). */
 export type Provenance = { sent: string | null } & Record<Level, string | null>;
 
-export interface Backed { provenance: Provenance; backed: boolean }
+export interface Backed {
+  provenance: Provenance;
+  backed: boolean;
+}
 
 /** How far back history is read: from a day before the oldest message shown, at most this many commits. */
 const MAX_COMMITS = 500;
@@ -27,11 +30,20 @@ export function provenanceOf(ctx: Context, head: string, shown: Located[]): Map<
   if (!commits.length) return result;
   // Each file at every commit of the window, and just before it: what the window starts from is nobody's doing.
   const revs = [`${commits[0].sha}^`, ...commits.map((c) => c.sha)];
-  const texts = readObjects(ctx.repo.top, revs.flatMap((rev) => files.map((f) => `${rev}:${f}`)));
+  const texts = readObjects(
+    ctx.repo.top,
+    revs.flatMap((rev) => files.map((f) => `${rev}:${f}`)),
+  );
   const ids = new Set(shown.map((m) => m.id));
   const version = (i: number, j: number) => {
     const obj = texts[i * files.length + j];
-    return new Map(obj?.type === 'blob' ? parseQueueFile(obj.content).messages.filter((m) => ids.has(m.id)).map((m) => [m.id, m.status] as const) : []);
+    return new Map(
+      obj?.type === 'blob'
+        ? parseQueueFile(obj.content)
+            .messages.filter((m) => ids.has(m.id))
+            .map((m) => [m.id, m.status] as const)
+        : [],
+    );
   };
   const found = new Map<string, Provenance>();
   const before = new Map(files.map((file, j) => [file, version(0, j)])); // file → id → status in the previous version

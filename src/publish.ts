@@ -28,7 +28,11 @@ const MAX_PAUSE_MS = 10_000;
 /** The shortest push time the pause is shaped by (a local remote answers in a few ms). */
 const MIN_PUSH_MS = 20;
 
-export interface Published<T> { sha: string | null; value: T; attempts: number }
+export interface Published<T> {
+  sha: string | null;
+  value: T;
+  attempts: number;
+}
 
 export interface PublishOptions<T> {
   /** Runs once per attempt after the plan and before its commit goes out (start notes the id it is claiming). */
@@ -46,7 +50,13 @@ export function publish<T>(ctx: Context, plan: (snap: Snapshot) => Plan<T>, opts
   }
 }
 
-function attempts<T>(ctx: Context, plan: (snap: Snapshot) => Plan<T>, opts: PublishOptions<T>, ident: string, lock: HeldLock | null): Published<T> {
+function attempts<T>(
+  ctx: Context,
+  plan: (snap: Snapshot) => Plan<T>,
+  opts: PublishOptions<T>,
+  ident: string,
+  lock: HeldLock | null,
+): Published<T> {
   const cwd = ctx.repo.top;
   let pushMs = MIN_PUSH_MS;
   let pause = 0;
@@ -74,17 +84,30 @@ function attempts<T>(ctx: Context, plan: (snap: Snapshot) => Plan<T>, opts: Publ
         return { sha, value, attempts: attempt };
       }
       if (out.kind === 'refused') {
-        throw new CoordError(`${ctx.cfg.remote} refused the update of ${ctx.cfg.branch}: ${out.detail}. Nothing was published; if ${ctx.cfg.branch} is protected, point coord at a branch sessions may push to ("branch" in .coord.json).`);
+        throw new CoordError(
+          `${ctx.cfg.remote} refused the update of ${ctx.cfg.branch}: ${out.detail}. Nothing was published; if ` +
+            `${ctx.cfg.branch} is protected, point coord at a branch sessions may push to ("branch" in .coord.json).`,
+        );
       }
-      if (out.kind === 'failed') throw new CoordError(`Could not publish to ${boardName(ctx)}: ${out.detail}. Nothing was published; check the network and credentials, then run again.`);
+      if (out.kind === 'failed')
+        throw new CoordError(
+          `Could not publish to ${boardName(ctx)}: ${out.detail}. Nothing was published; check the network and ` +
+            `credentials, then run again.`,
+        );
     } else {
       const following = checkedOutElsewhere(ctx, [...changed.keys()]);
       if (casRef(cwd, `refs/heads/${ctx.cfg.branch}`, sha, base)) {
         publishedOn(snap, sha, changed);
         crashPoint('after-publish');
         for (const dir of following) {
-          try { moveWorktree(dir, base!, sha); } catch (e) {
-            throw new CoordError(`Published to ${boardName(ctx)}, but the checkout of ${ctx.cfg.branch} in '${dir}' could not follow (${(e as Error).message}): run git status there; git checkout -- ${[...changed.keys()].join(' ')} brings the files up to date.`);
+          try {
+            moveWorktree(dir, base!, sha);
+          } catch (e) {
+            throw new CoordError(
+              `Published to ${boardName(ctx)}, but the checkout of ${ctx.cfg.branch} in '${dir}' could not follow ` +
+                `(${(e as Error).message}): run git status there; git checkout -- ${[...changed.keys()].join(' ')} ` +
+                `brings the files up to date.`,
+            );
           }
         }
         return { sha, value, attempts: attempt };
@@ -93,7 +116,9 @@ function attempts<T>(ctx: Context, plan: (snap: Snapshot) => Plan<T>, opts: Publ
     pause = nextPause(pause, pushMs);
     sleepMs(pause);
   }
-  throw new CoordError(`Gave up after ${MAX_ATTEMPTS} attempts: ${boardName(ctx)} kept moving under us. Nothing was published; run the command again.`);
+  throw new CoordError(
+    `Gave up after ${MAX_ATTEMPTS} attempts: ${boardName(ctx)} kept moving under us. Nothing was published; run the command again.`,
+  );
 }
 
 /**
@@ -121,7 +146,10 @@ function publishLock(ctx: Context): HeldLock | null {
   if (out.kind === 'held') return out.lock;
   if (out.kind === 'unusable') return null;
   const who = out.holder ? `process ${out.holder.pid}${out.holder.host ? ` on ${out.holder.host}` : ''}` : 'a process';
-  throw new CoordError(`Another coord ${who} has been publishing from this clone for ${Math.round(out.heldMs / 1000)} s and is not done: waited for it, gave up. Nothing was published; run again once it has finished (if no coord is running, remove ${file}).`);
+  throw new CoordError(
+    `Another coord ${who} has been publishing from this clone for ${Math.round(out.heldMs / 1000)} s and is not ` +
+      `done: waited for it, gave up. Nothing was published; run again once it has finished (if no coord is running, remove ${file}).`,
+  );
 }
 
 /**
@@ -142,7 +170,10 @@ function refuseNonFiles(ctx: Context, snap: Snapshot, files: string[]): void {
 }
 
 function refuse(ctx: Context, what: string): never {
-  throw new CoordError(`On ${boardName(ctx)}, ${what}: coord never replaces it. Move it out of the way on ${ctx.cfg.branch} (git mv or git rm, commit, push), then run this again. Nothing was published.`);
+  throw new CoordError(
+    `On ${boardName(ctx)}, ${what}: coord never replaces it. Move it out of the way on ${ctx.cfg.branch} (git mv ` +
+      `or git rm, commit, push), then run this again. Nothing was published.`,
+  );
 }
 
 /**
@@ -151,11 +182,16 @@ function refuse(ctx: Context, what: string): never {
  * when the person has edits of their own in the files about to change there.
  */
 function checkedOutElsewhere(ctx: Context, paths: string[]): string[] {
-  const dirs = listWorktrees(ctx.repo.top).filter((w) => w.branch === ctx.cfg.branch).map((w) => w.dir);
+  const dirs = listWorktrees(ctx.repo.top)
+    .filter((w) => w.branch === ctx.cfg.branch)
+    .map((w) => w.dir);
   for (const d of dirs) {
     const dirty = worktreeStatus(d, 'normal', paths);
     if (dirty.length) {
-      throw new CoordError(`${ctx.cfg.branch} is checked out in '${d}' with uncommitted edits of ${dirty.map((e) => e.path).join(', ')}: commit or stash them there, then run again.`);
+      throw new CoordError(
+        `${ctx.cfg.branch} is checked out in '${d}' with uncommitted edits of ` +
+          `${dirty.map((e) => e.path).join(', ')}: commit or stash them there, then run again.`,
+      );
     }
   }
   return dirs;

@@ -44,7 +44,10 @@ export function unpublishedCommits(ctx: Context, branch: string): { sha: string;
 export function describeUnpublished(ctx: Context, branch: string): string | null {
   const commits = unpublishedCommits(ctx, branch);
   if (!commits.length) return null;
-  const shown = commits.slice(0, 3).map((c) => `${c.sha.slice(0, 7)} ${c.subject}`).join('; ');
+  const shown = commits
+    .slice(0, 3)
+    .map((c) => `${c.sha.slice(0, 7)} ${c.subject}`)
+    .join('; ');
   return `${branch} has ${commits.length} commit(s) not on ${boardName(ctx)} (${shown}${commits.length > 3 ? '; …' : ''})`;
 }
 
@@ -85,7 +88,10 @@ export function ignoredLosses(dir: string, mainRoot: string): string[] {
   const copies = new Set(includedFiles(dir).filter((rel) => sameFile(path().join(dir, rel), path().join(mainRoot, rel))));
   const losses: string[] = [];
   for (const entry of ignoredFiles(dir)) {
-    if (!entry.endsWith('/')) { if (!copies.has(entry)) losses.push(entry); continue; }
+    if (!entry.endsWith('/')) {
+      if (!copies.has(entry)) losses.push(entry);
+      continue;
+    }
     // A wholly ignored directory: no loss only when all it holds is unchanged copies.
     if (![...copies].some((c) => c.startsWith(entry)) || ignoredFiles(dir, entry).some((f) => !copies.has(f))) losses.push(entry);
   }
@@ -93,7 +99,11 @@ export function ignoredLosses(dir: string, mainRoot: string): string[] {
 }
 
 function sameFile(a: string, b: string): boolean {
-  try { return fs().readFileSync(a).equals(fs().readFileSync(b)); } catch { return false; }
+  try {
+    return fs().readFileSync(a).equals(fs().readFileSync(b));
+  } catch {
+    return false;
+  }
 }
 
 // ---- the claim note ------------------------------------------------------------------
@@ -107,12 +117,20 @@ const CLAIM_FILE_RE = /^claiming-(\d+)$/;
 /** Notes that this process is claiming `id`; `null` clears the note. A lost race's note is replaced by the next attempt's. */
 export function markClaim(ctx: Context, id: string | null): void {
   const file = path().join(claimDir(ctx), `claiming-${process.pid}`);
-  if (id === null) { fs().rmSync(file, { force: true }); return; }
+  if (id === null) {
+    fs().rmSync(file, { force: true });
+    return;
+  }
   fs().mkdirSync(claimDir(ctx), { recursive: true });
   fs().writeFileSync(file, `${id}\n`);
 }
 
-export interface ClaimNote { file: string; name: string; pid: number; id: string | null }
+export interface ClaimNote {
+  file: string;
+  name: string;
+  pid: number;
+  id: string | null;
+}
 
 /** Every claim note of this clone; `id` is null when the note does not hold a session id. */
 export function claimNotes(ctx: Context): ClaimNote[] {
@@ -129,6 +147,11 @@ export function claimNotes(ctx: Context): ClaimNote[] {
 
 /** The warning for hook scripts the blackboard branch lacks: every other clone's hooks would run without coord. */
 export function missingScriptsWarning(ctx: Context, missing: string[]): string {
-  return `coord: ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not on ${boardName(ctx)}: the hooks of every clone that pulls it run without coord. ` +
-    `Commit and push ${missing.length > 1 ? 'them' : 'it'} from the clone that has ${missing.length > 1 ? 'them' : 'it'}: git add ${missing.join(' ')} && git commit -m "chore: onboard coord" && git push ${ctx.cfg.remote} HEAD:${ctx.cfg.branch}`;
+  return (
+    `coord: ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not on ${boardName(ctx)}: the hooks of ` +
+    `every clone that pulls it run without coord. ` +
+    `Commit and push ${missing.length > 1 ? 'them' : 'it'} from the clone that has ` +
+    `${missing.length > 1 ? 'them' : 'it'}: git add ${missing.join(' ')} && git commit -m "chore: onboard coord" ` +
+    `&& git push ${ctx.cfg.remote} HEAD:${ctx.cfg.branch}`
+  );
 }

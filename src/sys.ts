@@ -50,7 +50,6 @@ export const os = () => load('node:os');
 export const zlib = () => load('node:zlib');
 export const url = () => load('node:url');
 
-
 /** Synchronous sleep without a busy loop: used for retry jitter in a CLI that is otherwise sync. */
 export function sleepMs(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.max(0, ms));

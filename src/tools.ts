@@ -8,7 +8,11 @@ export function findLefthook(top: string): string | null {
   const dirs = [path().join(top, 'node_modules', '.bin'), ...(process.env.PATH ?? '').split(path().delimiter).filter(Boolean)];
   for (const d of dirs) {
     const bin = path().join(d, 'lefthook');
-    try { if (fs().statSync(bin).isFile()) return bin; } catch { /* not here */ }
+    try {
+      if (fs().statSync(bin).isFile()) return bin;
+    } catch {
+      /* not here */
+    }
   }
   return null;
 }
@@ -17,7 +21,11 @@ export function findLefthook(top: string): string | null {
 export function lefthookAccepts(bin: string, top: string): { ok: true } | { ok: false; why: string } {
   const r = runProgram(bin, ['validate'], { cwd: top, timeoutMs: 30_000 });
   if (r.code === 0) return { ok: true };
-  const why = (r.stderr + '\n' + r.stdout).split('\n').map((l) => l.trim()).find((l) => l && !/^(│|┃|╭|╰)/.test(l)) ?? `exit ${r.code}`;
+  const why =
+    (r.stderr + '\n' + r.stdout)
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => l && !/^(│|┃|╭|╰)/.test(l)) ?? `exit ${r.code}`;
   return { ok: false, why };
 }
 

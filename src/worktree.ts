@@ -26,7 +26,6 @@ export function worktreeAt(top: string, gitDir: string, commonDir: string): Work
   return { top, gitDir, commonDir, mainRoot, branch, session: sessionOfBranch(branch), name: basename(top) };
 }
 
-
 /** Finds the worktree around `cwd` (honouring GIT_DIR, as git does in hooks), or null. */
 export function findWorktree(from: string = cwd()): Worktree | null {
   let top: string | null = null;
@@ -40,10 +39,18 @@ export function findWorktree(from: string = cwd()): Worktree | null {
     for (let dir = resolve(cwd(), from); ; dir = dirname(dir)) {
       const dotGit = join(dir, '.git');
       const k = kind(dotGit);
-      if (k === 'dir') { top = dir; gitDir = dotGit; break; }
+      if (k === 'dir') {
+        top = dir;
+        gitDir = dotGit;
+        break;
+      }
       if (k === 'file') {
         const m = /^gitdir:\s*(.+?)\s*$/m.exec(readText(dotGit) ?? '');
-        if (m) { top = dir; gitDir = resolve(dir, m[1]); break; }
+        if (m) {
+          top = dir;
+          gitDir = resolve(dir, m[1]);
+          break;
+        }
       }
       if (dirname(dir) === dir) return null;
     }
@@ -60,7 +67,11 @@ export function findWorktree(from: string = cwd()): Worktree | null {
  */
 export function linkedWorktrees(commonDir: string): Worktree[] {
   let names: string[] = [];
-  try { names = fs().readdirSync(join(commonDir, 'worktrees')); } catch { return []; }
+  try {
+    names = fs().readdirSync(join(commonDir, 'worktrees'));
+  } catch {
+    return [];
+  }
   return names.flatMap((name) => {
     const gitDir = join(commonDir, 'worktrees', name);
     const dotGit = readText(join(gitDir, 'gitdir'))?.trim();
@@ -90,7 +101,11 @@ function headBranch(gitDir: string, top: string): string | null {
   const head = readText(join(gitDir, 'HEAD'))?.trim() ?? '';
   if (head === REFTABLE_HEAD) {
     let named: string | null = null;
-    try { named = symbolicHead(top); } catch { /* unreadable: as if detached, the hooks then stay out of the way */ }
+    try {
+      named = symbolicHead(top);
+    } catch {
+      /* unreadable: as if detached, the hooks then stay out of the way */
+    }
     if (named) return named;
   } else if (head.startsWith('ref: refs/heads/')) return head.slice('ref: refs/heads/'.length);
   for (const d of ['rebase-merge', 'rebase-apply']) {
@@ -143,7 +158,11 @@ export function reflogTime(w: Worktree, sha: string): number | null {
  */
 export function looseCommitTime(w: Worktree, sha: string): number | null {
   let raw: Uint8Array;
-  try { raw = fs().readFileSync(join(w.commonDir, 'objects', sha.slice(0, 2), sha.slice(2))); } catch { return null; }
+  try {
+    raw = fs().readFileSync(join(w.commonDir, 'objects', sha.slice(0, 2), sha.slice(2)));
+  } catch {
+    return null;
+  }
   const text = zlib().inflateSync(raw).toString('latin1');
   const m = /\ncommitter [^\n]*> (\d+) [+-]\d{4}\n/.exec(text);
   return m ? Number(m[1]) : null;

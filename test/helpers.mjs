@@ -47,15 +47,25 @@ export function makeEnv(root) {
   }
   const gitconfig = path.join(root, 'gitconfig');
   if (!fs.existsSync(gitconfig)) {
-    fs.writeFileSync(gitconfig, [
-      '[user]', '\tname = Coord Test', '\temail = coord-test@example.invalid',
-      '[init]', '\tdefaultBranch = main',
-      '[commit]', '\tgpgsign = false',
-      '[tag]', '\tgpgsign = false',
-      '[gc]', '\tauto = 0',
-      '[advice]', '\tdetachedHead = false',
-      '',
-    ].join('\n'));
+    fs.writeFileSync(
+      gitconfig,
+      [
+        '[user]',
+        '\tname = Coord Test',
+        '\temail = coord-test@example.invalid',
+        '[init]',
+        '\tdefaultBranch = main',
+        '[commit]',
+        '\tgpgsign = false',
+        '[tag]',
+        '\tgpgsign = false',
+        '[gc]',
+        '\tauto = 0',
+        '[advice]',
+        '\tdetachedHead = false',
+        '',
+      ].join('\n'),
+    );
   }
   return {
     ...env,
@@ -86,7 +96,10 @@ export function coordArgv(args) {
 /** Runs the real bundle as a process in `cwd`; returns { code, stdout, stderr }. */
 export function coord(cwd, args, { env, input, timeout = 120_000 } = {}) {
   const [file, ...argv] = coordArgv(args);
-  return result(spawnSync(file, argv, { cwd, env: env ?? process.env, input: input ?? '', encoding: 'utf8', timeout, killSignal: 'SIGKILL' }), `coord ${args.join(' ')}`);
+  return result(
+    spawnSync(file, argv, { cwd, env: env ?? process.env, input: input ?? '', encoding: 'utf8', timeout, killSignal: 'SIGKILL' }),
+    `coord ${args.join(' ')}`,
+  );
 }
 
 /** Like `coord`, but asynchronous: for starting several at the same moment. */
@@ -96,17 +109,30 @@ export function coordAsync(cwd, args, { env, timeout = 120_000 } = {}) {
     const child = spawn(file, argv, { cwd, env: env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d) => { stdout += d; });
-    child.stderr.setEncoding('utf8').on('data', (d) => { stderr += d; });
+    child.stdout.setEncoding('utf8').on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d) => {
+      stderr += d;
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeout);
-    child.on('error', (e) => { clearTimeout(timer); reject(e); });
-    child.on('close', (code, signal) => { clearTimeout(timer); resolve({ code: code ?? 128, signal, stdout, stderr }); });
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 128, signal, stdout, stderr });
+    });
   });
 }
 
 /** Runs git in `cwd`; returns { code, stdout, stderr }. */
 export function git(cwd, args, { env, input, timeout = 60_000 } = {}) {
-  return result(spawnSync('git', args, { cwd, env: env ?? process.env, input: input ?? '', encoding: 'utf8', timeout, killSignal: 'SIGKILL' }), `git ${args.join(' ')}`);
+  return result(
+    spawnSync('git', args, { cwd, env: env ?? process.env, input: input ?? '', encoding: 'utf8', timeout, killSignal: 'SIGKILL' }),
+    `git ${args.join(' ')}`,
+  );
 }
 
 /** Runs git and returns its stdout; throws with git's stderr when it fails. */
@@ -173,12 +199,19 @@ export function boardOnOrigin(repo, env) {
 export const rowsOf = (text) => text.split('\n').filter((l) => l.startsWith('| s'));
 
 /** The cells of a board row, trimmed. */
-export const cellsOf = (row) => row.split('|').slice(1, -1).map((c) => c.trim());
+export const cellsOf = (row) =>
+  row
+    .split('|')
+    .slice(1, -1)
+    .map((c) => c.trim());
 
 /** How many git processes a GIT_TRACE2_EVENT file recorded (0 when none wrote to it). */
 export function gitProcesses(traceFile) {
   if (!fs.existsSync(traceFile)) return 0;
-  return fs.readFileSync(traceFile, 'utf8').split('\n').filter((l) => l.includes('"event":"start"')).length;
+  return fs
+    .readFileSync(traceFile, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('"event":"start"')).length;
 }
 
 /**
@@ -210,7 +243,9 @@ export function gitCommands(traceFile) {
  * (its server side runs as a child of the client's git, so it writes to the same trace).
  */
 export function remoteContacts(traceFile) {
-  return gitCommands(traceFile).map((c) => c.cmd).filter((c) => c === 'upload-pack' || c === 'receive-pack');
+  return gitCommands(traceFile)
+    .map((c) => c.cmd)
+    .filter((c) => c === 'upload-pack' || c === 'receive-pack');
 }
 
 /** mulberry32: a small seeded PRNG; returns a function giving floats in [0, 1). */

@@ -9,9 +9,10 @@ import { checkSubject, subjectOf } from '../protocol/subject.js';
 
 export const spec: VerbSpec = {
   name: 'check-prefix',
-  summary: 'commit-msg hook: the subject must carry this worktree\'s [sX] prefix',
+  summary: "commit-msg hook: the subject must carry this worktree's [sX] prefix",
   usage: '<commit-msg-file>',
-  description: 'In a session worktree the subject must start with [<id>]; outside one a [sX] prefix is refused.\n' +
+  description:
+    'In a session worktree the subject must start with [<id>]; outside one a [sX] prefix is refused.\n' +
     'Merges, reverts and fixup!/squash!/amend! of a passing subject pass; so does anything during a rebase.',
   flags: [],
   positionals: [1, 1],

@@ -36,7 +36,9 @@ export function run(_p: Parsed): number {
   if (verdict.ok) return 0;
   const lines = [`coord: this commit changes ${verdict.hits.length === 1 ? 'a file' : 'files'} another session has reserved:`];
   for (const { file, held: h } of verdict.hits) {
-    lines.push(`  ${file} — reserved by ${h.session}${h.path !== file ? ` (${h.path})` : ''} until ${h.until}${h.note ? `: "${h.note}"` : ''}`);
+    lines.push(
+      `  ${file} — reserved by ${h.session}${h.path !== file ? ` (${h.path})` : ''} until ${h.until}${h.note ? `: "${h.note}"` : ''}`,
+    );
   }
   const first = verdict.hits[0];
   lines.push(`Ask them: coord send ${first.held.session} --type question -m "May I change ${first.file}?"`);

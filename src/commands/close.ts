@@ -15,10 +15,11 @@ export const spec: VerbSpec = {
   name: 'close',
   summary: 'self-close: remove my row (or --pause), publish, remove my worktree and branch',
   usage: '[--pause ETA] [--keep-branch] [--keep-worktree] [--discard-ignored] [--release-riffs] [--force] [--json]',
-  description: 'Refuses, changing nothing, when the worktree holds uncommitted work or files git ignores\n' +
+  description:
+    'Refuses, changing nothing, when the worktree holds uncommitted work or files git ignores\n' +
     '(.env, build output), when the branch holds commits that are not on the blackboard branch, when\n' +
     'my row holds a Riff, or while a rebase or a detached HEAD is in the worktree; it names what and\n' +
-    'how to go on. The heartbeat\'s own edit of the board, and unchanged copies of the files\n' +
+    "how to go on. The heartbeat's own edit of the board, and unchanged copies of the files\n" +
     '.worktreeinclude names, never block a close.',
   flags: [
     { name: 'pause', value: 'ETA', help: 'keep the row with scope "paused — resuming ETA"; keep the worktree' },
@@ -46,17 +47,24 @@ export function run(ctx: SessionContext, p: Parsed): Report {
     );
   }
   const { closed, worktreeRemoved, branchDeleted, dir } = closeSession(ctx, id, {
-    keepWorktree: bool(p, 'keep-worktree'), keepBranch: bool(p, 'keep-branch'), force: bool(p, 'force'),
-    discardIgnored: bool(p, 'discard-ignored'), releaseRiffs: bool(p, 'release-riffs'),
+    keepWorktree: bool(p, 'keep-worktree'),
+    keepBranch: bool(p, 'keep-branch'),
+    force: bool(p, 'force'),
+    discardIgnored: bool(p, 'discard-ignored'),
+    releaseRiffs: bool(p, 'release-riffs'),
   });
   const { had, released, unresolved } = closed.value;
   return report({ id, paused: null, worktreeRemoved, branchDeleted, released, unresolved, commit: had ? closed.sha : null }, () => {
-  out(had ? `${id} closed: its row is off the board on ${boardName(ctx)}.` : `${id} had no row on ${boardName(ctx)} (already closed); cleaned up what was left.`);
-  if (released.length) out(`Released Riff ${released.join(', ')}: no session holds it now.`);
-  if (unresolved) out(`${unresolved} message(s) to ${id} are left unresolved; their senders see ${id} as closed in coord inbox --sent.`);
-  if (worktreeRemoved) out(`Removed worktree ${dir}.`);
-  if (branchDeleted) out(`Deleted branch ${branch}.`);
-  if (worktreeRemoved && dir && isInside(ctx.cwd, dir)) out(`Your shell is still in the removed directory: cd ${ctx.repo.mainRoot}`);
+    out(
+      had
+        ? `${id} closed: its row is off the board on ${boardName(ctx)}.`
+        : `${id} had no row on ${boardName(ctx)} (already closed); cleaned up what was left.`,
+    );
+    if (released.length) out(`Released Riff ${released.join(', ')}: no session holds it now.`);
+    if (unresolved) out(`${unresolved} message(s) to ${id} are left unresolved; their senders see ${id} as closed in coord inbox --sent.`);
+    if (worktreeRemoved) out(`Removed worktree ${dir}.`);
+    if (branchDeleted) out(`Deleted branch ${branch}.`);
+    if (worktreeRemoved && dir && isInside(ctx.cwd, dir)) out(`Your shell is still in the removed directory: cd ${ctx.repo.mainRoot}`);
   });
 }
 

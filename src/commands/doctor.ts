@@ -4,7 +4,16 @@ import { bool, type Parsed, type VerbSpec } from '../args.js';
 import { boardName, refresh, Snapshot } from '../blackboard.js';
 import type { Context } from '../context.js';
 import { CoordError } from '../errors.js';
-import { committerIdent, deleteBranch, hooksDir, listBranches, listWorktrees, pruneWorktrees, removeWorktree, worktreeStatus } from '../git.js';
+import {
+  committerIdent,
+  deleteBranch,
+  hooksDir,
+  listBranches,
+  listWorktrees,
+  pruneWorktrees,
+  removeWorktree,
+  worktreeStatus,
+} from '../git.js';
 import { dim, green, out, red, report, yellow, type Report } from '../output.js';
 import { planRemoveRow } from '../plans.js';
 import { publish } from '../publish.js';
@@ -22,7 +31,8 @@ export const spec: VerbSpec = {
   name: 'doctor',
   summary: 'check the set-up and leftovers of interrupted runs; --fix repairs them',
   usage: '[--fix] [--json]',
-  description: 'Looks at: git identity, the remote, the board (and rows it cannot read), lefthook.yml and the\n' +
+  description:
+    'Looks at: git identity, the remote, the board (and rows it cannot read), lefthook.yml and the\n' +
     'installed hooks, and leftovers — a claim whose start was killed, a worktree or branch of a\n' +
     'closed session, stale worktree records. --fix removes a worktree only when git shows nothing\n' +
     'uncommitted in it and its branch has no unpublished commit (files git ignores are not checked).\n' +
@@ -36,47 +46,102 @@ export const spec: VerbSpec = {
   needs: 'speaker',
 };
 
-interface Finding { level: 'error' | 'warn' | 'info'; message: string; fix?: string; repair?: () => void; fixed?: boolean }
+interface Finding {
+  level: 'error' | 'warn' | 'info';
+  message: string;
+  fix?: string;
+  repair?: () => void;
+  fixed?: boolean;
+}
 
 export function run(ctx: Context, p: Parsed): Report {
   const findings: Finding[] = [];
   const add = (f: Finding) => findings.push(f);
   const top = ctx.repo.top;
 
-  try { committerIdent(top); } catch (e) { add({ level: 'error', message: 'git has no user.name/user.email here', fix: (e as Error).message }); }
+  try {
+    committerIdent(top);
+  } catch (e) {
+    add({ level: 'error', message: 'git has no user.name/user.email here', fix: (e as Error).message });
+  }
   let sha: string | null = null;
   try {
     const fetched = refresh(ctx, true);
     sha = fetched.sha;
-    if (fetched.offline) add({ level: 'warn', message: `offline: ${fetched.offline}`, fix: 'check the network and git remote -v; reads use the last fetch meanwhile' });
-  } catch (e) { add({ level: 'error', message: (e as Error).message }); }
-  if (!ctx.hasRemote) add({ level: 'info', message: `no remote '${ctx.cfg.remote}': the local branch ${ctx.cfg.branch} is the blackboard` });
+    if (fetched.offline)
+      add({
+        level: 'warn',
+        message: `offline: ${fetched.offline}`,
+        fix: 'check the network and git remote -v; reads use the last fetch meanwhile',
+      });
+  } catch (e) {
+    add({ level: 'error', message: (e as Error).message });
+  }
+  if (!ctx.hasRemote)
+    add({ level: 'info', message: `no remote '${ctx.cfg.remote}': the local branch ${ctx.cfg.branch} is the blackboard` });
 
   const snap = new Snapshot(ctx, sha);
   const boardText = sha ? snap.read(BOARD_PATH) : null;
   const board = parseBoard(boardText ?? '');
-  if (sha && boardText === null) add({ level: 'error', message: `no board on ${boardName(ctx)} (${BOARD_PATH})`, fix: "run 'coord init', commit and push what it wrote" });
-  for (const pr of board.problems) add({ level: 'warn', message: `${BOARD_PATH}:${pr.line}: ${pr.message}`, fix: 'edit that line so the row has six cells and a unique id' });
+  if (sha && boardText === null)
+    add({
+      level: 'error',
+      message: `no board on ${boardName(ctx)} (${BOARD_PATH})`,
+      fix: "run 'coord init', commit and push what it wrote",
+    });
+  for (const pr of board.problems)
+    add({
+      level: 'warn',
+      message: `${BOARD_PATH}:${pr.line}: ${pr.message}`,
+      fix: 'edit that line so the row has six cells and a unique id',
+    });
 
   const exists = (rel: string) => fs().existsSync(path().join(top, rel));
   const readRel = (rel: string) => fs().readFileSync(path().resolve(top, rel), 'utf8');
   const lhFile = lefthookConfig(exists, process.env.LEFTHOOK_CONFIG);
   const lhLocal = LEFTHOOK_LOCAL_CONFIGS.find(exists);
-  const lh = [lhFile, lhLocal].filter((f): f is string => !!f && fs().existsSync(path().resolve(top, f))).map(readRel).join('\n');
+  const lh = [lhFile, lhLocal]
+    .filter((f): f is string => !!f && fs().existsSync(path().resolve(top, f)))
+    .map(readRel)
+    .join('\n');
   const lacking = HOOK_JOBS.filter((j) => !new RegExp(`coord\\.mjs[^\\n]*${j.verb}`).test(lh));
   if (lacking.length) {
     const what = `${lacking.map((j) => j.hook).join(', ')} job${lacking.length > 1 ? 's' : ''} (${listed(lacking.map((j) => j.guards))})`;
-    add({ level: 'warn', message: `${lhFile ?? 'the lefthook config'} lacks coord's ${what}`, fix: "run 'coord init' (it merges them in)" });
+    add({
+      level: 'warn',
+      message: `${lhFile ?? 'the lefthook config'} lacks coord's ${what}`,
+      fix: "run 'coord init' (it merges them in)",
+    });
   }
   // lefthook loads one main config: a second spelling beside it is silently ignored, with the team's hooks in it.
   const ignored = LEFTHOOK_CONFIGS.filter((f) => f !== lhFile && exists(f));
-  if (lhFile && ignored.length) add({ level: 'warn', message: `lefthook loads ${lhFile} only: the hooks in ${ignored.join(', ')} do not run`, fix: `move their jobs into ${lhFile} and delete ${ignored.join(', ')}` });
-  const uncommitted = worktreeStatus(top, 'all', [...HOOK_SCRIPTS, CONFIG_FILE, '.gitattributes', ...(lhFile ? [lhFile] : [])].filter(exists));
-  if (uncommitted.length) add({ level: 'warn', message: `not committed: ${uncommitted.map((e) => e.path).join(', ')}; other clones' hooks and settings need them`, fix: `git add ${uncommitted.map((e) => e.path).join(' ')} && git commit -m "chore: onboard coord" && git push` });
+  if (lhFile && ignored.length)
+    add({
+      level: 'warn',
+      message: `lefthook loads ${lhFile} only: the hooks in ${ignored.join(', ')} do not run`,
+      fix: `move their jobs into ${lhFile} and delete ${ignored.join(', ')}`,
+    });
+  const uncommitted = worktreeStatus(
+    top,
+    'all',
+    [...HOOK_SCRIPTS, CONFIG_FILE, '.gitattributes', ...(lhFile ? [lhFile] : [])].filter(exists),
+  );
+  if (uncommitted.length)
+    add({
+      level: 'warn',
+      message: `not committed: ${uncommitted.map((e) => e.path).join(', ')}; other clones' hooks and settings need them`,
+      fix: `git add ${uncommitted.map((e) => e.path).join(' ')} && git commit -m "chore: onboard coord" && git push`,
+    });
   // The bash scripts coord replaces, still wired in after a move: they would run beside coord's jobs.
   const oldJobs = ['check-worktree-prefix.sh', 'session-heartbeat.sh'].filter((f) => lh.includes(f));
-  if (oldJobs.length) add({ level: 'warn', message: `lefthook.yml still runs ${oldJobs.join(' and ')}, which coord replaces`, fix: 'delete those jobs from lefthook.yml (coord check-prefix and heartbeat do their work)' });
-  if (!fs().existsSync(path().join(top, SCRIPT_PATH))) add({ level: 'warn', message: `${SCRIPT_PATH} is missing, so the hooks cannot run`, fix: "run 'coord init'" });
+  if (oldJobs.length)
+    add({
+      level: 'warn',
+      message: `lefthook.yml still runs ${oldJobs.join(' and ')}, which coord replaces`,
+      fix: 'delete those jobs from lefthook.yml (coord check-prefix and heartbeat do their work)',
+    });
+  if (!fs().existsSync(path().join(top, SCRIPT_PATH)))
+    add({ level: 'warn', message: `${SCRIPT_PATH} is missing, so the hooks cannot run`, fix: "run 'coord init'" });
   const hooks = hooksDir(top);
   const notInstalled = HOOK_JOBS.filter((j) => !fs().existsSync(path().join(hooks, j.hook)));
   if (notInstalled.length) {
@@ -87,26 +152,70 @@ export function run(ctx: Context, p: Parsed): Report {
 
   const attributes = path().join(top, '.gitattributes');
   const attrText = fs().existsSync(attributes) ? fs().readFileSync(attributes, 'utf8') : '';
-  if (withAttributes(attrText).added.length) add({ level: 'warn', message: '.gitattributes does not send the coordination files to coord\'s merge driver: git merges them line by line, and neighbouring rows conflict', fix: "run 'coord init' and commit .gitattributes" });
+  if (withAttributes(attrText).added.length)
+    add({
+      level: 'warn',
+      message:
+        ".gitattributes does not send the coordination files to coord's merge driver: git merges them line by " +
+        'line, and neighbouring rows conflict',
+      fix: "run 'coord init' and commit .gitattributes",
+    });
   const unset = missingSettings(top);
-  if (unset.length) add({ level: 'warn', message: `this clone lacks ${unset.map(([k]) => k).join(', ')}: the coordination files merge line by line here, and git pull refuses while the heartbeat's edit is pending`, fix: `git config --local ${unset[0][0]} '${unset[0][1]}' (and the rest)`, repair: () => { setUpClone(top, ctx.repo.commonDir, { force: true }); } });
+  if (unset.length)
+    add({
+      level: 'warn',
+      message:
+        `this clone lacks ${unset.map(([k]) => k).join(', ')}: the coordination files merge line by line ` +
+        `here, and git pull refuses while the heartbeat's edit is pending`,
+      fix: `git config --local ${unset[0][0]} '${unset[0][1]}' (and the rest)`,
+      repair: () => {
+        setUpClone(top, ctx.repo.commonDir, { force: true });
+      },
+    });
   // Leftovers are judged against the board: without a readable board every session would look closed.
   if (sha && boardText !== null) leftovers(ctx, board, add);
-  else add({ level: 'warn', message: 'leftover worktrees and branches were not checked: the board could not be read', fix: 'fix the finding above, then run coord doctor again' });
+  else
+    add({
+      level: 'warn',
+      message: 'leftover worktrees and branches were not checked: the board could not be read',
+      fix: 'fix the finding above, then run coord doctor again',
+    });
   if (sha && boardText !== null) {
-    const commits = boardHistory(ctx, board.rows.map((r) => r.row), false).last;
+    const commits = boardHistory(
+      ctx,
+      board.rows.map((r) => r.row),
+      false,
+    ).last;
     const stale = board.rows.filter(({ row }) => stateOf(row, commits.get(row.id), ctx).state === 'stale').map((r) => r.row.id);
-    if (stale.length) add({ level: 'info', message: `stale sessions on the board: ${stale.join(', ')}`, fix: "'coord reap' removes them (their work is kept)" });
+    if (stale.length)
+      add({
+        level: 'info',
+        message: `stale sessions on the board: ${stale.join(', ')}`,
+        fix: "'coord reap' removes them (their work is kept)",
+      });
   }
 
   if (bool(p, 'fix')) {
     for (const f of findings) {
       if (!f.repair) continue;
-      try { f.repair(); f.fixed = true; } catch (e) { f.fix = `${f.fix ?? ''} (fix failed: ${e instanceof CoordError ? e.message : String(e)})`; }
+      try {
+        f.repair();
+        f.fixed = true;
+      } catch (e) {
+        f.fix = `${f.fix ?? ''} (fix failed: ${e instanceof CoordError ? e.message : String(e)})`;
+      }
     }
   }
   const open = findings.filter((f) => f.level !== 'info' && !f.fixed);
-  const value = { findings: findings.map(({ level, message, fix, fixed, repair }) => ({ level, message, fix: fix ?? null, fixable: !!repair, fixed: !!fixed })) };
+  const value = {
+    findings: findings.map(({ level, message, fix, fixed, repair }) => ({
+      level,
+      message,
+      fix: fix ?? null,
+      fixable: !!repair,
+      fixed: !!fixed,
+    })),
+  };
   const text = () => {
     if (!findings.length) out(green('All good: set-up complete, no leftovers.'));
     for (const f of findings) {
@@ -118,7 +227,7 @@ export function run(ctx: Context, p: Parsed): Report {
 }
 
 /** 'a', 'a and b', 'a, b and c'. */
-const listed = (items: string[]): string => (items.length > 1 ? `${items.slice(0, -1).join(', ')} and ${items.at(-1)}` : items[0] ?? '');
+const listed = (items: string[]): string => (items.length > 1 ? `${items.slice(0, -1).join(', ')} and ${items.at(-1)}` : (items[0] ?? ''));
 
 /** Leftovers of killed or partial runs on this machine, each with a safe repair. */
 function leftovers(ctx: Context, board: Board, add: (f: Finding) => void): void {
@@ -127,7 +236,13 @@ function leftovers(ctx: Context, board: Board, add: (f: Finding) => void): void 
   const onBoard = (id: string) => !!findRow(board, id) || board.brokenIds.includes(id);
   const worktrees = listWorktrees(top);
   /** How many commits of `branch` are not on the board's branch; null when git cannot tell. */
-  const unpublished = (branch: string): number | null => { try { return unpublishedCommits(ctx, branch).length; } catch { return null; } };
+  const unpublished = (branch: string): number | null => {
+    try {
+      return unpublishedCommits(ctx, branch).length;
+    } catch {
+      return null;
+    }
+  };
 
   // A start killed after publishing its claim: the note names the id, the process is gone.
   for (const note of claimNotes(ctx)) {
@@ -135,10 +250,15 @@ function leftovers(ctx: Context, board: Board, add: (f: Finding) => void): void 
     const id = note.id;
     const hasWorktree = id !== null && worktrees.some((w) => w.branch === sessionBranch(id));
     if (id !== null && onBoard(id) && !hasWorktree) {
-      add({ level: 'warn', message: `${id} was claimed from this clone by a start that did not finish (no worktree)`, fix: `release the claim (or claim it properly: coord start)`, repair: () => {
-        publish(ctx, (snap) => planRemoveRow(snap, id, `release unfinished claim of ${id}`));
-        fs().rmSync(note.file, { force: true });
-      } });
+      add({
+        level: 'warn',
+        message: `${id} was claimed from this clone by a start that did not finish (no worktree)`,
+        fix: `release the claim (or claim it properly: coord start)`,
+        repair: () => {
+          publish(ctx, (snap) => planRemoveRow(snap, id, `release unfinished claim of ${id}`));
+          fs().rmSync(note.file, { force: true });
+        },
+      });
     } else {
       add({ level: 'info', message: `note of an interrupted start (${note.name})`, repair: () => fs().rmSync(note.file, { force: true }) });
     }
@@ -146,7 +266,12 @@ function leftovers(ctx: Context, board: Board, add: (f: Finding) => void): void 
 
   for (const w of worktrees) {
     if (w.dir !== root && !fs().existsSync(w.dir)) {
-      add({ level: 'warn', message: `git still records worktree ${w.dir}, which is gone`, fix: 'git worktree prune', repair: () => pruneWorktrees(top) });
+      add({
+        level: 'warn',
+        message: `git still records worktree ${w.dir}, which is gone`,
+        fix: 'git worktree prune',
+        repair: () => pruneWorktrees(top),
+      });
       continue;
     }
     const id = sessionOfBranch(w.branch);
@@ -157,25 +282,52 @@ function leftovers(ctx: Context, board: Board, add: (f: Finding) => void): void 
       ...(n === null ? [`commits git could not compare with ${boardName(ctx)}`] : n > 0 ? [`${n} unpublished commit(s)`] : []),
     ];
     if (lost.length) {
-      add({ level: 'warn', message: `worktree ${w.dir} belongs to ${id}, which has no row on the board, and holds ${lost.join(' and ')}`, fix: `publish or save that work, then coord close --as ${id} --force` });
+      add({
+        level: 'warn',
+        message: `worktree ${w.dir} belongs to ${id}, which has no row on the board, and holds ${lost.join(' and ')}`,
+        fix: `publish or save that work, then coord close --as ${id} --force`,
+      });
     } else {
-      add({ level: 'warn', message: `worktree ${w.dir} belongs to ${id}, which has no row on the board (a close that did not finish?)`, fix: `remove it: git worktree remove ${w.dir} && git branch -D ${w.branch}`, repair: () => {
-        removeWorktree(root, w.dir);
-        deleteBranch(root, w.branch!);
-      } });
+      add({
+        level: 'warn',
+        message: `worktree ${w.dir} belongs to ${id}, which has no row on the board (a close that did not finish?)`,
+        fix: `remove it: git worktree remove ${w.dir} && git branch -D ${w.branch}`,
+        repair: () => {
+          removeWorktree(root, w.dir);
+          deleteBranch(root, w.branch!);
+        },
+      });
     }
   }
   for (const b of listBranches(top, sessionBranch(''))) {
     const id = sessionOfBranch(b.name);
     if (!id || onBoard(id) || worktrees.some((w) => w.branch === b.name)) continue;
     const n = unpublished(b.name);
-    if (n === null || n > 0) add({ level: 'info', message: `branch ${b.name} of closed session ${id} holds ${n === null ? 'commits git could not compare' : `${n} commit(s) not`} on ${boardName(ctx)}`, fix: `publish or delete it yourself (git branch -D ${b.name})` });
-    else add({ level: 'warn', message: `branch ${b.name} of closed session ${id} is left over (fully published)`, fix: `git branch -D ${b.name}`, repair: () => deleteBranch(top, b.name) });
+    if (n === null || n > 0)
+      add({
+        level: 'info',
+        message:
+          `branch ${b.name} of closed session ${id} holds ` +
+          `${n === null ? 'commits git could not compare' : `${n} commit(s) not`} on ${boardName(ctx)}`,
+        fix: `publish or delete it yourself (git branch -D ${b.name})`,
+      });
+    else
+      add({
+        level: 'warn',
+        message: `branch ${b.name} of closed session ${id} is left over (fully published)`,
+        fix: `git branch -D ${b.name}`,
+        repair: () => deleteBranch(top, b.name),
+      });
   }
   // A directory where a session worktree would go, that git does not know: never deleted, only reported.
   for (const entry of fs().readdirSync(path().dirname(root))) {
     const id = sessionOfWorktreeName(path().basename(root), entry);
     const dir = path().join(path().dirname(root), entry);
-    if (id && !worktrees.some((w) => w.dir === dir)) add({ level: 'warn', message: `${dir} looks like ${id}'s worktree but git does not know it; start skips ${id} while it is there`, fix: 'move it away or delete it if nothing in it is needed' });
+    if (id && !worktrees.some((w) => w.dir === dir))
+      add({
+        level: 'warn',
+        message: `${dir} looks like ${id}'s worktree but git does not know it; start skips ${id} while it is there`,
+        fix: 'move it away or delete it if nothing in it is needed',
+      });
   }
 }

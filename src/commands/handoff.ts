@@ -29,7 +29,8 @@ export function run(ctx: SessionContext, p: Parsed): Report {
   const to = recipientArg(p.args[0]);
   const me = ctx.session;
   const riff = str(p, 'riff');
-  if (riff === undefined) throw new UsageError('--riff ID is required (the Riff you hand over): usage: coord handoff <to> --riff ID -m TEXT');
+  if (riff === undefined)
+    throw new UsageError('--riff ID is required (the Riff you hand over): usage: coord handoff <to> --riff ID -m TEXT');
   if (checkRiffId(riff)) throw new UsageError(`--riff: ${checkRiffId(riff)}.`);
   if (to === me) throw new UsageError('You cannot hand a Riff to yourself.');
   const body = readBody(p.flags.message as string[] | undefined, str(p, 'file'));
@@ -38,5 +39,7 @@ export function run(ctx: SessionContext, p: Parsed): Report {
     return planHandoff(snap, { me, to, riff, body, now: stamp() });
   });
   const { id } = r.value;
-  return report({ id, to, riff, commit: r.sha }, () => out(`Handed ${riff} to ${to} (message ${id}); the board moved it in the same commit.`));
+  return report({ id, to, riff, commit: r.sha }, () =>
+    out(`Handed ${riff} to ${to} (message ${id}); the board moved it in the same commit.`),
+  );
 }

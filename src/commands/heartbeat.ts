@@ -10,9 +10,10 @@ import { parseStamp, stamp } from '../protocol/stamp.js';
 
 export const spec: VerbSpec = {
   name: 'heartbeat',
-  summary: 'post-commit hook: set my presence stamp to the last commit\'s time (working tree only)',
+  summary: "post-commit hook: set my presence stamp to the last commit's time (working tree only)",
   usage: '',
-  description: 'Edits only the presence cell of this session\'s row in docs/ai/sessions/active.md and leaves\n' +
+  description:
+    "Edits only the presence cell of this session's row in docs/ai/sessions/active.md and leaves\n" +
     'the edit uncommitted. Silent and harmless outside a session, without a row, or during a\n' +
     'rebase, merge, cherry-pick or revert (the next plain commit catches up).',
   flags: [],
@@ -34,7 +35,7 @@ export function run(_p: Parsed): number {
   if (!row) return 0;
   const sha = headCommit(w);
   // Cheapest first: the reflog line git just wrote, then the loose object (zlib), then git.
-  let seconds = sha ? reflogTime(w, sha) ?? looseCommitTime(w, sha) : null;
+  let seconds = sha ? (reflogTime(w, sha) ?? looseCommitTime(w, sha)) : null;
   if (seconds === null) {
     seconds = commitTime(w.top, 'HEAD') ?? Math.floor(Date.now() / 1000);
   }

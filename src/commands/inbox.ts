@@ -21,14 +21,23 @@ export const spec: VerbSpec = {
   name: 'inbox',
   summary: 'list messages to me (unresolved first) and what I sent that is not acked yet',
   usage: '[--all] [--from ID] [--sent] [--brief] [--json]',
-  description: 'Reads every queue file of the freshly fetched blackboard branch: a message to me counts\n' +
+  description:
+    'Reads every queue file of the freshly fetched blackboard branch: a message to me counts\n' +
     'wherever it sits (a reply lies under its question). Offline, it reads what was fetched last.',
   flags: [
     { name: 'all', help: 'include resolved messages' },
     { name: 'from', value: 'ID', help: 'only messages from session ID' },
-    { name: 'brief', help: 'a few lines about new messages and new overlaps with your files, nothing when none; never fails (for prompt hooks)' },
+    {
+      name: 'brief',
+      help: 'a few lines about new messages and new overlaps with your files, nothing when none; never fails (for prompt hooks)',
+    },
     { name: 'sent', help: 'list what I sent instead, with how far each got (seen, acked, resolved)' },
-    { name: 'json', help: 'print {"session","board","offline","messages":[…],"unacked":[…],"problems"}; sent ones carry "recipientOnBoard", and with --sent "provenance" and "backed" (see docs/reference.md)' },
+    {
+      name: 'json',
+      help:
+        'print {"session","board","offline","messages":[…],"unacked":[…],"problems"}; sent ones carry ' +
+        '"recipientOnBoard", and with --sent "provenance" and "backed" (see docs/reference.md)',
+    },
   ],
   positionals: [0, 0],
   group: 'messages',
@@ -51,31 +60,41 @@ export function run(ctx: Context, p: Parsed): Report | void {
   let board: Board | undefined;
   const gone = (m: Located) => m.to !== me && !findRow((board ??= parseBoard(snap.read(BOARD_PATH) ?? '')), m.to);
   const sent = bool(p, 'sent');
-  const mine = box.messages.filter((m) => (sent ? m.from === me : m.to === me && (!from || m.from === from)) && (sent || bool(p, 'all') || !m.status.resolved));
+  const mine = box.messages.filter(
+    (m) => (sent ? m.from === me : m.to === me && (!from || m.from === from)) && (sent || bool(p, 'all') || !m.status.resolved),
+  );
   const messages = [...mine.filter((m) => !m.status.resolved).sort(byAge), ...mine.filter((m) => m.status.resolved).sort(byAge)];
   // What I sent, checked against history: who wrote the block, who stamped each status.
   const history = sent && sha ? provenanceOf(ctx, sha, messages) : new Map<string, Backed>();
   const sentJson = (m: Located) => ({ ...messageJson(m), recipientOnBoard: !gone(m), ...history.get(m.id) });
   const unacked = box.messages.filter((m) => m.from === me && m.to !== me && !m.status.acked).sort(byAge);
-  const value = { session: me, board: boardName(ctx), offline, messages: messages.map(sent ? sentJson : messageJson), unacked: unacked.map(sentJson), problems: box.problems };
+  const value = {
+    session: me,
+    board: boardName(ctx),
+    offline,
+    messages: messages.map(sent ? sentJson : messageJson),
+    unacked: unacked.map(sentJson),
+    problems: box.problems,
+  };
   return report(value, () => {
-  if (offline) err(`coord: offline — ${offline}; showing ${boardName(ctx)} as last fetched.`);
-  for (const pr of box.problems) err(`coord: ${pr.file}:${pr.line}: ${pr.message}`);
-  const status = (m: Located) => statusWord(m) + (gone(m) ? ` (${m.to} has left the board)` : '') + doubts(m, history.get(m.id));
-  const rows = (list: Located[], who: 'from' | 'to') => list.map((m) => [m.id, m[who], m.type, m.ref, m.stamp, status(m), firstWords(m.body, 60)].map(visible));
-  if (sent) {
-    if (messages.length) out(table(['ID', 'TO', 'TYPE', 'REF', 'SENT', 'STATUS', 'FIRST LINE'], rows(messages, 'to')));
-    else out(`${me} has sent no messages on ${boardName(ctx)}.`);
-    return;
-  }
-  if (messages.length) out(table(['ID', 'FROM', 'TYPE', 'REF', 'SENT', 'STATUS', 'FIRST LINE'], rows(messages, 'from')));
-  else out(`No ${bool(p, 'all') ? '' : 'open '}messages to ${me} on ${boardName(ctx)}.`);
-  if (unacked.length) {
-    out('');
-    out(`Sent by ${me}, not acked yet:`);
-    out(table(['ID', 'TO', 'TYPE', 'REF', 'SENT', 'STATUS', 'FIRST LINE'], rows(unacked, 'to')));
-  }
-  if (messages.length) out(dim(`Read one in full with --json; answer with coord reply <id> -m …; coord ack <id> when caught.`));
+    if (offline) err(`coord: offline — ${offline}; showing ${boardName(ctx)} as last fetched.`);
+    for (const pr of box.problems) err(`coord: ${pr.file}:${pr.line}: ${pr.message}`);
+    const status = (m: Located) => statusWord(m) + (gone(m) ? ` (${m.to} has left the board)` : '') + doubts(m, history.get(m.id));
+    const rows = (list: Located[], who: 'from' | 'to') =>
+      list.map((m) => [m.id, m[who], m.type, m.ref, m.stamp, status(m), firstWords(m.body, 60)].map(visible));
+    if (sent) {
+      if (messages.length) out(table(['ID', 'TO', 'TYPE', 'REF', 'SENT', 'STATUS', 'FIRST LINE'], rows(messages, 'to')));
+      else out(`${me} has sent no messages on ${boardName(ctx)}.`);
+      return;
+    }
+    if (messages.length) out(table(['ID', 'FROM', 'TYPE', 'REF', 'SENT', 'STATUS', 'FIRST LINE'], rows(messages, 'from')));
+    else out(`No ${bool(p, 'all') ? '' : 'open '}messages to ${me} on ${boardName(ctx)}.`);
+    if (unacked.length) {
+      out('');
+      out(`Sent by ${me}, not acked yet:`);
+      out(table(['ID', 'TO', 'TYPE', 'REF', 'SENT', 'STATUS', 'FIRST LINE'], rows(unacked, 'to')));
+    }
+    if (messages.length) out(dim(`Read one in full with --json; answer with coord reply <id> -m …; coord ack <id> when caught.`));
   });
 }
 
@@ -106,7 +125,11 @@ function brief(opened: Context): void {
 function mail(ctx: Context, box: Mailbox): string[] {
   const marker = path().join(ctx.repo.gitDir, 'coord-inbox-shown');
   let shown = new Set<string>();
-  try { shown = new Set(fs().readFileSync(marker, 'utf8').split('\n').filter(Boolean)); } catch { /* first run */ }
+  try {
+    shown = new Set(fs().readFileSync(marker, 'utf8').split('\n').filter(Boolean));
+  } catch {
+    /* first run */
+  }
   const waiting = box.messages.filter((m) => m.to === ctx.session && !m.status.seen);
   const fresh = waiting.filter((m) => !shown.has(m.id));
   if (!fresh.length) return [];
@@ -122,18 +145,31 @@ function mail(ctx: Context, box: Mailbox): string[] {
 function touching(ctx: Context, snap: Snapshot): string[] {
   const board = parseBoard(snap.read(BOARD_PATH) ?? '');
   let notices: string[] = [];
-  if (board.rows.length > 1) { // alone on the board: nothing to tell, no history to read
-    const history = boardHistory(ctx, board.rows.map((r) => r.row), true);
+  if (board.rows.length > 1) {
+    // alone on the board: nothing to tell, no history to read
+    const history = boardHistory(
+      ctx,
+      board.rows.map((r) => r.row),
+      true,
+    );
     const rows = board.rows.map((r) => r.row).filter((row) => stateOf(row, history.last.get(row.id), ctx).state !== 'stale');
     const held = inForce(parseReservations(snap.read(RESERVATIONS_PATH) ?? ''), board, ctx.cfg.staleMs, Date.now());
     notices = noticesFor(ctx, rows, history.changed, ctx.session!, held);
   }
   const marker = path().join(ctx.repo.gitDir, 'coord-overlaps-shown');
   let before = '';
-  try { before = fs().readFileSync(marker, 'utf8'); } catch { /* first run */ }
+  try {
+    before = fs().readFileSync(marker, 'utf8');
+  } catch {
+    /* first run */
+  }
   const now = notices.join('\n');
   if (now !== before.trimEnd()) fs().writeFileSync(marker, now + '\n');
   if (!notices.length || now === before.trimEnd()) return [];
-  return [`coord: files you are changing that other sessions are changing or hold (${notices.length}):`, ...notices.slice(0, 5).map((l) => `  ${l}`),
-    ...(notices.length > 5 ? [`  … and ${notices.length - 5} more (coord status)`] : []), 'Agree with them before you go on: coord send <sX> --type question -m "…".'];
+  return [
+    `coord: files you are changing that other sessions are changing or hold (${notices.length}):`,
+    ...notices.slice(0, 5).map((l) => `  ${l}`),
+    ...(notices.length > 5 ? [`  … and ${notices.length - 5} more (coord status)`] : []),
+    'Agree with them before you go on: coord send <sX> --type question -m "…".',
+  ];
 }

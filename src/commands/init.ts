@@ -9,10 +9,28 @@ import { findLefthook, lefthookAccepts, lefthookInstallCommand } from '../tools.
 import { fs, path, url } from '../sys.js';
 import { emptyBoardText } from '../protocol/board.js';
 import { checkBranchName } from '../protocol/ids.js';
-import { BOARD_PATH, CONFIG_FILE, GUARD_PATH, HEARTBEAT_PATH, QUEUE_DIR, RESERVED_GUARD_PATH, SCRIPT_PATH, START_SCRIPT_PATH } from '../protocol/layout.js';
+import {
+  BOARD_PATH,
+  CONFIG_FILE,
+  GUARD_PATH,
+  HEARTBEAT_PATH,
+  QUEUE_DIR,
+  RESERVED_GUARD_PATH,
+  SCRIPT_PATH,
+  START_SCRIPT_PATH,
+} from '../protocol/layout.js';
 import { reservedGuardScript } from '../protocol/reservations.js';
 import { heartbeatScript } from '../protocol/heartbeat.js';
-import { coordJobs, earlierRuns, handLines, HOOK_JOBS, lefthookConfig, mergeLefthook, NEW_LEFTHOOK_CONFIG, unmergeable } from '../protocol/lefthook.js';
+import {
+  coordJobs,
+  earlierRuns,
+  handLines,
+  HOOK_JOBS,
+  lefthookConfig,
+  mergeLefthook,
+  NEW_LEFTHOOK_CONFIG,
+  unmergeable,
+} from '../protocol/lefthook.js';
 import { withAttributes } from '../protocol/gitattributes.js';
 import { runtimeCommand, setUpClone } from '../clonesetup.js';
 import { prefixGuardScript } from '../protocol/subject.js';
@@ -22,7 +40,8 @@ export const spec: VerbSpec = {
   name: 'init',
   summary: 'onboard this repo: board, queue folder, a copy of coord, the lefthook jobs',
   usage: '[--branch NAME] [--deno] [--claude] [--agents] [--json]',
-  description: `Creates ${BOARD_PATH}, ${QUEUE_DIR}/, ${SCRIPT_PATH} (a copy of this file),\n` +
+  description:
+    `Creates ${BOARD_PATH}, ${QUEUE_DIR}/, ${SCRIPT_PATH} (a copy of this file),\n` +
     'infrastructure/scripts/start-session.sh, records the blackboard branch in .coord.json (the\n' +
     `remote's default branch unless --branch), adds the ${HOOK_JOBS.map((j) => j.hook).join(', ')} jobs to the\n` +
     'lefthook config lefthook loads (lefthook.yml, .lefthook.yml, .config/lefthook.yml, …: merged,\n' +
@@ -33,7 +52,12 @@ export const spec: VerbSpec = {
   flags: [
     { name: 'branch', value: 'NAME', help: `blackboard branch, written to ${CONFIG_FILE} (default: the remote's default branch)` },
     { name: 'deno', help: 'run the hooks with "deno run -A" instead of node (switches jobs set up for node, and back without it)' },
-    { name: 'claude', help: 'also add Claude Code hooks (.claude/settings.json: session start, prompt, worktree create/remove) and the protocol section to CLAUDE.md/AGENTS.md' },
+    {
+      name: 'claude',
+      help:
+        'also add Claude Code hooks (.claude/settings.json: session start, prompt, worktree create/remove) and ' +
+        'the protocol section to CLAUDE.md/AGENTS.md',
+    },
     { name: 'agents', help: 'write the protocol section into AGENTS.md (Codex, Cursor, Gemini CLI, Copilot, …)' },
     { name: 'json', help: 'print {"root","branch","written":[{"path","action"}],"lefthook","configured","toCommit","install"}' },
   ],
@@ -54,7 +78,11 @@ export async function run(p: Parsed): Promise<Report> {
   const put = (rel: string, content: string | Uint8Array, opts: { mode?: number; keep?: boolean } = {}) => {
     const file = path().join(top, rel);
     let before: Buffer | null = null;
-    try { before = fs().readFileSync(file); } catch { /* new file */ }
+    try {
+      before = fs().readFileSync(file);
+    } catch {
+      /* new file */
+    }
     let action: Action = before === null ? 'created' : 'updated';
     if (before !== null && (opts.keep || Buffer.compare(before, Buffer.from(content)) === 0)) action = 'unchanged';
     if (action !== 'unchanged') {
@@ -67,7 +95,9 @@ export async function run(p: Parsed): Promise<Report> {
 
   // The team's settings, read as every verb reads them: a file coord cannot read is never rewritten.
   let cfg;
-  try { cfg = loadConfig(top); } catch (e) {
+  try {
+    cfg = loadConfig(top);
+  } catch (e) {
     throw new CoordError(`Not onboarding: ${(e as Error).message} Nothing was written.`);
   }
   const raw: Record<string, unknown> = exists(CONFIG_FILE) ? JSON.parse(readRel(CONFIG_FILE)) : {};
@@ -76,8 +106,12 @@ export async function run(p: Parsed): Promise<Report> {
   // The blackboard branch: --branch, else what .coord.json says, else the remote's default branch
   // (else, without a remote, the branch checked out): recorded, so every clone agrees.
   const hasRemote = remoteUrl(top, cfg.remote) !== null;
-  const branch = wanted ?? (typeof raw.branch === 'string' ? raw.branch : null)
-    ?? (hasRemote ? remoteHeadBranch(top, cfg.remote) : null) ?? symbolicHead(top) ?? cfg.branch;
+  const branch =
+    wanted ??
+    (typeof raw.branch === 'string' ? raw.branch : null) ??
+    (hasRemote ? remoteHeadBranch(top, cfg.remote) : null) ??
+    symbolicHead(top) ??
+    cfg.branch;
   put(CONFIG_FILE, raw.branch === branch ? readRel(CONFIG_FILE) : JSON.stringify({ ...raw, branch }, null, 2) + '\n');
 
   put(BOARD_PATH, emptyBoardText(), { keep: true });
@@ -96,8 +130,12 @@ export async function run(p: Parsed): Promise<Report> {
   if (bool(p, 'claude')) {
     const before = readRel('.claude/settings.json');
     let settings;
-    try { settings = mergeClaudeSettings(before, runtime, SCRIPT_PATH); } catch (e) {
-      throw new CoordError(`.claude/settings.json cannot be read as JSON (${(e as Error).message}): fix it, then run coord init --claude again.`);
+    try {
+      settings = mergeClaudeSettings(before, runtime, SCRIPT_PATH);
+    } catch (e) {
+      throw new CoordError(
+        `.claude/settings.json cannot be read as JSON (${(e as Error).message}): fix it, then run coord init --claude again.`,
+      );
     }
     put('.claude/settings.json', settings.added.length ? settings.text : before);
   }
@@ -111,24 +149,32 @@ export async function run(p: Parsed): Promise<Report> {
   const toCommit = [...new Set(worktreeStatus(top, 'all', paths).map((e) => e.path))];
   const install = lefthookInstallCommand(top);
   const value = { root: top, branch, written, lefthook: hooks, configured, toCommit, install };
-  return report(value, () => {
-  for (const w of written) out(`${w.action.padEnd(9)} ${w.path}`);
-  if (hooks.switched.length) out(`${'switched'.padEnd(9)} ${hooks.switched.join(', ')} in ${hooks.file} to ${runtime}`);
-  if (configured.length) out(`${'set'.padEnd(9)} ${configured.join(', ')} in this clone's .git/config (coord start does it in other clones)`);
-  out(`Blackboard branch: ${branch}${wanted || raw.branch === branch ? '' : ` (recorded in ${CONFIG_FILE}; coord init --branch NAME picks another)`}`);
-  if (hooks.refused) {
-    err(`coord: could not add coord's jobs to ${hooks.file}: ${hooks.refused}. Add these lines to it by hand, then run coord doctor:`);
-    err(hooks.lines!);
-  }
-  out('');
-  out('Next:');
-  out(`  ${install.padEnd(31)} # once per clone, so the hooks run`);
-  if (toCommit.length) {
-    out(`  git add ${toCommit.join(' ')}`);
-    out(`  git commit -m "chore: onboard coord" && git push${hasRemote ? ` ${cfg.remote} HEAD:${branch}` : ''}`);
-  }
-  out(`  ${runtime} ${SCRIPT_PATH} start   # claim your first session`);
-  }, hooks.refused ? 1 : 0);
+  return report(
+    value,
+    () => {
+      for (const w of written) out(`${w.action.padEnd(9)} ${w.path}`);
+      if (hooks.switched.length) out(`${'switched'.padEnd(9)} ${hooks.switched.join(', ')} in ${hooks.file} to ${runtime}`);
+      if (configured.length)
+        out(`${'set'.padEnd(9)} ${configured.join(', ')} in this clone's .git/config (coord start does it in other clones)`);
+      out(
+        `Blackboard branch: ` +
+          `${branch}${wanted || raw.branch === branch ? '' : ` (recorded in ${CONFIG_FILE}; coord init --branch NAME picks another)`}`,
+      );
+      if (hooks.refused) {
+        err(`coord: could not add coord's jobs to ${hooks.file}: ${hooks.refused}. Add these lines to it by hand, then run coord doctor:`);
+        err(hooks.lines!);
+      }
+      out('');
+      out('Next:');
+      out(`  ${install.padEnd(31)} # once per clone, so the hooks run`);
+      if (toCommit.length) {
+        out(`  git add ${toCommit.join(' ')}`);
+        out(`  git commit -m "chore: onboard coord" && git push${hasRemote ? ` ${cfg.remote} HEAD:${branch}` : ''}`);
+      }
+      out(`  ${runtime} ${SCRIPT_PATH} start   # claim your first session`);
+    },
+    hooks.refused ? 1 : 0,
+  );
 }
 
 /**
@@ -138,14 +184,28 @@ export async function run(p: Parsed): Promise<Report> {
 async function ownBytes(): Promise<Uint8Array> {
   const here = import.meta.url;
   if (here.startsWith('file:')) return fs().readFileSync(url().fileURLToPath(here));
-  const why = (reason: string) => new CoordError(`Could not fetch ${here} to copy it into the repository (${reason}). Nothing was written. Check the network and run init again.`);
+  const why = (reason: string) =>
+    new CoordError(
+      `Could not fetch ${here} to copy it into the repository (${reason}). Nothing was written. Check the network and run init again.`,
+    );
   let res: Response;
-  try { res = await fetch(here); } catch (e) { throw why((e as Error).message); }
+  try {
+    res = await fetch(here);
+  } catch (e) {
+    throw why((e as Error).message);
+  }
   if (!res.ok) throw why(`HTTP ${res.status}`);
   return new Uint8Array(await res.arrayBuffer());
 }
 
-interface HookMerge { file: string; action: 'merged' | 'unchanged' | 'refused'; added: string[]; switched: string[]; refused?: string; lines?: string }
+interface HookMerge {
+  file: string;
+  action: 'merged' | 'unchanged' | 'refused';
+  added: string[];
+  switched: string[];
+  refused?: string;
+  lines?: string;
+}
 
 /**
  * coord's jobs in the lefthook config lefthook will load (merged, never a second file beside
@@ -158,18 +218,33 @@ function lefthookJobs(top: string, runtime: string, otherRuntime: string, put: (
   const abs = path().resolve(top, file);
   const before = fs().existsSync(abs) ? fs().readFileSync(abs, 'utf8') : '';
   const jobs = coordJobs(runtime);
-  const refuse = (why: string): HookMerge => ({ file, action: 'refused', added: [], switched: [], refused: why, lines: handLines(file, jobs) });
+  const refuse = (why: string): HookMerge => ({
+    file,
+    action: 'refused',
+    added: [],
+    switched: [],
+    refused: why,
+    lines: handLines(file, jobs),
+  });
   const why = before ? unmergeable(file, before, jobs) : null;
   if (why) return refuse(why);
-  const merged = mergeLefthook(before, jobs, [...coordJobs(otherRuntime).map((j) => j.run), ...earlierRuns(runtime, SCRIPT_PATH), ...earlierRuns(otherRuntime, SCRIPT_PATH)]);
-  if (!merged.added.length && !merged.switched.length && before) { put(file, before); return { file, action: 'unchanged', added: [], switched: [] }; }
+  const merged = mergeLefthook(before, jobs, [
+    ...coordJobs(otherRuntime).map((j) => j.run),
+    ...earlierRuns(runtime, SCRIPT_PATH),
+    ...earlierRuns(otherRuntime, SCRIPT_PATH),
+  ]);
+  if (!merged.added.length && !merged.switched.length && before) {
+    put(file, before);
+    return { file, action: 'unchanged', added: [], switched: [] };
+  }
   const lefthook = findLefthook(top);
   const acceptedBefore = lefthook && before ? lefthookAccepts(lefthook, top).ok : false;
   put(file, merged.text);
   if (lefthook && (acceptedBefore || !before)) {
     const after = lefthookAccepts(lefthook, top);
     if (!after.ok) {
-      if (before) fs().writeFileSync(abs, before); else fs().rmSync(abs, { force: true });
+      if (before) fs().writeFileSync(abs, before);
+      else fs().rmSync(abs, { force: true });
       return refuse(`lefthook would not load it with coord's jobs added (${after.why}); it was put back as it was`);
     }
   }
@@ -190,8 +265,13 @@ function agentDocs(exists: (rel: string) => boolean, read: (rel: string) => stri
 }
 
 const pointsAtAgents = (text: string): boolean => {
-  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('<!--'));
-  return /(^|\s)@AGENTS\.md\b/m.test(text) || (lines.length <= 5 && lines.some((l) => l.includes('AGENTS.md')) && !text.includes('coord:begin'));
+  const lines = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('<!--'));
+  return (
+    /(^|\s)@AGENTS\.md\b/m.test(text) || (lines.length <= 5 && lines.some((l) => l.includes('AGENTS.md')) && !text.includes('coord:begin'))
+  );
 };
 
 const startScript = (runtime: string) => `#!/bin/sh

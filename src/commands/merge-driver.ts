@@ -11,12 +11,13 @@ import { mergeBoard, mergeQueue, type Merged } from '../protocol/merge.js';
 
 export const spec: VerbSpec = {
   name: 'merge-driver',
-  summary: 'git\'s merge driver for the board and the inboxes (git runs it; set up by init and start)',
+  summary: "git's merge driver for the board and the inboxes (git runs it; set up by init and start)",
   usage: '<base> <ours> <theirs> <path>',
-  description: 'Merges the board by row (cell by cell, the newer presence stamp) and an inbox by block (status\n' +
+  description:
+    'Merges the board by row (cell by cell, the newer presence stamp) and an inbox by block (status\n' +
     'field by field), writing the result into <ours>. Where both sides set one cell to different\n' +
     'values it keeps one by a fixed rule and says so on stderr. Any other file, or text it cannot\n' +
-    'read, gets git\'s own line merge. Configured as merge.coord.driver; .gitattributes names the files.',
+    "read, gets git's own line merge. Configured as merge.coord.driver; .gitattributes names the files.",
   flags: [],
   positionals: [4, 4],
   group: 'plumbing',
@@ -29,7 +30,8 @@ export function run(p: Parsed): number {
   let merged: Merged | null = null;
   try {
     if (file === BOARD_PATH) merged = mergeBoard(read(base), read(ours), read(theirs));
-    else if (file.startsWith(`${QUEUE_DIR}/`) && isQueueFileName(file.slice(QUEUE_DIR.length + 1))) merged = mergeQueue(read(base), read(ours), read(theirs));
+    else if (file.startsWith(`${QUEUE_DIR}/`) && isQueueFileName(file.slice(QUEUE_DIR.length + 1)))
+      merged = mergeQueue(read(base), read(ours), read(theirs));
   } catch (e) {
     err(`coord merge-driver: ${file}: ${(e as Error).message}; falling back to git's line merge.`);
   }

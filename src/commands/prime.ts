@@ -19,8 +19,9 @@ export const spec: VerbSpec = {
   name: 'prime',
   summary: 'one screen for an agent: who I am, who else is live, my unread mail, the commands to use',
   usage: '[--hook] [--json]',
-  description: 'Meant for an agent\'s session start (a Claude Code SessionStart hook runs it with --hook: it then\n' +
-    'reads the hook\'s JSON on stdin for the working directory, and always exits 0).',
+  description:
+    "Meant for an agent's session start (a Claude Code SessionStart hook runs it with --hook: it then\n" +
+    "reads the hook's JSON on stdin for the working directory, and always exits 0).",
   flags: [
     { name: 'hook', help: 'run as an agent hook: read the cwd from stdin JSON, never fail the hook' },
     { name: 'json', help: 'print {"session","board","offline","others","unread","unacked","touching","commands"}' },
@@ -39,39 +40,80 @@ export function run(ctx: Context, _p: Parsed): Report {
   const box = snap.mailbox([BOARD_PATH, SCRIPTS_DIR, RESERVATIONS_PATH]);
   const missing = snap.missingScripts();
   const board = parseBoard(snap.read(BOARD_PATH) ?? '');
-  const history = boardHistory(ctx, board.rows.map((r) => r.row), board.rows.length > 1);
+  const history = boardHistory(
+    ctx,
+    board.rows.map((r) => r.row),
+    board.rows.length > 1,
+  );
   const commits = history.last;
   const me = ctx.session ? findRow(board, ctx.session) : undefined;
-  const others = board.rows.filter(({ row }) => row.id !== ctx.session).map(({ row }) => ({
-    id: row.id, name: row.name, riffs: row.riffs, scope: row.scope, state: stateOf(row, commits.get(row.id), ctx).state,
-  }));
+  const others = board.rows
+    .filter(({ row }) => row.id !== ctx.session)
+    .map(({ row }) => ({
+      id: row.id,
+      name: row.name,
+      riffs: row.riffs,
+      scope: row.scope,
+      state: stateOf(row, commits.get(row.id), ctx).state,
+    }));
   const unread = ctx.session ? box.messages.filter((m) => m.to === ctx.session && !m.status.acked) : [];
   const unacked = ctx.session ? box.messages.filter((m) => m.from === ctx.session && m.to !== ctx.session && !m.status.acked) : [];
-  const session = me ? { id: me.id, name: me.name, worktree: ctx.repo.top, branch: ctx.repo.branch, riffs: me.riffs, scope: me.scope } : null;
+  const session = me
+    ? { id: me.id, name: me.name, worktree: ctx.repo.top, branch: ctx.repo.branch, riffs: me.riffs, scope: me.scope }
+    : null;
   const counting = board.rows.map((r) => r.row).filter((row) => stateOf(row, commits.get(row.id), ctx).state !== 'stale');
   const held = inForce(parseReservations(snap.read(RESERVATIONS_PATH) ?? ''), board, ctx.cfg.staleMs, Date.now());
   const touching = me ? noticesFor(ctx, counting, history.changed, me.id, held) : [];
   const commands = AGENT_COMMANDS.map(([command, use]) => ({ command, use }));
-  const value = { session, board: boardName(ctx), offline, others, unread: unread.map(messageJson), unacked: unacked.map(messageJson), touching, commands };
+  const value = {
+    session,
+    board: boardName(ctx),
+    offline,
+    others,
+    unread: unread.map(messageJson),
+    unacked: unacked.map(messageJson),
+    touching,
+    commands,
+  };
   return report(value, () => {
     if (missing.length) out(missingScriptsWarning(ctx, missing));
     out(visible(render(ctx, session, others, unread, unacked, offline, touching)));
   });
 }
 
-function render(ctx: Context, session: { id: string; name: string; worktree: string; riffs: string[]; scope: string } | null,
+function render(
+  ctx: Context,
+  session: { id: string; name: string; worktree: string; riffs: string[]; scope: string } | null,
   others: { id: string; name: string; riffs: string[]; scope: string; state: string }[],
-  unread: Located[], unacked: Located[], offline: string | null, touching: string[]): string {
+  unread: Located[],
+  unacked: Located[],
+  offline: string | null,
+  touching: string[],
+): string {
   const lines: string[] = [];
   const { remote, branch } = ctx.cfg;
   if (!session) {
-    lines.push(ctx.session ? `coord: ${ctx.session} has no row on the board (${boardName(ctx)}): it was closed or reaped.` : `coord: you are not in a coord session here (${ctx.repo.top}).`);
-    lines.push('Work in a session worktree, started one of two ways: `claude --worktree <name>` (coord\'s WorktreeCreate hook claims a session and makes the worktree), or `coord start` run by a person, then `claude` started inside the worktree it prints.');
-    lines.push('Do not cd into a worktree from here: Claude Code resets the shell\'s directory after each command, so your commits and mail would stay here.');
+    lines.push(
+      ctx.session
+        ? `coord: ${ctx.session} has no row on the board (${boardName(ctx)}): it was closed or reaped.`
+        : `coord: you are not in a coord session here (${ctx.repo.top}).`,
+    );
+    lines.push(
+      "Work in a session worktree, started one of two ways: `claude --worktree <name>` (coord's WorktreeCreate " +
+        'hook claims a session and makes the worktree), or `coord start` run by a person, then `claude` started ' +
+        'inside the worktree it prints.',
+    );
+    lines.push(
+      "Do not cd into a worktree from here: Claude Code resets the shell's directory after each command, so your " +
+        'commits and mail would stay here.',
+    );
   } else {
     lines.push(`coord: you are ${session.id} · ${session.name}, working in ${session.worktree} (branch ${sessionBranch(session.id)}).`);
     lines.push(`Riff: ${session.riffs.join(', ') || NO_RIFF} · scope: ${session.scope}`);
-    lines.push(`Rules: every commit subject starts with [${session.id}]; publish with git push ${ctx.hasRemote ? remote : '.'} HEAD:${branch} (run coord sync first if it is rejected); set your scope with coord scope "…".`);
+    lines.push(
+      `Rules: every commit subject starts with [${session.id}]; publish with git push ` +
+        `${ctx.hasRemote ? remote : '.'} HEAD:${branch} (run coord sync first if it is rejected); set your scope with coord scope "…".`,
+    );
   }
   if (offline) lines.push(`(offline: ${offline}; this is the board as last fetched)`);
   const live = others.filter((o) => o.state !== 'stale');
@@ -79,7 +121,8 @@ function render(ctx: Context, session: { id: string; name: string; worktree: str
   for (const o of live) lines.push(`  ${o.id} · ${o.name} — ${o.state} — ${o.riffs.join(', ') || NO_RIFF} — ${o.scope}`);
   if (session) {
     lines.push('', unread.length ? `Messages to you not acked yet (${unread.length}):` : 'No messages waiting for you.');
-    for (const m of unread) lines.push(`  ${m.id} from ${m.from} (${m.type}${m.ref !== NO_REF ? `, ref ${m.ref}` : ''}): ${firstWords(m.body, 70)}`);
+    for (const m of unread)
+      lines.push(`  ${m.id} from ${m.from} (${m.type}${m.ref !== NO_REF ? `, ref ${m.ref}` : ''}): ${firstWords(m.body, 70)}`);
     if (unacked.length) {
       lines.push('', `You sent, not acked yet (${unacked.length}):`);
       for (const m of unacked) lines.push(`  ${m.id} to ${m.to} (${m.type}): ${firstWords(m.body, 70)}`);

@@ -16,7 +16,8 @@ export const spec: VerbSpec = {
   name: 'reap',
   summary: 'remove stale sessions (no presence, no [sX] commit for a while) from the board, one commit',
   usage: '[--older-than DURATION] [--include-paused] [--dry-run] [--json]',
-  description: 'A session is stale when the newest of its presence stamp, its claim and its last [sX] commit\n' +
+  description:
+    'A session is stale when the newest of its presence stamp, its claim and its last [sX] commit\n' +
     'is older than --older-than (default: the stale threshold, 24h). Paused sessions are kept\n' +
     'unless --include-paused. Their worktrees and branches here are kept and listed.',
   flags: [
@@ -48,7 +49,9 @@ export function run(opened: Context, p: Parsed): Report {
     reaped = r.value;
     sha = reaped.length ? r.sha : null;
   }
-  const kept = listWorktrees(ctx.repo.top).filter((w) => reaped.some((id) => w.branch === sessionBranch(id))).map((w) => w.dir);
+  const kept = listWorktrees(ctx.repo.top)
+    .filter((w) => reaped.some((id) => w.branch === sessionBranch(id)))
+    .map((w) => w.dir);
   return report({ reaped, kept, dryRun: bool(p, 'dry-run'), commit: sha }, () => {
     if (!reaped.length) return out(`No stale sessions on ${boardName(ctx)} (older than ${age(ctx.cfg.staleMs)}).`);
     out(`${bool(p, 'dry-run') ? 'Would remove' : 'Removed'} ${reaped.join(', ')} from the board on ${boardName(ctx)}.`);

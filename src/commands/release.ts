@@ -26,6 +26,8 @@ export function run(ctx: SessionContext, p: Parsed): Report {
   const r = publish(ctx, (snap) => planRelease(snap, { me, paths }));
   const released = r.value.map((x) => x.path);
   return report({ id: me, released, commit: released.length ? r.sha : null }, () =>
-    out(released.length ? `${me} released ${released.join(', ')} on ${boardName(ctx)}.` : `${me} holds no reservations: nothing to release.`),
+    out(
+      released.length ? `${me} released ${released.join(', ')} on ${boardName(ctx)}.` : `${me} holds no reservations: nothing to release.`,
+    ),
   );
 }

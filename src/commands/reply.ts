@@ -11,7 +11,8 @@ export const spec: VerbSpec = {
   name: 'reply',
   summary: 'answer a message to me: an answer block right under it, the question acked (--resolve: resolved)',
   usage: '<id> (-m TEXT | --file F | stdin) [--resolve] [--json]',
-  description: 'Writes a type:answer block addressed to the sender, with ref: the question\'s id, under the\n' +
+  description:
+    "Writes a type:answer block addressed to the sender, with ref: the question's id, under the\n" +
     'question in the same file, and stamps the question seen and acked — one commit, published.',
   flags: [
     ...BODY_FLAGS,

@@ -18,13 +18,14 @@ export const DEFAULT_FOR = '2h';
 
 export const spec: VerbSpec = {
   name: 'reserve',
-  summary: 'reserve paths (files, folders/, globs) so other sessions\' commits touching them are refused',
+  summary: "reserve paths (files, folders/, globs) so other sessions' commits touching them are refused",
   usage: '<PATH…> [--for DURATION] [-m NOTE] [--json]',
-  description: 'A path is a file, a folder ending in / (everything below it), or a glob (* within a folder,\n' +
+  description:
+    'A path is a file, a folder ending in / (everything below it), or a glob (* within a folder,\n' +
     '** across folders, ? one character), relative to where you are. Refused, changing nothing,\n' +
-    'when another session\'s reservation in force overlaps one of them. Reserving a path you hold\n' +
+    "when another session's reservation in force overlaps one of them. Reserving a path you hold\n" +
     'again sets its new time and note. A reservation ends at its time, at release or close, and\n' +
-    'stops counting while its session is stale. The pre-commit guard refuses others\' commits of\n' +
+    "stops counting while its session is stale. The pre-commit guard refuses others' commits of\n" +
     'reserved files (COORD_RESERVED_OK=1 lets one commit through).',
   flags: [
     { name: 'for', value: 'DURATION', help: `how long: 30m, 2h, 1d, 90s (default ${DEFAULT_FOR})` },

@@ -12,9 +12,10 @@ import { stamp } from '../protocol/stamp.js';
 
 export const spec: VerbSpec = {
   name: 'send',
-  summary: 'send a message to a session\'s inbox (question, answer, handoff, info, …)',
+  summary: "send a message to a session's inbox (question, answer, handoff, info, …)",
   usage: '<to> [--type TYPE] [--ref REF] (-m TEXT | --file F | stdin) [--json]',
-  description: 'Appends a block to docs/ai/sessions/queue/to-<to>.md on the newest blackboard branch and\n' +
+  description:
+    'Appends a block to docs/ai/sessions/queue/to-<to>.md on the newest blackboard branch and\n' +
     'publishes it (retrying when another session publishes first; nothing is ever merged as text).',
   flags: [
     { name: 'type', value: 'TYPE', help: 'question, answer, handoff, info (default), or another word' },

@@ -14,7 +14,8 @@ export const spec: VerbSpec = {
   name: 'start',
   summary: 'claim a session: lowest free id, a name, a row on the board, a worktree and branch',
   usage: '[--scope TEXT] [--riff ID] [--name NAME] [--json]',
-  description: 'Fetches the blackboard branch, picks the lowest free id (sA, sB, …) and the first free name,\n' +
+  description:
+    'Fetches the blackboard branch, picks the lowest free id (sA, sB, …) and the first free name,\n' +
     'publishes the claim row, then creates ../<repo>-<id> on branch session-<id> at that commit.\n' +
     'Race-safe: when another session publishes first, it re-reads the board and picks again.\n' +
     'Files git ignores that .worktreeinclude names (.env, local config) are copied from the main\n' +
@@ -44,19 +45,22 @@ export function run(ctx: Context, p: Parsed): Report {
   if (!p.flags.json) out(`fetching ${boardName(ctx)} and claiming the lowest free id ...`);
   const { row, dir, branch, sha, copied, configured } = claimSession(ctx, { wanted, name, scope, riff }, (line) => err(line));
   return report({ id: row.id, name: row.name, worktree: dir, branch, claimed: row.claimed, commit: sha, copied }, () => {
-  const bar = '='.repeat(36);
-  out([
-    `[${branch} ${sha.slice(0, 7)}] ${coordSubject(row.id, `claim ${row.id} at ${row.claimed}`)}`,
-    bar,
-    `Session ${row.id} claimed.`,
-    `Name:     ${row.name}`,
-    `Worktree: ${dir}`,
-    `Branch:   ${branch}`,
-    ...(configured.length ? [`Set up:   this clone merges the coordination files with coord (${configured.join(', ')})`] : []),
-    ...(copied.length ? [`Copied:   ${copied.length > 4 ? `${copied.slice(0, 4).join(', ')} and ${copied.length - 4} more` : copied.join(', ')} (named in ${WORKTREE_INCLUDE})`] : []),
-    'Next:',
-    `  cd ${dir}`,
-    bar,
-  ].join('\n'));
+    const bar = '='.repeat(36);
+    const copiedList = copied.length > 4 ? `${copied.slice(0, 4).join(', ')} and ${copied.length - 4} more` : copied.join(', ');
+    out(
+      [
+        `[${branch} ${sha.slice(0, 7)}] ${coordSubject(row.id, `claim ${row.id} at ${row.claimed}`)}`,
+        bar,
+        `Session ${row.id} claimed.`,
+        `Name:     ${row.name}`,
+        `Worktree: ${dir}`,
+        `Branch:   ${branch}`,
+        ...(configured.length ? [`Set up:   this clone merges the coordination files with coord (${configured.join(', ')})`] : []),
+        ...(copied.length ? [`Copied:   ${copiedList} (named in ${WORKTREE_INCLUDE})`] : []),
+        'Next:',
+        `  cd ${dir}`,
+        bar,
+      ].join('\n'),
+    );
   });
 }

@@ -17,9 +17,10 @@ export const spec: VerbSpec = {
   name: 'sync',
   summary: 'bring the blackboard branch into my worktree (fast-forward or rebase), keeping my presence edit',
   usage: '[--autostash] [--json]',
-  description: 'Fast-forwards when it can, else rebases my commits onto the newest blackboard branch.\n' +
+  description:
+    'Fast-forwards when it can, else rebases my commits onto the newest blackboard branch.\n' +
     'Refuses, changing nothing, when your own uncommitted edits would be in the way (names them;\n' +
-    '--autostash sets them aside and puts them back). The heartbeat\'s edit never makes it refuse.',
+    "--autostash sets them aside and puts them back). The heartbeat's edit never makes it refuse.",
   flags: [
     { name: 'autostash', help: 'stash my own uncommitted edits around the rebase' },
     { name: 'json', help: 'print {"before","after","how"}' },
@@ -32,8 +33,10 @@ export const spec: VerbSpec = {
 export function run(ctx: Context, p: Parsed): Report {
   const top = ctx.repo.top;
   const op = operationInProgress(ctx.repo.gitDir);
-  if (op) throw new CoordError(`A ${op} is in progress in ${top}: finish it (git ${op} --continue) or abort it (git ${op} --abort), then sync.`);
-  if (!ctx.repo.branch) throw new CoordError(`HEAD is detached in ${top}: check out your session branch (git switch session-<id>) and sync again.`);
+  if (op)
+    throw new CoordError(`A ${op} is in progress in ${top}: finish it (git ${op} --continue) or abort it (git ${op} --abort), then sync.`);
+  if (!ctx.repo.branch)
+    throw new CoordError(`HEAD is detached in ${top}: check out your session branch (git switch session-<id>) and sync again.`);
   const { sha: targetSha } = refresh(ctx);
   const target = boardRef(ctx);
   const before = headCommit(ctx.repo) ?? headSha(top);
@@ -44,16 +47,24 @@ export function run(ctx: Context, p: Parsed): Report {
   const { mine, presence } = worktreeChanges(top, id, 'no');
   const autostash = bool(p, 'autostash');
   if (mine.length && !autostash) {
-    throw new CoordError(`Your uncommitted edits would be in the way (${mine.slice(0, 5).join(', ')}${mine.length > 5 ? ', …' : ''}): commit them, or run coord sync --autostash. Nothing was changed.`);
+    throw new CoordError(
+      `Your uncommitted edits would be in the way (${mine.slice(0, 5).join(', ')}${mine.length > 5 ? ', …' : ''}): ` +
+        `commit them, or run coord sync --autostash. Nothing was changed.`,
+    );
   }
   if (presence !== null) restoreFile(top, BOARD_PATH);
   const restorePresence = () => {
     if (presence === null || !id) return;
     let text: string;
-    try { text = fs().readFileSync(boardFile, 'utf8'); } catch { return; }
+    try {
+      text = fs().readFileSync(boardFile, 'utf8');
+    } catch {
+      return;
+    }
     const board = parseBoard(text);
     const row = findRow(board, id);
-    if (row && (parseStamp(row.presence) ?? 0) < (parseStamp(presence) ?? 0)) fs().writeFileSync(boardFile, withRow(board, { ...row, presence }));
+    if (row && (parseStamp(row.presence) ?? 0) < (parseStamp(presence) ?? 0))
+      fs().writeFileSync(boardFile, withRow(board, { ...row, presence }));
   };
 
   let how: 'up-to-date' | 'fast-forward' | 'rebase';
@@ -62,7 +73,9 @@ export function run(ctx: Context, p: Parsed): Report {
   else if (base === before) how = 'fast-forward';
   else how = 'rebase';
   if (how === 'fast-forward') {
-    try { fastForward(top, target, autostash); } catch (e) {
+    try {
+      fastForward(top, target, autostash);
+    } catch (e) {
       restorePresence();
       if (!(e instanceof GitError)) throw e;
       throw new CoordError(`Fast-forward to ${boardName(ctx)} failed: ${e.detail}. Nothing was changed.`);
@@ -71,12 +84,18 @@ export function run(ctx: Context, p: Parsed): Report {
     const r = rebaseOnto(top, target, autostash);
     if (!r.ok) {
       restorePresence();
-      throw new CoordError(`Rebasing onto ${boardName(ctx)} stopped on a conflict${r.conflicts.length ? ` in ${r.conflicts.join(', ')}` : ` (${r.detail})`}; it was undone, nothing changed. Resolve it by hand: git rebase ${boardName(ctx)}.`);
+      throw new CoordError(
+        `Rebasing onto ${boardName(ctx)} stopped on a ` +
+          `conflict${r.conflicts.length ? ` in ${r.conflicts.join(', ')}` : ` (${r.detail})`}; it was undone, ` +
+          `nothing changed. Resolve it by hand: git rebase ${boardName(ctx)}.`,
+      );
     }
   }
   restorePresence();
-  const after = how === 'up-to-date' ? before : headCommit(findWorktree(top)!) ?? headSha(top);
-  const said = how === 'up-to-date' ? `Already up to date with ${boardName(ctx)}.`
-    : `${how === 'rebase' ? 'Rebased onto' : 'Fast-forwarded to'} ${boardName(ctx)} (${after.slice(0, 7)}).`;
+  const after = how === 'up-to-date' ? before : (headCommit(findWorktree(top)!) ?? headSha(top));
+  const said =
+    how === 'up-to-date'
+      ? `Already up to date with ${boardName(ctx)}.`
+      : `${how === 'rebase' ? 'Rebased onto' : 'Fast-forwarded to'} ${boardName(ctx)} (${after.slice(0, 7)}).`;
   return report({ before, after, how }, () => out(said));
 }

@@ -26,11 +26,15 @@ export const spec: VerbSpec = {
   needs: 'speaker',
 };
 
-interface Seen { rows: Map<string, SessionRow>; messages: Map<string, StatusLine> }
+interface Seen {
+  rows: Map<string, SessionRow>;
+  messages: Map<string, StatusLine>;
+}
 
 export async function run(ctx: Context, p: Parsed): Promise<number> {
   const interval = parseDuration(str(p, 'interval') ?? '15s');
-  if (interval === null || interval < 1000) throw new UsageError(`--interval '${str(p, 'interval')}' is not a duration of at least 1s (e.g. 10s, 1m).`);
+  if (interval === null || interval < 1000)
+    throw new UsageError(`--interval '${str(p, 'interval')}' is not a duration of at least 1s (e.g. 10s, 1m).`);
   const count = str(p, 'count') === undefined ? Infinity : Number(str(p, 'count'));
   if (!Number.isInteger(count) || count < 1) throw new UsageError(`--count '${str(p, 'count')}' is not a positive whole number.`);
   const asJson = bool(p, 'json');
@@ -49,7 +53,11 @@ export async function run(ctx: Context, p: Parsed): Promise<number> {
     const snap = new Snapshot(ctx, sha);
     const now: Seen = { rows: new Map(parseBoard(snap.read(BOARD_PATH) ?? '').rows.map((r) => [r.row.id, r.row])), messages: new Map() };
     const box = snap.mailbox();
-    try { saveGuardCache(ctx); } catch { /* a long watch keeps this clone's commit guard current; a failed write leaves the older copy */ }
+    try {
+      saveGuardCache(ctx);
+    } catch {
+      /* a long watch keeps this clone's commit guard current; a failed write leaves the older copy */
+    }
     for (const m of box.messages) now.messages.set(m.id, m.status);
     if (before) {
       for (const [id, row] of now.rows) {
@@ -57,22 +65,33 @@ export async function run(ctx: Context, p: Parsed): Promise<number> {
         if (!old) emit('claimed', `${id} · ${row.name} claimed (${row.scope})`, { id, name: row.name });
         else {
           if (old.scope !== row.scope) emit('scope', `${id} scope: ${row.scope}`, { id, scope: row.scope });
-          if (old.riffs.join() !== row.riffs.join()) emit('riff', `${id} Riff: ${row.riffs.join(', ') || NO_RIFF}`, { id, riffs: row.riffs });
+          if (old.riffs.join() !== row.riffs.join())
+            emit('riff', `${id} Riff: ${row.riffs.join(', ') || NO_RIFF}`, { id, riffs: row.riffs });
         }
       }
       for (const id of before.rows.keys()) if (!now.rows.has(id)) emit('closed', `${id} left the board`, { id });
       for (const m of box.messages) {
         const old = before.messages.get(m.id);
         const mine = m.to === ctx.session ? ' (to you)' : '';
-        if (!old) emit('message', `${m.id} ${m.type} ${m.from} → ${m.to}${mine}: ${firstWords(m.body, 70)}`, { id: m.id, from: m.from, to: m.to, type: m.type });
-        else for (const l of LEVELS) {
-          if (!old[l] && m.status[l]) emit(l, `${m.id} ${l} by ${m.to}`, { id: m.id, by: m.to });
-        }
+        if (!old)
+          emit('message', `${m.id} ${m.type} ${m.from} → ${m.to}${mine}: ${firstWords(m.body, 70)}`, {
+            id: m.id,
+            from: m.from,
+            to: m.to,
+            type: m.type,
+          });
+        else
+          for (const l of LEVELS) {
+            if (!old[l] && m.status[l]) emit(l, `${m.id} ${l} by ${m.to}`, { id: m.id, by: m.to });
+          }
       }
     }
     if (!before) {
       if (asJson) json({ at: new Date().toISOString(), event: 'ready', board: boardName(ctx), session: ctx.session });
-      else out(dim(`Watching ${boardName(ctx)} every ${Math.round(interval / 1000)}s${ctx.session ? ` as ${ctx.session}` : ''}. Ctrl-C stops.`));
+      else
+        out(
+          dim(`Watching ${boardName(ctx)} every ${Math.round(interval / 1000)}s${ctx.session ? ` as ${ctx.session}` : ''}. Ctrl-C stops.`),
+        );
     }
     before = now;
   }

@@ -10,10 +10,11 @@ import { cellText, DEFAULT_SCOPE } from '../protocol/board.js';
 
 export const spec: VerbSpec = {
   name: 'worktree-create',
-  summary: 'Claude Code\'s WorktreeCreate hook: claim a session, make its worktree, print its path',
+  summary: "Claude Code's WorktreeCreate hook: claim a session, make its worktree, print its path",
   usage: '',
-  description: 'Reads the hook\'s JSON on stdin ({"cwd","name",…}), claims the lowest free id as coord start does\n' +
-    '(race-safe; the name Claude Code suggests becomes the row\'s scope), makes ../<repo>-<id>, and\n' +
+  description:
+    'Reads the hook\'s JSON on stdin ({"cwd","name",…}), claims the lowest free id as coord start does\n' +
+    "(race-safe; the name Claude Code suggests becomes the row's scope), makes ../<repo>-<id>, and\n" +
     'prints only that absolute path on stdout. On a failure it exits 1 with one line on stderr and\n' +
     'leaves nothing claimed. Installed by coord init --claude.',
   flags: [],
@@ -27,9 +28,16 @@ export function run(ctx: Context, _p: Parsed): number {
   const input = hookInput();
   const slug = typeof input.name === 'string' && input.name.trim() ? input.name : null;
   let scope = DEFAULT_SCOPE;
-  try { if (slug) scope = cellText(slug, 'worktree name', 200); } catch { /* an odd name: the default scope */ }
+  try {
+    if (slug) scope = cellText(slug, 'worktree name', 200);
+  } catch {
+    /* an odd name: the default scope */
+  }
   const claimed = claimSession(ctx, { scope }, (line) => err(line), true);
-  err(`coord: ${claimed.row.id} · ${claimed.row.name} claimed for Claude Code's worktree${slug ? ` '${slug}'` : ''} (branch ${claimed.branch}).`);
+  err(
+    `coord: ${claimed.row.id} · ${claimed.row.name} claimed for Claude Code's worktree${slug ? ` '${slug}'` : ''} ` +
+      `(branch ${claimed.branch}).`,
+  );
   out(claimed.dir);
   return 0;
 }

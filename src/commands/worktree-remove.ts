@@ -12,9 +12,10 @@ import { findWorktree } from '../worktree.js';
 
 export const spec: VerbSpec = {
   name: 'worktree-remove',
-  summary: 'Claude Code\'s WorktreeRemove hook: close the session of that worktree, refusing if work would be lost',
+  summary: "Claude Code's WorktreeRemove hook: close the session of that worktree, refusing if work would be lost",
   usage: '',
-  description: 'Reads the hook\'s JSON on stdin ({"worktree_path",…}). For a coord session\'s worktree it closes\n' +
+  description:
+    'Reads the hook\'s JSON on stdin ({"worktree_path",…}). For a coord session\'s worktree it closes\n' +
     'the session as coord close does: row off the board, worktree and branch removed. It refuses,\n' +
     'changing nothing, when that would lose work or drop a Riff (exit 1, the reason on stderr); the\n' +
     'worktree then stays for the person (coord doctor and reap see it). Installed by coord init --claude.',
@@ -29,8 +30,10 @@ export const spec: VerbSpec = {
     if (!fs().existsSync(dir)) return { done: `${dir} is gone already; nothing to close.` };
     const w = findWorktree(dir);
     if (!w?.session) {
-      throw new CoordError(`${dir} is not a coord session's worktree (its branch is ${w?.branch ?? 'unknown'}): coord leaves it alone; ` +
-        'remove it with git worktree remove if you are done with it.');
+      throw new CoordError(
+        `${dir} is not a coord session's worktree (its branch is ${w?.branch ?? 'unknown'}): coord leaves it alone; ` +
+          'remove it with git worktree remove if you are done with it.',
+      );
     }
     return { cwd: w.mainRoot, as: w.session };
   },

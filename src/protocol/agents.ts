@@ -4,8 +4,15 @@
 export const SECTION_BEGIN = '<!-- coord:begin (written by coord init --claude; edit outside these markers) -->';
 export const SECTION_END = '<!-- coord:end -->';
 
-interface HookEntry { type: 'command'; command: string; timeout?: number }
-interface HookGroup { matcher?: string; hooks: HookEntry[] }
+interface HookEntry {
+  type: 'command';
+  command: string;
+  timeout?: number;
+}
+interface HookGroup {
+  matcher?: string;
+  hooks: HookEntry[];
+}
 type Settings = { hooks?: Record<string, HookGroup[]> } & Record<string, unknown>;
 
 /** settings.json text with coord's SessionStart, UserPromptSubmit, WorktreeCreate and WorktreeRemove hooks added once. */
@@ -45,22 +52,28 @@ export const AGENT_COMMANDS: [string, string][] = [
 
 /** The section that teaches an agent the protocol, for CLAUDE.md or AGENTS.md. */
 export function agentSection(commands: [string, string][], script: string, pushCommand: string): string {
-  return [
-    SECTION_BEGIN,
-    '## Working alongside other sessions (coord)',
-    '',
-    `Several sessions work on this repository at once and coordinate through git with coord (\`node ${script}\`, "coord" below).`,
-    '',
-    '- Start in a session worktree, one of two ways: `claude --worktree <name>` (coord\'s WorktreeCreate hook claims a session and makes its worktree `../<repo>-sA`), or a person runs `coord start` and starts the agent inside the worktree it prints. An agent cannot `cd` into a worktree and stay there: Claude Code resets the shell\'s directory after each command.',
-    '- Every commit subject starts with your prefix, e.g. `[sA] fix(api): …`; the commit-msg hook refuses others.',
-    '- Say what you work on: `coord scope "…"`, `coord riff <id>`. Check who else is live: `coord status`.',
-    '- When told you have mail (it appears before your prompt), read it with `coord inbox --json` and answer: `coord ack <id>` when caught, `coord reply <id> -m "…" --resolve` when done.',
-    `- Before pushing: \`coord sync\`, then \`${pushCommand}\`.`,
-    '- Hand work over with `coord handoff <sX> --riff <id> -m "why, and what next"`; finish with `coord close`.',
-    '',
-    ...commands.map(([c, use]) => `- \`${c}\` — ${use}`),
-    SECTION_END,
-  ].join('\n') + '\n';
+  return (
+    [
+      SECTION_BEGIN,
+      '## Working alongside other sessions (coord)',
+      '',
+      `Several sessions work on this repository at once and coordinate through git with coord (\`node ${script}\`, "coord" below).`,
+      '',
+      "- Start in a session worktree, one of two ways: `claude --worktree <name>` (coord's WorktreeCreate hook " +
+        'claims a session and makes its worktree `../<repo>-sA`), or a person runs `coord start` and starts the ' +
+        'agent inside the worktree it prints. An agent cannot `cd` into a worktree and stay there: Claude Code ' +
+        "resets the shell's directory after each command.",
+      '- Every commit subject starts with your prefix, e.g. `[sA] fix(api): …`; the commit-msg hook refuses others.',
+      '- Say what you work on: `coord scope "…"`, `coord riff <id>`. Check who else is live: `coord status`.',
+      '- When told you have mail (it appears before your prompt), read it with `coord inbox --json` and answer: ' +
+        '`coord ack <id>` when caught, `coord reply <id> -m "…" --resolve` when done.',
+      `- Before pushing: \`coord sync\`, then \`${pushCommand}\`.`,
+      '- Hand work over with `coord handoff <sX> --riff <id> -m "why, and what next"`; finish with `coord close`.',
+      '',
+      ...commands.map(([c, use]) => `- \`${c}\` — ${use}`),
+      SECTION_END,
+    ].join('\n') + '\n'
+  );
 }
 
 /** `text` with the coord section put in (replacing an earlier one between the markers). */

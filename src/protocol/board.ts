@@ -22,7 +22,10 @@ export interface SessionRow {
   scope: string;
 }
 
-export interface BoardProblem { line: number; message: string }
+export interface BoardProblem {
+  line: number;
+  message: string;
+}
 
 export interface Board {
   lines: string[]; // without line ends
@@ -53,8 +56,16 @@ export function splitCells(line: string): string[] | null {
   let cur = '';
   for (let i = 1; i < t.length; i++) {
     const c = t[i];
-    if (c === '\\' && t[i + 1] === '|') { cur += '\\|'; i++; continue; }
-    if (c === '|') { cells.push(cur); cur = ''; continue; }
+    if (c === '\\' && t[i + 1] === '|') {
+      cur += '\\|';
+      i++;
+      continue;
+    }
+    if (c === '|') {
+      cells.push(cur);
+      cur = '';
+      continue;
+    }
     cur += c;
   }
   if (cur.trim() !== '') cells.push(cur); // a row without its closing pipe
@@ -76,7 +87,11 @@ export function cellText(s: string, what: string, max = 200): string {
 }
 
 /** Cell text as it goes between pipes: pipes escaped, line breaks folded to spaces. */
-export const escapeCell = (v: string) => v.replace(/\r\n|\r|\n/g, ' ').replace(/\|/g, '\\|').trim();
+export const escapeCell = (v: string) =>
+  v
+    .replace(/\r\n|\r|\n/g, ' ')
+    .replace(/\|/g, '\\|')
+    .trim();
 
 const ROW_ID_RE = new RegExp(`^\\s*(${SESSION_ID_PATTERN})(?:\\s|·|$)`);
 
@@ -95,7 +110,13 @@ function readRow(cells: string[]): SessionRow {
   return {
     id: idm ? idm[1] : '',
     name: idm?.[2]?.trim() ?? '',
-    riffs: riff === NO_RIFF || riff === '' ? [] : riff.split(',').map((r) => r.trim()).filter(Boolean),
+    riffs:
+      riff === NO_RIFF || riff === ''
+        ? []
+        : riff
+            .split(',')
+            .map((r) => r.trim())
+            .filter(Boolean),
     lane,
     claimed,
     presence: presenceStamp,
@@ -149,14 +170,20 @@ export function parseBoard(text: string): Board {
     }
     lastRow = index;
     if (cells.length !== CELLS.length) {
-      board.problems.push({ line: index + 1, message: `row of ${id} has ${cells.length} cells, expected ${CELLS.length} (a stray or missing |?); left as it is` });
+      board.problems.push({
+        line: index + 1,
+        message: `row of ${id} has ${cells.length} cells, expected ${CELLS.length} (a stray or missing |?); left as it is`,
+      });
       board.brokenIds.push(id);
       const name = /·\s*([^|]*?)\s*$/.exec(unescapeCell(cells[0]))?.[1];
       if (name) board.brokenNames.push(name);
       return;
     }
     if (seen.has(id)) {
-      board.problems.push({ line: index + 1, message: `${id} has a second row (first on line ${seen.get(id)! + 1}); the first one counts` });
+      board.problems.push({
+        line: index + 1,
+        message: `${id} has a second row (first on line ${seen.get(id)! + 1}); the first one counts`,
+      });
       board.brokenIds.push(id);
       return;
     }
@@ -220,7 +247,10 @@ function updateLine(line: string, before: SessionRow, after: SessionRow): string
 
 function insertionPoint(lines: string[]): number {
   let after = -1; // the last row-like line, readable or not
-  lines.forEach((l, i) => { const c = splitCells(l); if (c && rowId(c)) after = i; });
+  lines.forEach((l, i) => {
+    const c = splitCells(l);
+    if (c && rowId(c)) after = i;
+  });
   if (after >= 0) return after + 1;
   const sep = lines.findIndex((l) => /^\s*\|\s*:?-{3,}/.test(l));
   if (sep >= 0) return sep + 1;

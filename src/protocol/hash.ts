@@ -3,7 +3,10 @@
 
 /** FNV-1a 64 of the UTF-8 bytes of `text`, as 16 hex chars; four 16-bit lanes avoid BigInt. */
 export function fnv1a64(text: string): string {
-  let h0 = 0x2325, h1 = 0x8422, h2 = 0x9ce4, h3 = 0xcbf2; // offset basis cbf29ce484222325
+  let h0 = 0x2325,
+    h1 = 0x8422,
+    h2 = 0x9ce4,
+    h3 = 0xcbf2; // offset basis cbf29ce484222325
   // One byte into the hash: times the prime 2^40 + 0x1b3, lane by lane with carries, mod 2^64.
   const mix = (byte: number) => {
     h0 ^= byte;
@@ -18,7 +21,10 @@ export function fnv1a64(text: string): string {
   };
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c < 0x80) { mix(c); continue; } // the common case, without the general path below
+    if (c < 0x80) {
+      mix(c);
+      continue;
+    } // the common case, without the general path below
     const cp = text.codePointAt(i)!;
     if (cp > 0xffff) i++;
     encodeUtf8(cp, mix);

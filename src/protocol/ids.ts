@@ -32,9 +32,38 @@ export function lowestFreeId(taken: Set<string>): string {
   }
 }
 
-export const NAME_POOL = ['Sintra', 'Douro', 'Porto', 'Braga', 'Coimbra', 'Faro', 'Aveiro', 'Tavira', 'Lagos',
-  'Cascais', 'Minho', 'Tejo', 'Mondego', 'Guarda', 'Viseu', 'Leiria', 'Beja', 'Evora', 'Obidos', 'Tomar',
-  'Peniche', 'Ericeira', 'Marvao', 'Batalha', 'Nazare', 'Madeira', 'Alentejo', 'Algarve', 'Arrabida', 'Monsanto'];
+export const NAME_POOL = [
+  'Sintra',
+  'Douro',
+  'Porto',
+  'Braga',
+  'Coimbra',
+  'Faro',
+  'Aveiro',
+  'Tavira',
+  'Lagos',
+  'Cascais',
+  'Minho',
+  'Tejo',
+  'Mondego',
+  'Guarda',
+  'Viseu',
+  'Leiria',
+  'Beja',
+  'Evora',
+  'Obidos',
+  'Tomar',
+  'Peniche',
+  'Ericeira',
+  'Marvao',
+  'Batalha',
+  'Nazare',
+  'Madeira',
+  'Alentejo',
+  'Algarve',
+  'Arrabida',
+  'Monsanto',
+];
 
 /** The first pool name not in `taken`; past the pool, names get a number (`Sintra2`). */
 export function firstFreeName(taken: Set<string>): string {
@@ -74,7 +103,10 @@ const BRANCH_RE = /^(?!-)(?!.*\.\.)(?!.*\/\/)(?!.*@\{)(?!.*\.lock(?:\/|$))[A-Za-
 /** Why `s` cannot be the blackboard branch, or null when it can (a plain subset of git's ref rules). */
 export function checkBranchName(s: string): string | null {
   if (BRANCH_RE.test(s) && !s.split('/').some((part) => part.startsWith('.'))) return null;
-  return `'${s.length > 40 ? s.slice(0, 40) + '…' : s}' is not a usable branch name (letters, digits and . _ / -, no '..', not starting with '-')`;
+  return (
+    `'${s.length > 40 ? s.slice(0, 40) + '…' : s}' is not a usable branch name (letters, digits and . _ / -, ` +
+    `no '..', not starting with '-')`
+  );
 }
 
 /** Where the speaking session came from: who wins is decided in `speakingSession` alone. */
@@ -105,7 +137,11 @@ export function speakingSession(s: IdentitySources): Identity {
     const bad = checkId(env);
     if (bad) return { error: `${bad} (from COORD_SESSION).` };
     if (s.worktree && env !== s.worktree) {
-      return { error: `COORD_SESSION=${env}, but this is ${s.worktree}'s worktree: unset COORD_SESSION here, or pass --as ${env} to act as ${env} on purpose.` };
+      return {
+        error:
+          `COORD_SESSION=${env}, but this is ${s.worktree}'s worktree: unset COORD_SESSION here, or pass --as ` +
+          `${env} to act as ${env} on purpose.`,
+      };
     }
   }
   return { id: s.worktree ?? env ?? null };

@@ -25,14 +25,27 @@ export const START_SCRIPT_PATH = 'infrastructure/scripts/start-session.sh';
 export const WORKTREE_INCLUDE = '.worktreeinclude';
 
 /** Files in a worktree's git dir that mean an operation is in progress, and its name. */
-export const IN_PROGRESS: [string, string][] = [['rebase-merge', 'rebase'], ['rebase-apply', 'rebase'], ['MERGE_HEAD', 'merge'],
-  ['CHERRY_PICK_HEAD', 'cherry-pick'], ['REVERT_HEAD', 'revert'], ['BISECT_LOG', 'bisect']];
+export const IN_PROGRESS: [string, string][] = [
+  ['rebase-merge', 'rebase'],
+  ['rebase-apply', 'rebase'],
+  ['MERGE_HEAD', 'merge'],
+  ['CHERRY_PICK_HEAD', 'cherry-pick'],
+  ['REVERT_HEAD', 'revert'],
+  ['BISECT_LOG', 'bisect'],
+];
 
 /** True for a git tree mode of a regular file (not a directory, symbolic link or submodule). */
 export const isRegularFile = (mode: string): boolean => mode === '100644' || mode === '100755';
 
 /** What a non-file tree entry is, for messages. */
-export const entryKind = (mode: string): string => (mode === '040000' ? 'a directory' : mode === '120000' ? 'a symbolic link' : mode === '160000' ? 'a submodule' : `an entry of mode ${mode}`);
+export const entryKind = (mode: string): string =>
+  mode === '040000'
+    ? 'a directory'
+    : mode === '120000'
+      ? 'a symbolic link'
+      : mode === '160000'
+        ? 'a submodule'
+        : `an entry of mode ${mode}`;
 
 /** `a/b/c.md` → `a`, `a/b`: the directories a file's path goes through. */
 export function parentDirs(file: string): string[] {

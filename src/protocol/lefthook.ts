@@ -42,7 +42,12 @@ export const HOOK_JOBS = [
 /** Every file coord's hooks run, committed with the repository: coord itself, then each job's fast path. */
 export const HOOK_SCRIPTS: string[] = [SCRIPT_PATH, ...HOOK_JOBS.map((j) => j.fastPath)];
 
-export interface HookJob { hook: GitHook; name: string; run: string; marker: string }
+export interface HookJob {
+  hook: GitHook;
+  name: string;
+  run: string;
+  marker: string;
+}
 
 /** The jobs `init` installs, for a runtime command (`node` or `deno run -A`) and the path of coord's copy. */
 export function coordJobs(runtime: string, script: string = SCRIPT_PATH): HookJob[] {
@@ -72,14 +77,25 @@ export function unmergeable(file: string, text: string, jobs: HookJob[]): string
   for (const job of jobs) {
     const at = lines.findIndex((l) => new RegExp(`^${job.hook}\\s*:`).test(l));
     if (at < 0) continue;
-    const after = lines[at].replace(/^[^:]*:/, '').replace(/\s+#.*$/, '').trim();
-    if (after.startsWith('{') || after.startsWith('[')) return `its ${job.hook} section is written in flow style (${after.slice(0, 30)}…)`;
-    if (after.startsWith('*') || after.startsWith('&') || after.startsWith('!')) return `its ${job.hook} section is an alias, anchor or tag (${after.slice(0, 30)})`;
+    const after = lines[at]
+      .replace(/^[^:]*:/, '')
+      .replace(/\s+#.*$/, '')
+      .trim();
+    const start = after.slice(0, 30);
+    if (after.startsWith('{') || after.startsWith('[')) return `its ${job.hook} section is written in flow style (${start}…)`;
+    if (after.startsWith('*') || after.startsWith('&') || after.startsWith('!'))
+      return `its ${job.hook} section is an alias, anchor or tag (${after.slice(0, 30)})`;
     const section = lines.slice(at + 1, sectionEnd(lines, at));
     const list = section.find((l) => /^\s+(commands|jobs)\s*:/.test(l));
-    const listValue = list?.replace(/^[^:]*:/, '').replace(/\s+#.*$/, '').trim() ?? '';
-    if (listValue) return `its ${job.hook} ${list!.trim().split(':')[0]} are written as '${listValue.slice(0, 30)}' (flow style or an alias)`;
-    if (section.some((l) => /^\s+<<\s*:/.test(l))) return `its ${job.hook} section merges an anchor (<<:), which coord would have to expand`;
+    const listValue =
+      list
+        ?.replace(/^[^:]*:/, '')
+        .replace(/\s+#.*$/, '')
+        .trim() ?? '';
+    if (listValue)
+      return `its ${job.hook} ${list!.trim().split(':')[0]} are written as '${listValue.slice(0, 30)}' (flow style or an alias)`;
+    if (section.some((l) => /^\s+<<\s*:/.test(l)))
+      return `its ${job.hook} section merges an anchor (<<:), which coord would have to expand`;
   }
   return null;
 }
@@ -101,7 +117,11 @@ export function handLines(file: string, jobs: HookJob[]): string {
  * `text` (a lefthook.yml, or '' for none) with each job added unless a job running coord's
  * verb is already there. Returns the new text and which jobs were added.
  */
-export function mergeLefthook(text: string, jobs: HookJob[], otherRuns: string[] = []): { text: string; added: string[]; switched: string[] } {
+export function mergeLefthook(
+  text: string,
+  jobs: HookJob[],
+  otherRuns: string[] = [],
+): { text: string; added: string[]; switched: string[] } {
   const eol = text.includes('\r\n') ? '\r\n' : '\n';
   const lines = text ? text.split(/\r?\n/) : ['# lefthook: git hooks for this repo (npx lefthook install)'];
   if (lines[lines.length - 1] === '') lines.pop();
@@ -115,7 +135,10 @@ export function mergeLefthook(text: string, jobs: HookJob[], otherRuns: string[]
     if (mine >= 0) {
       // coord's own job for the other runtime (init --deno on a Node set-up, or back): switch its run line.
       const m = /^(\s*(?:-\s+)?run:\s*)(.*?)\s*$/.exec(section[mine]);
-      if (m && m[2] !== job.run && otherRuns.includes(m[2])) { lines[hookAt + mine] = m[1] + job.run; switched.push(job.name); }
+      if (m && m[2] !== job.run && otherRuns.includes(m[2])) {
+        lines[hookAt + mine] = m[1] + job.run;
+        switched.push(job.name);
+      }
       continue;
     }
     added.push(job.name);
@@ -134,7 +157,11 @@ export function mergeLefthook(text: string, jobs: HookJob[], otherRuns: string[]
     const style = section[listAt].trim().startsWith('jobs') ? 'jobs' : 'commands';
     const first = section.slice(listAt + 1).find((l) => l.trim() && !l.trim().startsWith('#'));
     const itemIndent = first && indentOf(first).length > step.length ? indentOf(first) : step + step;
-    lines.splice(hookAt + listAt + 1, 0, ...jobLines(job, style === 'jobs' && first?.trim().startsWith('-') ? indentOf(first) : itemIndent, style));
+    lines.splice(
+      hookAt + listAt + 1,
+      0,
+      ...jobLines(job, style === 'jobs' && first?.trim().startsWith('-') ? indentOf(first) : itemIndent, style),
+    );
   }
   return { text: lines.join(eol) + eol, added, switched };
 }

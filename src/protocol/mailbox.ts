@@ -3,8 +3,13 @@
 import { CoordError, UsageError } from '../errors.js';
 import type { ParsedMessage, ParseProblem } from './message.js';
 
-export interface Located extends ParsedMessage { file: string }
-export interface Mailbox { messages: Located[]; problems: { file: string; line: number; message: string }[] }
+export interface Located extends ParsedMessage {
+  file: string;
+}
+export interface Mailbox {
+  messages: Located[];
+  problems: { file: string; line: number; message: string }[];
+}
 
 /** One mailbox from the parsed queue files (`file` is each one's path). */
 export function mailboxOf(files: { file: string; parsed: { messages: ParsedMessage[]; problems: ParseProblem[] } }[]): Mailbox {
@@ -20,18 +25,38 @@ export function mailboxOf(files: { file: string; parsed: { messages: ParsedMessa
 
 /** The one message whose id starts with `prefix`, or a clear error. */
 export function findMessage(box: Mailbox, prefix: string): Located {
-  if (!/^[0-9a-f]{4,}$/i.test(prefix)) throw new UsageError(`'${prefix.slice(0, 40)}' is not a message id: ids are hex, like 3f9a2c71d0 (at least 4 characters; see 'coord inbox').`);
+  if (!/^[0-9a-f]{4,}$/i.test(prefix))
+    throw new UsageError(
+      `'${prefix.slice(0, 40)}' is not a message id: ids are hex, like 3f9a2c71d0 (at least 4 characters; see 'coord inbox').`,
+    );
   const hits = box.messages.filter((m) => m.id.startsWith(prefix.toLowerCase()));
   if (hits.length === 1) return hits[0];
   if (!hits.length) throw new CoordError(`No message ${prefix} on the board's queue: check the id with 'coord inbox --all'.`);
-  throw new CoordError(`Message id ${prefix} is ambiguous (${hits.slice(0, 4).map((m) => `${m.id} in ${m.file}:${m.line}`).join(', ')}): give more characters.`);
+  throw new CoordError(
+    `Message id ${prefix} is ambiguous (${hits
+      .slice(0, 4)
+      .map((m) => `${m.id} in ${m.file}:${m.line}`)
+      .join(', ')}): give more characters.`,
+  );
 }
 
 /** The word for how far a message got. */
-export const statusWord = (m: Located): string => (m.status.resolved ? 'resolved' : m.status.acked ? 'acked' : m.status.seen ? 'seen' : 'new');
+export const statusWord = (m: Located): string =>
+  m.status.resolved ? 'resolved' : m.status.acked ? 'acked' : m.status.seen ? 'seen' : 'new';
 
 /** A message as --json shows it. */
-export const messageJson = (m: Located) => ({ id: m.id, from: m.from, to: m.to, type: m.type, ref: m.ref, sent: m.stamp, status: { ...m.status }, body: m.body, file: m.file, line: m.line });
+export const messageJson = (m: Located) => ({
+  id: m.id,
+  from: m.from,
+  to: m.to,
+  type: m.type,
+  ref: m.ref,
+  sent: m.stamp,
+  status: { ...m.status },
+  body: m.body,
+  file: m.file,
+  line: m.line,
+});
 
 /** Oldest first: stamps sort as text. */
 export const byAge = (a: Located, b: Located): number => (a.stamp < b.stamp ? -1 : a.stamp > b.stamp ? 1 : 0);

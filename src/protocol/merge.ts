@@ -7,7 +7,10 @@ import { findRow, parseBoard, renderBoard, renderRow, withoutRow, withRow, type 
 import { blockText, insertBlockLines, LEVELS, parseQueueFile, setStatus, type ParsedMessage, type StatusLine } from './message.js';
 import { parseStamp } from './stamp.js';
 
-export interface Merged { text: string; notes: string[] }
+export interface Merged {
+  text: string;
+  notes: string[];
+}
 
 // ---- the board -------------------------------------------------------------------------
 
@@ -37,13 +40,17 @@ export function mergeBoard(o: string, a: string, b: string): Merged {
       if (ro) final = mergeRow(ro, ra, rb, notes);
       else {
         final = ra;
-        if (!sameRow(ra, rb)) { twin = rb; notes.push(`${id} was added on both sides: kept both rows`); }
+        if (!sameRow(ra, rb)) {
+          twin = rb;
+          notes.push(`${id} was added on both sides: kept both rows`);
+        }
       }
     } else if (ra || rb) {
       const kept = (ra ?? rb)!;
       // Added on one side: kept. Removed on one side: stays removed, whatever the other did.
       final = ro ? null : kept;
-      if (ro && !sameRow(ro, kept) && !onlyPresence(ro, kept)) notes.push(`${id} was removed on one side and changed on the other: it stays removed`);
+      if (ro && !sameRow(ro, kept) && !onlyPresence(ro, kept))
+        notes.push(`${id} was removed on one side and changed on the other: it stays removed`);
     } else final = null;
     // Only rows that end up other than in the text we start from are rewritten (one parse each).
     const there = findRow(start, id);
@@ -77,7 +84,14 @@ function mergeRow(o: SessionRow, a: SessionRow, b: SessionRow, notes: string[]):
   }
   // Presence: the newer stamp wins (with its note); a stamp always beats none.
   const [pa, pb] = [parseStamp(a.presence) ?? -1, parseStamp(b.presence) ?? -1];
-  const presence = a.presence === o.presence && a.presenceNote === o.presenceNote ? b : b.presence === o.presence && b.presenceNote === o.presenceNote ? a : pb > pa ? b : a;
+  const presence =
+    a.presence === o.presence && a.presenceNote === o.presenceNote
+      ? b
+      : b.presence === o.presence && b.presenceNote === o.presenceNote
+        ? a
+        : pb > pa
+          ? b
+          : a;
   row.presence = presence.presence;
   row.presenceNote = presence.presenceNote;
   // Riffs as a set: each side's additions and removals both apply (additions of both, in a fixed order).
@@ -129,7 +143,9 @@ export function mergeQueue(o: string, a: string, b: string): Merged {
     const result = parseQueueFile(text).messages; // one parse per block B added: they are few
     const ids = new Set(result.map((m) => m.id));
     if (ids.has(mb.id)) return;
-    const pred = B.slice(0, i).reverse().find((m) => ids.has(m.id));
+    const pred = B.slice(0, i)
+      .reverse()
+      .find((m) => ids.has(m.id));
     let at = pred ? result.findIndex((m) => m.id === pred.id) + 1 : 0;
     while (at < result.length && isNew(result[at]) && key(result[at]) <= key(mb)) at++;
     text = insertBlockLines(text, at === 0 ? 'start' : result[at - 1], blockText(b, mb), true);
@@ -146,7 +162,10 @@ function mergeStatus(a: StatusLine, b: StatusLine, id: string, notes: string[]):
   const out = { ...a };
   for (const l of LEVELS) {
     const [x, y] = [a[l], b[l]];
-    if (x === null || y === null) { out[l] = x ?? y; continue; }
+    if (x === null || y === null) {
+      out[l] = x ?? y;
+      continue;
+    }
     if (x !== y) {
       out[l] = (parseStamp(x) ?? Infinity) <= (parseStamp(y) ?? Infinity) ? x : y;
       notes.push(`${id} was stamped ${l} ${x} and ${y}: kept the earlier, ${out[l]}`);

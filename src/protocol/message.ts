@@ -40,12 +40,16 @@ export const LEVELS: Level[] = ['seen', 'acked', 'resolved'];
 
 /** Why `type` cannot be a message type coord writes, or null when it can: one lowercase word. */
 export function checkType(type: string): string | null {
-  return /^[a-z][a-z0-9-]{0,19}$/.test(type) ? null : `'${type.slice(0, 40)}' is not a message type: use question, answer, handoff, info, or one lowercase word`;
+  return /^[a-z][a-z0-9-]{0,19}$/.test(type)
+    ? null
+    : `'${type.slice(0, 40)}' is not a message type: use question, answer, handoff, info, or one lowercase word`;
 }
 
 /** Why `ref` cannot be a message's `ref:`, or null when it can: a Riff id, a message id, or the no-ref dash. */
 export function checkRef(ref: string): string | null {
-  return ref === NO_REF || RIFF_ID_RE.test(ref) ? null : `'${ref.slice(0, 40)}' is not a Riff or message id (one word of letters, digits and . _ # : / -)`;
+  return ref === NO_REF || RIFF_ID_RE.test(ref)
+    ? null
+    : `'${ref.slice(0, 40)}' is not a Riff or message id (one word of letters, digits and . _ # : / -)`;
 }
 
 /** A status line with nothing stamped. */
@@ -182,7 +186,11 @@ type Header = Omit<Message, 'status' | 'body'>;
 
 /** Reads a header line: a Header (with warnings that do not stop reading) or why it cannot be read. */
 function readHeader(line: string): { header: Header; warnings: string[] } | { error: string } {
-  const parts = line.trim().replace(/^##\s*/, '').split('·').map((p) => p.trim());
+  const parts = line
+    .trim()
+    .replace(/^##\s*/, '')
+    .split('·')
+    .map((p) => p.trim());
   const stamp = parts[0] ?? '';
   if (!STAMP.test(stamp)) return { error: `Message header stamp '${stamp}' is not YYYY-MM-DDTHH:MMZ.` };
   const fields = new Map<string, string>();
@@ -286,7 +294,10 @@ export function parseQueueFile(text: string): { messages: ParsedMessage[]; probl
       }
     }
 
-    const body = lines.slice(head + 1, bodyEnd).map(unescapeBodyLine).join('\n');
+    const body = lines
+      .slice(head + 1, bodyEnd)
+      .map(unescapeBodyLine)
+      .join('\n');
     const message: Message = { ...read.header, status, body };
     const key = identityKey(message);
     const occurrence = occurrences.get(key) ?? 0;
@@ -362,7 +373,8 @@ function locate(text: string, target: ParsedMessage): ParsedMessage {
 export const appendBlock = (fileText: string, m: Message): string => insertBlockLines(fileText, 'end', blockLines(m));
 
 /** The file with `m` inserted right under `target`'s block (a reply under its question). */
-export const insertAfter = (fileText: string, target: ParsedMessage, m: Message): string => insertBlockLines(fileText, target, blockLines(m));
+export const insertAfter = (fileText: string, target: ParsedMessage, m: Message): string =>
+  insertBlockLines(fileText, target, blockLines(m));
 
 /** The lines of `m`'s block exactly as they stand in `fileText`, header to status line. */
 export function blockText(fileText: string, m: ParsedMessage): string[] {

@@ -29,8 +29,10 @@ export const OVERRIDE_ENV = 'COORD_RESERVED_OK';
 export function reservationPattern(input: string, prefix = ''): string {
   const shown = JSON.stringify(input.length > 60 ? input.slice(0, 60) + '…' : input);
   if (!input.trim()) throw new UsageError('An empty path cannot be reserved: name a file, a folder ending in /, or a glob.');
-  if (/[\u0000-\u001f\u007f`|\\]/.test(input)) throw new UsageError(`The path ${shown} holds a control character, a backtick, a | or a \\: reserve a path without them.`);
-  if (input.startsWith('/')) throw new UsageError(`The path ${shown} is absolute: give it relative to where you are, or to the repository root.`);
+  if (/[\u0000-\u001f\u007f`|\\]/.test(input))
+    throw new UsageError(`The path ${shown} holds a control character, a backtick, a | or a \\: reserve a path without them.`);
+  if (input.startsWith('/'))
+    throw new UsageError(`The path ${shown} is absolute: give it relative to where you are, or to the repository root.`);
   const dir = input.endsWith('/') || input === '.' || input.endsWith('/.');
   const parts: string[] = [];
   for (const seg of `${prefix}/${input}`.split('/')) {
@@ -72,11 +74,24 @@ function meet<T>(a: T[], b: T[], many: (x: T) => boolean, one: (x: T) => boolean
   return go(0, 0);
 }
 
-const nameMeet = (a: string, b: string) => meet([...a], [...b], (c) => c === '*', (c) => c === '?', (x, y) => x === y);
+const nameMeet = (a: string, b: string) =>
+  meet(
+    [...a],
+    [...b],
+    (c) => c === '*',
+    (c) => c === '?',
+    (x, y) => x === y,
+  );
 
 /** True when a path could match both patterns: two sessions reserving them would collide. */
 export function patternsMeet(a: string, b: string): boolean {
-  return meet(piecesOf(a), piecesOf(b), (p) => p === '**', () => false, nameMeet);
+  return meet(
+    piecesOf(a),
+    piecesOf(b),
+    (p) => p === '**',
+    () => false,
+    nameMeet,
+  );
 }
 
 /** True when the file `path` (as git names it) falls under `pattern`. */
@@ -86,14 +101,31 @@ export function patternCovers(pattern: string, path: string): boolean {
   // The path's characters are literal: match them one way only.
   const lit = (name: string) => [...name].map((c) => ({ c }));
   type Ch = string | { c: string };
-  const nameCovers = (p: string, n: string) => meet<Ch>([...p], lit(n), (x) => x === '*', (x) => x === '?', (x, y) => (typeof y === 'string' ? x === y : y.c === x));
-  return meet<string | { name: string }>(pieces, literal.map((name) => ({ name })), (p) => p === '**', () => false,
-    (p, n) => typeof p === 'string' && typeof n !== 'string' && nameCovers(p, n.name));
+  const nameCovers = (p: string, n: string) =>
+    meet<Ch>(
+      [...p],
+      lit(n),
+      (x) => x === '*',
+      (x) => x === '?',
+      (x, y) => (typeof y === 'string' ? x === y : y.c === x),
+    );
+  return meet<string | { name: string }>(
+    pieces,
+    literal.map((name) => ({ name })),
+    (p) => p === '**',
+    () => false,
+    (p, n) => typeof p === 'string' && typeof n !== 'string' && nameCovers(p, n.name),
+  );
 }
 
 // ---- the file --------------------------------------------------------------------------
 
-export interface Reservation { path: string; session: string; until: string; note: string }
+export interface Reservation {
+  path: string;
+  session: string;
+  until: string;
+  note: string;
+}
 
 export interface Reservations {
   lines: string[];
@@ -143,13 +175,26 @@ export function parseReservations(text: string): Reservations {
     if (!cells || cells.length < 2) return;
     const session = unescapeCell(cells[1]);
     if (!isSessionId(session)) return; // header, separator, or not a reservation
-    if (cells.length !== CELLS) { out.problems.push({ line: index + 1, message: `reservation row has ${cells.length} cells, expected ${CELLS}; it does not count` }); return; }
+    if (cells.length !== CELLS) {
+      out.problems.push({ line: index + 1, message: `reservation row has ${cells.length} cells, expected ${CELLS}; it does not count` });
+      return;
+    }
     const path = unescapeCell(cells[0]).replace(/^`(.*)`$/, '$1');
     const until = unescapeCell(cells[2]);
     let canonical: string | null = null;
-    try { canonical = reservationPattern(path); } catch { /* reported below */ }
-    if (canonical !== path) { out.problems.push({ line: index + 1, message: `'${path}' is not a path coord would write; it does not count` }); return; }
-    if (untilMs(until) === null) { out.problems.push({ line: index + 1, message: `'${until}' is not a time (YYYY-MM-DDTHH:MMZ); it does not count` }); return; }
+    try {
+      canonical = reservationPattern(path);
+    } catch {
+      /* reported below */
+    }
+    if (canonical !== path) {
+      out.problems.push({ line: index + 1, message: `'${path}' is not a path coord would write; it does not count` });
+      return;
+    }
+    if (untilMs(until) === null) {
+      out.problems.push({ line: index + 1, message: `'${until}' is not a time (YYYY-MM-DDTHH:MMZ); it does not count` });
+      return;
+    }
     out.rows.push({ res: { path, session, until, note: unescapeCell(cells[3]) }, index });
   });
   return out;
@@ -167,9 +212,15 @@ export function withReservations(text: string | null, add: Reservation[], drop: 
   const gone = new Set(t.rows.filter((r) => drop(r.res)).map((r) => r.index));
   let lines = t.lines.map((l, i) => (gone.has(i) ? null : l));
   let at = t.rows.length ? t.rows[t.rows.length - 1].index + 1 : lines.findIndex((l) => l !== null && /^\s*\|\s*:?-{3,}/.test(l)) + 1;
-  if (at <= 0) { lines.push(...RESERVATIONS_HEADER.slice(-2)); at = lines.length; }
+  if (at <= 0) {
+    lines.push(...RESERVATIONS_HEADER.slice(-2));
+    at = lines.length;
+  }
   lines = [...lines.slice(0, at), ...add.map(renderRow), ...lines.slice(at)];
-  return render(t, lines.filter((l): l is string => l !== null));
+  return render(
+    t,
+    lines.filter((l): l is string => l !== null),
+  );
 }
 
 /**
@@ -200,17 +251,32 @@ export function clash<R extends Reservation>(held: R[], me: string, pattern: str
 }
 
 /** Refuses a reservation that meets another session's (the publish re-applies this on every attempt: one wins). */
-export function refuseClash(held: (Reservation & { ends: number })[], me: string, pattern: string, holderName: (id: string) => string): void {
+export function refuseClash(
+  held: (Reservation & { ends: number })[],
+  me: string,
+  pattern: string,
+  holderName: (id: string) => string,
+): void {
   const other = clash(held, me, pattern);
   if (!other) return;
   const what = other.path === pattern ? `${pattern} is reserved by` : `${pattern} overlaps ${other.path}, reserved by`;
-  throw new CoordError(`${what} ${other.session}${holderName(other.session)} until ${other.until}${other.note ? ` ("${other.note}")` : ''}. Ask them: coord send ${other.session} --type question -m "May I change ${pattern}?"`);
+  throw new CoordError(
+    `${what} ${other.session}${holderName(other.session)} until ` +
+      `${other.until}${other.note ? ` ("${other.note}")` : ''}. Ask them: coord send ${other.session} --type ` +
+      `question -m "May I change ${pattern}?"`,
+  );
 }
 
 // ---- the guard -------------------------------------------------------------------------
 
 /** One line of the guard's cache: who holds what, and until when it counts (Unix seconds). */
-export interface Held { session: string; ends: number; path: string; until: string; note: string }
+export interface Held {
+  session: string;
+  ends: number;
+  path: string;
+  until: string;
+  note: string;
+}
 
 /**
  * The cache: a header naming the commit it was read from, then one line per reservation in
@@ -218,7 +284,11 @@ export interface Held { session: string; ends: number; path: string; until: stri
  * fields only.
  */
 export function renderGuardCache(sha: string, held: Held[]): string {
-  const lines = [`# coord: reservations in force on the blackboard as of ${sha}; the pre-commit guard reads this. Written by coord after a fetch: do not edit.`, `sha ${sha}`];
+  const lines = [
+    `# coord: reservations in force on the blackboard as of ${sha}; the pre-commit guard reads this. Written by ` +
+      `coord after a fetch: do not edit.`,
+    `sha ${sha}`,
+  ];
   for (const h of held) lines.push(`${h.session} ${h.ends} ${h.path}\t${h.until}\t${h.note.replace(/[\t\r\n]/g, ' ')}`);
   return lines.join('\n') + '\n';
 }
@@ -230,9 +300,15 @@ export function parseGuardCache(text: string): { sha: string | null; held: Held[
   const out = { sha: null as string | null, held: [] as Held[], unsure: [] as string[] };
   for (const line of text.split('\n')) {
     if (line === '' || line.startsWith('#')) continue;
-    if (line.startsWith('sha ')) { out.sha = line.slice(4); continue; }
+    if (line.startsWith('sha ')) {
+      out.sha = line.slice(4);
+      continue;
+    }
     const m = CACHE_LINE_RE.exec(line);
-    if (!m || !SESSION_ID_RE.test(m[1]) || !/^\d{1,12}$/.test(m[2])) { out.unsure.push(line); continue; }
+    if (!m || !SESSION_ID_RE.test(m[1]) || !/^\d{1,12}$/.test(m[2])) {
+      out.unsure.push(line);
+      continue;
+    }
     out.held.push({ session: m[1], ends: Number(m[2]), path: m[3], until: m[4], note: m[5] });
   }
   return out;
@@ -244,7 +320,12 @@ export type GuardVerdict = { ok: true } | { ok: false; hits: { file: string; hel
 export function guardVerdict(held: Held[], me: string | null, staged: string[], nowS: number): GuardVerdict {
   if (!me) return { ok: true };
   const foreign = held.filter((h) => h.session !== me && h.ends > nowS);
-  const hits = staged.flatMap((file) => foreign.filter((h) => patternCovers(h.path, file)).slice(0, 1).map((h) => ({ file, held: h })));
+  const hits = staged.flatMap((file) =>
+    foreign
+      .filter((h) => patternCovers(h.path, file))
+      .slice(0, 1)
+      .map((h) => ({ file, held: h })),
+  );
   return hits.length ? { ok: false, hits } : { ok: true };
 }
 

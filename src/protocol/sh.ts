@@ -21,7 +21,8 @@ if [ -f "$d/commondir" ]; then
 fi`;
 
 /** Runs `then` (a command) when a rebase, merge, cherry-pick, revert or bisect is in progress in `$d`. */
-export const shInProgress = (then: string): string => `for m in ${IN_PROGRESS.map(([file]) => file).join(' ')}; do [ -e "$d/$m" ] && ${then}; done`;
+export const shInProgress = (then: string): string =>
+  `for m in ${IN_PROGRESS.map(([file]) => file).join(' ')}; do [ -e "$d/$m" ] && ${then}; done`;
 
 /**
  * Sets `variable` to the session whose branch HEAD is on; outside a session branch, runs

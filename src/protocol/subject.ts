@@ -38,7 +38,6 @@ export function coordMessage(subject: string, skipCi: boolean): string {
 const WRAPPERS = ['fixup', 'squash', 'amend'];
 const WRAPPERS_RE = new RegExp(`^(${WRAPPERS.join('|')})! `);
 
-
 /** The first line git will keep as the subject: skips blank lines and `#` comments. */
 export function subjectOf(message: string): string {
   for (const line of message.split(/\r?\n/)) {
@@ -61,13 +60,21 @@ export function checkSubject(subject: string, ctx: SubjectContext): SubjectVerdi
   if (ctx.session) {
     if (m && m[1] === ctx.session) return { ok: true };
     if (m) {
-      return { ok: false, message: `commit subject prefix [${m[1]}] does not match worktree '${ctx.worktree}' (expected [${ctx.session}]).` };
+      return {
+        ok: false,
+        message: `commit subject prefix [${m[1]}] does not match worktree '${ctx.worktree}' (expected [${ctx.session}]).`,
+      };
     }
     return { ok: false, message: `commit subject has no session prefix: start it with [${ctx.session}] (worktree '${ctx.worktree}').` };
   }
   if (m) {
     const where = ctx.branch ? `branch '${ctx.branch}'` : 'a detached HEAD';
-    return { ok: false, message: `commit subject prefix [${m[1]}] used outside a session worktree ('${ctx.worktree}', ${where}): commit from that session's worktree, or drop the prefix.` };
+    return {
+      ok: false,
+      message:
+        `commit subject prefix [${m[1]}] used outside a session worktree ('${ctx.worktree}', ${where}): ` +
+        `commit from that session's worktree, or drop the prefix.`,
+    };
   }
   return { ok: true };
 }
@@ -91,9 +98,12 @@ s=
 while IFS= read -r line || [ -n "$line" ]; do
   case $line in '#'*) continue ;; *[![:space:]]*) s=$line; break ;; esac
 done < "$1"
-${shSessionOfHead('id', `[ -z "\${COORD_SESSION:-}" ] || exit 1
+${shSessionOfHead(
+  'id',
+  `[ -z "\${COORD_SESSION:-}" ] || exit 1
     case $s in ${wrappers}) exit 1 ;; [ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789]*) exit 0 ;; esac
-    exit 1`)}
+    exit 1`,
+)}
 case $s in "[$id]"*) exit 0 ;; esac
 exit 1
 `;

@@ -10,4 +10,8 @@ export interface View {
 }
 
 /** What a plan returns: the files to write (null deletes), the commit subject, and a value for the caller. */
-export interface Plan<T> { files: Map<string, string | null>; subject: string; value: T }
+export interface Plan<T> {
+  files: Map<string, string | null>;
+  subject: string;
+  value: T;
+}

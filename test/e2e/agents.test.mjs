@@ -26,7 +26,12 @@ function fixture(t) {
 function runHook(command, { cwd, projectDir, env, input }) {
   const node = process.env.COORD_RUNTIME === 'deno' ? `${path.join(projectRoot, 'node_modules/.bin/deno')} run -A` : process.execPath;
   const cmd = command.replace(/^node /, `${node} `);
-  const r = spawnSync('sh', ['-c', cmd], { cwd, env: { ...env, CLAUDE_PROJECT_DIR: projectDir }, input: JSON.stringify(input), encoding: 'utf8' });
+  const r = spawnSync('sh', ['-c', cmd], {
+    cwd,
+    env: { ...env, CLAUDE_PROJECT_DIR: projectDir },
+    input: JSON.stringify(input),
+    encoding: 'utf8',
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -35,7 +40,10 @@ test('init --claude merges the two hooks into .claude/settings.json and teaches 
   t.after(() => fx.cleanup());
   const settings = path.join(fx.repo, '.claude', 'settings.json');
   fs.mkdirSync(path.dirname(settings));
-  const theirs = { permissions: { allow: ['Bash(npm test)'] }, hooks: { PreToolUse: [{ matcher: 'Bash', hooks: [{ type: 'command', command: 'echo pre' }] }] } };
+  const theirs = {
+    permissions: { allow: ['Bash(npm test)'] },
+    hooks: { PreToolUse: [{ matcher: 'Bash', hooks: [{ type: 'command', command: 'echo pre' }] }] },
+  };
   fs.writeFileSync(settings, JSON.stringify(theirs));
   fs.writeFileSync(path.join(fx.repo, 'AGENTS.md'), '# Agents\n\nHouse rules.\n');
   coordOk(fx.repo, ['init', '--claude'], { env: fx.env });
@@ -51,7 +59,10 @@ test('init --claude merges the two hooks into .claude/settings.json and teaches 
   // Running it again changes nothing.
   const before = [fs.readFileSync(settings, 'utf8'), agents];
   const again = coordOk(fx.repo, ['init', '--claude', '--json'], { env: fx.env });
-  assert.ok(JSON.parse(again.stdout).written.every((w) => w.action === 'unchanged'), again.stdout);
+  assert.ok(
+    JSON.parse(again.stdout).written.every((w) => w.action === 'unchanged'),
+    again.stdout,
+  );
   assert.deepEqual([fs.readFileSync(settings, 'utf8'), fs.readFileSync(path.join(fx.repo, 'AGENTS.md'), 'utf8')], before);
   // A broken settings file is named, not overwritten.
   fs.writeFileSync(settings, '{ nope');
@@ -65,18 +76,35 @@ test('the hooks as Claude Code runs them: SessionStart primes, UserPromptSubmit 
   const fx = fixture(t);
   coordOk(fx.repo, ['init', '--claude'], { env: fx.env });
   const settings = JSON.parse(fs.readFileSync(path.join(fx.repo, '.claude', 'settings.json'), 'utf8'));
-  const sessionStart = settings.hooks.SessionStart[0].hooks[0].command.replace('$CLAUDE_PROJECT_DIR/infrastructure/scripts/coord.mjs', bundle);
-  const promptHook = settings.hooks.UserPromptSubmit[0].hooks[0].command.replace('$CLAUDE_PROJECT_DIR/infrastructure/scripts/coord.mjs', bundle);
+  const sessionStart = settings.hooks.SessionStart[0].hooks[0].command.replace(
+    '$CLAUDE_PROJECT_DIR/infrastructure/scripts/coord.mjs',
+    bundle,
+  );
+  const promptHook = settings.hooks.UserPromptSubmit[0].hooks[0].command.replace(
+    '$CLAUDE_PROJECT_DIR/infrastructure/scripts/coord.mjs',
+    bundle,
+  );
   const base = { session_id: 'abc', transcript_path: '/dev/null' };
 
-  const primed = runHook(sessionStart, { cwd: fx.sA, projectDir: fx.sA, env: fx.env, input: { ...base, hook_event_name: 'SessionStart', source: 'startup', cwd: fx.sA } });
+  const primed = runHook(sessionStart, {
+    cwd: fx.sA,
+    projectDir: fx.sA,
+    env: fx.env,
+    input: { ...base, hook_event_name: 'SessionStart', source: 'startup', cwd: fx.sA },
+  });
   assert.equal(primed.code, 0, primed.stderr);
   assert.match(primed.stdout, /you are sA · Sintra, working in .*-sA/);
   assert.match(primed.stdout, /every commit subject starts with \[sA\]/);
   assert.match(primed.stdout, /sB · Douro — live/);
   assert.match(primed.stdout, /No messages waiting for you/);
 
-  const prompt = (cwd) => runHook(promptHook, { cwd, projectDir: fx.sA, env: fx.env, input: { ...base, hook_event_name: 'UserPromptSubmit', prompt: 'carry on', cwd: fx.sA } });
+  const prompt = (cwd) =>
+    runHook(promptHook, {
+      cwd,
+      projectDir: fx.sA,
+      env: fx.env,
+      input: { ...base, hook_event_name: 'UserPromptSubmit', prompt: 'carry on', cwd: fx.sA },
+    });
   const quiet = prompt(fx.sA);
   assert.equal(quiet.code, 0);
   assert.equal(quiet.stdout, '', 'nothing new: nothing printed');
@@ -92,12 +120,18 @@ test('the hooks as Claude Code runs them: SessionStart primes, UserPromptSubmit 
   assert.equal(gitOk(fx.sA, ['status', '--porcelain'], { env: fx.env }), '', 'the marker lives in the git dir, not in tracked files');
 
   // Primed again, the message is listed until acked; then it is gone.
-  assert.match(runHook(sessionStart, { cwd: fx.sA, projectDir: fx.sA, env: fx.env, input: { ...base, cwd: fx.sA } }).stdout, new RegExp(`${id} from sB \\(question\\)`));
+  assert.match(
+    runHook(sessionStart, { cwd: fx.sA, projectDir: fx.sA, env: fx.env, input: { ...base, cwd: fx.sA } }).stdout,
+    new RegExp(`${id} from sB \\(question\\)`),
+  );
   coordOk(fx.sA, ['ack', id], { env: fx.env });
   const json = JSON.parse(coordOk(fx.sA, ['prime', '--json'], { env: fx.env }).stdout);
   assert.equal(json.session.id, 'sA');
   assert.deepEqual(json.unread, []);
-  assert.deepEqual(json.others.map((o) => o.id), ['sB']);
+  assert.deepEqual(
+    json.others.map((o) => o.id),
+    ['sB'],
+  );
   assert.ok(json.commands.some((c) => c.command.startsWith('coord inbox')));
   const sender = JSON.parse(coordOk(fx.sB, ['prime', '--json'], { env: fx.env }).stdout);
   assert.deepEqual(sender.unacked, [], 'acked: no longer pending for the sender');
@@ -106,7 +140,11 @@ test('the hooks as Claude Code runs them: SessionStart primes, UserPromptSubmit 
 test('the hooks never fail the prompt: outside a session, outside a repo, with garbage on stdin', TIMEOUT, (t) => {
   const fx = fixture(t);
   const outside = path.dirname(fx.repo);
-  for (const [cwd, input] of [[fx.repo, '{}'], [outside, 'not json'], [fx.sA, '']]) {
+  for (const [cwd, input] of [
+    [fx.repo, '{}'],
+    [outside, 'not json'],
+    [fx.sA, ''],
+  ]) {
     const r = spawnSync(process.execPath, [bundle, 'inbox', '--brief'], { cwd, env: fx.env, input, encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, '');
@@ -124,13 +162,20 @@ test('the hooks never fail the prompt: outside a session, outside a repo, with g
 test('watch prints board changes and new messages as they arrive; --count stops it', TIMEOUT, async (t) => {
   const fx = fixture(t);
   const { spawn } = await import('node:child_process');
-  const argv = process.env.COORD_RUNTIME === 'deno' ? [path.join(projectRoot, 'node_modules/.bin/deno'), 'run', '-A', bundle] : [process.execPath, bundle];
+  const argv =
+    process.env.COORD_RUNTIME === 'deno'
+      ? [path.join(projectRoot, 'node_modules/.bin/deno'), 'run', '-A', bundle]
+      : [process.execPath, bundle];
   const child = spawn(argv[0], [...argv.slice(1), 'watch', '--interval', '1s', '--count', '120', '--json'], { cwd: fx.sA, env: fx.env });
   let stdout = '';
   let ready;
   let seenAll;
-  const isReady = new Promise((r) => { ready = r; });
-  const allSeen = new Promise((r) => { seenAll = r; });
+  const isReady = new Promise((r) => {
+    ready = r;
+  });
+  const allSeen = new Promise((r) => {
+    seenAll = r;
+  });
   child.stdout.on('data', (d) => {
     stdout += d;
     if (stdout.includes('"event":"ready"')) ready();
@@ -144,11 +189,23 @@ test('watch prints board changes and new messages as they arrive; --count stops 
   await Promise.race([allSeen, done]);
   child.kill('SIGINT');
   await done;
-  const events = stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const events = stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.equal(events[0].event, 'ready');
-  assert.ok(events.some((e) => e.event === 'scope' && e.id === 'sB'), stdout);
-  assert.ok(events.some((e) => e.event === 'message' && e.from === 'sB' && e.to === 'sA'), stdout);
-  assert.ok(events.some((e) => e.event === 'claimed' && e.id === 'sC' && e.name === 'Lisboa'), stdout);
+  assert.ok(
+    events.some((e) => e.event === 'scope' && e.id === 'sB'),
+    stdout,
+  );
+  assert.ok(
+    events.some((e) => e.event === 'message' && e.from === 'sB' && e.to === 'sA'),
+    stdout,
+  );
+  assert.ok(
+    events.some((e) => e.event === 'claimed' && e.id === 'sC' && e.name === 'Lisboa'),
+    stdout,
+  );
   const once = coordOk(fx.sA, ['watch', '--count', '1'], { env: fx.env });
   assert.match(once.stdout, /Watching origin\/main every 15s as sA/);
   const bad = coord(fx.sA, ['watch', '--interval', '0s'], { env: fx.env });

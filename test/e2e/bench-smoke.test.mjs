@@ -10,20 +10,41 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CASES = ['check-prefix', 'check-reserved', 'heartbeat', 'start', 'inbox-status', 'send', 'deno', 'merge-driver', 'contention', 'bundle', 'commit'];
+const CASES = [
+  'check-prefix',
+  'check-reserved',
+  'heartbeat',
+  'start',
+  'inbox-status',
+  'send',
+  'deno',
+  'merge-driver',
+  'contention',
+  'bundle',
+  'commit',
+];
 
 /** Runs a program to its end, however long it takes: its exit code, signal, stdout and stderr (or the spawn error). */
 function runToEnd(file, args, options) {
   return new Promise((resolve) => {
     const child = spawn(file, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out = []; const err = [];
+    const out = [];
+    const err = [];
     child.stdout.on('data', (d) => out.push(d));
     child.stderr.on('data', (d) => err.push(d));
     let error;
-    child.on('error', (e) => { error = e; });
-    child.on('close', (status, signal) => resolve({
-      error, status, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'),
-    }));
+    child.on('error', (e) => {
+      error = e;
+    });
+    child.on('close', (status, signal) =>
+      resolve({
+        error,
+        status,
+        signal,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      }),
+    );
   });
 }
 
@@ -32,11 +53,19 @@ test('npm run bench --quick --json: every case, with numeric medians', { timeout
   assert.equal(r.error, undefined, `bench could not run: ${r.error?.message}`);
   assert.equal(r.status, 0, `bench exited ${r.status}${r.signal ? ` (signal ${r.signal})` : ''}:\n${r.stderr.slice(-3000)}`);
   let report;
-  try { report = JSON.parse(r.stdout); } catch (e) { assert.fail(`stdout is not JSON (${e.message}):\n${r.stdout.slice(0, 2000)}`); }
+  try {
+    report = JSON.parse(r.stdout);
+  } catch (e) {
+    assert.fail(`stdout is not JSON (${e.message}):\n${r.stdout.slice(0, 2000)}`);
+  }
 
   assert.equal(report.quick, true);
   for (const key of ['nproc', 'cpu', 'node', 'git', 'date']) assert.ok(report.machine[key], `machine.${key} is missing`);
-  assert.deepEqual(report.cases.map((c) => c.id), CASES, 'every case, in order');
+  assert.deepEqual(
+    report.cases.map((c) => c.id),
+    CASES,
+    'every case, in order',
+  );
 
   for (const c of report.cases) {
     assert.equal(c.error, undefined, `case ${c.id} failed: ${c.error}`);
@@ -48,10 +77,19 @@ test('npm run bench --quick --json: every case, with numeric medians', { timeout
     if (c.id === 'contention') {
       for (const row of c.rows) {
         assert.ok(row.landed, `contention / ${row.label}: not every message landed${row.error ? ` (${row.error})` : ''}`);
-        assert.ok(Number.isFinite(row.wallMs) && row.wallMs > 0 && Number.isFinite(row.ratio), `contention / ${row.label}: wall ${row.wallMs}`);
-        assert.ok(Number.isInteger(row.attempts) && row.attempts >= row.writers, `contention / ${row.label}: ${row.attempts} attempts for ${row.writers} changes`);
+        assert.ok(
+          Number.isFinite(row.wallMs) && row.wallMs > 0 && Number.isFinite(row.ratio),
+          `contention / ${row.label}: wall ${row.wallMs}`,
+        );
+        assert.ok(
+          Number.isInteger(row.attempts) && row.attempts >= row.writers,
+          `contention / ${row.label}: ${row.attempts} attempts for ${row.writers} changes`,
+        );
       }
-      assert.deepEqual(c.rows.map((row) => row.layout), ['serial', 'one clone', 'clones']);
+      assert.deepEqual(
+        c.rows.map((row) => row.layout),
+        ['serial', 'one clone', 'clones'],
+      );
       continue;
     }
     for (const row of c.rows) {
@@ -61,11 +99,16 @@ test('npm run bench --quick --json: every case, with numeric medians', { timeout
       assert.ok(row.baseline || Number.isFinite(row.ratio), `${c.id} / ${row.label}: ratio ${row.ratio}`);
       assert.ok(Number.isInteger(row.git?.top) && Number.isInteger(row.git?.all), `${c.id} / ${row.label}: git process count`);
     }
-    for (const b of c.budgets) assert.ok(typeof b.value === 'number' && typeof b.pass === 'boolean', `${c.id}: budget '${b.what}' has no value`);
+    for (const b of c.budgets)
+      assert.ok(typeof b.value === 'number' && typeof b.pass === 'boolean', `${c.id}: budget '${b.what}' has no value`);
   }
   const labels = report.cases.flatMap((c) => c.rows.map((row) => row.label));
   for (const want of ['coord check-prefix', 'coord heartbeat', 'coord send', 'deno: coord check-prefix', 'deno: coord heartbeat']) {
     assert.ok(labels.includes(want), `a row '${want}'`);
   }
-  assert.ok(labels.some((l) => l.startsWith('coord start')) && labels.some((l) => l.startsWith('coord inbox')) && labels.some((l) => l.startsWith('coord status')));
+  assert.ok(
+    labels.some((l) => l.startsWith('coord start')) &&
+      labels.some((l) => l.startsWith('coord inbox')) &&
+      labels.some((l) => l.startsWith('coord status')),
+  );
 });

@@ -65,7 +65,12 @@ function parseConsoleBlocks(text) {
 const stampOf = (ms) => new Date(ms).toISOString().slice(0, 16) + 'Z';
 const minuteOf = (ms) => Math.floor(ms / 60e3) * 60e3;
 const example = (kind, n) => crypto.createHash('sha1').update(`coord docs ${kind} ${n}`).digest('hex');
-const trimLines = (s) => s.split('\n').map((l) => l.trimEnd()).join('\n').replace(/\n+$/, '');
+const trimLines = (s) =>
+  s
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .join('\n')
+    .replace(/\n+$/, '');
 
 /** Turns real outputs into the doc's stable form, and the doc's ids in commands back into real ones. */
 class Normaliser {
@@ -123,8 +128,12 @@ class Normaliser {
   command(cmd, where) {
     return cmd.replace(/\b[0-9a-f]{7,40}\b/g, (word) => {
       for (const [real, shown] of this.messages) if (shown === word) return real;
-      for (const { example: ex, real } of this.commits.values()) if (ex.startsWith(word) && real.length >= word.length) return real.slice(0, word.length);
-      if (word.length === 10) throw new Error(`${where}: the command uses message id ${word}, which no earlier output in the doc showed; copy ids from an earlier output.`);
+      for (const { example: ex, real } of this.commits.values())
+        if (ex.startsWith(word) && real.length >= word.length) return real.slice(0, word.length);
+      if (word.length === 10)
+        throw new Error(
+          `${where}: the command uses message id ${word}, which no earlier output in the doc showed; copy ids from an earlier output.`,
+        );
       return word;
     });
   }
@@ -142,8 +151,13 @@ function sandbox() {
   // offline and without the update notice, npx runs the local lefthook and says nothing else.
   for (const k of Object.keys(base)) if (/^npm_/i.test(k) || k === 'INIT_CWD') delete base[k];
   const env = {
-    ...base, HOME: root, PATH: [bin, base.PATH].join(path.delimiter),
-    npm_config_update_notifier: 'false', npm_config_offline: 'true', npm_config_fund: 'false', npm_config_audit: 'false',
+    ...base,
+    HOME: root,
+    PATH: [bin, base.PATH].join(path.delimiter),
+    npm_config_update_notifier: 'false',
+    npm_config_offline: 'true',
+    npm_config_fund: 'false',
+    npm_config_audit: 'false',
   };
   return { root, env, cleanup: () => fs.rmSync(root, { recursive: true, force: true }) };
 }
@@ -158,9 +172,15 @@ function runStep(cmd, state, where) {
     state.cwd = target;
     return { code: 0, output: '' };
   }
-  if (!fs.existsSync(state.cwd)) throw new Error(`${where}: the transcript is in ${state.cwd}, which no longer exists: cd somewhere first.`);
+  if (!fs.existsSync(state.cwd))
+    throw new Error(`${where}: the transcript is in ${state.cwd}, which no longer exists: cd somewhere first.`);
   const r = spawnSync('bash', ['-c', `exec 2>&1\n${cmd}`], {
-    cwd: state.cwd, env: state.env, input: '', encoding: 'utf8', timeout: 120_000, killSignal: 'SIGKILL',
+    cwd: state.cwd,
+    env: state.env,
+    input: '',
+    encoding: 'utf8',
+    timeout: 120_000,
+    killSignal: 'SIGKILL',
   });
   if (r.error) throw new Error(`${where}: bash could not run: ${r.error.message}`);
   return { code: r.status ?? 128, output: r.stdout ?? '' };
@@ -171,41 +191,51 @@ test(`${DOC_NAME}: says at the top that this test checks its outputs`, () => {
   assert.match(head, /test\/e2e\/docs\.test\.mjs/);
 });
 
-test(`${DOC_NAME}: every command prints what the doc shows${UPDATE ? ' (UPDATE_DOCS=1: rewriting the outputs)' : ''}`, { timeout: 600_000 }, (t) => {
-  const text = fs.readFileSync(DOC, 'utf8');
-  const doc = parseConsoleBlocks(text);
-  assert.ok(doc.blocks.length >= 10, `${DOC_NAME} has only ${doc.blocks.length} console blocks`);
-  const box = sandbox();
-  t.after(() => box.cleanup());
-  const state = { cwd: box.root, env: box.env };
-  const norm = new Normaliser(box.root, Date.now());
-  let ran = 0;
-  for (const block of doc.blocks) {
-    for (const step of block.steps) {
-      const where = `${DOC_NAME}:${step.line}`;
-      const { code, output } = runStep(norm.command(step.cmd, where), state, where);
-      const actual = norm.output(output, state.cwd, state.env);
-      const mustFail = /\s#\s*fails\b/.test(step.cmd);
-      if (mustFail !== (code !== 0)) {
-        assert.fail(`${where}: \`$ ${step.cmd}\` ${mustFail ? 'should fail (it says # fails) but exited 0' : `exited ${code}`}; it printed:\n${actual}`);
+test(
+  `${DOC_NAME}: every command prints what the doc shows${UPDATE ? ' (UPDATE_DOCS=1: rewriting the outputs)' : ''}`,
+  { timeout: 600_000 },
+  (t) => {
+    const text = fs.readFileSync(DOC, 'utf8');
+    const doc = parseConsoleBlocks(text);
+    assert.ok(doc.blocks.length >= 10, `${DOC_NAME} has only ${doc.blocks.length} console blocks`);
+    const box = sandbox();
+    t.after(() => box.cleanup());
+    const state = { cwd: box.root, env: box.env };
+    const norm = new Normaliser(box.root, Date.now());
+    let ran = 0;
+    for (const block of doc.blocks) {
+      for (const step of block.steps) {
+        const where = `${DOC_NAME}:${step.line}`;
+        const { code, output } = runStep(norm.command(step.cmd, where), state, where);
+        const actual = norm.output(output, state.cwd, state.env);
+        const mustFail = /\s#\s*fails\b/.test(step.cmd);
+        if (mustFail !== (code !== 0)) {
+          assert.fail(
+            `${where}: \`$ ${step.cmd}\` ${mustFail ? 'should fail (it says # fails) but exited 0' : `exited ${code}`}; it printed:\n${actual}`,
+          );
+        }
+        if (actual.split('\n').some((l) => l.startsWith('$ ')))
+          assert.fail(`${where}: the output has a line starting with "$ ", which would read as a command.`);
+        if (UPDATE) step.actual = actual;
+        else {
+          assert.equal(
+            actual,
+            trimLines(step.expected.join('\n')),
+            `${where}: \`$ ${step.cmd}\` printed something else than the doc shows. If the change is intended, run ` +
+              'UPDATE_DOCS=1 node --test test/e2e/docs.test.mjs and review the diff of docs/tutorial.md.',
+          );
+        }
+        ran++;
       }
-      if (actual.split('\n').some((l) => l.startsWith('$ '))) assert.fail(`${where}: the output has a line starting with "$ ", which would read as a command.`);
-      if (UPDATE) step.actual = actual;
-      else {
-        assert.equal(actual, trimLines(step.expected.join('\n')),
-          `${where}: \`$ ${step.cmd}\` printed something else than the doc shows. If the change is intended, run ` +
-          'UPDATE_DOCS=1 node --test test/e2e/docs.test.mjs and review the diff of docs/tutorial.md.');
+    }
+    if (UPDATE) {
+      const lines = doc.lines.slice();
+      for (const block of [...doc.blocks].reverse()) {
+        const content = block.steps.flatMap((s) => [`$ ${s.cmd}`, ...(s.actual ? s.actual.split('\n') : [])]);
+        lines.splice(block.start, block.end - block.start, ...content);
       }
-      ran++;
+      fs.writeFileSync(DOC, lines.join('\n'));
     }
-  }
-  if (UPDATE) {
-    const lines = doc.lines.slice();
-    for (const block of [...doc.blocks].reverse()) {
-      const content = block.steps.flatMap((s) => [`$ ${s.cmd}`, ...(s.actual ? s.actual.split('\n') : [])]);
-      lines.splice(block.start, block.end - block.start, ...content);
-    }
-    fs.writeFileSync(DOC, lines.join('\n'));
-  }
-  assert.ok(ran > 0);
-});
+    assert.ok(ran > 0);
+  },
+);

@@ -13,15 +13,28 @@ test('doctor: all good after init + lefthook; names the old bash jobs left in le
   assert.match(coordOk(fx.repo, ['doctor'], { env: fx.env }).stdout, /All good/);
   const file = path.join(fx.repo, 'lefthook.yml');
   const before = fs.readFileSync(file, 'utf8');
-  fs.writeFileSync(file, before.replace('commit-msg:\n  commands:\n', 'commit-msg:\n  commands:\n    prefix:\n      run: bash infrastructure/scripts/check-worktree-prefix.sh {1}\n'));
+  fs.writeFileSync(
+    file,
+    before.replace(
+      'commit-msg:\n  commands:\n',
+      'commit-msg:\n  commands:\n    prefix:\n      run: bash infrastructure/scripts/check-worktree-prefix.sh {1}\n',
+    ),
+  );
   const r = coord(fx.repo, ['doctor', '--json'], { env: fx.env });
   assert.equal(r.code, 1);
   const findings = JSON.parse(r.stdout).findings;
-  assert.ok(findings.some((f) => f.level === 'warn' && /still runs check-worktree-prefix\.sh/.test(f.message) && /delete those jobs/.test(f.fix)), r.stdout);
-  assert.equal(fs.readFileSync(file, 'utf8').includes('check-worktree-prefix.sh'), true, 'doctor only reports; it does not edit the team\'s config');
+  assert.ok(
+    findings.some((f) => f.level === 'warn' && /still runs check-worktree-prefix\.sh/.test(f.message) && /delete those jobs/.test(f.fix)),
+    r.stdout,
+  );
+  assert.equal(
+    fs.readFileSync(file, 'utf8').includes('check-worktree-prefix.sh'),
+    true,
+    "doctor only reports; it does not edit the team's config",
+  );
 });
 
-test('doctor --fix removes a closed session\'s worktree only when nothing in it is the person\'s own work', { timeout: 120_000 }, (t) => {
+test("doctor --fix removes a closed session's worktree only when nothing in it is the person's own work", { timeout: 120_000 }, (t) => {
   const fx = makeRepo({ lefthook: false });
   t.after(() => fx.cleanup());
   coordOk(fx.repo, ['start'], { env: fx.env });
@@ -33,11 +46,17 @@ test('doctor --fix removes a closed session\'s worktree only when nothing in it 
   fs.writeFileSync(board, committed + '\nA note someone typed.\n');
   const r = coord(fx.repo, ['doctor', '--fix', '--json'], { env: fx.env });
   assert.equal(r.code, 1);
-  assert.ok(JSON.parse(r.stdout).findings.some((f) => /belongs to sA.*holds uncommitted changes/.test(f.message) && !f.fixed), r.stdout);
-  assert.ok(fs.existsSync(sA), 'the worktree with the person\'s edit is kept');
+  assert.ok(
+    JSON.parse(r.stdout).findings.some((f) => /belongs to sA.*holds uncommitted changes/.test(f.message) && !f.fixed),
+    r.stdout,
+  );
+  assert.ok(fs.existsSync(sA), "the worktree with the person's edit is kept");
   // Without it, the leftover worktree and branch go.
   fs.writeFileSync(board, committed);
   const fixed = coord(fx.repo, ['doctor', '--fix', '--json'], { env: fx.env });
-  assert.ok(JSON.parse(fixed.stdout).findings.some((f) => /belongs to sA/.test(f.message) && f.fixed), fixed.stdout);
+  assert.ok(
+    JSON.parse(fixed.stdout).findings.some((f) => /belongs to sA/.test(f.message) && f.fixed),
+    fixed.stdout,
+  );
   assert.equal(fs.existsSync(sA), false);
 });

@@ -14,9 +14,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const installScript = path.join(repoRoot, 'install.sh');
-const bundlePath = process.env.COORD_BUNDLE
-  ? path.resolve(process.env.COORD_BUNDLE)
-  : path.join(repoRoot, 'dist', 'coord.mjs');
+const bundlePath = process.env.COORD_BUNDLE ? path.resolve(process.env.COORD_BUNDLE) : path.join(repoRoot, 'dist', 'coord.mjs');
 const DEST = path.join('infrastructure', 'scripts', 'coord.mjs');
 
 let server;
@@ -31,10 +29,17 @@ function run(cmd, args, { cwd, env, timeoutMs = 60_000 }) {
     const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', (err) => { clearTimeout(timer); reject(err); });
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr });
@@ -91,7 +96,11 @@ function pathWithout(names, extraDirs = []) {
   const dirs = [...extraDirs, ...(process.env.PATH ?? '').split(path.delimiter)];
   for (const dir of dirs) {
     let entries;
-    try { entries = fs.readdirSync(dir); } catch { continue; }
+    try {
+      entries = fs.readdirSync(dir);
+    } catch {
+      continue;
+    }
     for (const name of entries) {
       if (names.includes(name)) continue;
       const link = path.join(bin, name);
@@ -101,7 +110,9 @@ function pathWithout(names, extraDirs = []) {
         const st = fs.statSync(target);
         if (!st.isFile() || (st.mode & 0o111) === 0) continue;
         fs.symlinkSync(target, link);
-      } catch { /* dangling or unreadable: not a tool */ }
+      } catch {
+        /* dangling or unreadable: not a tool */
+      }
     }
   }
   return bin;
@@ -113,7 +124,9 @@ function findOnPath(name, extraDirs = []) {
     const p = path.join(dir, name);
     try {
       if ((fs.statSync(p).mode & 0o111) !== 0) return p;
-    } catch { /* not here */ }
+    } catch {
+      /* not here */
+    }
   }
   return null;
 }
@@ -150,10 +163,7 @@ function sha256Hex(buf) {
 }
 
 before(async () => {
-  assert.ok(
-    fs.existsSync(bundlePath),
-    `No bundle at ${bundlePath}. Run 'npm run build' first, or set COORD_BUNDLE to a script file.`,
-  );
+  assert.ok(fs.existsSync(bundlePath), `No bundle at ${bundlePath}. Run 'npm run build' first, or set COORD_BUNDLE to a script file.`);
   bundle = fs.readFileSync(bundlePath);
   assert.ok(bundle.length > 0, `${bundlePath} is empty`);
   const digest = sha256Hex(bundle);
@@ -262,20 +272,24 @@ test('a checked file that is not coord (its init places nothing) is reported, no
   assertTmpClean(fx);
 });
 
-test('when init refuses, its reason and one line of install.sh are all that is printed, and the repo is untouched', { timeout: 60_000 }, async () => {
-  const fx = await makeFixture('init-refuses');
-  fs.writeFileSync(path.join(fx.repo, '.coord.json'), '{ not json');
-  await must('git', ['add', '.coord.json'], { cwd: fx.repo, env: fx.env });
-  await must('git', ['commit', '-q', '-m', 'a broken config'], { cwd: fx.repo, env: fx.env });
-  const r = await curlPipeSh(fx, fx.repo, `${baseUrl}/good`);
-  assert.equal(r.code, 1);
-  const lines = stderrLines(r);
-  assert.equal(lines.length, 2, `expected init's line and install.sh's, got:\n${r.stderr}`);
-  assert.match(lines[0], /Not onboarding: .*Nothing was written/);
-  assert.match(lines[1], /^coord install: error: 'init' failed \(exit 1\)\. Fix what it reported above, then run this again\.$/);
-  await assertRepoUntouched(fx);
-  assertTmpClean(fx);
-});
+test(
+  'when init refuses, its reason and one line of install.sh are all that is printed, and the repo is untouched',
+  { timeout: 60_000 },
+  async () => {
+    const fx = await makeFixture('init-refuses');
+    fs.writeFileSync(path.join(fx.repo, '.coord.json'), '{ not json');
+    await must('git', ['add', '.coord.json'], { cwd: fx.repo, env: fx.env });
+    await must('git', ['commit', '-q', '-m', 'a broken config'], { cwd: fx.repo, env: fx.env });
+    const r = await curlPipeSh(fx, fx.repo, `${baseUrl}/good`);
+    assert.equal(r.code, 1);
+    const lines = stderrLines(r);
+    assert.equal(lines.length, 2, `expected init's line and install.sh's, got:\n${r.stderr}`);
+    assert.match(lines[0], /Not onboarding: .*Nothing was written/);
+    assert.match(lines[1], /^coord install: error: 'init' failed \(exit 1\)\. Fix what it reported above, then run this again\.$/);
+    await assertRepoUntouched(fx);
+    assertTmpClean(fx);
+  },
+);
 
 test('outside a git repository it fails with one clear line and creates nothing', { timeout: 60_000 }, async () => {
   const fx = await makeFixture('nogit');
@@ -305,20 +319,24 @@ test('without curl it downloads with wget', { timeout: 120_000, skip: !findOnPat
   assert.match(r.stdout, /with wget/);
 });
 
-test('a 404 through wget fails with one clear line and leaves nothing behind', { timeout: 60_000, skip: !findOnPath('wget') && 'wget is not installed' }, async () => {
-  const fx = await makeFixture('wget-bad');
-  const bin = pathWithout(['curl']);
-  const r = await run('sh', [installScript], {
-    cwd: fx.repo,
-    env: childEnv({ ...fx.env, PATH: bin, COORD_BASE_URL: `${baseUrl}/missing`, TMPDIR: fx.tmp }),
-  });
-  assert.notEqual(r.code, 0);
-  const lines = stderrLines(r);
-  assert.equal(lines.length, 1, `expected one stderr line, got:\n${r.stderr}`);
-  assert.match(lines[0], /could not download .*wget/);
-  await assertRepoUntouched(fx);
-  assertTmpClean(fx);
-});
+test(
+  'a 404 through wget fails with one clear line and leaves nothing behind',
+  { timeout: 60_000, skip: !findOnPath('wget') && 'wget is not installed' },
+  async () => {
+    const fx = await makeFixture('wget-bad');
+    const bin = pathWithout(['curl']);
+    const r = await run('sh', [installScript], {
+      cwd: fx.repo,
+      env: childEnv({ ...fx.env, PATH: bin, COORD_BASE_URL: `${baseUrl}/missing`, TMPDIR: fx.tmp }),
+    });
+    assert.notEqual(r.code, 0);
+    const lines = stderrLines(r);
+    assert.equal(lines.length, 1, `expected one stderr line, got:\n${r.stderr}`);
+    assert.match(lines[0], /could not download .*wget/);
+    await assertRepoUntouched(fx);
+    assertTmpClean(fx);
+  },
+);
 
 const denoDirs = [path.join(repoRoot, 'node_modules', '.bin')];
 const denoPath = findOnPath('deno', denoDirs);
@@ -366,27 +384,35 @@ function assertInstalledFromClone(fx, r) {
   assertTmpClean(fx);
 }
 
-test('sh <clone>/install.sh, run in a subdirectory with no curl, wget or COORD_BASE_URL: takes the dist/ beside it and onboards', { timeout: 120_000 }, async () => {
-  const fx = await makeFixture('clone');
-  const sub = path.join(fx.repo, 'sub');
-  fs.mkdirSync(sub);
-  const bin = pathWithout(['curl', 'wget']);
-  const r = await run('sh', [installScript], { cwd: sub, env: childEnv({ ...fx.env, PATH: bin, TMPDIR: fx.tmp }) });
-  assertInstalledFromClone(fx, r);
-  assert.match(r.stdout, /from the dist\/ beside install\.sh/);
-  assert.equal(fs.existsSync(path.join(sub, 'infrastructure')), false);
-});
+test(
+  'sh <clone>/install.sh, run in a subdirectory with no curl, wget or COORD_BASE_URL: takes the dist/ beside it and onboards',
+  { timeout: 120_000 },
+  async () => {
+    const fx = await makeFixture('clone');
+    const sub = path.join(fx.repo, 'sub');
+    fs.mkdirSync(sub);
+    const bin = pathWithout(['curl', 'wget']);
+    const r = await run('sh', [installScript], { cwd: sub, env: childEnv({ ...fx.env, PATH: bin, TMPDIR: fx.tmp }) });
+    assertInstalledFromClone(fx, r);
+    assert.match(r.stdout, /from the dist\/ beside install\.sh/);
+    assert.equal(fs.existsSync(path.join(sub, 'infrastructure')), false);
+  },
+);
 
-test('sh install.sh run beside its dist/ (no slash in $0: coord kept inside the repository) finds it too', { timeout: 120_000 }, async () => {
-  const fx = await makeFixture('clone-rel');
-  const copy = path.join(fx.repo, 'vendor', 'coord');
-  fs.mkdirSync(path.join(copy, 'dist'), { recursive: true });
-  fs.copyFileSync(installScript, path.join(copy, 'install.sh'));
-  for (const f of ['coord.mjs', 'coord.mjs.sha256']) fs.copyFileSync(path.join(cloneDist, f), path.join(copy, 'dist', f));
-  const r = await run('sh', ['install.sh'], { cwd: copy, env: childEnv({ ...fx.env, TMPDIR: fx.tmp }) });
-  assertInstalledFromClone(fx, r);
-  assert.match(r.stdout, /from the dist\/ beside install\.sh/);
-});
+test(
+  'sh install.sh run beside its dist/ (no slash in $0: coord kept inside the repository) finds it too',
+  { timeout: 120_000 },
+  async () => {
+    const fx = await makeFixture('clone-rel');
+    const copy = path.join(fx.repo, 'vendor', 'coord');
+    fs.mkdirSync(path.join(copy, 'dist'), { recursive: true });
+    fs.copyFileSync(installScript, path.join(copy, 'install.sh'));
+    for (const f of ['coord.mjs', 'coord.mjs.sha256']) fs.copyFileSync(path.join(cloneDist, f), path.join(copy, 'dist', f));
+    const r = await run('sh', ['install.sh'], { cwd: copy, env: childEnv({ ...fx.env, TMPDIR: fx.tmp }) });
+    assertInstalledFromClone(fx, r);
+    assert.match(r.stdout, /from the dist\/ beside install\.sh/);
+  },
+);
 
 for (const [label, base] of [
   ['a relative directory', (fx) => path.relative(fx.repo, cloneDist)],
@@ -398,7 +424,10 @@ for (const [label, base] of [
     const lonely = path.join(fx.base, 'install.sh');
     fs.copyFileSync(installScript, lonely);
     const bin = pathWithout(['curl', 'wget']);
-    const r = await run('sh', [lonely], { cwd: fx.repo, env: childEnv({ ...fx.env, PATH: bin, COORD_BASE_URL: base(fx), TMPDIR: fx.tmp }) });
+    const r = await run('sh', [lonely], {
+      cwd: fx.repo,
+      env: childEnv({ ...fx.env, PATH: bin, COORD_BASE_URL: base(fx), TMPDIR: fx.tmp }),
+    });
     assertInstalledFromClone(fx, r);
     assert.match(r.stdout, /from COORD_BASE_URL/);
   });
@@ -425,7 +454,11 @@ test('a COORD_BASE_URL directory that does not exist, or lacks coord.mjs, fails 
   const fx = await makeFixture('dir-missing');
   const empty = path.join(fx.base, 'empty');
   fs.mkdirSync(empty);
-  for (const [base, why] of [[path.join(fx.base, 'nope'), /nope .*is not a directory/], [empty, /there is no coord\.mjs in .*empty/], ['file://relative/dist', /not a file:\/\/ URL of an absolute path/]]) {
+  for (const [base, why] of [
+    [path.join(fx.base, 'nope'), /nope .*is not a directory/],
+    [empty, /there is no coord\.mjs in .*empty/],
+    ['file://relative/dist', /not a file:\/\/ URL of an absolute path/],
+  ]) {
     const r = await run('sh', [installScript], { cwd: fx.repo, env: childEnv({ ...fx.env, COORD_BASE_URL: base, TMPDIR: fx.tmp }) });
     assert.equal(r.code, 1, base);
     const lines = stderrLines(r);
@@ -436,20 +469,24 @@ test('a COORD_BASE_URL directory that does not exist, or lacks coord.mjs, fails 
   }
 });
 
-test('an install.sh with no dist/ beside it, no COORD_BASE_URL and no default says where to get coord, and changes nothing', { timeout: 60_000 }, async () => {
-  const fx = await makeFixture('no-source');
-  const lonely = path.join(fx.base, 'install.sh');
-  fs.copyFileSync(installScript, lonely);
-  for (const argv of [[lonely], ['-c', `sh < '${lonely}'`]]) {
-    const r = await run('sh', argv, { cwd: fx.repo, env: childEnv({ ...fx.env, TMPDIR: fx.tmp }) });
-    assert.equal(r.code, 1);
-    const lines = stderrLines(r);
-    assert.equal(lines.length, 1, `expected one stderr line, got:\n${r.stderr}`);
-    assert.match(lines[0], /no source for coord\.mjs: run the install\.sh of a clone of coord .*COORD_BASE_URL/);
-    await assertRepoUntouched(fx);
-    assertTmpClean(fx);
-  }
-});
+test(
+  'an install.sh with no dist/ beside it, no COORD_BASE_URL and no default says where to get coord, and changes nothing',
+  { timeout: 60_000 },
+  async () => {
+    const fx = await makeFixture('no-source');
+    const lonely = path.join(fx.base, 'install.sh');
+    fs.copyFileSync(installScript, lonely);
+    for (const argv of [[lonely], ['-c', `sh < '${lonely}'`]]) {
+      const r = await run('sh', argv, { cwd: fx.repo, env: childEnv({ ...fx.env, TMPDIR: fx.tmp }) });
+      assert.equal(r.code, 1);
+      const lines = stderrLines(r);
+      assert.equal(lines.length, 1, `expected one stderr line, got:\n${r.stderr}`);
+      assert.match(lines[0], /no source for coord\.mjs: run the install\.sh of a clone of coord .*COORD_BASE_URL/);
+      await assertRepoUntouched(fx);
+      assertTmpClean(fx);
+    }
+  },
+);
 
 test('the download address is one setting, at the top of install.sh, and no doc leads with a host that does not exist', () => {
   const text = fs.readFileSync(installScript, 'utf8');

@@ -7,8 +7,26 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  BOARD, STAMP, boardOnOrigin, bundle, coordArgv, denoBin, cellsOf, coord, coordAsync, coordOk, git, gitOk, gitProcesses,
-  makeEnv, makeRepo, remoteContacts, rowsOf, runtime, stampOf, tempDir,
+  BOARD,
+  STAMP,
+  boardOnOrigin,
+  bundle,
+  coordArgv,
+  denoBin,
+  cellsOf,
+  coord,
+  coordAsync,
+  coordOk,
+  git,
+  gitOk,
+  gitProcesses,
+  makeEnv,
+  makeRepo,
+  remoteContacts,
+  rowsOf,
+  runtime,
+  stampOf,
+  tempDir,
 } from '../helpers.mjs';
 
 const DEFAULT_SCOPE = 'scope TBD — update this row when you pick a Riff';
@@ -22,10 +40,11 @@ function fixture(t, opts) {
 }
 
 /** A fresh row exactly as the tutorial shows it; captures the claimed and presence stamps. */
-const freshRow = (id, name) => new RegExp(
-  `^\\| ${id} · ${name} \\| \\(Riff TBD\\) \\| worktree \`session-${id}\` → direct-to-main, \`\\[${id}\\]\` ` +
-  `\\| (${STAMP}) \\| (${STAMP}) · \\| scope TBD — update this row when you pick a Riff \\|$`,
-);
+const freshRow = (id, name) =>
+  new RegExp(
+    `^\\| ${id} · ${name} \\| \\(Riff TBD\\) \\| worktree \`session-${id}\` → direct-to-main, \`\\[${id}\\]\` ` +
+      `\\| (${STAMP}) \\| (${STAMP}) · \\| scope TBD — update this row when you pick a Riff \\|$`,
+  );
 
 const wtOf = (fx, id) => `${fx.repo}-${id}`;
 const nonEmptyLines = (s) => s.split('\n').filter((l) => l.trim() !== '');
@@ -68,7 +87,11 @@ test('step 1: start from the clone claims sA · Sintra: banner, worktree, branch
   const wt = wtOf(fx, 'sA');
   const lines = r.stdout.split('\n');
   const claimLine = lines.find((l) => l.startsWith('[session-sA '));
-  assert.match(claimLine ?? '', new RegExp(`^\\[session-sA [0-9a-f]{7}\\] \\[sA\\] docs\\(ai-sessions\\): claim sA at ${STAMP}$`), r.stdout);
+  assert.match(
+    claimLine ?? '',
+    new RegExp(`^\\[session-sA [0-9a-f]{7}\\] \\[sA\\] docs\\(ai-sessions\\): claim sA at ${STAMP}$`),
+    r.stdout,
+  );
   for (const want of ['Session sA claimed.', `Worktree: ${wt}`, 'Branch:   session-sA', 'Next:', `  cd ${wt}`]) {
     assert.ok(lines.includes(want), `banner line ${JSON.stringify(want)} missing from:\n${r.stdout}`);
   }
@@ -86,7 +109,10 @@ test('step 1: start from the clone claims sA · Sintra: banner, worktree, branch
   assert.equal(fs.readFileSync(path.join(wt, BOARD), 'utf8'), board, 'the worktree holds the published board');
 
   // The claim commit: on origin/main, with the session prefix; the worktree sits on it, on its own branch, untracked.
-  assert.equal(gitOk(fx.repo, ['log', '-1', '--format=%s', 'origin/main'], { env: fx.env }).trim(), `[sA] docs(ai-sessions): claim sA at ${m[1]}`);
+  assert.equal(
+    gitOk(fx.repo, ['log', '-1', '--format=%s', 'origin/main'], { env: fx.env }).trim(),
+    `[sA] docs(ai-sessions): claim sA at ${m[1]}`,
+  );
   assert.equal(gitOk(wt, ['rev-parse', 'HEAD'], { env: fx.env }), gitOk(fx.repo, ['rev-parse', 'origin/main'], { env: fx.env }));
   assert.equal(gitOk(wt, ['rev-parse', '--abbrev-ref', 'HEAD'], { env: fx.env }).trim(), 'session-sA');
   assert.equal(git(fx.repo, ['config', '--get', 'branch.session-sA.merge'], { env: fx.env }).code, 1, 'session-sA must not track anything');
@@ -95,40 +121,47 @@ test('step 1: start from the clone claims sA · Sintra: banner, worktree, branch
   assert.equal(gitOk(fx.repo, ['status', '--porcelain'], { env: fx.env }), '');
 });
 
-test('step 2: a second start claims sB · Douro; after a pull both rows show; the real commit-msg hook refuses [sA] in sB and passes [sB]', TIMEOUT, (t) => {
-  const fx = fixture(t);
-  start(fx);
-  const r = start(fx);
-  const sA = wtOf(fx, 'sA');
-  const sB = wtOf(fx, 'sB');
-  assert.match(r.stdout, /^Session sB claimed\.$/m);
-  assert.match(r.stdout, /^Branch: {3}session-sB$/m);
-  assert.ok(r.stdout.includes(`  cd ${sB}\n`), r.stdout);
+test(
+  'step 2: a second start claims sB · Douro; after a pull both rows show; the real commit-msg hook refuses [sA] in sB and passes [sB]',
+  TIMEOUT,
+  (t) => {
+    const fx = fixture(t);
+    start(fx);
+    const r = start(fx);
+    const sA = wtOf(fx, 'sA');
+    const sB = wtOf(fx, 'sB');
+    assert.match(r.stdout, /^Session sB claimed\.$/m);
+    assert.match(r.stdout, /^Branch: {3}session-sB$/m);
+    assert.ok(r.stdout.includes(`  cd ${sB}\n`), r.stdout);
 
-  for (const wt of [sB, sA]) {
-    gitOk(wt, ['pull', '--quiet', '--ff-only', 'origin', 'main'], { env: fx.env });
-    const rows = rowsOf(fs.readFileSync(path.join(wt, BOARD), 'utf8'));
-    assert.equal(rows.length, 2, `${wt}:\n${rows.join('\n')}`);
-    assert.match(rows[0], freshRow('sA', 'Sintra'));
-    assert.match(rows[1], freshRow('sB', 'Douro'));
-  }
+    for (const wt of [sB, sA]) {
+      gitOk(wt, ['pull', '--quiet', '--ff-only', 'origin', 'main'], { env: fx.env });
+      const rows = rowsOf(fs.readFileSync(path.join(wt, BOARD), 'utf8'));
+      assert.equal(rows.length, 2, `${wt}:\n${rows.join('\n')}`);
+      assert.match(rows[0], freshRow('sA', 'Sintra'));
+      assert.match(rows[1], freshRow('sB', 'Douro'));
+    }
 
-  // The safety net, through a real `git commit` and the lefthook-installed hook.
-  const head = gitOk(sB, ['rev-parse', 'HEAD'], { env: fx.env });
-  const bad = git(sB, ['commit', '--allow-empty', '-m', '[sA] test: wrong prefix'], { env: fx.env });
-  assert.notEqual(bad.code, 0, 'the mislabelled commit went through');
-  const said = (bad.stdout + bad.stderr).split('\n').map((l) => l.trim());
-  assert.ok(said.includes("commit subject prefix [sA] does not match worktree 'po-platform-sB' (expected [sB])."), `refusal line missing:\n${bad.stdout}${bad.stderr}`);
-  assert.equal(gitOk(sB, ['rev-parse', 'HEAD'], { env: fx.env }), head, 'HEAD moved after a refused commit');
+    // The safety net, through a real `git commit` and the lefthook-installed hook.
+    const head = gitOk(sB, ['rev-parse', 'HEAD'], { env: fx.env });
+    const bad = git(sB, ['commit', '--allow-empty', '-m', '[sA] test: wrong prefix'], { env: fx.env });
+    assert.notEqual(bad.code, 0, 'the mislabelled commit went through');
+    const said = (bad.stdout + bad.stderr).split('\n').map((l) => l.trim());
+    assert.ok(
+      said.includes("commit subject prefix [sA] does not match worktree 'po-platform-sB' (expected [sB])."),
+      `refusal line missing:\n${bad.stdout}${bad.stderr}`,
+    );
+    assert.equal(gitOk(sB, ['rev-parse', 'HEAD'], { env: fx.env }), head, 'HEAD moved after a refused commit');
 
-  const good = git(sB, ['commit', '--allow-empty', '-m', '[sB] test: right prefix'], { env: fx.env });
-  assert.equal(good.code, 0, good.stdout + good.stderr);
-  assert.equal(gitOk(sB, ['log', '-1', '--format=%s'], { env: fx.env }).trim(), '[sB] test: right prefix');
+    const good = git(sB, ['commit', '--allow-empty', '-m', '[sB] test: right prefix'], { env: fx.env });
+    assert.equal(good.code, 0, good.stdout + good.stderr);
+    assert.equal(gitOk(sB, ['log', '-1', '--format=%s'], { env: fx.env }).trim(), '[sB] test: right prefix');
 
-  const none = git(sB, ['commit', '--allow-empty', '-m', 'test: no prefix'], { env: fx.env });
-  assert.notEqual(none.code, 0, 'an unprefixed commit in a session worktree went through');
-  assert.match(none.stdout + none.stderr, /no session prefix.*\[sB\]/);
-});
+    const none = git(sB, ['commit', '--allow-empty', '-m', 'test: no prefix'], { env: fx.env });
+    assert.notEqual(none.code, 0, 'an unprefixed commit in a session worktree went through');
+    assert.match(none.stdout + none.stderr, /no session prefix.*\[sB\]/);
+  },
+);
 
 test('start --json prints {"id","name","worktree","branch","claimed"} and nothing else', TIMEOUT, (t) => {
   const fx = fixture(t);
@@ -146,7 +179,10 @@ test('start --json prints {"id","name","worktree","branch","claimed"} and nothin
   // A second one, with a chosen name and scope.
   const k = startJson(fx, fx.repo, ['--name', 'Lisboa', '--scope', 'payments API']);
   assert.deepEqual([k.id, k.name, k.branch], ['sB', 'Lisboa', 'session-sB']);
-  assert.deepEqual(cellsOf(rowOf(boardOnOrigin(fx.repo, fx.env), 'sB')).filter((_, i) => i === 0 || i === 5), ['sB · Lisboa', 'payments API']);
+  assert.deepEqual(
+    cellsOf(rowOf(boardOnOrigin(fx.repo, fx.env), 'sB')).filter((_, i) => i === 0 || i === 5),
+    ['sB · Lisboa', 'payments API'],
+  );
 });
 
 // ---- step 5: presence ------------------------------------------------------------------------
@@ -193,7 +229,9 @@ test('heartbeat run directly: at most one git process, from a loose or a packed 
   const noHooks = ['-c', 'core.hooksPath=/dev/null'];
   const commitAt = (minutes, msg) => {
     const when = `@${Math.floor(Date.now() / 1000) + minutes * 60} +0000`;
-    gitOk(sA, [...noHooks, 'commit', '--quiet', '--allow-empty', '-m', msg], { env: { ...fx.env, GIT_COMMITTER_DATE: when, GIT_AUTHOR_DATE: when } });
+    gitOk(sA, [...noHooks, 'commit', '--quiet', '--allow-empty', '-m', msg], {
+      env: { ...fx.env, GIT_COMMITTER_DATE: when, GIT_AUTHOR_DATE: when },
+    });
     return stampOf(Number(gitOk(sA, ['log', '-1', '--format=%ct'], { env: fx.env })) * 1000);
   };
   const heartbeat = (label) => {
@@ -226,7 +264,8 @@ test('status --json: {"sessions":[{id,name,riff,lane,scope,claimed,presence,last
   assert.ok(Array.isArray(j.sessions));
   assert.equal(j.sessions.length, 1);
   const s = j.sessions[0];
-  for (const key of ['id', 'name', 'riff', 'lane', 'scope', 'claimed', 'presence', 'lastCommit', 'state']) assert.ok(key in s, `no "${key}" in ${JSON.stringify(s)}`);
+  for (const key of ['id', 'name', 'riff', 'lane', 'scope', 'claimed', 'presence', 'lastCommit', 'state'])
+    assert.ok(key in s, `no "${key}" in ${JSON.stringify(s)}`);
   assert.equal(s.id, 'sA');
   assert.equal(s.name, 'Sintra');
   assert.equal(s.riff, null);
@@ -280,12 +319,15 @@ test('scope, riff and close --pause update only my row on origin/main; paused sh
   assert.equal(mine.scope, 'paused — resuming tomorrow 09:00');
   assert.equal(st.sessions.find((x) => x.id === 'sB').state, 'live');
   const subjects = gitOk(fx.repo, ['log', '-3', '--format=%s', 'origin/main'], { env: fx.env }).trim().split('\n');
-  assert.ok(subjects.every((x) => x.startsWith('[sA] docs(ai-sessions): ')), subjects.join('\n'));
+  assert.ok(
+    subjects.every((x) => x.startsWith('[sA] docs(ai-sessions): ')),
+    subjects.join('\n'),
+  );
 });
 
 // ---- step 7: close -----------------------------------------------------------------------------
 
-test('step 7: close removes the row, the worktree and the branch; the heartbeat\'s own edit does not block it', { ...TIMEOUT}, (t) => {
+test("step 7: close removes the row, the worktree and the branch; the heartbeat's own edit does not block it", { ...TIMEOUT }, (t) => {
   const fx = fixture(t);
   start(fx);
   start(fx);
@@ -307,7 +349,10 @@ test('step 7: close removes the row, the worktree and the branch; the heartbeat\
   assert.ok(r.stdout.includes(`cd ${fx.repo}`), `no way back named:\n${r.stdout}`);
   const board = boardOnOrigin(fx.repo, fx.env);
   assert.deepEqual(rowsOf(board), [sBRow]);
-  assert.equal(gitOk(fx.repo, ['log', '-1', '--format=%s', 'origin/main'], { env: fx.env }).trim(), '[sA] docs(ai-sessions): self-close sA');
+  assert.equal(
+    gitOk(fx.repo, ['log', '-1', '--format=%s', 'origin/main'], { env: fx.env }).trim(),
+    '[sA] docs(ai-sessions): self-close sA',
+  );
   assert.ok(gitOk(fx.repo, ['show', 'origin/main:work.txt'], { env: fx.env }).includes('done'), 'the published work stays on main');
   assert.equal(fs.existsSync(sA), false, 'worktree still there');
   assert.equal(branchExists(fx.repo, fx.env, 'session-sA'), false, 'branch still there');
@@ -317,7 +362,9 @@ test('step 7: close removes the row, the worktree and the branch; the heartbeat\
   coordOk(sB, ['close'], { env: fx.env });
   assert.deepEqual(rowsOf(boardOnOrigin(fx.repo, fx.env)), []);
   assert.equal(fs.existsSync(sB), false);
-  const left = gitOk(fx.repo, ['worktree', 'list', '--porcelain'], { env: fx.env }).split('\n').filter((l) => l.startsWith('worktree '));
+  const left = gitOk(fx.repo, ['worktree', 'list', '--porcelain'], { env: fx.env })
+    .split('\n')
+    .filter((l) => l.startsWith('worktree '));
   assert.deepEqual(left, [`worktree ${fx.repo}`]);
 });
 
@@ -365,18 +412,28 @@ const WRONG = "commit subject prefix [sA] does not match worktree 'po-platform-s
 const prefixCases = [
   // [name, where, message, expected: true (passes) or the refusal (string: exact, RegExp: match)]
   ['own prefix', 'sB', '[sB] feat: x\n', true],
-  ['another session\'s prefix', 'sB', '[sA] test: wrong prefix\n', WRONG],
-  ['no prefix in a session worktree', 'sB', 'feat: x\n', /^commit subject has no session prefix: start it with \[sB\] \(worktree 'po-platform-sB'\)\.$/],
+  ["another session's prefix", 'sB', '[sA] test: wrong prefix\n', WRONG],
+  [
+    'no prefix in a session worktree',
+    'sB',
+    'feat: x\n',
+    /^commit subject has no session prefix: start it with \[sB\] \(worktree 'po-platform-sB'\)\.$/,
+  ],
   ['a merge git wrote', 'sB', "Merge branch 'main' of ../origin into session-sB\n", true],
   ['a merge of a remote-tracking branch', 'sB', "Merge remote-tracking branch 'origin/main' into session-sB\n", true],
   ['fixup! of an own subject', 'sB', 'fixup! [sB] x\n', true],
   ['squash! of an own subject', 'sB', 'squash! [sB] x\n', true],
   ['amend! of an own subject', 'sB', 'amend! [sB] x\n\nnew text\n', true],
-  ['fixup! of another session\'s subject', 'sB', 'fixup! [sA] x\n', WRONG],
+  ["fixup! of another session's subject", 'sB', 'fixup! [sA] x\n', WRONG],
   ['a revert git wrote', 'sB', 'Revert "[sA] x"\n\nThis reverts commit 0123456789abcdef0123456789abcdef01234567.\n', true],
   ['comment lines before the subject', 'sB', '# Please enter the commit message.\n#\n\n[sB] x\n# on branch session-sB\n', true],
   ['comment lines before a wrong subject', 'sB', '# Please enter the commit message.\n\n[sA] test: wrong prefix\n', WRONG],
-  ['[sA] outside a session worktree', 'main', '[sA] x\n', /^commit subject prefix \[sA\] used outside a session worktree \('po-platform', branch 'main'\)/],
+  [
+    '[sA] outside a session worktree',
+    'main',
+    '[sA] x\n',
+    /^commit subject prefix \[sA\] used outside a session worktree \('po-platform', branch 'main'\)/,
+  ],
   ['unprefixed outside a session worktree', 'main', 'docs: fix a typo\n', true],
   ['a merge outside a session worktree', 'main', "Merge branch 'feature'\n", true],
 ];
@@ -418,10 +475,16 @@ test('start without an origin works on local main, and the main checkout is brou
   assert.equal(gitOk(fx.repo, ['status', '--porcelain'], { env: fx.env }), '', 'the main worktree shows phantom changes');
   assert.equal(fs.readFileSync(path.join(fx.repo, BOARD), 'utf8'), board, 'the main checkout holds the new board');
   assert.equal(gitOk(wtOf(fx, 'sA'), ['rev-parse', 'HEAD'], { env: fx.env }), gitOk(fx.repo, ['rev-parse', 'main'], { env: fx.env }));
-  assert.equal(gitOk(fx.repo, ['log', '-1', '--format=%s', 'main'], { env: fx.env }).trim(), `[sA] docs(ai-sessions): claim sA at ${cellsOf(rowOf(board, 'sA'))[3]}`);
+  assert.equal(
+    gitOk(fx.repo, ['log', '-1', '--format=%s', 'main'], { env: fx.env }).trim(),
+    `[sA] docs(ai-sessions): claim sA at ${cellsOf(rowOf(board, 'sA'))[3]}`,
+  );
 
   coordOk(fx.repo, ['start'], { env: fx.env });
-  assert.deepEqual(rowsOf(gitOk(fx.repo, ['show', `main:${BOARD}`], { env: fx.env })).map((l) => cellsOf(l)[0]), ['sA · Sintra', 'sB · Douro']);
+  assert.deepEqual(
+    rowsOf(gitOk(fx.repo, ['show', `main:${BOARD}`], { env: fx.env })).map((l) => cellsOf(l)[0]),
+    ['sA · Sintra', 'sB · Douro'],
+  );
   assert.equal(gitOk(fx.repo, ['status', '--porcelain'], { env: fx.env }), '');
 });
 
@@ -442,7 +505,6 @@ test('start without an origin while main is not checked out: main gets the row, 
   assert.equal(fs.readFileSync(path.join(fx.repo, BOARD), 'utf8'), boardBefore);
   assert.equal(fs.existsSync(path.join(j.worktree, 'feature.txt')), false, 'the session starts from main, not from the current branch');
 });
-
 
 test('a race: 6 starts at the same moment from 2 clones get 6 distinct ids, 6 rows and 6 worktrees', TIMEOUT, async (t) => {
   const fx = fixture(t, { lefthook: false });
@@ -470,8 +532,11 @@ test('a race: 6 starts at the same moment from 2 clones get 6 distinct ids, 6 ro
     // Each worktree sits on the claim it published: its own row is in its board.
     assert.ok(rowsOf(fs.readFileSync(path.join(c.worktree, BOARD), 'utf8')).some((l) => l.startsWith(`| ${c.id} · `)));
   }
-  const worktrees = clones.flatMap((c) => gitOk(c, ['worktree', 'list', '--porcelain'], { env: fx.env }).split('\n'))
-    .filter((l) => /^worktree .*-s[A-Z]+$/.test(l)).map((l) => l.slice('worktree '.length)).sort();
+  const worktrees = clones
+    .flatMap((c) => gitOk(c, ['worktree', 'list', '--porcelain'], { env: fx.env }).split('\n'))
+    .filter((l) => /^worktree .*-s[A-Z]+$/.test(l))
+    .map((l) => l.slice('worktree '.length))
+    .sort();
   assert.deepEqual(worktrees, claims.map((c) => c.worktree).sort());
 
   await t.test('all six starts succeed: sA … sF', () => {
@@ -481,11 +546,14 @@ test('a race: 6 starts at the same moment from 2 clones get 6 distinct ids, 6 ro
   });
 });
 
-test('a pre-receive hook that declines stops start at once: exit 1, the server\'s reason, no retry', TIMEOUT, (t) => {
+test("a pre-receive hook that declines stops start at once: exit 1, the server's reason, no retry", TIMEOUT, (t) => {
   const fx = fixture(t, { lefthook: false });
   const counter = path.join(fx.root, 'pre-receive-runs');
-  fs.writeFileSync(path.join(fx.origin, 'hooks', 'pre-receive'),
-    `#!/bin/sh\necho run >> '${counter}'\necho "main is frozen for the release" >&2\nexit 1\n`, { mode: 0o755 });
+  fs.writeFileSync(
+    path.join(fx.origin, 'hooks', 'pre-receive'),
+    `#!/bin/sh\necho run >> '${counter}'\necho "main is frozen for the release" >&2\nexit 1\n`,
+    { mode: 0o755 },
+  );
   const board = boardOnOrigin(fx.repo, fx.env);
   const trace = path.join(fx.root, 'trace.json');
   const r = coord(fx.repo, ['start'], { env: { ...fx.env, GIT_TRACE2_EVENT: trace } });
@@ -495,7 +563,11 @@ test('a pre-receive hook that declines stops start at once: exit 1, the server\'
   assert.equal(fs.readFileSync(counter, 'utf8'), 'run\n', 'the push was tried more than once');
   // What reached origin: one fetch, then the one push it refused, and nothing after it. A
   // refusal taken for a race would fetch again (and push again) up to 40 times.
-  assert.deepEqual(remoteContacts(trace), ['upload-pack', 'receive-pack'], 'origin served more than one fetch and one push, or something after the refused push');
+  assert.deepEqual(
+    remoteContacts(trace),
+    ['upload-pack', 'receive-pack'],
+    'origin served more than one fetch and one push, or something after the refused push',
+  );
   assert.equal(boardOnOrigin(fx.repo, fx.env), board);
   assert.equal(fs.existsSync(wtOf(fx, 'sA')), false, 'a worktree was made for a claim that was refused');
   assert.equal(branchExists(fx.repo, fx.env, 'session-sA'), false);
@@ -503,19 +575,22 @@ test('a pre-receive hook that declines stops start at once: exit 1, the server\'
 
 // ---- demo and errors -------------------------------------------------------------------------------
 
-test('demo in a temp dir plays the tutorial and says Done.', { ...TIMEOUT}, (t) => {
+test('demo in a temp dir plays the tutorial and says Done.', { ...TIMEOUT }, (t) => {
   const root = tempDir('demo');
   t.after(() => fs.rmSync(root, { recursive: true, force: true }));
   const dir = path.join(root, 'demo');
   const r = coord(root, ['demo', dir], { env: makeEnv(root) });
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /^Done\.$/m);
-  assert.ok(r.stdout.includes(`commit subject prefix [sA] does not match worktree 'po-platform-sB' (expected [sB]).`), 'the demo shows the refusal');
+  assert.ok(
+    r.stdout.includes(`commit subject prefix [sA] does not match worktree 'po-platform-sB' (expected [sB]).`),
+    'the demo shows the refusal',
+  );
   assert.ok(fs.existsSync(path.join(dir, 'origin.git')), 'DIR holds the demo');
   assert.deepEqual(fs.readdirSync(root).sort(), ['demo', 'gitconfig'], 'the demo touched something outside DIR');
 });
 
-test('demo without lefthook anywhere writes coord\'s three jobs into .git/hooks itself, and the hooks still guard', { ...TIMEOUT }, (t) => {
+test("demo without lefthook anywhere writes coord's three jobs into .git/hooks itself, and the hooks still guard", { ...TIMEOUT }, (t) => {
   const root = tempDir('demo-nolh');
   t.after(() => fs.rmSync(root, { recursive: true, force: true }));
   const alone = path.join(root, 'coord.mjs'); // no node_modules beside it
@@ -531,9 +606,13 @@ test('demo without lefthook anywhere writes coord\'s three jobs into .git/hooks 
   const r = spawnSync(file, [...pre.slice(0, -1), alone, 'demo', dir], { cwd: root, env, encoding: 'utf8', timeout: 180_000 });
   assert.equal(r.status, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /lefthook is not installed here: writing coord's jobs straight into \.git\/hooks/);
-  assert.ok(r.stdout.includes(`commit subject prefix [sA] does not match worktree 'po-platform-sB' (expected [sB]).`), 'the written commit-msg hook refused');
+  assert.ok(
+    r.stdout.includes(`commit subject prefix [sA] does not match worktree 'po-platform-sB' (expected [sB]).`),
+    'the written commit-msg hook refused',
+  );
   const hooks = path.join(dir, 'po-platform', '.git', 'hooks');
-  for (const h of ['pre-commit', 'commit-msg', 'post-commit']) assert.match(fs.readFileSync(path.join(hooks, h), 'utf8'), /^#!\/bin\/sh\nsh infrastructure\/scripts\/coord-/, h);
+  for (const h of ['pre-commit', 'commit-msg', 'post-commit'])
+    assert.match(fs.readFileSync(path.join(hooks, h), 'utf8'), /^#!\/bin\/sh\nsh infrastructure\/scripts\/coord-/, h);
 });
 
 test('errors: one line, the right exit code, no stack trace, nothing changed', TIMEOUT, (t) => {
@@ -575,34 +654,38 @@ test('errors: one line, the right exit code, no stack trace, nothing changed', T
   assert.equal(gitOk(fx.repo, ['branch', '--list', 'session-*'], { env: fx.env }), '');
 });
 
-test('who speaks: --as, else the worktree, else COORD_SESSION; a COORD_SESSION contradicting the worktree is refused, and the hooks follow the worktree', TIMEOUT, (t) => {
-  const fx = fixture(t);
-  coordOk(fx.repo, ['start'], { env: fx.env });
-  coordOk(fx.repo, ['start'], { env: fx.env });
-  const sB = wtOf(fx, 'sB');
-  const scopeOf = (id) => cellsOf(rowsOf(boardOnOrigin(fx.repo, fx.env)).find((r) => r.startsWith(`| ${id} `)))[5];
+test(
+  'who speaks: --as, else the worktree, else COORD_SESSION; a COORD_SESSION contradicting the worktree is refused, and the hooks follow the worktree',
+  TIMEOUT,
+  (t) => {
+    const fx = fixture(t);
+    coordOk(fx.repo, ['start'], { env: fx.env });
+    coordOk(fx.repo, ['start'], { env: fx.env });
+    const sB = wtOf(fx, 'sB');
+    const scopeOf = (id) => cellsOf(rowsOf(boardOnOrigin(fx.repo, fx.env)).find((r) => r.startsWith(`| ${id} `)))[5];
 
-  const stale = { ...fx.env, COORD_SESSION: 'sA' };
-  const refused = coord(sB, ['scope', 'stale export'], { env: stale });
-  assert.equal(refused.code, 2, refused.stderr);
-  assertOneLine(refused, /COORD_SESSION=sA, but this is sB's worktree/);
-  assert.notEqual(scopeOf('sA'), 'stale export');
-  assert.notEqual(scopeOf('sB'), 'stale export');
+    const stale = { ...fx.env, COORD_SESSION: 'sA' };
+    const refused = coord(sB, ['scope', 'stale export'], { env: stale });
+    assert.equal(refused.code, 2, refused.stderr);
+    assertOneLine(refused, /COORD_SESSION=sA, but this is sB's worktree/);
+    assert.notEqual(scopeOf('sA'), 'stale export');
+    assert.notEqual(scopeOf('sB'), 'stale export');
 
-  coordOk(sB, ['scope', 'on purpose', '--as', 'sA'], { env: stale });
-  assert.equal(scopeOf('sA'), 'on purpose');
-  coordOk(fx.repo, ['scope', 'from the main checkout'], { env: stale });
-  assert.equal(scopeOf('sA'), 'from the main checkout');
-  coordOk(sB, ['scope', 'mine'], { env: fx.env });
-  assert.equal(scopeOf('sB'), 'mine');
+    coordOk(sB, ['scope', 'on purpose', '--as', 'sA'], { env: stale });
+    assert.equal(scopeOf('sA'), 'on purpose');
+    coordOk(fx.repo, ['scope', 'from the main checkout'], { env: stale });
+    assert.equal(scopeOf('sA'), 'from the main checkout');
+    coordOk(sB, ['scope', 'mine'], { env: fx.env });
+    assert.equal(scopeOf('sB'), 'mine');
 
-  // The commit-msg hook in sB's worktree wants [sB] whatever COORD_SESSION says, like the sh fast path.
-  const ok = git(sB, ['commit', '--allow-empty', '-m', '[sB] test: mine'], { env: stale });
-  assert.equal(ok.code, 0, ok.stderr);
-  const wrong = git(sB, ['commit', '--allow-empty', '-m', '[sA] test: not mine'], { env: stale });
-  assert.notEqual(wrong.code, 0);
-  assert.match(wrong.stderr + wrong.stdout, /prefix \[sA\] does not match worktree/);
-});
+    // The commit-msg hook in sB's worktree wants [sB] whatever COORD_SESSION says, like the sh fast path.
+    const ok = git(sB, ['commit', '--allow-empty', '-m', '[sB] test: mine'], { env: stale });
+    assert.equal(ok.code, 0, ok.stderr);
+    const wrong = git(sB, ['commit', '--allow-empty', '-m', '[sA] test: not mine'], { env: stale });
+    assert.notEqual(wrong.code, 0);
+    assert.match(wrong.stderr + wrong.stdout, /prefix \[sA\] does not match worktree/);
+  },
+);
 
 test(`the tests run the bundle under ${runtime}`, () => {
   const r = coord(process.cwd(), ['--version'], { env: process.env });

@@ -23,12 +23,15 @@ const read = (dir, rel) => fs.readFileSync(path.join(dir, rel), 'utf8');
 const rowOf = (text, id) => rowsOf(text).find((r) => r.startsWith(`| ${id} `));
 const cell = (text, id, n) => rowOf(text, id)?.split('|').slice(1, -1)[n]?.trim();
 const noMarkers = (text) => assert.doesNotMatch(text, /^(<{7}|={7}|>{7})/m);
-const committed = (fx, dir) => gitOk(dir, ['ls-files', '-u'], { env: fx.env }) === '' && gitOk(dir, ['stash', 'list'], { env: fx.env }) === '';
+const committed = (fx, dir) =>
+  gitOk(dir, ['ls-files', '-u'], { env: fx.env }) === '' && gitOk(dir, ['stash', 'list'], { env: fx.env }) === '';
 
 /** A commit in `dir` dated `minutes` ahead (so the heartbeat moves the stamp), pushed to main. */
 function workAndPush(fx, dir, id, minutes, push = true) {
   const when = `@${Math.floor(Date.now() / 1000) + minutes * 60} +0000`;
-  gitOk(dir, ['commit', '--allow-empty', '-q', '-m', `[${id}] work`], { env: { ...fx.env, GIT_COMMITTER_DATE: when, GIT_AUTHOR_DATE: when } });
+  gitOk(dir, ['commit', '--allow-empty', '-q', '-m', `[${id}] work`], {
+    env: { ...fx.env, GIT_COMMITTER_DATE: when, GIT_AUTHOR_DATE: when },
+  });
   if (push) gitOk(dir, ['push', '-q', 'origin', 'HEAD:main'], { env: fx.env });
 }
 
@@ -36,12 +39,15 @@ test('init writes the merge attributes and sets the clone up; doctor says so', T
   const fx = fixture(t, 0);
   assert.match(read(fx.repo, '.gitattributes'), /^docs\/ai\/sessions\/active\.md merge=coord$/m);
   assert.match(read(fx.repo, '.gitattributes'), /^docs\/ai\/sessions\/queue\/\*\.md merge=coord$/m);
-  assert.match(gitOk(fx.repo, ['config', 'merge.coord.driver'], { env: fx.env }), /infrastructure\/scripts\/coord\.mjs merge-driver %O %A %B %P/);
+  assert.match(
+    gitOk(fx.repo, ['config', 'merge.coord.driver'], { env: fx.env }),
+    /infrastructure\/scripts\/coord\.mjs merge-driver %O %A %B %P/,
+  );
   assert.equal(gitOk(fx.repo, ['config', 'merge.autoStash'], { env: fx.env }).trim(), 'true');
   assert.equal(coord(fx.repo, ['doctor'], { env: fx.env }).code, 0);
 });
 
-test('the tutorial\'s git pull --ff-only origin main with the heartbeat\'s edit pending: works, and the edit survives', TIMEOUT, (t) => {
+test("the tutorial's git pull --ff-only origin main with the heartbeat's edit pending: works, and the edit survives", TIMEOUT, (t) => {
   const fx = fixture(t, 2);
   const [sA, sB] = [wt(fx, 'sA'), wt(fx, 'sB')];
   gitOk(sA, ['pull', '-q', '--ff-only', 'origin', 'main'], { env: fx.env });
@@ -58,39 +64,51 @@ test('the tutorial\'s git pull --ff-only origin main with the heartbeat\'s edit 
   assert.ok(committed(fx, sA));
 });
 
-test('the heartbeat\'s edit committed (git commit -a) while neighbours start, scope and close: pull --rebase, pull (merge), coord sync never conflict', TIMEOUT, (t) => {
-  const fx = fixture(t, 3);
-  const [sA, sB, sC] = [wt(fx, 'sA'), wt(fx, 'sB'), wt(fx, 'sC')];
-  let minutes = 5;
-  for (const [how, args] of [['pull --rebase', ['pull', '--rebase', 'origin', 'main']], ['pull --no-rebase', ['pull', '--no-rebase', '--no-edit', 'origin', 'main']], ['sync', null]]) {
-    workAndPush(fx, sA, 'sA', minutes += 3, false);
-    gitOk(sA, ['commit', '-a', '-q', '-m', '[sA] presence rides along'], { env: fx.env });
-    const mine = cell(read(sA, BOARD), 'sA', 4);
-    coordOk(sB, ['scope', `scope while ${how}`], { env: fx.env });
-    coordOk(sC, ['riff', `R-${how.length}`], { env: fx.env });
-    coordOk(fx.repo, ['start'], { env: fx.env });
-    const r = args ? git(sA, args, { env: fx.env }) : coord(sA, ['sync'], { env: fx.env });
-    assert.equal(r.code, 0, `${how}: ${r.stderr}${r.stdout}`);
-    const board = read(sA, BOARD);
-    noMarkers(board);
-    assert.equal(cell(board, 'sB', 5), `scope while ${how}`, how);
-    assert.equal(cell(board, 'sC', 1), `R-${how.length}`, how);
-    assert.equal(cell(board, 'sA', 4), mine, how);
-    assert.ok(committed(fx, sA), how);
-    gitOk(sA, ['push', '-q', 'origin', 'HEAD:main'], { env: fx.env });
-  }
-  assert.equal(rowsOf(read(sA, BOARD)).length, 6);
-});
+test(
+  "the heartbeat's edit committed (git commit -a) while neighbours start, scope and close: pull --rebase, pull (merge), coord sync never conflict",
+  TIMEOUT,
+  (t) => {
+    const fx = fixture(t, 3);
+    const [sA, sB, sC] = [wt(fx, 'sA'), wt(fx, 'sB'), wt(fx, 'sC')];
+    let minutes = 5;
+    for (const [how, args] of [
+      ['pull --rebase', ['pull', '--rebase', 'origin', 'main']],
+      ['pull --no-rebase', ['pull', '--no-rebase', '--no-edit', 'origin', 'main']],
+      ['sync', null],
+    ]) {
+      workAndPush(fx, sA, 'sA', (minutes += 3), false);
+      gitOk(sA, ['commit', '-a', '-q', '-m', '[sA] presence rides along'], { env: fx.env });
+      const mine = cell(read(sA, BOARD), 'sA', 4);
+      coordOk(sB, ['scope', `scope while ${how}`], { env: fx.env });
+      coordOk(sC, ['riff', `R-${how.length}`], { env: fx.env });
+      coordOk(fx.repo, ['start'], { env: fx.env });
+      const r = args ? git(sA, args, { env: fx.env }) : coord(sA, ['sync'], { env: fx.env });
+      assert.equal(r.code, 0, `${how}: ${r.stderr}${r.stdout}`);
+      const board = read(sA, BOARD);
+      noMarkers(board);
+      assert.equal(cell(board, 'sB', 5), `scope while ${how}`, how);
+      assert.equal(cell(board, 'sC', 1), `R-${how.length}`, how);
+      assert.equal(cell(board, 'sA', 4), mine, how);
+      assert.ok(committed(fx, sA), how);
+      gitOk(sA, ['push', '-q', 'origin', 'HEAD:main'], { env: fx.env });
+    }
+    assert.equal(rowsOf(read(sA, BOARD)).length, 6);
+  },
+);
 
-test('two sessions append to one inbox by hand (tutorial step 3) and push: the second push\'s rebase keeps both blocks', TIMEOUT, (t) => {
+test("two sessions append to one inbox by hand (tutorial step 3) and push: the second push's rebase keeps both blocks", TIMEOUT, (t) => {
   const fx = fixture(t, 3);
   const [sB, sC] = [wt(fx, 'sB'), wt(fx, 'sC')];
   coordOk(sB, ['send', 'sA', '-m', 'first, through coord'], { env: fx.env });
   for (const dir of [sB, sC]) gitOk(dir, ['pull', '-q', '--ff-only', 'origin', 'main'], { env: fx.env });
-  const block = (from, body) => `\n## ${stampOf(Date.now() + (from === 'sB' ? 60e3 : 120e3))} · from:${from} · to:sA · type:question · ref:— · status:sent\n${body}\n→ status:seen <ts> · acked <ts> · resolved <ts>\n`;
+  const block = (from, body) =>
+    `\n## ${stampOf(Date.now() + (from === 'sB' ? 60e3 : 120e3))} · from:${from} · to:sA · type:question · ref:— · status:sent\n${body}\n→ status:seen <ts> · acked <ts> · resolved <ts>\n`;
   fs.appendFileSync(path.join(sB, QUEUE), block('sB', 'by hand from sB'));
   fs.appendFileSync(path.join(sC, QUEUE), block('sC', 'by hand from sC'));
-  for (const [dir, id] of [[sB, 'sB'], [sC, 'sC']]) {
+  for (const [dir, id] of [
+    [sB, 'sB'],
+    [sC, 'sC'],
+  ]) {
     gitOk(dir, ['add', QUEUE], { env: fx.env });
     gitOk(dir, ['commit', '-q', '-m', `[${id}] docs(ai-sessions): question to sA`], { env: fx.env });
   }
@@ -102,11 +120,14 @@ test('two sessions append to one inbox by hand (tutorial step 3) and push: the s
   const text = gitOk(fx.repo, ['show', `origin/main:${QUEUE}`], { env: fx.env });
   noMarkers(text);
   const inbox = JSON.parse(coordOk(wt(fx, 'sA'), ['inbox', '--json'], { env: fx.env }).stdout);
-  assert.deepEqual(inbox.messages.map((m) => m.body), ['first, through coord', 'by hand from sB', 'by hand from sC']);
+  assert.deepEqual(
+    inbox.messages.map((m) => m.body),
+    ['first, through coord', 'by hand from sB', 'by hand from sC'],
+  );
   assert.deepEqual(inbox.problems, []);
 });
 
-test('cherry-pick and stash pop of board and inbox changes across neighbours\' changes', TIMEOUT, (t) => {
+test("cherry-pick and stash pop of board and inbox changes across neighbours' changes", TIMEOUT, (t) => {
   const fx = fixture(t, 2);
   const [sA, sB] = [wt(fx, 'sA'), wt(fx, 'sB')];
   // stash pop: a hand edit of my scope, stashed while a neighbour's change comes in.
@@ -138,7 +159,7 @@ test('cherry-pick and stash pop of board and inbox changes across neighbours\' c
   noMarkers(read(sB, QUEUE));
 });
 
-test('a clone without the set-up falls back to git\'s line merge (never worse); start and doctor --fix set it up', TIMEOUT, (t) => {
+test("a clone without the set-up falls back to git's line merge (never worse); start and doctor --fix set it up", TIMEOUT, (t) => {
   const fx = fixture(t, 1);
   const clone = path.join(fx.root, 'second');
   gitOk(fx.root, ['clone', '-q', fx.origin, clone], { env: fx.env });
@@ -155,79 +176,94 @@ test('a clone without the set-up falls back to git\'s line merge (never worse); 
   assert.match(gitOk(third, ['config', 'merge.coord.driver'], { env: fx.env }), /merge-driver/);
 });
 
-test('property: random pairs of board and inbox edits merge through real git (rebase, merge, cherry-pick, stash pop) to what applying both gives', TIMEOUT, (t) => {
-  const fx = fixture(t, 0);
-  const dir = fx.repo;
-  const env = fx.env;
-  const rnd = mulberry32(11);
-  const T = (m) => `2026-11-26T1${Math.floor(m / 60)}:${String(m % 60).padStart(2, '0')}Z`;
-  const rowLine = (id, scope, presence, riff = '(Riff TBD)') => `| ${id} · N${id} | ${riff} | worktree \`session-${id}\` → direct-to-main, \`[${id}]\` | ${T(0)} | ${presence} · | ${scope} |`;
-  const ids = ['sA', 'sB', 'sC', 'sD'];
-  const header = read(dir, BOARD);
-  const baseRows = ids.slice(0, 3).map((id) => rowLine(id, 'base', T(1)));
-  const baseQueue = `## ${T(2)} · from:sB · to:sA · type:question · ref:— · status:sent\nbase question\n→ status:seen <ts> · acked <ts> · resolved <ts>\n`;
-  /** One side's edits: the rows as a map, the appended blocks, and whether it acks the base question. */
-  const sideEdits = (tag) => {
-    const rows = new Map(baseRows.map((l, i) => [ids[i], l]));
-    const id = ids[Math.floor(rnd() * 3)];
-    const kind = Math.floor(rnd() * 4);
-    if (kind === 0) rows.set(id, rowLine(id, `scope by ${tag}`, T(1)));
-    if (kind === 1) rows.set(id, rowLine(id, 'base', T(10 + Math.floor(rnd() * 40))));
-    if (kind === 2) rows.set(`s${tag === 'a' ? 'E' : 'F'}`, rowLine(`s${tag === 'a' ? 'E' : 'F'}`, 'new', T(3)));
-    if (kind === 3 && id !== 'sA') rows.delete(id);
-    const blocks = Array.from({ length: Math.floor(rnd() * 3) }, (_, i) => `## ${T(20 + Math.floor(rnd() * 30))} · from:s${tag === 'a' ? 'B' : 'C'} · to:sA · type:info · ref:— · status:sent\n${tag} block ${i}\n→ status:seen <ts> · acked <ts> · resolved <ts>\n`);
-    return { rows, blocks, ack: rnd() < 0.4, kind, id };
-  };
-  const write = (s) => {
-    fs.writeFileSync(path.join(dir, BOARD), header + [...s.rows.values()].join('\n') + '\n');
-    let q = baseQueue;
-    if (s.ack) q = q.replace('→ status:seen <ts> · acked <ts>', `→ status:seen ${T(30)} · acked ${T(30)}`);
-    fs.writeFileSync(path.join(dir, QUEUE), [q, ...s.blocks].join('\n'));
-  };
-  gitOk(dir, ['switch', '-q', '-c', 'prop-base'], { env });
-  write({ rows: new Map(baseRows.map((l, i) => [ids[i], l])), blocks: [], ack: false });
-  gitOk(dir, ['add', '-A'], { env });
-  gitOk(dir, ['commit', '-q', '--no-verify', '-m', 'base'], { env });
-  const ops = ['rebase', 'merge', 'cherry-pick', 'stash'];
-  let runs = 0;
-  for (let n = 0; n < 8; n++) {
-    const a = sideEdits('a');
-    const b = sideEdits('b');
-    for (const op of ops) {
-      gitOk(dir, ['checkout', '-q', '-B', 'side-b', 'prop-base'], { env });
-      write(b);
-      if (op !== 'stash') gitOk(dir, ['commit', '-q', '--no-verify', '-am', 'b'], { env });
-      else gitOk(dir, ['stash', '-q'], { env });
-      gitOk(dir, ['checkout', '-q', '-B', 'side-a', 'prop-base'], { env });
-      write(a);
-      gitOk(dir, ['commit', '-q', '--no-verify', '-am', 'a'], { env });
-      const r = op === 'rebase' ? git(dir, ['rebase', '-q', 'side-b'], { env: { ...env, GIT_EDITOR: 'true' } })
-        : op === 'merge' ? git(dir, ['merge', '-q', '--no-edit', 'side-b'], { env })
-          : op === 'cherry-pick' ? git(dir, ['cherry-pick', '--keep-redundant-commits', 'side-b'], { env })
-            : git(dir, ['stash', 'pop'], { env });
-      runs++;
-      const what = `case ${n} (${a.kind}/${a.id} vs ${b.kind}/${b.id}) through ${op}`;
-      assert.equal(r.code, 0, `${what}: ${r.stderr}${r.stdout}`);
-      const board = read(dir, BOARD);
-      const queue = read(dir, QUEUE);
-      noMarkers(board);
-      noMarkers(queue);
-      // What applying both gives: every row change of each side, every block of each side, the ack.
-      for (const s of [a, b]) {
-        const other = s === a ? b : a;
-        for (const [id, line] of s.rows) if (line !== baseRows[ids.indexOf(id)]) {
-          const removedThere = ids.indexOf(id) >= 0 && !other.rows.has(id);
-          const changedThere = other.rows.get(id) !== baseRows[ids.indexOf(id)];
-          if (!removedThere && !changedThere) assert.equal(rowOf(board, id), line, `${what}: row ${id}`);
-          if (changedThere && s.kind === 1 && other.kind === 1) assert.equal(cell(board, id, 4), [cell(line, id, 4), cell(other.rows.get(id), id, 4)].sort()[1], `${what}: newer presence`);
+test(
+  'property: random pairs of board and inbox edits merge through real git (rebase, merge, cherry-pick, stash pop) to what applying both gives',
+  TIMEOUT,
+  (t) => {
+    const fx = fixture(t, 0);
+    const dir = fx.repo;
+    const env = fx.env;
+    const rnd = mulberry32(11);
+    const T = (m) => `2026-11-26T1${Math.floor(m / 60)}:${String(m % 60).padStart(2, '0')}Z`;
+    const rowLine = (id, scope, presence, riff = '(Riff TBD)') =>
+      `| ${id} · N${id} | ${riff} | worktree \`session-${id}\` → direct-to-main, \`[${id}]\` | ${T(0)} | ${presence} · | ${scope} |`;
+    const ids = ['sA', 'sB', 'sC', 'sD'];
+    const header = read(dir, BOARD);
+    const baseRows = ids.slice(0, 3).map((id) => rowLine(id, 'base', T(1)));
+    const baseQueue = `## ${T(2)} · from:sB · to:sA · type:question · ref:— · status:sent\nbase question\n→ status:seen <ts> · acked <ts> · resolved <ts>\n`;
+    /** One side's edits: the rows as a map, the appended blocks, and whether it acks the base question. */
+    const sideEdits = (tag) => {
+      const rows = new Map(baseRows.map((l, i) => [ids[i], l]));
+      const id = ids[Math.floor(rnd() * 3)];
+      const kind = Math.floor(rnd() * 4);
+      if (kind === 0) rows.set(id, rowLine(id, `scope by ${tag}`, T(1)));
+      if (kind === 1) rows.set(id, rowLine(id, 'base', T(10 + Math.floor(rnd() * 40))));
+      if (kind === 2) rows.set(`s${tag === 'a' ? 'E' : 'F'}`, rowLine(`s${tag === 'a' ? 'E' : 'F'}`, 'new', T(3)));
+      if (kind === 3 && id !== 'sA') rows.delete(id);
+      const blocks = Array.from(
+        { length: Math.floor(rnd() * 3) },
+        (_, i) =>
+          `## ${T(20 + Math.floor(rnd() * 30))} · from:s${tag === 'a' ? 'B' : 'C'} · to:sA · type:info · ref:— · status:sent\n${tag} block ${i}\n→ status:seen <ts> · acked <ts> · resolved <ts>\n`,
+      );
+      return { rows, blocks, ack: rnd() < 0.4, kind, id };
+    };
+    const write = (s) => {
+      fs.writeFileSync(path.join(dir, BOARD), header + [...s.rows.values()].join('\n') + '\n');
+      let q = baseQueue;
+      if (s.ack) q = q.replace('→ status:seen <ts> · acked <ts>', `→ status:seen ${T(30)} · acked ${T(30)}`);
+      fs.writeFileSync(path.join(dir, QUEUE), [q, ...s.blocks].join('\n'));
+    };
+    gitOk(dir, ['switch', '-q', '-c', 'prop-base'], { env });
+    write({ rows: new Map(baseRows.map((l, i) => [ids[i], l])), blocks: [], ack: false });
+    gitOk(dir, ['add', '-A'], { env });
+    gitOk(dir, ['commit', '-q', '--no-verify', '-m', 'base'], { env });
+    const ops = ['rebase', 'merge', 'cherry-pick', 'stash'];
+    let runs = 0;
+    for (let n = 0; n < 8; n++) {
+      const a = sideEdits('a');
+      const b = sideEdits('b');
+      for (const op of ops) {
+        gitOk(dir, ['checkout', '-q', '-B', 'side-b', 'prop-base'], { env });
+        write(b);
+        if (op !== 'stash') gitOk(dir, ['commit', '-q', '--no-verify', '-am', 'b'], { env });
+        else gitOk(dir, ['stash', '-q'], { env });
+        gitOk(dir, ['checkout', '-q', '-B', 'side-a', 'prop-base'], { env });
+        write(a);
+        gitOk(dir, ['commit', '-q', '--no-verify', '-am', 'a'], { env });
+        const r =
+          op === 'rebase'
+            ? git(dir, ['rebase', '-q', 'side-b'], { env: { ...env, GIT_EDITOR: 'true' } })
+            : op === 'merge'
+              ? git(dir, ['merge', '-q', '--no-edit', 'side-b'], { env })
+              : op === 'cherry-pick'
+                ? git(dir, ['cherry-pick', '--keep-redundant-commits', 'side-b'], { env })
+                : git(dir, ['stash', 'pop'], { env });
+        runs++;
+        const what = `case ${n} (${a.kind}/${a.id} vs ${b.kind}/${b.id}) through ${op}`;
+        assert.equal(r.code, 0, `${what}: ${r.stderr}${r.stdout}`);
+        const board = read(dir, BOARD);
+        const queue = read(dir, QUEUE);
+        noMarkers(board);
+        noMarkers(queue);
+        // What applying both gives: every row change of each side, every block of each side, the ack.
+        for (const s of [a, b]) {
+          const other = s === a ? b : a;
+          for (const [id, line] of s.rows)
+            if (line !== baseRows[ids.indexOf(id)]) {
+              const removedThere = ids.indexOf(id) >= 0 && !other.rows.has(id);
+              const changedThere = other.rows.get(id) !== baseRows[ids.indexOf(id)];
+              if (!removedThere && !changedThere) assert.equal(rowOf(board, id), line, `${what}: row ${id}`);
+              if (changedThere && s.kind === 1 && other.kind === 1)
+                assert.equal(cell(board, id, 4), [cell(line, id, 4), cell(other.rows.get(id), id, 4)].sort()[1], `${what}: newer presence`);
+            }
+          for (const id of ids.slice(0, 3)) if (!s.rows.has(id)) assert.equal(rowOf(board, id), undefined, `${what}: ${id} removed`);
+          for (const block of s.blocks) assert.ok(queue.includes(block.split('\n')[1]), `${what}: block lost`);
+          if (s.ack) assert.match(queue, /→ status:seen \S+Z · acked \S+Z/, `${what}: ack lost`);
         }
-        for (const id of ids.slice(0, 3)) if (!s.rows.has(id)) assert.equal(rowOf(board, id), undefined, `${what}: ${id} removed`);
-        for (const block of s.blocks) assert.ok(queue.includes(block.split('\n')[1]), `${what}: block lost`);
-        if (s.ack) assert.match(queue, /→ status:seen \S+Z · acked \S+Z/, `${what}: ack lost`);
+        gitOk(dir, ['reset', '-q', '--hard'], { env });
+        git(dir, ['stash', 'clear'], { env });
       }
-      gitOk(dir, ['reset', '-q', '--hard'], { env });
-      git(dir, ['stash', 'clear'], { env });
     }
-  }
-  assert.equal(runs, 32);
-});
+    assert.equal(runs, 32);
+  },
+);

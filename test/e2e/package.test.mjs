@@ -24,8 +24,13 @@ function npmEnv(root) {
   // npm's settings from a caller (`npm test` sets npm_config_*) would change what npm does here.
   for (const k of Object.keys(base)) if (/^npm_/i.test(k) || k === 'INIT_CWD') delete base[k];
   return {
-    ...base, HOME: root, npm_config_cache: path.join(root, '.npm'), npm_config_offline: 'true',
-    npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false',
+    ...base,
+    HOME: root,
+    npm_config_cache: path.join(root, '.npm'),
+    npm_config_offline: 'true',
+    npm_config_update_notifier: 'false',
+    npm_config_fund: 'false',
+    npm_config_audit: 'false',
     DENO_DIR: path.join(root, '.deno'),
   };
 }
@@ -43,11 +48,21 @@ function runAsync(file, args, { cwd, env }) {
     const child = spawn(file, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d) => { stdout += d; });
-    child.stderr.setEncoding('utf8').on('data', (d) => { stderr += d; });
+    child.stdout.setEncoding('utf8').on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d) => {
+      stderr += d;
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
-    child.on('error', (e) => { clearTimeout(timer); reject(e); });
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code: code ?? 128, stdout, stderr }); });
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 128, stdout, stderr });
+    });
   });
 }
 
@@ -73,27 +88,40 @@ before(() => {
   assert.deepEqual(fs.readdirSync(projectRoot).sort(), before, 'npm pack left a file in the project');
 });
 
-after(() => { if (packRoot) fs.rmSync(packRoot, { recursive: true, force: true }); });
-
-test('npm pack (and --dry-run) holds only the bundle, its checksum, README, LICENSE and package.json; the manifest is ready to publish', TIMEOUT, () => {
-  assert.deepEqual(packedFiles, PACKED);
-  const dry = ok('npm', ['pack', '--dry-run', '--json'], { cwd: projectRoot, env: npmEnv(packRoot) });
-  assert.deepEqual(JSON.parse(dry.stdout)[0].files.map((f) => f.path).sort(), PACKED);
-  assert.deepEqual(pkg.bin, { coord: 'dist/coord.mjs' });
-  assert.equal(pkg.dependencies, undefined, 'no runtime dependencies');
-  assert.equal(pkg.engines.node, '>=18');
-  assert.ok('repository' in pkg && 'homepage' in pkg, 'repository and homepage are there for the publisher to fill');
-  assert.match(pkg.scripts.prepublishOnly, /npm test/, 'publishing first checks the bundle is a fresh build and runs the tests');
-  assert.match(fs.readFileSync(path.join(projectRoot, 'LICENSE'), 'utf8'), /MIT License[\s\S]*coord contributors/);
+after(() => {
+  if (packRoot) fs.rmSync(packRoot, { recursive: true, force: true });
 });
+
+test(
+  'npm pack (and --dry-run) holds only the bundle, its checksum, README, LICENSE and package.json; the manifest is ready to publish',
+  TIMEOUT,
+  () => {
+    assert.deepEqual(packedFiles, PACKED);
+    const dry = ok('npm', ['pack', '--dry-run', '--json'], { cwd: projectRoot, env: npmEnv(packRoot) });
+    assert.deepEqual(
+      JSON.parse(dry.stdout)[0]
+        .files.map((f) => f.path)
+        .sort(),
+      PACKED,
+    );
+    assert.deepEqual(pkg.bin, { coord: 'dist/coord.mjs' });
+    assert.equal(pkg.dependencies, undefined, 'no runtime dependencies');
+    assert.equal(pkg.engines.node, '>=18');
+    assert.ok('repository' in pkg && 'homepage' in pkg, 'repository and homepage are there for the publisher to fill');
+    assert.match(pkg.scripts.prepublishOnly, /npm test/, 'publishing first checks the bundle is a fresh build and runs the tests');
+    assert.match(fs.readFileSync(path.join(projectRoot, 'LICENSE'), 'utf8'), /MIT License[\s\S]*coord contributors/);
+  },
+);
 
 /** Every file git does not track yet, with its bytes' hash and whether it is executable. */
 function untracked(repo, env) {
   const files = gitOk(repo, ['ls-files', '--others', '-z'], { env }).split('\0').filter(Boolean).sort();
-  return Object.fromEntries(files.map((f) => {
-    const abs = path.join(repo, f);
-    return [f, `${createHash('sha256').update(fs.readFileSync(abs)).digest('hex')} ${(fs.statSync(abs).mode & 0o111) ? 'x' : '-'}`];
-  }));
+  return Object.fromEntries(
+    files.map((f) => {
+      const abs = path.join(repo, f);
+      return [f, `${createHash('sha256').update(fs.readFileSync(abs)).digest('hex')} ${fs.statSync(abs).mode & 0o111 ? 'x' : '-'}`];
+    }),
+  );
 }
 
 const cloneSettings = (repo, env) => gitOk(repo, ['config', '--local', '--get-regexp', '^(merge|rebase)\\.'], { env });
@@ -117,13 +145,19 @@ test('npx file:<tarball> init onboards a repository exactly as install.sh from t
   const script = ok('sh', [path.join(projectRoot, 'install.sh')], { cwd: viaScript, env });
   const npx = ok('npx', [`file:${tarball}`, 'init'], { cwd: viaNpx, env });
 
-  const initPart = script.stdout.split('\n').filter((l) => !l.startsWith('coord install: ')).join('\n');
+  const initPart = script.stdout
+    .split('\n')
+    .filter((l) => !l.startsWith('coord install: '))
+    .join('\n');
   assert.equal(npx.stdout, initPart, 'init printed something else through npx');
   assert.match(npx.stdout, /created {3}infrastructure\/scripts\/coord\.mjs/);
   assert.deepEqual(untracked(viaNpx, env), untracked(viaScript, env));
   assert.equal(cloneSettings(viaNpx, env), cloneSettings(viaScript, env));
   assert.ok(fs.readFileSync(path.join(viaNpx, SCRIPT)).equals(distBundle()), 'the copy is the bundle of this checkout');
-  assert.ok(!fs.existsSync(path.join(viaNpx, 'package.json')) && !fs.existsSync(path.join(viaNpx, 'node_modules')), 'npx left npm files in the repository');
+  assert.ok(
+    !fs.existsSync(path.join(viaNpx, 'package.json')) && !fs.existsSync(path.join(viaNpx, 'node_modules')),
+    'npx left npm files in the repository',
+  );
 });
 
 /**
@@ -146,7 +180,11 @@ function devDependencyRepo(t) {
   ok('npm', ['install', '--save-dev', tarball], { cwd: repo, env });
   const manifest = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8'));
   assert.match(manifest.devDependencies[pkg.name], /^file:.*\.tgz$/, 'pinned as a dev dependency');
-  assert.deepEqual(fs.readdirSync(path.join(repo, 'node_modules')).filter((d) => !d.startsWith('.')), [pkg.name.split('/')[0]], 'coord brought no dependency along');
+  assert.deepEqual(
+    fs.readdirSync(path.join(repo, 'node_modules')).filter((d) => !d.startsWith('.')),
+    [pkg.name.split('/')[0]],
+    'coord brought no dependency along',
+  );
 
   const init = ok('npx', ['coord', 'init'], { cwd: repo, env });
   assert.match(init.stdout, /created {3}infrastructure\/scripts\/coord\.mjs/);
@@ -172,7 +210,7 @@ function commitsThroughHooks(wt, env, refusal = /does not match worktree/) {
   gitOk(wt, ['add', 'work.txt'], { env });
   const head = gitOk(wt, ['rev-parse', 'HEAD'], { env });
   const bad = run('git', ['commit', '--quiet', '-m', '[sB] feat: the work'], { cwd: wt, env });
-  assert.notEqual(bad.code, 0, 'the commit-msg hook let [sB] through in sA\'s worktree');
+  assert.notEqual(bad.code, 0, "the commit-msg hook let [sB] through in sA's worktree");
   assert.match(bad.stdout + bad.stderr, refusal);
   assert.equal(gitOk(wt, ['rev-parse', 'HEAD'], { env }), head);
   const when = `@${Math.floor(Date.now() / 1000) + 3 * 3600} +0000`;
@@ -181,51 +219,66 @@ function commitsThroughHooks(wt, env, refusal = /does not match worktree/) {
   assert.match(gitOk(wt, ['status', '--porcelain'], { env }), new RegExp(` M ${BOARD}`), 'the post-commit heartbeat moved presence');
 }
 
-test('a dev dependency: npm install --save-dev <tarball>, npx coord init, a session started with npx coord, commits through the hooks', TIMEOUT, (t) => {
-  const fx = devDependencyRepo(t);
-  const wt = startSession(fx);
-  commitsThroughHooks(wt, fx.env);
-});
+test(
+  'a dev dependency: npm install --save-dev <tarball>, npx coord init, a session started with npx coord, commits through the hooks',
+  TIMEOUT,
+  (t) => {
+    const fx = devDependencyRepo(t);
+    const wt = startSession(fx);
+    commitsThroughHooks(wt, fx.env);
+  },
+);
 
-test('lefthook running coord from node_modules: init and doctor keep the jobs; in a new session worktree coord runs only after npm ci', TIMEOUT, (t) => {
-  const fx = devDependencyRepo(t);
-  const config = path.join(fx.repo, 'lefthook.yml');
-  const committedCopy = fs.readFileSync(config, 'utf8');
-  const fromDependency = committedCopy.replaceAll(`node ${SCRIPT} `, `node node_modules/${pkg.name}/dist/coord.mjs `);
-  assert.notEqual(fromDependency, committedCopy);
-  fs.writeFileSync(config, fromDependency);
+test(
+  'lefthook running coord from node_modules: init and doctor keep the jobs; in a new session worktree coord runs only after npm ci',
+  TIMEOUT,
+  (t) => {
+    const fx = devDependencyRepo(t);
+    const config = path.join(fx.repo, 'lefthook.yml');
+    const committedCopy = fs.readFileSync(config, 'utf8');
+    const fromDependency = committedCopy.replaceAll(`node ${SCRIPT} `, `node node_modules/${pkg.name}/dist/coord.mjs `);
+    assert.notEqual(fromDependency, committedCopy);
+    fs.writeFileSync(config, fromDependency);
 
-  const again = ok('npx', ['coord', 'init'], { cwd: fx.repo, env: fx.env });
-  assert.match(again.stdout, /unchanged lefthook\.yml/);
-  assert.equal(fs.readFileSync(config, 'utf8'), fromDependency, 'init rewrote the team\'s run lines');
-  const doctor = run('npx', ['coord', 'doctor'], { cwd: fx.repo, env: fx.env });
-  assert.doesNotMatch(doctor.stdout + doctor.stderr, /lacks coord's/);
-  gitOk(fx.repo, ['commit', '--quiet', '-am', 'chore: lefthook runs coord from node_modules'], { env: fx.env });
-  gitOk(fx.repo, ['push', '--quiet', 'origin', 'HEAD:main'], { env: fx.env });
+    const again = ok('npx', ['coord', 'init'], { cwd: fx.repo, env: fx.env });
+    assert.match(again.stdout, /unchanged lefthook\.yml/);
+    assert.equal(fs.readFileSync(config, 'utf8'), fromDependency, "init rewrote the team's run lines");
+    const doctor = run('npx', ['coord', 'doctor'], { cwd: fx.repo, env: fx.env });
+    assert.doesNotMatch(doctor.stdout + doctor.stderr, /lacks coord's/);
+    gitOk(fx.repo, ['commit', '--quiet', '-am', 'chore: lefthook runs coord from node_modules'], { env: fx.env });
+    gitOk(fx.repo, ['push', '--quiet', 'origin', 'HEAD:main'], { env: fx.env });
 
-  const wt = startSession(fx);
-  assert.ok(!fs.existsSync(path.join(wt, 'node_modules')), 'a new worktree has no node_modules');
-  // Before npm ci there: the sh fast paths still pass a right prefix and move presence, but coord itself cannot run.
-  const missing = `Cannot find module '${path.join(wt, 'node_modules', pkg.name, 'dist', 'coord.mjs')}'`;
-  fs.writeFileSync(path.join(wt, 'early.txt'), 'x\n');
-  gitOk(wt, ['add', 'early.txt'], { env: fx.env });
-  const early = run('git', ['commit', '--quiet', '-m', '[sB] feat: too early'], { cwd: wt, env: fx.env });
-  assert.notEqual(early.code, 0, 'a mislabelled commit went in');
-  assert.ok((early.stdout + early.stderr).includes(missing), `not refused for the missing module:\n${early.stderr}${early.stdout}`);
-  const later = `@${Math.floor(Date.now() / 1000) + 3600} +0000`; // a minute the claim's presence is not already at
-  const fast = run('git', ['commit', '--quiet', '-m', '[sA] feat: early work'], { cwd: wt, env: { ...fx.env, GIT_COMMITTER_DATE: later } });
-  assert.equal(fast.code, 0, fast.stderr);
-  assert.ok(!(fast.stdout + fast.stderr).includes(missing), `a fast path fell through to coord:\n${fast.stderr}${fast.stdout}`);
-  assert.match(gitOk(wt, ['status', '--porcelain'], { env: fx.env }), new RegExp(` M ${BOARD}`), 'the heartbeat\'s fast path moved presence without coord');
-  gitOk(wt, ['checkout', '--', BOARD], { env: fx.env });
+    const wt = startSession(fx);
+    assert.ok(!fs.existsSync(path.join(wt, 'node_modules')), 'a new worktree has no node_modules');
+    // Before npm ci there: the sh fast paths still pass a right prefix and move presence, but coord itself cannot run.
+    const missing = `Cannot find module '${path.join(wt, 'node_modules', pkg.name, 'dist', 'coord.mjs')}'`;
+    fs.writeFileSync(path.join(wt, 'early.txt'), 'x\n');
+    gitOk(wt, ['add', 'early.txt'], { env: fx.env });
+    const early = run('git', ['commit', '--quiet', '-m', '[sB] feat: too early'], { cwd: wt, env: fx.env });
+    assert.notEqual(early.code, 0, 'a mislabelled commit went in');
+    assert.ok((early.stdout + early.stderr).includes(missing), `not refused for the missing module:\n${early.stderr}${early.stdout}`);
+    const later = `@${Math.floor(Date.now() / 1000) + 3600} +0000`; // a minute the claim's presence is not already at
+    const fast = run('git', ['commit', '--quiet', '-m', '[sA] feat: early work'], {
+      cwd: wt,
+      env: { ...fx.env, GIT_COMMITTER_DATE: later },
+    });
+    assert.equal(fast.code, 0, fast.stderr);
+    assert.ok(!(fast.stdout + fast.stderr).includes(missing), `a fast path fell through to coord:\n${fast.stderr}${fast.stdout}`);
+    assert.match(
+      gitOk(wt, ['status', '--porcelain'], { env: fx.env }),
+      new RegExp(` M ${BOARD}`),
+      "the heartbeat's fast path moved presence without coord",
+    );
+    gitOk(wt, ['checkout', '--', BOARD], { env: fx.env });
 
-  ok('npm', ['ci'], { cwd: wt, env: fx.env });
-  // Without the committed copy in this worktree, only node_modules' coord can answer.
-  fs.rmSync(path.join(wt, SCRIPT));
-  commitsThroughHooks(wt, fx.env);
-});
+    ok('npm', ['ci'], { cwd: wt, env: fx.env });
+    // Without the committed copy in this worktree, only node_modules' coord can answer.
+    fs.rmSync(path.join(wt, SCRIPT));
+    commitsThroughHooks(wt, fx.env);
+  },
+);
 
-test('jsr.json publishes the bundle alone, at package.json\'s version: deno publish --dry-run lists it', TIMEOUT, (t) => {
+test("jsr.json publishes the bundle alone, at package.json's version: deno publish --dry-run lists it", TIMEOUT, (t) => {
   const jsr = JSON.parse(fs.readFileSync(path.join(projectRoot, 'jsr.json'), 'utf8'));
   assert.equal(jsr.name, pkg.name, 'one name on npm and JSR');
   assert.match(jsr.name, /^@[a-z0-9-]+\/coord$/, 'JSR names are scoped');
@@ -246,8 +299,16 @@ async function serveDist(t, failAfter = Infinity) {
     const name = path.basename(new URL(req.url, 'http://x').pathname);
     const file = path.join(projectRoot, 'dist', name);
     seen.set(name, (seen.get(name) ?? 0) + 1);
-    if (!fs.existsSync(file)) { res.writeHead(404); res.end(); return; }
-    if (seen.get(name) > failAfter) { res.writeHead(503); res.end(); return; }
+    if (!fs.existsSync(file)) {
+      res.writeHead(404);
+      res.end();
+      return;
+    }
+    if (seen.get(name) > failAfter) {
+      res.writeHead(503);
+      res.end();
+      return;
+    }
     res.writeHead(200, { 'content-type': 'application/javascript' });
     res.end(fs.readFileSync(file));
   });

@@ -16,7 +16,10 @@ test('inbox answers the same with a fresh, a broken and a missing parse cache; o
   for (const body of ['one', 'two', 'three']) coordOk(sB, ['send', 'sA', '-m', body], { env: fx.env });
   const inbox = () => JSON.parse(coordOk(sA, ['inbox', '--json'], { env: fx.env }).stdout).messages;
   const first = inbox();
-  assert.deepEqual(first.map((m) => m.body), ['one', 'two', 'three']);
+  assert.deepEqual(
+    first.map((m) => m.body),
+    ['one', 'two', 'three'],
+  );
   const dir = fs.readdirSync(path.join(fx.repo, '.git', 'coord')).find((d) => d.startsWith('parsed-'));
   assert.ok(dir, 'the cache directory exists after a read');
   const cacheDir = path.join(fx.repo, '.git', 'coord', dir);
@@ -30,5 +33,5 @@ test('inbox answers the same with a fresh, a broken and a missing parse cache; o
   coordOk(sA, ['ack', first[0].id], { env: fx.env });
   const after = inbox();
   assert.ok(after[0].status.acked, 'the new version of the file is read, not the cached old one');
-  assert.deepEqual(fs.readdirSync(cacheDir).filter((f) => !f.startsWith('.')).length, 1, 'the old version\'s entry is pruned');
+  assert.deepEqual(fs.readdirSync(cacheDir).filter((f) => !f.startsWith('.')).length, 1, "the old version's entry is pruned");
 });

@@ -14,8 +14,25 @@ import { coordOk, gitOk, makeRepo } from '../helpers.mjs';
 const LOCAL = 2;
 const OVERLAPS = 1 + LOCAL;
 const BUDGET = {
-  'check-prefix': 0, 'check-reserved': 0, heartbeat: 1, status: 7 + OVERLAPS, inbox: 5, 'inbox --brief': 7 + OVERLAPS, prime: 7 + OVERLAPS,
-  scope: 7, riff: 7, send: 7, ack: 8, reply: 8, handoff: 7, start: 9, sync: 8, 'reap --dry-run': 7, reserve: 7, release: 7, reservations: 5,
+  'check-prefix': 0,
+  'check-reserved': 0,
+  heartbeat: 1,
+  status: 7 + OVERLAPS,
+  inbox: 5,
+  'inbox --brief': 7 + OVERLAPS,
+  prime: 7 + OVERLAPS,
+  scope: 7,
+  riff: 7,
+  send: 7,
+  ack: 8,
+  reply: 8,
+  handoff: 7,
+  start: 9,
+  sync: 8,
+  'reap --dry-run': 7,
+  reserve: 7,
+  release: 7,
+  reservations: 5,
 };
 
 /** Runs coord with a trace file and returns the git processes it started itself. */
@@ -45,7 +62,9 @@ test('each verb stays within its git-process budget', { timeout: 180_000 }, (t) 
   fs.writeFileSync(msg, '[sA] feat: x\n');
   check('check-prefix', sA, ['check-prefix', msg]);
   check('check-reserved', sA, ['check-reserved']); // nobody else holds anything: the cache alone answers
-  gitOk(sA, ['commit', '--allow-empty', '-q', '-m', '[sA] work'], { env: { ...fx.env, GIT_COMMITTER_DATE: `${Math.floor(Date.now() / 1000) + 600} +0000` } });
+  gitOk(sA, ['commit', '--allow-empty', '-q', '-m', '[sA] work'], {
+    env: { ...fx.env, GIT_COMMITTER_DATE: `${Math.floor(Date.now() / 1000) + 600} +0000` },
+  });
   check('heartbeat', sA, ['heartbeat']);
   check('status', sA, ['status']);
   check('scope', sA, ['scope', 'billing']);

@@ -25,7 +25,9 @@ function fixture(t) {
 function slowOrigin(fx, seconds) {
   const counter = path.join(fx.root, 'pushes-seen');
   fs.writeFileSync(counter, '');
-  fs.writeFileSync(path.join(fx.origin, 'hooks', 'pre-receive'), `#!/bin/sh\ncat >/dev/null\necho x >> '${counter}'\nsleep ${seconds}\n`, { mode: 0o755 });
+  fs.writeFileSync(path.join(fx.origin, 'hooks', 'pre-receive'), `#!/bin/sh\ncat >/dev/null\necho x >> '${counter}'\nsleep ${seconds}\n`, {
+    mode: 0o755,
+  });
   return () => fs.readFileSync(counter, 'utf8').split('\n').filter(Boolean).length;
 }
 
@@ -42,8 +44,14 @@ function sessions(fx, clone, n) {
 /** Every message body on origin's main, from all queue files. */
 function bodiesOnOrigin(fx) {
   gitOk(fx.repo, ['fetch', '--quiet', 'origin'], { env: fx.env });
-  const files = gitOk(fx.repo, ['ls-tree', '--name-only', `origin/main:${QUEUE}`], { env: fx.env }).split('\n').filter((f) => f.endsWith('.md'));
-  return files.flatMap((f) => gitOk(fx.repo, ['show', `origin/main:${QUEUE}/${f}`], { env: fx.env }).split('\n').filter((l) => l.startsWith('contention ')));
+  const files = gitOk(fx.repo, ['ls-tree', '--name-only', `origin/main:${QUEUE}`], { env: fx.env })
+    .split('\n')
+    .filter((f) => f.endsWith('.md'));
+  return files.flatMap((f) =>
+    gitOk(fx.repo, ['show', `origin/main:${QUEUE}/${f}`], { env: fx.env })
+      .split('\n')
+      .filter((l) => l.startsWith('contention ')),
+  );
 }
 
 /** Sends one message from each worktree at the same moment; checks each landed once, in one commit each. Returns the push attempts the origin saw. */
@@ -51,14 +59,23 @@ async function sendAllAtOnce(fx, worktrees, pushesSeen, label) {
   const ids = Object.keys(worktrees);
   const before = gitOk(fx.origin, ['rev-parse', 'main'], { env: fx.env }).trim();
   const t0 = Date.now();
-  const results = await Promise.all(ids.map((id, i) => coordAsync(worktrees[id], ['send', ids[(i + 1) % ids.length], '-m', `contention ${label} from ${id}`], { env: fx.env })));
+  const results = await Promise.all(
+    ids.map((id, i) =>
+      coordAsync(worktrees[id], ['send', ids[(i + 1) % ids.length], '-m', `contention ${label} from ${id}`], { env: fx.env }),
+    ),
+  );
   const wallMs = Date.now() - t0;
   results.forEach((r, i) => assert.equal(r.code, 0, `send from ${ids[i]} exited ${r.code}:\n${r.stderr}`));
   const bodies = bodiesOnOrigin(fx).filter((b) => b.startsWith(`contention ${label} `));
   assert.deepEqual(bodies.sort(), ids.map((id) => `contention ${label} from ${id}`).sort(), 'every message exactly once');
-  const log = gitOk(fx.origin, ['log', '--format=%P', `${before}..main`], { env: fx.env }).trim().split('\n');
+  const log = gitOk(fx.origin, ['log', '--format=%P', `${before}..main`], { env: fx.env })
+    .trim()
+    .split('\n');
   assert.equal(log.length, ids.length, 'one commit per message');
-  assert.ok(log.every((parents) => !parents.includes(' ')), 'no merge commits');
+  assert.ok(
+    log.every((parents) => !parents.includes(' ')),
+    'no merge commits',
+  );
   const attempts = pushesSeen();
   console.log(`${ids.length} sends at once (${label}, ${runtime}): ${wallMs} ms wall, ${attempts} push attempts reached the origin`);
   return attempts;
@@ -75,18 +92,25 @@ test('6 sessions of one clone send at the same moment to a slow origin: each mes
   assert.ok(!fs.existsSync(path.join(fx.repo, '.git', LOCK)), 'the lock is gone afterwards');
 });
 
-test('3 + 3 sessions of two clones send at the same moment to a slow origin: each lands once, at most two pushes each', TIMEOUT, async (t) => {
-  const fx = fixture(t);
-  const other = path.join(fx.root, 'other');
-  gitOk(fx.root, ['clone', '--quiet', fx.origin, other], { env: fx.env });
-  const worktrees = { ...sessions(fx, fx.repo, 3) };
-  Object.assign(worktrees, sessions(fx, other, 3));
-  const pushesSeen = slowOrigin(fx, 0.2);
-  const attempts = await sendAllAtOnce(fx, worktrees, pushesSeen, 'two-clones');
-  // Each clone has one attempt in flight at a time, and an attempt fails only when the other
-  // clone's commit lands during it: at most 3 such landings for each clone, so at most 6 + 6.
-  assert.ok(attempts >= 6 && attempts <= 12, `${attempts} push attempts reached the origin for 6 messages (at most 12 with one writer per clone at a time)`);
-});
+test(
+  '3 + 3 sessions of two clones send at the same moment to a slow origin: each lands once, at most two pushes each',
+  TIMEOUT,
+  async (t) => {
+    const fx = fixture(t);
+    const other = path.join(fx.root, 'other');
+    gitOk(fx.root, ['clone', '--quiet', fx.origin, other], { env: fx.env });
+    const worktrees = { ...sessions(fx, fx.repo, 3) };
+    Object.assign(worktrees, sessions(fx, other, 3));
+    const pushesSeen = slowOrigin(fx, 0.2);
+    const attempts = await sendAllAtOnce(fx, worktrees, pushesSeen, 'two-clones');
+    // Each clone has one attempt in flight at a time, and an attempt fails only when the other
+    // clone's commit lands during it: at most 3 such landings for each clone, so at most 6 + 6.
+    assert.ok(
+      attempts >= 6 && attempts <= 12,
+      `${attempts} push attempts reached the origin for 6 messages (at most 12 with one writer per clone at a time)`,
+    );
+  },
+);
 
 test('a publisher killed while holding the lock does not block the next one', TIMEOUT, async (t) => {
   const fx = fixture(t);
@@ -105,7 +129,10 @@ test('a lock not refreshed for longer than a push may take is taken over, whoeve
   const fx = fixture(t);
   const { sA } = sessions(fx, fx.repo, 1);
   const lock = path.join(fx.repo, '.git', LOCK);
-  fs.writeFileSync(lock, JSON.stringify({ pid: process.pid, host: 'some-other-machine', since: Date.now() - 120e3, token: 'elsewhere' }) + '\n');
+  fs.writeFileSync(
+    lock,
+    JSON.stringify({ pid: process.pid, host: 'some-other-machine', since: Date.now() - 120e3, token: 'elsewhere' }) + '\n',
+  );
   const old = new Date(Date.now() - 120e3);
   fs.utimesSync(lock, old, old);
   coordOk(sA, ['send', 'sA', '-m', 'after a stale lock'], { env: { ...fx.env, COORD_TIMEOUT: '1s' } });
@@ -118,14 +145,22 @@ test('a live holder that keeps the lock: the wait is bounded, says who holds it,
   const before = gitOk(fx.origin, ['rev-parse', 'main'], { env: fx.env }).trim();
   const lock = path.join(fx.repo, '.git', LOCK);
   fs.writeFileSync(lock, JSON.stringify({ pid: process.pid, host: os.hostname(), since: Date.now(), token: 'busy-holder' }) + '\n');
-  const keepAlive = setInterval(() => { const now = new Date(); fs.utimesSync(lock, now, now); }, 100);
+  const keepAlive = setInterval(() => {
+    const now = new Date();
+    fs.utimesSync(lock, now, now);
+  }, 100);
   t.after(() => clearInterval(keepAlive));
   const t0 = Date.now();
   const r = await coordAsync(sA, ['send', 'sA', '-m', 'waits'], { env: { ...fx.env, COORD_TIMEOUT: '1s' } });
   const waited = Date.now() - t0;
   clearInterval(keepAlive);
   assert.equal(r.code, 1, r.stderr);
-  assert.match(r.stderr, new RegExp(`^coord: Another coord process ${process.pid}\\b.* publishing from this clone .*Nothing was published; run again once it has finished \\(if no coord is running, remove .*${LOCK}\\)\\.\\n$`));
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `^coord: Another coord process ${process.pid}\\b.* publishing from this clone .*Nothing was published; run again once it has finished \\(if no coord is running, remove .*${LOCK}\\)\\.\\n$`,
+    ),
+  );
   assert.ok(waited >= 4000 && waited < 30_000, `waited ${waited} ms (patience: 4 network timeouts)`);
   assert.equal(gitOk(fx.origin, ['rev-parse', 'main'], { env: fx.env }).trim(), before, 'nothing published');
   assert.ok(fs.existsSync(lock), "the holder's lock is left alone");
@@ -138,10 +173,16 @@ test("coord's commits carry [skip ci] in the body, the subject untouched; skipCi
   const message = (rev) => gitOk(fx.repo, ['log', '-1', '--format=%B', rev], { env: fx.env });
   gitOk(fx.repo, ['fetch', '--quiet', 'origin'], { env: fx.env });
   assert.equal(message('origin/main'), '[sA] docs(ai-sessions): info to sA: note to self\n\n[skip ci]\n\n');
-  assert.equal(gitOk(fx.repo, ['log', '-1', '--format=%s', 'origin/main'], { env: fx.env }).trim(), '[sA] docs(ai-sessions): info to sA: note to self');
+  assert.equal(
+    gitOk(fx.repo, ['log', '-1', '--format=%s', 'origin/main'], { env: fx.env }).trim(),
+    '[sA] docs(ai-sessions): info to sA: note to self',
+  );
 
   // The setting is read from the worktree that runs coord.
-  fs.writeFileSync(path.join(sA, '.coord.json'), JSON.stringify({ ...JSON.parse(fs.readFileSync(path.join(sA, '.coord.json'), 'utf8')), skipCi: false }) + '\n');
+  fs.writeFileSync(
+    path.join(sA, '.coord.json'),
+    JSON.stringify({ ...JSON.parse(fs.readFileSync(path.join(sA, '.coord.json'), 'utf8')), skipCi: false }) + '\n',
+  );
   coordOk(sA, ['send', 'sA', '-m', 'with CI'], { env: fx.env });
   gitOk(fx.repo, ['fetch', '--quiet', 'origin'], { env: fx.env });
   assert.equal(message('origin/main'), '[sA] docs(ai-sessions): info to sA: with CI\n\n');

@@ -10,7 +10,19 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import {
-  BOARD, STAMP, boardOnOrigin, cellsOf, coord, coordAsync, coordOk, git, gitOk, lefthookBin, makeRepo, rowsOf, runtime,
+  BOARD,
+  STAMP,
+  boardOnOrigin,
+  cellsOf,
+  coord,
+  coordAsync,
+  coordOk,
+  git,
+  gitOk,
+  lefthookBin,
+  makeRepo,
+  rowsOf,
+  runtime,
 } from '../helpers.mjs';
 
 const TIMEOUT = { timeout: 240_000 };
@@ -39,12 +51,18 @@ const daemons = new Set();
 /** Kills a daemon and everything it forked (it leads its own process group). */
 function killDaemon(child) {
   if (child.exitCode === null && child.signalCode === null) {
-    try { process.kill(-child.pid, 'SIGKILL'); } catch { child.kill('SIGKILL'); }
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      child.kill('SIGKILL');
+    }
   }
   daemons.delete(child);
 }
 // Whatever happens in a test, no git daemon outlives the file.
-after(() => { for (const d of [...daemons]) killDaemon(d); });
+after(() => {
+  for (const d of [...daemons]) killDaemon(d);
+});
 
 /**
  * Serves every repository under `base` over git:// on loopback, pushes allowed.
@@ -55,11 +73,16 @@ async function gitDaemon(t, base, env) {
   const daemonBin = path.join(gitOk(base, ['--exec-path'], { env }).trim(), 'git-daemon');
   for (let tries = 1; ; tries++) {
     const port = await freePort();
-    const child = spawn(daemonBin, ['--reuseaddr', '--export-all', '--enable=receive-pack', `--base-path=${base}`,
-      '--listen=127.0.0.1', `--port=${port}`, base], { env, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    const child = spawn(
+      daemonBin,
+      ['--reuseaddr', '--export-all', '--enable=receive-pack', `--base-path=${base}`, '--listen=127.0.0.1', `--port=${port}`, base],
+      { env, stdio: ['ignore', 'ignore', 'pipe'], detached: true },
+    );
     daemons.add(child);
     let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (d) => { stderr += d; });
+    child.stderr.setEncoding('utf8').on('data', (d) => {
+      stderr += d;
+    });
     const stop = () => killDaemon(child);
     t.after(stop);
     const url = (name) => `git://127.0.0.1:${port}/${name}`;
@@ -92,7 +115,9 @@ function cloneInto(fx, url, name) {
 function gitCounts(traceFile) {
   const counts = {};
   if (!fs.existsSync(traceFile)) return counts;
-  for (const m of fs.readFileSync(traceFile, 'utf8').matchAll(/"event":"start".*?"argv":\["(?:[^"]*\/)?git",(?:"-C","[^"]*",)?"([a-z-]+)"/g)) {
+  for (const m of fs
+    .readFileSync(traceFile, 'utf8')
+    .matchAll(/"event":"start".*?"argv":\["(?:[^"]*\/)?git",(?:"-C","[^"]*",)?"([a-z-]+)"/g)) {
     counts[m[1]] = (counts[m[1]] ?? 0) + 1;
   }
   return counts;
@@ -105,10 +130,12 @@ function gitCounts(traceFile) {
 async function burst(fx, jobs) {
   const traceDir = fs.mkdtempSync(path.join(fx.root, 'trace-'));
   const t0 = Date.now();
-  const results = await Promise.all(jobs.map(({ cwd, args }, i) => {
-    const env = { ...fx.env, GIT_TRACE2_EVENT: path.join(traceDir, `job-${i}.json`) };
-    return coordAsync(cwd, args, { env, timeout: 200_000 }).then((r) => ({ ...r, cwd, args }));
-  }));
+  const results = await Promise.all(
+    jobs.map(({ cwd, args }, i) => {
+      const env = { ...fx.env, GIT_TRACE2_EVENT: path.join(traceDir, `job-${i}.json`) };
+      return coordAsync(cwd, args, { env, timeout: 200_000 }).then((r) => ({ ...r, cwd, args }));
+    }),
+  );
   const wallMs = Date.now() - t0;
   results.forEach((r, i) => {
     const c = gitCounts(path.join(traceDir, `job-${i}.json`));
@@ -127,21 +154,36 @@ const summary = (xs) => {
 /** Fails with every failed job's output. */
 function assertAllOk(results) {
   const bad = results.filter((r) => r.code !== 0);
-  assert.equal(bad.length, 0, bad.map((r) => `coord ${r.args.join(' ')} in ${r.cwd} exited ${r.code}:\n${r.stderr}${r.stdout}`).join('\n---\n'));
+  assert.equal(
+    bad.length,
+    0,
+    bad.map((r) => `coord ${r.args.join(' ')} in ${r.cwd} exited ${r.code}:\n${r.stderr}${r.stdout}`).join('\n---\n'),
+  );
 }
 
 /** Session branches, worktrees (besides the main one) and refs/coord refs of one clone. */
 function localState(dir, env) {
-  const branches = gitOk(dir, ['for-each-ref', '--format=%(refname:lstrip=2)', 'refs/heads/session-*'], { env }).split('\n').filter(Boolean).sort();
+  const branches = gitOk(dir, ['for-each-ref', '--format=%(refname:lstrip=2)', 'refs/heads/session-*'], { env })
+    .split('\n')
+    .filter(Boolean)
+    .sort();
   const worktrees = [];
   let cur = null;
   for (const line of gitOk(dir, ['worktree', 'list', '--porcelain'], { env }).split('\n')) {
-    if (line.startsWith('worktree ')) { cur = { dir: line.slice(9), branch: null }; worktrees.push(cur); }
+    if (line.startsWith('worktree ')) {
+      cur = { dir: line.slice(9), branch: null };
+      worktrees.push(cur);
+    }
     if (line.startsWith('branch refs/heads/') && cur) cur.branch = line.slice(18);
   }
   const scratch = gitOk(dir, ['for-each-ref', 'refs/coord/'], { env }).trim();
-  const marks = fs.existsSync(path.join(dir, '.git', 'coord')) ? fs.readdirSync(path.join(dir, '.git', 'coord')).filter((n) => n.startsWith('claiming-')) : [];
-  const siblings = fs.readdirSync(path.dirname(dir)).filter((e) => e.startsWith(`${path.basename(dir)}-s`)).sort();
+  const marks = fs.existsSync(path.join(dir, '.git', 'coord'))
+    ? fs.readdirSync(path.join(dir, '.git', 'coord')).filter((n) => n.startsWith('claiming-'))
+    : [];
+  const siblings = fs
+    .readdirSync(path.dirname(dir))
+    .filter((e) => e.startsWith(`${path.basename(dir)}-s`))
+    .sort();
   return { branches, worktrees: worktrees.filter((w) => w.dir !== dir), scratch, marks, siblings };
 }
 
@@ -159,15 +201,28 @@ function assertRaceOutcome(fx, clones, starts, n) {
   const rows = rowsOf(board);
   assert.equal(rows.length, n, `rows on origin/main:\n${board}`);
   assert.deepEqual(rows.map((r) => cellsOf(r)[0].split(' · ')[0]).sort(), [...ids].sort());
-  for (const s of starts) assert.ok(rows.some((r) => cellsOf(r)[0] === `${s.id} · ${s.name}`), `row of ${s.id} · ${s.name}`);
-  const claims = gitOk(clones[0], ['log', '--format=%s', 'origin/main'], { env: fx.env }).split('\n').filter((l) => / claim s[A-Z]+ at /.test(l));
+  for (const s of starts)
+    assert.ok(
+      rows.some((r) => cellsOf(r)[0] === `${s.id} · ${s.name}`),
+      `row of ${s.id} · ${s.name}`,
+    );
+  const claims = gitOk(clones[0], ['log', '--format=%s', 'origin/main'], { env: fx.env })
+    .split('\n')
+    .filter((l) => / claim s[A-Z]+ at /.test(l));
   assert.equal(claims.length, n, `claim commits on origin/main:\n${claims.join('\n')}`);
   assert.deepEqual(claims.map((l) => /^\[(s[A-Z]+)\]/.exec(l)[1]).sort(), [...ids].sort());
 
   for (const dir of clones) {
-    const mine = starts.filter((s) => s.clone === dir).map((s) => s.id).sort();
+    const mine = starts
+      .filter((s) => s.clone === dir)
+      .map((s) => s.id)
+      .sort();
     const st = localState(dir, fx.env);
-    assert.deepEqual(st.branches, mine.map((id) => `session-${id}`), `session branches in ${dir}`);
+    assert.deepEqual(
+      st.branches,
+      mine.map((id) => `session-${id}`),
+      `session branches in ${dir}`,
+    );
     assert.deepEqual(st.worktrees.map((w) => w.dir).sort(), mine.map((id) => `${dir}-${id}`).sort(), `worktrees of ${dir}`);
     for (const w of st.worktrees) assert.equal(w.branch, `session-${w.dir.slice(dir.length + 1)}`, `${w.dir} is on its session branch`);
     assert.deepEqual(st.siblings, mine.map((id) => `${path.basename(dir)}-${id}`).sort(), `no stray worktree directory next to ${dir}`);
@@ -200,15 +255,19 @@ async function twelveStarts(t, fx, clones, label) {
   return starts;
 }
 
-test('12 starts at the same moment from 3 clones of a path origin: 12 distinct ids, 12 rows, 12 worktrees, no orphan', TIMEOUT, async (t) => {
-  const fx = fixture(t);
-  const clones = [fx.repo, cloneInto(fx, fx.origin, 'clone-b'), cloneInto(fx, fx.origin, 'clone-c')];
-  await twelveStarts(t, fx, clones, 'path remote');
+test(
+  '12 starts at the same moment from 3 clones of a path origin: 12 distinct ids, 12 rows, 12 worktrees, no orphan',
+  TIMEOUT,
+  async (t) => {
+    const fx = fixture(t);
+    const clones = [fx.repo, cloneInto(fx, fx.origin, 'clone-b'), cloneInto(fx, fx.origin, 'clone-c')];
+    await twelveStarts(t, fx, clones, 'path remote');
 
-  // The next claim after the race takes the next id, from any clone.
-  const next = JSON.parse(coordOk(clones[1], ['start', '--json'], { env: fx.env }).stdout);
-  assert.equal(next.id, 'sM');
-});
+    // The next claim after the race takes the next id, from any clone.
+    const next = JSON.parse(coordOk(clones[1], ['start', '--json'], { env: fx.env }).stdout);
+    assert.equal(next.id, 'sM');
+  },
+);
 
 test('12 starts at the same moment from 3 clones of a git:// origin served by git daemon on loopback', TIMEOUT, async (t) => {
   const fx = fixture(t);
@@ -228,19 +287,32 @@ test('12 starts at the same moment from 3 clones of a git:// origin served by gi
 
 /** The sessions' rows, parsed from a board text. */
 function rowsById(board) {
-  return new Map(rowsOf(board).map((r) => { const c = cellsOf(r); return [c[0].split(' · ')[0], c]; }));
+  return new Map(
+    rowsOf(board).map((r) => {
+      const c = cellsOf(r);
+      return [c[0].split(' · ')[0], c];
+    }),
+  );
 }
 
 /** Every message block in the queue files of origin/main: { file, header, body, status }. */
 function blocksOnOrigin(dir, env) {
   gitOk(dir, ['fetch', '--quiet', 'origin'], { env });
-  const files = gitOk(dir, ['ls-tree', '--name-only', `origin/main:${QUEUE}`], { env }).split('\n').filter((f) => f.endsWith('.md'));
+  const files = gitOk(dir, ['ls-tree', '--name-only', `origin/main:${QUEUE}`], { env })
+    .split('\n')
+    .filter((f) => f.endsWith('.md'));
   const blocks = [];
   for (const f of files) {
     const text = gitOk(dir, ['show', `origin/main:${QUEUE}/${f}`], { env });
     let cur = null;
     for (const line of text.split('\n')) {
-      if (line.startsWith('## ')) { cur = { file: f, header: line, body: [], status: null }; blocks.push(cur); } else if (cur && line.startsWith('→ status:')) { cur.status = line; cur = null; } else if (cur) cur.body.push(line);
+      if (line.startsWith('## ')) {
+        cur = { file: f, header: line, body: [], status: null };
+        blocks.push(cur);
+      } else if (cur && line.startsWith('→ status:')) {
+        cur.status = line;
+        cur = null;
+      } else if (cur) cur.body.push(line);
     }
   }
   return blocks.map((b) => ({ ...b, body: b.body.join('\n') }));
@@ -261,13 +333,20 @@ test('sends, acks, scope changes and closes from many sessions at once, over two
   const waiting = {};
   for (const [i, id] of staying.entries()) {
     const from = ids[(i + 1) % ids.length];
-    waiting[id] = JSON.parse(coordOk(fx.repo, ['send', id, '--as', from, '--type', 'question', '-m', `waiting for ${id} from ${from}`, '--json'], { env: fx.env }).stdout).id;
+    waiting[id] = JSON.parse(
+      coordOk(fx.repo, ['send', id, '--as', from, '--type', 'question', '-m', `waiting for ${id} from ${from}`, '--json'], { env: fx.env })
+        .stdout,
+    ).id;
   }
   const before = gitOk(fx.repo, ['rev-parse', 'origin/main'], { env: fx.env }).trim();
 
   const jobs = [];
   // Every session (the closing ones too) sends one message to a session that stays.
-  const sends = ids.map((from, i) => ({ from, to: staying[(i + 2) % staying.length], body: `burst message from ${from} | with a pipe and \`code\`` }));
+  const sends = ids.map((from, i) => ({
+    from,
+    to: staying[(i + 2) % staying.length],
+    body: `burst message from ${from} | with a pipe and \`code\``,
+  }));
   // Two byte-identical messages, same sender, same recipient, same minute: both must land, with two ids.
   sends.push({ ...sends[0] });
   for (const s of sends) jobs.push({ cwd: home[s.from], args: ['send', s.to, '--as', s.from, '-m', s.body, '--json'] });
@@ -287,7 +366,10 @@ test('sends, acks, scope changes and closes from many sessions at once, over two
   // Every job's outcome is accounted for: each exited 0, and each stayed within that bound.
   assertAllOk(results);
   for (const r of results) {
-    assert.ok(r.pushes >= 1 && r.pushes <= jobs.length, `coord ${r.args.join(' ')} in ${r.cwd} pushed ${r.pushes} times; with ${jobs.length} writers at most ${jobs.length} rounds can be needed`);
+    assert.ok(
+      r.pushes >= 1 && r.pushes <= jobs.length,
+      `coord ${r.args.join(' ')} in ${r.cwd} pushed ${r.pushes} times; with ${jobs.length} writers at most ${jobs.length} rounds can be needed`,
+    );
   }
 
   // The board: closed rows gone, every other row present with its new scope.
@@ -328,13 +410,22 @@ test('sends, acks, scope changes and closes from many sessions at once, over two
   // The closed sessions' worktrees and branches are gone; the rest are untouched.
   for (const id of closing) {
     assert.ok(!fs.existsSync(`${home[id]}-${id}`), `worktree of ${id} removed`);
-    assert.notEqual(git(home[id], ['rev-parse', '--verify', '--quiet', `refs/heads/session-${id}`], { env: fx.env }).code, 0, `branch of ${id} deleted`);
+    assert.notEqual(
+      git(home[id], ['rev-parse', '--verify', '--quiet', `refs/heads/session-${id}`], { env: fx.env }).code,
+      0,
+      `branch of ${id} deleted`,
+    );
   }
   for (const id of staying) assert.ok(fs.existsSync(`${home[id]}-${id}`), `worktree of ${id} kept`);
 
   // One commit per write, each publishing exactly one change: history has no merges and no lost update.
-  const log = gitOk(fx.repo, ['log', '--format=%P%x09%s', `${before}..origin/main`], { env: fx.env }).trim().split('\n');
+  const log = gitOk(fx.repo, ['log', '--format=%P%x09%s', `${before}..origin/main`], { env: fx.env })
+    .trim()
+    .split('\n');
   assert.equal(log.length, jobs.length, `commits published by the burst:\n${log.join('\n')}`);
-  assert.ok(log.every((l) => !l.split('\t')[0].includes(' ')), 'no merge commits');
+  assert.ok(
+    log.every((l) => !l.split('\t')[0].includes(' ')),
+    'no merge commits',
+  );
   for (const dir of [fx.repo, other]) assert.equal(localState(dir, fx.env).scratch, '', `no refs/coord/ ref left in ${dir}`);
 });

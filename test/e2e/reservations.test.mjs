@@ -85,7 +85,10 @@ test('reserve in one clone, a commit refused in another, the override, release, 
   const r = coordOk(a, ['reserve', 'src/api/', 'README.md', '--for', '1h', '-m', 'moving the handlers'], { env: fx.env });
   assert.match(r.stdout, /sA reserved src\/api\/ until/);
   gitOk(fx.repo, ['fetch', '--quiet'], { env: fx.env });
-  assert.match(git(fx.repo, ['show', `origin/main:${RES}`], { env: fx.env }).stdout, /\| `src\/api\/` \| sA \| \d{4}-.*Z \| moving the handlers \|/);
+  assert.match(
+    git(fx.repo, ['show', `origin/main:${RES}`], { env: fx.env }).stdout,
+    /\| `src\/api\/` \| sA \| \d{4}-.*Z \| moving the handlers \|/,
+  );
 
   // sB's clone learns of it with any fetching verb; the guard then refuses, naming holder, note and how to ask.
   coordOk(b, ['status'], { env: fx.env });
@@ -105,10 +108,19 @@ test('reserve in one clone, a commit refused in another, the override, release, 
   // Another session cannot reserve what sA holds, or anything inside it.
   const clash = coord(b, ['reserve', 'src/api/*.ts'], { env: fx.env });
   assert.equal(clash.code, 1);
-  assert.match(clash.stderr, /src\/api\/\*\.ts overlaps src\/api\/, reserved by sA \(\w+\) until \d{4}-\d\d-\d\dT\d\d:\d\dZ \("moving the handlers"\)\. Ask them: coord send sA/);
+  assert.match(
+    clash.stderr,
+    /src\/api\/\*\.ts overlaps src\/api\/, reserved by sA \(\w+\) until \d{4}-\d\d-\d\dT\d\d:\d\dZ \("moving the handlers"\)\. Ask them: coord send sA/,
+  );
 
   const list = JSON.parse(coordOk(other, ['reservations', '--json'], { env: fx.env }).stdout);
-  assert.deepEqual(list.reservations.map((x) => [x.path, x.session, x.note, x.counts]), [['src/api/', 'sA', 'moving the handlers', true], ['README.md', 'sA', 'moving the handlers', true]]);
+  assert.deepEqual(
+    list.reservations.map((x) => [x.path, x.session, x.note, x.counts]),
+    [
+      ['src/api/', 'sA', 'moving the handlers', true],
+      ['README.md', 'sA', 'moving the handlers', true],
+    ],
+  );
 
   assert.match(coordOk(a, ['release', 'src/api/'], { env: fx.env }).stdout, /sA released src\/api\//);
   coordOk(b, ['reservations'], { env: fx.env });
@@ -135,8 +147,13 @@ test('two sessions reserve one path at the same moment: exactly one wins, the ot
     assert.match(r.stderr, new RegExp(`src/shared\\.ts is reserved by ${winner}`));
   }
   gitOk(fx.repo, ['fetch', '--quiet'], { env: fx.env });
-  const rows = git(fx.repo, ['show', `origin/main:${RES}`], { env: fx.env }).stdout.split('\n').filter((l) => l.startsWith('| `'));
-  assert.deepEqual(rows.map((l) => l.split('|')[2].trim()), [winner]);
+  const rows = git(fx.repo, ['show', `origin/main:${RES}`], { env: fx.env })
+    .stdout.split('\n')
+    .filter((l) => l.startsWith('| `'));
+  assert.deepEqual(
+    rows.map((l) => l.split('|')[2].trim()),
+    [winner],
+  );
 });
 
 test('a reservation ends at its time, and stops counting when its holder goes stale', TIMEOUT, (t) => {
@@ -149,7 +166,9 @@ test('a reservation ends at its time, and stops counting when its holder goes st
   assert.equal(commitFile(fx, b, 'short.txt', '1\n', '[sB] one').code, 1, 'refused while it lasts');
   gitOk(b, ['reset', '--quiet', '--hard'], { env: fx.env });
   const until = Date.now() + 3500;
-  while (Date.now() < until) { /* the reservation runs out */ }
+  while (Date.now() < until) {
+    /* the reservation runs out */
+  }
   assert.equal(commitFile(fx, b, 'short.txt', '1\n', '[sB] one').code, 0, 'passes once its time is over, with no fetch in between');
   assert.equal(commitFile(fx, b, 'long.txt', '1\n', '[sB] two').code, 1);
   gitOk(b, ['reset', '--quiet', '--hard'], { env: fx.env });
@@ -158,12 +177,19 @@ test('a reservation ends at its time, and stops counting when its holder goes st
   const old = stampOf(Date.now() - 2 * 86400e3);
   const board = path.join(fx.repo, 'docs/ai/sessions/active.md');
   gitOk(fx.repo, ['pull', '--quiet', '--ff-only'], { env: fx.env });
-  const text = fs.readFileSync(board, 'utf8').split('\n').map((l) => (l.startsWith('| sA ') ? l.replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z/g, old) : l)).join('\n');
+  const text = fs
+    .readFileSync(board, 'utf8')
+    .split('\n')
+    .map((l) => (l.startsWith('| sA ') ? l.replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z/g, old) : l))
+    .join('\n');
   fs.writeFileSync(board, text);
   gitOk(fx.repo, ['commit', '--quiet', '-am', 'chore: sA went quiet', '--no-verify'], { env: fx.env });
   gitOk(fx.repo, ['push', '--quiet', 'origin', 'HEAD:main'], { env: fx.env });
   const list = JSON.parse(coordOk(b, ['reservations', '--all', '--json'], { env: fx.env }).stdout);
-  assert.deepEqual(list.reservations.filter((r) => r.path === 'long.txt').map((r) => [r.counts, r.why]), [[false, 'sA is stale']]);
+  assert.deepEqual(
+    list.reservations.filter((r) => r.path === 'long.txt').map((r) => [r.counts, r.why]),
+    [[false, 'sA is stale']],
+  );
   assert.equal(commitFile(fx, b, 'long.txt', '1\n', '[sB] two').code, 0, 'a stale holder no longer blocks');
 });
 

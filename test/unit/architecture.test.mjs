@@ -19,8 +19,12 @@ function modules() {
       else if (e.name.endsWith('.ts')) {
         const name = path.relative(src, abs).replace(/\.ts$/, '').split(path.sep).join('/');
         const text = fs.readFileSync(abs, 'utf8');
-        const specs = [...text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+'([^']+)'|import\(\s*'([^']+)'\s*\)/g)].map((m) => m[1] ?? m[2]);
-        const imports = specs.map((s) => (s.startsWith('.') ? path.posix.normalize(path.posix.join(path.posix.dirname(name), s)).replace(/\.js$/, '') : s));
+        const specs = [...text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+'([^']+)'|import\(\s*'([^']+)'\s*\)/g)].map(
+          (m) => m[1] ?? m[2],
+        );
+        const imports = specs.map((s) =>
+          s.startsWith('.') ? path.posix.normalize(path.posix.join(path.posix.dirname(name), s)).replace(/\.js$/, '') : s,
+        );
         found.set(name, { text, imports });
       }
     }
@@ -31,7 +35,11 @@ function modules() {
 
 const mods = modules();
 const layer = (name) => (name.startsWith('commands/') ? 'commands' : name.startsWith('protocol/') ? 'protocol' : name);
-const importers = (target) => [...mods].filter(([, m]) => m.imports.includes(target)).map(([n]) => n).sort();
+const importers = (target) =>
+  [...mods]
+    .filter(([, m]) => m.imports.includes(target))
+    .map(([n]) => n)
+    .sort();
 
 test('the module table was read (the rules below are not vacuous)', () => {
   assert.ok(mods.size >= 40, `only ${mods.size} modules found`);
@@ -52,13 +60,17 @@ test('protocol/ and plans.ts are pure: they import only protocol/ and errors', (
   for (const [name, m] of mods) {
     if (layer(name) !== 'protocol' && name !== 'plans') continue;
     for (const i of m.imports) if (!i.startsWith('protocol/') && i !== 'errors') bad.push(`${name} → ${i}`);
-    if (/\bprocess\.|Date\.now\(\)|Math\.random\(\)/.test(m.text.replace(/\/\/.*|\/\*[\s\S]*?\*\//g, '')) && name === 'plans') bad.push(`${name} reads the clock, randomness or the process`);
+    if (/\bprocess\.|Date\.now\(\)|Math\.random\(\)/.test(m.text.replace(/\/\/.*|\/\*[\s\S]*?\*\//g, '')) && name === 'plans')
+      bad.push(`${name} reads the clock, randomness or the process`);
   }
   assert.deepEqual(bad, []);
 });
 
 test('only process.ts starts processes; only git.ts, tools.ts (lefthook) and demo (which plays commands) import it', () => {
-  const cpUsers = [...mods].filter(([, m]) => /\bcp\(\)|node:child_process/.test(m.text)).map(([n]) => n).sort();
+  const cpUsers = [...mods]
+    .filter(([, m]) => /\bcp\(\)|node:child_process/.test(m.text))
+    .map(([n]) => n)
+    .sort();
   assert.deepEqual(cpUsers, ['process', 'sys'], 'sys.ts declares the lazy loader, process.ts is its only user');
   assert.deepEqual(mods.get('sys').text.match(/\bcp\(\)\./g) ?? [], []);
   assert.deepEqual(importers('process'), ['commands/demo', 'git', 'tools']);
@@ -113,7 +125,10 @@ test('each layer imports only from the layers the page allows', () => {
     const own = allowed[layer(name)];
     if (!own) continue;
     for (const i of m.imports) {
-      if (i.startsWith('node:')) { if (name !== 'sys') bad.push(`${name} → ${i}`); continue; }
+      if (i.startsWith('node:')) {
+        if (name !== 'sys') bad.push(`${name} → ${i}`);
+        continue;
+      }
       if (!own.includes(layer(i)) && layer(i) !== layer(name)) bad.push(`${name} → ${i}`);
     }
   }
@@ -129,7 +144,9 @@ test('each layer imports only from the layers the page allows', () => {
 
 test('docs/architecture.md names every module under src/', () => {
   const page = fs.readFileSync(path.join(root, 'docs/architecture.md'), 'utf8');
-  const missing = [...mods.keys()].filter((n) => !n.startsWith('commands/')).filter((n) => !page.includes(`${n.split('/').pop()}.ts`) && !page.includes(`${n}.ts`));
+  const missing = [...mods.keys()]
+    .filter((n) => !n.startsWith('commands/'))
+    .filter((n) => !page.includes(`${n.split('/').pop()}.ts`) && !page.includes(`${n}.ts`));
   assert.deepEqual(missing, []);
 });
 
@@ -138,7 +155,10 @@ test('no import runs back up: the import graph of src/ has no cycle (type import
   const state = new Map(); // name → 'open' while on the path, 'done' after
   const visit = (name, trail) => {
     if (state.get(name) === 'done') return;
-    if (state.get(name) === 'open') { cycles.push([...trail.slice(trail.indexOf(name)), name].join(' → ')); return; }
+    if (state.get(name) === 'open') {
+      cycles.push([...trail.slice(trail.indexOf(name)), name].join(' → '));
+      return;
+    }
     state.set(name, 'open');
     for (const i of mods.get(name)?.imports ?? []) if (mods.has(i)) visit(i, [...trail, name]);
     state.set(name, 'done');
@@ -155,9 +175,13 @@ test('the cycle check sees a cycle when there is one', () => {
   const onPath = new Set();
   let found = false;
   const visit = (name) => {
-    if (onPath.has(name)) { found = true; return; }
+    if (onPath.has(name)) {
+      found = true;
+      return;
+    }
     if (seen.has(name)) return;
-    seen.add(name); onPath.add(name);
+    seen.add(name);
+    onPath.add(name);
     for (const i of withBack.get(name)?.imports ?? []) if (withBack.has(i)) visit(i);
     onPath.delete(name);
   };
@@ -180,7 +204,22 @@ test('one runner: only cli.ts opens the context, and a verb reports through it',
 });
 
 test('the read and write paths keep no state in module variables: a run carries it (Context.run)', () => {
-  const paths = ['blackboard', 'publish', 'context', 'mailbox', 'liveness', 'plans', 'overlaps', 'session', 'claim', 'closing', 'provenance', 'lock', 'git', 'cli'];
+  const paths = [
+    'blackboard',
+    'publish',
+    'context',
+    'mailbox',
+    'liveness',
+    'plans',
+    'overlaps',
+    'session',
+    'claim',
+    'closing',
+    'provenance',
+    'lock',
+    'git',
+    'cli',
+  ];
   const bad = paths.filter((n) => /^(?:export\s+)?(?:let|var)\s/m.test(mods.get(n).text));
   assert.deepEqual(bad, []);
 });

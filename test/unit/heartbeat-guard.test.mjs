@@ -19,11 +19,21 @@ const tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'coord-heartbe
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 const entry = path.join(tmp, 'entry.ts');
-fs.writeFileSync(entry, `export { heartbeatScript } from ${JSON.stringify(path.join(here, '../../src/protocol/heartbeat.ts'))};\n` +
-  `export { run as heartbeat } from ${JSON.stringify(path.join(here, '../../src/commands/heartbeat.ts'))};\n` +
-  `export { emptyBoardText } from ${JSON.stringify(path.join(here, '../../src/protocol/board.ts'))};\n` +
-  `export { stamp } from ${JSON.stringify(path.join(here, '../../src/protocol/stamp.ts'))};\n`);
-await build({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'node', outfile: path.join(tmp, 'rule.mjs'), logLevel: 'silent' });
+fs.writeFileSync(
+  entry,
+  `export { heartbeatScript } from ${JSON.stringify(path.join(here, '../../src/protocol/heartbeat.ts'))};\n` +
+    `export { run as heartbeat } from ${JSON.stringify(path.join(here, '../../src/commands/heartbeat.ts'))};\n` +
+    `export { emptyBoardText } from ${JSON.stringify(path.join(here, '../../src/protocol/board.ts'))};\n` +
+    `export { stamp } from ${JSON.stringify(path.join(here, '../../src/protocol/stamp.ts'))};\n`,
+);
+await build({
+  entryPoints: [entry],
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  outfile: path.join(tmp, 'rule.mjs'),
+  logLevel: 'silent',
+});
 const R = await import(pathToFileURL(path.join(tmp, 'rule.mjs')).href);
 
 const BOARD = 'docs/ai/sessions/active.md';
@@ -32,7 +42,10 @@ const script = path.join(repo, 'infrastructure/scripts/coord-heartbeat.sh');
 
 test('init writes the script the rule module renders, and the post-commit job runs it first', () => {
   assert.equal(fs.readFileSync(script, 'utf8'), R.heartbeatScript());
-  assert.match(fs.readFileSync(path.join(repo, 'lefthook.yml'), 'utf8'), /post-commit:\n  commands:\n    coord-heartbeat:\n      run: sh infrastructure\/scripts\/coord-heartbeat\.sh \|\| node infrastructure\/scripts\/coord\.mjs heartbeat\n/);
+  assert.match(
+    fs.readFileSync(path.join(repo, 'lefthook.yml'), 'utf8'),
+    /post-commit:\n  commands:\n    coord-heartbeat:\n      run: sh infrastructure\/scripts\/coord-heartbeat\.sh \|\| node infrastructure\/scripts\/coord\.mjs heartbeat\n/,
+  );
   assert.equal(spawnSync('sh', ['-n', script]).status, 0);
   const d = spawnSync('dash', ['-n', script]);
   if (!d.error) assert.equal(d.status, 0, String(d.stderr));
@@ -62,14 +75,18 @@ function layout(dir, { head, linked = true, reflog, refSha = SHA, marker, board 
   return wt;
 }
 
-const reflogLine = (t, { sha = SHA, tz = '+0000', who = 'A U Thor <a@example.com>' } = {}) => `${'0'.repeat(40)} ${sha} ${who} ${t} ${tz}\tcommit: [sA] x\n`;
+const reflogLine = (t, { sha = SHA, tz = '+0000', who = 'A U Thor <a@example.com>' } = {}) =>
+  `${'0'.repeat(40)} ${sha} ${who} ${t} ${tz}\tcommit: [sA] x\n`;
 const row = (id, presence, { name = 'Sintra', note = '', lead = '', cell } = {}) =>
   `${lead}| ${id} · ${name} | (Riff TBD) | worktree \`session-${id}\` → direct-to-main, \`[${id}]\` | 2026-11-26T09:00Z | ${cell ?? `${presence} ·${note ? ' ' + note : ''} `}| scope x |`;
 
 function* cases() {
   const rnd = mulberry32(2026);
   const pick = (xs) => xs[Math.floor(rnd() * xs.length)];
-  const times = [1795000000, 1795000059, 1795000060, 951782400 /* 2000-02-29 */, 1709164800 /* 2024-02-29 */, 4102444799 /* 2099-12-31T23:59:59 */, 1798761599 /* year end */, 0, 86399];
+  const times = [
+    1795000000, 1795000059, 1795000060, 951782400 /* 2000-02-29 */, 1709164800 /* 2024-02-29 */, 4102444799 /* 2099-12-31T23:59:59 */,
+    1798761599 /* year end */, 0, 86399,
+  ];
   for (let i = 0; i < 700; i++) {
     const t = rnd() < 0.5 ? pick(times) : Math.floor(rnd() * 4e9);
     const at = R.stamp(t * 1000);
@@ -79,9 +96,12 @@ function* cases() {
     const me = pick(['sA', 'sA', 'sAB', 'sZ']);
     const rows = [row(me, presence, { note: pick(['', '', 'back at 3', ' spaced ', 'Évora', 'x\u00a0']) })];
     const trap = rnd() * 1.4;
-    if (trap < 0.08) rows.push(row(me, before)); // a second row of the same id
-    else if (trap < 0.14) rows.unshift(`|\u00a0${me} · hidden | a | b | c | ${before} · | d |`); // a row coord reads, unusual spacing
-    else if (trap < 0.2) rows[0] = rows[0].replace(' | scope x |', ' | scope x'); // no closing pipe
+    if (trap < 0.08)
+      rows.push(row(me, before)); // a second row of the same id
+    else if (trap < 0.14)
+      rows.unshift(`|\u00a0${me} · hidden | a | b | c | ${before} · | d |`); // a row coord reads, unusual spacing
+    else if (trap < 0.2)
+      rows[0] = rows[0].replace(' | scope x |', ' | scope x'); // no closing pipe
     else if (trap < 0.26) rows[0] = rows[0].replace('scope x', 'scope \\| piped');
     else if (trap < 0.3) rows[0] = '  ' + rows[0];
     else if (trap < 0.34) rows[0] = rows[0].replace(`${presence} · `, `${presence} ·`);
@@ -89,9 +109,28 @@ function* cases() {
     else if (trap < 0.42) rows.push(`| ${me}X · broken | only |`);
     const text = R.emptyBoardText() + rows.join('\n') + (rnd() < 0.93 ? '\n' : '');
     const board = rnd() < 0.05 ? text.replace(/\n/g, '\r\n') : text;
-    const reflog = rnd() < 0.7 ? reflogLine(t) : pick([reflogLine(t, { sha: OTHER }), reflogLine(t, { tz: '-0130' }), reflogLine(t).replace('\t', ' '), 'garbage\n', '', reflogLine(t - 100) + reflogLine(t)]);
+    const reflog =
+      rnd() < 0.7
+        ? reflogLine(t)
+        : pick([
+            reflogLine(t, { sha: OTHER }),
+            reflogLine(t, { tz: '-0130' }),
+            reflogLine(t).replace('\t', ' '),
+            'garbage\n',
+            '',
+            reflogLine(t - 100) + reflogLine(t),
+          ]);
     const head = rnd() < 0.8 ? `ref: refs/heads/session-${me}` : pick(['ref: refs/heads/main', 'ref: refs/heads/.invalid', SHA]);
-    yield { t, board: rnd() < 0.03 ? null : board, reflog, head, linked: rnd() < 0.8, marker: rnd() < 0.05 ? 'MERGE_HEAD' : undefined, refSha: rnd() < 0.05 ? null : SHA, env: rnd() < 0.1 ? { COORD_SESSION: 'sA' } : {} };
+    yield {
+      t,
+      board: rnd() < 0.03 ? null : board,
+      reflog,
+      head,
+      linked: rnd() < 0.8,
+      marker: rnd() < 0.05 ? 'MERGE_HEAD' : undefined,
+      refSha: rnd() < 0.05 ? null : SHA,
+      env: rnd() < 0.1 ? { COORD_SESSION: 'sA' } : {},
+    };
   }
 }
 
@@ -99,11 +138,15 @@ function* cases() {
 function coordRun(wt, env) {
   const cwd = process.cwd();
   const prev = process.env.COORD_SESSION;
-  if (env.COORD_SESSION) process.env.COORD_SESSION = env.COORD_SESSION; else delete process.env.COORD_SESSION;
+  if (env.COORD_SESSION) process.env.COORD_SESSION = env.COORD_SESSION;
+  else delete process.env.COORD_SESSION;
   process.chdir(wt);
-  try { R.heartbeat({ args: [], flags: {} }); } finally {
+  try {
+    R.heartbeat({ args: [], flags: {} });
+  } finally {
     process.chdir(cwd);
-    if (prev === undefined) delete process.env.COORD_SESSION; else process.env.COORD_SESSION = prev;
+    if (prev === undefined) delete process.env.COORD_SESSION;
+    else process.env.COORD_SESSION = prev;
   }
 }
 
@@ -111,8 +154,15 @@ const readBoard = (wt) => (fs.existsSync(path.join(wt, BOARD)) ? fs.readFileSync
 
 for (const shell of ['sh', 'dash']) {
   test(`the ${shell} fast path leaves exactly the board coord leaves whenever it says done, and does the common case itself`, (t) => {
-    if (spawnSync(shell, ['-c', 'true']).error) { t.skip(`${shell} is not installed`); return; }
-    let cases = 0; let done = 0; let wrote = 0; let clean = 0; let cleanDone = 0;
+    if (spawnSync(shell, ['-c', 'true']).error) {
+      t.skip(`${shell} is not installed`);
+      return;
+    }
+    let cases = 0;
+    let done = 0;
+    let wrote = 0;
+    let clean = 0;
+    let cleanDone = 0;
     const disagreements = [];
     for (const c of cases_()) {
       cases++;
@@ -129,12 +179,33 @@ for (const shell of ['sh', 'dash']) {
         if (readBoard(a) !== start) wrote++;
       }
       // The shape coord writes, in a session worktree right after a commit: sh must handle it alone.
-      const plain = c.board && !c.board.includes('\r') && c.board.endsWith('\n') && c.linked && !c.marker && c.refSha && c.reflog === reflogLine(c.t) && /^ref: refs\/heads\/session-/.test(c.head) && !c.env.COORD_SESSION;
+      const plain =
+        c.board &&
+        !c.board.includes('\r') &&
+        c.board.endsWith('\n') &&
+        c.linked &&
+        !c.marker &&
+        c.refSha &&
+        c.reflog === reflogLine(c.t) &&
+        /^ref: refs\/heads\/session-/.test(c.head) &&
+        !c.env.COORD_SESSION;
       const me = c.head.slice('ref: refs/heads/session-'.length);
       const mine = c.board?.split('\n').filter((l) => l.includes(`| ${me} · `)) ?? [];
-      if (plain && mine.length === 1 && /^\| .* \|$/.test(mine[0]) && !c.board.includes('\\') && !c.board.includes('\u00a0') && /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z · ([!-~](.*[!-~])? )?\|/.test(mine[0]) && !/-(02-30|13-01|99-99)/.test(mine[0]) && (c.board.match(new RegExp(`\\| ${me}[^A-Z]`, 'g')) ?? []).length === 1) {
+      if (
+        plain &&
+        mine.length === 1 &&
+        /^\| .* \|$/.test(mine[0]) &&
+        !c.board.includes('\\') &&
+        !c.board.includes('\u00a0') &&
+        /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z · ([!-~](.*[!-~])? )?\|/.test(mine[0]) &&
+        !/-(02-30|13-01|99-99)/.test(mine[0]) &&
+        (c.board.match(new RegExp(`\\| ${me}[^A-Z]`, 'g')) ?? []).length === 1
+      ) {
         const cur = /(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z) ·/.exec(mine[0].split('|')[5])?.[1];
-        if (cur && cur <= R.stamp(c.t * 1000)) { clean++; if (r.status === 0) cleanDone++; }
+        if (cur && cur <= R.stamp(c.t * 1000)) {
+          clean++;
+          if (r.status === 0) cleanDone++;
+        }
       }
     }
     assert.deepEqual(disagreements.slice(0, 3), [], `${disagreements.length} cases where sh and coord leave different boards`);

@@ -13,7 +13,15 @@ export async function loadSource(rel, { platform = 'neutral' } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'coord-unit-'));
   try {
     const outfile = path.join(dir, path.basename(rel).replace(/\.ts$/, '.mjs'));
-    await build({ entryPoints: [path.join(src, rel)], bundle: true, format: 'esm', platform, outfile, sourcemap: 'inline', logLevel: 'silent' });
+    await build({
+      entryPoints: [path.join(src, rel)],
+      bundle: true,
+      format: 'esm',
+      platform,
+      outfile,
+      sourcemap: 'inline',
+      logLevel: 'silent',
+    });
     return await import(pathToFileURL(outfile).href);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

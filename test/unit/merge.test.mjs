@@ -11,7 +11,17 @@ const B = await loadSource('protocol/board.ts');
 const M = await loadSource('protocol/message.ts');
 
 const T = (m) => `2026-11-26T10:${String(m).padStart(2, '0')}Z`;
-const row = (id, name, o = {}) => ({ id, name, riffs: [], lane: `worktree \`session-${id}\` → direct-to-main, \`[${id}]\``, claimed: T(0), presence: T(0), presenceNote: '', scope: 'scope TBD', ...o });
+const row = (id, name, o = {}) => ({
+  id,
+  name,
+  riffs: [],
+  lane: `worktree \`session-${id}\` → direct-to-main, \`[${id}]\``,
+  claimed: T(0),
+  presence: T(0),
+  presenceNote: '',
+  scope: 'scope TBD',
+  ...o,
+});
 const board = (...rows) => rows.reduce((t, r) => B.withRow(B.parseBoard(t), r), B.emptyBoardText());
 const rowsOf = (text) => B.parseBoard(text).rows.map((r) => r.row);
 const edit = (text, id, change) => B.withRow(B.parseBoard(text), { ...B.findRow(B.parseBoard(text), id), ...change });
@@ -20,27 +30,68 @@ const add = (text, r) => B.withRow(B.parseBoard(text), r);
 
 const base = board(row('sA', 'Sintra'), row('sB', 'Douro'), row('sC', 'Porto'));
 const cases = [
-  ['heartbeat on one side, a neighbour\'s scope on the other', edit(base, 'sA', { presence: T(5) }), edit(base, 'sB', { scope: 'billing' }), { sA: { presence: T(5) }, sB: { scope: 'billing' } }],
-  ['both sides move the same presence: the newer wins', edit(base, 'sA', { presence: T(9) }), edit(base, 'sA', { presence: T(5) }), { sA: { presence: T(9) } }],
+  [
+    "heartbeat on one side, a neighbour's scope on the other",
+    edit(base, 'sA', { presence: T(5) }),
+    edit(base, 'sB', { scope: 'billing' }),
+    { sA: { presence: T(5) }, sB: { scope: 'billing' } },
+  ],
+  [
+    'both sides move the same presence: the newer wins',
+    edit(base, 'sA', { presence: T(9) }),
+    edit(base, 'sA', { presence: T(5) }),
+    { sA: { presence: T(9) } },
+  ],
   ['a row added on each side: both kept', add(base, row('sD', 'Faro')), add(base, row('sE', 'Braga')), { sD: {}, sE: {} }],
-  ['a close on one side, a heartbeat of that row on the other: stays removed', drop(base, 'sC'), edit(base, 'sC', { presence: T(7) }), { sC: null }],
+  [
+    'a close on one side, a heartbeat of that row on the other: stays removed',
+    drop(base, 'sC'),
+    edit(base, 'sC', { presence: T(7) }),
+    { sC: null },
+  ],
   ['a close on one side, nothing on the other', base, drop(base, 'sB'), { sB: null }],
-  ['a Riff taken on each side by different rows', edit(base, 'sA', { riffs: ['R-1'] }), edit(base, 'sB', { riffs: ['R-2'] }), { sA: { riffs: ['R-1'] }, sB: { riffs: ['R-2'] } }],
-  ['Riffs added to one row on both sides: the union', edit(base, 'sA', { riffs: ['R-1'] }), edit(base, 'sA', { riffs: ['R-2'] }), { sA: { riffs: ['R-1', 'R-2'] } }],
+  [
+    'a Riff taken on each side by different rows',
+    edit(base, 'sA', { riffs: ['R-1'] }),
+    edit(base, 'sB', { riffs: ['R-2'] }),
+    { sA: { riffs: ['R-1'] }, sB: { riffs: ['R-2'] } },
+  ],
+  [
+    'Riffs added to one row on both sides: the union',
+    edit(base, 'sA', { riffs: ['R-1'] }),
+    edit(base, 'sA', { riffs: ['R-2'] }),
+    { sA: { riffs: ['R-1', 'R-2'] } },
+  ],
   ['the same scope set on both sides', edit(base, 'sA', { scope: 'x' }), edit(base, 'sA', { scope: 'x' }), { sA: { scope: 'x' } }],
-  ['a handoff on one side, a heartbeat on the other', edit(edit(base, 'sA', { riffs: [] }), 'sB', { riffs: ['R-7'] }), edit(base, 'sB', { presence: T(3) }), { sB: { riffs: ['R-7'], presence: T(3) } }],
+  [
+    'a handoff on one side, a heartbeat on the other',
+    edit(edit(base, 'sA', { riffs: [] }), 'sB', { riffs: ['R-7'] }),
+    edit(base, 'sB', { presence: T(3) }),
+    { sB: { riffs: ['R-7'], presence: T(3) } },
+  ],
 ];
 for (const [what, a, b, want] of cases) {
-  for (const [x, y, side] of [[a, b, 'ours/theirs'], [b, a, 'swapped']]) {
+  for (const [x, y, side] of [
+    [a, b, 'ours/theirs'],
+    [b, a, 'swapped'],
+  ]) {
     test(`board: ${what} (${side})`, () => {
       const { text, notes } = G.mergeBoard(base, x, y);
       const rows = Object.fromEntries(rowsOf(text).map((r) => [r.id, r]));
       for (const [id, expect] of Object.entries(want)) {
-        if (expect === null) { assert.equal(rows[id], undefined, `${id} should be gone`); continue; }
+        if (expect === null) {
+          assert.equal(rows[id], undefined, `${id} should be gone`);
+          continue;
+        }
         assert.ok(rows[id], `${id} should be there`);
         for (const [k, v] of Object.entries(expect)) assert.deepEqual(rows[id][k], v, `${id}.${k}`);
       }
-      for (const id of ['sA', 'sB', 'sC'].filter((i) => !(i in want))) assert.deepEqual(rows[id], rowsOf(base).find((r) => r.id === id), `${id} untouched`);
+      for (const id of ['sA', 'sB', 'sC'].filter((i) => !(i in want)))
+        assert.deepEqual(
+          rows[id],
+          rowsOf(base).find((r) => r.id === id),
+          `${id} untouched`,
+        );
       assert.equal(B.parseBoard(text).problems.length, 0, notes.join('; '));
       assert.doesNotMatch(text, /^(<<<<<<<|=======|>>>>>>>)/m);
     });
@@ -81,10 +132,16 @@ test('inbox: an ack on one side and an append on the other', () => {
   const m = M.parseQueueFile(q0).messages[0];
   const a = M.setStatus(q0, m, { seen: T(4), acked: T(4), resolved: null });
   const b = M.appendBlock(q0, msg({ stamp: T(5), body: 'again' }));
-  for (const [x, y] of [[a, b], [b, a]]) {
+  for (const [x, y] of [
+    [a, b],
+    [b, a],
+  ]) {
     const text = G.mergeQueue(q0, x, y).text;
     const got = M.parseQueueFile(text).messages;
-    assert.deepEqual(got.map((g) => g.body), ['first', 'again']);
+    assert.deepEqual(
+      got.map((g) => g.body),
+      ['first', 'again'],
+    );
     assert.deepEqual(got[0].status, { seen: T(4), acked: T(4), resolved: null });
   }
 });
@@ -97,7 +154,11 @@ test('inbox: seen on one side, resolved on the other: field by field', () => {
 });
 test('inbox: a reply under the question on one side, an append on the other', () => {
   const q = M.parseQueueFile(q0).messages[0];
-  const a = M.insertAfter(M.appendBlock(q0, msg({ stamp: T(2), body: 'later one' })), q, msg({ from: 'sA', to: 'sB', type: 'answer', ref: q.id, stamp: T(3), body: 'the answer' }));
+  const a = M.insertAfter(
+    M.appendBlock(q0, msg({ stamp: T(2), body: 'later one' })),
+    q,
+    msg({ from: 'sA', to: 'sB', type: 'answer', ref: q.id, stamp: T(3), body: 'the answer' }),
+  );
   const b = M.appendBlock(q0, msg({ from: 'sC', stamp: T(4), body: 'from sC' }));
   const text = G.mergeQueue(q0, a, b).text;
   assert.deepEqual(idsOf(text), ['first', 'the answer', 'later one', 'from sC']);
@@ -136,9 +197,10 @@ test('inbox: 300 random pairs of appends and status advances merge to what apply
     for (const w of [...a.want, ...b.want, ...idsOf(o)]) assert.ok(bodies.includes(w), `lost '${w}' in case ${n}`);
     assert.equal(bodies.length, new Set(bodies).size, `doubled a block in case ${n}`);
     assert.equal(M.parseQueueFile(merged).problems.length, 0, `case ${n}`);
-    for (const s of [a.t, b.t]) for (const m of M.parseQueueFile(s).messages) {
-      const got = M.parseQueueFile(merged).messages.find((x) => x.body === m.body);
-      for (const l of ['seen', 'acked', 'resolved']) if (m.status[l]) assert.ok(got.status[l], `case ${n}: ${m.body} lost ${l}`);
-    }
+    for (const s of [a.t, b.t])
+      for (const m of M.parseQueueFile(s).messages) {
+        const got = M.parseQueueFile(merged).messages.find((x) => x.body === m.body);
+        for (const l of ['seen', 'acked', 'resolved']) if (m.status[l]) assert.ok(got.status[l], `case ${n}: ${m.body} lost ${l}`);
+      }
   }
 });

@@ -9,7 +9,16 @@ const { fnv1a64 } = await loadSource('protocol/hash.ts');
 const { parseQueueFile, renderMessage, appendBlock, insertAfter, setStatus, messageId, escapeBodyLine, unescapeBodyLine } = M;
 
 const NONE = { seen: null, acked: null, resolved: null };
-const msg = (over = {}) => ({ stamp: '2026-05-31T11:45Z', from: 'sB', to: 'sA', type: 'question', ref: '—', status: NONE, body: 'hi', ...over });
+const msg = (over = {}) => ({
+  stamp: '2026-05-31T11:45Z',
+  from: 'sB',
+  to: 'sA',
+  type: 'question',
+  ref: '—',
+  status: NONE,
+  body: 'hi',
+  ...over,
+});
 /** The Message fields of a parsed message, without position and id. */
 const fields = ({ stamp, from, to, type, ref, status, body }) => ({ stamp, from, to, type, ref, status, body });
 const parse = (text) => parseQueueFile(text);
@@ -21,7 +30,8 @@ const only = (text) => {
 };
 /** Lines that differ between a and b, as [line, before, after]; both must have equal line counts. */
 const changedLines = (a, b) => {
-  const x = a.split('\n'), y = b.split('\n');
+  const x = a.split('\n'),
+    y = b.split('\n');
   assert.equal(x.length, y.length);
   return x.flatMap((l, i) => (l === y[i] ? [] : [[i + 1, l, y[i]]]));
 };
@@ -29,7 +39,7 @@ const changedLines = (a, b) => {
 // ---- the tutorial, steps 3 and 4, byte for byte -----------------------------------------
 
 const Q_HEADER = '## 2026-05-31T11:45Z · from:sB · to:sA · type:question · ref:— · status:sent';
-const Q_BODY = 'Are you about to touch `docs/ai/parallel-sessions.md`? I want to add a Layer 7\nsection and don\'t want to collide.';
+const Q_BODY = "Are you about to touch `docs/ai/parallel-sessions.md`? I want to add a Layer 7\nsection and don't want to collide.";
 const FRESH = '→ status:seen <ts> · acked <ts> · resolved <ts>';
 const DONE = '→ status:seen 2026-05-31T11:50Z · acked 2026-05-31T11:50Z · resolved 2026-05-31T11:52Z';
 const A_HEADER = '## 2026-05-31T11:52Z · from:sA · to:sB · type:answer · ref:— · status:sent';
@@ -78,12 +88,36 @@ test('setStatus finds its target by id even after the file moved on', () => {
 
 const lenient = [
   ['CRLF file', `${Q_HEADER}\r\nline one\r\nline two\r\n${FRESH}\r\n`, { body: 'line one\nline two' }],
-  ['extra spaces around · and after :', '##   2026-05-31T11:45Z  ·from:  sB·  to: sA ·type:   question ·  ref:  —  ·status: sent  \nx\n→  status:  seen <ts> ·acked <ts>·resolved <ts>\n', { body: 'x' }],
-  ['no status:sent, no ref:', '## 2026-05-31T11:45Z · from:sB · to:sA · type:question\nx\n→ status:seen <ts> · acked <ts> · resolved <ts>\n', { body: 'x' }],
-  ['ref:- means none', '## 2026-05-31T11:45Z · from:sB · to:sA · type:question · ref:-\nx\n→ status:seen <ts> · acked <ts> · resolved <ts>\n', { body: 'x' }],
-  ['a ref', '## 2026-05-31T11:45Z · from:sB · to:sA · type:answer · ref:RIFF-12 · status:sent\nx\n→ status:seen <ts> · acked <ts> · resolved <ts>\n', { type: 'answer', ref: 'RIFF-12', body: 'x' }],
-  ['unknown type', '## 2026-05-31T11:45Z · from:sB · to:sA · type:todo · ref:— · status:sent\nx\n→ status:seen <ts> · acked <ts> · resolved <ts>\n', { type: 'todo', body: 'x' }],
-  ['ASCII arrow, partial stamps', `${Q_HEADER}\nx\n-> status:seen 2026-05-31T11:50Z · acked <ts>\n`, { body: 'x', status: { ...NONE, seen: '2026-05-31T11:50Z' } }],
+  [
+    'extra spaces around · and after :',
+    '##   2026-05-31T11:45Z  ·from:  sB·  to: sA ·type:   question ·  ref:  —  ·status: sent  \nx\n→  status:  seen <ts> ·acked <ts>·resolved <ts>\n',
+    { body: 'x' },
+  ],
+  [
+    'no status:sent, no ref:',
+    '## 2026-05-31T11:45Z · from:sB · to:sA · type:question\nx\n→ status:seen <ts> · acked <ts> · resolved <ts>\n',
+    { body: 'x' },
+  ],
+  [
+    'ref:- means none',
+    '## 2026-05-31T11:45Z · from:sB · to:sA · type:question · ref:-\nx\n→ status:seen <ts> · acked <ts> · resolved <ts>\n',
+    { body: 'x' },
+  ],
+  [
+    'a ref',
+    '## 2026-05-31T11:45Z · from:sB · to:sA · type:answer · ref:RIFF-12 · status:sent\nx\n→ status:seen <ts> · acked <ts> · resolved <ts>\n',
+    { type: 'answer', ref: 'RIFF-12', body: 'x' },
+  ],
+  [
+    'unknown type',
+    '## 2026-05-31T11:45Z · from:sB · to:sA · type:todo · ref:— · status:sent\nx\n→ status:seen <ts> · acked <ts> · resolved <ts>\n',
+    { type: 'todo', body: 'x' },
+  ],
+  [
+    'ASCII arrow, partial stamps',
+    `${Q_HEADER}\nx\n-> status:seen 2026-05-31T11:50Z · acked <ts>\n`,
+    { body: 'x', status: { ...NONE, seen: '2026-05-31T11:50Z' } },
+  ],
   ['indented header', `   ${Q_HEADER}\nx\n${FRESH}\n`, { body: 'x' }],
   ['blank lines inside and around', `\n\n\n${Q_HEADER}\n\nx\n\n\ny\n\n${FRESH}\n\n\n\n`, { body: '\nx\n\n\ny\n' }],
   ['empty body', `${Q_HEADER}\n${FRESH}\n`, { body: '' }],
@@ -101,13 +135,19 @@ test('lenient: a block without a status line runs to the next header; trailing b
   const text = `${Q_HEADER}\nfirst\n\nsecond\n\n\n${A_HEADER}\nreply\n\n`;
   const { messages, problems } = parse(text);
   assert.deepEqual(problems, []);
-  assert.deepEqual(messages.map((m) => [m.body, m.startLine, m.endLine, m.hasStatusLine, m.status]), [
-    ['first\n\nsecond', 1, 4, false, NONE],
-    ['reply', 7, 8, false, NONE],
-  ]);
+  assert.deepEqual(
+    messages.map((m) => [m.body, m.startLine, m.endLine, m.hasStatusLine, m.status]),
+    [
+      ['first\n\nsecond', 1, 4, false, NONE],
+      ['reply', 7, 8, false, NONE],
+    ],
+  );
   // setStatus adds the line under the last body line, leaving everything else as it was.
   const out = setStatus(text, messages[0], { ...NONE, seen: '2026-05-31T12:00Z' });
-  assert.equal(out, `${Q_HEADER}\nfirst\n\nsecond\n→ status:seen 2026-05-31T12:00Z · acked <ts> · resolved <ts>\n\n\n${A_HEADER}\nreply\n\n`);
+  assert.equal(
+    out,
+    `${Q_HEADER}\nfirst\n\nsecond\n→ status:seen 2026-05-31T12:00Z · acked <ts> · resolved <ts>\n\n\n${A_HEADER}\nreply\n\n`,
+  );
   assert.equal(parse(out).messages[0].id, messages[0].id);
   // At the end of a file without a final newline.
   const bare = `${Q_HEADER}\nx`;
@@ -134,7 +174,13 @@ for (const [name, header, line, re] of broken) {
     assert.equal(problems[0].line, line);
     assert.match(problems[0].message, re);
     // The block before ends at the damaged header (so it has no status line); the one after is whole.
-    assert.deepEqual(messages.map((m) => [m.body, m.hasStatusLine]), [['before', false], ['after', true]]);
+    assert.deepEqual(
+      messages.map((m) => [m.body, m.hasStatusLine]),
+      [
+        ['before', false],
+        ['after', true],
+      ],
+    );
     // Edits elsewhere keep the damaged text byte for byte.
     const out = setStatus(text, messages[1], done);
     assert.deepEqual(changedLines(text, out), [[9, FRESH, DONE]]);
@@ -151,8 +197,14 @@ test('problem: unknown header field, bad status parts, stray text, stray status 
     '',
   ].join('\n');
   const { messages, problems } = parse(text);
-  assert.deepEqual(messages.map((m) => [m.body, m.type, m.status]), [['x', 'info', { ...NONE, acked: '2026-05-31T11:51Z' }]]);
-  assert.deepEqual(problems.map((p) => p.line), [1, 2, 4, 4, 5]);
+  assert.deepEqual(
+    messages.map((m) => [m.body, m.type, m.status]),
+    [['x', 'info', { ...NONE, acked: '2026-05-31T11:51Z' }]],
+  );
+  assert.deepEqual(
+    problems.map((p) => p.line),
+    [1, 2, 4, 4, 5],
+  );
   assert.match(problems[0].message, /outside any message/);
   assert.match(problems[1].message, /'prio:' is not known/);
   assert.match(problems[2].message, /'soon'/);
@@ -163,22 +215,35 @@ test('problem: unknown header field, bad status parts, stray text, stray status 
 // ---- rendering and editing ---------------------------------------------------------------
 
 test('renderMessage: escapes structure, leaves the rest, renders unset stamps as <ts>', () => {
-  const body = ['## 2026-05-31T11:45Z · from:sA · to:sB · type:info', '  ## indented', '→ status:seen now', '-> status:x', '\\## already', '\\plain', '| a | `b` |', '###  h3 is fine', ''].join('\n');
-  const text = renderMessage(msg({ body, status: { ...NONE, acked: '2026-05-31T12:00Z' } }));
-  assert.equal(text, [
-    Q_HEADER,
-    '\\## 2026-05-31T11:45Z · from:sA · to:sB · type:info',
-    '\\  ## indented',
-    '\\→ status:seen now',
-    '\\-> status:x',
-    '\\\\## already',
+  const body = [
+    '## 2026-05-31T11:45Z · from:sA · to:sB · type:info',
+    '  ## indented',
+    '→ status:seen now',
+    '-> status:x',
+    '\\## already',
     '\\plain',
     '| a | `b` |',
     '###  h3 is fine',
     '',
-    '→ status:seen <ts> · acked 2026-05-31T12:00Z · resolved <ts>',
-    '',
-  ].join('\n'));
+  ].join('\n');
+  const text = renderMessage(msg({ body, status: { ...NONE, acked: '2026-05-31T12:00Z' } }));
+  assert.equal(
+    text,
+    [
+      Q_HEADER,
+      '\\## 2026-05-31T11:45Z · from:sA · to:sB · type:info',
+      '\\  ## indented',
+      '\\→ status:seen now',
+      '\\-> status:x',
+      '\\\\## already',
+      '\\plain',
+      '| a | `b` |',
+      '###  h3 is fine',
+      '',
+      '→ status:seen <ts> · acked 2026-05-31T12:00Z · resolved <ts>',
+      '',
+    ].join('\n'),
+  );
   assert.equal(only(text).body, body);
 });
 
@@ -200,7 +265,10 @@ test('renderMessage refuses fields that would not read back', () => {
 
 test('validateBody: NUL and over 1 MiB are refused with one line; anything else passes', () => {
   const { validateBody } = M;
-  assert.throws(() => validateBody('x\0'), (e) => /NUL byte/.test(e.message) && !e.message.includes('\n'));
+  assert.throws(
+    () => validateBody('x\0'),
+    (e) => /NUL byte/.test(e.message) && !e.message.includes('\n'),
+  );
   assert.throws(() => validateBody('é'.repeat(512 * 1024 + 1)), /1048578 bytes, over the 1 MiB limit/);
   assert.doesNotThrow(() => validateBody('x'.repeat(1024 * 1024)));
   for (const ok of ['', '|', '```js\n```', '## x', '→ status:', '\\', 'x'.repeat(100000), '🙂\r\n']) validateBody(ok);
@@ -248,10 +316,30 @@ test('CR: a CR in a body is text and round-trips in LF and CRLF files; a CRLF en
 });
 
 test('escaping: unescape(escape(x)) === x and an escaped line is never structure', () => {
-  const tricky = ['', '\\', '\\\\', '## x', '\\## x', '\\\\## x', ' \\## x', '##', '##\t', '\t##  x', '→ status:', '\\→ status:', '->status:x', '- > status:', '#', '### x', '→ STATUS :', 'status:'];
+  const tricky = [
+    '',
+    '\\',
+    '\\\\',
+    '## x',
+    '\\## x',
+    '\\\\## x',
+    ' \\## x',
+    '##',
+    '##\t',
+    '\t##  x',
+    '→ status:',
+    '\\→ status:',
+    '->status:x',
+    '- > status:',
+    '#',
+    '### x',
+    '→ STATUS :',
+    'status:',
+  ];
   const rnd = mulberry32(7);
   const alphabet = ['#', '#', '#', ' ', ' ', '\\', '\\', '→', '-', '>', 's', 't', 'a', 'u', ':', '\t', 'x'];
-  for (let n = 0; n < 20000; n++) tricky.push(Array.from({ length: Math.floor(rnd() * 12) }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join(''));
+  for (let n = 0; n < 20000; n++)
+    tricky.push(Array.from({ length: Math.floor(rnd() * 12) }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join(''));
   for (const line of tricky) {
     const e = escapeBodyLine(line);
     assert.equal(unescapeBodyLine(e), line, JSON.stringify(line));
@@ -272,7 +360,10 @@ test('ids: identical messages get different ids; status does not count; body doe
   const ids = parse(text).messages.map((m) => m.id);
   assert.equal(new Set(ids).size, 3);
   const [first] = parse(text).messages;
-  assert.deepEqual(parse(setStatus(text, first, done)).messages.map((m) => m.id), ids);
+  assert.deepEqual(
+    parse(setStatus(text, first, done)).messages.map((m) => m.id),
+    ids,
+  );
   assert.equal(messageId({ ...question, status: done }, 1), ids[1]);
 });
 
@@ -281,13 +372,48 @@ test('ids: identical messages get different ids; status does not count; body doe
 test('property: 2000 random messages read back exactly, in order, with unique ids', () => {
   const rnd = mulberry32(20260531);
   const pick = (xs) => xs[Math.floor(rnd() * xs.length)];
-  const chars = ['#', '#', '#', '#', ' ', ' ', ' ', '\\', '\\', '\\', '→', '-', '>', '|', '`', 's', 't', 'a', 'u', ':', '\n', '\n', '\n', '\r', 'é', '🙂', '·', '\t', '<', 'Z'];
-  const stamp = () => `2026-0${1 + Math.floor(rnd() * 9)}-${String(10 + Math.floor(rnd() * 18))}T${String(10 + Math.floor(rnd() * 13))}:${String(10 + Math.floor(rnd() * 49))}Z`;
+  const chars = [
+    '#',
+    '#',
+    '#',
+    '#',
+    ' ',
+    ' ',
+    ' ',
+    '\\',
+    '\\',
+    '\\',
+    '→',
+    '-',
+    '>',
+    '|',
+    '`',
+    's',
+    't',
+    'a',
+    'u',
+    ':',
+    '\n',
+    '\n',
+    '\n',
+    '\r',
+    'é',
+    '🙂',
+    '·',
+    '\t',
+    '<',
+    'Z',
+  ];
+  const stamp = () =>
+    `2026-0${1 + Math.floor(rnd() * 9)}-${String(10 + Math.floor(rnd() * 18))}T${String(10 + Math.floor(rnd() * 13))}:${String(10 + Math.floor(rnd() * 49))}Z`;
   const id = () => 's' + Array.from({ length: 1 + Math.floor(rnd() * 3) }, () => String.fromCharCode(65 + Math.floor(rnd() * 26))).join('');
   const body = () => {
     const shapes = [
       () => Array.from({ length: Math.floor(rnd() * 40) }, () => pick(chars)).join(''),
-      () => Array.from({ length: 1 + Math.floor(rnd() * 5) }, () => pick(['## ', '→ status:seen <ts>', '-> status:', '\\## x', '\\\\→ status:', '', ' ', '  ## y', 'plain'])).join('\n'),
+      () =>
+        Array.from({ length: 1 + Math.floor(rnd() * 5) }, () =>
+          pick(['## ', '→ status:seen <ts>', '-> status:', '\\## x', '\\\\→ status:', '', ' ', '  ## y', 'plain']),
+        ).join('\n'),
       () => '',
       () => pick(['\n', '\n\n', '\r\n', 'x\n', '\nx']),
     ];
@@ -319,8 +445,14 @@ test('property: 2000 random messages read back exactly, in order, with unique id
     // Moving a status changes that one line and no id.
     const target = pick(messages);
     const moved = setStatus(text, target, { seen: '2026-05-31T12:00Z', acked: null, resolved: null });
-    assert.deepEqual(changedLines(text, moved).map(([line]) => line), [target.endLine]);
-    assert.deepEqual(parse(moved).messages.map((m) => m.id), messages.map((m) => m.id));
+    assert.deepEqual(
+      changedLines(text, moved).map(([line]) => line),
+      [target.endLine],
+    );
+    assert.deepEqual(
+      parse(moved).messages.map((m) => m.id),
+      messages.map((m) => m.id),
+    );
     total += sent.length;
   }
   assert.equal(total, 2000);

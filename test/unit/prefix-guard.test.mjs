@@ -19,15 +19,28 @@ after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 // The rule's modules, bundled as the bundle bundles them.
 const entry = path.join(tmp, 'entry.ts');
-fs.writeFileSync(entry, `export * from ${JSON.stringify(path.join(here, '../../src/protocol/subject.ts'))};\nexport { findWorktree, hookSession, operationInProgress } from ${JSON.stringify(path.join(here, '../../src/worktree.ts'))};\n`);
-await build({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'node', outfile: path.join(tmp, 'rule.mjs'), logLevel: 'silent' });
+fs.writeFileSync(
+  entry,
+  `export * from ${JSON.stringify(path.join(here, '../../src/protocol/subject.ts'))};\nexport { findWorktree, hookSession, operationInProgress } from ${JSON.stringify(path.join(here, '../../src/worktree.ts'))};\n`,
+);
+await build({
+  entryPoints: [entry],
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  outfile: path.join(tmp, 'rule.mjs'),
+  logLevel: 'silent',
+});
 const R = await import(pathToFileURL(path.join(tmp, 'rule.mjs')).href);
 
 // The script exactly as `coord init` writes it.
 const repo = onboardedScratch(tmp);
 const guard = path.join(repo, 'infrastructure/scripts/coord-prefix-guard.sh');
 assert.equal(fs.readFileSync(guard, 'utf8'), R.prefixGuardScript(), 'init writes the script the rule module renders');
-assert.match(fs.readFileSync(path.join(repo, 'lefthook.yml'), 'utf8'), /run: sh infrastructure\/scripts\/coord-prefix-guard\.sh "\{1\}" \|\| node infrastructure\/scripts\/coord\.mjs check-prefix "\{1\}"/);
+assert.match(
+  fs.readFileSync(path.join(repo, 'lefthook.yml'), 'utf8'),
+  /run: sh infrastructure\/scripts\/coord-prefix-guard\.sh "\{1\}" \|\| node infrastructure\/scripts\/coord\.mjs check-prefix "\{1\}"/,
+);
 
 /** A worktree layout: a `.git` file (linked worktree) or dir, a HEAD, maybe an operation in progress. */
 function layout(name, head, { linked = true, marker } = {}) {
@@ -53,12 +66,37 @@ const layouts = [
 ];
 
 // Subjects: the common ones, and every trap we know of for a fast path.
-const words = ['[sB]', '[sA]', '[sAB]', '[sb]', '[s B]', '[sB ]', 'fixup! ', 'squash! ', 'amend! ', 'Revert "', 'Merge branch ', '#', ' ', '\t', '\u00a0', '\ufeff', '', 'feat: x', '[', 'sB', '\\[sB]', 'fix', '[sBB]'];
+const words = [
+  '[sB]',
+  '[sA]',
+  '[sAB]',
+  '[sb]',
+  '[s B]',
+  '[sB ]',
+  'fixup! ',
+  'squash! ',
+  'amend! ',
+  'Revert "',
+  'Merge branch ',
+  '#',
+  ' ',
+  '\t',
+  '\u00a0',
+  '\ufeff',
+  '',
+  'feat: x',
+  '[',
+  'sB',
+  '\\[sB]',
+  'fix',
+  '[sBB]',
+];
 function* messages() {
-  for (const a of words) for (const b of words) {
-    yield `${a}${b} subject\n`;
-    yield `# comment\n\n${a}${b} subject\r\nbody\n`;
-  }
+  for (const a of words)
+    for (const b of words) {
+      yield `${a}${b} subject\n`;
+      yield `# comment\n\n${a}${b} subject\r\nbody\n`;
+    }
   yield '';
   yield '# only a comment\n';
   yield '\u00a0\n[sA] x\n';
@@ -72,13 +110,15 @@ function guardSays(wt, file, env) {
 
 function coordSays(wt, text, env) {
   const prev = process.env.COORD_SESSION;
-  if (env.COORD_SESSION) process.env.COORD_SESSION = env.COORD_SESSION; else delete process.env.COORD_SESSION;
+  if (env.COORD_SESSION) process.env.COORD_SESSION = env.COORD_SESSION;
+  else delete process.env.COORD_SESSION;
   try {
     const w = R.findWorktree(wt);
     if (R.operationInProgress(w.gitDir) === 'rebase') return true;
     return R.checkSubject(R.subjectOf(text), { session: R.hookSession(w), worktree: w.name, branch: w.branch }).ok;
   } finally {
-    if (prev === undefined) delete process.env.COORD_SESSION; else process.env.COORD_SESSION = prev;
+    if (prev === undefined) delete process.env.COORD_SESSION;
+    else process.env.COORD_SESSION = prev;
   }
 }
 
@@ -99,7 +139,8 @@ test('the sh fast path never passes a commit that coord refuses, and passes the 
         const g = guardSays(wt, file, env);
         if (g === 0) {
           fast++;
-          if (!coordSays(wt, text, env)) disagreements.push(`${path.basename(wt)} ${JSON.stringify(text)} COORD_SESSION=${env.COORD_SESSION ?? ''}`);
+          if (!coordSays(wt, text, env))
+            disagreements.push(`${path.basename(wt)} ${JSON.stringify(text)} COORD_SESSION=${env.COORD_SESSION ?? ''}`);
         } else {
           assert.equal(g, 1, 'the script exits 0 or 1, nothing else');
         }
@@ -115,17 +156,34 @@ test('the sh fast path never passes a commit that coord refuses, and passes the 
 test('the common cases take the fast path; refusals always reach coord', () => {
   const sB = layouts[0];
   const main = layouts[2];
-  const write = (name, text) => { const f = path.join(tmp, name); fs.writeFileSync(f, text); return f; };
+  const write = (name, text) => {
+    const f = path.join(tmp, name);
+    fs.writeFileSync(f, text);
+    return f;
+  };
   assert.equal(guardSays(sB, write('ok', '[sB] feat: x\n'), process.env), 0);
   assert.equal(guardSays(main, write('plain', 'feat: x\n'), process.env), 0);
-  for (const [where, text] of [[sB, '[sA] test: wrong prefix\n'], [sB, 'no prefix\n'], [main, '[sA] x\n'], [main, 'fixup! [sA] x\n']]) {
+  for (const [where, text] of [
+    [sB, '[sA] test: wrong prefix\n'],
+    [sB, 'no prefix\n'],
+    [main, '[sA] x\n'],
+    [main, 'fixup! [sA] x\n'],
+  ]) {
     assert.equal(guardSays(where, write('refuse', text), process.env), 1, `${text} must reach coord`);
   }
 });
 
 test('the real bundle agrees on a sample of the table', () => {
   const env = { ...makeEnv(tmp) };
-  const sample = [['[sB] ok\n', 0, 0], ['[sA] no\n', 0, 1], ['x\n', 0, 1], ['feat: x\n', 2, 0], ['[sA] x\n', 2, 1], ['fixup! [sB] x\n', 0, 0], ['Revert "[sA] x"\n', 0, 0]];
+  const sample = [
+    ['[sB] ok\n', 0, 0],
+    ['[sA] no\n', 0, 1],
+    ['x\n', 0, 1],
+    ['feat: x\n', 2, 0],
+    ['[sA] x\n', 2, 1],
+    ['fixup! [sB] x\n', 0, 0],
+    ['Revert "[sA] x"\n', 0, 0],
+  ];
   for (const [text, at, expected] of sample) {
     const file = path.join(tmp, 'sample');
     fs.writeFileSync(file, text);

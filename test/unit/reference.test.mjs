@@ -22,10 +22,14 @@ function help(args) {
 function groups() {
   const text = help(['--help']);
   const body = text.split('\nIdentity:')[0];
-  return body.split('\n\n').slice(1).map((block) => {
-    const [heading, ...lines] = block.split('\n').filter(Boolean);
-    return { heading, lines };
-  }).filter((g) => g.heading.endsWith(':') && g.lines.length && g.lines.every((l) => /^ {2}\S/.test(l)));
+  return body
+    .split('\n\n')
+    .slice(1)
+    .map((block) => {
+      const [heading, ...lines] = block.split('\n').filter(Boolean);
+      return { heading, lines };
+    })
+    .filter((g) => g.heading.endsWith(':') && g.lines.length && g.lines.every((l) => /^ {2}\S/.test(l)));
 }
 
 /** The verbs of `coord --help`, in its order. */
@@ -37,7 +41,10 @@ function verbs() {
 
 test('coord --help lists the verbs in groups a person can scan, every summary in one column', () => {
   const found = groups();
-  assert.deepEqual(found.map((g) => g.heading.replace(/ \(.*\)/, '')), ['Sessions:', 'Messages:', 'Collisions:', 'Set-up:', 'Plumbing:']);
+  assert.deepEqual(
+    found.map((g) => g.heading.replace(/ \(.*\)/, '')),
+    ['Sessions:', 'Messages:', 'Collisions:', 'Set-up:', 'Plumbing:'],
+  );
   const columns = new Set(found.flatMap((g) => g.lines).map((l) => /^ {2}\S+\s+/.exec(l)[0].length));
   assert.equal(columns.size, 1, `summaries start in ${columns.size} columns`);
   const plumbing = found.at(-1).lines.map((l) => l.trim().split(/\s/)[0]);
@@ -50,7 +57,10 @@ test('coord --help lists the verbs in groups a person can scan, every summary in
 function helpFlags(verb) {
   const options = help([verb, '--help']).split('\nOptions:\n')[1]?.split('\n\n')[0];
   assert.ok(options, `coord ${verb} --help has no Options list`);
-  return options.split('\n').map((l) => /^\s+(?:-\w, )?--([a-z][a-z0-9-]*)/.exec(l)?.[1]).filter(Boolean);
+  return options
+    .split('\n')
+    .map((l) => /^\s+(?:-\w, )?--([a-z][a-z0-9-]*)/.exec(l)?.[1])
+    .filter(Boolean);
 }
 
 /** The text of a `### ` section of the reference, up to the next heading of level 1–3. */
@@ -79,7 +89,7 @@ test('coord --help lists verbs; every verb takes --help, and --as unless it acts
   }
 });
 
-test('the common flags are in the reference\'s common table', () => {
+test("the common flags are in the reference's common table", () => {
   const text = section(COMMON_HEADING);
   assert.ok(text, `docs/reference.md has no "${COMMON_HEADING}" section`);
   assert.deepEqual(tableFlags(text).sort(), [...COMMON].sort());
@@ -94,7 +104,10 @@ for (const verb of VERBS) {
     const listed = tableFlags(text);
     for (const flag of own) assert.ok(listed.includes(flag), `--${flag} of coord ${verb} is not in its table in docs/reference.md`);
     for (const flag of listed) {
-      assert.ok(FLAGS.get(verb).includes(flag), `docs/reference.md lists --${flag} for coord ${verb}, which coord ${verb} --help does not have`);
+      assert.ok(
+        FLAGS.get(verb).includes(flag),
+        `docs/reference.md lists --${flag} for coord ${verb}, which coord ${verb} --help does not have`,
+      );
     }
     assert.match(text, new RegExp(`^\`coord ${verb}\\b[^\`]*\``, 'm'), `the section of coord ${verb} has no usage line`);
   });
@@ -108,6 +121,9 @@ test('the reference has no section for a verb coord does not have', () => {
 test('the usage line in each section is the one --help prints', () => {
   for (const verb of VERBS) {
     const usage = /^Usage: (coord .*)$/m.exec(help([verb, '--help']))[1];
-    assert.ok(section(`### \`coord ${verb}\``).includes(`\`${usage}\``), `docs/reference.md: the usage of coord ${verb} is not \`${usage}\``);
+    assert.ok(
+      section(`### \`coord ${verb}\``).includes(`\`${usage}\``),
+      `docs/reference.md: the usage of coord ${verb} is not \`${usage}\``,
+    );
   }
 });

@@ -18,43 +18,103 @@ const tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'coord-reserve
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 const entry = path.join(tmp, 'entry.ts');
-fs.writeFileSync(entry, `export * from ${JSON.stringify(path.join(here, '../../src/protocol/reservations.ts'))};\n` +
-  `export { parseBoard, emptyBoardText } from ${JSON.stringify(path.join(here, '../../src/protocol/board.ts'))};\n` +
-  `export { findWorktree, hookSession } from ${JSON.stringify(path.join(here, '../../src/worktree.ts'))};\n`);
-await build({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'node', outfile: path.join(tmp, 'rule.mjs'), logLevel: 'silent' });
+fs.writeFileSync(
+  entry,
+  `export * from ${JSON.stringify(path.join(here, '../../src/protocol/reservations.ts'))};\n` +
+    `export { parseBoard, emptyBoardText } from ${JSON.stringify(path.join(here, '../../src/protocol/board.ts'))};\n` +
+    `export { findWorktree, hookSession } from ${JSON.stringify(path.join(here, '../../src/worktree.ts'))};\n`,
+);
+await build({
+  entryPoints: [entry],
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  outfile: path.join(tmp, 'rule.mjs'),
+  logLevel: 'silent',
+});
 const R = await import(pathToFileURL(path.join(tmp, 'rule.mjs')).href);
 
 const table = (name, rows, fn) => {
-  for (const [input, expected] of rows) test(`${name}(${JSON.stringify(input)}) → ${JSON.stringify(expected)}`, () => assert.deepEqual(fn(input), expected));
+  for (const [input, expected] of rows)
+    test(`${name}(${JSON.stringify(input)}) → ${JSON.stringify(expected)}`, () => assert.deepEqual(fn(input), expected));
 };
 
 // ---- patterns ----------------------------------------------------------------------------
-table('reservationPattern', [
-  [['src/api.ts'], 'src/api.ts'], [['./src//api/'], 'src/api/'], [['api.ts', 'src'], 'src/api.ts'],
-  [['../README.md', 'src'], 'README.md'], [['src/**/*.ts'], 'src/**/*.ts'], [['.', 'src'], 'src/'],
-], ([p, prefix]) => R.reservationPattern(p, prefix));
+table(
+  'reservationPattern',
+  [
+    [['src/api.ts'], 'src/api.ts'],
+    [['./src//api/'], 'src/api/'],
+    [['api.ts', 'src'], 'src/api.ts'],
+    [['../README.md', 'src'], 'README.md'],
+    [['src/**/*.ts'], 'src/**/*.ts'],
+    [['.', 'src'], 'src/'],
+  ],
+  ([p, prefix]) => R.reservationPattern(p, prefix),
+);
 for (const bad of ['', '/etc/passwd', '../x', 'a`b', 'a|b', 'a\\b', 'a\nb', '.']) {
-  test(`reservationPattern refuses ${JSON.stringify(bad)} as a usage error`, () => assert.throws(() => R.reservationPattern(bad), (e) => e.exitCode === 2));
+  test(`reservationPattern refuses ${JSON.stringify(bad)} as a usage error`, () =>
+    assert.throws(
+      () => R.reservationPattern(bad),
+      (e) => e.exitCode === 2,
+    ));
 }
-table('patternCovers', [
-  [['src/api.ts', 'src/api.ts'], true], [['src/api.ts', 'src/api.tsx'], false], [['src/api/', 'src/api/x/y.ts'], true],
-  [['src/api/', 'src/apiary.ts'], false], [['src/*.ts', 'src/a.ts'], true], [['src/*.ts', 'src/a/b.ts'], false],
-  [['src/**/*.ts', 'src/a.ts'], true], [['src/**/*.ts', 'src/a/b/c.ts'], true], [['**/README.md', 'docs/README.md'], true],
-  [['src/?.ts', 'src/ab.ts'], false], [['src/?.ts', 'src/a.ts'], true], [['src/a*b', 'src/a*b'], true], [['src/*', 'src/a*b'], true],
-], ([p, f]) => R.patternCovers(p, f));
+table(
+  'patternCovers',
+  [
+    [['src/api.ts', 'src/api.ts'], true],
+    [['src/api.ts', 'src/api.tsx'], false],
+    [['src/api/', 'src/api/x/y.ts'], true],
+    [['src/api/', 'src/apiary.ts'], false],
+    [['src/*.ts', 'src/a.ts'], true],
+    [['src/*.ts', 'src/a/b.ts'], false],
+    [['src/**/*.ts', 'src/a.ts'], true],
+    [['src/**/*.ts', 'src/a/b/c.ts'], true],
+    [['**/README.md', 'docs/README.md'], true],
+    [['src/?.ts', 'src/ab.ts'], false],
+    [['src/?.ts', 'src/a.ts'], true],
+    [['src/a*b', 'src/a*b'], true],
+    [['src/*', 'src/a*b'], true],
+  ],
+  ([p, f]) => R.patternCovers(p, f),
+);
 // Every pair is asked both ways round, [a meets b, b meets a]: a meeting pair must say so in
 // both directions, and a pair that cannot meet must say so in both too (a false positive one
 // way round would refuse a reservation that clashes with nothing).
 const bothWays = ([a, b]) => [R.patternsMeet(a, b), R.patternsMeet(b, a)];
-table('patternsMeet, pairs that meet', [
-  ['src/api/', 'src/api/*.ts'], ['src/*.ts', 'src/a.*'], ['src/**', 'src/a/b/c'], ['a/**/z', 'a/b/**'], ['*.md', 'README.md'],
-  ['src/a?.ts', 'src/*b.ts'], ['x/', 'x/'], ['src/', 'src/a/b.ts'], ['**/x.ts', 'src/*/x.ts'],
-].map((pair) => [pair, [true, true]]), bothWays);
-table('patternsMeet, pairs that do not meet', [
-  ['src/*.ts', 'docs/*.md'], ['src/a.ts', 'src/b.ts'], ['src/', 'docs/'], ['a/**/x.ts', 'b/**/x.ts'], ['*.md', '*.ts'],
-  ['a/*/c', 'a/b/d'], ['src/a?.ts', 'src/*bc.ts'], ['x/', 'y/'], ['src/api/', 'src/apiary.ts'], ['**/x.ts', '**/y.ts'],
-  ['src/?.ts', 'src/ab.ts'], ['src/a/', 'src/a.ts'],
-].map((pair) => [pair, [false, false]]), bothWays);
+table(
+  'patternsMeet, pairs that meet',
+  [
+    ['src/api/', 'src/api/*.ts'],
+    ['src/*.ts', 'src/a.*'],
+    ['src/**', 'src/a/b/c'],
+    ['a/**/z', 'a/b/**'],
+    ['*.md', 'README.md'],
+    ['src/a?.ts', 'src/*b.ts'],
+    ['x/', 'x/'],
+    ['src/', 'src/a/b.ts'],
+    ['**/x.ts', 'src/*/x.ts'],
+  ].map((pair) => [pair, [true, true]]),
+  bothWays,
+);
+table(
+  'patternsMeet, pairs that do not meet',
+  [
+    ['src/*.ts', 'docs/*.md'],
+    ['src/a.ts', 'src/b.ts'],
+    ['src/', 'docs/'],
+    ['a/**/x.ts', 'b/**/x.ts'],
+    ['*.md', '*.ts'],
+    ['a/*/c', 'a/b/d'],
+    ['src/a?.ts', 'src/*bc.ts'],
+    ['x/', 'y/'],
+    ['src/api/', 'src/apiary.ts'],
+    ['**/x.ts', '**/y.ts'],
+    ['src/?.ts', 'src/ab.ts'],
+    ['src/a/', 'src/a.ts'],
+  ].map((pair) => [pair, [false, false]]),
+  bothWays,
+);
 
 test('patterns: whenever a file falls under two patterns, they meet (random check)', () => {
   const rnd = mulberry32(14);
@@ -64,9 +124,13 @@ test('patterns: whenever a file falls under two patterns, they meet (random chec
   const pattern = () => Array.from({ length: 1 + Math.floor(rnd() * 3) }, () => pick(parts)).join('/') + (rnd() < 0.2 ? '/' : '');
   let both = 0;
   for (let i = 0; i < 12000; i++) {
-    const a = pattern(); const b = pattern();
+    const a = pattern();
+    const b = pattern();
     const file = Array.from({ length: 1 + Math.floor(rnd() * 4) }, () => pick(names)).join('/');
-    if (R.patternCovers(a, file) && R.patternCovers(b, file)) { both++; assert.ok(R.patternsMeet(a, b), `${a} and ${b} both cover ${file}`); }
+    if (R.patternCovers(a, file) && R.patternCovers(b, file)) {
+      both++;
+      assert.ok(R.patternsMeet(a, b), `${a} and ${b} both cover ${file}`);
+    }
   }
   assert.ok(both > 100, `only ${both} shared files drawn`);
 });
@@ -78,7 +142,8 @@ test('patterns: patternsMeet gives the same answer both ways round (random check
   const pattern = () => Array.from({ length: 1 + Math.floor(rnd() * 3) }, () => pick(parts)).join('/') + (rnd() < 0.2 ? '/' : '');
   const seen = { true: 0, false: 0 };
   for (let i = 0; i < 12000; i++) {
-    const a = pattern(); const b = pattern();
+    const a = pattern();
+    const b = pattern();
     const ab = R.patternsMeet(a, b);
     assert.equal(R.patternsMeet(b, a), ab, `${a} meets ${b} is ${ab}, but ${b} meets ${a} is not`);
     seen[ab]++;
@@ -95,33 +160,53 @@ test('withReservations adds after the last row, drops only what it is told, keep
   const hand = first.replace('# Reservations\n', '# Reservations\n\nA note of ours.\n');
   const second = R.withReservations(hand, [res('b.md', 'sB', '2026-11-26T12:00:30Z')], () => false);
   assert.ok(second.startsWith(hand), 'the existing text stays as it was');
-  assert.deepEqual(R.parseReservations(second).rows.map((r) => r.res), [res('src/api/', 'sA', '2026-11-26T12:00Z', 'a | b'), res('b.md', 'sB', '2026-11-26T12:00:30Z', '—')]);
-  assert.equal(R.withReservations(second, [], (r) => r.session === 'sB'), hand);
+  assert.deepEqual(
+    R.parseReservations(second).rows.map((r) => r.res),
+    [res('src/api/', 'sA', '2026-11-26T12:00Z', 'a | b'), res('b.md', 'sB', '2026-11-26T12:00:30Z', '—')],
+  );
+  assert.equal(
+    R.withReservations(second, [], (r) => r.session === 'sB'),
+    hand,
+  );
 });
 test('parseReservations reports rows it cannot count', () => {
-  const text = R.withReservations(null, [], () => false) + '| `a` | sA | soon | x |\n| `../a` | sA | 2026-11-26T12:00Z | x |\n| `a` | sA | x |\n';
+  const text =
+    R.withReservations(null, [], () => false) + '| `a` | sA | soon | x |\n| `../a` | sA | 2026-11-26T12:00Z | x |\n| `a` | sA | x |\n';
   const t = R.parseReservations(text);
   assert.equal(t.rows.length, 0);
-  assert.deepEqual(t.problems.map((p) => p.line), [9, 10, 11]);
+  assert.deepEqual(
+    t.problems.map((p) => p.line),
+    [9, 10, 11],
+  );
 });
 
 const T = Date.parse('2026-11-26T10:00:00Z');
 const boardWith = (...rows) => R.parseBoard(R.emptyBoardText() + rows.join('\n') + '\n');
 const row = (id, presence, scope = 'x') => `| ${id} · N${id} | (Riff TBD) | lane | ${presence} | ${presence} · | ${scope} |`;
-table('countsUntil (ms after T)', [
-  [[res('a', 'sA', '2026-11-26T12:00Z'), row('sA', '2026-11-26T09:00Z')], 2 * 3600e3],
-  [[res('a', 'sA', '2026-11-28T12:00Z'), row('sA', '2026-11-26T09:00Z')], 23 * 3600e3], // cut where sA turns stale
-  [[res('a', 'sA', '2026-11-28T12:00Z'), row('sA', '2026-11-24T09:00Z', 'paused — resuming Monday')], 2 * 86400e3 + 2 * 3600e3],
-  [[res('a', 'sB', '2026-11-26T12:00Z'), row('sA', '2026-11-26T09:00Z')], null], // off the board
-  [[res('a', 'sA', '2026-11-26T10:00:30Z'), row('sA', '2026-11-26T09:00Z')], 30e3],
-], ([r, line]) => { const v = R.countsUntil(r, boardWith(line), 86400e3); return v === null ? null : v - T; });
+table(
+  'countsUntil (ms after T)',
+  [
+    [[res('a', 'sA', '2026-11-26T12:00Z'), row('sA', '2026-11-26T09:00Z')], 2 * 3600e3],
+    [[res('a', 'sA', '2026-11-28T12:00Z'), row('sA', '2026-11-26T09:00Z')], 23 * 3600e3], // cut where sA turns stale
+    [[res('a', 'sA', '2026-11-28T12:00Z'), row('sA', '2026-11-24T09:00Z', 'paused — resuming Monday')], 2 * 86400e3 + 2 * 3600e3],
+    [[res('a', 'sB', '2026-11-26T12:00Z'), row('sA', '2026-11-26T09:00Z')], null], // off the board
+    [[res('a', 'sA', '2026-11-26T10:00:30Z'), row('sA', '2026-11-26T09:00Z')], 30e3],
+  ],
+  ([r, line]) => {
+    const v = R.countsUntil(r, boardWith(line), 86400e3);
+    return v === null ? null : v - T;
+  },
+);
 
 // ---- the guard's fast path against coord's verdict ---------------------------------------
 const repo = onboardedScratch(tmp);
 const script = path.join(repo, 'infrastructure/scripts/coord-reserved-guard.sh');
 test('init writes the script the rule module renders, and the pre-commit job runs it first', () => {
   assert.equal(fs.readFileSync(script, 'utf8'), R.reservedGuardScript());
-  assert.match(fs.readFileSync(path.join(repo, 'lefthook.yml'), 'utf8'), /pre-commit:\n  commands:\n    coord-check-reserved:\n      run: sh infrastructure\/scripts\/coord-reserved-guard\.sh \|\| node infrastructure\/scripts\/coord\.mjs check-reserved\n/);
+  assert.match(
+    fs.readFileSync(path.join(repo, 'lefthook.yml'), 'utf8'),
+    /pre-commit:\n  commands:\n    coord-check-reserved:\n      run: sh infrastructure\/scripts\/coord-reserved-guard\.sh \|\| node infrastructure\/scripts\/coord\.mjs check-reserved\n/,
+  );
 });
 const dash = spawnSync('sh', ['-n', script]);
 test('the script is valid POSIX sh (dash -n where dash exists)', () => {
@@ -190,31 +275,40 @@ function* caches() {
 function coordPasses(l, cache, env, staged) {
   if (env.COORD_RESERVED_OK) return true;
   const prev = process.env.COORD_SESSION;
-  if (env.COORD_SESSION) process.env.COORD_SESSION = env.COORD_SESSION; else delete process.env.COORD_SESSION;
+  if (env.COORD_SESSION) process.env.COORD_SESSION = env.COORD_SESSION;
+  else delete process.env.COORD_SESSION;
   try {
     const me = R.hookSession(R.findWorktree(l.wt));
     if (!me || cache === null) return true;
     return R.guardVerdict(R.parseGuardCache(cache).held, me, staged, NOW).ok;
   } finally {
-    if (prev === undefined) delete process.env.COORD_SESSION; else process.env.COORD_SESSION = prev;
+    if (prev === undefined) delete process.env.COORD_SESSION;
+    else process.env.COORD_SESSION = prev;
   }
 }
 
 test('the sh fast path never passes a commit that coord refuses, and decides the clean cases itself', () => {
   const base = { PATH: `${bin}:${process.env.PATH}` };
   const staged = ['src/a.ts', 'src/b/c.ts', 'docs/x/y.md', 'a b.txt', 'other.txt'];
-  let cases = 0; let fast = 0; let clean = 0; let cleanFast = 0;
+  let cases = 0;
+  let fast = 0;
+  let clean = 0;
+  let cleanFast = 0;
   const disagreements = [];
   for (const cache of caches()) {
     for (const l of layouts) {
       const file = path.join(l.cacheDir, 'reservations');
-      if (cache === null) fs.rmSync(file, { force: true }); else fs.writeFileSync(file, cache);
+      if (cache === null) fs.rmSync(file, { force: true });
+      else fs.writeFileSync(file, cache);
       for (const env of [base, { ...base, COORD_SESSION: 'sA' }, { ...base, COORD_RESERVED_OK: '1' }]) {
         cases++;
         const r = spawnSync('sh', [script], { cwd: l.wt, env, encoding: 'utf8' });
         assert.ok(r.status === 0 || r.status === 1, `exit ${r.status}: ${r.stderr}`);
         const passes = coordPasses(l, cache, env, staged);
-        if (r.status === 0) { fast++; if (!passes) disagreements.push(`${l.name} ${JSON.stringify(cache)} ${JSON.stringify(env)}`); }
+        if (r.status === 0) {
+          fast++;
+          if (!passes) disagreements.push(`${l.name} ${JSON.stringify(cache)} ${JSON.stringify(env)}`);
+        }
         // A well-formed cache with nothing foreign in force, in a session worktree: sh must answer it alone.
         const parsed = cache === null ? null : R.parseGuardCache(cache);
         const wellFormed = parsed && parsed.unsure.length === 0 && !cache.includes('\r');
@@ -236,7 +330,11 @@ test('the sh fast path never passes a commit that coord refuses, and decides the
 test('the real bundle agrees on a sample: a real worktree, a staged file, a cache a day either side of now', () => {
   const env = makeEnv(tmp);
   const main = path.join(tmp, 'real');
-  const git = (cwd, args) => { const r = spawnSync('git', args, { cwd, env, encoding: 'utf8' }); assert.equal(r.status, 0, r.stderr); return r.stdout; };
+  const git = (cwd, args) => {
+    const r = spawnSync('git', args, { cwd, env, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout;
+  };
   git(tmp, ['init', '-q', '-b', 'main', main]);
   git(main, ['commit', '-q', '--allow-empty', '-m', 'init']);
   const wt = path.join(tmp, 'real-sB');
