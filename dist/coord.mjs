@@ -3637,7 +3637,7 @@ var spec5 = {
   name: "close",
   summary: "self-close: remove my row (or --pause), publish, remove my worktree and branch",
   usage: "[--pause ETA] [--keep-branch] [--keep-worktree] [--discard-ignored] [--release-riffs] [--force] [--json]",
-  description: "Refuses, changing nothing, when the worktree holds uncommitted work or files git ignores\n(.env, build output), when the branch holds commits that are not on the blackboard branch, when\nmy row holds a Riff, or while a rebase or a detached HEAD is in the worktree; it names what and\nhow to go on. The heartbeat's own edit of the board, and unchanged copies of the files\n.worktreeinclude names, never block a close.",
+  description: "Refuses, changing nothing, when the worktree holds uncommitted work, files git ignores\n(.env, build output), edits hidden by skip-worktree or assume-unchanged, or a submodule commit\nnone of its remotes has, when the branch holds commits that are not on the blackboard branch, when\nmy row holds a Riff, or while a rebase or a detached HEAD is in the worktree; it names what and\nhow to go on. The heartbeat's own edit of the board, and unchanged copies of the files\n.worktreeinclude names, never block a close.",
   flags: [
     { name: "pause", value: "ETA", help: 'keep the row with scope "paused \u2014 resuming ETA"; keep the worktree' },
     { name: "keep-branch", help: "remove the worktree but keep the branch session-<id>" },
