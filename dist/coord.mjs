@@ -3062,13 +3062,20 @@ function checkoutLosses(dir, id, mainRoot, ignored, push) {
   return losses;
 }
 function hiddenEdits(dir, entries) {
-  const present = entries.filter((e) => e.tag !== "H" && fs().lstatSync(path().join(dir, e.path), { throwIfNoEntry: false })?.isFile());
+  const present = entries.filter((e) => e.tag !== "H" && isFileAt(path().join(dir, e.path)));
   const askable = present.filter((e) => !e.path.includes("\n"));
   const shas = hashFiles(
     dir,
     askable.map((e) => e.path)
   );
   return [...askable.filter((e, i) => shas[i] !== e.sha), ...present.filter((e) => e.path.includes("\n"))].map((e) => e.path);
+}
+function isFileAt(p) {
+  try {
+    return fs().lstatSync(p).isFile();
+  } catch {
+    return false;
+  }
 }
 var listed = (files) => files.slice(0, 5).join(", ") + (files.length > 5 ? ` and ${files.length - 5} more` : "");
 function removeSessionWorktree(mainRoot, dir, id, force) {

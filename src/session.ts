@@ -223,7 +223,7 @@ function checkoutLosses(dir: string, id: string | null, mainRoot: string | null,
 
 /** The skip-worktree and assume-unchanged files of `entries` whose file in `dir` differs from the index: an edit git status hides. */
 function hiddenEdits(dir: string, entries: { tag: string; mode: string; sha: string; path: string }[]): string[] {
-  const present = entries.filter((e) => e.tag !== 'H' && fs().lstatSync(path().join(dir, e.path), { throwIfNoEntry: false })?.isFile());
+  const present = entries.filter((e) => e.tag !== 'H' && isFileAt(path().join(dir, e.path)));
   // hash-object reads one path a line: a name with a newline cannot be asked, so it counts as changed.
   const askable = present.filter((e) => !e.path.includes('\n'));
   const shas = hashFiles(
@@ -231,6 +231,15 @@ function hiddenEdits(dir: string, entries: { tag: string; mode: string; sha: str
     askable.map((e) => e.path),
   );
   return [...askable.filter((e, i) => shas[i] !== e.sha), ...present.filter((e) => e.path.includes('\n'))].map((e) => e.path);
+}
+
+/** A regular file (not a link) is at `p`: a sparse checkout's skip-worktree files are simply absent. */
+function isFileAt(p: string): boolean {
+  try {
+    return fs().lstatSync(p).isFile();
+  } catch {
+    return false;
+  }
 }
 
 const listed = (files: string[]) => files.slice(0, 5).join(', ') + (files.length > 5 ? ` and ${files.length - 5} more` : '');
