@@ -595,7 +595,7 @@ function pushRef(cwd2, remote, sha, branch, timeoutMs) {
 function pushOutcome(r, branch, remote) {
   const line = r.stdout.split("\n").find((l) => l.includes(`:refs/heads/${branch}	`));
   const remoteSaid = r.stderr.split("\n").filter((l) => l.startsWith("remote:")).map((l) => l.slice(7).trim()).filter(Boolean).join(" / ");
-  if (r.code === TIMED_OUT) return { kind: "failed", detail: `push to ${remote} timed out` };
+  if (r.code === TIMED_OUT) return { kind: "failed", detail: `push to ${remote} timed out`, cutOff: true };
   if (line) {
     const flag = line[0];
     const summary = line.split("	")[2] ?? "";
@@ -610,7 +610,21 @@ function pushOutcome(r, branch, remote) {
       return { kind: "refused", detail: [summary, remoteSaid].filter(Boolean).join(": ") };
     }
   }
-  return { kind: "failed", detail: firstLines(r.stderr) };
+  return { kind: "failed", detail: firstLines(r.stderr), cutOff: r.code === 128 && !r.stderr.trim() };
+}
+function remoteBranchTip(cwd2, remote, branch, timeoutMs) {
+  const r = runGit(["ls-remote", remote, `refs/heads/${branch}`], { cwd: cwd2, timeoutMs });
+  if (r.code !== 0) {
+    return { kind: "failed", detail: r.code === TIMED_OUT ? `no answer within ${Math.round(timeoutMs / 1e3)} s` : firstLines(r.stderr) };
+  }
+  const line = lines(r.stdout).find((l) => l.endsWith(`	refs/heads/${branch}`));
+  return { kind: "ok", sha: line ? line.slice(0, line.indexOf("	")) : null };
+}
+function isAncestor(cwd2, a, b) {
+  const args2 = ["merge-base", "--is-ancestor", a, b];
+  const r = runGit(args2, { cwd: cwd2 });
+  if (r.code === 0 || r.code === 1) return r.code === 0;
+  throw new GitError(args2, r);
 }
 function listWorktrees(cwd2) {
   const list = [];
@@ -624,8 +638,12 @@ function listWorktrees(cwd2) {
 function addWorktree(cwd2, dir, branch, base) {
   git(["worktree", "add", "--quiet", "--no-track", "-b", branch, dir, base], { cwd: cwd2 });
 }
-function removeWorktree(cwd2, dir) {
-  git(["worktree", "remove", "--force", dir], { cwd: cwd2 });
+function removeWorktree(cwd2, dir, force) {
+  const args2 = ["worktree", "remove", ...force ? ["--force"] : [], dir];
+  const r = runGit(args2, { cwd: cwd2 });
+  if (r.code === 0) return { ok: true };
+  if (force || !/contains modified or untracked files|containing submodules/i.test(r.stderr)) throw new GitError(args2, r);
+  return { ok: false, detail: firstLines(r.stderr), containsSubmodules: /containing submodules/i.test(r.stderr) };
 }
 function pruneWorktrees(cwd2) {
   git(["worktree", "prune"], { cwd: cwd2 });
@@ -662,6 +680,22 @@ function ignoredMatching(cwd2, patternFile) {
   const r = runGit(args2, { cwd: cwd2, input: matched.join("\0") + "\0" });
   if (r.code > 1) throw new GitError(args2, r);
   return r.stdout.split("\0").filter(Boolean);
+}
+function unusualIndexEntries(cwd2) {
+  const out2 = git(["ls-files", "-z", "--stage", "-v"], { cwd: cwd2 });
+  const entries = [];
+  for (const rec of out2.split("\0")) {
+    const m = /^(\S) (\d+) ([0-9a-f]+) \d\t([\s\S]+)$/.exec(rec);
+    if (m && (m[1] !== "H" || m[2] === "160000")) entries.push({ tag: m[1], mode: m[2], sha: m[3], path: m[4] });
+  }
+  return entries;
+}
+function hashFiles(cwd2, paths) {
+  if (!paths.length) return [];
+  return lines(git(["hash-object", "--stdin-paths"], { cwd: cwd2, input: paths.join("\n") + "\n" }));
+}
+function commitsNotOnRemotes(cwd2) {
+  return Number(git(["rev-list", "--count", "--all", "--not", "--remotes"], { cwd: cwd2 }).trim());
 }
 function restoreFile(cwd2, file) {
   git(["checkout", "--", file], { cwd: cwd2 });
@@ -2737,10 +2771,28 @@ function attempts(ctx, plan, opts, ident, lock) {
           `${ctx.cfg.remote} refused the update of ${ctx.cfg.branch}: ${out2.detail}. Nothing was published; if ${ctx.cfg.branch} is protected, point coord at a branch sessions may push to ("branch" in .coord.json).`
         );
       }
-      if (out2.kind === "failed")
-        throw new CoordError(
-          `Could not publish to ${boardName(ctx)}: ${out2.detail}. Nothing was published; check the network and credentials, then run again.`
-        );
+      if (out2.kind === "failed") {
+        const where = landing(ctx, sha, base, out2, lock);
+        if (where.kind === "landed") {
+          if (where.tip === sha) {
+            casRef(cwd2, boardRef(ctx), sha, base);
+            publishedOn(snap, sha, changed);
+          } else ctx.run.published = `${boardName(ctx)} ${sha.slice(0, 7)}`;
+          crashPoint("after-publish");
+          return { sha, value, attempts: attempt };
+        }
+        if (where.kind === "absent")
+          throw new CoordError(
+            `Could not publish to ${boardName(ctx)}: ${out2.detail}. Nothing was published; check the network and credentials, then run again.`
+          );
+        if (where.kind === "unknown") {
+          noteUnconfirmed(ctx, sha, subject);
+          throw new UnconfirmedPush(
+            `Cannot tell whether ${boardName(ctx)} took commit ${sha.slice(0, 12)} (${subject}): the push failed (${out2.detail}) and ${where.detail}. Do not run it again yet: coord doctor asks again and says whether it landed (coord status shows the board meanwhile).`,
+            sha
+          );
+        }
+      }
     } else {
       const following = checkedOutElsewhere(ctx, [...changed.keys()]);
       if (casRef(cwd2, `refs/heads/${ctx.cfg.branch}`, sha, base)) {
@@ -2764,6 +2816,78 @@ function attempts(ctx, plan, opts, ident, lock) {
   throw new CoordError(
     `Gave up after ${MAX_ATTEMPTS} attempts: ${boardName(ctx)} kept moving under us. Nothing was published; run the command again.`
   );
+}
+var UnconfirmedPush = class extends CoordError {
+  constructor(message, sha) {
+    super(message);
+    this.sha = sha;
+  }
+  sha;
+};
+var BEFORE_SENDING = new RegExp(
+  [
+    "could not resolve|connection refused|authentication failed|permission denied|does not appear to be a git repository",
+    "repository .*not found|could not read username|terminal prompts disabled|no such file or directory",
+    "network is unreachable|no route to host|host key verification failed"
+  ].join("|"),
+  "i"
+);
+function landing(ctx, sha, base, out2, lock) {
+  const { remote, branch, timeoutMs } = ctx.cfg;
+  const until = Date.now() + (out2.cutOff ? timeoutMs : 0);
+  let pause = 100;
+  let failed = null;
+  for (; ; ) {
+    lock?.touch();
+    const tip = remoteBranchTip(ctx.repo.top, remote, branch, timeoutMs);
+    if (tip.kind === "failed") failed = tip.detail;
+    else {
+      failed = null;
+      if (tip.sha === sha) return { kind: "landed", tip: sha };
+      if (tip.sha !== base) {
+        if (tip.sha === null) return { kind: "lost" };
+        try {
+          const fetched = refresh(ctx).sha;
+          if (fetched && isAncestor(ctx.repo.top, sha, fetched)) return { kind: "landed", tip: fetched };
+          return { kind: "lost" };
+        } catch (e) {
+          failed = `fetching ${boardName(ctx)} failed (${e.message})`;
+        }
+      } else if (!out2.cutOff) return { kind: "absent" };
+    }
+    const left = until - Date.now();
+    if (left <= 0) break;
+    sleepMs(Math.min(pause, left));
+    pause = Math.min(2 * pause, 1e3);
+  }
+  if (failed === null) return { kind: "unknown", detail: `${remote} still shows ${branch} without it, though the remote may yet take it` };
+  if (!out2.cutOff && BEFORE_SENDING.test(out2.detail)) return { kind: "absent" };
+  return { kind: "unknown", detail: `${remote} could not be asked whether ${branch} has it (${failed})` };
+}
+var UNCONFIRMED_RE = /^pushed-([0-9a-f]{40,64})$/;
+var notesDir = (ctx) => path().join(ctx.repo.commonDir, "coord");
+function noteUnconfirmed(ctx, sha, subject) {
+  try {
+    fs().mkdirSync(notesDir(ctx), { recursive: true });
+    fs().writeFileSync(path().join(notesDir(ctx), `pushed-${sha}`), `${subject}
+`);
+  } catch {
+  }
+}
+function unconfirmedPushes(ctx) {
+  const dir = notesDir(ctx);
+  const names = fs().existsSync(dir) ? fs().readdirSync(dir).sort() : [];
+  return names.flatMap((name) => {
+    const m = UNCONFIRMED_RE.exec(name);
+    if (!m) return [];
+    const file = path().join(dir, name);
+    let subject = "";
+    try {
+      subject = fs().readFileSync(file, "utf8").trim();
+    } catch {
+    }
+    return [{ file, sha: m[1], subject }];
+  });
 }
 function nextPause(last, pushMs) {
   const low = Math.min(pushMs, MAX_PAUSE_MS);
@@ -2829,7 +2953,7 @@ function describeUnpublished(ctx, branch) {
   const commits = unpublishedCommits(ctx, branch);
   if (!commits.length) return null;
   const shown = commits.slice(0, 3).map((c) => `${c.sha.slice(0, 7)} ${c.subject}`).join("; ");
-  return `${branch} has ${commits.length} commit(s) not on ${boardName(ctx)} (${shown}${commits.length > 3 ? "; \u2026" : ""})`;
+  return `${commits.length} commit(s) not on ${boardName(ctx)} (${shown}${commits.length > 3 ? "; \u2026" : ""})`;
 }
 function includedFiles(dir) {
   const patterns = path().join(dir, WORKTREE_INCLUDE);
@@ -2866,6 +2990,101 @@ function sameFile(a, b) {
   } catch {
     return false;
   }
+}
+var lossText = (l) => `${l.subject} ${l.lost}`;
+function workAtRisk(ctx, r) {
+  const { remote, branch: board } = ctx.cfg;
+  const losses = r.dir ? checkoutLosses(r.dir, r.id, ctx.repo.mainRoot, r.ignored, `git push ${remote} HEAD:${board}`) : [];
+  if (r.branch) {
+    let unpublished;
+    try {
+      unpublished = describeUnpublished(ctx, r.branch);
+    } catch (e) {
+      unpublished = `commits git could not compare with ${boardName(ctx)} (${e.message})`;
+    }
+    if (unpublished)
+      losses.push({
+        subject: r.branch,
+        lost: `has ${unpublished}`,
+        how: `publish them (git push ${remote} HEAD:${board}), or keep the branch (--keep-branch)`
+      });
+  }
+  return losses;
+}
+var KEEP = "keep the worktree (--keep-worktree)";
+function checkoutLosses(dir, id, mainRoot, ignored, push) {
+  const losses = [];
+  const mine = worktreeChanges(dir, id, "all").mine;
+  if (mine.length)
+    losses.push({
+      subject: dir,
+      lost: `holds uncommitted changes (${listed(mine)})`,
+      how: `commit and publish them (${push}), or ${KEEP}`
+    });
+  const dropped = !ignored ? [] : mainRoot ? ignoredLosses(dir, mainRoot) : ignoredFiles(dir);
+  if (dropped.length)
+    losses.push({
+      subject: dir,
+      lost: `holds files git ignores (${listed(dropped)})`,
+      how: `move them out, ${KEEP}, or delete them with it (--discard-ignored)`
+    });
+  const entries = unusualIndexEntries(dir);
+  const hidden = hiddenEdits(
+    dir,
+    entries.filter((e) => e.mode !== "160000")
+  );
+  if (hidden.length)
+    losses.push({
+      subject: dir,
+      lost: `holds edits git status does not show, of files marked skip-worktree or assume-unchanged (${listed(hidden)})`,
+      how: `commit them (git update-index --no-skip-worktree --no-assume-unchanged <file> shows them), or ${KEEP}`
+    });
+  for (const sub of entries.filter((e) => e.mode === "160000")) {
+    const at = path().join(dir, sub.path);
+    if (!fs().existsSync(path().join(at, ".git"))) continue;
+    try {
+      const n = commitsNotOnRemotes(at);
+      if (n)
+        losses.push({
+          subject: `submodule ${sub.path} in ${dir}`,
+          lost: `holds ${n} commit(s) that none of its remotes has`,
+          how: `push them (git -C ${at} push), or ${KEEP}`
+        });
+      losses.push(...checkoutLosses(at, null, null, ignored, `git -C ${at} push`));
+    } catch (e) {
+      losses.push({
+        subject: `submodule ${sub.path} in ${dir}`,
+        lost: `holds something that could not be checked (${e.message})`,
+        how: `look at it (git -C ${at} status), or ${KEEP}`
+      });
+    }
+  }
+  return losses;
+}
+function hiddenEdits(dir, entries) {
+  const present = entries.filter((e) => e.tag !== "H" && isFileAt(path().join(dir, e.path)));
+  const askable = present.filter((e) => !e.path.includes("\n"));
+  const shas = hashFiles(
+    dir,
+    askable.map((e) => e.path)
+  );
+  return [...askable.filter((e, i) => shas[i] !== e.sha), ...present.filter((e) => e.path.includes("\n"))].map((e) => e.path);
+}
+function isFileAt(p) {
+  try {
+    return fs().lstatSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+var listed = (files) => files.slice(0, 5).join(", ") + (files.length > 5 ? ` and ${files.length - 5} more` : "");
+function removeSessionWorktree(mainRoot, dir, id, force) {
+  if (force) return removeWorktree(mainRoot, dir, true), null;
+  if (worktreeChanges(dir, id, "no").presence !== null) restoreFile(dir, BOARD_PATH);
+  const r = removeWorktree(mainRoot, dir, false);
+  if (r.ok) return null;
+  if (r.containsSubmodules) return removeWorktree(mainRoot, dir, true), null;
+  return r.detail;
 }
 var claimDir = (ctx) => path().join(ctx.repo.commonDir, "coord");
 var CLAIM_FILE_RE = /^claiming-(\d+)$/;
@@ -2967,6 +3186,11 @@ function claimSession(ctx, req, warn, releaseOnFailure = false) {
     };
     claim = publish(ctx, plan, { beforePush: (row2) => markClaim(ctx, row2.id) });
   } catch (e) {
+    if (e instanceof UnconfirmedPush) {
+      throw new CoordError(
+        `${e.message} This clone keeps a note of the claim: coord doctor says whether it is on the board without a worktree, and coord doctor --fix releases it; then run coord start again.`
+      );
+    }
     markClaim(ctx, null);
     throw e;
   }
@@ -3362,38 +3586,29 @@ function closeSession(ctx, id, o) {
   if (wt && !keepWorktree && !force) refuseMidOperation(id, wt.dir, branch);
   if (!force) {
     refresh(ctx);
-    const { remote, branch: board } = ctx.cfg;
-    const why = [];
-    const how = [];
-    if (wt && !keepWorktree) {
-      const mine = worktreeChanges(wt.dir, id, "all").mine;
-      if (mine.length) {
-        why.push(`${wt.dir} has uncommitted changes (${listed(mine)})`);
-        how.push(`commit and publish them (git push ${remote} HEAD:${board}), or keep the worktree (--keep-worktree)`);
-      }
-      const ignored = o.discardIgnored ? [] : ignoredLosses(wt.dir, mainRoot);
-      if (ignored.length) {
-        why.push(`${wt.dir} holds files git ignores (${listed(ignored)})`);
-        how.push("move them out, keep the worktree (--keep-worktree), or delete them with it (--discard-ignored)");
-      }
-    }
-    const unpublished = hasBranch && !keepBranch ? describeUnpublished(ctx, branch) : null;
-    if (unpublished) {
-      why.push(unpublished);
-      how.push(`publish them (git push ${remote} HEAD:${board}), or keep the branch (--keep-branch)`);
-    }
-    if (why.length) throw new CoordError(`Not closing ${id}: ${why.join("; ")}. To go on: ${how.join("; ")}; or drop all of it (--force).`);
+    const losses = workAtRisk(ctx, {
+      dir: wt && !keepWorktree ? wt.dir : null,
+      id,
+      branch: hasBranch && !keepBranch ? branch : null,
+      ignored: !o.discardIgnored
+    });
+    if (losses.length)
+      throw new CoordError(
+        `Not closing ${id}: ${losses.map(lossText).join("; ")}. To go on: ${[...new Set(losses.map((l) => l.how))].join("; ")}; or drop all of it (--force).`
+      );
   }
   const closed2 = publish(ctx, (snap) => planClose(snap, id, o.releaseRiffs || force));
   let worktreeRemoved = false;
   let branchDeleted = false;
   if (wt && !keepWorktree) {
     try {
-      removeWorktree(mainRoot, wt.dir);
+      const refused = removeSessionWorktree(mainRoot, wt.dir, id, force);
+      if (refused) throw new CoordError(refused);
     } catch (e) {
-      if (!(e instanceof GitError)) throw e;
+      if (!(e instanceof CoordError)) throw e;
+      const why = e instanceof GitError ? e.detail : e.message;
       throw new CoordError(
-        `Closed ${id} on the board, but removing ${wt.dir} failed (${e.detail}): remove it with git worktree remove --force ${wt.dir}.`
+        `Closed ${id} on the board, but ${wt.dir} was not removed (${why}): look at git status there, and remove it with git worktree remove ${wt.dir} once nothing in it is needed.`
       );
     }
     worktreeRemoved = true;
@@ -3410,7 +3625,6 @@ function closeSession(ctx, id, o) {
   }
   return { closed: closed2, worktreeRemoved, branchDeleted, dir: wt?.dir ?? null };
 }
-var listed = (files) => files.slice(0, 5).join(", ") + (files.length > 5 ? ` and ${files.length - 5} more` : "");
 function refuseMidOperation(id, dir, branch) {
   const w = findWorktree(dir);
   if (!w) return;
@@ -3430,7 +3644,7 @@ var spec5 = {
   name: "close",
   summary: "self-close: remove my row (or --pause), publish, remove my worktree and branch",
   usage: "[--pause ETA] [--keep-branch] [--keep-worktree] [--discard-ignored] [--release-riffs] [--force] [--json]",
-  description: "Refuses, changing nothing, when the worktree holds uncommitted work or files git ignores\n(.env, build output), when the branch holds commits that are not on the blackboard branch, when\nmy row holds a Riff, or while a rebase or a detached HEAD is in the worktree; it names what and\nhow to go on. The heartbeat's own edit of the board, and unchanged copies of the files\n.worktreeinclude names, never block a close.",
+  description: "Refuses, changing nothing, when the worktree holds uncommitted work, files git ignores\n(.env, build output), edits hidden by skip-worktree or assume-unchanged, or a submodule commit\nnone of its remotes has, when the branch holds commits that are not on the blackboard branch, when\nmy row holds a Riff, or while a rebase or a detached HEAD is in the worktree; it names what and\nhow to go on. The heartbeat's own edit of the board, and unchanged copies of the files\n.worktreeinclude names, never block a close.",
   flags: [
     { name: "pause", value: "ETA", help: 'keep the row with scope "paused \u2014 resuming ETA"; keep the worktree' },
     { name: "keep-branch", help: "remove the worktree but keep the branch session-<id>" },
@@ -4412,7 +4626,7 @@ var spec20 = {
   name: "doctor",
   summary: "check the set-up and leftovers of interrupted runs; --fix repairs them",
   usage: "[--fix] [--json]",
-  description: "Looks at: git identity, the remote, the board (and rows it cannot read), lefthook.yml and the\ninstalled hooks, and leftovers \u2014 a claim whose start was killed, a worktree or branch of a\nclosed session, stale worktree records. --fix removes a worktree only when git shows nothing\nuncommitted in it and its branch has no unpublished commit (files git ignores are not checked).\nExit 0 when nothing needs attention, 1 otherwise.",
+  description: "Looks at: git identity, the remote, the board (and rows it cannot read), lefthook.yml and the\ninstalled hooks, and leftovers \u2014 a claim whose start was killed, a worktree or branch of a\nclosed session, stale worktree records. --fix removes a worktree only by close's rule: nothing\nuncommitted, no file git ignores, no hidden edit, no submodule commit its remotes lack, and no\ncommit of its branch that is not published; otherwise it names what would be lost.\nExit 0 when nothing needs attention, 1 otherwise.",
   flags: [
     { name: "fix", help: "repair what can be repaired safely" },
     { name: "json", help: 'print {"findings":[{"level","message","fix","fixable","fixed"}]}' }
@@ -4431,9 +4645,11 @@ function run20(ctx, p) {
     add({ level: "error", message: "git has no user.name/user.email here", fix: e.message });
   }
   let sha = null;
+  let fresh = false;
   try {
     const fetched = refresh(ctx, true);
     sha = fetched.sha;
+    fresh = !fetched.offline;
     if (fetched.offline)
       add({
         level: "warn",
@@ -4526,7 +4742,7 @@ function run20(ctx, p) {
         setUpClone(top, ctx.repo.commonDir, { force: true });
       }
     });
-  if (sha && boardText !== null) leftovers(ctx, board, add);
+  if (sha && boardText !== null) leftovers(ctx, board, sha, fresh, add);
   else
     add({
       level: "warn",
@@ -4579,7 +4795,7 @@ function run20(ctx, p) {
   return report(value, text, open.length ? 1 : 0);
 }
 var listed2 = (items) => items.length > 1 ? `${items.slice(0, -1).join(", ")} and ${items.at(-1)}` : items[0] ?? "";
-function leftovers(ctx, board, add) {
+function leftovers(ctx, board, boardSha, fresh, add) {
   const top = ctx.repo.top;
   const root = ctx.repo.mainRoot;
   const onBoard2 = (id) => !!findRow(board, id) || board.brokenIds.includes(id);
@@ -4609,6 +4825,30 @@ function leftovers(ctx, board, add) {
       add({ level: "info", message: `note of an interrupted start (${note2.name})`, repair: () => fs().rmSync(note2.file, { force: true }) });
     }
   }
+  for (const note2 of unconfirmedPushes(ctx)) {
+    const what = `commit ${note2.sha.slice(0, 12)} (${note2.subject}), whose push coord could not confirm,`;
+    let landed;
+    try {
+      landed = isAncestor(top, note2.sha, boardSha) || (fresh ? false : null);
+    } catch {
+      landed = null;
+    }
+    const forget = () => fs().rmSync(note2.file, { force: true });
+    if (landed) add({ level: "info", message: `${what} is on ${boardName(ctx)}: it landed`, repair: forget });
+    else if (landed === false)
+      add({
+        level: "warn",
+        message: `${what} is not on ${boardName(ctx)}: it did not land`,
+        fix: "run the command that made it again if it is still wanted",
+        repair: forget
+      });
+    else
+      add({
+        level: "warn",
+        message: `${what} cannot be compared with ${boardName(ctx)}`,
+        fix: `look for it: git branch -r --contains ${note2.sha.slice(0, 12)}; then delete ${note2.file}`
+      });
+  }
   for (const w of worktrees) {
     if (w.dir !== root && !fs().existsSync(w.dir)) {
       add({
@@ -4620,17 +4860,20 @@ function leftovers(ctx, board, add) {
       continue;
     }
     const id = sessionOfBranch(w.branch);
-    if (!id || onBoard2(id)) continue;
-    const n = unpublished(w.branch);
-    const lost = [
-      ...worktreeChanges(w.dir, id, "normal").mine.length ? ["uncommitted changes"] : [],
-      ...n === null ? [`commits git could not compare with ${boardName(ctx)}`] : n > 0 ? [`${n} unpublished commit(s)`] : []
-    ];
-    if (lost.length) {
+    if (!id || onBoard2(id) || w.dir === root) continue;
+    let losses;
+    try {
+      losses = workAtRisk(ctx, { dir: w.dir, id, branch: w.branch, ignored: true }).map(
+        (l) => l.subject === w.dir ? l.lost : lossText(l)
+      );
+    } catch (e) {
+      losses = [`holds something that could not be checked (${e.message})`];
+    }
+    if (losses.length) {
       add({
         level: "warn",
-        message: `worktree ${w.dir} belongs to ${id}, which has no row on the board, and holds ${lost.join(" and ")}`,
-        fix: `publish or save that work, then coord close --as ${id} --force`
+        message: `worktree ${w.dir} belongs to ${id}, which has no row on the board, and ${losses.join("; ")}`,
+        fix: `save or publish what you need of it, then coord close --as ${id} (it refuses while anything would be lost; --force drops it)`
       });
     } else {
       add({
@@ -4638,7 +4881,8 @@ function leftovers(ctx, board, add) {
         message: `worktree ${w.dir} belongs to ${id}, which has no row on the board (a close that did not finish?)`,
         fix: `remove it: git worktree remove ${w.dir} && git branch -D ${w.branch}`,
         repair: () => {
-          removeWorktree(root, w.dir);
+          const refused = removeSessionWorktree(root, w.dir, id, false);
+          if (refused) throw new CoordError(`Git would not remove ${w.dir} (${refused}): look at git status there.`);
           deleteBranch(root, w.branch);
         }
       });

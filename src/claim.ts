@@ -6,7 +6,7 @@ import type { Context } from './context.js';
 import { CoordError } from './errors.js';
 import { addWorktree, GitError, listBranches } from './git.js';
 import { planClaim, planRemoveRow } from './plans.js';
-import { publish, type Published } from './publish.js';
+import { publish, UnconfirmedPush, type Published } from './publish.js';
 import { copyIncluded, markClaim, missingScriptsWarning } from './session.js';
 import { setUpClone } from './clonesetup.js';
 import { crashPoint, fs, path } from './sys.js';
@@ -57,6 +57,13 @@ export function claimSession(ctx: Context, req: ClaimRequest, warn: (line: strin
     // The id is noted before the claim can land, so a start killed after it is found by doctor.
     claim = publish(ctx, plan, { beforePush: (row) => markClaim(ctx, row.id) });
   } catch (e) {
+    if (e instanceof UnconfirmedPush) {
+      // The claim may be on the board with no worktree: the note stays, so coord doctor finds it.
+      throw new CoordError(
+        `${e.message} This clone keeps a note of the claim: coord doctor says whether it is on the board without a ` +
+          'worktree, and coord doctor --fix releases it; then run coord start again.',
+      );
+    }
     markClaim(ctx, null); // nothing was published: no claim to remember
     throw e;
   }

@@ -4,10 +4,10 @@
 import { refresh } from './blackboard.js';
 import type { Context } from './context.js';
 import { CoordError } from './errors.js';
-import { branchExists, deleteBranch, GitError, listWorktrees, removeWorktree } from './git.js';
+import { branchExists, deleteBranch, GitError, listWorktrees } from './git.js';
 import { planClose, type Closed } from './plans.js';
 import { publish, type Published } from './publish.js';
-import { describeUnpublished, ignoredLosses, worktreeChanges } from './session.js';
+import { lossText, removeSessionWorktree, workAtRisk } from './session.js';
 import { crashPoint } from './sys.js';
 import { findWorktree, operationInProgress } from './worktree.js';
 import { sessionBranch, sessionWorktree } from './protocol/layout.js';
@@ -40,38 +40,32 @@ export function closeSession(ctx: Context, id: string, o: CloseOptions): ClosedS
   // Look before publishing anything: a refusal must leave everything as it was.
   if (!force) {
     refresh(ctx);
-    const { remote, branch: board } = ctx.cfg;
-    const why: string[] = [];
-    const how: string[] = [];
-    if (wt && !keepWorktree) {
-      const mine = worktreeChanges(wt.dir, id, 'all').mine;
-      if (mine.length) {
-        why.push(`${wt.dir} has uncommitted changes (${listed(mine)})`);
-        how.push(`commit and publish them (git push ${remote} HEAD:${board}), or keep the worktree (--keep-worktree)`);
-      }
-      const ignored = o.discardIgnored ? [] : ignoredLosses(wt.dir, mainRoot);
-      if (ignored.length) {
-        why.push(`${wt.dir} holds files git ignores (${listed(ignored)})`);
-        how.push('move them out, keep the worktree (--keep-worktree), or delete them with it (--discard-ignored)');
-      }
-    }
-    const unpublished = hasBranch && !keepBranch ? describeUnpublished(ctx, branch) : null;
-    if (unpublished) {
-      why.push(unpublished);
-      how.push(`publish them (git push ${remote} HEAD:${board}), or keep the branch (--keep-branch)`);
-    }
-    if (why.length) throw new CoordError(`Not closing ${id}: ${why.join('; ')}. To go on: ${how.join('; ')}; or drop all of it (--force).`);
+    const losses = workAtRisk(ctx, {
+      dir: wt && !keepWorktree ? wt.dir : null,
+      id,
+      branch: hasBranch && !keepBranch ? branch : null,
+      ignored: !o.discardIgnored,
+    });
+    if (losses.length)
+      throw new CoordError(
+        `Not closing ${id}: ${losses.map(lossText).join('; ')}. To go on: ${[...new Set(losses.map((l) => l.how))].join('; ')}; ` +
+          'or drop all of it (--force).',
+      );
   }
   const closed = publish(ctx, (snap) => planClose(snap, id, o.releaseRiffs || force));
   let worktreeRemoved = false;
   let branchDeleted = false;
   if (wt && !keepWorktree) {
     try {
-      removeWorktree(mainRoot, wt.dir);
+      const refused = removeSessionWorktree(mainRoot, wt.dir, id, force);
+      // Something changed there after coord looked: git's own check is the last word.
+      if (refused) throw new CoordError(refused);
     } catch (e) {
-      if (!(e instanceof GitError)) throw e;
+      if (!(e instanceof CoordError)) throw e;
+      const why = e instanceof GitError ? e.detail : e.message;
       throw new CoordError(
-        `Closed ${id} on the board, but removing ${wt.dir} failed (${e.detail}): remove it with git worktree remove --force ${wt.dir}.`,
+        `Closed ${id} on the board, but ${wt.dir} was not removed (${why}): look at git status there, and remove it with ` +
+          `git worktree remove ${wt.dir} once nothing in it is needed.`,
       );
     }
     worktreeRemoved = true;
@@ -88,8 +82,6 @@ export function closeSession(ctx: Context, id: string, o: CloseOptions): ClosedS
   }
   return { closed, worktreeRemoved, branchDeleted, dir: wt?.dir ?? null };
 }
-
-const listed = (files: string[]) => files.slice(0, 5).join(', ') + (files.length > 5 ? ` and ${files.length - 5} more` : '');
 
 /** Refuses while the session's worktree is mid-rebase (or another operation) or on a detached HEAD: removing it then loses that state. */
 function refuseMidOperation(id: string, dir: string, branch: string): void {

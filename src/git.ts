@@ -365,7 +365,7 @@ export type PushOutcome =
   | { kind: 'ok' }
   | { kind: 'race'; detail: string } // the branch moved under us: re-read and re-apply
   | { kind: 'refused'; detail: string } // the server's rules said no: never retry
-  | { kind: 'failed'; detail: string }; // network, auth, timeout
+  | { kind: 'failed'; detail: string; cutOff: boolean }; // network, auth, timeout; cutOff: git did not end by itself (timeout, signal)
 
 /** Pushes `sha` to `remote`'s `branch` and says what happened to that ref. */
 export function pushRef(cwd: string, remote: string, sha: string, branch: string, timeoutMs: number): PushOutcome {
@@ -381,7 +381,7 @@ function pushOutcome(r: RunResult, branch: string, remote: string): PushOutcome 
     .map((l) => l.slice(7).trim())
     .filter(Boolean)
     .join(' / ');
-  if (r.code === TIMED_OUT) return { kind: 'failed', detail: `push to ${remote} timed out` };
+  if (r.code === TIMED_OUT) return { kind: 'failed', detail: `push to ${remote} timed out`, cutOff: true };
   if (line) {
     const flag = line[0];
     const summary = line.split('\t')[2] ?? '';
@@ -399,7 +399,27 @@ function pushOutcome(r: RunResult, branch: string, remote: string): PushOutcome 
       return { kind: 'refused', detail: [summary, remoteSaid].filter(Boolean).join(': ') };
     }
   }
-  return { kind: 'failed', detail: firstLines(r.stderr) };
+  return { kind: 'failed', detail: firstLines(r.stderr), cutOff: r.code === 128 && !r.stderr.trim() };
+}
+
+export type TipOutcome = { kind: 'ok'; sha: string | null } | { kind: 'failed'; detail: string };
+
+/** What `remote`'s `branch` points at now, asked of the remote itself (`git ls-remote`); sha null when it has no such branch. */
+export function remoteBranchTip(cwd: string, remote: string, branch: string, timeoutMs: number): TipOutcome {
+  const r = runGit(['ls-remote', remote, `refs/heads/${branch}`], { cwd, timeoutMs });
+  if (r.code !== 0) {
+    return { kind: 'failed', detail: r.code === TIMED_OUT ? `no answer within ${Math.round(timeoutMs / 1000)} s` : firstLines(r.stderr) };
+  }
+  const line = lines(r.stdout).find((l) => l.endsWith(`\trefs/heads/${branch}`));
+  return { kind: 'ok', sha: line ? line.slice(0, line.indexOf('\t')) : null };
+}
+
+/** True when commit `a` is `b` or an ancestor of it. */
+export function isAncestor(cwd: string, a: string, b: string): boolean {
+  const args = ['merge-base', '--is-ancestor', a, b];
+  const r = runGit(args, { cwd });
+  if (r.code === 0 || r.code === 1) return r.code === 0;
+  throw new GitError(args, r);
 }
 
 // ---- worktrees and branches --------------------------------------------------------
@@ -426,9 +446,20 @@ export function addWorktree(cwd: string, dir: string, branch: string, base: stri
   git(['worktree', 'add', '--quiet', '--no-track', '-b', branch, dir, base], { cwd });
 }
 
-/** Removes worktree `dir`, with whatever it holds. */
-export function removeWorktree(cwd: string, dir: string): void {
-  git(['worktree', 'remove', '--force', dir], { cwd });
+/**
+ * Removes worktree `dir`. Without `force` git itself refuses when anything in it is modified or
+ * untracked, or when it holds submodules (then `containsSubmodules` is true and nothing changed).
+ */
+export function removeWorktree(
+  cwd: string,
+  dir: string,
+  force: boolean,
+): { ok: true } | { ok: false; detail: string; containsSubmodules: boolean } {
+  const args = ['worktree', 'remove', ...(force ? ['--force'] : []), dir];
+  const r = runGit(args, { cwd });
+  if (r.code === 0) return { ok: true };
+  if (force || !/contains modified or untracked files|containing submodules/i.test(r.stderr)) throw new GitError(args, r);
+  return { ok: false, detail: firstLines(r.stderr), containsSubmodules: /containing submodules/i.test(r.stderr) };
 }
 
 /** Forgets worktrees whose directory is gone. */
@@ -487,6 +518,36 @@ export function ignoredMatching(cwd: string, patternFile: string): string[] {
   const r = runGit(args, { cwd, input: matched.join('\0') + '\0' });
   if (r.code > 1) throw new GitError(args, r); // 1 means none of them is ignored
   return r.stdout.split('\0').filter(Boolean);
+}
+
+export interface IndexEntry {
+  /** `git ls-files -v`'s tag: S skip-worktree, a lower-case letter assume-unchanged, H an ordinary entry. */
+  tag: string;
+  mode: string;
+  sha: string;
+  path: string;
+}
+
+/** Index entries of the worktree at `cwd` that are not plain files: gitlinks (submodules), skip-worktree and assume-unchanged files. */
+export function unusualIndexEntries(cwd: string): IndexEntry[] {
+  const out = git(['ls-files', '-z', '--stage', '-v'], { cwd });
+  const entries: IndexEntry[] = [];
+  for (const rec of out.split('\0')) {
+    const m = /^(\S) (\d+) ([0-9a-f]+) \d\t([\s\S]+)$/.exec(rec);
+    if (m && (m[1] !== 'H' || m[2] === '160000')) entries.push({ tag: m[1], mode: m[2], sha: m[3], path: m[4] });
+  }
+  return entries;
+}
+
+/** The blob ids git would give the files `paths` of the worktree at `cwd` (its filters applied), in order. */
+export function hashFiles(cwd: string, paths: string[]): string[] {
+  if (!paths.length) return [];
+  return lines(git(['hash-object', '--stdin-paths'], { cwd, input: paths.join('\n') + '\n' }));
+}
+
+/** How many commits the repository at `cwd` holds (HEAD, branches, tags, stash) that no remote-tracking ref reaches. */
+export function commitsNotOnRemotes(cwd: string): number {
+  return Number(git(['rev-list', '--count', '--all', '--not', '--remotes'], { cwd }).trim());
 }
 
 /** Puts `file` back to what the index holds (drops its uncommitted edit). */

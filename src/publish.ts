@@ -11,11 +11,22 @@
 // pause before trying again is drawn from a range that starts at the push time just seen and
 // widens with each loss (decorrelated jitter), so the losers of one round spread out.
 import { CoordError } from './errors.js';
-import { casRef, commitFiles, committerIdent, listWorktrees, moveWorktree, pushRef, worktreeStatus } from './git.js';
-import { boardName, GUARD_FILES, publishedOn, refresh, Snapshot } from './blackboard.js';
+import {
+  casRef,
+  commitFiles,
+  committerIdent,
+  isAncestor,
+  listWorktrees,
+  moveWorktree,
+  pushRef,
+  remoteBranchTip,
+  worktreeStatus,
+  type PushOutcome,
+} from './git.js';
+import { boardName, boardRef, GUARD_FILES, publishedOn, refresh, Snapshot } from './blackboard.js';
 import type { Context } from './context.js';
 import { takeLock, type HeldLock } from './lock.js';
-import { crashPoint, path, sleepMs } from './sys.js';
+import { crashPoint, fs, path, sleepMs } from './sys.js';
 import type { Plan } from './protocol/view.js';
 import { entryKind, isRegularFile, parentDirs } from './protocol/layout.js';
 import { coordMessage } from './protocol/subject.js';
@@ -89,11 +100,33 @@ function attempts<T>(
             `${ctx.cfg.branch} is protected, point coord at a branch sessions may push to ("branch" in .coord.json).`,
         );
       }
-      if (out.kind === 'failed')
-        throw new CoordError(
-          `Could not publish to ${boardName(ctx)}: ${out.detail}. Nothing was published; check the network and ` +
-            `credentials, then run again.`,
-        );
+      if (out.kind === 'failed') {
+        // A push that failed may still have landed (cut off after the remote took it): ask before saying anything.
+        const where = landing(ctx, sha, base, out, lock);
+        if (where.kind === 'landed') {
+          if (where.tip === sha) {
+            casRef(cwd, boardRef(ctx), sha, base); // the killed push could not move it; later reads must see ours
+            publishedOn(snap, sha, changed);
+          } else ctx.run.published = `${boardName(ctx)} ${sha.slice(0, 7)}`; // refresh read the newer tip
+          crashPoint('after-publish');
+          return { sha, value, attempts: attempt };
+        }
+        if (where.kind === 'absent')
+          throw new CoordError(
+            `Could not publish to ${boardName(ctx)}: ${out.detail}. Nothing was published; check the network and ` +
+              `credentials, then run again.`,
+          );
+        if (where.kind === 'unknown') {
+          noteUnconfirmed(ctx, sha, subject);
+          throw new UnconfirmedPush(
+            `Cannot tell whether ${boardName(ctx)} took commit ${sha.slice(0, 12)} (${subject}): the push failed ` +
+              `(${out.detail}) and ${where.detail}. Do not run it again yet: coord doctor asks again and says whether ` +
+              `it landed (coord status shows the board meanwhile).`,
+            sha,
+          );
+        }
+        // 'lost': the branch moved on without it, so it can never land: a lost race, tried again.
+      }
     } else {
       const following = checkedOutElsewhere(ctx, [...changed.keys()]);
       if (casRef(cwd, `refs/heads/${ctx.cfg.branch}`, sha, base)) {
@@ -119,6 +152,99 @@ function attempts<T>(
   throw new CoordError(
     `Gave up after ${MAX_ATTEMPTS} attempts: ${boardName(ctx)} kept moving under us. Nothing was published; run the command again.`,
   );
+}
+
+/** A push whose outcome coord could not learn: `sha` may or may not be on the blackboard branch. */
+export class UnconfirmedPush extends CoordError {
+  constructor(
+    message: string,
+    readonly sha: string,
+  ) {
+    super(message);
+  }
+}
+
+type Landing = { kind: 'landed'; tip: string } | { kind: 'absent' } | { kind: 'lost' } | { kind: 'unknown'; detail: string };
+
+/** Failures that happen before git sends anything: the push cannot have landed. */
+const BEFORE_SENDING = new RegExp(
+  [
+    'could not resolve|connection refused|authentication failed|permission denied|does not appear to be a git repository',
+    'repository .*not found|could not read username|terminal prompts disabled|no such file or directory',
+    'network is unreachable|no route to host|host key verification failed',
+  ].join('|'),
+  'i',
+);
+
+/**
+ * Where the commit `sha` (on top of `base`) went after its push failed, asked of the remote
+ * itself. A push cut off (timed out, killed) may still be going on there — its server side and
+ * its transport outlive the killed git — so the remote is asked again for one more timeout
+ * before coord says it cannot tell. The remote's update is a compare-and-swap on `base`: once
+ * the branch holds anything else without `sha`, it never will.
+ */
+function landing(ctx: Context, sha: string, base: string | null, out: PushOutcome & { kind: 'failed' }, lock: HeldLock | null): Landing {
+  const { remote, branch, timeoutMs } = ctx.cfg;
+  const until = Date.now() + (out.cutOff ? timeoutMs : 0);
+  let pause = 100;
+  let failed: string | null = null;
+  for (;;) {
+    lock?.touch();
+    const tip = remoteBranchTip(ctx.repo.top, remote, branch, timeoutMs);
+    if (tip.kind === 'failed') failed = tip.detail;
+    else {
+      failed = null;
+      if (tip.sha === sha) return { kind: 'landed', tip: sha };
+      if (tip.sha !== base) {
+        if (tip.sha === null) return { kind: 'lost' };
+        try {
+          const fetched = refresh(ctx).sha;
+          if (fetched && isAncestor(ctx.repo.top, sha, fetched)) return { kind: 'landed', tip: fetched };
+          return { kind: 'lost' };
+        } catch (e) {
+          failed = `fetching ${boardName(ctx)} failed (${(e as Error).message})`;
+        }
+      } else if (!out.cutOff) return { kind: 'absent' };
+    }
+    const left = until - Date.now();
+    if (left <= 0) break;
+    sleepMs(Math.min(pause, left));
+    pause = Math.min(2 * pause, 1000);
+  }
+  if (failed === null) return { kind: 'unknown', detail: `${remote} still shows ${branch} without it, though the remote may yet take it` };
+  if (!out.cutOff && BEFORE_SENDING.test(out.detail)) return { kind: 'absent' };
+  return { kind: 'unknown', detail: `${remote} could not be asked whether ${branch} has it (${failed})` };
+}
+
+const UNCONFIRMED_RE = /^pushed-([0-9a-f]{40,64})$/;
+const notesDir = (ctx: Context) => path().join(ctx.repo.commonDir, 'coord');
+
+/** Keeps a note of a push coord could not confirm, in the git dir, for `coord doctor` to settle. */
+function noteUnconfirmed(ctx: Context, sha: string, subject: string): void {
+  try {
+    fs().mkdirSync(notesDir(ctx), { recursive: true });
+    fs().writeFileSync(path().join(notesDir(ctx), `pushed-${sha}`), `${subject}\n`);
+  } catch {
+    // The message names the commit too: the note only spares the person from copying it.
+  }
+}
+
+/** The pushes of this clone coord could not confirm (noteUnconfirmed), oldest first by name. */
+export function unconfirmedPushes(ctx: Context): { file: string; sha: string; subject: string }[] {
+  const dir = notesDir(ctx);
+  const names = fs().existsSync(dir) ? fs().readdirSync(dir).sort() : [];
+  return names.flatMap((name) => {
+    const m = UNCONFIRMED_RE.exec(name);
+    if (!m) return [];
+    const file = path().join(dir, name);
+    let subject = '';
+    try {
+      subject = fs().readFileSync(file, 'utf8').trim();
+    } catch {
+      // an unreadable note still names its commit
+    }
+    return [{ file, sha: m[1], subject }];
+  });
 }
 
 /**

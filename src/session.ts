@@ -1,7 +1,18 @@
 // What several verbs need to know about a session in this clone: which of a worktree's
 // changes are the person's own, the commits a branch holds that are not published, and
 // the note `start` keeps while a claim has no worktree yet.
-import { commitsBetween, ignoredFiles, ignoredMatching, showFile, worktreeStatus } from './git.js';
+import {
+  commitsBetween,
+  commitsNotOnRemotes,
+  hashFiles,
+  ignoredFiles,
+  ignoredMatching,
+  removeWorktree,
+  restoreFile,
+  showFile,
+  unusualIndexEntries,
+  worktreeStatus,
+} from './git.js';
 import { join, readText } from './host.js';
 import { boardName, boardRef } from './blackboard.js';
 import type { Context } from './context.js';
@@ -41,14 +52,14 @@ export function unpublishedCommits(ctx: Context, branch: string): { sha: string;
 }
 
 /** "N commit(s) not on origin/main (abc1234 subject; …)", or null when there are none. */
-export function describeUnpublished(ctx: Context, branch: string): string | null {
+function describeUnpublished(ctx: Context, branch: string): string | null {
   const commits = unpublishedCommits(ctx, branch);
   if (!commits.length) return null;
   const shown = commits
     .slice(0, 3)
     .map((c) => `${c.sha.slice(0, 7)} ${c.subject}`)
     .join('; ');
-  return `${branch} has ${commits.length} commit(s) not on ${boardName(ctx)} (${shown}${commits.length > 3 ? '; …' : ''})`;
+  return `${commits.length} commit(s) not on ${boardName(ctx)} (${shown}${commits.length > 3 ? '; …' : ''})`;
 }
 
 // ---- files git ignores ----------------------------------------------------------------
@@ -104,6 +115,148 @@ function sameFile(a: string, b: string): boolean {
   } catch {
     return false;
   }
+}
+
+// ---- what would be lost --------------------------------------------------------------
+// One rule for close, the WorktreeRemove hook and doctor --fix: removing a worktree and
+// deleting its branch loses uncommitted changes, files git ignores, commits not on the
+// blackboard branch, commits of a submodule that no remote of its own has (its repository
+// lives in the worktree's git dir and goes with it), and edits git hides (skip-worktree,
+// assume-unchanged). A worktree with any of them is never removed without the person's --force.
+
+export interface Loss {
+  /** Where it is: a worktree, a submodule in it, a branch. */
+  subject: string;
+  /** What would be lost there, the rest of a sentence after the subject: "holds uncommitted changes (a.txt)". */
+  lost: string;
+  /** How to keep it, with close's flags. */
+  how: string;
+}
+
+/** One loss as a sentence, in words a person understands. */
+export const lossText = (l: Loss): string => `${l.subject} ${l.lost}`;
+
+export interface AtRisk {
+  /** The worktree that would be removed, or null. */
+  dir: string | null;
+  /** Its session: the heartbeat's presence edit of the board is never the person's work. */
+  id: string | null;
+  /** The branch that would be deleted, or null. */
+  branch: string | null;
+  /** Whether files git ignores count (false: the person said --discard-ignored). */
+  ignored: boolean;
+}
+
+/** Everything removing `r.dir` and deleting `r.branch` would lose (see above); [] when nothing. */
+export function workAtRisk(ctx: Context, r: AtRisk): Loss[] {
+  const { remote, branch: board } = ctx.cfg;
+  const losses = r.dir ? checkoutLosses(r.dir, r.id, ctx.repo.mainRoot, r.ignored, `git push ${remote} HEAD:${board}`) : [];
+  if (r.branch) {
+    let unpublished: string | null;
+    try {
+      unpublished = describeUnpublished(ctx, r.branch);
+    } catch (e) {
+      unpublished = `commits git could not compare with ${boardName(ctx)} (${(e as Error).message})`;
+    }
+    if (unpublished)
+      losses.push({
+        subject: r.branch,
+        lost: `has ${unpublished}`,
+        how: `publish them (git push ${remote} HEAD:${board}), or keep the branch (--keep-branch)`,
+      });
+  }
+  return losses;
+}
+
+const KEEP = 'keep the worktree (--keep-worktree)';
+
+/** The losses inside one checkout: the worktree itself, or (with `mainRoot` null) a submodule in it, and its submodules in turn. */
+function checkoutLosses(dir: string, id: string | null, mainRoot: string | null, ignored: boolean, push: string): Loss[] {
+  const losses: Loss[] = [];
+  const mine = worktreeChanges(dir, id, 'all').mine;
+  if (mine.length)
+    losses.push({
+      subject: dir,
+      lost: `holds uncommitted changes (${listed(mine)})`,
+      how: `commit and publish them (${push}), or ${KEEP}`,
+    });
+  const dropped = !ignored ? [] : mainRoot ? ignoredLosses(dir, mainRoot) : ignoredFiles(dir);
+  if (dropped.length)
+    losses.push({
+      subject: dir,
+      lost: `holds files git ignores (${listed(dropped)})`,
+      how: `move them out, ${KEEP}, or delete them with it (--discard-ignored)`,
+    });
+  const entries = unusualIndexEntries(dir);
+  const hidden = hiddenEdits(
+    dir,
+    entries.filter((e) => e.mode !== '160000'),
+  );
+  if (hidden.length)
+    losses.push({
+      subject: dir,
+      lost: `holds edits git status does not show, of files marked skip-worktree or assume-unchanged (${listed(hidden)})`,
+      how: `commit them (git update-index --no-skip-worktree --no-assume-unchanged <file> shows them), or ${KEEP}`,
+    });
+  for (const sub of entries.filter((e) => e.mode === '160000')) {
+    const at = path().join(dir, sub.path);
+    if (!fs().existsSync(path().join(at, '.git'))) continue; // not checked out: nothing of it lives here
+    try {
+      const n = commitsNotOnRemotes(at);
+      if (n)
+        losses.push({
+          subject: `submodule ${sub.path} in ${dir}`,
+          lost: `holds ${n} commit(s) that none of its remotes has`,
+          how: `push them (git -C ${at} push), or ${KEEP}`,
+        });
+      losses.push(...checkoutLosses(at, null, null, ignored, `git -C ${at} push`));
+    } catch (e) {
+      losses.push({
+        subject: `submodule ${sub.path} in ${dir}`,
+        lost: `holds something that could not be checked (${(e as Error).message})`,
+        how: `look at it (git -C ${at} status), or ${KEEP}`,
+      });
+    }
+  }
+  return losses;
+}
+
+/** The skip-worktree and assume-unchanged files of `entries` whose file in `dir` differs from the index: an edit git status hides. */
+function hiddenEdits(dir: string, entries: { tag: string; mode: string; sha: string; path: string }[]): string[] {
+  const present = entries.filter((e) => e.tag !== 'H' && isFileAt(path().join(dir, e.path)));
+  // hash-object reads one path a line: a name with a newline cannot be asked, so it counts as changed.
+  const askable = present.filter((e) => !e.path.includes('\n'));
+  const shas = hashFiles(
+    dir,
+    askable.map((e) => e.path),
+  );
+  return [...askable.filter((e, i) => shas[i] !== e.sha), ...present.filter((e) => e.path.includes('\n'))].map((e) => e.path);
+}
+
+/** A regular file (not a link) is at `p`: a sparse checkout's skip-worktree files are simply absent. */
+function isFileAt(p: string): boolean {
+  try {
+    return fs().lstatSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+const listed = (files: string[]) => files.slice(0, 5).join(', ') + (files.length > 5 ? ` and ${files.length - 5} more` : '');
+
+/**
+ * Removes worktree `dir` of session `id` after `workAtRisk` found nothing to lose there (or the
+ * person said --force). Without `force`, git's own check runs too; the heartbeat's edit of the
+ * board is put back first, so that it does not stop git. Returns git's refusal, or null when removed.
+ */
+export function removeSessionWorktree(mainRoot: string, dir: string, id: string, force: boolean): string | null {
+  if (force) return (removeWorktree(mainRoot, dir, true), null);
+  if (worktreeChanges(dir, id, 'no').presence !== null) restoreFile(dir, BOARD_PATH);
+  const r = removeWorktree(mainRoot, dir, false);
+  if (r.ok) return null;
+  // git refuses every worktree with a submodule checked out; workAtRisk has just looked into each one.
+  if (r.containsSubmodules) return (removeWorktree(mainRoot, dir, true), null);
+  return r.detail;
 }
 
 // ---- the claim note ------------------------------------------------------------------

@@ -16,8 +16,9 @@ export const spec: VerbSpec = {
   summary: 'self-close: remove my row (or --pause), publish, remove my worktree and branch',
   usage: '[--pause ETA] [--keep-branch] [--keep-worktree] [--discard-ignored] [--release-riffs] [--force] [--json]',
   description:
-    'Refuses, changing nothing, when the worktree holds uncommitted work or files git ignores\n' +
-    '(.env, build output), when the branch holds commits that are not on the blackboard branch, when\n' +
+    'Refuses, changing nothing, when the worktree holds uncommitted work, files git ignores\n' +
+    '(.env, build output), edits hidden by skip-worktree or assume-unchanged, or a submodule commit\n' +
+    'none of its remotes has, when the branch holds commits that are not on the blackboard branch, when\n' +
     'my row holds a Riff, or while a rebase or a detached HEAD is in the worktree; it names what and\n' +
     "how to go on. The heartbeat's own edit of the board, and unchanged copies of the files\n" +
     '.worktreeinclude names, never block a close.',

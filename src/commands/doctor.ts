@@ -4,22 +4,13 @@ import { bool, type Parsed, type VerbSpec } from '../args.js';
 import { boardName, refresh, Snapshot } from '../blackboard.js';
 import type { Context } from '../context.js';
 import { CoordError } from '../errors.js';
-import {
-  committerIdent,
-  deleteBranch,
-  hooksDir,
-  listBranches,
-  listWorktrees,
-  pruneWorktrees,
-  removeWorktree,
-  worktreeStatus,
-} from '../git.js';
+import { committerIdent, deleteBranch, hooksDir, isAncestor, listBranches, listWorktrees, pruneWorktrees, worktreeStatus } from '../git.js';
 import { dim, green, out, red, report, yellow, type Report } from '../output.js';
 import { planRemoveRow } from '../plans.js';
-import { publish } from '../publish.js';
+import { publish, unconfirmedPushes } from '../publish.js';
 import { fs, path, processAlive } from '../sys.js';
 import { boardHistory, stateOf } from '../liveness.js';
-import { claimNotes, unpublishedCommits, worktreeChanges } from '../session.js';
+import { claimNotes, lossText, removeSessionWorktree, unpublishedCommits, workAtRisk } from '../session.js';
 import { missingSettings, setUpClone } from '../clonesetup.js';
 import { withAttributes } from '../protocol/gitattributes.js';
 import { HOOK_JOBS, HOOK_SCRIPTS, LEFTHOOK_CONFIGS, LEFTHOOK_LOCAL_CONFIGS, lefthookConfig } from '../protocol/lefthook.js';
@@ -34,8 +25,9 @@ export const spec: VerbSpec = {
   description:
     'Looks at: git identity, the remote, the board (and rows it cannot read), lefthook.yml and the\n' +
     'installed hooks, and leftovers — a claim whose start was killed, a worktree or branch of a\n' +
-    'closed session, stale worktree records. --fix removes a worktree only when git shows nothing\n' +
-    'uncommitted in it and its branch has no unpublished commit (files git ignores are not checked).\n' +
+    "closed session, stale worktree records. --fix removes a worktree only by close's rule: nothing\n" +
+    'uncommitted, no file git ignores, no hidden edit, no submodule commit its remotes lack, and no\n' +
+    'commit of its branch that is not published; otherwise it names what would be lost.\n' +
     'Exit 0 when nothing needs attention, 1 otherwise.',
   flags: [
     { name: 'fix', help: 'repair what can be repaired safely' },
@@ -65,9 +57,11 @@ export function run(ctx: Context, p: Parsed): Report {
     add({ level: 'error', message: 'git has no user.name/user.email here', fix: (e as Error).message });
   }
   let sha: string | null = null;
+  let fresh = false;
   try {
     const fetched = refresh(ctx, true);
     sha = fetched.sha;
+    fresh = !fetched.offline;
     if (fetched.offline)
       add({
         level: 'warn',
@@ -173,7 +167,7 @@ export function run(ctx: Context, p: Parsed): Report {
       },
     });
   // Leftovers are judged against the board: without a readable board every session would look closed.
-  if (sha && boardText !== null) leftovers(ctx, board, add);
+  if (sha && boardText !== null) leftovers(ctx, board, sha, fresh, add);
   else
     add({
       level: 'warn',
@@ -230,7 +224,7 @@ export function run(ctx: Context, p: Parsed): Report {
 const listed = (items: string[]): string => (items.length > 1 ? `${items.slice(0, -1).join(', ')} and ${items.at(-1)}` : (items[0] ?? ''));
 
 /** Leftovers of killed or partial runs on this machine, each with a safe repair. */
-function leftovers(ctx: Context, board: Board, add: (f: Finding) => void): void {
+function leftovers(ctx: Context, board: Board, boardSha: string, fresh: boolean, add: (f: Finding) => void): void {
   const top = ctx.repo.top;
   const root = ctx.repo.mainRoot;
   const onBoard = (id: string) => !!findRow(board, id) || board.brokenIds.includes(id);
@@ -264,6 +258,33 @@ function leftovers(ctx: Context, board: Board, add: (f: Finding) => void): void 
     }
   }
 
+  // A push coord could not confirm: the fetch above tells whether it landed.
+  for (const note of unconfirmedPushes(ctx)) {
+    const what = `commit ${note.sha.slice(0, 12)} (${note.subject}), whose push coord could not confirm,`;
+    let landed: boolean | null;
+    try {
+      // Offline, the last fetch can show that it landed, never that it did not.
+      landed = isAncestor(top, note.sha, boardSha) || (fresh ? false : null);
+    } catch {
+      landed = null;
+    }
+    const forget = () => fs().rmSync(note.file, { force: true });
+    if (landed) add({ level: 'info', message: `${what} is on ${boardName(ctx)}: it landed`, repair: forget });
+    else if (landed === false)
+      add({
+        level: 'warn',
+        message: `${what} is not on ${boardName(ctx)}: it did not land`,
+        fix: 'run the command that made it again if it is still wanted',
+        repair: forget,
+      });
+    else
+      add({
+        level: 'warn',
+        message: `${what} cannot be compared with ${boardName(ctx)}`,
+        fix: `look for it: git branch -r --contains ${note.sha.slice(0, 12)}; then delete ${note.file}`,
+      });
+  }
+
   for (const w of worktrees) {
     if (w.dir !== root && !fs().existsSync(w.dir)) {
       add({
@@ -275,17 +296,21 @@ function leftovers(ctx: Context, board: Board, add: (f: Finding) => void): void 
       continue;
     }
     const id = sessionOfBranch(w.branch);
-    if (!id || onBoard(id)) continue;
-    const n = unpublished(w.branch!);
-    const lost = [
-      ...(worktreeChanges(w.dir, id, 'normal').mine.length ? ['uncommitted changes'] : []),
-      ...(n === null ? [`commits git could not compare with ${boardName(ctx)}`] : n > 0 ? [`${n} unpublished commit(s)`] : []),
-    ];
-    if (lost.length) {
+    if (!id || onBoard(id) || w.dir === root) continue;
+    // close's own rule: a worktree is removed only when nothing in it or on its branch is the person's work.
+    let losses: string[];
+    try {
+      losses = workAtRisk(ctx, { dir: w.dir, id, branch: w.branch, ignored: true }).map((l) =>
+        l.subject === w.dir ? l.lost : lossText(l),
+      );
+    } catch (e) {
+      losses = [`holds something that could not be checked (${(e as Error).message})`];
+    }
+    if (losses.length) {
       add({
         level: 'warn',
-        message: `worktree ${w.dir} belongs to ${id}, which has no row on the board, and holds ${lost.join(' and ')}`,
-        fix: `publish or save that work, then coord close --as ${id} --force`,
+        message: `worktree ${w.dir} belongs to ${id}, which has no row on the board, and ${losses.join('; ')}`,
+        fix: `save or publish what you need of it, then coord close --as ${id} (it refuses while anything would be lost; --force drops it)`,
       });
     } else {
       add({
@@ -293,7 +318,8 @@ function leftovers(ctx: Context, board: Board, add: (f: Finding) => void): void 
         message: `worktree ${w.dir} belongs to ${id}, which has no row on the board (a close that did not finish?)`,
         fix: `remove it: git worktree remove ${w.dir} && git branch -D ${w.branch}`,
         repair: () => {
-          removeWorktree(root, w.dir);
+          const refused = removeSessionWorktree(root, w.dir, id, false);
+          if (refused) throw new CoordError(`Git would not remove ${w.dir} (${refused}): look at git status there.`);
           deleteBranch(root, w.branch!);
         },
       });
