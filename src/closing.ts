@@ -10,6 +10,7 @@ import { publish, type Published } from './publish.js';
 import { describeUnpublished, ignoredLosses, worktreeChanges } from './session.js';
 import { crashPoint } from './sys.js';
 import { findWorktree, operationInProgress } from './worktree.js';
+import { visible } from './protocol/display.js';
 import { sessionBranch, sessionWorktree } from './protocol/layout.js';
 
 export interface CloseOptions {
@@ -89,7 +90,7 @@ export function closeSession(ctx: Context, id: string, o: CloseOptions): ClosedS
   return { closed, worktreeRemoved, branchDeleted, dir: wt?.dir ?? null };
 }
 
-const listed = (files: string[]) => files.slice(0, 5).join(', ') + (files.length > 5 ? ` and ${files.length - 5} more` : '');
+const listed = (files: string[]) => files.slice(0, 5).map(visible).join(', ') + (files.length > 5 ? ` and ${files.length - 5} more` : '');
 
 /** Refuses while the session's worktree is mid-rebase (or another operation) or on a detached HEAD: removing it then loses that state. */
 function refuseMidOperation(id: string, dir: string, branch: string): void {

@@ -7,6 +7,7 @@ import { boardName, boardRef } from './blackboard.js';
 import type { Context } from './context.js';
 import { fs, path } from './sys.js';
 import { findRow, onlyPresenceDiffers, parseBoard } from './protocol/board.js';
+import { visible } from './protocol/display.js';
 import { BOARD_PATH, WORKTREE_INCLUDE } from './protocol/layout.js';
 import { isSessionId } from './protocol/ids.js';
 
@@ -46,7 +47,7 @@ export function describeUnpublished(ctx: Context, branch: string): string | null
   if (!commits.length) return null;
   const shown = commits
     .slice(0, 3)
-    .map((c) => `${c.sha.slice(0, 7)} ${c.subject}`)
+    .map((c) => `${c.sha.slice(0, 7)} ${visible(c.subject)}`)
     .join('; ');
   return `${branch} has ${commits.length} commit(s) not on ${boardName(ctx)} (${shown}${commits.length > 3 ? '; …' : ''})`;
 }
