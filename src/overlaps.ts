@@ -8,6 +8,7 @@ import type { Context } from './context.js';
 import { filesChanged, worktreeStatus, type ChangedIn } from './git.js';
 import { linkedWorktrees } from './worktree.js';
 import type { SessionRow } from './protocol/board.js';
+import { quoted, visible } from './protocol/display.js';
 import { sessionBranch, sessionOfBranch, SESSIONS_DIR } from './protocol/layout.js';
 import { patternCovers, type Reservation } from './protocol/reservations.js';
 import { parseStamp } from './protocol/stamp.js';
@@ -86,30 +87,38 @@ export function reservedUnderMe(t: Touches, me: string, held: Reservation[]): { 
   });
 }
 
-/** One line per overlap: `path — sA (published), sB (uncommitted)`. */
+/** One line per overlap, for a terminal: `path — sA (published), sB (uncommitted)` (the path made visible). */
 export function overlapLine(o: Overlap): string {
-  return `${o.path} — ${o.sessions.map((s) => `${s} (${o.how[s].join(', ')})`).join(', ')}`;
+  return `${visible(o.path)} — ${o.sessions.map((s) => `${s} (${o.how[s].join(', ')})`).join(', ')}`;
 }
+
+/** A file `me` changes that other sessions change too, or that another session has reserved. */
+export type Notice = { path: string; others: { session: string; how: How[] }[] } | { path: string; reserved: Reservation };
 
 /**
  * What to tell `me`'s agent: files it changes that another session is changing too, and files
- * it changes that another session has reserved. One line each; empty when there is nothing.
+ * it changes that another session has reserved. Empty when there is nothing.
  */
-export function noticesFor(ctx: Context, rows: SessionRow[], history: ChangedIn[], me: string, held: Reservation[]): string[] {
+export function noticesFor(ctx: Context, rows: SessionRow[], history: ChangedIn[], me: string, held: Reservation[]): Notice[] {
   if (!rows.some((r) => r.id === me)) return [];
   const others = rows.filter((r) => r.id !== me);
   if (!others.length && !held.some((r) => r.session !== me)) return [];
   const t = touches(ctx, rows, history);
-  const lines = overlapsOf(t)
+  const notices: Notice[] = overlapsOf(t)
     .filter((o) => o.sessions.includes(me))
-    .map(
-      (o) =>
-        `${o.path} is being changed by ${o.sessions
-          .filter((s) => s !== me)
-          .map((s) => `${s} (${o.how[s].join(', ')})`)
-          .join(', ')} too`,
-    );
-  for (const { path, res } of reservedUnderMe(t, me, held))
-    lines.push(`${path} is reserved by ${res.session} until ${res.until}${res.note ? ` ("${res.note}")` : ''}`);
-  return lines;
+    .map((o) => ({ path: o.path, others: o.sessions.filter((s) => s !== me).map((s) => ({ session: s, how: o.how[s] })) }));
+  for (const { path, res } of reservedUnderMe(t, me, held)) notices.push({ path, reserved: res });
+  return notices;
+}
+
+/**
+ * A notice as one line: for an agent (`quote`), the file name and the note between « and »
+ * (protocol/display.ts); for --json, the exact text.
+ */
+export function noticeLine(n: Notice, quote: boolean): string {
+  const path = quote ? quoted(n.path) : n.path;
+  if ('others' in n) return `${path} is being changed by ${n.others.map((o) => `${o.session} (${o.how.join(', ')})`).join(', ')} too`;
+  const { session, until, note } = n.reserved;
+  const why = note ? ` (${quote ? quoted(note) : `"${note}"`})` : '';
+  return `${path} is reserved by ${session} until ${quote ? visible(until) : until}${why}`;
 }

@@ -18,6 +18,7 @@ import {
 } from './protocol/board.js';
 import { firstFreeName, lowestFreeId } from './protocol/ids.js';
 import { BOARD_PATH, queueFile } from './protocol/layout.js';
+import { visible } from './protocol/display.js';
 import { findMessage, firstWords } from './protocol/mailbox.js';
 import {
   advanceStatus,
@@ -118,7 +119,7 @@ function refuseHeld(board: Board, riff: string, id: string): void {
   const holder = riffHolder(board, riff, id);
   if (holder)
     throw new CoordError(
-      `Riff ${riff} is held by ${holder.id} (${holder.name}): one session owns a Riff; ask ${holder.id} to hand it ` +
+      `Riff ${riff} is held by ${holder.id} (${visible(holder.name)}): one session owns a Riff; ask ${holder.id} to hand it ` +
         `over (coord send ${holder.id} --type question --ref ${riff} -m "…").`,
     );
 }
@@ -252,7 +253,7 @@ export function planReserve(view: View, o: ReserveOptions): Plan<Reservation[]> 
   const held = inForce(table, board, o.staleMs, o.nowMs);
   const name = (id: string) => {
     const n = findRow(board, id)?.name;
-    return n ? ` (${n})` : '';
+    return n ? ` (${visible(n)})` : '';
   };
   for (const p of o.paths) refuseClash(held, o.me, p, name);
   const add = o.paths.map((path) => ({ path, session: o.me, until: o.until, note: o.note }));

@@ -18,6 +18,7 @@ import { boardName, boardRef } from './blackboard.js';
 import type { Context } from './context.js';
 import { fs, path } from './sys.js';
 import { findRow, onlyPresenceDiffers, parseBoard } from './protocol/board.js';
+import { visible } from './protocol/display.js';
 import { BOARD_PATH, WORKTREE_INCLUDE } from './protocol/layout.js';
 import { isSessionId } from './protocol/ids.js';
 
@@ -57,7 +58,7 @@ function describeUnpublished(ctx: Context, branch: string): string | null {
   if (!commits.length) return null;
   const shown = commits
     .slice(0, 3)
-    .map((c) => `${c.sha.slice(0, 7)} ${c.subject}`)
+    .map((c) => `${c.sha.slice(0, 7)} ${visible(c.subject)}`)
     .join('; ');
   return `${commits.length} commit(s) not on ${boardName(ctx)} (${shown}${commits.length > 3 ? '; …' : ''})`;
 }
@@ -242,7 +243,7 @@ function isFileAt(p: string): boolean {
   }
 }
 
-const listed = (files: string[]) => files.slice(0, 5).join(', ') + (files.length > 5 ? ` and ${files.length - 5} more` : '');
+const listed = (files: string[]) => files.slice(0, 5).map(visible).join(', ') + (files.length > 5 ? ` and ${files.length - 5} more` : '');
 
 /**
  * Removes worktree `dir` of session `id` after `workAtRisk` found nothing to lose there (or the

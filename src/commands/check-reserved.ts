@@ -7,6 +7,7 @@ import { env, readText } from '../host.js';
 import { stagedFiles } from '../git.js';
 import { path } from '../sys.js';
 import { findWorktree, hookSession } from '../worktree.js';
+import { quoted, visible } from '../protocol/display.js';
 import { GUARD_CACHE, guardVerdict, OVERRIDE_ENV, parseGuardCache } from '../protocol/reservations.js';
 
 export const spec: VerbSpec = {
@@ -35,14 +36,15 @@ export function run(_p: Parsed): number {
   const verdict = guardVerdict(held, me, stagedFiles(w.top, index ? path().resolve(index) : undefined), nowS);
   if (verdict.ok) return 0;
   const lines = [`coord: this commit changes ${verdict.hits.length === 1 ? 'a file' : 'files'} another session has reserved:`];
+  // File names come from the tree and notes from the blackboard: one line each, as every output shows them.
   for (const { file, held: h } of verdict.hits) {
-    lines.push(
-      `  ${file} — reserved by ${h.session}${h.path !== file ? ` (${h.path})` : ''} until ${h.until}${h.note ? `: "${h.note}"` : ''}`,
-    );
+    const under = h.path !== file ? ` (${visible(h.path)})` : '';
+    lines.push(`  ${visible(file)} — reserved by ${h.session}${under} until ${visible(h.until)}${h.note ? `: ${quoted(h.note)}` : ''}`);
   }
   const first = verdict.hits[0];
-  lines.push(`Ask them: coord send ${first.held.session} --type question -m "May I change ${first.file}?"`);
-  lines.push(`Or unstage it (git restore --staged ${first.file}); to commit anyway, once: ${OVERRIDE_ENV}=1 git commit …`);
+  const file = visible(first.file);
+  lines.push(`Ask them: coord send ${first.held.session} --type question -m "May I change ${file}?"`);
+  lines.push(`Or unstage it (git restore --staged ${file}); to commit anyway, once: ${OVERRIDE_ENV}=1 git commit …`);
   err(lines.join('\n'));
   return 1;
 }

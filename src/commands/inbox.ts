@@ -4,10 +4,11 @@ import { bool, str, type Parsed, type VerbSpec } from '../args.js';
 import { boardName, refresh, Snapshot } from '../blackboard.js';
 import { requireSession, withSettings, type Context } from '../context.js';
 import { boardHistory, stateOf } from '../liveness.js';
-import { noticesFor } from '../overlaps.js';
+import { noticeLine, noticesFor } from '../overlaps.js';
 import { UsageError } from '../errors.js';
 import { dim, err, out, report, table, type Report } from '../output.js';
-import { byAge, firstWords, messageJson, statusWord, visible, type Located, type Mailbox } from '../protocol/mailbox.js';
+import { QUOTED_NOTE, visible } from '../protocol/display.js';
+import { byAge, firstWords, messageJson, messageLine, statusWord, type Located, type Mailbox } from '../protocol/mailbox.js';
 import { inForce, parseReservations, RESERVATIONS_PATH } from '../protocol/reservations.js';
 import { checkId } from '../protocol/ids.js';
 import { LEVELS } from '../protocol/message.js';
@@ -78,7 +79,7 @@ export function run(ctx: Context, p: Parsed): Report | void {
   };
   return report(value, () => {
     if (offline) err(`coord: offline — ${offline}; showing ${boardName(ctx)} as last fetched.`);
-    for (const pr of box.problems) err(`coord: ${pr.file}:${pr.line}: ${pr.message}`);
+    for (const pr of box.problems) err(`coord: ${pr.file}:${pr.line}: ${visible(pr.message)}`);
     const status = (m: Located) => statusWord(m) + (gone(m) ? ` (${m.to} has left the board)` : '') + doubts(m, history.get(m.id));
     const rows = (list: Located[], who: 'from' | 'to') =>
       list.map((m) => [m.id, m[who], m.type, m.ref, m.stamp, status(m), firstWords(m.body, 60)].map(visible));
@@ -118,7 +119,8 @@ function brief(opened: Context): void {
   const snap = new Snapshot(ctx, sha);
   const box = snap.mailbox([BOARD_PATH, RESERVATIONS_PATH]);
   const lines = [...mail(ctx, box), ...touching(ctx, snap)];
-  if (lines.length) out(visible(lines.join('\n')));
+  // Each text from others is quoted where it is put (protocol/display.ts); the note on quotes comes first.
+  if (lines.length) out([QUOTED_NOTE, ...lines].join('\n'));
 }
 
 /** New mail: messages to me not yet seen and not shown before (remembered in this worktree's git dir, never in tracked files). */
@@ -134,7 +136,7 @@ function mail(ctx: Context, box: Mailbox): string[] {
   const fresh = waiting.filter((m) => !shown.has(m.id));
   if (!fresh.length) return [];
   const lines = [`coord: ${fresh.length} new message${fresh.length > 1 ? 's' : ''} for ${ctx.session}:`];
-  for (const m of fresh.slice(0, 3)) lines.push(`  ${m.id} from ${m.from} (${m.type}): ${firstWords(m.body, 80)}`);
+  for (const m of fresh.slice(0, 3)) lines.push(`  ${messageLine(m, 'from', 80)}`);
   if (fresh.length > 3) lines.push(`  … and ${fresh.length - 3} more`);
   lines.push('Read with `coord inbox --json`, then `coord ack <id>` or `coord reply <id> -m "…"`.');
   fs().writeFileSync(marker, waiting.map((m) => m.id).join('\n') + '\n');
@@ -154,7 +156,7 @@ function touching(ctx: Context, snap: Snapshot): string[] {
     );
     const rows = board.rows.map((r) => r.row).filter((row) => stateOf(row, history.last.get(row.id), ctx).state !== 'stale');
     const held = inForce(parseReservations(snap.read(RESERVATIONS_PATH) ?? ''), board, ctx.cfg.staleMs, Date.now());
-    notices = noticesFor(ctx, rows, history.changed, ctx.session!, held);
+    notices = noticesFor(ctx, rows, history.changed, ctx.session!, held).map((n) => noticeLine(n, true));
   }
   const marker = path().join(ctx.repo.gitDir, 'coord-overlaps-shown');
   let before = '';

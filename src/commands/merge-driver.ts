@@ -6,6 +6,7 @@ import { mergeFileInPlace } from '../git.js';
 import { err } from '../output.js';
 import { fs } from '../sys.js';
 import { cwd } from '../host.js';
+import { visible } from '../protocol/display.js';
 import { BOARD_PATH, isQueueFileName, QUEUE_DIR } from '../protocol/layout.js';
 import { mergeBoard, mergeQueue, type Merged } from '../protocol/merge.js';
 
@@ -37,6 +38,7 @@ export function run(p: Parsed): number {
   }
   if (!merged) return mergeFileInPlace(cwd(), ours, base, theirs) > 0 ? 1 : 0;
   fs().writeFileSync(ours, merged.text);
-  for (const note of merged.notes) err(`coord merge-driver: ${file}: ${note}`);
+  // A note quotes the cells it chose between: text any session wrote, shown on one line.
+  for (const note of merged.notes) err(`coord merge-driver: ${file}: ${visible(note)}`);
   return 0;
 }

@@ -6,14 +6,14 @@ import { missingScriptsWarning } from '../session.js';
 import type { Context } from '../context.js';
 import { out, report, type Report } from '../output.js';
 import { boardHistory, stateOf } from '../liveness.js';
-import { noticesFor } from '../overlaps.js';
+import { noticeLine, noticesFor, type Notice } from '../overlaps.js';
 import { inForce, parseReservations, RESERVATIONS_PATH } from '../protocol/reservations.js';
 import { hookCwd } from '../hookinput.js';
 import { AGENT_COMMANDS } from '../protocol/agents.js';
 import { findRow, NO_RIFF, parseBoard } from '../protocol/board.js';
 import { BOARD_PATH, sessionBranch } from '../protocol/layout.js';
-import { firstWords, messageJson, visible, type Located } from '../protocol/mailbox.js';
-import { NO_REF } from '../protocol/message.js';
+import { QUOTED_NOTE, quoted, visible } from '../protocol/display.js';
+import { messageJson, messageLine, type Located } from '../protocol/mailbox.js';
 
 export const spec: VerbSpec = {
   name: 'prime',
@@ -31,7 +31,7 @@ export const spec: VerbSpec = {
   needs: 'speaker',
   // The session-start hook: the agent's directory from the hook's stdin; a failure is told to the agent, never fails the hook.
   at: (p) => ({ cwd: bool(p, 'hook') ? hookCwd() : process.cwd() }),
-  hook: { flag: 'hook', say: (message) => `coord prime could not read the board: ${message}` },
+  hook: { flag: 'hook', say: (message) => `coord prime could not read the board: ${visible(message)}` },
 };
 
 export function run(ctx: Context, _p: Parsed): Report {
@@ -72,12 +72,12 @@ export function run(ctx: Context, _p: Parsed): Report {
     others,
     unread: unread.map(messageJson),
     unacked: unacked.map(messageJson),
-    touching,
+    touching: touching.map((n) => noticeLine(n, false)),
     commands,
   };
   return report(value, () => {
     if (missing.length) out(missingScriptsWarning(ctx, missing));
-    out(visible(render(ctx, session, others, unread, unacked, offline, touching)));
+    out(render(ctx, session, others, unread, unacked, offline, touching));
   });
 }
 
@@ -88,9 +88,10 @@ function render(
   unread: Located[],
   unacked: Located[],
   offline: string | null,
-  touching: string[],
+  touching: Notice[],
 ): string {
-  const lines: string[] = [];
+  // Every text from the board or the tree is quoted where it is put (protocol/display.ts); the note on quotes comes first.
+  const lines: string[] = [QUOTED_NOTE];
   const { remote, branch } = ctx.cfg;
   if (!session) {
     lines.push(
@@ -108,29 +109,30 @@ function render(
         'commits and mail would stay here.',
     );
   } else {
-    lines.push(`coord: you are ${session.id} · ${session.name}, working in ${session.worktree} (branch ${sessionBranch(session.id)}).`);
-    lines.push(`Riff: ${session.riffs.join(', ') || NO_RIFF} · scope: ${session.scope}`);
+    lines.push(
+      `coord: you are ${session.id} · ${quoted(session.name)}, working in ${session.worktree} (branch ${sessionBranch(session.id)}).`,
+    );
+    lines.push(`Riff: ${riffsOf(session.riffs)} · scope: ${quoted(session.scope)}`);
     lines.push(
       `Rules: every commit subject starts with [${session.id}]; publish with git push ` +
         `${ctx.hasRemote ? remote : '.'} HEAD:${branch} (run coord sync first if it is rejected); set your scope with coord scope "…".`,
     );
   }
-  if (offline) lines.push(`(offline: ${offline}; this is the board as last fetched)`);
+  if (offline) lines.push(`(offline: ${visible(offline)}; this is the board as last fetched)`);
   const live = others.filter((o) => o.state !== 'stale');
   lines.push('', live.length ? 'Other sessions:' : 'No other live sessions.');
-  for (const o of live) lines.push(`  ${o.id} · ${o.name} — ${o.state} — ${o.riffs.join(', ') || NO_RIFF} — ${o.scope}`);
+  for (const o of live) lines.push(`  ${o.id} · ${quoted(o.name)} — ${o.state} — ${riffsOf(o.riffs)} — ${quoted(o.scope)}`);
   if (session) {
     lines.push('', unread.length ? `Messages to you not acked yet (${unread.length}):` : 'No messages waiting for you.');
-    for (const m of unread)
-      lines.push(`  ${m.id} from ${m.from} (${m.type}${m.ref !== NO_REF ? `, ref ${m.ref}` : ''}): ${firstWords(m.body, 70)}`);
+    for (const m of unread) lines.push(`  ${messageLine(m, 'from', 70)}`);
     if (unacked.length) {
       lines.push('', `You sent, not acked yet (${unacked.length}):`);
-      for (const m of unacked) lines.push(`  ${m.id} to ${m.to} (${m.type}): ${firstWords(m.body, 70)}`);
+      for (const m of unacked) lines.push(`  ${messageLine(m, 'to', 70)}`);
     }
   }
   if (touching.length) {
     lines.push('', `Files you are changing that other sessions are changing or hold (${touching.length}):`);
-    for (const l of touching) lines.push(`  ${l}`);
+    for (const n of touching) lines.push(`  ${noticeLine(n, true)}`);
     lines.push('  Agree with them before you go on (coord send <sX> --type question -m "…").');
   }
   lines.push('', 'Commands:');
@@ -138,3 +140,6 @@ function render(
   for (const [c, use] of AGENT_COMMANDS) lines.push(`  ${c.padEnd(w)}  ${use}`);
   return lines.join('\n');
 }
+
+/** The Riffs of a row, each quoted, or the no-Riff dash. */
+const riffsOf = (riffs: string[]): string => riffs.map(quoted).join(', ') || NO_RIFF;

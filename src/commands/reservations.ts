@@ -5,7 +5,7 @@ import type { Context } from '../context.js';
 import { dim, err, out, report, table, type Report } from '../output.js';
 import { findRow, parseBoard } from '../protocol/board.js';
 import { BOARD_PATH } from '../protocol/layout.js';
-import { visible } from '../protocol/mailbox.js';
+import { visible } from '../protocol/display.js';
 import { countsUntil, parseReservations, RESERVATIONS_PATH, untilMs } from '../protocol/reservations.js';
 import { age, stamp } from '../protocol/stamp.js';
 
@@ -64,7 +64,7 @@ export function run(ctx: Context, p: Parsed): Report {
   const value = { board: boardName(ctx), commit: sha, offline, reservations: shown.map(({ me: _me, ...r }) => r), problems };
   return report(value, () => {
     if (offline) err(`coord: offline — ${offline}; showing ${boardName(ctx)} as last fetched.`);
-    for (const pr of problems) err(`coord: ${pr.file}:${pr.line}: ${pr.message}`);
+    for (const pr of problems) err(`coord: ${pr.file}:${pr.line}: ${visible(pr.message)}`);
     if (!shown.length) {
       const ended = all.length - shown.length;
       out(
@@ -79,7 +79,7 @@ export function run(ctx: Context, p: Parsed): Report {
         shown.map((r) => [
           visible(r.path),
           `${r.me ? '*' : ' '}${r.session}${r.name ? ` · ${visible(r.name)}` : ''}`,
-          r.counts ? `${r.until} (in ${age((untilMs(r.until) ?? now) - now)})` : r.until,
+          r.counts ? `${r.until} (in ${age((untilMs(r.until) ?? now) - now)})` : visible(r.until),
           visible(r.note) || '—',
           ...(bool(p, 'all') ? [r.counts ? 'yes' : `no: ${r.why}`] : []),
         ]),

@@ -10,6 +10,7 @@ import { planReserve } from '../plans.js';
 import { publish } from '../publish.js';
 import { path } from '../sys.js';
 import { cellText } from '../protocol/board.js';
+import { visible } from '../protocol/display.js';
 import { BOARD_PATH } from '../protocol/layout.js';
 import { reservationPattern, RESERVATIONS_PATH, untilStamp } from '../protocol/reservations.js';
 import { parseDuration, stamp } from '../protocol/stamp.js';
@@ -56,7 +57,7 @@ export function run(ctx: SessionContext, p: Parsed): Report {
   });
   const reserved = r.value.map(({ path: pth, until, note: n }) => ({ path: pth, until, note: n }));
   return report({ id: me, reserved, commit: r.sha }, () => {
-    for (const res of reserved) out(`${me} reserved ${res.path} until ${res.until}${res.note ? ` — ${res.note}` : ''}`);
+    for (const res of reserved) out(`${me} reserved ${visible(res.path)} until ${res.until}${res.note ? ` — ${visible(res.note)}` : ''}`);
     out(`Published on ${boardName(ctx)}. Other sessions' commits of these paths are refused until then; 'coord release' ends it sooner.`);
   });
 }

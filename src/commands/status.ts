@@ -7,7 +7,7 @@ import { boardHistory, stateOf, withThresholds } from '../liveness.js';
 import { overlapLine, overlapsOf, touches } from '../overlaps.js';
 import { dim, err, green, out, red, report, table, yellow, type Report } from '../output.js';
 import { NO_RIFF, parseBoard } from '../protocol/board.js';
-import { visible } from '../protocol/mailbox.js';
+import { visible } from '../protocol/display.js';
 import { BOARD_PATH } from '../protocol/layout.js';
 import { age, parseStamp, stamp } from '../protocol/stamp.js';
 
@@ -86,7 +86,7 @@ export function run(opened: Context, p: Parsed): Report {
   };
   return report(value, () => {
     if (offline) err(`coord: offline — ${offline}; showing ${boardName(ctx)} as last fetched.`);
-    for (const pr of problems) err(`coord: ${pr.file}:${pr.line}: ${pr.message}`);
+    for (const pr of problems) err(`coord: ${pr.file}:${pr.line}: ${visible(pr.message)}`);
     if (missing.length && text !== null) err(missingScriptsWarning(ctx, missing));
     if (text === null) {
       out(
@@ -123,7 +123,7 @@ export function run(opened: Context, p: Parsed): Report {
     out(dim(`${sessions.length} session(s) on ${boardName(ctx)}; live < ${age(ctx.cfg.liveMs)}, stale > ${age(ctx.cfg.staleMs)}.`));
     if (overlaps.length) {
       out('\n' + yellow(`Files more than one session is changing (${overlaps.length}):`));
-      for (const o of overlaps) out(`  ${visible(overlapLine(o))}`);
+      for (const o of overlaps) out(`  ${overlapLine(o)}`);
       out(dim('Talk before it conflicts: coord send <sX> --type question -m "…"; coord reserve PATH claims a file.'));
     }
   });

@@ -9,6 +9,7 @@ import { out, report, type Report } from '../output.js';
 import { fs, path } from '../sys.js';
 import { findWorktree, headCommit, operationInProgress } from '../worktree.js';
 import { findRow, parseBoard, withRow } from '../protocol/board.js';
+import { visible } from '../protocol/display.js';
 import { BOARD_PATH } from '../protocol/layout.js';
 import { worktreeChanges } from '../session.js';
 import { parseStamp } from '../protocol/stamp.js';
@@ -48,7 +49,7 @@ export function run(ctx: Context, p: Parsed): Report {
   const autostash = bool(p, 'autostash');
   if (mine.length && !autostash) {
     throw new CoordError(
-      `Your uncommitted edits would be in the way (${mine.slice(0, 5).join(', ')}${mine.length > 5 ? ', …' : ''}): ` +
+      `Your uncommitted edits would be in the way (${mine.slice(0, 5).map(visible).join(', ')}${mine.length > 5 ? ', …' : ''}): ` +
         `commit them, or run coord sync --autostash. Nothing was changed.`,
     );
   }
@@ -86,7 +87,7 @@ export function run(ctx: Context, p: Parsed): Report {
       restorePresence();
       throw new CoordError(
         `Rebasing onto ${boardName(ctx)} stopped on a ` +
-          `conflict${r.conflicts.length ? ` in ${r.conflicts.join(', ')}` : ` (${r.detail})`}; it was undone, ` +
+          `conflict${r.conflicts.length ? ` in ${r.conflicts.map(visible).join(', ')}` : ` (${r.detail})`}; it was undone, ` +
           `nothing changed. Resolve it by hand: git rebase ${boardName(ctx)}.`,
       );
     }

@@ -8,7 +8,8 @@ import { dim, json, out } from '../output.js';
 import { stdoutClosed } from '../host.js';
 import { NO_RIFF, parseBoard, type SessionRow } from '../protocol/board.js';
 import { BOARD_PATH } from '../protocol/layout.js';
-import { firstWords, visible } from '../protocol/mailbox.js';
+import { visible } from '../protocol/display.js';
+import { firstWords } from '../protocol/mailbox.js';
 import { LEVELS, type StatusLine } from '../protocol/message.js';
 import { parseDuration, stamp } from '../protocol/stamp.js';
 

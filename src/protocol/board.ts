@@ -100,12 +100,13 @@ function rowId(cells: string[]): string | null {
   return m && isSessionId(m[1]) ? m[1] : null;
 }
 
-const IDENTITY_RE = new RegExp(`^(${SESSION_ID_PATTERN})\\s*(?:·\\s*(.*))?$`);
+// dotAll: a carriage return a hand edit left in a name must not cost the row its id.
+const IDENTITY_RE = new RegExp(`^(${SESSION_ID_PATTERN})\\s*(?:·\\s*(.*))?$`, 's');
 
 function readRow(cells: string[]): SessionRow {
   const [identity, riff, lane, claimed, presence, scope] = cells.map(unescapeCell);
   const idm = IDENTITY_RE.exec(identity);
-  const pm = /^(\S*)\s*(?:·\s*(.*))?$/.exec(presence);
+  const pm = /^(\S*)\s*(?:·\s*(.*))?$/s.exec(presence);
   const presenceStamp = pm && STAMP_RE.test(pm[1]) ? pm[1] : '';
   return {
     id: idm ? idm[1] : '',

@@ -1,7 +1,8 @@
 // The inboxes as a whole: every message of every queue file at one commit, looked up by (a
 // prefix of) its id, and how a message is shown. The grammar of one file is message.ts.
 import { CoordError, UsageError } from '../errors.js';
-import type { ParsedMessage, ParseProblem } from './message.js';
+import { quoted, visible } from './display.js';
+import { MESSAGE_TYPES, NO_REF, type ParsedMessage, type ParseProblem } from './message.js';
 
 export interface Located extends ParsedMessage {
   file: string;
@@ -68,16 +69,12 @@ export function firstWords(body: string, max = 50): string {
   return t.length > max ? t.slice(0, max - 1) + '…' : t;
 }
 
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-
 /**
- * Text written by someone else, safe to print on a terminal: control characters (ESC, CR,
- * OSC's BEL, C1 codes) and bidirectional overrides are shown as `\x1b`, `\u202e`; newlines and
- * tabs stay. `--json` output keeps the exact text instead.
+ * A message as one line for an agent: `3f9a2c71d0 from sB (question, ref «R-7»): «first words»`.
+ * What the sender wrote is quoted; ids and the types coord knows are its own words.
  */
-export function visible(text: string): string {
-  return text.replace(CONTROL, (c) => {
-    const n = c.charCodeAt(0);
-    return n < 0x100 ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
-  });
+export function messageLine(m: Located, who: 'from' | 'to', max: number): string {
+  const type = (MESSAGE_TYPES as readonly string[]).includes(m.type) ? m.type : quoted(m.type);
+  const ref = m.ref !== NO_REF ? `, ref ${quoted(m.ref)}` : '';
+  return `${m.id} ${who} ${m[who]} (${type}${ref}): ${quoted(firstWords(m.body, max))}`;
 }

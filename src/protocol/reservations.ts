@@ -6,6 +6,7 @@
 // same constants so the two agree (test/unit/reserve-guard.test.mjs).
 import { CoordError, UsageError } from '../errors.js';
 import { escapeCell, findRow, isPaused, splitCells, unescapeCell, type Board } from './board.js';
+import { quoted, visible } from './display.js';
 import { isSessionId, SESSION_ID_RE } from './ids.js';
 import { SESSIONS_DIR } from './layout.js';
 import { SH_COMMON_DIR, SH_GIT_DIR, SH_SESSION_ID, shSessionOfHead } from './sh.js';
@@ -259,11 +260,12 @@ export function refuseClash(
 ): void {
   const other = clash(held, me, pattern);
   if (!other) return;
-  const what = other.path === pattern ? `${pattern} is reserved by` : `${pattern} overlaps ${other.path}, reserved by`;
+  const asked = visible(pattern);
+  const what = other.path === pattern ? `${asked} is reserved by` : `${asked} overlaps ${visible(other.path)}, reserved by`;
   throw new CoordError(
     `${what} ${other.session}${holderName(other.session)} until ` +
-      `${other.until}${other.note ? ` ("${other.note}")` : ''}. Ask them: coord send ${other.session} --type ` +
-      `question -m "May I change ${pattern}?"`,
+      `${visible(other.until)}${other.note ? ` (${quoted(other.note)})` : ''}. Ask them: coord send ${other.session} --type ` +
+      `question -m "May I change ${asked}?"`,
   );
 }
 

@@ -93,9 +93,9 @@ test('the hooks as Claude Code runs them: SessionStart primes, UserPromptSubmit 
     input: { ...base, hook_event_name: 'SessionStart', source: 'startup', cwd: fx.sA },
   });
   assert.equal(primed.code, 0, primed.stderr);
-  assert.match(primed.stdout, /you are sA · Sintra, working in .*-sA/);
+  assert.match(primed.stdout, /you are sA · «Sintra», working in .*-sA/);
   assert.match(primed.stdout, /every commit subject starts with \[sA\]/);
-  assert.match(primed.stdout, /sB · Douro — live/);
+  assert.match(primed.stdout, /sB · «Douro» — live/);
   assert.match(primed.stdout, /No messages waiting for you/);
 
   const prompt = (cwd) =>
@@ -114,7 +114,7 @@ test('the hooks as Claude Code runs them: SessionStart primes, UserPromptSubmit 
   // The hook process runs from elsewhere: the cwd in the hook's JSON decides whose inbox it is.
   const told = prompt(path.dirname(fx.repo));
   assert.equal(told.code, 0, told.stderr);
-  assert.match(told.stdout, new RegExp(`1 new message for sA:\\n  ${id} from sB \\(question\\): Can I take the billing tests\\?`));
+  assert.match(told.stdout, new RegExp(`1 new message for sA:\\n  ${id} from sB \\(question\\): «Can I take the billing tests\\?»`));
   assert.ok(told.stdout.split('\n').filter(Boolean).length <= 4, 'a few lines at most');
   assert.equal(prompt(fx.sA).stdout, '', 'shown once: the next prompt is quiet');
   assert.equal(gitOk(fx.sA, ['status', '--porcelain'], { env: fx.env }), '', 'the marker lives in the git dir, not in tracked files');

@@ -86,7 +86,7 @@ test(
 
     const primed = runHook(fx, 'SessionStart', { source: 'startup', cwd: pathOf(made.stdout) }, pathOf(made.stdout));
     assert.equal(primed.code, 0);
-    assert.match(primed.stdout, /you are sA · Sintra, working in .*-sA/);
+    assert.match(primed.stdout, /you are sA · «Sintra», working in .*-sA/);
 
     const removed = runHook(fx, 'WorktreeRemove', { worktree_path: pathOf(made.stdout) });
     assert.equal(removed.code, 0, removed.stderr);

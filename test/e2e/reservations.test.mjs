@@ -94,7 +94,7 @@ test('reserve in one clone, a commit refused in another, the override, release, 
   coordOk(b, ['status'], { env: fx.env });
   const refused = commitFile(fx, b, 'src/api/routes.ts', 'x\n', '[sB] feat: routes');
   assert.equal(refused.code, 1, refused.stdout + refused.stderr);
-  assert.match(refused.stderr, /src\/api\/routes\.ts — reserved by sA \(src\/api\/\) until .*: "moving the handlers"/);
+  assert.match(refused.stderr, /src\/api\/routes\.ts — reserved by sA \(src\/api\/\) until .*: «moving the handlers»/);
   assert.match(refused.stderr, /coord send sA --type question/);
   assert.match(refused.stderr, /COORD_RESERVED_OK=1 git commit/);
   // A file nobody reserved passes; so does the reserved one with the override, for one commit.
@@ -110,7 +110,7 @@ test('reserve in one clone, a commit refused in another, the override, release, 
   assert.equal(clash.code, 1);
   assert.match(
     clash.stderr,
-    /src\/api\/\*\.ts overlaps src\/api\/, reserved by sA \(\w+\) until \d{4}-\d\d-\d\dT\d\d:\d\dZ \("moving the handlers"\)\. Ask them: coord send sA/,
+    /src\/api\/\*\.ts overlaps src\/api\/, reserved by sA \(\w+\) until \d{4}-\d\d-\d\dT\d\d:\d\dZ \(«moving the handlers»\)\. Ask them: coord send sA/,
   );
 
   const list = JSON.parse(coordOk(other, ['reservations', '--json'], { env: fx.env }).stdout);

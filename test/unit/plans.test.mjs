@@ -265,7 +265,7 @@ cases.push(
     "reserve of a path inside another session's folder refused, naming holder and note",
     { ...AB, [RES]: held(['src/', 'sA', '2026-11-26T12:00Z', 'big move']) },
     reserve('sB', ['src/x.ts']),
-    /src\/x\.ts overlaps src\/, reserved by sA \(Sintra\) until 2026-11-26T12:00Z \("big move"\)\. Ask them: coord send sA/,
+    /src\/x\.ts overlaps src\/, reserved by sA \(Sintra\) until 2026-11-26T12:00Z \(«big move»\)\. Ask them: coord send sA/,
   ],
   [
     'reserve over an ended reservation: the old row is cleared',

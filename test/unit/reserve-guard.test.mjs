@@ -354,7 +354,7 @@ test('the real bundle agrees on a sample: a real worktree, a staged file, a cach
     fs.writeFileSync(path.join(main, '.git/coord/reservations'), cache);
     const r = spawnSync(process.execPath, [bundle, 'check-reserved'], { cwd: wt, env, encoding: 'utf8' });
     assert.equal(r.status, expected, `${lines}: ${r.stderr}`);
-    if (expected === 1) assert.match(r.stderr, /src\/a\.ts — reserved by sA \(src\/\) until 2026-11-26T12:00Z: "moving"/);
+    if (expected === 1) assert.match(r.stderr, /src\/a\.ts — reserved by sA \(src\/\) until 2026-11-26T12:00Z: «moving»/);
     const sh = spawnSync('sh', [script], { cwd: wt, env, encoding: 'utf8' });
     if (sh.status === 0) assert.equal(expected, 0);
   }
