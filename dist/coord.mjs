@@ -173,6 +173,43 @@ function kind(p) {
   }
 }
 var exists = (p) => kind(p) !== null;
+function ownKind(p) {
+  try {
+    if (isDeno) {
+      const s2 = deno.lstatSync(p);
+      return s2.isSymlink ? "link" : s2.isFile ? "file" : s2.isDirectory ? "dir" : "other";
+    }
+    const s = fs().lstatSync(p);
+    return s.isSymbolicLink() ? "link" : s.isFile() ? "file" : s.isDirectory() ? "dir" : "other";
+  } catch (e) {
+    const code = e.code;
+    if (code === "ENOENT" || e.name === "NotFound") return null;
+    return "other";
+  }
+}
+var oneLine = (s) => s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+function writeHazard(root, rel) {
+  const parts = rel.split("/").filter((s) => s !== "" && s !== ".");
+  if (parts.includes("..")) return { at: rel, why: `${oneLine(rel)} leads out of ${oneLine(root)}: coord writes only below it` };
+  for (let i = 1; i <= parts.length; i++) {
+    const at = parts.slice(0, i).join("/");
+    const abs = join(root, at);
+    const k = ownKind(abs);
+    if (k === null) return null;
+    if (k === "link") {
+      let to = "?";
+      try {
+        to = isDeno ? deno.readLinkSync(abs) : fs().readlinkSync(abs, "utf8");
+      } catch {
+      }
+      return { at, why: `${oneLine(at)} is a symbolic link (to ${oneLine(to)}): coord never writes through one` };
+    }
+    const last = i === parts.length;
+    if (last && k !== "file") return { at, why: `${oneLine(at)} is not a regular file: coord writes only regular files` };
+    if (!last && k !== "dir") return { at, why: `${oneLine(at)} is not a folder: coord cannot write ${oneLine(rel)} below it` };
+  }
+  return null;
+}
 function readTail(p, n) {
   try {
     const buf = new Uint8Array(n);
@@ -2168,9 +2205,16 @@ function saveGuardCache(ctx) {
     note: r.note
   }));
   const file = guardCacheFile(ctx);
+  const hazard = writeHazard(ctx.repo.commonDir, GUARD_CACHE);
+  if (hazard && hazard.at !== GUARD_CACHE) {
+    throw new CoordError(
+      `${hazard.why}, so the pre-commit guard's cache in ${ctx.repo.commonDir} was not updated. Remove ${hazard.at} there (rm, not rm -r); coord makes the folder again.`
+    );
+  }
   const tmp = `${file}.${process.pid}.tmp`;
   fs().mkdirSync(path().dirname(file), { recursive: true });
-  fs().writeFileSync(tmp, renderGuardCache(sha, held));
+  fs().rmSync(tmp, { force: true });
+  fs().writeFileSync(tmp, renderGuardCache(sha, held), { flag: "wx" });
   fs().renameSync(tmp, file);
 }
 
@@ -2835,14 +2879,23 @@ function includedFiles(dir) {
   const patterns = path().join(dir, WORKTREE_INCLUDE);
   return fs().existsSync(patterns) ? ignoredMatching(dir, patterns) : [];
 }
-function copyIncluded(mainRoot, worktree) {
+function copyIncluded(mainRoot, worktree, skip = () => {
+}) {
   const copied = [];
   for (const rel of includedFiles(mainRoot)) {
     const from = path().join(mainRoot, rel);
     const to = path().join(worktree, rel);
-    if (!fs().lstatSync(from).isFile() || fs().existsSync(to)) continue;
+    if (writeHazard(mainRoot, rel)) continue;
+    if (fs().existsSync(to) && !fs().lstatSync(to).isSymbolicLink()) continue;
+    const hazard = writeHazard(worktree, rel);
+    if (hazard) {
+      skip(
+        `coord: not copying ${oneLine(rel)} (${WORKTREE_INCLUDE}) into the new worktree: ${hazard.why}. Copy it by hand if it belongs there.`
+      );
+      continue;
+    }
     fs().mkdirSync(path().dirname(to), { recursive: true });
-    fs().copyFileSync(from, to);
+    fs().copyFileSync(from, to, fs().constants.COPYFILE_EXCL);
     fs().chmodSync(to, fs().statSync(from).mode & 511);
     copied.push(rel);
   }
@@ -2999,7 +3052,7 @@ function claimSession(ctx, req, warn, releaseOnFailure = false) {
   }
   let copied = [];
   try {
-    copied = copyIncluded(root, dir);
+    copied = copyIncluded(root, dir, warn);
   } catch (e) {
     warn(
       `coord: ${row.id} is claimed and its worktree made, but copying the files ${WORKTREE_INCLUDE} names failed (${e.message}): copy them by hand.`
@@ -3520,7 +3573,7 @@ function run6(ctx, p) {
   }
   if (presence !== null) restoreFile(top, BOARD_PATH);
   const restorePresence = () => {
-    if (presence === null || !id) return;
+    if (presence === null || !id || writeHazard(top, BOARD_PATH)) return;
     let text;
     try {
       text = fs().readFileSync(boardFile2, "utf8");
@@ -4770,6 +4823,13 @@ function run23(_p) {
   const id = hookSession(w);
   if (!id) return 0;
   const file = join(w.top, BOARD_PATH);
+  const hazard = writeHazard(w.top, BOARD_PATH);
+  if (hazard) {
+    err(
+      `coord heartbeat: ${hazard.why}; presence not updated. Put the real file back: git rm ${hazard.at}, then git checkout <blackboard branch> -- ${BOARD_PATH}.`
+    );
+    return 1;
+  }
   const text = readText(file);
   if (text === null) return 0;
   const board = parseBoard(text);
@@ -4800,15 +4860,18 @@ var STAMP_ERE = `${D}${D}${D}${D}-${D}${D}-${D}${D}T${D}${D}:${D}${D}Z`;
 function heartbeatScript() {
   const cells = CELLS.length;
   const presence = CELLS.indexOf("presence") + 2;
+  const onTheWay = BOARD_PATH.split("/").map((_, i, parts) => parts.slice(0, i + 1).join("/"));
   return `#!/bin/sh
 # coord's post-commit fast path, written by 'coord init' from coord's board rule: do not
 # edit (run 'coord init' again). Moves this session's presence stamp on the board in the
 # working tree to the commit's time, as 'coord heartbeat' does. Exit 0: done, or nothing to
-# do. Exit 1: let 'coord heartbeat' do it (a board or a repository in another shape).
+# do. Exit 1: let 'coord heartbeat' do it (a board or a repository in another shape, or a
+# board that is, or lies under, a symbolic link: coord never writes through one).
 ${SH_GIT_DIR}
 ${shInProgress("exit 0")}
 ${shSessionOfHead("id", '[ -z "${COORD_SESSION:-}" ] && exit 0; exit 1')}
 f=${BOARD_PATH}
+for p in ${onTheWay.join(" ")}; do [ -h "$p" ] && exit 1; done
 [ -f "$f" ] || exit 1
 ${SH_COMMON_DIR}
 [ -f "$c/refs/heads/${sessionBranch("")}$id" ] || exit 1
@@ -4910,6 +4973,7 @@ async function run24(p) {
   const exists2 = (rel) => fs().existsSync(path().join(top, rel));
   const readRel = (rel) => exists2(rel) ? fs().readFileSync(path().join(top, rel), "utf8") : "";
   const put = (rel, content, opts = {}) => {
+    refuseLinks(top, [rel], false);
     const file = path().join(top, rel);
     let before = null;
     try {
@@ -4936,6 +5000,20 @@ async function run24(p) {
   if (wanted !== void 0 && checkBranchName(wanted)) throw new UsageError(`--branch: ${checkBranchName(wanted)}.`);
   const hasRemote = remoteUrl(top, cfg.remote) !== null;
   const branch = wanted ?? (typeof raw.branch === "string" ? raw.branch : null) ?? (hasRemote ? remoteHeadBranch(top, cfg.remote) : null) ?? symbolicHead(top) ?? cfg.branch;
+  refuseLinks(top, [
+    CONFIG_FILE,
+    BOARD_PATH,
+    `${QUEUE_DIR}/README.md`,
+    SCRIPT_PATH,
+    START_SCRIPT_PATH,
+    GUARD_PATH,
+    RESERVED_GUARD_PATH,
+    HEARTBEAT_PATH,
+    path().relative(top, path().resolve(top, lefthookConfig(exists2, process.env.LEFTHOOK_CONFIG) ?? NEW_LEFTHOOK_CONFIG)),
+    ".gitattributes",
+    ...bool(p, "claude") ? [".claude/settings.json"] : [],
+    ...bool(p, "claude") || bool(p, "agents") ? agentDocs(exists2, readRel, bool(p, "agents")) : []
+  ]);
   put(CONFIG_FILE, raw.branch === branch ? readRel(CONFIG_FILE) : JSON.stringify({ ...raw, branch }, null, 2) + "\n");
   put(BOARD_PATH, emptyBoardText(), { keep: true });
   put(`${QUEUE_DIR}/README.md`, QUEUE_README, { keep: true });
@@ -4994,6 +5072,14 @@ async function run24(p) {
       out(`  ${runtime} ${SCRIPT_PATH} start   # claim your first session`);
     },
     hooks.refused ? 1 : 0
+  );
+}
+function refuseLinks(top, rels, first = true) {
+  const hazards = rels.filter((r) => !r.startsWith("..") && !path().isAbsolute(r)).map((r) => writeHazard(top, r));
+  const found = [...new Map(hazards.flatMap((h) => h ? [[h.at, h]] : [])).values()];
+  if (!found.length) return;
+  throw new CoordError(
+    found.map((h) => `${h.why}. Remove ${h.at} (git rm, or rm when git does not track it), then run coord init again.`).join("\n") + (first ? "\nNothing was written." : "")
   );
 }
 async function ownBytes() {
@@ -5624,7 +5710,8 @@ function guardCache(ctx) {
   try {
     saveGuardCache(ctx);
   } catch (e) {
-    if (env("COORD_DEBUG")) err(`coord: could not save the reservation guard's cache: ${e.message}`);
+    if (e instanceof CoordError) err(`coord: ${e.message}`);
+    else if (env("COORD_DEBUG")) err(`coord: could not save the reservation guard's cache: ${e.message}`);
   }
 }
 function checkDenoPermissions() {

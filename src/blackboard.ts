@@ -4,6 +4,7 @@
 import { CoordError } from './errors.js';
 import { fetchBranch, listTree, readObjects, resolveCommit } from './git.js';
 import { readMailbox } from './mailbox.js';
+import { writeHazard } from './host.js';
 import { fs, path, sleepMs } from './sys.js';
 import { readRef } from './worktree.js';
 import type { Context } from './context.js';
@@ -228,8 +229,18 @@ export function saveGuardCache(ctx: Context): void {
           note: r.note,
         }));
   const file = guardCacheFile(ctx);
+  // A symbolic link planted in the git dir never carries the cache elsewhere: one at the file itself is
+  // replaced by the rename below, one on the folder above is refused (cli.ts says so).
+  const hazard = writeHazard(ctx.repo.commonDir, GUARD_CACHE);
+  if (hazard && hazard.at !== GUARD_CACHE) {
+    throw new CoordError(
+      `${hazard.why}, so the pre-commit guard's cache in ${ctx.repo.commonDir} was not updated. ` +
+        `Remove ${hazard.at} there (rm, not rm -r); coord makes the folder again.`,
+    );
+  }
   const tmp = `${file}.${process.pid}.tmp`;
   fs().mkdirSync(path().dirname(file), { recursive: true });
-  fs().writeFileSync(tmp, renderGuardCache(sha, held));
+  fs().rmSync(tmp, { force: true }); // a leftover of a killed run, or a planted link: removed, never followed
+  fs().writeFileSync(tmp, renderGuardCache(sha, held), { flag: 'wx' });
   fs().renameSync(tmp, file); // whole or not at all: the hook never reads half a file
 }

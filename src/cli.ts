@@ -185,7 +185,9 @@ function guardCache(ctx: Context): void {
   try {
     saveGuardCache(ctx);
   } catch (e) {
-    if (env('COORD_DEBUG')) err(`coord: could not save the reservation guard's cache: ${(e as Error).message}`);
+    // A refusal (a symbolic link in the git dir) is said: the guard works from an old cache until it is fixed.
+    if (e instanceof CoordError) err(`coord: ${e.message}`);
+    else if (env('COORD_DEBUG')) err(`coord: could not save the reservation guard's cache: ${(e as Error).message}`);
   }
 }
 

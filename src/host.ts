@@ -10,6 +10,8 @@ interface DenoApi {
   readTextFileSync(p: string): string;
   writeTextFileSync(p: string, text: string): void;
   statSync(p: string): { isFile: boolean; isDirectory: boolean; size: number };
+  lstatSync(p: string): { isFile: boolean; isDirectory: boolean; isSymlink: boolean };
+  readLinkSync(p: string): string;
   openSync(p: string): { seekSync(offset: number, whence: number): number; readSync(buf: Uint8Array): number | null; close(): void };
   stdout: { writeSync(b: Uint8Array): number };
   stderr: { writeSync(b: Uint8Array): number };
@@ -51,6 +53,62 @@ export function kind(p: string): 'file' | 'dir' | null {
 }
 
 export const exists = (p: string): boolean => kind(p) !== null;
+
+/** What is at `p` itself (a link is not followed): 'file', 'dir', 'link', 'other', or null when nothing is there. */
+function ownKind(p: string): 'file' | 'dir' | 'link' | 'other' | null {
+  try {
+    if (isDeno) {
+      const s = deno.lstatSync(p);
+      return s.isSymlink ? 'link' : s.isFile ? 'file' : s.isDirectory ? 'dir' : 'other';
+    }
+    const s = fs().lstatSync(p);
+    return s.isSymbolicLink() ? 'link' : s.isFile() ? 'file' : s.isDirectory() ? 'dir' : 'other';
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'ENOENT' || (e as Error).name === 'NotFound') return null;
+    return 'other'; // cannot be looked at (a file where a folder should be, no permission): not safe to write
+  }
+}
+
+/** A name from the tree shown on one line: control characters (a newline, an escape) as \u escapes. */
+export const oneLine = (s: string): string =>
+  s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+/** Why coord must not write a path: `at` (the path itself or a folder above it) and the line that says so. */
+export interface WriteHazard {
+  at: string;
+  why: string;
+}
+
+/**
+ * Why coord must not write `rel` (a path below `root`), or null when it may: `rel`, or a folder above it below
+ * `root`, is a symbolic link (a collaborator can commit one to any file, in the repository or out of it), or is
+ * there but is not a regular file (`rel`) or a folder (those above). What is not there yet coord makes itself.
+ * `root` itself and what is above it are trusted. The one check before every write into a tree coord does not own.
+ */
+export function writeHazard(root: string, rel: string): WriteHazard | null {
+  const parts = rel.split('/').filter((s) => s !== '' && s !== '.');
+  if (parts.includes('..')) return { at: rel, why: `${oneLine(rel)} leads out of ${oneLine(root)}: coord writes only below it` };
+  for (let i = 1; i <= parts.length; i++) {
+    const at = parts.slice(0, i).join('/');
+    const abs = join(root, at);
+    const k = ownKind(abs);
+    if (k === null) return null;
+    if (k === 'link') {
+      let to = '?';
+      try {
+        to = isDeno ? deno.readLinkSync(abs) : fs().readlinkSync(abs, 'utf8');
+      } catch {
+        /* named without its target */
+      }
+      return { at, why: `${oneLine(at)} is a symbolic link (to ${oneLine(to)}): coord never writes through one` };
+    }
+    const last = i === parts.length;
+    if (last && k !== 'file') return { at, why: `${oneLine(at)} is not a regular file: coord writes only regular files` };
+    if (!last && k !== 'dir') return { at, why: `${oneLine(at)} is not a folder: coord cannot write ${oneLine(rel)} below it` };
+  }
+  return null;
+}
 
 /** The last `n` bytes of a file as text (a long file is not read whole), or null. */
 export function readTail(p: string, n: number): string | null {

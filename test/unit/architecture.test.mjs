@@ -102,7 +102,7 @@ test('each layer imports only from the layers the page allows', () => {
     worktree: ['git', 'host', 'sys', 'protocol'],
     config: ['sys', 'errors', 'protocol'],
     context: ['git', 'worktree', 'config', 'errors', 'protocol'],
-    blackboard: ['git', 'mailbox', 'worktree', 'sys', 'errors', 'context', 'protocol'],
+    blackboard: ['git', 'mailbox', 'worktree', 'host', 'sys', 'errors', 'context', 'protocol'],
     publish: ['git', 'blackboard', 'context', 'lock', 'sys', 'errors', 'protocol'],
     lock: ['sys'],
     hookinput: ['sys'],
