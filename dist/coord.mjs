@@ -1826,11 +1826,27 @@ function reservationPattern(input, prefix = "") {
     }
     parts.push(seg);
   }
-  if (!parts.length) throw new UsageError(`The path ${shown} is the whole repository: reserve the files or folders you will change.`);
+  if (!parts.length || coversEverything(parts, dir))
+    throw new UsageError(`The path ${shown} is the whole repository: reserve the files or folders you will change.`);
   if (parts.join("/").length > 200) throw new UsageError(`The path ${shown} is longer than 200 characters.`);
   return parts.join("/") + (dir ? "/" : "");
 }
 var piecesOf = (pattern) => (pattern.endsWith("/") ? pattern + "**" : pattern).split("/");
+function coversEverything(parts, dir) {
+  const pieces = dir ? [...parts, "**"] : parts;
+  return pieces.every((p) => /^\*+$/.test(p)) && pieces.includes("**") && pieces.filter((p) => p !== "**").length <= 1;
+}
+var MAX_RESERVATION = "365d";
+function reservationLength(text) {
+  const ms = parseDuration(text);
+  if (ms === null || !Number.isFinite(ms) || ms < 1e3)
+    throw new UsageError(`--for ${JSON.stringify(text)} is not a duration: use forms like 30m, 2h, 1d (or 90s).`);
+  if (ms > parseDuration(MAX_RESERVATION))
+    throw new UsageError(
+      `--for ${JSON.stringify(text)} is longer than coord accepts (${MAX_RESERVATION}): reserve for ${MAX_RESERVATION} or less, and reserve again when it ends.`
+    );
+  return ms;
+}
 function meet(a, b, many, one, same) {
   const memo = /* @__PURE__ */ new Map();
   const go = (i, j) => {
@@ -1934,11 +1950,13 @@ function parseReservations(text) {
       out2.problems.push({ line: index + 1, message: `'${until}' is not a time (YYYY-MM-DDTHH:MMZ); it does not count` });
       return;
     }
-    out2.rows.push({ res: { path: path2, session, until, note: unescapeCell(cells[3]) }, index });
+    const note2 = unescapeCell(cells[3]);
+    out2.rows.push({ res: { path: path2, session, until, note: note2 === NO_NOTE ? "" : note2 }, index });
   });
   return out2;
 }
-var renderRow2 = (r) => `| \`${r.path}\` | ${r.session} | ${r.until} | ${escapeCell(r.note) || "\u2014"} |`;
+var NO_NOTE = "\u2014";
+var renderRow2 = (r) => `| \`${r.path}\` | ${r.session} | ${r.until} | ${escapeCell(r.note) || NO_NOTE} |`;
 function render(t, lines2) {
   return lines2.length ? lines2.join(t.eol) + t.eol : "";
 }
@@ -3990,7 +4008,7 @@ var spec14 = {
   usage: "<PATH\u2026> [--for DURATION] [-m NOTE] [--json]",
   description: "A path is a file, a folder ending in / (everything below it), or a glob (* within a folder,\n** across folders, ? one character), relative to where you are. Refused, changing nothing,\nwhen another session's reservation in force overlaps one of them. Reserving a path you hold\nagain sets its new time and note. A reservation ends at its time, at release or close, and\nstops counting while its session is stale. The pre-commit guard refuses others' commits of\nreserved files (COORD_RESERVED_OK=1 lets one commit through).",
   flags: [
-    { name: "for", value: "DURATION", help: `how long: 30m, 2h, 1d, 90s (default ${DEFAULT_FOR})` },
+    { name: "for", value: "DURATION", help: `how long: 30m, 2h, 1d, 90s (default ${DEFAULT_FOR}, at most ${MAX_RESERVATION})` },
     { name: "message", short: "m", value: "NOTE", help: "why, for whoever is refused (one line)" },
     { name: "json", help: 'print {"id","reserved":[{"path","until","note"}],"commit"}' }
   ],
@@ -4001,8 +4019,7 @@ var spec14 = {
 function run14(ctx, p) {
   const me = ctx.session;
   const forText = str(p, "for") ?? DEFAULT_FOR;
-  const ms = parseDuration(forText);
-  if (ms === null || ms < 1e3) throw new UsageError(`--for '${forText}' is not a duration: use forms like 30m, 2h, 1d (or 90s).`);
+  const ms = reservationLength(forText);
   const noteFlag = p.flags.message;
   const noteText = Array.isArray(noteFlag) ? noteFlag.join(" ") : noteFlag;
   const note2 = noteText === void 0 ? "" : cellText(noteText, "note");
