@@ -2904,7 +2904,6 @@ function copyIncluded(mainRoot, worktree, skip = () => {
     const from = path().join(mainRoot, rel);
     const to = path().join(worktree, rel);
     if (writeHazard(mainRoot, rel)) continue;
-    if (fs().existsSync(to) && !fs().lstatSync(to).isSymbolicLink()) continue;
     const hazard = writeHazard(worktree, rel);
     if (hazard) {
       skip(
@@ -2912,6 +2911,7 @@ function copyIncluded(mainRoot, worktree, skip = () => {
       );
       continue;
     }
+    if (fs().existsSync(to)) continue;
     fs().mkdirSync(path().dirname(to), { recursive: true });
     fs().copyFileSync(from, to, fs().constants.COPYFILE_EXCL);
     fs().chmodSync(to, fs().statSync(from).mode & 511);
@@ -4843,7 +4843,7 @@ function run23(_p) {
   const hazard = writeHazard(w.top, BOARD_PATH);
   if (hazard) {
     err(
-      `coord heartbeat: ${hazard.why}; presence not updated. Put the real file back: git rm ${hazard.at}, then git checkout <blackboard branch> -- ${BOARD_PATH}.`
+      `coord heartbeat: ${hazard.why}; presence not updated. Put the real file back: remove ${hazard.at} (git rm, or rm when git does not track it), then git checkout <blackboard branch> -- ${BOARD_PATH}.`
     );
     return 1;
   }

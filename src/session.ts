@@ -74,7 +74,6 @@ export function copyIncluded(mainRoot: string, worktree: string, skip: (line: st
     const from = path().join(mainRoot, rel);
     const to = path().join(worktree, rel);
     if (writeHazard(mainRoot, rel)) continue; // not a regular file in the main checkout: nothing of the person's to copy
-    if (fs().existsSync(to) && !fs().lstatSync(to).isSymbolicLink()) continue;
     const hazard = writeHazard(worktree, rel);
     if (hazard) {
       skip(
@@ -83,6 +82,7 @@ export function copyIncluded(mainRoot: string, worktree: string, skip: (line: st
       );
       continue;
     }
+    if (fs().existsSync(to)) continue;
     fs().mkdirSync(path().dirname(to), { recursive: true });
     fs().copyFileSync(from, to, fs().constants.COPYFILE_EXCL);
     fs().chmodSync(to, fs().statSync(from).mode & 0o777);

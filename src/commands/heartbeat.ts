@@ -33,8 +33,8 @@ export function run(_p: Parsed): number {
   const hazard = writeHazard(w.top, BOARD_PATH);
   if (hazard) {
     err(
-      `coord heartbeat: ${hazard.why}; presence not updated. Put the real file back: git rm ${hazard.at}, then ` +
-        `git checkout <blackboard branch> -- ${BOARD_PATH}.`,
+      `coord heartbeat: ${hazard.why}; presence not updated. Put the real file back: remove ${hazard.at} ` +
+        `(git rm, or rm when git does not track it), then git checkout <blackboard branch> -- ${BOARD_PATH}.`,
     );
     return 1;
   }

@@ -63,7 +63,7 @@ function coversEverything(parts: string[], dir: boolean): boolean {
   return pieces.every((p) => /^\*+$/.test(p)) && pieces.includes('**') && pieces.filter((p) => p !== '**').length <= 1;
 }
 
-/** The longest a reservation may be asked for: longer ones end past what coord's stamps can say. */
+/** The longest a reservation may be asked for: a year outlasts any session, and far longer ones end past what a stamp can say. */
 export const MAX_RESERVATION = '365d';
 
 /** The length of `--for` in ms: a duration of at least a second and at most MAX_RESERVATION, else a usage error. */
