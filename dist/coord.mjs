@@ -2209,7 +2209,7 @@ function publishedOn(base, sha, files) {
 }
 function saveGuardCache(ctx) {
   const board = ctx.run.board;
-  if (!board) return;
+  if (!board) return null;
   const { sha } = board;
   ctx.run.board = null;
   const snap = board.files ?? new Snapshot(ctx, sha);
@@ -2225,15 +2225,14 @@ function saveGuardCache(ctx) {
   const file = guardCacheFile(ctx);
   const hazard = writeHazard(ctx.repo.commonDir, GUARD_CACHE);
   if (hazard && hazard.at !== GUARD_CACHE) {
-    throw new CoordError(
-      `${hazard.why}, so the pre-commit guard's cache in ${ctx.repo.commonDir} was not updated. Remove ${hazard.at} there (rm, not rm -r); coord makes the folder again.`
-    );
+    return `coord: ${hazard.why}, so the pre-commit guard's cache in ${ctx.repo.commonDir} was not updated. Remove ${hazard.at} there (rm, not rm -r); coord makes the folder again.`;
   }
   const tmp = `${file}.${process.pid}.tmp`;
   fs().mkdirSync(path().dirname(file), { recursive: true });
   fs().rmSync(tmp, { force: true });
   fs().writeFileSync(tmp, renderGuardCache(sha, held), { flag: "wx" });
   fs().renameSync(tmp, file);
+  return null;
 }
 
 // src/config.ts
@@ -5725,10 +5724,10 @@ async function runVerb(cmd, p, opened) {
 }
 function guardCache(ctx) {
   try {
-    saveGuardCache(ctx);
+    const refused = saveGuardCache(ctx);
+    if (refused) err(refused);
   } catch (e) {
-    if (e instanceof CoordError) err(`coord: ${e.message}`);
-    else if (env("COORD_DEBUG")) err(`coord: could not save the reservation guard's cache: ${e.message}`);
+    if (env("COORD_DEBUG")) err(`coord: could not save the reservation guard's cache: ${e.message}`);
   }
 }
 function checkDenoPermissions() {

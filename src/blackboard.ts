@@ -209,10 +209,11 @@ export function publishedOn(base: Snapshot, sha: string, files: Map<string, stri
  * Brings the guard's cache up to the blackboard this process fetched last: the reservations
  * in force, so the pre-commit hook never starts git or touches the network. Run once a verb
  * is done (cli.ts); usually the files were read with the verb's own, at no extra process.
+ * Returns the line to say when it refused to write (a symbolic link in the git dir), else null.
  */
-export function saveGuardCache(ctx: Context): void {
+export function saveGuardCache(ctx: Context): string | null {
   const board = ctx.run.board;
-  if (!board) return;
+  if (!board) return null;
   const { sha } = board;
   ctx.run.board = null;
   const snap = board.files ?? new Snapshot(ctx, sha);
@@ -230,12 +231,12 @@ export function saveGuardCache(ctx: Context): void {
         }));
   const file = guardCacheFile(ctx);
   // A symbolic link planted in the git dir never carries the cache elsewhere: one at the file itself is
-  // replaced by the rename below, one on the folder above is refused (cli.ts says so).
+  // replaced by the rename below, one on the folder above is refused (cli.ts prints the line).
   const hazard = writeHazard(ctx.repo.commonDir, GUARD_CACHE);
   if (hazard && hazard.at !== GUARD_CACHE) {
-    throw new CoordError(
-      `${hazard.why}, so the pre-commit guard's cache in ${ctx.repo.commonDir} was not updated. ` +
-        `Remove ${hazard.at} there (rm, not rm -r); coord makes the folder again.`,
+    return (
+      `coord: ${hazard.why}, so the pre-commit guard's cache in ${ctx.repo.commonDir} was not updated. ` +
+      `Remove ${hazard.at} there (rm, not rm -r); coord makes the folder again.`
     );
   }
   const tmp = `${file}.${process.pid}.tmp`;
@@ -243,4 +244,5 @@ export function saveGuardCache(ctx: Context): void {
   fs().rmSync(tmp, { force: true }); // a leftover of a killed run, or a planted link: removed, never followed
   fs().writeFileSync(tmp, renderGuardCache(sha, held), { flag: 'wx' });
   fs().renameSync(tmp, file); // whole or not at all: the hook never reads half a file
+  return null;
 }
