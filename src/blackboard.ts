@@ -4,6 +4,7 @@
 import { CoordError } from './errors.js';
 import { fetchBranch, listTree, readObjects, resolveCommit } from './git.js';
 import { readMailbox } from './mailbox.js';
+import { writeHazard } from './host.js';
 import { fs, path, sleepMs } from './sys.js';
 import { readRef } from './worktree.js';
 import type { Context } from './context.js';
@@ -208,10 +209,11 @@ export function publishedOn(base: Snapshot, sha: string, files: Map<string, stri
  * Brings the guard's cache up to the blackboard this process fetched last: the reservations
  * in force, so the pre-commit hook never starts git or touches the network. Run once a verb
  * is done (cli.ts); usually the files were read with the verb's own, at no extra process.
+ * Returns the line to say when it refused to write (a symbolic link in the git dir), else null.
  */
-export function saveGuardCache(ctx: Context): void {
+export function saveGuardCache(ctx: Context): string | null {
   const board = ctx.run.board;
-  if (!board) return;
+  if (!board) return null;
   const { sha } = board;
   ctx.run.board = null;
   const snap = board.files ?? new Snapshot(ctx, sha);
@@ -228,8 +230,19 @@ export function saveGuardCache(ctx: Context): void {
           note: r.note,
         }));
   const file = guardCacheFile(ctx);
+  // A symbolic link planted in the git dir never carries the cache elsewhere: one at the file itself is
+  // replaced by the rename below, one on the folder above is refused (cli.ts prints the line).
+  const hazard = writeHazard(ctx.repo.commonDir, GUARD_CACHE);
+  if (hazard && hazard.at !== GUARD_CACHE) {
+    return (
+      `coord: ${hazard.why}, so the pre-commit guard's cache in ${ctx.repo.commonDir} was not updated. ` +
+      `Remove ${hazard.at} there (rm, not rm -r); coord makes the folder again.`
+    );
+  }
   const tmp = `${file}.${process.pid}.tmp`;
   fs().mkdirSync(path().dirname(file), { recursive: true });
-  fs().writeFileSync(tmp, renderGuardCache(sha, held));
+  fs().rmSync(tmp, { force: true }); // a leftover of a killed run, or a planted link: removed, never followed
+  fs().writeFileSync(tmp, renderGuardCache(sha, held), { flag: 'wx' });
   fs().renameSync(tmp, file); // whole or not at all: the hook never reads half a file
+  return null;
 }

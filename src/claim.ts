@@ -98,7 +98,7 @@ export function claimSession(ctx: Context, req: ClaimRequest, warn: (line: strin
   }
   let copied: string[] = [];
   try {
-    copied = copyIncluded(root, dir);
+    copied = copyIncluded(root, dir, warn);
   } catch (e) {
     warn(
       `coord: ${row.id} is claimed and its worktree made, but copying the files ${WORKTREE_INCLUDE} names failed ` +

@@ -183,7 +183,9 @@ async function runVerb(cmd: Command, p: Parsed, opened: { ctx: Context | null })
 /** Leaves the reservations this run fetched where the pre-commit guard reads them; never fails the verb. */
 function guardCache(ctx: Context): void {
   try {
-    saveGuardCache(ctx);
+    // A refusal (a symbolic link in the git dir) is said: the guard works from an old cache until it is fixed.
+    const refused = saveGuardCache(ctx);
+    if (refused) err(refused);
   } catch (e) {
     if (env('COORD_DEBUG')) err(`coord: could not save the reservation guard's cache: ${(e as Error).message}`);
   }

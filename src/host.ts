@@ -2,6 +2,7 @@
 // API under Deno: there, merely touching the `process` global starts Node compatibility,
 // which doubles a hook's start-up. Under Node it is node:fs and node:path, loaded lazily.
 import { fs, isDeno, path } from './sys.js';
+import { visible } from './protocol/display.js';
 
 interface DenoApi {
   args: string[];
@@ -10,6 +11,8 @@ interface DenoApi {
   readTextFileSync(p: string): string;
   writeTextFileSync(p: string, text: string): void;
   statSync(p: string): { isFile: boolean; isDirectory: boolean; size: number };
+  lstatSync(p: string): { isFile: boolean; isDirectory: boolean; isSymlink: boolean };
+  readLinkSync(p: string): string;
   openSync(p: string): { seekSync(offset: number, whence: number): number; readSync(buf: Uint8Array): number | null; close(): void };
   stdout: { writeSync(b: Uint8Array): number };
   stderr: { writeSync(b: Uint8Array): number };
@@ -51,6 +54,58 @@ export function kind(p: string): 'file' | 'dir' | null {
 }
 
 export const exists = (p: string): boolean => kind(p) !== null;
+
+/** What is at `p` itself (a link is not followed): 'file', 'dir', 'link', 'other', or null when nothing is there. */
+function ownKind(p: string): 'file' | 'dir' | 'link' | 'other' | null {
+  try {
+    if (isDeno) {
+      const s = deno.lstatSync(p);
+      return s.isSymlink ? 'link' : s.isFile ? 'file' : s.isDirectory ? 'dir' : 'other';
+    }
+    const s = fs().lstatSync(p);
+    return s.isSymbolicLink() ? 'link' : s.isFile() ? 'file' : s.isDirectory() ? 'dir' : 'other';
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'ENOENT' || (e as Error).name === 'NotFound') return null;
+    return 'other'; // cannot be looked at (a file where a folder should be, no permission): not safe to write
+  }
+}
+
+/** Why coord must not write a path: `at` (the path itself or a folder above it) and the line that says so. */
+export interface WriteHazard {
+  at: string;
+  why: string;
+}
+
+/**
+ * Why coord must not write `rel` (a path below `root`), or null when it may: `rel`, or a folder above it below
+ * `root`, is a symbolic link (a collaborator can commit one to any file, in the repository or out of it), or is
+ * there but is not a regular file (`rel`) or a folder (those above). What is not there yet coord makes itself.
+ * `root` itself and what is above it are trusted. The one check before every write into a tree coord does not own.
+ */
+export function writeHazard(root: string, rel: string): WriteHazard | null {
+  const parts = rel.split('/').filter((s) => s !== '' && s !== '.');
+  if (parts.includes('..')) return { at: rel, why: `${visible(rel)} leads out of ${visible(root)}: coord writes only below it` };
+  for (let i = 1; i <= parts.length; i++) {
+    const at = parts.slice(0, i).join('/');
+    const abs = join(root, at);
+    const k = ownKind(abs);
+    if (k === null) return null;
+    if (k === 'link') {
+      let to = '?';
+      try {
+        to = isDeno ? deno.readLinkSync(abs) : fs().readlinkSync(abs, 'utf8');
+      } catch {
+        /* named without its target */
+      }
+      return { at, why: `${visible(at)} is a symbolic link (to ${visible(to)}): coord never writes through one` };
+    }
+    const last = i === parts.length;
+    if (last && k !== 'file') return { at, why: `${visible(at)} is not a regular file: coord writes only regular files` };
+    if (!last && k !== 'dir') return { at, why: `${visible(at)} is not a folder: coord cannot write ${visible(rel)} below it` };
+  }
+  return null;
+}
 
 /** The last `n` bytes of a file as text (a long file is not read whole), or null. */
 export function readTail(p: string, n: number): string | null {

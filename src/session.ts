@@ -13,7 +13,7 @@ import {
   unusualIndexEntries,
   worktreeStatus,
 } from './git.js';
-import { join, readText } from './host.js';
+import { join, readText, writeHazard } from './host.js';
 import { boardName, boardRef } from './blackboard.js';
 import type { Context } from './context.js';
 import { fs, path } from './sys.js';
@@ -76,16 +76,27 @@ export function includedFiles(dir: string): string[] {
 
 /**
  * Copies the files `.worktreeinclude` names from the main checkout into a new worktree:
- * regular files only, never over a file that is there. Returns what was copied.
+ * regular files only, never over a file that is there, never through a symbolic link on either
+ * side (a collaborator's committed `.env` link would carry the secret into a tracked file, or out
+ * of the repository): such a file is skipped, with a line for `skip`. Returns what was copied.
  */
-export function copyIncluded(mainRoot: string, worktree: string): string[] {
+export function copyIncluded(mainRoot: string, worktree: string, skip: (line: string) => void = () => {}): string[] {
   const copied: string[] = [];
   for (const rel of includedFiles(mainRoot)) {
     const from = path().join(mainRoot, rel);
     const to = path().join(worktree, rel);
-    if (!fs().lstatSync(from).isFile() || fs().existsSync(to)) continue;
+    if (writeHazard(mainRoot, rel)) continue; // not a regular file in the main checkout: nothing of the person's to copy
+    const hazard = writeHazard(worktree, rel);
+    if (hazard) {
+      skip(
+        `coord: not copying ${visible(rel)} (${WORKTREE_INCLUDE}) into the new worktree: ${hazard.why}. ` +
+          `Copy it by hand if it belongs there.`,
+      );
+      continue;
+    }
+    if (fs().existsSync(to)) continue;
     fs().mkdirSync(path().dirname(to), { recursive: true });
-    fs().copyFileSync(from, to);
+    fs().copyFileSync(from, to, fs().constants.COPYFILE_EXCL);
     fs().chmodSync(to, fs().statSync(from).mode & 0o777);
     copied.push(rel);
   }

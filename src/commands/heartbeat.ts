@@ -2,7 +2,8 @@
 // commit's time in the working tree only (never commits); at most one git process.
 import type { Parsed, VerbSpec } from '../args.js';
 import { commitTime } from '../git.js';
-import { join, readText, writeText } from '../host.js';
+import { join, readText, writeHazard, writeText } from '../host.js';
+import { err } from '../output.js';
 import { findWorktree, headCommit, hookSession, looseCommitTime, operationInProgress, reflogTime } from '../worktree.js';
 import { findRow, parseBoard, withRow } from '../protocol/board.js';
 import { BOARD_PATH } from '../protocol/layout.js';
@@ -28,6 +29,15 @@ export function run(_p: Parsed): number {
   const id = hookSession(w);
   if (!id) return 0;
   const file = join(w.top, BOARD_PATH);
+  // A board that is a symbolic link (or under one) may lead anywhere: never written through, and said so.
+  const hazard = writeHazard(w.top, BOARD_PATH);
+  if (hazard) {
+    err(
+      `coord heartbeat: ${hazard.why}; presence not updated. Put the real file back: remove ${hazard.at} ` +
+        `(git rm, or rm when git does not track it), then git checkout <blackboard branch> -- ${BOARD_PATH}.`,
+    );
+    return 1;
+  }
   const text = readText(file);
   if (text === null) return 0;
   const board = parseBoard(text);

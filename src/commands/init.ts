@@ -6,6 +6,7 @@ import { CoordError, UsageError } from '../errors.js';
 import { remoteHeadBranch, remoteUrl, repoPaths, symbolicHead, worktreeStatus } from '../git.js';
 import { err, out, report, type Report } from '../output.js';
 import { findLefthook, lefthookAccepts, lefthookInstallCommand } from '../tools.js';
+import { writeHazard } from '../host.js';
 import { fs, path, url } from '../sys.js';
 import { emptyBoardText } from '../protocol/board.js';
 import { checkBranchName } from '../protocol/ids.js';
@@ -76,6 +77,7 @@ export async function run(p: Parsed): Promise<Report> {
   const exists = (rel: string) => fs().existsSync(path().join(top, rel));
   const readRel = (rel: string) => (exists(rel) ? fs().readFileSync(path().join(top, rel), 'utf8') : '');
   const put = (rel: string, content: string | Uint8Array, opts: { mode?: number; keep?: boolean } = {}) => {
+    refuseLinks(top, [rel], false);
     const file = path().join(top, rel);
     let before: Buffer | null = null;
     try {
@@ -112,6 +114,22 @@ export async function run(p: Parsed): Promise<Report> {
     (hasRemote ? remoteHeadBranch(top, cfg.remote) : null) ??
     symbolicHead(top) ??
     cfg.branch;
+  // Every file init writes or appends to, checked before the first is written: a committed symbolic link
+  // (to ~/.profile, or to a tracked file) is never written through, and a refusal leaves everything as it was.
+  refuseLinks(top, [
+    CONFIG_FILE,
+    BOARD_PATH,
+    `${QUEUE_DIR}/README.md`,
+    SCRIPT_PATH,
+    START_SCRIPT_PATH,
+    GUARD_PATH,
+    RESERVED_GUARD_PATH,
+    HEARTBEAT_PATH,
+    path().relative(top, path().resolve(top, lefthookConfig(exists, process.env.LEFTHOOK_CONFIG) ?? NEW_LEFTHOOK_CONFIG)),
+    '.gitattributes',
+    ...(bool(p, 'claude') ? ['.claude/settings.json'] : []),
+    ...(bool(p, 'claude') || bool(p, 'agents') ? agentDocs(exists, readRel, bool(p, 'agents')) : []),
+  ]);
   put(CONFIG_FILE, raw.branch === branch ? readRel(CONFIG_FILE) : JSON.stringify({ ...raw, branch }, null, 2) + '\n');
 
   put(BOARD_PATH, emptyBoardText(), { keep: true });
@@ -174,6 +192,18 @@ export async function run(p: Parsed): Promise<Report> {
       out(`  ${runtime} ${SCRIPT_PATH} start   # claim your first session`);
     },
     hooks.refused ? 1 : 0,
+  );
+}
+
+/** Refuses, naming each, the paths below `top` init must not write: a symbolic link on the way, or not a regular file. */
+function refuseLinks(top: string, rels: string[], first = true): void {
+  // A lefthook config named outside the repository (LEFTHOOK_CONFIG) is the person's own choice.
+  const hazards = rels.filter((r) => !r.startsWith('..') && !path().isAbsolute(r)).map((r) => writeHazard(top, r));
+  const found = [...new Map(hazards.flatMap((h) => (h ? [[h.at, h] as const] : []))).values()];
+  if (!found.length) return;
+  throw new CoordError(
+    found.map((h) => `${h.why}. Remove ${h.at} (git rm, or rm when git does not track it), then run coord init again.`).join('\n') +
+      (first ? '\nNothing was written.' : ''),
   );
 }
 

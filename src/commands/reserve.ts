@@ -4,7 +4,6 @@
 import { str, type Parsed, type VerbSpec } from '../args.js';
 import { boardName } from '../blackboard.js';
 import type { SessionContext } from '../context.js';
-import { UsageError } from '../errors.js';
 import { out, report, type Report } from '../output.js';
 import { planReserve } from '../plans.js';
 import { publish } from '../publish.js';
@@ -12,8 +11,8 @@ import { path } from '../sys.js';
 import { cellText } from '../protocol/board.js';
 import { visible } from '../protocol/display.js';
 import { BOARD_PATH } from '../protocol/layout.js';
-import { reservationPattern, RESERVATIONS_PATH, untilStamp } from '../protocol/reservations.js';
-import { parseDuration, stamp } from '../protocol/stamp.js';
+import { MAX_RESERVATION, reservationLength, reservationPattern, RESERVATIONS_PATH, untilStamp } from '../protocol/reservations.js';
+import { stamp } from '../protocol/stamp.js';
 
 export const DEFAULT_FOR = '2h';
 
@@ -29,7 +28,7 @@ export const spec: VerbSpec = {
     "stops counting while its session is stale. The pre-commit guard refuses others' commits of\n" +
     'reserved files (COORD_RESERVED_OK=1 lets one commit through).',
   flags: [
-    { name: 'for', value: 'DURATION', help: `how long: 30m, 2h, 1d, 90s (default ${DEFAULT_FOR})` },
+    { name: 'for', value: 'DURATION', help: `how long: 30m, 2h, 1d, 90s (default ${DEFAULT_FOR}, at most ${MAX_RESERVATION})` },
     { name: 'message', short: 'm', value: 'NOTE', help: 'why, for whoever is refused (one line)' },
     { name: 'json', help: 'print {"id","reserved":[{"path","until","note"}],"commit"}' },
   ],
@@ -41,8 +40,7 @@ export const spec: VerbSpec = {
 export function run(ctx: SessionContext, p: Parsed): Report {
   const me = ctx.session;
   const forText = str(p, 'for') ?? DEFAULT_FOR;
-  const ms = parseDuration(forText);
-  if (ms === null || ms < 1e3) throw new UsageError(`--for '${forText}' is not a duration: use forms like 30m, 2h, 1d (or 90s).`);
+  const ms = reservationLength(forText);
   const noteFlag = p.flags.message as string[] | string | undefined;
   const noteText = Array.isArray(noteFlag) ? noteFlag.join(' ') : noteFlag;
   const note = noteText === undefined ? '' : cellText(noteText, 'note');

@@ -5,6 +5,7 @@ import { boardName, boardRef, refresh } from '../blackboard.js';
 import type { Context } from '../context.js';
 import { CoordError } from '../errors.js';
 import { fastForward, GitError, headSha, mergeBase, rebaseOnto, restoreFile } from '../git.js';
+import { writeHazard } from '../host.js';
 import { out, report, type Report } from '../output.js';
 import { fs, path } from '../sys.js';
 import { findWorktree, headCommit, operationInProgress } from '../worktree.js';
@@ -55,7 +56,7 @@ export function run(ctx: Context, p: Parsed): Report {
   }
   if (presence !== null) restoreFile(top, BOARD_PATH);
   const restorePresence = () => {
-    if (presence === null || !id) return;
+    if (presence === null || !id || writeHazard(top, BOARD_PATH)) return; // never through a symbolic link
     let text: string;
     try {
       text = fs().readFileSync(boardFile, 'utf8');

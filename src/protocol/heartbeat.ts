@@ -19,15 +19,19 @@ const STAMP_ERE = `${D}${D}${D}${D}-${D}${D}-${D}${D}T${D}${D}:${D}${D}Z`;
 export function heartbeatScript(): string {
   const cells = CELLS.length; // a row: this many cells, so this many + 1 pipes
   const presence = CELLS.indexOf('presence') + 2; // awk's split field of the presence cell (field 1 is before the first pipe)
+  // The board and each folder above it: a symbolic link among them is coord's to refuse (writeHazard in host.ts).
+  const onTheWay = BOARD_PATH.split('/').map((_, i, parts) => parts.slice(0, i + 1).join('/'));
   return `#!/bin/sh
 # coord's post-commit fast path, written by 'coord init' from coord's board rule: do not
 # edit (run 'coord init' again). Moves this session's presence stamp on the board in the
 # working tree to the commit's time, as 'coord heartbeat' does. Exit 0: done, or nothing to
-# do. Exit 1: let 'coord heartbeat' do it (a board or a repository in another shape).
+# do. Exit 1: let 'coord heartbeat' do it (a board or a repository in another shape, or a
+# board that is, or lies under, a symbolic link: coord never writes through one).
 ${SH_GIT_DIR}
 ${shInProgress('exit 0')}
 ${shSessionOfHead('id', '[ -z "\${COORD_SESSION:-}" ] && exit 0; exit 1')}
 f=${BOARD_PATH}
+for p in ${onTheWay.join(' ')}; do [ -h "$p" ] && exit 1; done
 [ -f "$f" ] || exit 1
 ${SH_COMMON_DIR}
 [ -f "$c/refs/heads/${sessionBranch('')}$id" ] || exit 1

@@ -10,7 +10,7 @@ import { quoted, visible } from './display.js';
 import { isSessionId, SESSION_ID_RE } from './ids.js';
 import { SESSIONS_DIR } from './layout.js';
 import { SH_COMMON_DIR, SH_GIT_DIR, SH_SESSION_ID, shSessionOfHead } from './sh.js';
-import { parseStamp } from './stamp.js';
+import { parseDuration, parseStamp } from './stamp.js';
 
 /** The reservations table on the blackboard branch. */
 export const RESERVATIONS_PATH = `${SESSIONS_DIR}/reservations.md`;
@@ -45,13 +45,40 @@ export function reservationPattern(input: string, prefix = ''): string {
     }
     parts.push(seg);
   }
-  if (!parts.length) throw new UsageError(`The path ${shown} is the whole repository: reserve the files or folders you will change.`);
+  // `**`, `**/*`, `*/` and the like cover every file as surely as `./` does.
+  if (!parts.length || coversEverything(parts, dir))
+    throw new UsageError(`The path ${shown} is the whole repository: reserve the files or folders you will change.`);
   if (parts.join('/').length > 200) throw new UsageError(`The path ${shown} is longer than 200 characters.`);
   return parts.join('/') + (dir ? '/' : '');
 }
 
 /** Folder-level pieces of a pattern; a folder `a/` is everything below it (`a/**`). */
 const piecesOf = (pattern: string): string[] => (pattern.endsWith('/') ? pattern + '**' : pattern).split('/');
+
+/**
+ * True when a pattern's pieces match every path there is: only stars, at least one `**` (any
+ * number of folders), and at most one other piece (a `*` needs one name, and every path has one).
+ */
+function coversEverything(parts: string[], dir: boolean): boolean {
+  const pieces = dir ? [...parts, '**'] : parts;
+  return pieces.every((p) => /^\*+$/.test(p)) && pieces.includes('**') && pieces.filter((p) => p !== '**').length <= 1;
+}
+
+/** The longest a reservation may be asked for: a year outlasts any session, and far longer ones end past what a stamp can say. */
+export const MAX_RESERVATION = '365d';
+
+/** The length of `--for` in ms: a duration of at least a second and at most MAX_RESERVATION, else a usage error. */
+export function reservationLength(text: string): number {
+  const ms = parseDuration(text);
+  if (ms === null || !Number.isFinite(ms) || ms < 1e3)
+    throw new UsageError(`--for ${JSON.stringify(text)} is not a duration: use forms like 30m, 2h, 1d (or 90s).`);
+  if (ms > parseDuration(MAX_RESERVATION)!)
+    throw new UsageError(
+      `--for ${JSON.stringify(text)} is longer than coord accepts (${MAX_RESERVATION}): reserve for ${MAX_RESERVATION} or less, ` +
+        `and reserve again when it ends.`,
+    );
+  return ms;
+}
 
 /**
  * True when some string matches both `a` and `b`, where each is a sequence whose elements
@@ -196,12 +223,15 @@ export function parseReservations(text: string): Reservations {
       out.problems.push({ line: index + 1, message: `'${until}' is not a time (YYYY-MM-DDTHH:MMZ); it does not count` });
       return;
     }
-    out.rows.push({ res: { path, session, until, note: unescapeCell(cells[3]) }, index });
+    const note = unescapeCell(cells[3]);
+    out.rows.push({ res: { path, session, until, note: note === NO_NOTE ? '' : note }, index });
   });
   return out;
 }
 
-const renderRow = (r: Reservation) => `| \`${r.path}\` | ${r.session} | ${r.until} | ${escapeCell(r.note) || '—'} |`;
+/** What the Note cell holds when there is no note: a table's dash, never the note itself. */
+const NO_NOTE = '—';
+const renderRow = (r: Reservation) => `| \`${r.path}\` | ${r.session} | ${r.until} | ${escapeCell(r.note) || NO_NOTE} |`;
 
 function render(t: Reservations, lines: string[]): string {
   return lines.length ? lines.join(t.eol) + t.eol : '';

@@ -59,6 +59,97 @@ for (const bad of ['', '/etc/passwd', '../x', 'a`b', 'a|b', 'a\\b', 'a\nb', '.']
       (e) => e.exitCode === 2,
     ));
 }
+// Issue 22: a pattern that covers every file is the whole repository, refused as ./ is.
+for (const all of ['**', '**/', '**/*', '**/**', '*/', '*/**', '**/*/', './**', 'src/../**', '**/**/*']) {
+  test(`reservationPattern refuses ${JSON.stringify(all)}: it is the whole repository`, () =>
+    assert.throws(
+      () => R.reservationPattern(all),
+      (e) => e.exitCode === 2 && /is the whole repository: reserve the files or folders you will change/.test(e.message),
+    ));
+}
+table(
+  'reservationPattern keeps globs that leave files out',
+  [
+    [['*'], '*'],
+    [['*.ts'], '*.ts'],
+    [['**/*.ts'], '**/*.ts'],
+    [['*/*'], '*/*'],
+    [['**', 'src'], 'src/**'],
+    [['*/', 'src'], 'src/*/'],
+  ],
+  ([p, prefix]) => R.reservationPattern(p, prefix),
+);
+test('patterns: every pattern refused as the whole repository covers every file drawn (random check)', () => {
+  const rnd = mulberry32(22);
+  const parts = ['*', '**', '***', '*', '**', 'a', '?', '*.ts'];
+  const names = ['a', 'b', 'ab', 'x.ts', 'README.md', '.env'];
+  const pick = (xs) => xs[Math.floor(rnd() * xs.length)];
+  let refused = 0;
+  let kept = 0;
+  for (let i = 0; i < 4000; i++) {
+    const p = Array.from({ length: 1 + Math.floor(rnd() * 3) }, () => pick(parts)).join('/') + (rnd() < 0.3 ? '/' : '');
+    let whole = false;
+    try {
+      R.reservationPattern(p);
+    } catch (e) {
+      whole = /whole repository/.test(e.message);
+    }
+    const files = Array.from({ length: 30 }, () => Array.from({ length: 1 + Math.floor(rnd() * 4) }, () => pick(names)).join('/'));
+    if (whole) {
+      refused++;
+      for (const f of files) assert.ok(R.patternCovers(p, f), `${p} was refused as the whole repository but leaves ${f} out`);
+    } else kept++;
+  }
+  assert.ok(refused > 100 && kept > 100, `${refused} refused, ${kept} kept`);
+});
+table(
+  'reservationLength (ms) of --for',
+  [
+    ['90s', 90e3],
+    ['2h', 2 * 3600e3],
+    ['365d', 365 * 86400e3],
+    ['52w', 52 * 604800e3],
+  ],
+  (t) => R.reservationLength(t),
+);
+for (const [bad, why] of [
+  ['99999999999999d', /is longer than coord accepts \(365d\): reserve for 365d or less/],
+  ['366d', /is longer than coord accepts \(365d\)/],
+  ['53w', /is longer than coord accepts \(365d\)/],
+  ['0.5s', /is not a duration/],
+  ['soon', /is not a duration/],
+]) {
+  test(`reservationLength refuses --for ${bad} as a usage error`, () =>
+    assert.throws(
+      () => R.reservationLength(bad),
+      (e) => e.exitCode === 2 && why.test(e.message),
+    ));
+}
+test('the longest reservation ends on a time coord reads back (its Until counts)', () => {
+  const end = Date.parse('2026-11-26T10:00:00Z') + R.reservationLength(R.MAX_RESERVATION);
+  const until = R.untilStamp(end, (ms) => new Date(Math.floor(ms / 60e3) * 60e3).toISOString().slice(0, 16) + 'Z');
+  assert.equal(R.untilMs(until), end);
+});
+test('a reservation without a note reads back with no note: the table’s dash is never shown as one', () => {
+  const text = R.withReservations(null, [res('src/a.ts', 'sB', '2026-11-26T12:00Z')], () => false);
+  assert.match(text, /\| `src\/a\.ts` \| sB \| 2026-11-26T12:00Z \| — \|\n$/);
+  const [{ res: back }] = R.parseReservations(text).rows;
+  assert.equal(back.note, '');
+  const board = R.parseBoard(R.emptyBoardText() + '| sB · Nora | (Riff TBD) | lane | 2026-11-26T09:00Z | 2026-11-26T09:00Z · | x |\n');
+  const held = R.inForce(R.parseReservations(text), board, 86400e3, Date.parse('2026-11-26T10:00:00Z'));
+  assert.throws(
+    () => R.refuseClash(held, 'sA', 'src/a.ts', () => ''),
+    (e) => /until 2026-11-26T12:00Z\. Ask them/.test(e.message) && !e.message.includes('—'),
+  );
+  const cache = R.parseGuardCache(
+    R.renderGuardCache(
+      'a'.repeat(40),
+      held.map((h) => ({ ...h, ends: Math.floor(h.ends / 1e3) })),
+    ),
+  );
+  assert.equal(cache.held[0].note, '');
+});
+
 table(
   'patternCovers',
   [
@@ -162,7 +253,7 @@ test('withReservations adds after the last row, drops only what it is told, keep
   assert.ok(second.startsWith(hand), 'the existing text stays as it was');
   assert.deepEqual(
     R.parseReservations(second).rows.map((r) => r.res),
-    [res('src/api/', 'sA', '2026-11-26T12:00Z', 'a | b'), res('b.md', 'sB', '2026-11-26T12:00:30Z', '—')],
+    [res('src/api/', 'sA', '2026-11-26T12:00Z', 'a | b'), res('b.md', 'sB', '2026-11-26T12:00:30Z', '')],
   );
   assert.equal(
     R.withReservations(second, [], (r) => r.session === 'sB'),
