@@ -4,7 +4,10 @@
 // Benchmarks inform: the exit code is 0 whatever the numbers (1 only when the suite itself
 // could not run). Only node: built-ins.
 //
-//   node bench/run.mjs [--quick] [--json] [--markdown] [--keep] [--keep-node-env] [--only CASE,…]
+//   node bench/run.mjs [--quick] [--json] [--markdown] [--keep] [--keep-node-env] [--only CASE,…] [--bundle PATH]
+//
+// The bundle measured is dist/coord.mjs, or with --bundle PATH that file (another commit's
+// build, say: bench/compare.mjs builds two and runs this with each).
 //
 // Cases: check-prefix, heartbeat, start, inbox-status, send, deno, merge-driver, contention, bundle. See docs/benchmarks.md.
 import { spawnSync } from 'node:child_process';
@@ -18,17 +21,18 @@ import { render } from './report.mjs';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-const USAGE = `usage: node bench/run.mjs [--quick] [--json] [--markdown] [--keep] [--keep-node-env] [--only CASE,…]
+const USAGE = `usage: node bench/run.mjs [--quick] [--json] [--markdown] [--keep] [--keep-node-env] [--only CASE,…] [--bundle PATH]
   --quick      fewer runs and smaller fixtures (a smoke test, about a minute)
   --json       print the results as one JSON document on stdout (the table goes to stderr)
   --markdown   print the table as markdown (for docs/benchmarks.md)
   --keep       keep the temp dir with the fixtures
   --keep-node-env  keep NODE_OPTIONS, NODE_EXTRA_CA_CERTS, … in the measured processes' env
                (dropped by default: they change node's start-up, the floor of every ratio)
-  --only LIST  run only these cases (${CASES.map(([id]) => id).join(', ')})`;
+  --only LIST  run only these cases (${CASES.map(([id]) => id).join(', ')})
+  --bundle PATH  measure this coord bundle instead of dist/coord.mjs (e.g. one built from another commit)`;
 
 function parseOptions(argv) {
-  const o = { quick: false, json: false, markdown: false, keep: false, keepNodeEnv: false, only: null };
+  const o = { quick: false, json: false, markdown: false, keep: false, keepNodeEnv: false, only: null, bundle: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') o.quick = true;
@@ -38,7 +42,13 @@ function parseOptions(argv) {
     else if (a === '--keep-node-env') o.keepNodeEnv = true;
     else if (a === '--only' || a.startsWith('--only='))
       o.only = (a.includes('=') ? a.split('=')[1] : (argv[++i] ?? '')).split(',').filter(Boolean);
-    else if (a === '--help' || a === '-h') {
+    else if (a === '--bundle' || a.startsWith('--bundle=')) {
+      o.bundle = a.includes('=') ? a.slice(a.indexOf('=') + 1) : (argv[++i] ?? '');
+      if (!o.bundle) {
+        console.error(`bench: --bundle needs a path\n${USAGE}`);
+        process.exit(2);
+      }
+    } else if (a === '--help' || a === '-h') {
       console.log(USAGE);
       process.exit(0);
     } else {
@@ -115,11 +125,14 @@ async function main() {
   const opts = parseOptions(process.argv.slice(2));
   const started = Date.now();
   const log = (s) => process.stderr.write(`bench: ${s}\n`);
-  const bundle = path.join(projectRoot, 'dist', 'coord.mjs');
+  const bundle = opts.bundle ? path.resolve(opts.bundle) : path.join(projectRoot, 'dist', 'coord.mjs');
   if (!fs.existsSync(bundle)) {
-    console.error('bench: dist/coord.mjs is missing: run node build.mjs first.');
+    console.error(
+      opts.bundle ? `bench: --bundle ${opts.bundle}: no such file.` : 'bench: dist/coord.mjs is missing: run node build.mjs first.',
+    );
     return 1;
   }
+  if (opts.bundle) log(`bundle: ${bundle}`);
   const denoBin = path.join(projectRoot, 'node_modules', '.bin', 'deno');
   const root = tempRoot(opts.quick ? 'quick' : 'full');
   const cleanups = [];
