@@ -136,7 +136,7 @@ function sideOf(rnd, text, fresh) {
   return rnd() < 0.1 ? t.replace(/\n/g, '\r\n') : t;
 }
 
-test('board: mergeBoard in one pass gives the bytes and notes of the row-by-row merge (400 random triples)', () => {
+test('board: mergeBoard in one pass gives the bytes of the row-by-row merge (400 random triples)', () => {
   const rnd = mulberry32(22);
   for (let k = 0; k < 400; k++) {
     const base = Array.from({ length: 2 + Math.floor(rnd() * 12) }, (_, i) => i);
@@ -211,7 +211,7 @@ function queueSide(rnd, text, from) {
   return t;
 }
 
-test('inbox: mergeQueue in one pass gives the bytes and notes of the block-by-block merge (600 random triples)', () => {
+test('inbox: mergeQueue in one pass gives the bytes of the block-by-block merge (600 random triples)', () => {
   const rnd = mulberry32(2022);
   let mangled = 0;
   for (let k = 0; k < 600; k++) {
