@@ -1256,7 +1256,8 @@ function editBlocks(fileText, messages, edits) {
   let pos = 0;
   if (edits.atStart.length) {
     pos = after(messages[0].startLine - 1);
-    out2.push(fileText.slice(0, pos), ...edits.atStart.map((b) => block(b) + eol));
+    out2.push(fileText.slice(0, pos));
+    for (const b of edits.atStart) out2.push(block(b) + eol);
   }
   for (const m of messages) {
     const status = edits.status.get(m.id);
@@ -1274,7 +1275,7 @@ function editBlocks(fileText, messages, edits) {
     if (fileText[end - 1] !== "\n" && (added || chain.length)) out2.push(eol);
     if (added) out2.push(renderStatus(status) + eol);
     if (!chain.length) continue;
-    out2.push(...chain.map((b) => eol + block(b)));
+    for (const b of chain) out2.push(eol + block(b));
     const following = lines2[m.endLine];
     if (following !== void 0 && !isBlank(following)) out2.push(eol);
   }
@@ -1746,20 +1747,20 @@ function editRows(b, set, under = /* @__PURE__ */ new Map()) {
   const edits = /* @__PURE__ */ new Map();
   const added = [];
   for (const id of /* @__PURE__ */ new Set([...set.keys(), ...under.keys()])) {
-    const at = entryOf(b, id);
+    const at2 = entryOf(b, id);
     const row = set.get(id);
     const below = under.get(id) ?? [];
-    if (!at) {
+    if (!at2) {
       if (row) added.push(renderRow(row), ...below);
       continue;
     }
-    const line = b.lines[at.index];
-    edits.set(at.index, [...row === null ? [] : [row === void 0 ? line : updateLine(line, at.row, row)], ...below]);
+    const line = b.lines[at2.index];
+    edits.set(at2.index, [...row === null ? [] : [row === void 0 ? line : updateLine(line, at2.row, row)], ...below]);
   }
   const lines2 = edits.size ? b.lines.flatMap((line, i) => edits.get(i) ?? [line]) : b.lines.slice();
   if (!added.length) return renderBoard({ ...b, lines: lines2 });
-  lines2.splice(insertionPoint(lines2), 0, ...added);
-  return renderBoard({ ...b, lines: lines2, finalNewline: true });
+  const at = insertionPoint(lines2);
+  return renderBoard({ ...b, lines: [...lines2.slice(0, at), ...added, ...lines2.slice(at)], finalNewline: true });
 }
 function updateLine(line, before, after) {
   const cells = splitCells(line);
@@ -3688,7 +3689,7 @@ function provenanceOf(ctx, head, shown) {
   const result = /* @__PURE__ */ new Map();
   if (!shown.length) return result;
   const files = [...new Set(shown.map((m) => m.file))];
-  const oldest = Math.min(...shown.map((m) => parseStamp(m.stamp) ?? Date.now()));
+  const oldest = shown.reduce((x, m) => Math.min(x, parseStamp(m.stamp) ?? Date.now()), Infinity);
   const commits = commitsTouching(ctx.repo.top, head, files, Math.floor(oldest / 1e3) - 86400, MAX_COMMITS).reverse();
   if (!commits.length) return result;
   const revs = [`${commits[0].sha}^`, ...commits.map((c) => c.sha)];

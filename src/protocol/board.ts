@@ -252,8 +252,8 @@ export function editRows(b: Board, set: Map<string, SessionRow | null>, under = 
   }
   const lines = edits.size ? b.lines.flatMap((line, i) => edits.get(i) ?? [line]) : b.lines.slice();
   if (!added.length) return renderBoard({ ...b, lines });
-  lines.splice(insertionPoint(lines), 0, ...added);
-  return renderBoard({ ...b, lines, finalNewline: true });
+  const at = insertionPoint(lines); // no spread into splice: 100k+ arguments overflow the stack
+  return renderBoard({ ...b, lines: [...lines.slice(0, at), ...added, ...lines.slice(at)], finalNewline: true });
 }
 
 function updateLine(line: string, before: SessionRow, after: SessionRow): string {

@@ -451,7 +451,8 @@ export function editBlocks(fileText: string, messages: ParsedMessage[], edits: B
   let pos = 0;
   if (edits.atStart.length) {
     pos = after(messages[0].startLine - 1);
-    out.push(fileText.slice(0, pos), ...edits.atStart.map((b) => block(b) + eol));
+    out.push(fileText.slice(0, pos));
+    for (const b of edits.atStart) out.push(block(b) + eol);
   }
   for (const m of messages) {
     const status = edits.status.get(m.id);
@@ -471,7 +472,7 @@ export function editBlocks(fileText: string, messages: ParsedMessage[], edits: B
     if (fileText[end - 1] !== '\n' && (added || chain.length)) out.push(eol);
     if (added) out.push(renderStatus(status) + eol);
     if (!chain.length) continue;
-    out.push(...chain.map((b) => eol + block(b)));
+    for (const b of chain) out.push(eol + block(b)); // no spread: 100k+ arguments overflow the stack
     // One blank line between the last block put here and text that follows at once.
     const following = lines[m.endLine];
     if (following !== undefined && !isBlank(following)) out.push(eol);

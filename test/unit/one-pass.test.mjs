@@ -273,3 +273,24 @@ test('reservations: firstCovering finds the reservation the one-by-one match fin
     }
   }
 });
+
+test('board and inbox: 150,000 rows or blocks added in one edit (no spread of them into a call: the stack would overflow)', () => {
+  const n = 150_000;
+  const rows = new Map(
+    Array.from({ length: n }, (_, i) => [
+      `s${i}`,
+      { id: `s${i}`, name: `N${i}`, riffs: [], lane: '', claimed: '', presence: '', presenceNote: '', scope: 'x' },
+    ]),
+  );
+  const board = B.editRows(B.parseBoard(B.emptyBoardText()), rows);
+  assert.equal(board.split('\n').length, B.emptyBoardText().split('\n').length + n);
+  const file = M.renderMessage({ stamp: T(0), from: 'sB', to: 'sA', type: 'info', ref: '—', status: M.NEW_STATUS, body: 'first' });
+  const [first] = M.parseQueueFile(file).messages;
+  const block = [
+    '## 2026-11-26T10:00Z · from:sC · to:sA · type:info · ref:— · status:sent',
+    'hi',
+    '→ status:seen <ts> · acked <ts> · resolved <ts>',
+  ];
+  const edits = { status: new Map(), atStart: Array(n).fill(block), under: new Map([[first.id, Array(n).fill(block)]]) };
+  assert.equal(M.editBlocks(file, [first], edits).split('\n## ').length, 2 * n + 1);
+});
