@@ -1143,6 +1143,102 @@ async function bundleWeights() {
   ];
 }
 
+// ---------------------------------------------------------------------------------------
+// Large coordination files (issue 22): a board of 10k rows and an inbox of 10k blocks, at
+// two sizes a tenth apart, so that linear time shows as a ratio of about ten at most.
+
+/** A clone of an origin whose board holds `n` rows (nearly all stale) and whose inbox to sA holds `n` blocks. */
+function largeFixture(ctx, n, now) {
+  const { root, env, bundle } = ctx;
+  const dir = path.join(root, `large-${n}`);
+  fs.mkdirSync(dir);
+  const board = boardText(n, { now, presenceMs: now - 3 * 86400e3 });
+  const origin = bareRepo(path.join(dir, 'origin.git'), env, (s) => {
+    s.commit({
+      message: 'chore: a large board and inbox\n',
+      time: Math.floor(now / 1e3) - 3600,
+      files: [...baseFiles({ bundle, board }), ...queueFiles(n, 1, { now })],
+    });
+  });
+  const repo = path.join(dir, 'proj');
+  git(dir, ['clone', '--quiet', origin, repo], { env });
+  // The merge driver's three versions: both sides changed every row (block), one side added a third more.
+  const added = Math.floor(n * 0.3);
+  const scoped = (text) => text.replace(/^(\| s[A-Z]+ .*\| )[^|]*\|$/gm, '$1billing API |');
+  const rows = Array.from(
+    { length: added },
+    (_, i) => boardRow({ id: idAt(n + i), name: `New${i}`, claimed: stampOf(now), presence: stampOf(now), scope: 'new' }) + '\n',
+  );
+  const [, inbox] = [...queueFiles(n, 1, { now })][0];
+  const block = (from, i) =>
+    `\n## ${stampOf(now + (i + 1) * 60e3)} · from:${from} · to:sA · type:info · ref:— · status:sent\n${from} adds ${i}\n` +
+    '→ status:seen <ts> · acked <ts> · resolved <ts>\n';
+  const blocks = (from) => Array.from({ length: added }, (_, i) => block(from, i)).join('');
+  const merges = {
+    board: [board, boardText(n, { now, presenceMs: now + 60e3 }), scoped(board) + rows.join('')],
+    queue: [inbox, inbox + blocks('sB'), inbox.replace(/status:seen <ts>/g, `status:seen ${stampOf(now + 30e3)}`) + blocks('sC')],
+  };
+  for (const [kind, texts] of Object.entries(merges)) texts.forEach((t, i) => fs.writeFileSync(path.join(dir, `${kind}.${'OAB'[i]}`), t));
+  return { dir, repo, merges };
+}
+
+export async function largeFiles(ctx) {
+  const { env, cfg } = ctx;
+  const large = cfg.messages; // 10,000 (1,000 with --quick)
+  const small = large / 10;
+  const now = Date.now();
+  const k = (n) => (n >= 1000 ? `${n / 1000}k` : String(n));
+  const fx = {};
+  for (const n of [small, large]) {
+    ctx.log(`  fixture: a board of ${n.toLocaleString('en')} rows, an inbox of ${n.toLocaleString('en')} blocks`);
+    fx[n] = largeFixture(ctx, n, now);
+  }
+  const verb = (n, args) => (x) => timeProcess(NODE, [ctx.coord, ...args], { cwd: fx[n].repo, env: { ...env, ...x } });
+  const driver = (n, kind) => (x) => {
+    fs.writeFileSync(path.join(fx[n].dir, `${kind}.A`), fx[n].merges[kind][1]); // the driver writes its result into A
+    const target = kind === 'board' ? BOARD_PATH : `${QUEUE_DIR}/to-sA.md`;
+    return timeProcess(NODE, [ctx.coord, 'merge-driver', `${kind}.O`, `${kind}.A`, `${kind}.B`, target], {
+      cwd: fx[n].dir,
+      env: { ...env, ...x },
+    });
+  };
+  const label = {
+    reap: (n) => `coord reap --dry-run (${k(n)} rows)`,
+    status: (n) => `coord status (${k(n)} rows, ${k(n)} messages)`,
+    board: (n) => `coord merge-driver, board of ${k(n)} rows`,
+    queue: (n) => `coord merge-driver, inbox of ${k(n)} blocks`,
+  };
+  const variants = [nodeFloor(fx[large].repo, env)];
+  for (const n of [small, large])
+    variants.push(
+      { label: label.reap(n), run: verb(n, ['reap', '--dry-run']) },
+      { label: label.status(n), run: verb(n, ['status']) },
+      { label: label.board(n), run: driver(n, 'board') },
+      { label: label.queue(n), run: driver(n, 'queue') },
+    );
+  const rows = await measure(variants, { ...cfg.inbox, traceDir: ctx.traceDir, log: ctx.log, aborted: () => ctx.aborted });
+  // Linear time: ten times the rows costs at most ten times as much (the row-by-row code cost about a hundred).
+  const growth = (what) => {
+    const [a, b] = [row(rows, label[what](small)), row(rows, label[what](large))];
+    return a?.median && b?.median != null ? b.median / a.median : null;
+  };
+  return {
+    id: 'large-files',
+    title: `11. large coordination files: a board of ${k(large)} rows and an inbox of ${k(large)} blocks, against ${k(small)}`,
+    setup:
+      'cwd = a clone of a local bare origin (no session); the board nearly all stale (reap would remove all but ~24 rows); ' +
+      'merge-driver: every row (block) changed on both sides, a third more added on one side (on each, for the inbox)',
+    rows,
+    budgets: [
+      ['reap', 'reap --dry-run'],
+      ['status', 'status'],
+      ['board', 'merge-driver, board'],
+      ['queue', 'merge-driver, inbox'],
+    ].map(([what, name]) => budget(`${name}: ${k(large)} / ${k(small)}`, growth(what), 10)),
+    notes: [],
+  };
+}
+
 export const CASES = [
   ['check-prefix', checkPrefix],
   ['check-reserved', checkReserved],
@@ -1155,4 +1251,5 @@ export const CASES = [
   ['contention', contention],
   ['bundle', bundleSize],
   ['commit', commitHooks],
+  ['large-files', largeFiles],
 ];

@@ -450,8 +450,8 @@ function configSections(cwd2, sections) {
 function setLocalConfig(cwd2, key, value) {
   git(["config", "--local", key, value], { cwd: cwd2 });
 }
-function mergeFileInPlace(cwd2, current2, base, other) {
-  const args2 = ["merge-file", "-L", "ours", "-L", "base", "-L", "theirs", current2, base, other];
+function mergeFileInPlace(cwd2, current, base, other) {
+  const args2 = ["merge-file", "-L", "ours", "-L", "base", "-L", "theirs", current, base, other];
   const r = runGit(args2, { cwd: cwd2 });
   if (r.code >= 0 && r.code < 128) return r.code;
   throw new GitError(args2, r);
@@ -1244,8 +1244,9 @@ function locate(text, target) {
 }
 var appendBlock = (fileText, m) => insertBlockLines(fileText, "end", blockLines(m));
 var insertAfter = (fileText, target, m) => insertBlockLines(fileText, target, blockLines(m));
-function blockText(fileText, m) {
-  return splitLines(fileText).slice(m.startLine - 1, m.endLine);
+function blockTexts(fileText, ms) {
+  const lines2 = splitLines(fileText);
+  return ms.map((m) => lines2.slice(m.startLine - 1, m.endLine));
 }
 function insertBlockLines(fileText, after, lines2, fresh = false) {
   const all = splitLines(fileText);
@@ -1270,6 +1271,52 @@ function setStatus(fileText, target, status) {
   const found = locate(fileText, target);
   const line = renderStatus(status);
   return found.hasStatusLine ? replaceLine(fileText, found.endLine, line) : insertLines(fileText, found.endLine, [line]);
+}
+function editBlocks(fileText, messages, edits) {
+  for (const status of edits.status.values()) checkStatus(status);
+  const eol = eolOf(fileText);
+  const block = (lines3) => lines3.map((c) => c + eol).join("");
+  const lines2 = splitLines(fileText);
+  if (!messages.length) {
+    if (!edits.atStart.length) return fileText;
+    let last = lines2.length;
+    while (last > 0 && isBlank(lines2[last - 1])) last--;
+    const kept = fileText.slice(0, offsetAfterLine(fileText, last));
+    const head = last === 0 ? "" : (kept.endsWith("\n") ? kept : kept + eol) + eol;
+    return head + edits.atStart.map(block).join(eol);
+  }
+  const starts = [0];
+  for (let i = fileText.indexOf("\n"); i >= 0; i = fileText.indexOf("\n", i + 1)) starts.push(i + 1);
+  const after = (n) => n < starts.length ? starts[n] : fileText.length;
+  const out2 = [];
+  let pos = 0;
+  if (edits.atStart.length) {
+    pos = after(messages[0].startLine - 1);
+    out2.push(fileText.slice(0, pos));
+    for (const b of edits.atStart) out2.push(block(b) + eol);
+  }
+  for (const m of messages) {
+    const status = edits.status.get(m.id);
+    const chain = edits.under.get(m.id) ?? [];
+    if (!status && !chain.length) continue;
+    const end = after(m.endLine);
+    if (status && m.hasStatusLine) {
+      const from = after(m.endLine - 1);
+      const nl = end > from && fileText[end - 1] === "\n" ? end - 1 : -1;
+      const to = nl < 0 ? fileText.length : nl > from && fileText[nl - 1] === "\r" ? nl - 1 : nl;
+      out2.push(fileText.slice(pos, from), renderStatus(status), fileText.slice(to, end));
+    } else out2.push(fileText.slice(pos, end));
+    pos = end;
+    const added = status && !m.hasStatusLine;
+    if (fileText[end - 1] !== "\n" && (added || chain.length)) out2.push(eol);
+    if (added) out2.push(renderStatus(status) + eol);
+    if (!chain.length) continue;
+    for (const b of chain) out2.push(eol + block(b));
+    const following = lines2[m.endLine];
+    if (following !== void 0 && !isBlank(following)) out2.push(eol);
+  }
+  out2.push(fileText.slice(pos));
+  return out2.join("");
 }
 
 // src/protocol/mailbox.ts
@@ -1761,8 +1808,14 @@ function parseBoard(text) {
 function renderBoard(b) {
   return b.lines.join(b.eol) + (b.finalNewline && b.lines.length ? b.eol : "");
 }
+var rowIndexes = /* @__PURE__ */ new WeakMap();
+function entryOf(b, id) {
+  let index = rowIndexes.get(b.rows);
+  if (!index) rowIndexes.set(b.rows, index = new Map(b.rows.map((r) => [r.row.id, r])));
+  return index.get(id);
+}
 function findRow(b, id) {
-  return b.rows.find((r) => r.row.id === id)?.row;
+  return entryOf(b, id)?.row;
 }
 function riffHolder(b, riff, except) {
   return b.rows.find(({ row }) => row.id !== except && row.riffs.includes(riff))?.row;
@@ -1770,22 +1823,26 @@ function riffHolder(b, riff, except) {
 function takenIds(b) {
   return /* @__PURE__ */ new Set([...b.rows.map((r) => r.row.id), ...b.brokenIds]);
 }
-function withRow(b, row) {
-  const lines2 = b.lines.slice();
-  const at = b.rows.find((r) => r.row.id === row.id);
-  if (at) {
-    lines2[at.index] = updateLine(lines2[at.index], at.row, row);
-    return renderBoard({ ...b, lines: lines2 });
+var withRow = (b, row) => editRows(b, /* @__PURE__ */ new Map([[row.id, row]]));
+var withoutRow = (b, id) => entryOf(b, id) ? editRows(b, /* @__PURE__ */ new Map([[id, null]])) : renderBoard(b);
+function editRows(b, set, under = /* @__PURE__ */ new Map()) {
+  const edits = /* @__PURE__ */ new Map();
+  const added = [];
+  for (const id of /* @__PURE__ */ new Set([...set.keys(), ...under.keys()])) {
+    const at2 = entryOf(b, id);
+    const row = set.get(id);
+    const below = under.get(id) ?? [];
+    if (!at2) {
+      if (row) added.push(renderRow(row), ...below);
+      continue;
+    }
+    const line = b.lines[at2.index];
+    edits.set(at2.index, [...row === null ? [] : [row === void 0 ? line : updateLine(line, at2.row, row)], ...below]);
   }
-  lines2.splice(insertionPoint(lines2), 0, renderRow(row));
-  return renderBoard({ ...b, lines: lines2, finalNewline: true });
-}
-function withoutRow(b, id) {
-  const at = b.rows.find((r) => r.row.id === id);
-  if (!at) return renderBoard(b);
-  const lines2 = b.lines.slice();
-  lines2.splice(at.index, 1);
-  return renderBoard({ ...b, lines: lines2 });
+  const lines2 = edits.size ? b.lines.flatMap((line, i) => edits.get(i) ?? [line]) : b.lines.slice();
+  if (!added.length) return renderBoard({ ...b, lines: lines2 });
+  const at = insertionPoint(lines2);
+  return renderBoard({ ...b, lines: [...lines2.slice(0, at), ...added, ...lines2.slice(at)], finalNewline: true });
 }
 function updateLine(line, before, after) {
   const cells = splitCells(line);
@@ -1943,6 +2000,23 @@ function patternCovers(pattern, path2) {
     (p, n) => typeof p === "string" && typeof n !== "string" && nameCovers(p, n.name)
   );
 }
+function firstCovering(held) {
+  const literal = /* @__PURE__ */ new Map();
+  const globs = [];
+  held.forEach((r, i) => {
+    if (/[*?]/.test(r.path)) globs.push(i);
+    else if (!literal.has(r.path)) literal.set(r.path, i);
+  });
+  return (path2) => {
+    let best = literal.get(path2) ?? Infinity;
+    for (let at2 = path2.indexOf("/"); ; at2 = path2.indexOf("/", at2 + 1)) {
+      best = Math.min(best, literal.get(at2 < 0 ? path2 + "/" : path2.slice(0, at2 + 1)) ?? Infinity);
+      if (at2 < 0) break;
+    }
+    const at = globs.find((i) => i < best && patternCovers(held[i].path, path2)) ?? best;
+    return at === Infinity ? void 0 : held[at];
+  };
+}
 var RESERVATIONS_HEADER = [
   "# Reservations",
   "",
@@ -2074,10 +2148,11 @@ function parseGuardCache(text) {
 }
 function guardVerdict(held, me, staged, nowS) {
   if (!me) return { ok: true };
-  const foreign = held.filter((h) => h.session !== me && h.ends > nowS);
-  const hits = staged.flatMap(
-    (file) => foreign.filter((h) => patternCovers(h.path, file)).slice(0, 1).map((h) => ({ file, held: h }))
-  );
+  const covering = firstCovering(held.filter((h) => h.session !== me && h.ends > nowS));
+  const hits = staged.flatMap((file) => {
+    const h = covering(file);
+    return h ? [{ file, held: h }] : [];
+  });
   return hits.length ? { ok: false, hits } : { ok: true };
 }
 function reservedGuardScript() {
@@ -2543,17 +2618,17 @@ function planClose(view, id, releaseRiffs) {
 function dropReservationsOf(view, ids, files) {
   if (!ids.length) return;
   const text = view.read(RESERVATIONS_PATH);
-  if (text === null || !parseReservations(text).rows.some((r) => ids.includes(r.res.session))) return;
+  const gone = new Set(ids);
+  if (text === null || !parseReservations(text).rows.some((r) => gone.has(r.res.session))) return;
   files.set(
     RESERVATIONS_PATH,
-    withReservations(text, [], (r) => ids.includes(r.session))
+    withReservations(text, [], (r) => gone.has(r.session))
   );
 }
 function planReap(view, speaker, isStale) {
-  let text = view.read(BOARD_PATH) ?? "";
-  const ids = parseBoard(text).rows.filter(({ row }) => isStale(row)).map((r) => r.row.id);
-  for (const id of ids) text = withoutRow(parseBoard(text), id);
-  const files = ids.length ? boardFile(text) : nothing();
+  const board = boardOf(view);
+  const ids = board.rows.filter(({ row }) => isStale(row)).map((r) => r.row.id);
+  const files = ids.length ? boardFile(editRows(board, new Map(ids.map((id) => [id, null])))) : nothing();
   dropReservationsOf(view, ids, files);
   return { files, subject: coordSubject(speaker, `reap stale ${ids.join(", ")}`), value: ids };
 }
@@ -2573,8 +2648,9 @@ function planReserve(view, o) {
   };
   for (const p of o.paths) refuseClash(held, o.me, p, name);
   const add = o.paths.map((path2) => ({ path: path2, session: o.me, until: o.until, note: o.note }));
+  const asked = new Set(o.paths);
   const ended = (r) => !findRow(board, r.session) || (untilMs(r.until) ?? 0) <= o.nowMs;
-  const next = withReservations(text, add, (r) => r.session === o.me && o.paths.includes(r.path) || ended(r));
+  const next = withReservations(text, add, (r) => r.session === o.me && asked.has(r.path) || ended(r));
   const files = /* @__PURE__ */ new Map([
     [RESERVATIONS_PATH, next],
     [BOARD_PATH, withRow(board, { ...row, presence: o.now })]
@@ -2584,16 +2660,17 @@ function planReserve(view, o) {
 function planRelease(view, o) {
   const text = view.read(RESERVATIONS_PATH);
   const mine = parseReservations(text ?? "").rows.map((r) => r.res).filter((r) => r.session === o.me);
-  const unknown = o.paths.filter((p) => !mine.some((r) => r.path === p));
+  const held = new Set(mine.map((r) => r.path));
+  const unknown = o.paths.filter((p) => !held.has(p));
   if (unknown.length) {
     throw new UsageError(
       `You (${o.me}) hold no reservation of ${unknown.join(", ")}; yours: ${mine.map((r) => r.path).join(", ") || "none"}.`
     );
   }
-  const gone = mine.filter((r) => !o.paths.length || o.paths.includes(r.path));
-  const files = gone.length ? /* @__PURE__ */ new Map([
-    [RESERVATIONS_PATH, withReservations(text, [], (r) => gone.some((g) => g.path === r.path && g.session === r.session))]
-  ]) : nothing();
+  const named = new Set(o.paths);
+  const gone = mine.filter((r) => !named.size || named.has(r.path));
+  const paths = new Set(gone.map((r) => r.path));
+  const files = gone.length ? /* @__PURE__ */ new Map([[RESERVATIONS_PATH, withReservations(text, [], (r) => r.session === o.me && paths.has(r.path))]]) : nothing();
   return { files, subject: coordSubject(o.me, `release ${gone.map((r) => r.path).join(", ") || "nothing"}`), value: gone };
 }
 function planSend(view, o) {
@@ -3456,8 +3533,9 @@ function overlapsOf(t) {
 }
 function reservedUnderMe(t, me, held) {
   const mine = [...t].filter(([, by]) => by.has(me)).map(([p]) => p);
+  const covering = firstCovering(held.filter((r) => r.session !== me));
   return mine.flatMap((path2) => {
-    const res = held.find((r) => r.session !== me && patternCovers(r.path, path2));
+    const res = covering(path2);
     return res ? [{ path: path2, res }] : [];
   });
 }
@@ -3507,7 +3585,8 @@ function run2(opened, p) {
   const missing = snap.missingScripts();
   const text = snap.read(BOARD_PATH);
   const board = parseBoard(text ?? "");
-  const unread = (id) => box.messages.filter((m) => m.to === id && !m.status.seen).length;
+  const unseen = /* @__PURE__ */ new Map();
+  for (const m of box.messages) if (!m.status.seen) unseen.set(m.to, (unseen.get(m.to) ?? 0) + 1);
   const history = boardHistory(
     ctx,
     board.rows.map((r) => r.row),
@@ -3528,12 +3607,12 @@ function run2(opened, p) {
       presence: row.presence || null,
       lastCommit: last === void 0 ? null : stamp(last),
       state,
-      unread: unread(row.id),
+      unread: unseen.get(row.id) ?? 0,
       me: row.id === ctx.session
     };
   });
   const problems = board.problems.map((pr) => ({ file: BOARD_PATH, line: pr.line, message: pr.message }));
-  const counting = board.rows.map((r) => r.row).filter((row) => sessions.find((s) => s.id === row.id).state !== "stale");
+  const counting = board.rows.map((r) => r.row).filter((_, i) => sessions[i].state !== "stale");
   const overlaps = counting.length > 1 ? overlapsOf(touches(ctx, counting, history.changed)) : [];
   const value = {
     board: boardName(ctx),
@@ -3910,7 +3989,7 @@ function provenanceOf(ctx, head, shown) {
   const result = /* @__PURE__ */ new Map();
   if (!shown.length) return result;
   const files = [...new Set(shown.map((m) => m.file))];
-  const oldest = Math.min(...shown.map((m) => parseStamp(m.stamp) ?? Date.now()));
+  const oldest = shown.reduce((x, m) => Math.min(x, parseStamp(m.stamp) ?? Date.now()), Infinity);
   const commits = commitsTouching(ctx.repo.top, head, files, Math.floor(oldest / 1e3) - 86400, MAX_COMMITS).reverse();
   if (!commits.length) return result;
   const revs = [`${commits[0].sha}^`, ...commits.map((c) => c.sha)];
@@ -5119,8 +5198,8 @@ function run23(_p) {
     seconds = commitTime(w.top, "HEAD") ?? Math.floor(Date.now() / 1e3);
   }
   const next = stamp(seconds * 1e3);
-  const current2 = parseStamp(row.presence);
-  if (current2 !== null && current2 >= parseStamp(next)) return 0;
+  const current = parseStamp(row.presence);
+  if (current !== null && current >= parseStamp(next)) return 0;
   writeText(file, withRow(board, { ...row, presence: next }));
   return 0;
 }
@@ -5637,27 +5716,29 @@ __export(merge_driver_exports, {
 
 // src/protocol/merge.ts
 var CELLS3 = ["name", "lane", "claimed", "scope"];
-var skeleton = (b) => b.lines.filter((_, i) => !b.rows.some((r) => r.index === i)).join("\n");
+function skeleton(b) {
+  const rows = new Set(b.rows.map((r) => r.index));
+  return b.lines.filter((_, i) => !rows.has(i)).join("\n");
+}
 function mergeBoard(o, a, b) {
   const [O, A, B] = [o, a, b].map(parseBoard);
+  const [sO, sA, sB] = [O, A, B].map(skeleton);
   const notes = [];
-  const fromB = skeleton(A) === skeleton(O) && skeleton(B) !== skeleton(O);
-  if (!fromB && skeleton(A) !== skeleton(O) && skeleton(B) !== skeleton(O) && skeleton(A) !== skeleton(B)) {
-    notes.push("both sides changed the text around the rows: kept ours");
-  }
-  let text = fromB ? b : a;
+  const fromB = sA === sO && sB !== sO;
+  if (!fromB && sA !== sO && sB !== sO && sA !== sB) notes.push("both sides changed the text around the rows: kept ours");
   const start = fromB ? B : A;
+  const set = /* @__PURE__ */ new Map();
+  const twins = /* @__PURE__ */ new Map();
   const ids = [...new Set([...A.rows, ...B.rows].map((r) => r.row.id))];
   for (const id of ids) {
     const [ro, ra, rb] = [findRow(O, id), findRow(A, id), findRow(B, id)];
     let final;
-    let twin = null;
     if (ra && rb) {
       if (ro) final = mergeRow(ro, ra, rb, notes);
       else {
         final = ra;
         if (!sameRow(ra, rb)) {
-          twin = rb;
+          twins.set(id, [renderRow(rb)]);
           notes.push(`${id} was added on both sides: kept both rows`);
         }
       }
@@ -5668,23 +5749,9 @@ function mergeBoard(o, a, b) {
         notes.push(`${id} was removed on one side and changed on the other: it stays removed`);
     } else final = null;
     const there = findRow(start, id);
-    if (twin || (final ? !there || !sameRow(there, final) : there)) text = place(text, id, final, twin);
+    if (final ? !there || !sameRow(there, final) : there) set.set(id, final);
   }
-  return { text, notes };
-}
-function place(text, id, row, twin) {
-  const board = parseBoard(text);
-  const now = findRow(board, id);
-  if (!row) return now ? withoutRow(board, id) : text;
-  let out2 = now && sameRow(now, row) ? text : withRow(board, row);
-  if (twin) {
-    const b = parseBoard(out2);
-    const at = b.rows.find((r) => r.row.id === id).index;
-    const lines2 = b.lines.slice();
-    lines2.splice(at + 1, 0, renderRow(twin));
-    out2 = renderBoard({ ...b, lines: lines2 });
-  }
-  return out2;
+  return { text: set.size || twins.size ? editRows(start, set, twins) : fromB ? b : a, notes };
 }
 function mergeRow(o, a, b, notes) {
   const row = { ...a };
@@ -5719,30 +5786,52 @@ function mergeQueue(o, a, b) {
   const inO = new Set(O.map((m) => m.id));
   const inA = new Map(A.map((m) => [m.id, m]));
   const notes = [];
-  let text = a;
+  const status = /* @__PURE__ */ new Map();
   for (const mb of B) {
     const ma = inA.get(mb.id);
     if (!ma) continue;
-    const status = mergeStatus(ma.status, mb.status, ma.id, notes);
-    if (LEVELS.some((l) => status[l] !== ma.status[l])) text = setStatus(text, current(text, ma.id), status);
+    const merged = mergeStatus(ma.status, mb.status, ma.id, notes);
+    if (LEVELS.some((l) => merged[l] !== ma.status[l])) status.set(ma.id, merged);
   }
-  const isNew = (m) => !inO.has(m.id);
-  const key = (m) => `${m.stamp} ${m.id}`;
-  B.forEach((mb, i) => {
-    if (inO.has(mb.id) || inA.has(mb.id)) return;
-    const result = parseQueueFile(text).messages;
-    const ids = new Set(result.map((m) => m.id));
-    if (ids.has(mb.id)) return;
-    const pred = B.slice(0, i).reverse().find((m) => ids.has(m.id));
-    let at = pred ? result.findIndex((m) => m.id === pred.id) + 1 : 0;
-    while (at < result.length && isNew(result[at]) && key(result[at]) <= key(mb)) at++;
-    text = insertBlockLines(text, at === 0 ? "start" : result[at - 1], blockText(b, mb), true);
-  });
-  const removed = O.filter((m) => inA.has(m.id) && !B.some((x) => x.id === m.id));
+  const isNew = (id) => !inO.has(id);
+  const stamps = new Map([...A, ...B].map((m) => [m.id, m.stamp]));
+  const key = (id) => `${stamps.get(id)} ${id}`;
+  const next = /* @__PURE__ */ new Map([[null, A[0]?.id ?? null]]);
+  A.forEach((m, i) => next.set(m.id, A[i + 1]?.id ?? null));
+  const added = /* @__PURE__ */ new Map();
+  let pred = null;
+  for (const mb of B) {
+    if (next.has(mb.id)) {
+      pred = mb.id;
+      continue;
+    }
+    if (inO.has(mb.id)) continue;
+    let prev = pred;
+    let at = next.get(prev);
+    while (at !== null && isNew(at) && key(at) <= key(mb.id)) [prev, at] = [at, next.get(at)];
+    next.set(prev, mb.id);
+    next.set(mb.id, at);
+    added.set(mb.id, mb);
+    pred = mb.id;
+  }
+  let text = a;
+  if (status.size || added.size) {
+    const lines2 = blockTexts(b, [...added.values()]);
+    const blockOf = new Map([...added.keys()].map((id, i) => [id, lines2[i]]));
+    const edits = { status, atStart: [], under: /* @__PURE__ */ new Map() };
+    let chain = edits.atStart;
+    for (let id = next.get(null); id !== null; id = next.get(id)) {
+      const block = blockOf.get(id);
+      if (block) chain.push(block);
+      else edits.under.set(id, chain = []);
+    }
+    text = editBlocks(a, A, edits);
+  }
+  const inB = new Set(B.map((m) => m.id));
+  const removed = O.filter((m) => inA.has(m.id) && !inB.has(m.id));
   if (removed.length) notes.push(`kept ${removed.length} block(s) removed on one side only (${removed.map((m) => m.id).join(", ")})`);
   return { text, notes };
 }
-var current = (text, id) => parseQueueFile(text).messages.find((m) => m.id === id);
 function mergeStatus(a, b, id, notes) {
   const out2 = { ...a };
   for (const l of LEVELS) {
@@ -5963,12 +6052,12 @@ async function runVerb(cmd, p, opened) {
     let outcome;
     if (spec29.needs === "nothing") outcome = await cmd.run(p);
     else {
-      const place2 = spec29.at?.(p) ?? { cwd: process.cwd() };
-      if ("done" in place2) {
-        err(`coord: ${place2.done}`);
+      const place = spec29.at?.(p) ?? { cwd: process.cwd() };
+      if ("done" in place) {
+        err(`coord: ${place.done}`);
         return EXIT_OK;
       }
-      const ctx = openContext(place2.cwd, { as: place2.as ?? str(p, "as"), identity: spec29.needs !== "repo" });
+      const ctx = openContext(place.cwd, { as: place.as ?? str(p, "as"), identity: spec29.needs !== "repo" });
       opened.ctx = ctx;
       if (spec29.needs === "session") requireSession(ctx);
       outcome = await cmd.run(ctx, p);

@@ -10,7 +10,7 @@ import { linkedWorktrees } from './worktree.js';
 import type { SessionRow } from './protocol/board.js';
 import { quoted, visible } from './protocol/display.js';
 import { sessionBranch, sessionOfBranch, SESSIONS_DIR } from './protocol/layout.js';
-import { patternCovers, type Reservation } from './protocol/reservations.js';
+import { firstCovering, type Reservation } from './protocol/reservations.js';
 import { parseStamp } from './protocol/stamp.js';
 import { sessionOfSubject } from './protocol/subject.js';
 
@@ -81,8 +81,9 @@ export function overlapsOf(t: Touches): Overlap[] {
 /** The files `me` touches that another session's reservation (in force) covers. */
 export function reservedUnderMe(t: Touches, me: string, held: Reservation[]): { path: string; res: Reservation }[] {
   const mine = [...t].filter(([, by]) => by.has(me)).map(([p]) => p);
+  const covering = firstCovering(held.filter((r) => r.session !== me));
   return mine.flatMap((path) => {
-    const res = held.find((r) => r.session !== me && patternCovers(r.path, path));
+    const res = covering(path);
     return res ? [{ path, res }] : [];
   });
 }

@@ -4,6 +4,7 @@
 // and re-applied by publish.ts on every attempt.
 import { CoordError, UsageError } from './errors.js';
 import {
+  editRows,
   emptyBoardText,
   findRow,
   laneFor,
@@ -204,21 +205,19 @@ export function planClose(view: View, id: string, releaseRiffs: boolean): Plan<C
 function dropReservationsOf(view: View, ids: string[], files: Map<string, string | null>): void {
   if (!ids.length) return;
   const text = view.read(RESERVATIONS_PATH);
-  if (text === null || !parseReservations(text).rows.some((r) => ids.includes(r.res.session))) return;
+  const gone = new Set(ids);
+  if (text === null || !parseReservations(text).rows.some((r) => gone.has(r.res.session))) return;
   files.set(
     RESERVATIONS_PATH,
-    withReservations(text, [], (r) => ids.includes(r.session)),
+    withReservations(text, [], (r) => gone.has(r.session)),
   );
 }
 
 /** `reap`: every row `isStale` picks, off the board in one commit; value: their ids. */
 export function planReap(view: View, speaker: string | null, isStale: (row: SessionRow) => boolean): Plan<string[]> {
-  let text = view.read(BOARD_PATH) ?? '';
-  const ids = parseBoard(text)
-    .rows.filter(({ row }) => isStale(row))
-    .map((r) => r.row.id);
-  for (const id of ids) text = withoutRow(parseBoard(text), id);
-  const files = ids.length ? boardFile(text) : nothing();
+  const board = boardOf(view);
+  const ids = board.rows.filter(({ row }) => isStale(row)).map((r) => r.row.id);
+  const files = ids.length ? boardFile(editRows(board, new Map(ids.map((id) => [id, null])))) : nothing();
   dropReservationsOf(view, ids, files);
   return { files, subject: coordSubject(speaker, `reap stale ${ids.join(', ')}`), value: ids };
 }
@@ -257,8 +256,9 @@ export function planReserve(view: View, o: ReserveOptions): Plan<Reservation[]> 
   };
   for (const p of o.paths) refuseClash(held, o.me, p, name);
   const add = o.paths.map((path) => ({ path, session: o.me, until: o.until, note: o.note }));
+  const asked = new Set(o.paths);
   const ended = (r: Reservation) => !findRow(board, r.session) || (untilMs(r.until) ?? 0) <= o.nowMs;
-  const next = withReservations(text, add, (r) => (r.session === o.me && o.paths.includes(r.path)) || ended(r));
+  const next = withReservations(text, add, (r) => (r.session === o.me && asked.has(r.path)) || ended(r));
   const files = new Map<string, string | null>([
     [RESERVATIONS_PATH, next],
     [BOARD_PATH, withRow(board, { ...row, presence: o.now })],
@@ -277,17 +277,18 @@ export function planRelease(view: View, o: ReleaseOptions): Plan<Reservation[]> 
   const mine = parseReservations(text ?? '')
     .rows.map((r) => r.res)
     .filter((r) => r.session === o.me);
-  const unknown = o.paths.filter((p) => !mine.some((r) => r.path === p));
+  const held = new Set(mine.map((r) => r.path));
+  const unknown = o.paths.filter((p) => !held.has(p));
   if (unknown.length) {
     throw new UsageError(
       `You (${o.me}) hold no reservation of ${unknown.join(', ')}; yours: ${mine.map((r) => r.path).join(', ') || 'none'}.`,
     );
   }
-  const gone = mine.filter((r) => !o.paths.length || o.paths.includes(r.path));
+  const named = new Set(o.paths);
+  const gone = mine.filter((r) => !named.size || named.has(r.path));
+  const paths = new Set(gone.map((r) => r.path));
   const files = gone.length
-    ? new Map<string, string | null>([
-        [RESERVATIONS_PATH, withReservations(text, [], (r) => gone.some((g) => g.path === r.path && g.session === r.session))],
-      ])
+    ? new Map<string, string | null>([[RESERVATIONS_PATH, withReservations(text, [], (r) => r.session === o.me && paths.has(r.path))]])
     : nothing();
   return { files, subject: coordSubject(o.me, `release ${gone.map((r) => r.path).join(', ') || 'nothing'}`), value: gone };
 }

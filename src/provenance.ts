@@ -25,7 +25,7 @@ export function provenanceOf(ctx: Context, head: string, shown: Located[]): Map<
   const result = new Map<string, Backed>();
   if (!shown.length) return result;
   const files = [...new Set(shown.map((m) => m.file))];
-  const oldest = Math.min(...shown.map((m) => parseStamp(m.stamp) ?? Date.now()));
+  const oldest = shown.reduce((x, m) => Math.min(x, parseStamp(m.stamp) ?? Date.now()), Infinity); // no spread: 100k+ overflow
   const commits = commitsTouching(ctx.repo.top, head, files, Math.floor(oldest / 1000) - 86400, MAX_COMMITS).reverse();
   if (!commits.length) return result;
   // Each file at every commit of the window, and just before it: what the window starts from is nobody's doing.

@@ -45,7 +45,8 @@ export function run(opened: Context, p: Parsed): Report {
   const missing = snap.missingScripts();
   const text = snap.read(BOARD_PATH);
   const board = parseBoard(text ?? '');
-  const unread = (id: string) => box.messages.filter((m) => m.to === id && !m.status.seen).length;
+  const unseen = new Map<string, number>(); // counted once: one pass over the messages per row is quadratic
+  for (const m of box.messages) if (!m.status.seen) unseen.set(m.to, (unseen.get(m.to) ?? 0) + 1);
   // One read of history for liveness and overlaps (the files only when two sessions could share one).
   const history = boardHistory(
     ctx,
@@ -67,12 +68,12 @@ export function run(opened: Context, p: Parsed): Report {
       presence: row.presence || null,
       lastCommit: last === undefined ? null : stamp(last),
       state,
-      unread: unread(row.id),
+      unread: unseen.get(row.id) ?? 0,
       me: row.id === ctx.session,
     };
   });
   const problems = board.problems.map((pr) => ({ file: BOARD_PATH, line: pr.line, message: pr.message }));
-  const counting = board.rows.map((r) => r.row).filter((row) => sessions.find((s) => s.id === row.id)!.state !== 'stale');
+  const counting = board.rows.map((r) => r.row).filter((_, i) => sessions[i].state !== 'stale');
   const overlaps = counting.length > 1 ? overlapsOf(touches(ctx, counting, history.changed)) : [];
   const value = {
     board: boardName(ctx),

@@ -3,8 +3,8 @@
 // id, status field by field). Whatever two sides did that coord's verbs or the tutorial's
 // hand steps can do merges without a conflict; where both sides set one cell to different
 // values, one is kept by a fixed rule and a note says which. Never conflict markers.
-import { findRow, parseBoard, renderBoard, renderRow, withoutRow, withRow, type Board, type SessionRow } from './board.js';
-import { blockText, insertBlockLines, LEVELS, parseQueueFile, setStatus, type ParsedMessage, type StatusLine } from './message.js';
+import { editRows, findRow, parseBoard, renderRow, type Board, type SessionRow } from './board.js';
+import { blockTexts, editBlocks, LEVELS, parseQueueFile, type BlockEdits, type ParsedMessage, type StatusLine } from './message.js';
 import { parseStamp } from './stamp.js';
 
 export interface Merged {
@@ -18,30 +18,33 @@ type Cell = 'name' | 'lane' | 'claimed' | 'scope';
 const CELLS: Cell[] = ['name', 'lane', 'claimed', 'scope'];
 
 /** The lines of a board that are not readable rows: its header, its prose, broken rows. */
-const skeleton = (b: Board): string => b.lines.filter((_, i) => !b.rows.some((r) => r.index === i)).join('\n');
+function skeleton(b: Board): string {
+  const rows = new Set(b.rows.map((r) => r.index));
+  return b.lines.filter((_, i) => !rows.has(i)).join('\n');
+}
 
 /** Merges three versions of the board (`o` the common ancestor; `a` ours, the one git keeps on a tie). */
 export function mergeBoard(o: string, a: string, b: string): Merged {
   const [O, A, B] = [o, a, b].map(parseBoard);
+  const [sO, sA, sB] = [O, A, B].map(skeleton);
   const notes: string[] = [];
   // Start from the side whose non-row text changed (a header edit is kept), A when both or neither did.
-  const fromB = skeleton(A) === skeleton(O) && skeleton(B) !== skeleton(O);
-  if (!fromB && skeleton(A) !== skeleton(O) && skeleton(B) !== skeleton(O) && skeleton(A) !== skeleton(B)) {
-    notes.push('both sides changed the text around the rows: kept ours');
-  }
-  let text = fromB ? b : a;
+  const fromB = sA === sO && sB !== sO;
+  if (!fromB && sA !== sO && sB !== sO && sA !== sB) notes.push('both sides changed the text around the rows: kept ours');
   const start = fromB ? B : A;
+  // Only rows that end up other than in the text we start from are rewritten, all in one pass.
+  const set = new Map<string, SessionRow | null>();
+  const twins = new Map<string, string[]>();
   const ids = [...new Set([...A.rows, ...B.rows].map((r) => r.row.id))];
   for (const id of ids) {
     const [ro, ra, rb] = [findRow(O, id), findRow(A, id), findRow(B, id)];
     let final: SessionRow | null;
-    let twin: SessionRow | null = null;
     if (ra && rb) {
       if (ro) final = mergeRow(ro, ra, rb, notes);
       else {
         final = ra;
         if (!sameRow(ra, rb)) {
-          twin = rb;
+          twins.set(id, [renderRow(rb)]);
           notes.push(`${id} was added on both sides: kept both rows`);
         }
       }
@@ -52,27 +55,10 @@ export function mergeBoard(o: string, a: string, b: string): Merged {
       if (ro && !sameRow(ro, kept) && !onlyPresence(ro, kept))
         notes.push(`${id} was removed on one side and changed on the other: it stays removed`);
     } else final = null;
-    // Only rows that end up other than in the text we start from are rewritten (one parse each).
     const there = findRow(start, id);
-    if (twin || (final ? !there || !sameRow(there, final) : there)) text = place(text, id, final, twin);
+    if (final ? !there || !sameRow(there, final) : there) set.set(id, final);
   }
-  return { text, notes };
-}
-
-/** `text` with `id`'s row set to `row` (null: removed), and a second row `twin` after it. */
-function place(text: string, id: string, row: SessionRow | null, twin: SessionRow | null): string {
-  const board = parseBoard(text);
-  const now = findRow(board, id);
-  if (!row) return now ? withoutRow(board, id) : text;
-  let out = now && sameRow(now, row) ? text : withRow(board, row);
-  if (twin) {
-    const b = parseBoard(out);
-    const at = b.rows.find((r) => r.row.id === id)!.index;
-    const lines = b.lines.slice();
-    lines.splice(at + 1, 0, renderRow(twin));
-    out = renderBoard({ ...b, lines });
-  }
-  return out;
+  return { text: set.size || twins.size ? editRows(start, set, twins) : fromB ? b : a, notes };
 }
 
 function mergeRow(o: SessionRow, a: SessionRow, b: SessionRow, notes: string[]): SessionRow {
@@ -126,37 +112,57 @@ export function mergeQueue(o: string, a: string, b: string): Merged {
   const inO = new Set(O.map((m) => m.id));
   const inA = new Map(A.map((m) => [m.id, m]));
   const notes: string[] = [];
-  let text = a;
   // Status lines of blocks on both sides: field by field, a stamp over the placeholder.
+  const status = new Map<string, StatusLine>();
   for (const mb of B) {
     const ma = inA.get(mb.id);
     if (!ma) continue;
-    const status = mergeStatus(ma.status, mb.status, ma.id, notes);
-    if (LEVELS.some((l) => status[l] !== ma.status[l])) text = setStatus(text, current(text, ma.id), status);
+    const merged = mergeStatus(ma.status, mb.status, ma.id, notes);
+    if (LEVELS.some((l) => merged[l] !== ma.status[l])) status.set(ma.id, merged);
   }
   // Blocks only B added, in B's order, each after the block it follows in B; among blocks new
-  // on both sides after that one, in order of stamp and id, so either side's merge agrees.
-  const isNew = (m: ParsedMessage) => !inO.has(m.id);
-  const key = (m: ParsedMessage) => `${m.stamp} ${m.id}`;
-  B.forEach((mb, i) => {
-    if (inO.has(mb.id) || inA.has(mb.id)) return;
-    const result = parseQueueFile(text).messages; // one parse per block B added: they are few
-    const ids = new Set(result.map((m) => m.id));
-    if (ids.has(mb.id)) return;
-    const pred = B.slice(0, i)
-      .reverse()
-      .find((m) => ids.has(m.id));
-    let at = pred ? result.findIndex((m) => m.id === pred.id) + 1 : 0;
-    while (at < result.length && isNew(result[at]) && key(result[at]) <= key(mb)) at++;
-    text = insertBlockLines(text, at === 0 ? 'start' : result[at - 1], blockText(b, mb), true);
-  });
-  const removed = O.filter((m) => inA.has(m.id) && !B.some((x) => x.id === m.id));
+  // on both sides after that one, in order of stamp and id, so either side's merge agrees. The
+  // merged order is a linked list of ids (null: the start), so each block is placed without a
+  // parse of the text so far; the text is written once at the end.
+  const isNew = (id: string) => !inO.has(id);
+  const stamps = new Map([...A, ...B].map((m) => [m.id, m.stamp]));
+  const key = (id: string) => `${stamps.get(id)} ${id}`;
+  const next = new Map<string | null, string | null>([[null, A[0]?.id ?? null]]);
+  A.forEach((m, i) => next.set(m.id, A[i + 1]?.id ?? null));
+  const added = new Map<string, ParsedMessage>();
+  let pred: string | null = null; // the last block of B so far that is in the merged text
+  for (const mb of B) {
+    if (next.has(mb.id)) {
+      pred = mb.id;
+      continue;
+    }
+    if (inO.has(mb.id)) continue; // removed by A: stays removed
+    let prev = pred;
+    let at = next.get(prev)!;
+    while (at !== null && isNew(at) && key(at) <= key(mb.id)) [prev, at] = [at, next.get(at)!];
+    next.set(prev, mb.id);
+    next.set(mb.id, at);
+    added.set(mb.id, mb);
+    pred = mb.id;
+  }
+  let text = a;
+  if (status.size || added.size) {
+    const lines = blockTexts(b, [...added.values()]);
+    const blockOf = new Map([...added.keys()].map((id, i) => [id, lines[i]]));
+    const edits: BlockEdits = { status, atStart: [], under: new Map() };
+    let chain = edits.atStart; // the blocks placed before A's first block, then under each of A's blocks
+    for (let id = next.get(null)!; id !== null; id = next.get(id)!) {
+      const block = blockOf.get(id);
+      if (block) chain.push(block);
+      else edits.under.set(id, (chain = []));
+    }
+    text = editBlocks(a, A, edits);
+  }
+  const inB = new Set(B.map((m) => m.id));
+  const removed = O.filter((m) => inA.has(m.id) && !inB.has(m.id));
   if (removed.length) notes.push(`kept ${removed.length} block(s) removed on one side only (${removed.map((m) => m.id).join(', ')})`);
   return { text, notes };
 }
-
-/** `id`'s block as it stands in `text` now. */
-const current = (text: string, id: string): ParsedMessage => parseQueueFile(text).messages.find((m) => m.id === id)!;
 
 function mergeStatus(a: StatusLine, b: StatusLine, id: string, notes: string[]): StatusLine {
   const out = { ...a };

@@ -146,6 +146,30 @@ export function patternCovers(pattern: string, path: string): boolean {
   );
 }
 
+/**
+ * The first of `held` (in its order) whose pattern covers a path, for many paths: files and
+ * folders are looked up by the path and its folders, only globs are matched one by one (a
+ * commit of 100 files against 10k reservations matched a million pairs: 1.9 s).
+ */
+export function firstCovering<R extends { path: string }>(held: R[]): (path: string) => R | undefined {
+  const literal = new Map<string, number>();
+  const globs: number[] = [];
+  held.forEach((r, i) => {
+    if (/[*?]/.test(r.path)) globs.push(i);
+    else if (!literal.has(r.path)) literal.set(r.path, i);
+  });
+  return (path) => {
+    let best = literal.get(path) ?? Infinity;
+    // A folder `a/b/` covers what is below it, and `a/b` itself.
+    for (let at = path.indexOf('/'); ; at = path.indexOf('/', at + 1)) {
+      best = Math.min(best, literal.get(at < 0 ? path + '/' : path.slice(0, at + 1)) ?? Infinity);
+      if (at < 0) break;
+    }
+    const at = globs.find((i) => i < best && patternCovers(held[i].path, path)) ?? best;
+    return at === Infinity ? undefined : held[at];
+  };
+}
+
 // ---- the file --------------------------------------------------------------------------
 
 export interface Reservation {
@@ -351,13 +375,11 @@ export type GuardVerdict = { ok: true } | { ok: false; hits: { file: string; hel
 /** Whether `me`'s commit of `staged` passes: no staged file is under another session's reservation in force at `nowS`. */
 export function guardVerdict(held: Held[], me: string | null, staged: string[], nowS: number): GuardVerdict {
   if (!me) return { ok: true };
-  const foreign = held.filter((h) => h.session !== me && h.ends > nowS);
-  const hits = staged.flatMap((file) =>
-    foreign
-      .filter((h) => patternCovers(h.path, file))
-      .slice(0, 1)
-      .map((h) => ({ file, held: h })),
-  );
+  const covering = firstCovering(held.filter((h) => h.session !== me && h.ends > nowS));
+  const hits = staged.flatMap((file) => {
+    const h = covering(file);
+    return h ? [{ file, held: h }] : [];
+  });
   return hits.length ? { ok: false, hits } : { ok: true };
 }
 

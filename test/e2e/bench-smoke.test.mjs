@@ -22,6 +22,7 @@ const CASES = [
   'contention',
   'bundle',
   'commit',
+  'large-files',
 ];
 
 /** Runs a program to its end, however long it takes: its exit code, signal, stdout and stderr (or the spawn error). */
