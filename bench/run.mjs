@@ -9,7 +9,7 @@
 // The bundle measured is dist/coord.mjs, or with --bundle PATH that file (another commit's
 // build, say: bench/compare.mjs builds two and runs this with each).
 //
-// Cases: check-prefix, heartbeat, start, inbox-status, send, deno, merge-driver, contention, bundle. See docs/benchmarks.md.
+// Cases: see CASES in bench/cases.mjs and docs/benchmarks.md.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
