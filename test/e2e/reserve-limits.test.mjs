@@ -63,6 +63,7 @@ test('a reservation without a note: no ("—") in the reserve refusal, the pre-c
   const list = coordOk(b, ['reservations', '--json'], { env: fx.env });
   assert.equal(JSON.parse(list.stdout).reservations[0].note, '');
   const brief = coordOk(b, ['inbox', '--brief'], { env: fx.env, input: JSON.stringify({ cwd: b, hook_event_name: 'UserPromptSubmit' }) });
-  assert.match(brief.stdout, /src\/api\.ts is reserved by sA until \S+/);
-  assert.doesNotMatch(brief.stdout, /\("—"\)/);
+  // The notice quotes the path (text from the tree): «src/api.ts»; a note would follow in («…»).
+  assert.match(brief.stdout, /«src\/api\.ts» is reserved by sA until \S+\n/);
+  assert.doesNotMatch(brief.stdout, /\(«?"?—"?»?\)/);
 });
