@@ -5345,9 +5345,13 @@ async function run24(p) {
       out(`  ${install.padEnd(31)} # once per clone, so the hooks run`);
       if (toCommit.length) {
         out(`  git add ${toCommit.join(" ")}`);
-        out(`  git commit -m "chore: onboard coord" && git push${hasRemote ? ` ${cfg.remote} HEAD:${branch}` : ""}`);
+        out(`  git commit -m "chore: onboard coord"${hasRemote ? ` && git push ${cfg.remote} HEAD:${branch}` : ""}`);
       }
       out(`  ${runtime} ${SCRIPT_PATH} start   # claim your first session`);
+      if (!hasRemote)
+        out(
+          `No remote '${cfg.remote}': the local branch ${branch} is the blackboard, shared by the sessions of this clone (to share it with other clones: git remote add ${cfg.remote} URL && git push ${cfg.remote} ${branch}).`
+        );
     },
     hooks.refused ? 1 : 0
   );

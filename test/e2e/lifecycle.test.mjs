@@ -466,6 +466,37 @@ test('check-prefix through the real bundle: the subject rule, one line per refus
 
 // ---- odd but legitimate states -------------------------------------------------------------------
 
+test('init without a remote advises no push: its Next lines run as printed, and it names the local branch the blackboard', TIMEOUT, (t) => {
+  const root = tempDir('no-remote');
+  t.after(() => fs.rmSync(root, { recursive: true, force: true }));
+  const env = makeEnv(root);
+  const repo = path.join(root, 'app');
+  gitOk(root, ['init', '--quiet', '-b', 'main', repo], { env });
+  fs.writeFileSync(path.join(repo, 'README.md'), '# app\n');
+  gitOk(repo, ['add', 'README.md'], { env });
+  gitOk(repo, ['commit', '--quiet', '-m', 'initial commit'], { env });
+  const r = coordOk(repo, runtime === 'deno' ? ['init', '--deno'] : ['init'], { env });
+  const lines = r.stdout.split('\n');
+  const next = lines.slice(lines.indexOf('Next:') + 1).filter((l) => l.startsWith('  '));
+  assert.ok(!next.some((l) => /git push/.test(l)), `init advises a push without a remote:\n${r.stdout}`);
+  assert.ok(
+    lines.includes(
+      "No remote 'origin': the local branch main is the blackboard, shared by the sessions of this clone " +
+        '(to share it with other clones: git remote add origin URL && git push origin main).',
+    ),
+    r.stdout,
+  );
+  // Every line after the hook install, as a person would paste it: the commit, then the first claim.
+  const steps = next.filter((l) => !/lefthook install/.test(l)).map((l) => l.replace(/\s+#.*$/, '').trim());
+  assert.equal(steps.length, 3, next.join('\n'));
+  for (const line of steps) {
+    const s = spawnSync('bash', ['-c', line], { cwd: repo, env, encoding: 'utf8', timeout: 120_000 });
+    assert.equal(s.status, 0, `${line}: ${s.stdout}${s.stderr}`);
+  }
+  assert.equal(gitOk(repo, ['status', '--porcelain'], { env }), '');
+  assert.match(gitOk(repo, ['log', '-1', '--format=%s', 'main'], { env }), /^\[sA\] docs\(ai-sessions\): claim sA at /);
+});
+
 test('start without an origin works on local main, and the main checkout is brought along clean', TIMEOUT, (t) => {
   const fx = fixture(t, { origin: false, lefthook: false });
   const r = coordOk(fx.repo, ['start'], { env: fx.env });
