@@ -5424,9 +5424,13 @@ async function run24(p) {
       out(`  ${install.padEnd(31)} # once per clone, so the hooks run`);
       if (toCommit.length) {
         out(`  git add ${toCommit.join(" ")}`);
-        out(`  git commit -m "chore: onboard coord" && git push${hasRemote ? ` ${cfg.remote} HEAD:${branch}` : ""}`);
+        out(`  git commit -m "chore: onboard coord"${hasRemote ? ` && git push ${cfg.remote} HEAD:${branch}` : ""}`);
       }
       out(`  ${runtime} ${SCRIPT_PATH} start   # claim your first session`);
+      if (!hasRemote)
+        out(
+          `No remote '${cfg.remote}': the local branch ${branch} is the blackboard, shared by the sessions of this clone (to share it with other clones: git remote add ${cfg.remote} URL && git push ${cfg.remote} ${branch}).`
+        );
     },
     hooks.refused ? 1 : 0
   );
@@ -5563,15 +5567,20 @@ function run25(p) {
     env2.GIT_CONFIG_GLOBAL,
     "[init]\n	defaultBranch = main\n[commit]\n	gpgsign = false\n[advice]\n	detachedHead = false\n"
   );
-  const coord = (cwd2, show, ...args2) => ({
+  const coord = (cwd2, ...args2) => ({
     cwd: cwd2,
-    show: `coord ${show || args2.join(" ")}`,
+    argv: ["coord", ...args2],
     file: runtime[0],
     args: [...runtime.slice(1), self, ...args2]
   });
-  const gitStep = (cwd2, ...args2) => ({ cwd: cwd2, show: `git ${args2.map(quote).join(" ")}`, file: "git", args: args2 });
+  const gitStep = (cwd2, ...args2) => ({ cwd: cwd2, argv: ["git", ...args2], file: "git", args: args2 });
+  const trace = env("COORD_DEMO_TRACE");
   const exec = (s) => {
-    if (!s.quiet) out(`${dim(`[${path().relative(root, s.cwd) || "."}]`)} ${bold("$ " + s.show)}`);
+    const shown = s.argv.map(quote).join(" ");
+    if (!s.quiet) {
+      out(`${dim(`[${path().relative(root, s.cwd) || "."}]`)} ${bold("$ " + shown)}`);
+      if (trace) fs().appendFileSync(trace, JSON.stringify(s.argv) + "\n");
+    }
     const r = runProgram(s.file, s.args, { cwd: s.cwd, env: { ...env2, ...s.env } });
     const text = (r.stdout + r.stderr).trimEnd();
     if (text && !s.quiet)
@@ -5580,7 +5589,7 @@ function run25(p) {
       );
     if (r.code !== 0 !== !!s.expectFail) {
       throw new CoordError(
-        `demo step '${s.show}' ${s.expectFail ? "should have failed but passed" : `failed (exit ${r.code})`}; the demo repo is kept at ${root}.`
+        `demo step '${shown}' ${s.expectFail ? "should have failed but passed" : `failed (exit ${r.code})`}; the demo repo is kept at ${root}.`
       );
     }
     return r;
@@ -5596,19 +5605,19 @@ ${bold(title)}${text ? "\n" + text : ""}`);
   setUp(repo, "commit", "--quiet", "-m", "initial commit");
   setUp(repo, "push", "--quiet", "origin", "HEAD:main");
   say("Onboard the repo (once per project)", "coord init writes the board, the queue folder, a copy of itself and the lefthook jobs.");
-  exec(coord(repo, "", "init"));
+  exec(coord(repo, "init"));
   exec(gitStep(repo, "add", "-A"));
   exec(gitStep(repo, "commit", "--quiet", "-m", "chore: onboard coord"));
   exec(gitStep(repo, "push", "--quiet", "origin", "HEAD:main"));
   installHooks(repo, env2, exec);
   say("Step 1 \u2014 terminal 1 claims a session");
-  exec(coord(repo, "", "start"));
+  exec(coord(repo, "start"));
   const sA = `${repo}-sA`;
   const sB = `${repo}-sB`;
-  exec({ ...gitStep(sA, "grep", "-h", "^| sA", "--", BOARD_PATH), show: `grep '^| sA' ${BOARD_PATH}` });
+  exec(gitStep(sA, "grep", "-h", "^| sA", "--", BOARD_PATH));
   say("Step 2 \u2014 terminal 2 claims a second session; the board shows both");
-  exec(coord(repo, "", "start"));
-  exec({ ...gitStep(sB, "grep", "-h", "^| s", "--", BOARD_PATH), show: `grep '^| s' ${BOARD_PATH}` });
+  exec(coord(repo, "start"));
+  exec(gitStep(sB, "grep", "-h", "^| s", "--", BOARD_PATH));
   say("The safety net: a commit with the wrong prefix is refused by the commit-msg hook");
   exec({ ...gitStep(sB, "commit", "--allow-empty", "-m", "[sA] test: wrong prefix"), expectFail: true });
   exec(gitStep(sB, "commit", "--allow-empty", "--quiet", "-m", "[sB] test: right prefix"));
@@ -5617,7 +5626,6 @@ ${bold(title)}${text ? "\n" + text : ""}`);
   const asked = exec(
     coord(
       sB,
-      'send sA --type question -m "Are you about to touch docs/ai/parallel-sessions.md? \u2026"',
       "send",
       "sA",
       "--type",
@@ -5628,29 +5636,32 @@ ${bold(title)}${text ? "\n" + text : ""}`);
   );
   const qid = /Sent question ([0-9a-f]+)/.exec(asked.stdout)[1];
   say("Step 4 \u2014 sA reads its inbox, acks, and answers under the question");
-  exec(coord(sA, "", "inbox"));
-  exec(coord(sA, "", "ack", qid));
-  exec(
-    coord(
-      sA,
-      `reply ${qid} --resolve -m "No \u2014 I'm only in docs/developers/. \u2026"`,
-      "reply",
-      qid,
-      "--resolve",
-      "-m",
-      "No \u2014 I'm only in docs/developers/. Go ahead with Layer 7, the file is yours."
-    )
-  );
+  exec(coord(sA, "inbox"));
+  exec(coord(sA, "ack", qid));
+  exec(coord(sA, "reply", qid, "--resolve", "-m", "No \u2014 I'm only in docs/developers/. Go ahead with Layer 7, the file is yours."));
   say("sB sees the ball was caught: seen, acked, resolved, and the answer");
-  exec(coord(sB, "", "inbox", "--sent"));
-  exec(coord(sB, "", "inbox"));
-  exec({ ...gitStep(sB, "show", `origin/main:${queueFile("sA")}`), show: `git fetch -q && git show origin/main:${queueFile("sA")}` });
+  exec(coord(sB, "inbox", "--sent"));
+  exec(coord(sB, "inbox"));
+  exec(gitStep(sB, "show", `origin/main:${queueFile("sA")}`));
+  say(
+    "Step 5 \u2014 presence moves by itself",
+    "sA commits (dated two minutes on, so the move shows); the post-commit hook moves its presence stamp and leaves the edit uncommitted."
+  );
+  const later2 = new Date(Date.now() + 12e4).toISOString();
+  const dated = gitStep(sA, "commit", "--allow-empty", "--quiet", "-m", "[sA] chore: some work");
+  exec({
+    ...dated,
+    argv: ["env", `GIT_COMMITTER_DATE=${later2}`, `GIT_AUTHOR_DATE=${later2}`, ...dated.argv],
+    env: { GIT_COMMITTER_DATE: later2, GIT_AUTHOR_DATE: later2 }
+  });
+  exec(gitStep(sA, "grep", "-h", "^| sA", "--", BOARD_PATH));
+  exec(gitStep(sA, "status", "--short"));
+  exec(coord(sA, "status"));
   say("Step 6 \u2014 sA hands the Layer 7 work to sB: message and Riff move in one commit");
-  exec(coord(sA, "", "riff", "R-7"));
+  exec(coord(sA, "riff", "R-7"));
   exec(
     coord(
       sA,
-      'handoff sB --riff R-7 -m "Handing you the Layer 7 doc work \u2026"',
       "handoff",
       "sB",
       "--riff",
@@ -5659,29 +5670,17 @@ ${bold(title)}${text ? "\n" + text : ""}`);
       "Handing you the Layer 7 doc work \u2014 you're already in parallel-sessions.md and I'm booked on the comms package. Over to you."
     )
   );
-  const inboxB = exec(coord(sB, "inbox --json", "inbox", "--json"));
+  const inboxB = exec(coord(sB, "inbox", "--json"));
   const handoffId = JSON.parse(inboxB.stdout).messages.find((m) => m.type === "handoff").id;
-  exec(coord(sB, "", "ack", handoffId));
-  exec(coord(sB, "", "status"));
-  say(
-    "Step 5 \u2014 presence moves by itself",
-    "sA commits (dated two minutes on, so the move shows); the post-commit hook moves its presence stamp and leaves the edit uncommitted."
-  );
-  const later2 = new Date(Date.now() + 12e4).toISOString();
-  exec({
-    ...gitStep(sA, "commit", "--allow-empty", "--quiet", "-m", "[sA] chore: some work"),
-    env: { GIT_COMMITTER_DATE: later2, GIT_AUTHOR_DATE: later2 }
-  });
-  exec({ ...gitStep(sA, "grep", "-h", "^| sA", "--", BOARD_PATH), show: `grep '^| sA' ${BOARD_PATH}` });
-  exec(gitStep(sA, "status", "--short"));
-  exec(coord(sA, "", "status"));
+  exec(coord(sB, "ack", handoffId));
+  exec(coord(sB, "status"));
   say("Publishing work: sync brings main in (the presence edit stays on top), then push");
-  exec(coord(sA, "", "sync"));
+  exec(coord(sA, "sync"));
   exec(gitStep(sA, "push", "--quiet", "origin", "HEAD:main"));
   say("Step 7 \u2014 clean up: each session closes itself");
-  exec(coord(sB, "", "close", "--release-riffs"));
-  exec(coord(sA, "", "close"));
-  exec(coord(repo, "", "status"));
+  exec(coord(sB, "close", "--release-riffs"));
+  exec(coord(sA, "close"));
+  exec(coord(repo, "status"));
   say("Done.", given || bool(p, "keep") ? `The demo repo stays in ${root}.` : "The temp dir is removed.");
   if (!given && !bool(p, "keep")) fs().rmSync(root, { recursive: true, force: true });
   return 0;
@@ -5694,7 +5693,7 @@ function installHooks(repo, env2, exec) {
   ];
   const lefthook = candidates.find((c) => fs().existsSync(c));
   if (lefthook) {
-    exec({ cwd: repo, show: "npx lefthook install", file: lefthook, args: ["install"], env: env2 });
+    exec({ cwd: repo, argv: [lefthook, "install"], file: lefthook, args: ["install"], env: env2 });
     return;
   }
   out(dim("  (lefthook is not installed here: writing coord's jobs straight into .git/hooks)"));

@@ -5,6 +5,7 @@ import { CoordError } from '../errors.js';
 import { runProgram, type RunResult } from '../process.js';
 import { bold, dim, out } from '../output.js';
 import { fs, isDeno, os, path, url } from '../sys.js';
+import { env as hostEnv } from '../host.js';
 import { BOARD_PATH, queueFile } from '../protocol/layout.js';
 import { coordJobs } from '../protocol/lefthook.js';
 import { runtimeCommand } from '../clonesetup.js';
@@ -25,7 +26,8 @@ export const spec: VerbSpec = {
 
 interface Step {
   cwd: string;
-  show: string;
+  /** The command as a person types it; shown shell-quoted, so a pasted line runs exactly this. */
+  argv: string[];
   file: string;
   args: string[];
   env?: Record<string, string>;
@@ -63,16 +65,22 @@ export function run(p: Parsed): number {
     env.GIT_CONFIG_GLOBAL,
     '[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n[advice]\n\tdetachedHead = false\n',
   );
-  const coord = (cwd: string, show: string, ...args: string[]): Step => ({
+  const coord = (cwd: string, ...args: string[]): Step => ({
     cwd,
-    show: `coord ${show || args.join(' ')}`,
+    argv: ['coord', ...args],
     file: runtime[0],
     args: [...runtime.slice(1), self, ...args],
   });
-  const gitStep = (cwd: string, ...args: string[]): Step => ({ cwd, show: `git ${args.map(quote).join(' ')}`, file: 'git', args });
+  const gitStep = (cwd: string, ...args: string[]): Step => ({ cwd, argv: ['git', ...args], file: 'git', args });
+  // For the tests: each shown command's argv, one JSON line each, to compare with what the shown line splits into.
+  const trace = hostEnv('COORD_DEMO_TRACE');
   // The one place the demo runs a program: every step is checked, and shown unless it is set-up.
   const exec = (s: Step): RunResult => {
-    if (!s.quiet) out(`${dim(`[${path().relative(root, s.cwd) || '.'}]`)} ${bold('$ ' + s.show)}`);
+    const shown = s.argv.map(quote).join(' ');
+    if (!s.quiet) {
+      out(`${dim(`[${path().relative(root, s.cwd) || '.'}]`)} ${bold('$ ' + shown)}`);
+      if (trace) fs().appendFileSync(trace, JSON.stringify(s.argv) + '\n');
+    }
     const r = runProgram(s.file, s.args, { cwd: s.cwd, env: { ...env, ...s.env } });
     const text = (r.stdout + r.stderr).trimEnd();
     if (text && !s.quiet)
@@ -84,7 +92,7 @@ export function run(p: Parsed): number {
       );
     if ((r.code !== 0) !== !!s.expectFail) {
       throw new CoordError(
-        `demo step '${s.show}' ${s.expectFail ? 'should have failed but passed' : `failed (exit ${r.code})`}; the ` +
+        `demo step '${shown}' ${s.expectFail ? 'should have failed but passed' : `failed (exit ${r.code})`}; the ` +
           `demo repo is kept at ${root}.`,
       );
     }
@@ -102,21 +110,21 @@ export function run(p: Parsed): number {
   setUp(repo, 'push', '--quiet', 'origin', 'HEAD:main');
 
   say('Onboard the repo (once per project)', 'coord init writes the board, the queue folder, a copy of itself and the lefthook jobs.');
-  exec(coord(repo, '', 'init'));
+  exec(coord(repo, 'init'));
   exec(gitStep(repo, 'add', '-A'));
   exec(gitStep(repo, 'commit', '--quiet', '-m', 'chore: onboard coord'));
   exec(gitStep(repo, 'push', '--quiet', 'origin', 'HEAD:main'));
   installHooks(repo, env, exec);
 
   say('Step 1 — terminal 1 claims a session');
-  exec(coord(repo, '', 'start'));
+  exec(coord(repo, 'start'));
   const sA = `${repo}-sA`;
   const sB = `${repo}-sB`;
-  exec({ ...gitStep(sA, 'grep', '-h', '^| sA', '--', BOARD_PATH), show: `grep '^| sA' ${BOARD_PATH}` });
+  exec(gitStep(sA, 'grep', '-h', '^| sA', '--', BOARD_PATH));
 
   say('Step 2 — terminal 2 claims a second session; the board shows both');
-  exec(coord(repo, '', 'start'));
-  exec({ ...gitStep(sB, 'grep', '-h', '^| s', '--', BOARD_PATH), show: `grep '^| s' ${BOARD_PATH}` });
+  exec(coord(repo, 'start'));
+  exec(gitStep(sB, 'grep', '-h', '^| s', '--', BOARD_PATH));
   say('The safety net: a commit with the wrong prefix is refused by the commit-msg hook');
   exec({ ...gitStep(sB, 'commit', '--allow-empty', '-m', '[sA] test: wrong prefix'), expectFail: true });
   exec(gitStep(sB, 'commit', '--allow-empty', '--quiet', '-m', '[sB] test: right prefix'));
@@ -126,7 +134,6 @@ export function run(p: Parsed): number {
   const asked = exec(
     coord(
       sB,
-      'send sA --type question -m "Are you about to touch docs/ai/parallel-sessions.md? …"',
       'send',
       'sA',
       '--type',
@@ -138,30 +145,34 @@ export function run(p: Parsed): number {
   const qid = /Sent question ([0-9a-f]+)/.exec(asked.stdout)![1];
 
   say('Step 4 — sA reads its inbox, acks, and answers under the question');
-  exec(coord(sA, '', 'inbox'));
-  exec(coord(sA, '', 'ack', qid));
-  exec(
-    coord(
-      sA,
-      `reply ${qid} --resolve -m "No — I'm only in docs/developers/. …"`,
-      'reply',
-      qid,
-      '--resolve',
-      '-m',
-      "No — I'm only in docs/developers/. Go ahead with Layer 7, the file is yours.",
-    ),
-  );
+  exec(coord(sA, 'inbox'));
+  exec(coord(sA, 'ack', qid));
+  exec(coord(sA, 'reply', qid, '--resolve', '-m', "No — I'm only in docs/developers/. Go ahead with Layer 7, the file is yours."));
   say('sB sees the ball was caught: seen, acked, resolved, and the answer');
-  exec(coord(sB, '', 'inbox', '--sent'));
-  exec(coord(sB, '', 'inbox'));
-  exec({ ...gitStep(sB, 'show', `origin/main:${queueFile('sA')}`), show: `git fetch -q && git show origin/main:${queueFile('sA')}` });
+  exec(coord(sB, 'inbox', '--sent'));
+  exec(coord(sB, 'inbox'));
+  exec(gitStep(sB, 'show', `origin/main:${queueFile('sA')}`));
 
+  say(
+    'Step 5 — presence moves by itself',
+    'sA commits (dated two minutes on, so the move shows); the post-commit hook moves its presence stamp and leaves the edit uncommitted.',
+  );
+  const later = new Date(Date.now() + 120e3).toISOString();
+  const dated = gitStep(sA, 'commit', '--allow-empty', '--quiet', '-m', '[sA] chore: some work');
+  // Shown through env(1) with the dates, so the pasted line makes the same commit.
+  exec({
+    ...dated,
+    argv: ['env', `GIT_COMMITTER_DATE=${later}`, `GIT_AUTHOR_DATE=${later}`, ...dated.argv],
+    env: { GIT_COMMITTER_DATE: later, GIT_AUTHOR_DATE: later },
+  });
+  exec(gitStep(sA, 'grep', '-h', '^| sA', '--', BOARD_PATH));
+  exec(gitStep(sA, 'status', '--short'));
+  exec(coord(sA, 'status'));
   say('Step 6 — sA hands the Layer 7 work to sB: message and Riff move in one commit');
-  exec(coord(sA, '', 'riff', 'R-7'));
+  exec(coord(sA, 'riff', 'R-7'));
   exec(
     coord(
       sA,
-      'handoff sB --riff R-7 -m "Handing you the Layer 7 doc work …"',
       'handoff',
       'sB',
       '--riff',
@@ -170,31 +181,19 @@ export function run(p: Parsed): number {
       "Handing you the Layer 7 doc work — you're already in parallel-sessions.md and I'm booked on the comms package. Over to you.",
     ),
   );
-  const inboxB = exec(coord(sB, 'inbox --json', 'inbox', '--json'));
+  const inboxB = exec(coord(sB, 'inbox', '--json'));
   const handoffId = (JSON.parse(inboxB.stdout).messages as { id: string; type: string }[]).find((m) => m.type === 'handoff')!.id;
-  exec(coord(sB, '', 'ack', handoffId));
-  exec(coord(sB, '', 'status'));
+  exec(coord(sB, 'ack', handoffId));
+  exec(coord(sB, 'status'));
 
-  say(
-    'Step 5 — presence moves by itself',
-    'sA commits (dated two minutes on, so the move shows); the post-commit hook moves its presence stamp and leaves the edit uncommitted.',
-  );
-  const later = new Date(Date.now() + 120e3).toISOString();
-  exec({
-    ...gitStep(sA, 'commit', '--allow-empty', '--quiet', '-m', '[sA] chore: some work'),
-    env: { GIT_COMMITTER_DATE: later, GIT_AUTHOR_DATE: later },
-  });
-  exec({ ...gitStep(sA, 'grep', '-h', '^| sA', '--', BOARD_PATH), show: `grep '^| sA' ${BOARD_PATH}` });
-  exec(gitStep(sA, 'status', '--short'));
-  exec(coord(sA, '', 'status'));
   say('Publishing work: sync brings main in (the presence edit stays on top), then push');
-  exec(coord(sA, '', 'sync'));
+  exec(coord(sA, 'sync'));
   exec(gitStep(sA, 'push', '--quiet', 'origin', 'HEAD:main'));
 
   say('Step 7 — clean up: each session closes itself');
-  exec(coord(sB, '', 'close', '--release-riffs'));
-  exec(coord(sA, '', 'close'));
-  exec(coord(repo, '', 'status'));
+  exec(coord(sB, 'close', '--release-riffs'));
+  exec(coord(sA, 'close'));
+  exec(coord(repo, 'status'));
 
   say('Done.', given || bool(p, 'keep') ? `The demo repo stays in ${root}.` : 'The temp dir is removed.');
   if (!given && !bool(p, 'keep')) fs().rmSync(root, { recursive: true, force: true });
@@ -210,7 +209,8 @@ function installHooks(repo: string, env: Record<string, string>, exec: (s: Step)
   ];
   const lefthook = candidates.find((c) => fs().existsSync(c));
   if (lefthook) {
-    exec({ cwd: repo, show: 'npx lefthook install', file: lefthook, args: ['install'], env });
+    // The binary found, by its path: the shown line runs the same lefthook when pasted.
+    exec({ cwd: repo, argv: [lefthook, 'install'], file: lefthook, args: ['install'], env });
     return;
   }
   out(dim("  (lefthook is not installed here: writing coord's jobs straight into .git/hooks)"));

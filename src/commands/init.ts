@@ -187,9 +187,15 @@ export async function run(p: Parsed): Promise<Report> {
       out(`  ${install.padEnd(31)} # once per clone, so the hooks run`);
       if (toCommit.length) {
         out(`  git add ${toCommit.join(' ')}`);
-        out(`  git commit -m "chore: onboard coord" && git push${hasRemote ? ` ${cfg.remote} HEAD:${branch}` : ''}`);
+        out(`  git commit -m "chore: onboard coord"${hasRemote ? ` && git push ${cfg.remote} HEAD:${branch}` : ''}`);
       }
       out(`  ${runtime} ${SCRIPT_PATH} start   # claim your first session`);
+      // Without the remote there is nothing to push to: the sessions of this clone share the local branch.
+      if (!hasRemote)
+        out(
+          `No remote '${cfg.remote}': the local branch ${branch} is the blackboard, shared by the sessions of this clone ` +
+            `(to share it with other clones: git remote add ${cfg.remote} URL && git push ${cfg.remote} ${branch}).`,
+        );
     },
     hooks.refused ? 1 : 0,
   );

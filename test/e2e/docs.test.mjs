@@ -7,10 +7,10 @@
 //
 // Each line runs with `bash -c` in the directory the transcript is in (`cd` lines move it),
 // with a hermetic environment (makeEnv) whose HOME is the sandbox, and with `coord` on PATH
-// as a shim for the real bundle (`node dist/coord.mjs`). `npx lefthook install` is the real
-// npx: the sandbox holds a node_modules link to this project's, as if lefthook were a dev
-// dependency there, so nothing is downloaded. A line whose comment says `# fails` must exit
-// non-zero; every other line must exit 0.
+// as a shim for the real bundle (`node dist/coord.mjs`). PATH holds no lefthook, as on a clean
+// machine, so `coord init` advises `npx --yes lefthook install`, which is the real npx: the
+// sandbox holds a node_modules link to this project's, so npx finds lefthook there and nothing
+// is downloaded. A line whose comment says `# fails` must exit non-zero; every other line must exit 0.
 //
 // Outputs are normalised before they are compared or written, so the doc reads like a real
 // session and stays the same from run to run:
@@ -150,10 +150,13 @@ function sandbox() {
   // npm's own settings (set when this runs under `npm test`) would change what npx does;
   // offline and without the update notice, npx runs the local lefthook and says nothing else.
   for (const k of Object.keys(base)) if (/^npm_/i.test(k) || k === 'INIT_CWD') delete base[k];
+  // A clean machine: git, node and npx, but no lefthook on PATH (not this project's, not one installed
+  // globally), so coord prints the install command a new user gets and the doc shows that one.
+  const withoutLefthook = base.PATH.split(path.delimiter).filter((d) => d && !fs.existsSync(path.join(d, 'lefthook')));
   const env = {
     ...base,
     HOME: root,
-    PATH: [bin, base.PATH].join(path.delimiter),
+    PATH: [bin, ...withoutLefthook].join(path.delimiter),
     npm_config_update_notifier: 'false',
     npm_config_offline: 'true',
     npm_config_fund: 'false',

@@ -466,6 +466,37 @@ test('check-prefix through the real bundle: the subject rule, one line per refus
 
 // ---- odd but legitimate states -------------------------------------------------------------------
 
+test('init without a remote advises no push: its Next lines run as printed, and it names the local branch the blackboard', TIMEOUT, (t) => {
+  const root = tempDir('no-remote');
+  t.after(() => fs.rmSync(root, { recursive: true, force: true }));
+  const env = makeEnv(root);
+  const repo = path.join(root, 'app');
+  gitOk(root, ['init', '--quiet', '-b', 'main', repo], { env });
+  fs.writeFileSync(path.join(repo, 'README.md'), '# app\n');
+  gitOk(repo, ['add', 'README.md'], { env });
+  gitOk(repo, ['commit', '--quiet', '-m', 'initial commit'], { env });
+  const r = coordOk(repo, runtime === 'deno' ? ['init', '--deno'] : ['init'], { env });
+  const lines = r.stdout.split('\n');
+  const next = lines.slice(lines.indexOf('Next:') + 1).filter((l) => l.startsWith('  '));
+  assert.ok(!next.some((l) => /git push/.test(l)), `init advises a push without a remote:\n${r.stdout}`);
+  assert.ok(
+    lines.includes(
+      "No remote 'origin': the local branch main is the blackboard, shared by the sessions of this clone " +
+        '(to share it with other clones: git remote add origin URL && git push origin main).',
+    ),
+    r.stdout,
+  );
+  // Every line after the hook install, as a person would paste it: the commit, then the first claim.
+  const steps = next.filter((l) => !/lefthook install/.test(l)).map((l) => l.replace(/\s+#.*$/, '').trim());
+  assert.equal(steps.length, 3, next.join('\n'));
+  for (const line of steps) {
+    const s = spawnSync('bash', ['-c', line], { cwd: repo, env, encoding: 'utf8', timeout: 120_000 });
+    assert.equal(s.status, 0, `${line}: ${s.stdout}${s.stderr}`);
+  }
+  assert.equal(gitOk(repo, ['status', '--porcelain'], { env }), '');
+  assert.match(gitOk(repo, ['log', '-1', '--format=%s', 'main'], { env }), /^\[sA\] docs\(ai-sessions\): claim sA at /);
+});
+
 test('start without an origin works on local main, and the main checkout is brought along clean', TIMEOUT, (t) => {
   const fx = fixture(t, { origin: false, lefthook: false });
   const r = coordOk(fx.repo, ['start'], { env: fx.env });
@@ -589,6 +620,42 @@ test('demo in a temp dir plays the tutorial and says Done.', { ...TIMEOUT }, (t)
   assert.ok(fs.existsSync(path.join(dir, 'origin.git')), 'DIR holds the demo');
   assert.deepEqual(fs.readdirSync(root).sort(), ['demo', 'gitconfig'], 'the demo touched something outside DIR');
 });
+
+test(
+  'demo: steps 1..7 in order, and every shown command, split as a shell splits it, is exactly the argv the demo ran',
+  { ...TIMEOUT },
+  (t) => {
+    const root = tempDir('demo-shown');
+    t.after(() => fs.rmSync(root, { recursive: true, force: true }));
+    const trace = path.join(root, 'trace.jsonl');
+    const r = coord(root, ['demo', path.join(root, 'demo')], { env: { ...makeEnv(root), COORD_DEMO_TRACE: trace } });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const lines = r.stdout.split('\n');
+    const steps = lines.flatMap((l) => /^Step (\d+) —/.exec(l)?.[1] ?? []).map(Number);
+    assert.deepEqual(steps, [1, 2, 3, 4, 5, 6, 7], 'the step headings are not in the tutorial order');
+    const ran = fs
+      .readFileSync(trace, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const starts = lines.flatMap((l, i) => (/^\[[^\]]*\] \$ /.test(l) ? [i] : []));
+    assert.equal(starts.length, ran.length, 'shown commands and commands run differ in number');
+    assert.ok(ran.filter((a) => a[0] === 'coord').length >= 15, 'too few coord commands ran');
+    for (const [k, at] of starts.entries()) {
+      // A command with a body of several lines goes on until its closing quote: as many lines as its arguments hold.
+      const span = ran[k].join(' ').split('\n').length;
+      const shown = lines
+        .slice(at, at + span)
+        .join('\n')
+        .replace(/^\[[^\]]*\] \$ /, '');
+      const split = spawnSync('bash', ['-c', `set -f\nprintf '%s\\0' ${shown}`], { encoding: 'utf8' });
+      assert.equal(split.status, 0, `bash could not split the shown line: ${shown}\n${split.stderr}`);
+      assert.deepEqual(split.stdout.split('\0').slice(0, -1), ran[k], `the shown line does not run what the demo ran: ${shown}`);
+    }
+    const bodies = ran.filter((a) => a[0] === 'coord' && a.includes('-m')).map((a) => a[a.indexOf('-m') + 1]);
+    assert.ok(bodies.some((b) => b.includes('\n')) && bodies.every((b) => !b.endsWith('…')), bodies.join('\n---\n'));
+  },
+);
 
 test("demo without lefthook anywhere writes coord's three jobs into .git/hooks itself, and the hooks still guard", { ...TIMEOUT }, (t) => {
   const root = tempDir('demo-nolh');

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { bundle, projectRoot } from '../helpers.mjs';
 
 const REFERENCE = fs.readFileSync(path.join(projectRoot, 'docs', 'reference.md'), 'utf8');
+const README = fs.readFileSync(path.join(projectRoot, 'README.md'), 'utf8');
 const COMMON_HEADING = '### Flags every verb accepts';
 
 function help(args) {
@@ -126,4 +127,19 @@ test('the usage line in each section is the one --help prints', () => {
       `docs/reference.md: the usage of coord ${verb} is not \`${usage}\``,
     );
   }
+});
+
+test("the README's verb table lists every verb a person types (every group of coord --help but Plumbing)", () => {
+  const typed = groups()
+    .filter((g) => !g.heading.startsWith('Plumbing'))
+    .flatMap((g) => g.lines.map((l) => l.trim().split(/\s/)[0]));
+  assert.ok(typed.length >= 15, `only ${typed.length} verbs outside Plumbing in coord --help`);
+  // The first cell of each row: `verb`, or several as `a` / `b`.
+  const listed = new Set(
+    README.split('\n')
+      .filter((l) => l.startsWith('| `'))
+      .flatMap((l) => [...l.split('|')[1].matchAll(/`([a-z-]+)`/g)].map((m) => m[1])),
+  );
+  const missing = typed.filter((v) => !listed.has(v));
+  assert.deepEqual(missing, [], `README.md's verb table (## The verbs) has no row for: ${missing.join(', ')}`);
 });
