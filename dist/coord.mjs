@@ -3390,7 +3390,7 @@ var spec = {
   name: "start",
   summary: "claim a session: lowest free id, a name, a row on the board, a worktree and branch",
   usage: "[--scope TEXT] [--riff ID] [--name NAME] [--json]",
-  description: "Fetches the blackboard branch, picks the lowest free id (sA, sB, \u2026) and the first free name,\npublishes the claim row, then creates ../<repo>-<id> on branch session-<id> at that commit.\nRace-safe: when another session publishes first, it re-reads the board and picks again.\nFiles git ignores that .worktreeinclude names (.env, local config) are copied from the main\ncheckout into the new worktree.\nCOORD_SESSION does not apply: start always claims a new session.",
+  description: "Fetches the blackboard branch, picks the lowest free id (sA, sB, \u2026) and the first free name,\npublishes the claim row, then creates ../<repo>-<id> on branch session-<id> at that commit.\nRace-safe: when another session publishes first, it re-reads the board and picks again.\nFiles git ignores that .worktreeinclude names (.env, local config) are copied from the main\ncheckout into the new worktree; its node_modules is linked to the main checkout's, where the\nhooks look for lefthook and the team's tools (git ignores the link; close removes only it).\nCOORD_SESSION does not apply: start always claims a new session.",
   flags: [
     { name: "scope", value: "TEXT", help: "what this session works on (default: scope TBD)" },
     { name: "riff", value: "ID", help: "the Riff (work item) this session owns" },
@@ -4789,7 +4789,7 @@ var spec20 = {
   name: "doctor",
   summary: "check the set-up and leftovers of interrupted runs; --fix repairs them",
   usage: "[--fix] [--json]",
-  description: "Looks at: git identity, the remote, the board (and rows it cannot read), lefthook.yml and the\ninstalled hooks, and leftovers \u2014 a claim whose start was killed, a worktree or branch of a\nclosed session, stale worktree records. --fix removes a worktree only by close's rule: nothing\nuncommitted, no file git ignores, no hidden edit, no submodule commit its remotes lack, and no\ncommit of its branch that is not published; otherwise it names what would be lost.\nExit 0 when nothing needs attention, 1 otherwise.",
+  description: "Looks at: git identity, the remote, the board (and rows it cannot read), lefthook.yml and the\ninstalled hooks (in a session worktree it runs the commit-msg hook, committing nothing: it must\nrefuse a subject without the prefix), and leftovers \u2014 a claim whose start was killed, a worktree\nor branch of a closed session, stale worktree records. --fix removes a worktree only by\nclose's rule: nothing uncommitted, no file git ignores, no hidden edit, no submodule commit its\nremotes lack, and no commit of its branch that is not published; otherwise it names what would\nbe lost. In a session worktree whose hooks cannot find lefthook, --fix links node_modules.\nExit 0 when nothing needs attention, 1 otherwise.",
   flags: [
     { name: "fix", help: "repair what can be repaired safely" },
     { name: "json", help: 'print {"findings":[{"level","message","fix","fixable","fixed"}]}' }

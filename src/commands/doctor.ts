@@ -43,10 +43,12 @@ export const spec: VerbSpec = {
   usage: '[--fix] [--json]',
   description:
     'Looks at: git identity, the remote, the board (and rows it cannot read), lefthook.yml and the\n' +
-    'installed hooks, and leftovers — a claim whose start was killed, a worktree or branch of a\n' +
-    "closed session, stale worktree records. --fix removes a worktree only by close's rule: nothing\n" +
-    'uncommitted, no file git ignores, no hidden edit, no submodule commit its remotes lack, and no\n' +
-    'commit of its branch that is not published; otherwise it names what would be lost.\n' +
+    'installed hooks (in a session worktree it runs the commit-msg hook, committing nothing: it must\n' +
+    'refuse a subject without the prefix), and leftovers — a claim whose start was killed, a worktree\n' +
+    'or branch of a closed session, stale worktree records. --fix removes a worktree only by\n' +
+    "close's rule: nothing uncommitted, no file git ignores, no hidden edit, no submodule commit its\n" +
+    'remotes lack, and no commit of its branch that is not published; otherwise it names what would\n' +
+    'be lost. In a session worktree whose hooks cannot find lefthook, --fix links node_modules.\n' +
     'Exit 0 when nothing needs attention, 1 otherwise.',
   flags: [
     { name: 'fix', help: 'repair what can be repaired safely' },

@@ -19,7 +19,8 @@ export const spec: VerbSpec = {
     'publishes the claim row, then creates ../<repo>-<id> on branch session-<id> at that commit.\n' +
     'Race-safe: when another session publishes first, it re-reads the board and picks again.\n' +
     'Files git ignores that .worktreeinclude names (.env, local config) are copied from the main\n' +
-    'checkout into the new worktree.\n' +
+    "checkout into the new worktree; its node_modules is linked to the main checkout's, where the\n" +
+    "hooks look for lefthook and the team's tools (git ignores the link; close removes only it).\n" +
     'COORD_SESSION does not apply: start always claims a new session.',
   flags: [
     { name: 'scope', value: 'TEXT', help: 'what this session works on (default: scope TBD)' },

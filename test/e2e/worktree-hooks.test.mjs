@@ -11,14 +11,16 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { binDir, coord, coordOk, denoBin, git, gitOk, makeRepo, projectRoot, runtime } from '../helpers.mjs';
+import { createRequire } from 'node:module';
+import { binDir, coord, coordOk, denoBin, git, gitOk, makeEnv, makeRepo, projectRoot, runtime, tempDir } from '../helpers.mjs';
 
 const TIMEOUT = { timeout: 300_000 };
 const V1 = path.join(projectRoot, 'node_modules', 'lefthook-v1');
 const V2 = path.join(projectRoot, 'node_modules', 'lefthook');
 // The names lefthook 1's hook template builds from uname, which match node's for these platforms.
 const PLATFORM = `${process.platform}-${process.arch}`;
-const V1_EXE = path.join(V1, 'node_modules', `lefthook-${PLATFORM}`, 'bin', 'lefthook');
+// The lefthook 1 binary, found from its package as its own bin/index.js finds it.
+const V1_EXE = createRequire(path.join(fs.realpathSync(V1), 'package.json')).resolve(`lefthook-${PLATFORM}/bin/lefthook`);
 
 /** PATH with no lefthook on it (the tests' own bin dir has lefthook 2), and a dir of its own holding deno. */
 function pathWithoutLefthook(root) {
@@ -67,7 +69,7 @@ function teamRepo(t, kind) {
   gitOk(fx.repo, ['commit', '--quiet', '-m', 'chore: the team runs lefthook from node_modules'], { env: { ...env, LEFTHOOK: '0' } });
   gitOk(fx.repo, ['push', '--quiet', 'origin', 'HEAD:main'], { env });
   const r = spawnSync(install[0], install.slice(1), { cwd: fx.repo, env, encoding: 'utf8' });
-  assert.equal(r.status, 0, `lefthook install: ${r.stderr}${r.stdout}`);
+  assert.equal(r.status, 0, `lefthook install: ${r.error?.message ?? ''} ${r.signal ?? ''} ${r.stderr}${r.stdout}`);
   const hook = fs.readFileSync(path.join(fx.repo, '.git', 'hooks', 'commit-msg'), 'utf8');
   if (kind !== 'v2') assert.match(hook, /\$dir\/node_modules\//, 'the lefthook 1 template looks under the checkout top');
   return { ...fx, env, nm };
@@ -214,5 +216,32 @@ test(
     const b = JSON.parse(started.stdout).worktree;
     assert.ok(fs.lstatSync(path.join(b, 'node_modules')).isDirectory(), 'the checked-out directory, not a link');
     assert.doesNotMatch(started.stderr, /node_modules/);
+  },
+);
+
+test(
+  "init writes or merges coord's jobs with lefthook 1 in node_modules (lefthook 1 has no validate: coord checks with dump)",
+  { ...TIMEOUT, skip: runtime === 'deno' },
+  (t) => {
+    const root = tempDir('lefthook1-init');
+    t.after(() => fs.rmSync(root, { recursive: true, force: true }));
+    const env = { ...makeEnv(root), PATH: pathWithoutLefthook(root) };
+    const team = 'pre-commit:\n  commands:\n    lint:\n      run: echo lint\n';
+    for (const [name, before] of [
+      ['fresh', null],
+      ['team', team],
+    ]) {
+      const repo = path.join(root, name);
+      gitOk(root, ['init', '--quiet', '-b', 'main', repo], { env });
+      fs.mkdirSync(path.join(repo, 'node_modules', '.bin'), { recursive: true });
+      fs.symlinkSync(V1, path.join(repo, 'node_modules', 'lefthook'));
+      fs.symlinkSync('../lefthook/bin/index.js', path.join(repo, 'node_modules', '.bin', 'lefthook'));
+      if (before) fs.writeFileSync(path.join(repo, 'lefthook.yml'), before);
+      const r = coord(repo, ['init'], { env });
+      assert.equal(r.code, 0, `${name}: ${r.stderr}${r.stdout}`);
+      const merged = fs.readFileSync(path.join(repo, 'lefthook.yml'), 'utf8');
+      assert.match(merged, /coord-check-prefix:/);
+      if (before) assert.match(merged, / {4}lint:\n {6}run: echo lint\n/);
+    }
   },
 );
