@@ -186,6 +186,16 @@ test('lefthook 2 (its path written into the hook) keeps working in a session wor
   const { fx, a, b, before } = guardedWorktree(t, 'v2');
   // sB never committed: its close needs no flag either, and removes only the link.
   coordOk(b, ['close'], { env: fx.env });
+  // Claude Code's WorktreeCreate hook makes the same worktree, link included; WorktreeRemove takes it away.
+  const hook = (verb, fields) =>
+    coordOk(fx.repo, [verb], { env: fx.env, input: JSON.stringify({ cwd: fx.repo, hook_event_name: verb, ...fields }) });
+  const c = hook('worktree-create', { name: 'agent' }).stdout.trim();
+  assert.equal(fs.readlinkSync(path.join(c, 'node_modules')), fx.nm);
+  assert.notEqual(commitFile(fx, c, 'src/c.ts', 'no prefix').code, 0, 'the guard runs in the hook-made worktree');
+  gitOk(c, ['reset', '--quiet', 'HEAD', '--', 'src/c.ts'], { env: fx.env });
+  fs.rmSync(path.join(c, 'src/c.ts'));
+  hook('worktree-remove', { worktree_path: c });
+  assert.ok(!fs.existsSync(c), 'WorktreeRemove removed it: the link was no loss');
   publishWork(fx, a);
   coordOk(a, ['close'], { env: fx.env });
   assert.deepEqual(tree(fx.nm), before);
@@ -206,6 +216,17 @@ test(
     assert.equal(off.code, 1, off.stdout);
     assert.match(off.stdout, /the commit-msg hook here let 'chore: coord doctor probe' \(no \[sA\]\) through/);
     assert.match(off.stdout, /unset LEFTHOOK/);
+    // A team's commit-msg job that refuses every subject: doctor says a right one cannot be committed either.
+    const yml = path.join(a, 'lefthook.yml');
+    const text = fs.readFileSync(yml, 'utf8');
+    fs.writeFileSync(
+      yml,
+      text.replace(/^commit-msg:\n {2}commands:\n/m, '$&    team-subject:\n      run: echo "subject rejected by team" && false\n'),
+    );
+    const strict = coord(a, ['doctor'], { env: fx.env });
+    assert.equal(strict.code, 1, strict.stdout);
+    assert.match(strict.stdout, /the commit-msg hook here refuses '\[sA\] chore: coord doctor probe' too/);
+    fs.writeFileSync(yml, text);
     // A node_modules the team commits comes with the checkout: start keeps it, and says nothing about a link.
     fs.mkdirSync(path.join(fx.repo, 'node_modules', 'kept'), { recursive: true });
     fs.writeFileSync(path.join(fx.repo, 'node_modules', 'kept', 'index.js'), 'tracked\n');
