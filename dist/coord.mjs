@@ -4888,7 +4888,11 @@ function run20(ctx, p) {
     add({ level: "warn", message: `no ${names} hook is installed in this clone (${lost})`, fix: `run ${lefthookInstallCommand(top)}` });
   }
   const own = ctx.repo.session;
-  if (own && top !== ctx.repo.mainRoot && fs().existsSync(path().join(hooks, "commit-msg"))) proveGuards(ctx, own, add);
+  const op = operationInProgress(ctx.repo.gitDir);
+  if (own && top !== ctx.repo.mainRoot && fs().existsSync(path().join(hooks, "commit-msg"))) {
+    if (op) add({ level: "info", message: `the hooks were not exercised: a ${op} is in progress here, and coord's jobs skip it` });
+    else proveGuards(ctx, own, add);
+  }
   const attributes = path().join(top, ".gitattributes");
   const attrText = fs().existsSync(attributes) ? fs().readFileSync(attributes, "utf8") : "";
   if (withAttributes(attrText).added.length)

@@ -19,6 +19,7 @@ import { dim, green, out, red, report, yellow, type Report } from '../output.js'
 import { planRemoveRow } from '../plans.js';
 import { publish, unconfirmedPushes } from '../publish.js';
 import { fs, path, processAlive } from '../sys.js';
+import { operationInProgress } from '../worktree.js';
 import { boardHistory, stateOf } from '../liveness.js';
 import {
   canLinkDependencies,
@@ -167,7 +168,11 @@ export function run(ctx: Context, p: Parsed): Report {
 
   // Installed is not running: in a session worktree the hooks may not find lefthook (lefthook 1 looks in <top>/node_modules).
   const own = ctx.repo.session;
-  if (own && top !== ctx.repo.mainRoot && fs().existsSync(path().join(hooks, 'commit-msg'))) proveGuards(ctx, own, add);
+  const op = operationInProgress(ctx.repo.gitDir);
+  if (own && top !== ctx.repo.mainRoot && fs().existsSync(path().join(hooks, 'commit-msg'))) {
+    if (op) add({ level: 'info', message: `the hooks were not exercised: a ${op} is in progress here, and coord's jobs skip it` });
+    else proveGuards(ctx, own, add);
+  }
 
   const attributes = path().join(top, '.gitattributes');
   const attrText = fs().existsSync(attributes) ? fs().readFileSync(attributes, 'utf8') : '';
