@@ -463,6 +463,17 @@ function remoteHeadBranch(cwd2, remote) {
 function hooksDir(cwd2) {
   return path().resolve(cwd2, git(["rev-parse", "--git-path", "hooks"], { cwd: cwd2 }).trim());
 }
+function isIgnored(cwd2, rel) {
+  const args2 = ["check-ignore", "-q", "--", rel];
+  const r = runGit(args2, { cwd: cwd2 });
+  if (r.code > 1) throw new GitError(args2, r);
+  return r.code === 0;
+}
+function runHook(cwd2, hook, args2, timeoutMs) {
+  const r = runGit(["hook", "run", "--ignore-missing", hook, "--", ...args2], { cwd: cwd2, timeoutMs });
+  if (r.code !== 0 && /is not a git command/.test(r.stderr)) return { ran: false, why: "this git has no git hook run (git 2.36 added it)" };
+  return { ran: true, code: r.code, output: r.stdout + r.stderr };
+}
 function committerIdent(cwd2) {
   const r = runGit(["var", "GIT_COMMITTER_IDENT"], { cwd: cwd2 });
   if (r.code !== 0) {
@@ -3173,14 +3184,15 @@ function workAtRisk(ctx, r) {
 var KEEP = "keep the worktree (--keep-worktree)";
 function checkoutLosses(dir, id, mainRoot, ignored, push) {
   const losses = [];
-  const mine = worktreeChanges(dir, id, "all").mine;
+  const link = mainRoot && isDepsLink(mainRoot, dir) ? DEPS_DIR : null;
+  const mine = worktreeChanges(dir, id, "all").mine.filter((f) => f !== link);
   if (mine.length)
     losses.push({
       subject: dir,
       lost: `holds uncommitted changes (${listed(mine)})`,
       how: `commit and publish them (${push}), or ${KEEP}`
     });
-  const dropped = !ignored ? [] : mainRoot ? ignoredLosses(dir, mainRoot) : ignoredFiles(dir);
+  const dropped = (!ignored ? [] : mainRoot ? ignoredLosses(dir, mainRoot) : ignoredFiles(dir)).filter((f) => f !== link);
   if (dropped.length)
     losses.push({
       subject: dir,
@@ -3238,10 +3250,13 @@ function isFileAt(p) {
 }
 var listed = (files) => files.slice(0, 5).map(visible).join(", ") + (files.length > 5 ? ` and ${files.length - 5} more` : "");
 function removeSessionWorktree(mainRoot, dir, id, force) {
+  const linked = isDepsLink(mainRoot, dir);
+  if (linked) fs().unlinkSync(path().join(dir, DEPS_DIR));
   if (force) return removeWorktree(mainRoot, dir, true), null;
   if (worktreeChanges(dir, id, "no").presence !== null) restoreFile(dir, BOARD_PATH);
   const r = removeWorktree(mainRoot, dir, false);
   if (r.ok) return null;
+  if (linked && !r.containsSubmodules) linkDependencies(mainRoot, dir, null);
   if (r.containsSubmodules) return removeWorktree(mainRoot, dir, true), null;
   return r.detail;
 }
@@ -3270,6 +3285,54 @@ function claimNotes(ctx) {
 }
 function missingScriptsWarning(ctx, missing) {
   return `coord: ${missing.join(" and ")} ${missing.length > 1 ? "are" : "is"} not on ${boardName(ctx)}: the hooks of every clone that pulls it run without coord. Commit and push ${missing.length > 1 ? "them" : "it"} from the clone that has ${missing.length > 1 ? "them" : "it"}: git add ${missing.join(" ")} && git commit -m "chore: onboard coord" && git push ${ctx.cfg.remote} HEAD:${ctx.cfg.branch}`;
+}
+var DEPS_DIR = "node_modules";
+function isDepsLink(mainRoot, dir) {
+  if (path().resolve(dir) === path().resolve(mainRoot)) return false;
+  try {
+    return fs().readlinkSync(path().join(dir, DEPS_DIR)) === path().join(mainRoot, DEPS_DIR);
+  } catch {
+    return false;
+  }
+}
+function linkDependencies(mainRoot, worktree, commonDir) {
+  if (!canLinkDependencies(mainRoot, worktree)) return false;
+  const target = path().join(mainRoot, DEPS_DIR);
+  const link = path().join(worktree, DEPS_DIR);
+  if (commonDir && !isIgnored(worktree, DEPS_DIR)) {
+    const exclude = path().join(commonDir, "info", "exclude");
+    fs().mkdirSync(path().dirname(exclude), { recursive: true });
+    const text = readText(exclude) ?? "";
+    const lead = text && !text.endsWith("\n") ? "\n" : "";
+    fs().appendFileSync(exclude, `${lead}# coord: the link to the main checkout's node_modules in session worktrees
+/${DEPS_DIR}
+`);
+  }
+  fs().symlinkSync(target, link, "dir");
+  if (commonDir && !isIgnored(worktree, DEPS_DIR)) {
+    fs().unlinkSync(link);
+    throw new Error(`Git would not ignore ${link} (a !${DEPS_DIR} pattern in .gitignore?), so it was not linked`);
+  }
+  return true;
+}
+function canLinkDependencies(mainRoot, worktree) {
+  if (path().resolve(worktree) === path().resolve(mainRoot) || !isDirectory(path().join(mainRoot, DEPS_DIR))) return false;
+  return !lexists(path().join(worktree, DEPS_DIR)) && !writeHazard(worktree, DEPS_DIR);
+}
+function isDirectory(p) {
+  try {
+    return fs().statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+function lexists(p) {
+  try {
+    fs().lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 // src/protocol/gitattributes.ts
@@ -3388,7 +3451,15 @@ function claimSession(ctx, req, warn, releaseOnFailure = false) {
       `coord: ${row.id} is claimed and its worktree made, but copying the files ${WORKTREE_INCLUDE} names failed (${e.message}): copy them by hand.`
     );
   }
-  return { row, dir, branch, sha: claim.sha, copied, configured };
+  let linked = false;
+  try {
+    linked = linkDependencies(root, dir, ctx.repo.commonDir);
+  } catch (e) {
+    warn(
+      `coord: the hooks in ${dir} may not find lefthook or the team's tools: linking the main checkout's ${DEPS_DIR} failed (${e.message}). Link it by hand once git ignores the link: ln -s ${path().join(root, DEPS_DIR)} ${path().join(dir, DEPS_DIR)}`
+    );
+  }
+  return { row, dir, branch, sha: claim.sha, copied, configured, linked };
 }
 
 // src/commands/start.ts
@@ -3396,7 +3467,7 @@ var spec = {
   name: "start",
   summary: "claim a session: lowest free id, a name, a row on the board, a worktree and branch",
   usage: "[--scope TEXT] [--riff ID] [--name NAME] [--json]",
-  description: "Fetches the blackboard branch, picks the lowest free id (sA, sB, \u2026) and the first free name,\npublishes the claim row, then creates ../<repo>-<id> on branch session-<id> at that commit.\nRace-safe: when another session publishes first, it re-reads the board and picks again.\nFiles git ignores that .worktreeinclude names (.env, local config) are copied from the main\ncheckout into the new worktree.\nCOORD_SESSION does not apply: start always claims a new session.",
+  description: "Fetches the blackboard branch, picks the lowest free id (sA, sB, \u2026) and the first free name,\npublishes the claim row, then creates ../<repo>-<id> on branch session-<id> at that commit.\nRace-safe: when another session publishes first, it re-reads the board and picks again.\nFiles git ignores that .worktreeinclude names (.env, local config) are copied from the main\ncheckout into the new worktree; its node_modules is linked to the main checkout's, where the\nhooks look for lefthook and the team's tools (git ignores the link; close removes only it).\nCOORD_SESSION does not apply: start always claims a new session.",
   flags: [
     { name: "scope", value: "TEXT", help: "what this session works on (default: scope TBD)" },
     { name: "riff", value: "ID", help: "the Riff (work item) this session owns" },
@@ -3417,7 +3488,7 @@ function run(ctx, p) {
   const riff = str(p, "riff");
   if (riff !== void 0 && checkRiffId(riff)) throw new UsageError(`--riff: ${checkRiffId(riff)}.`);
   if (!p.flags.json) out(`fetching ${boardName(ctx)} and claiming the lowest free id ...`);
-  const { row, dir, branch, sha, copied, configured } = claimSession(ctx, { wanted, name, scope, riff }, (line) => err(line));
+  const { row, dir, branch, sha, copied, configured, linked } = claimSession(ctx, { wanted, name, scope, riff }, (line) => err(line));
   return report({ id: row.id, name: row.name, worktree: dir, branch, claimed: row.claimed, commit: sha, copied }, () => {
     const bar = "=".repeat(36);
     const copiedList = copied.length > 4 ? `${copied.slice(0, 4).join(", ")} and ${copied.length - 4} more` : copied.join(", ");
@@ -3431,6 +3502,7 @@ function run(ctx, p) {
         `Branch:   ${branch}`,
         ...configured.length ? [`Set up:   this clone merges the coordination files with coord (${configured.join(", ")})`] : [],
         ...copied.length ? [`Copied:   ${copiedList} (named in ${WORKTREE_INCLUDE})`] : [],
+        ...linked ? [`Linked:   node_modules to the main checkout's (the hooks run from it; close removes the link)`] : [],
         "Next:",
         `  cd ${dir}`,
         bar
@@ -4776,8 +4848,12 @@ function findLefthook(top) {
   return null;
 }
 function lefthookAccepts(bin, top) {
-  const r = runProgram(bin, ["validate"], { cwd: top, timeoutMs: 3e4 });
+  let r = runProgram(bin, ["validate"], { cwd: top, timeoutMs: 3e4 });
   if (r.code === 0) return { ok: true };
+  if (/unknown command "validate"/.test(r.stderr + r.stdout)) {
+    r = runProgram(bin, ["dump"], { cwd: top, timeoutMs: 3e4 });
+    if (r.code === 0 && !/couldn't load config|^error/im.test(r.stderr + r.stdout)) return { ok: true };
+  }
   const why = (r.stderr + "\n" + r.stdout).split("\n").map((l) => l.trim()).find((l) => l && !/^(│|┃|╭|╰)/.test(l)) ?? `exit ${r.code}`;
   return { ok: false, why };
 }
@@ -4792,7 +4868,7 @@ var spec20 = {
   name: "doctor",
   summary: "check the set-up and leftovers of interrupted runs; --fix repairs them",
   usage: "[--fix] [--json]",
-  description: "Looks at: git identity, the remote, the board (and rows it cannot read), lefthook.yml and the\ninstalled hooks, and leftovers \u2014 a claim whose start was killed, a worktree or branch of a\nclosed session, stale worktree records. --fix removes a worktree only by close's rule: nothing\nuncommitted, no file git ignores, no hidden edit, no submodule commit its remotes lack, and no\ncommit of its branch that is not published; otherwise it names what would be lost.\nExit 0 when nothing needs attention, 1 otherwise.",
+  description: "Looks at: git identity, the remote, the board (and rows it cannot read), lefthook.yml and the\ninstalled hooks (in a session worktree it runs the commit-msg hook, committing nothing: it must\nrefuse a subject without the prefix), and leftovers \u2014 a claim whose start was killed, a worktree\nor branch of a closed session, stale worktree records. --fix removes a worktree only by\nclose's rule: nothing uncommitted, no file git ignores, no hidden edit, no submodule commit its\nremotes lack, and no commit of its branch that is not published; otherwise it names what would\nbe lost. In a session worktree whose hooks cannot find lefthook, --fix links node_modules.\nExit 0 when nothing needs attention, 1 otherwise.",
   flags: [
     { name: "fix", help: "repair what can be repaired safely" },
     { name: "json", help: 'print {"findings":[{"level","message","fix","fixable","fixed"}]}' }
@@ -4890,6 +4966,12 @@ function run20(ctx, p) {
     const lost = `${listed2(notInstalled.map((j) => j.guards))} ${notInstalled.length > 1 ? "do" : "does"} not run`;
     add({ level: "warn", message: `no ${names} hook is installed in this clone (${lost})`, fix: `run ${lefthookInstallCommand(top)}` });
   }
+  const own = ctx.repo.session;
+  const op = operationInProgress(ctx.repo.gitDir);
+  if (own && top !== ctx.repo.mainRoot && fs().existsSync(path().join(hooks, "commit-msg"))) {
+    if (op) add({ level: "info", message: `the hooks were not exercised: a ${op} is in progress here, and coord's jobs skip it` });
+    else proveGuards(ctx, own, add);
+  }
   const attributes = path().join(top, ".gitattributes");
   const attrText = fs().existsSync(attributes) ? fs().readFileSync(attributes, "utf8") : "";
   if (withAttributes(attrText).added.length)
@@ -4959,6 +5041,50 @@ function run20(ctx, p) {
     }
   };
   return report(value, text, open.length ? 1 : 0);
+}
+function proveGuards(ctx, id, add) {
+  const { top, mainRoot, commonDir } = ctx.repo;
+  const file = path().join(ctx.repo.gitDir, "COORD_DOCTOR_MSG");
+  const probe = (subject2) => {
+    fs().writeFileSync(file, `${subject2}
+`);
+    try {
+      return runHook(top, "commit-msg", [file], 6e4);
+    } finally {
+      fs().rmSync(file, { force: true });
+    }
+  };
+  const subject = "chore: coord doctor probe";
+  const wrong = probe(subject);
+  if (!wrong.ran) {
+    add({ level: "info", message: `the hooks were not exercised: ${wrong.why}`, fix: `commit '${subject}' here: it must be refused` });
+    return;
+  }
+  if (wrong.code === 0) {
+    const lost = /Can't find lefthook/i.test(wrong.output);
+    const linkable = canLinkDependencies(mainRoot, top);
+    const link = (p) => path().join(p, DEPS_DIR);
+    add({
+      level: "error",
+      message: `the commit-msg hook here let '${subject}' (no [${id}]) through: coord's guards and the team's hooks do not run in this worktree${lost ? ` (the hook says: Can't find lefthook in PATH)` : ""}`,
+      fix: linkable ? `give the hooks the main checkout's ${DEPS_DIR}, where they look for lefthook: ln -s ${link(mainRoot)} ${link(top)}` : process.env.LEFTHOOK === "0" ? "unset LEFTHOOK (LEFTHOOK=0 turns every hook off)" : `make lefthook runnable from ${top} (on PATH, or in its ${DEPS_DIR}), then run ${lefthookInstallCommand(mainRoot)} in ${mainRoot}`,
+      repair: linkable ? () => {
+        linkDependencies(mainRoot, top, commonDir);
+      } : void 0
+    });
+    return;
+  }
+  const right = probe(`[${id}] ${subject}`);
+  if (right.ran && right.code !== 0)
+    add({
+      level: "warn",
+      message: `the commit-msg hook here refuses '[${id}] ${subject}' too: ${lastLine(right.output)}`,
+      fix: `see why: write that subject to a file and run git hook run commit-msg -- <file>`
+    });
+}
+function lastLine(output) {
+  const lines2 = output.replace(/\x1b\[[0-9;]*m/g, "").split("\n").map((l) => l.replace(/^[\s│┃╭╰─]+/, "").trim()).filter(Boolean);
+  return lines2.at(-1) ?? "no output";
 }
 var listed2 = (items) => items.length > 1 ? `${items.slice(0, -1).join(", ")} and ${items.at(-1)}` : items[0] ?? "";
 function leftovers(ctx, board, boardSha, fresh, add) {

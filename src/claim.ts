@@ -7,7 +7,7 @@ import { CoordError } from './errors.js';
 import { addWorktree, GitError, listBranches } from './git.js';
 import { planClaim, planRemoveRow } from './plans.js';
 import { publish, UnconfirmedPush, type Published } from './publish.js';
-import { copyIncluded, markClaim, missingScriptsWarning } from './session.js';
+import { copyIncluded, DEPS_DIR, linkDependencies, markClaim, missingScriptsWarning } from './session.js';
 import { setUpClone } from './clonesetup.js';
 import { crashPoint, fs, path } from './sys.js';
 import type { SessionRow } from './protocol/board.js';
@@ -27,6 +27,8 @@ export interface Claimed {
   sha: string;
   copied: string[];
   configured: string[];
+  /** Whether the worktree got coord's link to the main checkout's node_modules (its hooks look there). */
+  linked: boolean;
 }
 
 /**
@@ -105,5 +107,15 @@ export function claimSession(ctx: Context, req: ClaimRequest, warn: (line: strin
         `(${(e as Error).message}): copy them by hand.`,
     );
   }
-  return { row, dir, branch, sha: claim.sha!, copied, configured };
+  let linked = false;
+  try {
+    linked = linkDependencies(root, dir, ctx.repo.commonDir);
+  } catch (e) {
+    warn(
+      `coord: the hooks in ${dir} may not find lefthook or the team's tools: linking the main checkout's ${DEPS_DIR} failed ` +
+        `(${(e as Error).message}). Link it by hand once git ignores the link: ` +
+        `ln -s ${path().join(root, DEPS_DIR)} ${path().join(dir, DEPS_DIR)}`,
+    );
+  }
+  return { row, dir, branch, sha: claim.sha!, copied, configured, linked };
 }

@@ -93,6 +93,23 @@ export function hooksDir(cwd: string): string {
   return path().resolve(cwd, git(['rev-parse', '--git-path', 'hooks'], { cwd }).trim());
 }
 
+/** Whether git ignores `rel` in the checkout at `cwd`; a path that is not there counts as a file (`dir/` patterns miss it). */
+export function isIgnored(cwd: string, rel: string): boolean {
+  const args = ['check-ignore', '-q', '--', rel];
+  const r = runGit(args, { cwd });
+  if (r.code > 1) throw new GitError(args, r); // 1: not ignored
+  return r.code === 0;
+}
+
+export type HookRun = { ran: false; why: string } | { ran: true; code: number; output: string };
+
+/** Runs the installed hook `hook` of the checkout at `cwd` as git would for a commit, committing nothing (`git hook run`, git 2.36+). */
+export function runHook(cwd: string, hook: string, args: string[], timeoutMs: number): HookRun {
+  const r = runGit(['hook', 'run', '--ignore-missing', hook, '--', ...args], { cwd, timeoutMs });
+  if (r.code !== 0 && /is not a git command/.test(r.stderr)) return { ran: false, why: 'this git has no git hook run (git 2.36 added it)' };
+  return { ran: true, code: r.code, output: r.stdout + r.stderr };
+}
+
 /** `Name <email>` of the committer, from git config (the same rule `git commit` uses). */
 export function committerIdent(cwd: string): string {
   const r = runGit(['var', 'GIT_COMMITTER_IDENT'], { cwd });

@@ -7,6 +7,7 @@ import {
   hashFiles,
   ignoredFiles,
   ignoredMatching,
+  isIgnored,
   removeWorktree,
   restoreFile,
   showFile,
@@ -185,14 +186,16 @@ const KEEP = 'keep the worktree (--keep-worktree)';
 /** The losses inside one checkout: the worktree itself, or (with `mainRoot` null) a submodule in it, and its submodules in turn. */
 function checkoutLosses(dir: string, id: string | null, mainRoot: string | null, ignored: boolean, push: string): Loss[] {
   const losses: Loss[] = [];
-  const mine = worktreeChanges(dir, id, 'all').mine;
+  // coord's link to the main checkout's node_modules is no one's work: removing it loses nothing.
+  const link = mainRoot && isDepsLink(mainRoot, dir) ? DEPS_DIR : null;
+  const mine = worktreeChanges(dir, id, 'all').mine.filter((f) => f !== link);
   if (mine.length)
     losses.push({
       subject: dir,
       lost: `holds uncommitted changes (${listed(mine)})`,
       how: `commit and publish them (${push}), or ${KEEP}`,
     });
-  const dropped = !ignored ? [] : mainRoot ? ignoredLosses(dir, mainRoot) : ignoredFiles(dir);
+  const dropped = (!ignored ? [] : mainRoot ? ignoredLosses(dir, mainRoot) : ignoredFiles(dir)).filter((f) => f !== link);
   if (dropped.length)
     losses.push({
       subject: dir,
@@ -262,10 +265,14 @@ const listed = (files: string[]) => files.slice(0, 5).map(visible).join(', ') + 
  * board is put back first, so that it does not stop git. Returns git's refusal, or null when removed.
  */
 export function removeSessionWorktree(mainRoot: string, dir: string, id: string, force: boolean): string | null {
+  // coord's link goes first, by itself: git's removal must never reach into the main checkout's node_modules.
+  const linked = isDepsLink(mainRoot, dir);
+  if (linked) fs().unlinkSync(path().join(dir, DEPS_DIR));
   if (force) return (removeWorktree(mainRoot, dir, true), null);
   if (worktreeChanges(dir, id, 'no').presence !== null) restoreFile(dir, BOARD_PATH);
   const r = removeWorktree(mainRoot, dir, false);
   if (r.ok) return null;
+  if (linked && !r.containsSubmodules) linkDependencies(mainRoot, dir, null); // the worktree stays: so do its hooks' dependencies
   // git refuses every worktree with a submodule checked out; workAtRisk has just looked into each one.
   if (r.containsSubmodules) return (removeWorktree(mainRoot, dir, true), null);
   return r.detail;
@@ -319,4 +326,70 @@ export function missingScriptsWarning(ctx: Context, missing: string[]): string {
     `${missing.length > 1 ? 'them' : 'it'}: git add ${missing.join(' ')} && git commit -m "chore: onboard coord" ` +
     `&& git push ${ctx.cfg.remote} HEAD:${ctx.cfg.branch}`
   );
+}
+
+// ---- the main checkout's node_modules --------------------------------------------------
+// lefthook 1 from npm writes hooks that look for its binary under `<top>/node_modules`, and the
+// team's own hooks (eslint through npx) need their dependencies there too, but a session worktree
+// has none: so start links the main checkout's. The link is coord's, never the person's work:
+// close removes it without asking, and only the link, never what it points to.
+
+export const DEPS_DIR = 'node_modules';
+
+/** True when `<dir>/node_modules` is the link coord makes: a symbolic link to the main checkout's node_modules. */
+export function isDepsLink(mainRoot: string, dir: string): boolean {
+  if (path().resolve(dir) === path().resolve(mainRoot)) return false;
+  try {
+    return fs().readlinkSync(path().join(dir, DEPS_DIR)) === path().join(mainRoot, DEPS_DIR);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Links `<worktree>/node_modules` to the main checkout's when that is a directory and the worktree
+ * has nothing by that name (nothing is ever replaced). A `node_modules/` pattern matches directories
+ * only, so when git would not ignore the link, `commonDir`'s info/exclude gets `/node_modules` first
+ * (null: the caller has checked): the link is never committed. Returns true when it linked.
+ */
+export function linkDependencies(mainRoot: string, worktree: string, commonDir: string | null): boolean {
+  if (!canLinkDependencies(mainRoot, worktree)) return false;
+  const target = path().join(mainRoot, DEPS_DIR);
+  const link = path().join(worktree, DEPS_DIR);
+  if (commonDir && !isIgnored(worktree, DEPS_DIR)) {
+    const exclude = path().join(commonDir, 'info', 'exclude');
+    fs().mkdirSync(path().dirname(exclude), { recursive: true });
+    const text = readText(exclude) ?? '';
+    const lead = text && !text.endsWith('\n') ? '\n' : '';
+    fs().appendFileSync(exclude, `${lead}# coord: the link to the main checkout's node_modules in session worktrees\n/${DEPS_DIR}\n`);
+  }
+  fs().symlinkSync(target, link, 'dir');
+  if (commonDir && !isIgnored(worktree, DEPS_DIR)) {
+    fs().unlinkSync(link); // a negation in the team's .gitignore wins over info/exclude: better no link than a committed one
+    throw new Error(`Git would not ignore ${link} (a !${DEPS_DIR} pattern in .gitignore?), so it was not linked`);
+  }
+  return true;
+}
+
+/** Whether `linkDependencies` would link: the main checkout has a node_modules directory, the worktree nothing by that name. */
+export function canLinkDependencies(mainRoot: string, worktree: string): boolean {
+  if (path().resolve(worktree) === path().resolve(mainRoot) || !isDirectory(path().join(mainRoot, DEPS_DIR))) return false;
+  return !lexists(path().join(worktree, DEPS_DIR)) && !writeHazard(worktree, DEPS_DIR);
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return fs().statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function lexists(p: string): boolean {
+  try {
+    fs().lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -19,8 +19,13 @@ export function findLefthook(top: string): string | null {
 
 /** Whether lefthook loads and validates the config in `top` as it is on disk now; the first line of its complaint when not. */
 export function lefthookAccepts(bin: string, top: string): { ok: true } | { ok: false; why: string } {
-  const r = runProgram(bin, ['validate'], { cwd: top, timeoutMs: 30_000 });
+  let r = runProgram(bin, ['validate'], { cwd: top, timeoutMs: 30_000 });
   if (r.code === 0) return { ok: true };
+  if (/unknown command "validate"/.test(r.stderr + r.stdout)) {
+    // lefthook 1 has no validate: dump loads the config too, but says it could not while exiting 0.
+    r = runProgram(bin, ['dump'], { cwd: top, timeoutMs: 30_000 });
+    if (r.code === 0 && !/couldn't load config|^error/im.test(r.stderr + r.stdout)) return { ok: true };
+  }
   const why =
     (r.stderr + '\n' + r.stdout)
       .split('\n')

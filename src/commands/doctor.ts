@@ -4,13 +4,33 @@ import { bool, type Parsed, type VerbSpec } from '../args.js';
 import { boardName, refresh, Snapshot } from '../blackboard.js';
 import type { Context } from '../context.js';
 import { CoordError } from '../errors.js';
-import { committerIdent, deleteBranch, hooksDir, isAncestor, listBranches, listWorktrees, pruneWorktrees, worktreeStatus } from '../git.js';
+import {
+  committerIdent,
+  deleteBranch,
+  hooksDir,
+  isAncestor,
+  listBranches,
+  listWorktrees,
+  pruneWorktrees,
+  runHook,
+  worktreeStatus,
+} from '../git.js';
 import { dim, green, out, red, report, yellow, type Report } from '../output.js';
 import { planRemoveRow } from '../plans.js';
 import { publish, unconfirmedPushes } from '../publish.js';
 import { fs, path, processAlive } from '../sys.js';
+import { operationInProgress } from '../worktree.js';
 import { boardHistory, stateOf } from '../liveness.js';
-import { claimNotes, lossText, removeSessionWorktree, unpublishedCommits, workAtRisk } from '../session.js';
+import {
+  canLinkDependencies,
+  claimNotes,
+  DEPS_DIR,
+  linkDependencies,
+  lossText,
+  removeSessionWorktree,
+  unpublishedCommits,
+  workAtRisk,
+} from '../session.js';
 import { missingSettings, setUpClone } from '../clonesetup.js';
 import { withAttributes } from '../protocol/gitattributes.js';
 import { HOOK_JOBS, HOOK_SCRIPTS, LEFTHOOK_CONFIGS, LEFTHOOK_LOCAL_CONFIGS, lefthookConfig } from '../protocol/lefthook.js';
@@ -24,10 +44,12 @@ export const spec: VerbSpec = {
   usage: '[--fix] [--json]',
   description:
     'Looks at: git identity, the remote, the board (and rows it cannot read), lefthook.yml and the\n' +
-    'installed hooks, and leftovers — a claim whose start was killed, a worktree or branch of a\n' +
-    "closed session, stale worktree records. --fix removes a worktree only by close's rule: nothing\n" +
-    'uncommitted, no file git ignores, no hidden edit, no submodule commit its remotes lack, and no\n' +
-    'commit of its branch that is not published; otherwise it names what would be lost.\n' +
+    'installed hooks (in a session worktree it runs the commit-msg hook, committing nothing: it must\n' +
+    'refuse a subject without the prefix), and leftovers — a claim whose start was killed, a worktree\n' +
+    'or branch of a closed session, stale worktree records. --fix removes a worktree only by\n' +
+    "close's rule: nothing uncommitted, no file git ignores, no hidden edit, no submodule commit its\n" +
+    'remotes lack, and no commit of its branch that is not published; otherwise it names what would\n' +
+    'be lost. In a session worktree whose hooks cannot find lefthook, --fix links node_modules.\n' +
     'Exit 0 when nothing needs attention, 1 otherwise.',
   flags: [
     { name: 'fix', help: 'repair what can be repaired safely' },
@@ -144,6 +166,14 @@ export function run(ctx: Context, p: Parsed): Report {
     add({ level: 'warn', message: `no ${names} hook is installed in this clone (${lost})`, fix: `run ${lefthookInstallCommand(top)}` });
   }
 
+  // Installed is not running: in a session worktree the hooks may not find lefthook (lefthook 1 looks in <top>/node_modules).
+  const own = ctx.repo.session;
+  const op = operationInProgress(ctx.repo.gitDir);
+  if (own && top !== ctx.repo.mainRoot && fs().existsSync(path().join(hooks, 'commit-msg'))) {
+    if (op) add({ level: 'info', message: `the hooks were not exercised: a ${op} is in progress here, and coord's jobs skip it` });
+    else proveGuards(ctx, own, add);
+  }
+
   const attributes = path().join(top, '.gitattributes');
   const attrText = fs().existsSync(attributes) ? fs().readFileSync(attributes, 'utf8') : '';
   if (withAttributes(attrText).added.length)
@@ -218,6 +248,69 @@ export function run(ctx: Context, p: Parsed): Report {
     }
   };
   return report(value, text, open.length ? 1 : 0);
+}
+
+/**
+ * Runs the installed commit-msg hook of session worktree `id` as a commit would, committing nothing: a
+ * conventional subject without [id] must be refused, the same subject with it must pass.
+ */
+function proveGuards(ctx: Context, id: string, add: (f: Finding) => void): void {
+  const { top, mainRoot, commonDir } = ctx.repo;
+  const file = path().join(ctx.repo.gitDir, 'COORD_DOCTOR_MSG');
+  const probe = (subject: string) => {
+    fs().writeFileSync(file, `${subject}\n`);
+    try {
+      return runHook(top, 'commit-msg', [file], 60_000);
+    } finally {
+      fs().rmSync(file, { force: true });
+    }
+  };
+  const subject = 'chore: coord doctor probe';
+  const wrong = probe(subject);
+  if (!wrong.ran) {
+    add({ level: 'info', message: `the hooks were not exercised: ${wrong.why}`, fix: `commit '${subject}' here: it must be refused` });
+    return;
+  }
+  if (wrong.code === 0) {
+    const lost = /Can't find lefthook/i.test(wrong.output);
+    const linkable = canLinkDependencies(mainRoot, top);
+    const link = (p: string) => path().join(p, DEPS_DIR);
+    add({
+      level: 'error',
+      message:
+        `the commit-msg hook here let '${subject}' (no [${id}]) through: coord's guards and the team's hooks do not run in ` +
+        `this worktree${lost ? ` (the hook says: Can't find lefthook in PATH)` : ''}`,
+      fix: linkable
+        ? `give the hooks the main checkout's ${DEPS_DIR}, where they look for lefthook: ln -s ${link(mainRoot)} ${link(top)}`
+        : process.env.LEFTHOOK === '0'
+          ? 'unset LEFTHOOK (LEFTHOOK=0 turns every hook off)'
+          : `make lefthook runnable from ${top} (on PATH, or in its ${DEPS_DIR}), ` +
+            `then run ${lefthookInstallCommand(mainRoot)} in ${mainRoot}`,
+      repair: linkable
+        ? () => {
+            linkDependencies(mainRoot, top, commonDir);
+          }
+        : undefined,
+    });
+    return;
+  }
+  const right = probe(`[${id}] ${subject}`);
+  if (right.ran && right.code !== 0)
+    add({
+      level: 'warn',
+      message: `the commit-msg hook here refuses '[${id}] ${subject}' too: ${lastLine(right.output)}`,
+      fix: `see why: write that subject to a file and run git hook run commit-msg -- <file>`,
+    });
+}
+
+/** The last line of a hook's output that says something (lefthook's colours and box drawing dropped). */
+function lastLine(output: string): string {
+  const lines = output
+    .replace(/\x1b\[[0-9;]*m/g, '')
+    .split('\n')
+    .map((l) => l.replace(/^[\s│┃╭╰─]+/, '').trim())
+    .filter(Boolean);
+  return lines.at(-1) ?? 'no output';
 }
 
 /** 'a', 'a and b', 'a, b and c'. */

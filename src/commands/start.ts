@@ -19,7 +19,8 @@ export const spec: VerbSpec = {
     'publishes the claim row, then creates ../<repo>-<id> on branch session-<id> at that commit.\n' +
     'Race-safe: when another session publishes first, it re-reads the board and picks again.\n' +
     'Files git ignores that .worktreeinclude names (.env, local config) are copied from the main\n' +
-    'checkout into the new worktree.\n' +
+    "checkout into the new worktree; its node_modules is linked to the main checkout's, where the\n" +
+    "hooks look for lefthook and the team's tools (git ignores the link; close removes only it).\n" +
     'COORD_SESSION does not apply: start always claims a new session.',
   flags: [
     { name: 'scope', value: 'TEXT', help: 'what this session works on (default: scope TBD)' },
@@ -43,7 +44,7 @@ export function run(ctx: Context, p: Parsed): Report {
   if (riff !== undefined && checkRiffId(riff)) throw new UsageError(`--riff: ${checkRiffId(riff)}.`);
 
   if (!p.flags.json) out(`fetching ${boardName(ctx)} and claiming the lowest free id ...`);
-  const { row, dir, branch, sha, copied, configured } = claimSession(ctx, { wanted, name, scope, riff }, (line) => err(line));
+  const { row, dir, branch, sha, copied, configured, linked } = claimSession(ctx, { wanted, name, scope, riff }, (line) => err(line));
   return report({ id: row.id, name: row.name, worktree: dir, branch, claimed: row.claimed, commit: sha, copied }, () => {
     const bar = '='.repeat(36);
     const copiedList = copied.length > 4 ? `${copied.slice(0, 4).join(', ')} and ${copied.length - 4} more` : copied.join(', ');
@@ -57,6 +58,7 @@ export function run(ctx: Context, p: Parsed): Report {
         `Branch:   ${branch}`,
         ...(configured.length ? [`Set up:   this clone merges the coordination files with coord (${configured.join(', ')})`] : []),
         ...(copied.length ? [`Copied:   ${copiedList} (named in ${WORKTREE_INCLUDE})`] : []),
+        ...(linked ? [`Linked:   node_modules to the main checkout's (the hooks run from it; close removes the link)`] : []),
         'Next:',
         `  cd ${dir}`,
         bar,
