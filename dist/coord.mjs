@@ -4952,6 +4952,12 @@ function run20(ctx, p) {
     });
   else if (clFile && !exists2(COMMITLINT_PRESET_PATH))
     add({ level: "warn", message: `${clFile} names ${COMMITLINT_PRESET_PATH}, which is missing`, fix: "run 'coord init'" });
+  else if (clFile && readRel(COMMITLINT_PRESET_PATH) !== commitlintPresetScript())
+    add({
+      level: "warn",
+      message: `${COMMITLINT_PRESET_PATH} is not the preset this coord writes (edited, or from another version)`,
+      fix: "run 'coord init' and commit it"
+    });
   const uncommitted = worktreeStatus(
     top,
     "all",

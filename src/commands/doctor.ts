@@ -15,7 +15,14 @@ import { missingSettings, setUpClone } from '../clonesetup.js';
 import { withAttributes } from '../protocol/gitattributes.js';
 import { HOOK_JOBS, HOOK_SCRIPTS, LEFTHOOK_CONFIGS, LEFTHOOK_LOCAL_CONFIGS, lefthookConfig } from '../protocol/lefthook.js';
 import { lefthookInstallCommand } from '../tools.js';
-import { commitlintConfig, configInCode, presetLine, presetWhere, usesCoordPreset } from '../protocol/commitlint.js';
+import {
+  commitlintConfig,
+  commitlintPresetScript,
+  configInCode,
+  presetLine,
+  presetWhere,
+  usesCoordPreset,
+} from '../protocol/commitlint.js';
 import { findRow, parseBoard, type Board } from '../protocol/board.js';
 import {
   BOARD_PATH,
@@ -135,6 +142,12 @@ export function run(ctx: Context, p: Parsed): Report {
     });
   else if (clFile && !exists(COMMITLINT_PRESET_PATH))
     add({ level: 'warn', message: `${clFile} names ${COMMITLINT_PRESET_PATH}, which is missing`, fix: "run 'coord init'" });
+  else if (clFile && readRel(COMMITLINT_PRESET_PATH) !== commitlintPresetScript())
+    add({
+      level: 'warn',
+      message: `${COMMITLINT_PRESET_PATH} is not the preset this coord writes (edited, or from another version)`,
+      fix: "run 'coord init' and commit it",
+    });
   const uncommitted = worktreeStatus(
     top,
     'all',

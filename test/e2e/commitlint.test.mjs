@@ -99,6 +99,18 @@ function bothRulesHold(fx) {
   assert.notEqual(wrong.code, 0, "another session's prefix went through");
   assert.match(wrong.said, /prefix \[sB\] does not match worktree/, `coord did not refuse it:\n${wrong.said}`);
   assert.ok(!doctorSays(wt, env).includes(NOT_SKIPPED), 'doctor warns about commitlint in the session worktree');
+  // What git writes itself, as coord's rule lets it through: commitlint's default ignores take it too.
+  const fixup = commit(wt, env, '[sA] fixup! [sA] feat(api): add the endpoint');
+  assert.notEqual(fixup.code, 0, 'a prefix before fixup! went through');
+  const wrapped = commit(wt, env, 'fixup! [sA] feat(api): add the endpoint');
+  assert.equal(wrapped.code, 0, `a fixup! of a session commit was refused:\n${wrapped.said}`);
+  const revert = git(wt, ['revert', '--no-edit', 'HEAD'], { env });
+  assert.equal(revert.code, 0, `git revert was refused:\n${revert.stdout}${revert.stderr}`);
+  const side = gitOk(wt, ['commit-tree', 'HEAD~1^{tree}', '-p', 'HEAD~1', '-m', '[sA] chore: side'], { env }).trim();
+  const merge = git(wt, ['merge', '--no-ff', '--no-edit', side], { env });
+  assert.equal(merge.code, 0, `git merge was refused:\n${merge.stdout}${merge.stderr}`);
+  const log = gitOk(wt, ['log', '--first-parent', '-2', '--format=%s'], { env });
+  assert.match(log, /^Merge commit '[0-9a-f]+' into session-sA\nRevert "fixup! \[sA\] feat\(api\): add the endpoint"\n$/);
 
   const main = commit(repo, env, 'feat: x');
   assert.equal(main.code, 0, `an unprefixed conventional subject was refused in the main checkout:\n${main.said}`);
@@ -143,4 +155,10 @@ test('commitlint.config.mjs: init refuses that part with the line to add, writes
   fs.writeFileSync(path.join(fx.repo, 'commitlint.config.mjs'), config.replace('export default {\n', `export default {\n  ${line}\n`));
   coordOk(fx.repo, INIT, { env: fx.env });
   bothRulesHold(fx);
+  // A preset someone edited, or one that is gone, is no longer coord's rule: doctor says so.
+  const preset = path.join(fx.repo, PRESET);
+  fs.writeFileSync(preset, fs.readFileSync(preset, 'utf8').replace('{1,3}', '{1,9}'));
+  assert.match(doctorSays(fx.repo, fx.env), /coord-commitlint-preset\.cjs is not the preset this coord writes/);
+  fs.rmSync(preset);
+  assert.match(doctorSays(fx.repo, fx.env), /names infrastructure\/scripts\/coord-commitlint-preset\.cjs, which is missing/);
 });
