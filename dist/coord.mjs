@@ -902,6 +902,7 @@ var SCRIPT_PATH = "infrastructure/scripts/coord.mjs";
 var GUARD_PATH = "infrastructure/scripts/coord-prefix-guard.sh";
 var RESERVED_GUARD_PATH = "infrastructure/scripts/coord-reserved-guard.sh";
 var HEARTBEAT_PATH = "infrastructure/scripts/coord-heartbeat.sh";
+var COMMITLINT_PRESET_PATH = "infrastructure/scripts/coord-commitlint-preset.cjs";
 var START_SCRIPT_PATH = "infrastructure/scripts/start-session.sh";
 var WORKTREE_INCLUDE = ".worktreeinclude";
 var IN_PROGRESS = [
@@ -4863,6 +4864,163 @@ function lefthookInstallCommand(top) {
   return "npx --yes lefthook install";
 }
 
+// src/protocol/commitlint.ts
+var PRESET_REF = `./${COMMITLINT_PRESET_PATH}`;
+var COMMITLINT_CONFIGS = [
+  "package.json",
+  ".commitlintrc",
+  ".commitlintrc.json",
+  ".commitlintrc.yaml",
+  ".commitlintrc.yml",
+  ".commitlintrc.js",
+  ".commitlintrc.cjs",
+  ".commitlintrc.mjs",
+  "commitlint.config.js",
+  "commitlint.config.cjs",
+  "commitlint.config.mjs",
+  ".commitlintrc.ts",
+  ".commitlintrc.cts",
+  ".commitlintrc.mts",
+  "commitlint.config.ts",
+  "commitlint.config.cts",
+  "commitlint.config.mts"
+];
+function commitlintConfig(exists2, read) {
+  for (const file of COMMITLINT_CONFIGS) {
+    if (!exists2(file)) continue;
+    if (file !== "package.json") return file;
+    try {
+      const pkg = JSON.parse(read(file));
+      if (isObject(pkg) && "commitlint" in pkg) return file;
+    } catch {
+    }
+  }
+  return null;
+}
+var PREFIX = `(?:\\[${SESSION_ID_PATTERN}\\] )?`;
+var HEADER_PATTERN = new RegExp(`^${PREFIX}(\\w*)(?:\\((.*)\\))?!?: (.*)$`);
+var BREAKING_HEADER_PATTERN = new RegExp(`^${PREFIX}(\\w*)(?:\\((.*)\\))?!: (.*)$`);
+function commitlintPresetScript() {
+  return `// coord's commitlint parser preset, written by 'coord init' from coord's session-id rule: do not edit
+// (run 'coord init' again). It is conventional commits' parser with an optional leading '[sX] ' (a coord
+// session's prefix) skipped, so every commitlint rule still applies to the rest of the subject.
+'use strict';
+module.exports = {
+  parserOpts: {
+    headerPattern: ${HEADER_PATTERN.toString()},
+    breakingHeaderPattern: ${BREAKING_HEADER_PATTERN.toString()},
+    headerCorrespondence: ['type', 'scope', 'subject'],
+    noteKeywords: ['BREAKING CHANGE', 'BREAKING-CHANGE'],
+    revertPattern: /^(?:Revert|revert:)\\s"?([\\s\\S]+?)"?\\s*This reverts commit (\\w*)\\./i,
+    revertCorrespondence: ['header', 'hash'],
+    issuePrefixes: ['#'],
+  },
+};
+`;
+}
+var configInCode = (file) => /\.[cm]?[jt]s$/.test(file);
+function formatOf(file, text) {
+  if (file === "package.json") return "package";
+  if (file.endsWith(".json")) return "json";
+  if (/\.ya?ml$/.test(file)) return "yaml";
+  if (configInCode(file)) return "code";
+  return text.trimStart().startsWith("{") ? "json" : "yaml";
+}
+function presetLine(file, text) {
+  const format = formatOf(file, text);
+  if (format === "yaml") return `parserPreset: ${PRESET_REF}`;
+  if (format === "code") return `parserPreset: '${PRESET_REF}',`;
+  return `"parserPreset": "${PRESET_REF}"`;
+}
+function presetWhere(file, text) {
+  const format = formatOf(file, text);
+  if (format === "code") return `to the object ${file} exports`;
+  if (format === "package") return `to the "commitlint" object of ${file}`;
+  return `to ${file} (top level)`;
+}
+function mergeCommitlint(file, text) {
+  const format = formatOf(file, text);
+  if (format === "code")
+    return text.includes(COMMITLINT_PRESET_PATH) ? { text, changed: false } : { refused: `${file} is code, which coord does not edit` };
+  if (format === "yaml") return mergeYaml(file, text);
+  let parsed;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    return { refused: `${file} does not parse as JSON (${e.message})` };
+  }
+  const cfg = format === "package" && isObject(parsed) ? parsed.commitlint : parsed;
+  const where = format === "package" ? `its "commitlint" value` : file;
+  if (!isObject(cfg)) return { refused: `${where} is not an object` };
+  if (cfg.parserPreset === PRESET_REF) return { text, changed: false };
+  if (cfg.parserPreset !== void 0) return { refused: ownPreset(cfg.parserPreset) };
+  const at = objectStart(text, format === "package" ? "commitlint" : null);
+  if (at < 0) return { refused: `coord could not find where ${where}'s object starts` };
+  const entry = `"parserPreset": ${JSON.stringify(PRESET_REF)}`;
+  const rest = text.slice(at + 1);
+  const eol = text.includes("\r\n") ? "\r\n" : "\n";
+  const nextLine = /^[ \t]*\r?\n([ \t]*)(.)/.exec(rest);
+  const empty = /^\s*\}/.test(rest);
+  const insert = empty ? ` ${entry} ` : nextLine ? `${eol}${nextLine[1]}${entry},` : ` ${entry},`;
+  const out2 = text.slice(0, at + 1) + insert + (empty ? rest.replace(/^\s*/, "") : rest);
+  const meant = format === "package" ? { ...parsed, commitlint: { parserPreset: PRESET_REF, ...cfg } } : { parserPreset: PRESET_REF, ...cfg };
+  let got;
+  try {
+    got = JSON.parse(out2);
+  } catch {
+    got = void 0;
+  }
+  if (JSON.stringify(got) !== JSON.stringify(meant))
+    return { refused: `coord could not add a line to ${where} and keep the rest as it is` };
+  return { text: out2, changed: true };
+}
+function objectStart(text, key) {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      const end = stringEnd(text, i);
+      if (end < 0) return -1;
+      if (key !== null && depth === 1 && JSON.parse(text.slice(i, end + 1)) === key) {
+        const m = /^\s*:\s*\{/.exec(text.slice(end + 1));
+        if (m) return end + m[0].length;
+      }
+      i = end;
+    } else if (c === "{" || c === "[") {
+      if (depth === 0 && key === null) return c === "{" ? i : -1;
+      depth++;
+    } else if (c === "}" || c === "]") depth--;
+  }
+  return -1;
+}
+function stringEnd(text, start) {
+  for (let i = start + 1; i < text.length; i++) {
+    if (text[i] === "\\") i++;
+    else if (text[i] === '"') return i;
+  }
+  return -1;
+}
+function mergeYaml(file, text) {
+  const lines2 = text.split(/\r?\n/);
+  const at = lines2.findIndex((l) => /^["']?parserPreset["']?\s*:/.test(l));
+  if (at >= 0) {
+    const value = lines2[at].replace(/^[^:]*:/, "").replace(/\s+#.*$/, "").trim().replace(/^(["'])(.*)\1$/, "$2");
+    return value === PRESET_REF ? { text, changed: false } : { refused: ownPreset(value || lines2[at].trim()) };
+  }
+  const first = lines2.find((l) => l.trim() && !l.trim().startsWith("#"));
+  if (!first || !/^[A-Za-z_"'][^:]*:(\s|$)/.test(first) || lines2.some((l) => /^(---|\.\.\.)\s*$/.test(l)))
+    return { refused: `${file} is not a plain block-style YAML map coord can add a line to` };
+  const eol = text.includes("\r\n") ? "\r\n" : "\n";
+  const body = text === "" || /\n$/.test(text) ? text : text + eol;
+  return { text: `${body}parserPreset: ${PRESET_REF}${eol}`, changed: true };
+}
+var ownPreset = (value) => `it names its own parserPreset (${JSON.stringify(value).slice(0, 60)}): replace it with coord's, or make its headerPattern accept an optional leading '[sX] ' as ${COMMITLINT_PRESET_PATH} does`;
+function usesCoordPreset(file, text) {
+  const merged = mergeCommitlint(file, text);
+  return "changed" in merged && !merged.changed;
+}
+var isObject = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
+
 // src/commands/doctor.ts
 var spec20 = {
   name: "doctor",
@@ -4939,10 +5097,32 @@ function run20(ctx, p) {
       message: `lefthook loads ${lhFile} only: the hooks in ${ignored.join(", ")} do not run`,
       fix: `move their jobs into ${lhFile} and delete ${ignored.join(", ")}`
     });
+  const clFile = commitlintConfig(exists2, readRel);
+  const clText = clFile ? readRel(clFile) : "";
+  if (clFile && !usesCoordPreset(clFile, clText))
+    add({
+      level: "warn",
+      message: `${clFile} (commitlint) does not skip coord's [sX] prefix: commitlint refuses every session commit (type-empty)`,
+      fix: `add ${presetLine(clFile, clText)} ${presetWhere(clFile, clText)}` + (configInCode(clFile) ? "" : " (coord init does it)")
+    });
+  else if (clFile && !exists2(COMMITLINT_PRESET_PATH))
+    add({ level: "warn", message: `${clFile} names ${COMMITLINT_PRESET_PATH}, which is missing`, fix: "run 'coord init'" });
+  else if (clFile && readRel(COMMITLINT_PRESET_PATH) !== commitlintPresetScript())
+    add({
+      level: "warn",
+      message: `${COMMITLINT_PRESET_PATH} is not the preset this coord writes (edited, or from another version)`,
+      fix: "run 'coord init' and commit it"
+    });
   const uncommitted = worktreeStatus(
     top,
     "all",
-    [...HOOK_SCRIPTS, CONFIG_FILE, ".gitattributes", ...lhFile ? [lhFile] : []].filter(exists2)
+    [
+      ...HOOK_SCRIPTS,
+      CONFIG_FILE,
+      ".gitattributes",
+      ...lhFile ? [lhFile] : [],
+      ...clFile ? [clFile, COMMITLINT_PRESET_PATH] : []
+    ].filter(exists2)
   );
   if (uncommitted.length)
     add({
@@ -5434,7 +5614,9 @@ lefthook config lefthook loads (lefthook.yml, .lefthook.yml, .config/lefthook.ym
 other hooks stay as they are; a form it cannot merge safely is refused with the lines to add,
 exit 1; with lefthook at hand it checks the result still loads), the merge attributes of the
 coordination files to .gitattributes; sets this clone up to merge them (merge.coord.driver,
-merge.autoStash, rebase.autoStash, unless already set). Harmless to run again.`,
+merge.autoStash, rebase.autoStash, unless already set). When the repository runs commitlint, writes
+${COMMITLINT_PRESET_PATH} (a parser preset that skips the [sX] prefix) and names it in the commitlint
+config (JSON, package.json or YAML; a config in code is refused with the line to add, exit 1). Harmless to run again.`,
   flags: [
     { name: "branch", value: "NAME", help: `blackboard branch, written to ${CONFIG_FILE} (default: the remote's default branch)` },
     { name: "deno", help: 'run the hooks with "deno run -A" instead of node (switches jobs set up for node, and back without it)' },
@@ -5443,7 +5625,10 @@ merge.autoStash, rebase.autoStash, unless already set). Harmless to run again.`,
       help: "also add Claude Code hooks (.claude/settings.json: session start, prompt, worktree create/remove) and the protocol section to CLAUDE.md/AGENTS.md"
     },
     { name: "agents", help: "write the protocol section into AGENTS.md (Codex, Cursor, Gemini CLI, Copilot, \u2026)" },
-    { name: "json", help: 'print {"root","branch","written":[{"path","action"}],"lefthook","configured","toCommit","install"}' }
+    {
+      name: "json",
+      help: 'print {"root","branch","written":[{"path","action"}],"lefthook","commitlint","configured","toCommit","install"}'
+    }
   ],
   positionals: [0, 0],
   group: "setup",
@@ -5479,6 +5664,7 @@ async function run24(p) {
     throw new CoordError(`Not onboarding: ${e.message} Nothing was written.`);
   }
   const raw = exists2(CONFIG_FILE) ? JSON.parse(readRel(CONFIG_FILE)) : {};
+  const clFile = commitlintConfig(exists2, readRel);
   const wanted = str(p, "branch");
   if (wanted !== void 0 && checkBranchName(wanted)) throw new UsageError(`--branch: ${checkBranchName(wanted)}.`);
   const hasRemote = remoteUrl(top, cfg.remote) !== null;
@@ -5494,6 +5680,7 @@ async function run24(p) {
     HEARTBEAT_PATH,
     path().relative(top, path().resolve(top, lefthookConfig(exists2, process.env.LEFTHOOK_CONFIG) ?? NEW_LEFTHOOK_CONFIG)),
     ".gitattributes",
+    ...clFile ? [clFile, COMMITLINT_PRESET_PATH] : [],
     ...bool(p, "claude") ? [".claude/settings.json"] : [],
     ...bool(p, "claude") || bool(p, "agents") ? agentDocs(exists2, readRel, bool(p, "agents")) : []
   ]);
@@ -5508,6 +5695,7 @@ async function run24(p) {
   put(RESERVED_GUARD_PATH, reservedGuardScript(), { mode: 493 });
   put(HEARTBEAT_PATH, heartbeatScript(), { mode: 493 });
   const hooks = lefthookJobs(top, runtime, runtimeCommand(!deno2), put);
+  const commitlint = clFile ? commitlintSetUp(clFile, readRel(clFile), put) : null;
   const attributes = readRel(".gitattributes");
   put(".gitattributes", withAttributes(attributes).text);
   const configured = setUpClone(top, commonDir, { runtime, force: true });
@@ -5530,7 +5718,7 @@ async function run24(p) {
   const paths = written.map((w) => w.path);
   const toCommit = [...new Set(worktreeStatus(top, "all", paths).map((e) => e.path))];
   const install = lefthookInstallCommand(top);
-  const value = { root: top, branch, written, lefthook: hooks, configured, toCommit, install };
+  const value = { root: top, branch, written, lefthook: hooks, commitlint, configured, toCommit, install };
   return report(
     value,
     () => {
@@ -5545,6 +5733,11 @@ async function run24(p) {
         err(`coord: could not add coord's jobs to ${hooks.file}: ${hooks.refused}. Add these lines to it by hand, then run coord doctor:`);
         err(hooks.lines);
       }
+      if (commitlint?.refused) {
+        err(`coord: could not make ${commitlint.file} (commitlint) accept the [sX] prefix: ${commitlint.refused}.`);
+        err(`Add this line ${commitlint.where}, then run coord doctor:`);
+        err(commitlint.lines);
+      }
       out("");
       out("Next:");
       out(`  ${install.padEnd(31)} # once per clone, so the hooks run`);
@@ -5558,8 +5751,16 @@ async function run24(p) {
           `No remote '${cfg.remote}': the local branch ${branch} is the blackboard, shared by the sessions of this clone (to share it with other clones: git remote add ${cfg.remote} URL && git push ${cfg.remote} ${branch}).`
         );
     },
-    hooks.refused ? 1 : 0
+    hooks.refused || commitlint?.refused ? 1 : 0
   );
+}
+function commitlintSetUp(file, text, put) {
+  put(COMMITLINT_PRESET_PATH, commitlintPresetScript());
+  const merged = mergeCommitlint(file, text);
+  if ("refused" in merged)
+    return { file, action: "refused", refused: merged.refused, where: presetWhere(file, text), lines: presetLine(file, text) };
+  put(file, merged.text);
+  return { file, action: merged.changed ? "merged" : "unchanged" };
 }
 function refuseLinks(top, rels, first = true) {
   const hazards = rels.filter((r) => !r.startsWith("..") && !path().isAbsolute(r)).map((r) => writeHazard(top, r));

@@ -35,8 +35,24 @@ import { missingSettings, setUpClone } from '../clonesetup.js';
 import { withAttributes } from '../protocol/gitattributes.js';
 import { HOOK_JOBS, HOOK_SCRIPTS, LEFTHOOK_CONFIGS, LEFTHOOK_LOCAL_CONFIGS, lefthookConfig } from '../protocol/lefthook.js';
 import { lefthookInstallCommand } from '../tools.js';
+import {
+  commitlintConfig,
+  commitlintPresetScript,
+  configInCode,
+  presetLine,
+  presetWhere,
+  usesCoordPreset,
+} from '../protocol/commitlint.js';
 import { findRow, parseBoard, type Board } from '../protocol/board.js';
-import { BOARD_PATH, CONFIG_FILE, SCRIPT_PATH, sessionBranch, sessionOfBranch, sessionOfWorktreeName } from '../protocol/layout.js';
+import {
+  BOARD_PATH,
+  COMMITLINT_PRESET_PATH,
+  CONFIG_FILE,
+  SCRIPT_PATH,
+  sessionBranch,
+  sessionOfBranch,
+  sessionOfWorktreeName,
+} from '../protocol/layout.js';
 
 export const spec: VerbSpec = {
   name: 'doctor',
@@ -137,10 +153,33 @@ export function run(ctx: Context, p: Parsed): Report {
       message: `lefthook loads ${lhFile} only: the hooks in ${ignored.join(', ')} do not run`,
       fix: `move their jobs into ${lhFile} and delete ${ignored.join(', ')}`,
     });
+  // commitlint parses `type(scope): subject` from the start: without coord's preset it refuses every [sX] subject.
+  const clFile = commitlintConfig(exists, readRel);
+  const clText = clFile ? readRel(clFile) : '';
+  if (clFile && !usesCoordPreset(clFile, clText))
+    add({
+      level: 'warn',
+      message: `${clFile} (commitlint) does not skip coord's [sX] prefix: commitlint refuses every session commit (type-empty)`,
+      fix: `add ${presetLine(clFile, clText)} ${presetWhere(clFile, clText)}` + (configInCode(clFile) ? '' : ' (coord init does it)'),
+    });
+  else if (clFile && !exists(COMMITLINT_PRESET_PATH))
+    add({ level: 'warn', message: `${clFile} names ${COMMITLINT_PRESET_PATH}, which is missing`, fix: "run 'coord init'" });
+  else if (clFile && readRel(COMMITLINT_PRESET_PATH) !== commitlintPresetScript())
+    add({
+      level: 'warn',
+      message: `${COMMITLINT_PRESET_PATH} is not the preset this coord writes (edited, or from another version)`,
+      fix: "run 'coord init' and commit it",
+    });
   const uncommitted = worktreeStatus(
     top,
     'all',
-    [...HOOK_SCRIPTS, CONFIG_FILE, '.gitattributes', ...(lhFile ? [lhFile] : [])].filter(exists),
+    [
+      ...HOOK_SCRIPTS,
+      CONFIG_FILE,
+      '.gitattributes',
+      ...(lhFile ? [lhFile] : []),
+      ...(clFile ? [clFile, COMMITLINT_PRESET_PATH] : []),
+    ].filter(exists),
   );
   if (uncommitted.length)
     add({

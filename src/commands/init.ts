@@ -12,6 +12,7 @@ import { emptyBoardText } from '../protocol/board.js';
 import { checkBranchName } from '../protocol/ids.js';
 import {
   BOARD_PATH,
+  COMMITLINT_PRESET_PATH,
   CONFIG_FILE,
   GUARD_PATH,
   HEARTBEAT_PATH,
@@ -35,6 +36,7 @@ import {
 import { withAttributes } from '../protocol/gitattributes.js';
 import { runtimeCommand, setUpClone } from '../clonesetup.js';
 import { prefixGuardScript } from '../protocol/subject.js';
+import { commitlintConfig, commitlintPresetScript, mergeCommitlint, presetLine, presetWhere } from '../protocol/commitlint.js';
 import { AGENT_COMMANDS, agentSection, mergeClaudeSettings, withSection } from '../protocol/agents.js';
 
 export const spec: VerbSpec = {
@@ -49,7 +51,9 @@ export const spec: VerbSpec = {
     'other hooks stay as they are; a form it cannot merge safely is refused with the lines to add,\n' +
     'exit 1; with lefthook at hand it checks the result still loads), the merge attributes of the\n' +
     'coordination files to .gitattributes; sets this clone up to merge them (merge.coord.driver,\n' +
-    'merge.autoStash, rebase.autoStash, unless already set). Harmless to run again.',
+    'merge.autoStash, rebase.autoStash, unless already set). When the repository runs commitlint, writes\n' +
+    `${COMMITLINT_PRESET_PATH} (a parser preset that skips the [sX] prefix) and names it in the commitlint\n` +
+    'config (JSON, package.json or YAML; a config in code is refused with the line to add, exit 1). Harmless to run again.',
   flags: [
     { name: 'branch', value: 'NAME', help: `blackboard branch, written to ${CONFIG_FILE} (default: the remote's default branch)` },
     { name: 'deno', help: 'run the hooks with "deno run -A" instead of node (switches jobs set up for node, and back without it)' },
@@ -60,7 +64,10 @@ export const spec: VerbSpec = {
         'the protocol section to CLAUDE.md/AGENTS.md',
     },
     { name: 'agents', help: 'write the protocol section into AGENTS.md (Codex, Cursor, Gemini CLI, Copilot, …)' },
-    { name: 'json', help: 'print {"root","branch","written":[{"path","action"}],"lefthook","configured","toCommit","install"}' },
+    {
+      name: 'json',
+      help: 'print {"root","branch","written":[{"path","action"}],"lefthook","commitlint","configured","toCommit","install"}',
+    },
   ],
   positionals: [0, 0],
   group: 'setup',
@@ -103,6 +110,7 @@ export async function run(p: Parsed): Promise<Report> {
     throw new CoordError(`Not onboarding: ${(e as Error).message} Nothing was written.`);
   }
   const raw: Record<string, unknown> = exists(CONFIG_FILE) ? JSON.parse(readRel(CONFIG_FILE)) : {};
+  const clFile = commitlintConfig(exists, readRel);
   const wanted = str(p, 'branch');
   if (wanted !== undefined && checkBranchName(wanted)) throw new UsageError(`--branch: ${checkBranchName(wanted)}.`);
   // The blackboard branch: --branch, else what .coord.json says, else the remote's default branch
@@ -127,6 +135,7 @@ export async function run(p: Parsed): Promise<Report> {
     HEARTBEAT_PATH,
     path().relative(top, path().resolve(top, lefthookConfig(exists, process.env.LEFTHOOK_CONFIG) ?? NEW_LEFTHOOK_CONFIG)),
     '.gitattributes',
+    ...(clFile ? [clFile, COMMITLINT_PRESET_PATH] : []),
     ...(bool(p, 'claude') ? ['.claude/settings.json'] : []),
     ...(bool(p, 'claude') || bool(p, 'agents') ? agentDocs(exists, readRel, bool(p, 'agents')) : []),
   ]);
@@ -142,6 +151,7 @@ export async function run(p: Parsed): Promise<Report> {
   put(RESERVED_GUARD_PATH, reservedGuardScript(), { mode: 0o755 });
   put(HEARTBEAT_PATH, heartbeatScript(), { mode: 0o755 });
   const hooks = lefthookJobs(top, runtime, runtimeCommand(!deno), put);
+  const commitlint = clFile ? commitlintSetUp(clFile, readRel(clFile), put) : null;
   const attributes = readRel('.gitattributes');
   put('.gitattributes', withAttributes(attributes).text);
   const configured = setUpClone(top, commonDir, { runtime, force: true });
@@ -166,7 +176,7 @@ export async function run(p: Parsed): Promise<Report> {
   const paths = written.map((w) => w.path);
   const toCommit = [...new Set(worktreeStatus(top, 'all', paths).map((e) => e.path))];
   const install = lefthookInstallCommand(top);
-  const value = { root: top, branch, written, lefthook: hooks, configured, toCommit, install };
+  const value = { root: top, branch, written, lefthook: hooks, commitlint, configured, toCommit, install };
   return report(
     value,
     () => {
@@ -181,6 +191,11 @@ export async function run(p: Parsed): Promise<Report> {
       if (hooks.refused) {
         err(`coord: could not add coord's jobs to ${hooks.file}: ${hooks.refused}. Add these lines to it by hand, then run coord doctor:`);
         err(hooks.lines!);
+      }
+      if (commitlint?.refused) {
+        err(`coord: could not make ${commitlint.file} (commitlint) accept the [sX] prefix: ${commitlint.refused}.`);
+        err(`Add this line ${commitlint.where}, then run coord doctor:`);
+        err(commitlint.lines!);
       }
       out('');
       out('Next:');
@@ -197,8 +212,30 @@ export async function run(p: Parsed): Promise<Report> {
             `(to share it with other clones: git remote add ${cfg.remote} URL && git push ${cfg.remote} ${branch}).`,
         );
     },
-    hooks.refused ? 1 : 0,
+    hooks.refused || commitlint?.refused ? 1 : 0,
   );
+}
+
+interface CommitlintSetUp {
+  file: string;
+  action: 'merged' | 'unchanged' | 'refused';
+  refused?: string;
+  where?: string;
+  lines?: string;
+}
+
+/** coord's parser preset, and the team's commitlint config naming it: edited when safe, else refused with the line to add. */
+function commitlintSetUp(
+  file: string,
+  text: string,
+  put: (rel: string, content: string, opts?: { mode?: number }) => void,
+): CommitlintSetUp {
+  put(COMMITLINT_PRESET_PATH, commitlintPresetScript());
+  const merged = mergeCommitlint(file, text);
+  if ('refused' in merged)
+    return { file, action: 'refused', refused: merged.refused, where: presetWhere(file, text), lines: presetLine(file, text) };
+  put(file, merged.text);
+  return { file, action: merged.changed ? 'merged' : 'unchanged' };
 }
 
 /** Refuses, naming each, the paths below `top` init must not write: a symbolic link on the way, or not a regular file. */

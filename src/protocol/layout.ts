@@ -18,6 +18,8 @@ export const GUARD_PATH = 'infrastructure/scripts/coord-prefix-guard.sh';
 export const RESERVED_GUARD_PATH = 'infrastructure/scripts/coord-reserved-guard.sh';
 /** The post-commit hook's sh fast path (the heartbeat). */
 export const HEARTBEAT_PATH = 'infrastructure/scripts/coord-heartbeat.sh';
+/** coord's commitlint parser preset (its header pattern skips the `[sX] ` prefix), when the team runs commitlint. */
+export const COMMITLINT_PRESET_PATH = 'infrastructure/scripts/coord-commitlint-preset.cjs';
 /** The old habit's entry point, kept as a wrapper around `coord start`. */
 export const START_SCRIPT_PATH = 'infrastructure/scripts/start-session.sh';
 
