@@ -15,7 +15,8 @@ import { createRequire } from 'node:module';
 import { binDir, coord, coordOk, denoBin, git, gitOk, makeEnv, makeRepo, projectRoot, runtime, tempDir } from '../helpers.mjs';
 
 const TIMEOUT = { timeout: 300_000 };
-const V1 = path.join(projectRoot, 'node_modules', 'lefthook-v1');
+// lefthook 1.x, a dev dependency nested in a fixture package so its bin does not replace lefthook 2's.
+const V1 = path.join(projectRoot, 'test', 'fixtures', 'lefthook1', 'node_modules', 'lefthook');
 const V2 = path.join(projectRoot, 'node_modules', 'lefthook');
 // The names lefthook 1's hook template builds from uname, which match node's for these platforms.
 const PLATFORM = `${process.platform}-${process.arch}`;
@@ -266,3 +267,38 @@ test(
     }
   },
 );
+
+test("lefthook 1: a second clone set up by the README's per-clone steps alone guards its session worktrees the same", TIMEOUT, (t) => {
+  const fx = teamRepo(t, 'v1');
+  // The per-clone steps: clone, the team's own install (npm ci: here its node_modules, lefthook 1 linked into .bin as npm does),
+  // then the install line init printed (npx lefthook install runs node_modules/.bin/lefthook).
+  const second = path.join(fx.root, 'second');
+  gitOk(fx.root, ['clone', '--quiet', fx.origin, second], { env: fx.env });
+  const nm = path.join(second, 'node_modules');
+  fs.mkdirSync(path.join(nm, '.bin'), { recursive: true });
+  fs.cpSync(path.join(fx.nm, 'team-tool'), path.join(nm, 'team-tool'), { recursive: true });
+  fs.symlinkSync(V1, path.join(nm, 'lefthook'));
+  fs.symlinkSync(path.join('..', 'lefthook', 'bin', 'index.js'), path.join(nm, '.bin', 'lefthook'));
+  const inst = spawnSync(path.join(nm, '.bin', 'lefthook'), ['install'], { cwd: second, env: fx.env, encoding: 'utf8' });
+  assert.equal(inst.status, 0, inst.stderr + inst.stdout);
+
+  const a = JSON.parse(coordOk(second, ['start', '--json'], { env: fx.env }).stdout);
+  const wt = a.worktree;
+  const other = a.id === 'sA' ? 'sB' : 'sA';
+  const wrong = commitFile(fx, wt, 'src/x.ts', `[${other}] feat: not mine`);
+  assert.notEqual(
+    wrong.code,
+    0,
+    `a [${other}] commit in ${a.id}'s worktree of the second clone must be refused:\n${wrong.stdout}${wrong.stderr}`,
+  );
+  assert.match(wrong.stderr + wrong.stdout, /does not match worktree/);
+  const right = git(wt, ['commit', '-m', `[${a.id}] feat: mine`], { env: fx.env });
+  assert.equal(right.code, 0, right.stderr + right.stdout);
+  assert.ok(marks(fx).includes(wt), `the team's pre-commit job ran in ${wt}: ${marks(fx)}`);
+  const doctor = JSON.parse(coord(wt, ['doctor', '--json'], { env: fx.env }).stdout);
+  assert.ok(!doctor.findings.some((f) => /commit-msg hook/.test(f.message)), JSON.stringify(doctor.findings));
+  publishWork(fx, wt);
+  const closed = coord(wt, ['close'], { env: fx.env });
+  assert.equal(closed.code, 0, closed.stderr + closed.stdout);
+  assert.ok(fs.existsSync(path.join(nm, 'lefthook', 'bin', 'index.js')), "the second clone's node_modules is untouched");
+});
