@@ -4104,7 +4104,11 @@ function provenanceOf(ctx, head, shown) {
 // src/hookinput.ts
 var stdin = {};
 function hookInput() {
-  if (process.stdin.isTTY) return {};
+  const read = readHookInput();
+  return "input" in read ? read.input : {};
+}
+function readHookInput() {
+  if (process.stdin.isTTY) return { problem: "stdin is a terminal" };
   if (stdin.text === void 0) {
     try {
       stdin.text = fs().readFileSync(0, "utf8");
@@ -4113,11 +4117,15 @@ function hookInput() {
     }
   }
   const raw = stdin.text;
+  if (!raw.trim()) return { problem: "stdin is empty" };
   try {
     const input = JSON.parse(raw);
-    return typeof input === "object" && input !== null && !Array.isArray(input) ? input : {};
+    if (typeof input === "object" && input !== null && !Array.isArray(input)) return { input };
+    return {
+      problem: `stdin holds JSON that is not an object (${Array.isArray(input) ? "an array" : input === null ? "null" : typeof input})`
+    };
   } catch {
-    return {};
+    return { problem: "stdin is not JSON" };
   }
 }
 function hookCwd(input = hookInput()) {
@@ -4788,12 +4796,67 @@ __export(reap_exports, {
   run: () => run19,
   spec: () => spec19
 });
+
+// src/clientrecord.ts
+var CLIENT_RECORD = "coord-client.json";
+var SHELLS = /* @__PURE__ */ new Set(["sh", "dash", "bash", "zsh", "ksh", "ash", "busybox"]);
+function procStat(pid) {
+  const text = readText(`/proc/${pid}/stat`);
+  if (!text) return null;
+  const open = text.indexOf("(");
+  const close = text.lastIndexOf(")");
+  if (open < 0 || close < open) return null;
+  const rest = text.slice(close + 2).split(" ");
+  return [text.slice(open + 1, close), Number(rest[1]), rest[19] ?? ""];
+}
+function hookClient() {
+  let pid = process.ppid;
+  if (!Number.isInteger(pid) || pid <= 1) return null;
+  for (let hops = 0; hops < 8; hops++) {
+    const stat = procStat(pid);
+    if (!stat) return { pid, start: null };
+    const [name, parent, start] = stat;
+    if (!SHELLS.has(name) || parent <= 1) return { pid, start: start || null };
+    pid = parent;
+  }
+  return { pid, start: null };
+}
+function clientAlive(c) {
+  if (!processAlive(c.pid)) return false;
+  if (c.start === null) return true;
+  const now = procStat(c.pid);
+  return now === null || now[2] === c.start;
+}
+function writeClientRecord(gitDir, rec) {
+  fs().writeFileSync(path().join(gitDir, CLIENT_RECORD), `${JSON.stringify(rec)}
+`);
+}
+function readClientRecord(gitDir) {
+  const text = readText(path().join(gitDir, CLIENT_RECORD));
+  if (!text) return null;
+  try {
+    const r = JSON.parse(text);
+    return typeof r.id === "string" && typeof r.claimed === "string" && typeof r.at === "number" ? r : null;
+  } catch {
+    return null;
+  }
+}
+function clientWorktrees(commonDir) {
+  return linkedWorktrees(commonDir).flatMap((w) => {
+    const rec = readClientRecord(w.gitDir);
+    return rec && w.session === rec.id ? [{ w, rec }] : [];
+  });
+}
+
+// src/commands/reap.ts
 var spec19 = {
   name: "reap",
   summary: "remove stale sessions (no presence, no [sX] commit for a while) from the board, one commit",
-  usage: "[--older-than DURATION] [--include-paused] [--dry-run] [--json]",
-  description: "A session is stale when the newest of its presence stamp, its claim and its last [sX] commit\nis older than --older-than (default: the stale threshold, 24h). Paused sessions are kept\nunless --include-paused. Their worktrees and branches here are kept and listed.",
+  usage: "[--older-than DURATION] [--include-paused] [--dry-run] [--json] | --abandoned [--idle DURATION] [--dry-run] [--json]",
+  description: "A session is stale when the newest of its presence stamp, its claim and its last [sX] commit\nis older than --older-than (default: the stale threshold, 24h). Paused sessions are kept\nunless --include-paused. Their worktrees and branches here are kept and listed.\n--abandoned instead closes, as close does, the sessions of this clone Claude Code's WorktreeCreate\nmade whose client never called WorktreeRemove (claude -p): only when the client process is gone,\nthe branch has no commit since the claim, the worktree holds nothing of anyone's (the rule close\nuses) and nothing moved for --idle (default 1h). Any other is kept and the reason said.",
   flags: [
+    { name: "abandoned", help: "close this clone's Claude Code sessions whose client is gone and that did nothing" },
+    { name: "idle", value: "DURATION", help: "with --abandoned: how long since the claim or presence (default 1h)" },
     { name: "older-than", value: "DURATION", help: 'staleness threshold (default 24h or "stale" in .coord.json)' },
     { name: "include-paused", help: "reap paused sessions too" },
     { name: "dry-run", help: "say what would be removed, change nothing" },
@@ -4804,6 +4867,12 @@ var spec19 = {
   needs: "speaker"
 };
 function run19(opened, p) {
+  if (bool(p, "abandoned")) {
+    if (str(p, "older-than") !== void 0 || bool(p, "include-paused"))
+      throw new UsageError("--abandoned takes --idle, not --older-than or --include-paused: run coord reap --abandoned --idle 2h.");
+    return reapAbandoned(opened, p);
+  }
+  if (str(p, "idle") !== void 0) throw new UsageError("--idle goes with --abandoned: run coord reap --abandoned --idle 2h.");
   const ctx = withThresholds(opened, { stale: str(p, "older-than") }, { stale: "older-than" });
   const commits = boardHistory(ctx, null, false).last;
   const isStale = (row) => {
@@ -4826,6 +4895,49 @@ function run19(opened, p) {
     if (!reaped.length) return out(`No stale sessions on ${boardName(ctx)} (older than ${age(ctx.cfg.staleMs)}).`);
     out(`${bool(p, "dry-run") ? "Would remove" : "Removed"} ${reaped.join(", ")} from the board on ${boardName(ctx)}.`);
     for (const dir of kept) out(`Kept worktree ${dir} (its work is never deleted; coord close --as <id> there when done).`);
+  });
+}
+var DEFAULT_IDLE = "1h";
+function whyKept(ctx, entry, row, idleMs) {
+  const { w, rec } = entry;
+  if (!rec.client) return "coord does not know its client process";
+  if (clientAlive(rec.client)) return `its client (pid ${rec.client.pid}) still runs`;
+  const head = resolveCommit(w.top, "HEAD");
+  if (head !== rec.sha) return "its branch has commits since the claim";
+  const moved = Math.max(rec.at, parseStamp(row.presence) ?? 0);
+  if (Date.now() - moved < idleMs) return `it was active ${age(Date.now() - moved)} ago (less than --idle ${age(idleMs)})`;
+  const losses = workAtRisk(ctx, { dir: w.top, id: rec.id, branch: w.branch, ignored: true });
+  return losses.length ? losses.map(lossText).join("; ") : null;
+}
+function reapAbandoned(ctx, p) {
+  const idle = str(p, "idle") ?? DEFAULT_IDLE;
+  const idleMs = parseDuration(idle);
+  if (idleMs === null) throw new UsageError(`--idle '${idle}' is not a duration: use forms like 30m, 2h, 1d.`);
+  const dryRun = bool(p, "dry-run");
+  const board = parseBoard(new Snapshot(ctx, refresh(ctx).sha).read(BOARD_PATH) ?? "");
+  const closed2 = [];
+  const kept = [];
+  for (const entry of clientWorktrees(ctx.repo.commonDir)) {
+    const { w, rec } = entry;
+    const row = findRow(board, rec.id);
+    if (!row || row.claimed !== rec.claimed || rec.id === ctx.session) continue;
+    let why = whyKept(ctx, entry, row, idleMs);
+    if (!why && !dryRun) {
+      const options = { keepWorktree: false, keepBranch: false, force: false, discardIgnored: false, releaseRiffs: false };
+      try {
+        closeSession(ctx, rec.id, options);
+      } catch (e) {
+        if (!(e instanceof CoordError)) throw e;
+        why = e.message;
+      }
+    }
+    if (why) kept.push({ id: rec.id, dir: w.top, why });
+    else closed2.push(rec.id);
+  }
+  return report({ abandoned: closed2, kept, dryRun }, () => {
+    if (!closed2.length) out("No abandoned Claude Code sessions in this clone.");
+    else out(`${dryRun ? "Would close" : "Closed"} ${closed2.join(", ")}: their client is gone and they did nothing for ${age(idleMs)}.`);
+    for (const k of kept) out(`Kept ${k.id} (${k.dir}): ${k.why.replace(/\.$/, "")}.`);
   });
 }
 
@@ -6215,13 +6327,22 @@ var spec27 = {
   usage: "",
   description: `Reads the hook's JSON on stdin ({"cwd","name",\u2026}), claims the lowest free id as coord start does
 (race-safe; the name Claude Code suggests becomes the row's scope), makes ../<repo>-<id>, and
-prints only that absolute path on stdout. On a failure it exits 1 with one line on stderr and
-leaves nothing claimed. Installed by coord init --claude.`,
+prints only that absolute path on stdout. A name a live session of this clone already has (its
+row on the board, its worktree here) gives that worktree back and claims nothing. On a failure,
+or stdin that is not a JSON object, it exits 1 with one line on stderr and leaves nothing claimed.
+Installed by coord init --claude.`,
   flags: [],
   positionals: [0, 0],
   group: "plumbing",
   needs: "repo",
-  at: () => ({ cwd: hookCwd(hookInput()) })
+  at: () => {
+    const read = readHookInput();
+    if ("problem" in read)
+      throw new CoordError(
+        `WorktreeCreate needs the hook's JSON object on stdin, but ${read.problem}: nothing was claimed. Claude Code passes it; by hand, run echo '{"name":"<name>"}' | coord worktree-create.`
+      );
+    return { cwd: hookCwd(read.input) };
+  }
 };
 function run27(ctx, _p) {
   const input = hookInput();
@@ -6231,12 +6352,34 @@ function run27(ctx, _p) {
     if (slug) scope = cellText(slug, "worktree name", 200);
   } catch {
   }
+  const again = slug ? liveWorktreeNamed(ctx, slug) : null;
+  if (again) {
+    err(`coord: ${again.id} already works in Claude Code's worktree '${slug}': returning it, nothing claimed.`);
+    out(again.dir);
+    return 0;
+  }
   const claimed = claimSession(ctx, { scope }, (line) => err(line), true);
+  const gitDir = findWorktree(claimed.dir)?.gitDir;
+  try {
+    if (gitDir) {
+      const rec = { id: claimed.row.id, name: slug, claimed: claimed.row.claimed, sha: claimed.sha, at: Date.now(), client: hookClient() };
+      writeClientRecord(gitDir, rec);
+    }
+  } catch (e) {
+    err(`coord: could not note Claude Code's worktree name in ${gitDir} (${e.message}); the session is claimed.`);
+  }
   err(
     `coord: ${claimed.row.id} \xB7 ${claimed.row.name} claimed for Claude Code's worktree${slug ? ` '${slug}'` : ""} (branch ${claimed.branch}).`
   );
   out(claimed.dir);
   return 0;
+}
+function liveWorktreeNamed(ctx, name) {
+  const named = clientWorktrees(ctx.repo.commonDir).filter(({ rec }) => rec.name === name);
+  if (!named.length) return null;
+  const board = parseBoard(new Snapshot(ctx, refresh(ctx).sha).read(BOARD_PATH) ?? "");
+  const live = named.find(({ rec }) => findRow(board, rec.id)?.claimed === rec.claimed);
+  return live ? { id: live.rec.id, dir: live.w.top } : null;
 }
 
 // src/commands/worktree-remove.ts
@@ -6258,8 +6401,10 @@ worktree then stays for the person (coord doctor and reap see it). Installed by 
   group: "plumbing",
   needs: "session",
   at: () => {
-    const input = hookInput();
-    const dir = typeof input.worktree_path === "string" ? input.worktree_path : null;
+    const read = readHookInput();
+    if ("problem" in read)
+      throw new CoordError(`WorktreeRemove needs the hook's JSON object on stdin, but ${read.problem}: nothing was removed.`);
+    const dir = typeof read.input.worktree_path === "string" ? read.input.worktree_path : null;
     if (!dir) throw new CoordError("WorktreeRemove gave no worktree_path on stdin: nothing was removed.");
     if (!fs().existsSync(dir)) return { done: `${dir} is gone already; nothing to close.` };
     const w = findWorktree(dir);

@@ -7,7 +7,13 @@ const stdin: { text?: string } = {};
 
 /** The hook's stdin JSON object; {} when stdin is a terminal, empty or not a JSON object. Stdin is read once per process. */
 export function hookInput(): Record<string, unknown> {
-  if (process.stdin.isTTY) return {};
+  const read = readHookInput();
+  return 'input' in read ? read.input : {};
+}
+
+/** The hook's stdin JSON object, or what is wrong with stdin (for hooks that must not act on a guess). */
+export function readHookInput(): { input: Record<string, unknown> } | { problem: string } {
+  if (process.stdin.isTTY) return { problem: 'stdin is a terminal' };
   if (stdin.text === undefined) {
     try {
       stdin.text = fs().readFileSync(0, 'utf8');
@@ -16,11 +22,15 @@ export function hookInput(): Record<string, unknown> {
     }
   }
   const raw = stdin.text;
+  if (!raw.trim()) return { problem: 'stdin is empty' };
   try {
     const input = JSON.parse(raw) as unknown;
-    return typeof input === 'object' && input !== null && !Array.isArray(input) ? (input as Record<string, unknown>) : {};
+    if (typeof input === 'object' && input !== null && !Array.isArray(input)) return { input: input as Record<string, unknown> };
+    return {
+      problem: `stdin holds JSON that is not an object (${Array.isArray(input) ? 'an array' : input === null ? 'null' : typeof input})`,
+    };
   } catch {
-    return {};
+    return { problem: 'stdin is not JSON' };
   }
 }
 

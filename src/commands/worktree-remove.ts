@@ -5,7 +5,7 @@ import type { Parsed, VerbSpec } from '../args.js';
 import { closeSession } from '../closing.js';
 import type { SessionContext } from '../context.js';
 import { CoordError } from '../errors.js';
-import { hookInput } from '../hookinput.js';
+import { readHookInput } from '../hookinput.js';
 import { err } from '../output.js';
 import { fs } from '../sys.js';
 import { findWorktree } from '../worktree.js';
@@ -24,8 +24,10 @@ export const spec: VerbSpec = {
   group: 'plumbing',
   needs: 'session',
   at: () => {
-    const input = hookInput();
-    const dir = typeof input.worktree_path === 'string' ? input.worktree_path : null;
+    const read = readHookInput();
+    if ('problem' in read)
+      throw new CoordError(`WorktreeRemove needs the hook's JSON object on stdin, but ${read.problem}: nothing was removed.`);
+    const dir = typeof read.input.worktree_path === 'string' ? read.input.worktree_path : null;
     if (!dir) throw new CoordError('WorktreeRemove gave no worktree_path on stdin: nothing was removed.');
     if (!fs().existsSync(dir)) return { done: `${dir} is gone already; nothing to close.` };
     const w = findWorktree(dir);

@@ -167,3 +167,31 @@ test(
     assert.equal(agents.match(/coord:begin/g).length, 1);
   },
 );
+
+test(
+  'WorktreeCreate with stdin that is not a JSON object exits non-zero with one line and claims nothing; WorktreeRemove too',
+  TIMEOUT,
+  (t) => {
+    const fx = fixture(t);
+    const before = boardOnOrigin(fx.repo, fx.env);
+    for (const [event, raw] of [
+      ['WorktreeCreate', ''],
+      ['WorktreeCreate', '{"name": "fix-login"'],
+      ['WorktreeCreate', '["fix-login"]'],
+      ['WorktreeRemove', 'not json'],
+    ]) {
+      const r = spawnSync('sh', ['-c', hookCommand(fx, event)], {
+        cwd: fx.repo,
+        env: { ...fx.env, CLAUDE_PROJECT_DIR: fx.repo },
+        input: raw,
+        encoding: 'utf8',
+      });
+      assert.notEqual(r.status, 0, `${event} with ${JSON.stringify(raw)}: ${r.stdout}`);
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, new RegExp(`^coord: ${event} needs the hook's JSON object on stdin, but stdin (is|holds)[^\n]*\n$`));
+    }
+    assert.equal(boardOnOrigin(fx.repo, fx.env), before, 'nothing claimed');
+    assert.ok(!fs.existsSync(`${fx.repo}-sA`), 'no worktree');
+    assert.equal(gitOk(fx.repo, ['branch', '--list', 'session-*'], { env: fx.env }), '');
+  },
+);
