@@ -6,7 +6,7 @@ import { err } from '../output.js';
 import { env, readText } from '../host.js';
 import { stagedFiles } from '../git.js';
 import { path } from '../sys.js';
-import { findWorktree, hookSession } from '../worktree.js';
+import { findWorktree, hookSession, seatTakenHere } from '../worktree.js';
 import { quoted, visible } from '../protocol/display.js';
 import { GUARD_CACHE, guardVerdict, OVERRIDE_ENV, parseGuardCache } from '../protocol/reservations.js';
 
@@ -32,6 +32,7 @@ export function run(_p: Parsed): number {
   const { held } = parseGuardCache(text);
   const nowS = Math.floor(Date.now() / 1e3);
   if (!held.some((h) => h.session !== me && h.ends > nowS)) return 0;
+  if (seatTakenHere(w, me)) return 0; // this worktree's seat was reaped and claimed again: not a session, as outside one
   const index = env('GIT_INDEX_FILE');
   const verdict = guardVerdict(held, me, stagedFiles(w.top, index ? path().resolve(index) : undefined), nowS);
   if (verdict.ok) return 0;
