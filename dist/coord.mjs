@@ -2210,11 +2210,27 @@ ${SH_COMMON_DIR}
 f=$c/${GUARD_CACHE}
 [ -e "$f" ] || exit 0
 ${shSessionOfHead("me", '[ -z "${COORD_SESSION:-}" ] && exit 0; exit 1')}
+# The id's lines are this worktree's own only while its claim (seat.ts) is still the id's row on
+# the worktree's board; anything else (taken back, no such line, no record the sh can read) is coord's to judge.
+own=
+seat() {
+  [ -e "$d/${CLAIM_RECORD}" ] || { echo yes; return 0; }
+  IFS='	' read -r ri rc rn < "$d/${CLAIM_RECORD}" || return 1
+  [ "$ri" = "$me" ] && [ -n "$rc" ] && [ -n "$rn" ] && [ -f ${BOARD_PATH} ] || return 1
+  while IFS= read -r l; do
+    case $l in "| $me \xB7 $rn | "*" | $rc | "*) echo yes; return 0 ;; esac
+  done < ${BOARD_PATH}
+  return 1
+}
 now=
 while IFS=' ' read -r who ends rest || [ -n "$who" ]; do
   case $who in ''|'#'*|sha) continue ;; ${SH_SESSION_ID}) ;; *) exit 1 ;; esac
   case $ends in ''|*[!0123456789]*|?????????????*) exit 1 ;; esac
-  [ "$who" = "$me" ] && continue
+  if [ "$who" = "$me" ]; then
+    [ -n "$own" ] || own=$(seat) || exit 1
+    [ "$own" = yes ] && continue
+    exit 1
+  fi
   [ -n "$now" ] || now=$(date +%s) || exit 1
   case $now in ''|*[!0123456789]*) exit 1 ;; esac
   [ "$ends" -gt "$now" ] && exit 1
@@ -5490,18 +5506,20 @@ var spec22 = {
   group: "plumbing",
   needs: "nothing"
 };
+var TAKEN_SEAT = "(seat taken back)";
 function run22(_p) {
   if (env(OVERRIDE_ENV)) return 0;
   const w = findWorktree();
   if (!w) return 0;
-  const me = hookSession(w);
-  if (!me) return 0;
+  const id = hookSession(w);
+  if (!id) return 0;
   const text = readText(path().join(w.commonDir, GUARD_CACHE));
   if (text === null) return 0;
   const { held } = parseGuardCache(text);
   const nowS = Math.floor(Date.now() / 1e3);
+  if (!held.some((h) => h.ends > nowS)) return 0;
+  const me = held.some((h) => h.session === id) && seatTakenHere(w, id) ? TAKEN_SEAT : id;
   if (!held.some((h) => h.session !== me && h.ends > nowS)) return 0;
-  if (seatTakenHere(w, me)) return 0;
   const index = env("GIT_INDEX_FILE");
   const verdict = guardVerdict(held, me, stagedFiles(w.top, index ? path().resolve(index) : void 0), nowS);
   if (verdict.ok) return 0;

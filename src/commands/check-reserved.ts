@@ -21,18 +21,23 @@ export const spec: VerbSpec = {
   needs: 'nothing',
 };
 
+/** Who a session whose seat was taken back counts as: no one's reservations are its own. */
+const TAKEN_SEAT = '(seat taken back)';
+
 export function run(_p: Parsed): number {
   if (env(OVERRIDE_ENV)) return 0;
   const w = findWorktree();
   if (!w) return 0;
-  const me = hookSession(w);
-  if (!me) return 0;
+  const id = hookSession(w);
+  if (!id) return 0;
   const text = readText(path().join(w.commonDir, GUARD_CACHE));
   if (text === null) return 0;
   const { held } = parseGuardCache(text);
   const nowS = Math.floor(Date.now() / 1e3);
+  if (!held.some((h) => h.ends > nowS)) return 0;
+  // A worktree whose seat was reaped and claimed again holds nothing: the id's reservations are the new holder's.
+  const me = held.some((h) => h.session === id) && seatTakenHere(w, id) ? TAKEN_SEAT : id;
   if (!held.some((h) => h.session !== me && h.ends > nowS)) return 0;
-  if (seatTakenHere(w, me)) return 0; // this worktree's seat was reaped and claimed again: not a session, as outside one
   const index = env('GIT_INDEX_FILE');
   const verdict = guardVerdict(held, me, stagedFiles(w.top, index ? path().resolve(index) : undefined), nowS);
   if (verdict.ok) return 0;

@@ -5,6 +5,7 @@
 // bare origin, two clones.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { BOARD, coord, coordOk, gitOk, makeRepo } from '../helpers.mjs';
@@ -98,4 +99,29 @@ test('a worktree claimed before coord kept the record (none in its git dir) is n
   fs.rmSync(record);
   coordOk(old.worktree, ['scope', 'no record, no fence'], { env });
   assert.match(onOrigin(fx.repo, env, BOARD), /\| sB · Lisboa \|.*no record, no fence/);
+});
+
+test("the commit guard: the old holder's worktree owns none of the new holder's reservations, fast path and coord alike", TIMEOUT, (t) => {
+  const { fx, env, old } = reissuedSeat(t);
+  coordOk(fx.repo, ['status'], { env }); // this clone's guard cache now holds the new sB's reservation
+  gitOk(old.worktree, ['fetch', '--quiet', 'origin'], { env });
+  gitOk(old.worktree, ['merge', '--quiet', '--ff-only', 'origin/main'], { env }); // its board now shows sB · Lisboa
+  fs.mkdirSync(path.join(old.worktree, 'src'), { recursive: true });
+  fs.writeFileSync(path.join(old.worktree, 'src/new.ts'), 'export {};\n');
+  gitOk(old.worktree, ['add', 'src/new.ts'], { env });
+  const fast = spawnSync('sh', ['infrastructure/scripts/coord-reserved-guard.sh'], { cwd: old.worktree, env, encoding: 'utf8' });
+  assert.equal(fast.status, 1, `the fast path leaves it to coord: ${fast.stderr}`);
+  const r = coord(old.worktree, ['check-reserved'], { env });
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stderr, /src\/new\.ts — reserved by sB .*: «mine»/);
+  // The heartbeat does not touch the new holder's row in this worktree's board.
+  const board = fs.readFileSync(path.join(old.worktree, BOARD), 'utf8');
+  gitOk(old.worktree, ['commit', '--quiet', '--no-verify', '-m', '[sB] chore: old work'], {
+    env: { ...env, GIT_COMMITTER_DATE: '2030-01-01T00:00:00Z' },
+  });
+  const beat = spawnSync('sh', ['infrastructure/scripts/coord-heartbeat.sh'], { cwd: old.worktree, env, encoding: 'utf8' });
+  assert.equal(beat.status, 1, `the heartbeat's fast path leaves it to coord: ${beat.stderr}`);
+  assert.equal(fs.readFileSync(path.join(old.worktree, BOARD), 'utf8'), board);
+  coordOk(old.worktree, ['heartbeat'], { env });
+  assert.equal(fs.readFileSync(path.join(old.worktree, BOARD), 'utf8'), board);
 });
