@@ -125,3 +125,27 @@ test("the commit guard: the old holder's worktree owns none of the new holder's 
   coordOk(old.worktree, ['heartbeat'], { env });
   assert.equal(fs.readFileSync(path.join(old.worktree, BOARD), 'utf8'), board);
 });
+
+test(
+  "Claude Code's WorktreeCreate keeps the claim too: its worktree's git dir holds the row's id, claimed stamp and name",
+  TIMEOUT,
+  (t) => {
+    const fx = makeRepo({ lefthook: false });
+    t.after(() => fx.cleanup());
+    const made = coord(fx.repo, ['worktree-create'], {
+      env: fx.env,
+      input: JSON.stringify({ session_id: 'x', cwd: fx.repo, hook_event_name: 'WorktreeCreate', name: 'fix-login' }),
+    });
+    assert.equal(made.code, 0, made.stderr);
+    const dir = made.stdout.trim().split('\n').pop();
+    const gitDir = gitOk(dir, ['rev-parse', '--absolute-git-dir'], { env: fx.env }).trim();
+    const row = onOrigin(fx.repo, fx.env, BOARD)
+      .split('\n')
+      .find((l) => l.startsWith('| sA · '));
+    const [identity, , , claimed] = row
+      .split('|')
+      .slice(1)
+      .map((c) => c.trim());
+    assert.equal(fs.readFileSync(path.join(gitDir, 'coord-claim'), 'utf8'), `sA\t${claimed}\t${identity.split(' · ')[1]}\n`);
+  },
+);
