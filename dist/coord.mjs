@@ -1465,228 +1465,25 @@ function readStdin() {
   }
 }
 
-// src/worktree.ts
-function worktreeAt(top, gitDir, commonDir) {
-  const branch = headBranch(gitDir, top);
-  const mainRoot = basename(commonDir) === ".git" ? dirname(commonDir) : top;
-  return { top, gitDir, commonDir, mainRoot, branch, session: sessionOfBranch(branch), name: basename(top) };
+// src/protocol/seat.ts
+var CLAIM_RECORD = "coord-claim";
+function renderClaimRecord(r) {
+  return `${r.id}	${r.claimed}	${r.name}
+`;
 }
-function findWorktree(from = cwd()) {
-  let top = null;
-  let gitDir = null;
-  const envDir = env("GIT_DIR");
-  if (envDir) {
-    gitDir = resolve(from, envDir);
-    const workTree = env("GIT_WORK_TREE");
-    top = workTree ? resolve(from, workTree) : from;
-  } else {
-    for (let dir = resolve(cwd(), from); ; dir = dirname(dir)) {
-      const dotGit = join(dir, ".git");
-      const k = kind(dotGit);
-      if (k === "dir") {
-        top = dir;
-        gitDir = dotGit;
-        break;
-      }
-      if (k === "file") {
-        const m = /^gitdir:\s*(.+?)\s*$/m.exec(readText(dotGit) ?? "");
-        if (m) {
-          top = dir;
-          gitDir = resolve(dir, m[1]);
-          break;
-        }
-      }
-      if (dirname(dir) === dir) return null;
-    }
-  }
-  if (!top || !gitDir) return null;
-  const common = readText(join(gitDir, "commondir"));
-  return worktreeAt(top, gitDir, common ? resolve(gitDir, common.trim()) : gitDir);
+function parseClaimRecord(text) {
+  const m = /^([^\t\n]*)\t([^\t\n]*)\t([^\t\n]*)\r?\n?$/.exec(text ?? "");
+  if (!m || !isSessionId(m[1]) || !STAMP_RE.test(m[2])) return null;
+  return { id: m[1], claimed: m[2], name: m[3].trim() };
 }
-function linkedWorktrees(commonDir) {
-  let names = [];
-  try {
-    names = fs().readdirSync(join(commonDir, "worktrees"));
-  } catch {
-    return [];
-  }
-  return names.flatMap((name) => {
-    const gitDir = join(commonDir, "worktrees", name);
-    const dotGit = readText(join(gitDir, "gitdir"))?.trim();
-    if (!dotGit) return [];
-    const top = dirname(resolve(gitDir, dotGit));
-    return kind(top) === "dir" ? [worktreeAt(top, gitDir, commonDir)] : [];
-  });
+function seatOf(record, row) {
+  if (!row) return { kind: "gone" };
+  return row.claimed === record.claimed && row.name === record.name ? { kind: "own" } : { kind: "taken", holder: row };
 }
-function hookSession(w) {
-  const who = speakingSession({ worktree: w.session, env: env("COORD_SESSION") });
-  return "id" in who ? who.id : w.session;
-}
-var REFTABLE_HEAD = "ref: refs/heads/.invalid";
-function headBranch(gitDir, top) {
-  const head = readText(join(gitDir, "HEAD"))?.trim() ?? "";
-  if (head === REFTABLE_HEAD) {
-    let named = null;
-    try {
-      named = symbolicHead(top);
-    } catch {
-    }
-    if (named) return named;
-  } else if (head.startsWith("ref: refs/heads/")) return head.slice("ref: refs/heads/".length);
-  for (const d of ["rebase-merge", "rebase-apply"]) {
-    const name = readText(join(gitDir, d, "head-name"))?.trim();
-    if (name?.startsWith("refs/heads/")) return name.slice("refs/heads/".length);
-  }
-  return null;
-}
-function operationInProgress(gitDir) {
-  for (const [file, op] of IN_PROGRESS) if (exists(join(gitDir, file))) return op;
-  return null;
-}
-function headCommit(w) {
-  const head = readText(join(w.gitDir, "HEAD"))?.trim() ?? "";
-  if (/^[0-9a-f]{40,64}$/.test(head)) return head;
-  return head.startsWith("ref: ") ? readRef(w.commonDir, head.slice(5)) : null;
-}
-function readRef(commonDir, ref) {
-  const loose = readText(join(commonDir, ref))?.trim();
-  if (loose && /^[0-9a-f]{40,64}$/.test(loose)) return loose;
-  const packed = readText(join(commonDir, "packed-refs")) ?? "";
-  const line = packed.split("\n").find((l) => l.endsWith(" " + ref));
-  return line && /^[0-9a-f]{40,64} /.test(line) ? line.split(" ")[0] : null;
-}
-function reflogTime(w, sha) {
-  const tail = readTail(join(w.gitDir, "logs", "HEAD"), 8192);
-  const last = tail?.replace(/\n$/, "").split("\n").pop() ?? "";
-  const m = /^[0-9a-f]+ ([0-9a-f]+) [^\t]*> (\d+) [+-]\d{4}\t/.exec(last);
-  return m && m[1] === sha ? Number(m[2]) : null;
-}
-function looseCommitTime(w, sha) {
-  let raw;
-  try {
-    raw = fs().readFileSync(join(w.commonDir, "objects", sha.slice(0, 2), sha.slice(2)));
-  } catch {
-    return null;
-  }
-  const text = zlib().inflateSync(raw).toString("latin1");
-  const m = /\ncommitter [^\n]*> (\d+) [+-]\d{4}\n/.exec(text);
-  return m ? Number(m[1]) : null;
-}
-
-// src/protocol/lefthook.ts
-var CONFIG_NAMES = ["lefthook", ".lefthook", ".config/lefthook"];
-var LOCAL_NAMES = ["lefthook-local", ".lefthook-local", ".config/lefthook-local"];
-var EXTENSIONS = ["yml", "yaml", "json", "jsonc", "toml"];
-var inOrder = (names) => EXTENSIONS.flatMap((ext) => names.map((n) => `${n}.${ext}`));
-var LEFTHOOK_CONFIGS = inOrder(CONFIG_NAMES);
-var LEFTHOOK_LOCAL_CONFIGS = inOrder(LOCAL_NAMES);
-function lefthookConfig(exists2, envConfig) {
-  if (envConfig) return envConfig;
-  return LEFTHOOK_CONFIGS.find(exists2) ?? null;
-}
-var NEW_LEFTHOOK_CONFIG = "lefthook.yml";
-var HOOK_JOBS = [
-  { hook: "pre-commit", verb: "check-reserved", fastPath: RESERVED_GUARD_PATH, arg: false, guards: "the reservation guard" },
-  { hook: "commit-msg", verb: "check-prefix", fastPath: GUARD_PATH, arg: true, guards: "the commit-subject prefix check" },
-  { hook: "post-commit", verb: "heartbeat", fastPath: HEARTBEAT_PATH, arg: false, guards: "the presence heartbeat" }
-];
-var HOOK_SCRIPTS = [SCRIPT_PATH, ...HOOK_JOBS.map((j) => j.fastPath)];
-function coordJobs(runtime, script = SCRIPT_PATH) {
-  return HOOK_JOBS.map((j) => {
-    const arg = j.arg ? ' "{1}"' : "";
-    return { hook: j.hook, name: `coord-${j.verb}`, run: `sh ${j.fastPath}${arg} || ${runtime} ${script} ${j.verb}${arg}`, marker: j.verb };
-  });
-}
-function earlierRuns(runtime, script) {
-  return [`${runtime} ${script} heartbeat`];
-}
-function jobLines(job, indent, style) {
-  if (style === "jobs") return [`${indent}- name: ${job.name}`, `${indent}  run: ${job.run}`, `${indent}  skip: [merge, rebase]`];
-  return [`${indent}${job.name}:`, `${indent}  run: ${job.run}`, `${indent}  skip: [merge, rebase]`];
-}
-var indentOf = (l) => /^\s*/.exec(l)[0];
-function unmergeable(file, text, jobs) {
-  if (!/\.ya?ml$/.test(file)) return `${file} is not YAML: coord merges only into YAML`;
-  const lines2 = text.split(/\r?\n/);
-  for (const job of jobs) {
-    const at = lines2.findIndex((l) => new RegExp(`^${job.hook}\\s*:`).test(l));
-    if (at < 0) continue;
-    const after = lines2[at].replace(/^[^:]*:/, "").replace(/\s+#.*$/, "").trim();
-    const start = after.slice(0, 30);
-    if (after.startsWith("{") || after.startsWith("[")) return `its ${job.hook} section is written in flow style (${start}\u2026)`;
-    if (after.startsWith("*") || after.startsWith("&") || after.startsWith("!"))
-      return `its ${job.hook} section is an alias, anchor or tag (${after.slice(0, 30)})`;
-    const section = lines2.slice(at + 1, sectionEnd(lines2, at));
-    const list = section.find((l) => /^\s+(commands|jobs)\s*:/.test(l));
-    const listValue = list?.replace(/^[^:]*:/, "").replace(/\s+#.*$/, "").trim() ?? "";
-    if (listValue)
-      return `its ${job.hook} ${list.trim().split(":")[0]} are written as '${listValue.slice(0, 30)}' (flow style or an alias)`;
-    if (section.some((l) => /^\s+<<\s*:/.test(l)))
-      return `its ${job.hook} section merges an anchor (<<:), which coord would have to expand`;
-  }
-  return null;
-}
-function handLines(file, jobs) {
-  if (/\.jsonc?$/.test(file)) {
-    const obj = {};
-    for (const j of jobs) (obj[j.hook] ??= { commands: {} }).commands[j.name] = { run: j.run, skip: ["merge", "rebase"] };
-    return JSON.stringify(obj, null, 2);
-  }
-  if (/\.toml$/.test(file)) {
-    return jobs.map((j) => `[${j.hook}.commands.${j.name}]
-run = ${JSON.stringify(j.run)}
-skip = ["merge", "rebase"]`).join("\n\n");
-  }
-  return jobs.map((j) => [`${j.hook}:`, "  commands:", ...jobLines(j, "    ", "commands")].join("\n")).join("\n");
-}
-function mergeLefthook(text, jobs, otherRuns = []) {
-  const eol = text.includes("\r\n") ? "\r\n" : "\n";
-  const lines2 = text ? text.split(/\r?\n/) : ["# lefthook: git hooks for this repo (npx lefthook install)"];
-  if (lines2[lines2.length - 1] === "") lines2.pop();
-  const added = [];
-  const switched = [];
-  for (const job of jobs) {
-    const hookAt = lines2.findIndex((l) => new RegExp(`^${job.hook}:\\s*(#.*)?$`).test(l));
-    const end = hookAt < 0 ? -1 : sectionEnd(lines2, hookAt);
-    const section = hookAt < 0 ? [] : lines2.slice(hookAt, end);
-    const mine = section.findIndex((l) => l.includes("coord.mjs") && l.includes(` ${job.marker}`));
-    if (mine >= 0) {
-      const m = /^(\s*(?:-\s+)?run:\s*)(.*?)\s*$/.exec(section[mine]);
-      if (m && m[2] !== job.run && otherRuns.includes(m[2])) {
-        lines2[hookAt + mine] = m[1] + job.run;
-        switched.push(job.name);
-      }
-      continue;
-    }
-    added.push(job.name);
-    if (hookAt < 0) {
-      if (lines2.length && lines2[lines2.length - 1].trim() !== "") lines2.push("");
-      lines2.push(`${job.hook}:`, "  commands:", ...jobLines(job, "    ", "commands"));
-      continue;
-    }
-    const inner = section.slice(1).find((l) => l.trim() && !l.trim().startsWith("#"));
-    const step = inner ? indentOf(inner) : "  ";
-    const listAt = section.findIndex((l, i) => i > 0 && indentOf(l) === step && /^(commands|jobs):\s*(#.*)?$/.test(l.trim()));
-    if (listAt < 0) {
-      lines2.splice(hookAt + 1, 0, `${step}commands:`, ...jobLines(job, step + step, "commands"));
-      continue;
-    }
-    const style = section[listAt].trim().startsWith("jobs") ? "jobs" : "commands";
-    const first = section.slice(listAt + 1).find((l) => l.trim() && !l.trim().startsWith("#"));
-    const itemIndent = first && indentOf(first).length > step.length ? indentOf(first) : step + step;
-    lines2.splice(
-      hookAt + listAt + 1,
-      0,
-      ...jobLines(job, style === "jobs" && first?.trim().startsWith("-") ? indentOf(first) : itemIndent, style)
-    );
-  }
-  return { text: lines2.join(eol) + eol, added, switched };
-}
-function sectionEnd(lines2, at) {
-  let i = at + 1;
-  while (i < lines2.length && (lines2[i].trim() === "" || /^\s/.test(lines2[i]))) i++;
-  while (i > at + 1 && lines2[i - 1].trim() === "") i--;
-  return i;
+function seatTakenText(record, holder, worktree) {
+  const mine = `${record.id}${record.name ? ` \xB7 ${record.name}` : ""} claimed ${record.claimed}`;
+  const now = `${holder.id}${holder.name ? ` \xB7 ${holder.name}` : ""} claimed ${holder.claimed || "(no stamp)"}`;
+  return `${record.id}'s seat was taken back (this worktree's claim, ${mine}, is off the board: reaped?) and is now held by ${now}: this worktree's session ended. Nothing was published. Start a new one with coord start; your worktree and commits here are untouched (to remove this worktree once its work is merged or pushed: git worktree remove ${worktree}).`;
 }
 
 // src/protocol/board.ts
@@ -1892,6 +1689,241 @@ function onlyPresenceDiffers(headText, worktreeText, id) {
   const mine = findRow(wt, id);
   if (!head || !mine) return false;
   return withRow(wt, { ...mine, presence: head.presence }) === headText;
+}
+
+// src/worktree.ts
+function worktreeAt(top, gitDir, commonDir) {
+  const branch = headBranch(gitDir, top);
+  const mainRoot = basename(commonDir) === ".git" ? dirname(commonDir) : top;
+  return { top, gitDir, commonDir, mainRoot, branch, session: sessionOfBranch(branch), name: basename(top) };
+}
+function findWorktree(from = cwd()) {
+  let top = null;
+  let gitDir = null;
+  const envDir = env("GIT_DIR");
+  if (envDir) {
+    gitDir = resolve(from, envDir);
+    const workTree = env("GIT_WORK_TREE");
+    top = workTree ? resolve(from, workTree) : from;
+  } else {
+    for (let dir = resolve(cwd(), from); ; dir = dirname(dir)) {
+      const dotGit = join(dir, ".git");
+      const k = kind(dotGit);
+      if (k === "dir") {
+        top = dir;
+        gitDir = dotGit;
+        break;
+      }
+      if (k === "file") {
+        const m = /^gitdir:\s*(.+?)\s*$/m.exec(readText(dotGit) ?? "");
+        if (m) {
+          top = dir;
+          gitDir = resolve(dir, m[1]);
+          break;
+        }
+      }
+      if (dirname(dir) === dir) return null;
+    }
+  }
+  if (!top || !gitDir) return null;
+  const common = readText(join(gitDir, "commondir"));
+  return worktreeAt(top, gitDir, common ? resolve(gitDir, common.trim()) : gitDir);
+}
+function linkedWorktrees(commonDir) {
+  let names = [];
+  try {
+    names = fs().readdirSync(join(commonDir, "worktrees"));
+  } catch {
+    return [];
+  }
+  return names.flatMap((name) => {
+    const gitDir = join(commonDir, "worktrees", name);
+    const dotGit = readText(join(gitDir, "gitdir"))?.trim();
+    if (!dotGit) return [];
+    const top = dirname(resolve(gitDir, dotGit));
+    return kind(top) === "dir" ? [worktreeAt(top, gitDir, commonDir)] : [];
+  });
+}
+function hookSession(w) {
+  const who = speakingSession({ worktree: w.session, env: env("COORD_SESSION") });
+  return "id" in who ? who.id : w.session;
+}
+function claimRecord(w) {
+  if (!w.session) return null;
+  const record = parseClaimRecord(readText(join(w.gitDir, CLAIM_RECORD)));
+  return record?.id === w.session ? record : null;
+}
+function seatTakenHere(w, id, row) {
+  const record = claimRecord(w);
+  if (!record || record.id !== id) return false;
+  const held = row ?? findRow(parseBoard(readText(join(w.top, BOARD_PATH)) ?? ""), id);
+  return seatOf(record, held).kind === "taken";
+}
+var REFTABLE_HEAD = "ref: refs/heads/.invalid";
+function headBranch(gitDir, top) {
+  const head = readText(join(gitDir, "HEAD"))?.trim() ?? "";
+  if (head === REFTABLE_HEAD) {
+    let named = null;
+    try {
+      named = symbolicHead(top);
+    } catch {
+    }
+    if (named) return named;
+  } else if (head.startsWith("ref: refs/heads/")) return head.slice("ref: refs/heads/".length);
+  for (const d of ["rebase-merge", "rebase-apply"]) {
+    const name = readText(join(gitDir, d, "head-name"))?.trim();
+    if (name?.startsWith("refs/heads/")) return name.slice("refs/heads/".length);
+  }
+  return null;
+}
+function operationInProgress(gitDir) {
+  for (const [file, op] of IN_PROGRESS) if (exists(join(gitDir, file))) return op;
+  return null;
+}
+function headCommit(w) {
+  const head = readText(join(w.gitDir, "HEAD"))?.trim() ?? "";
+  if (/^[0-9a-f]{40,64}$/.test(head)) return head;
+  return head.startsWith("ref: ") ? readRef(w.commonDir, head.slice(5)) : null;
+}
+function readRef(commonDir, ref) {
+  const loose = readText(join(commonDir, ref))?.trim();
+  if (loose && /^[0-9a-f]{40,64}$/.test(loose)) return loose;
+  const packed = readText(join(commonDir, "packed-refs")) ?? "";
+  const line = packed.split("\n").find((l) => l.endsWith(" " + ref));
+  return line && /^[0-9a-f]{40,64} /.test(line) ? line.split(" ")[0] : null;
+}
+function reflogTime(w, sha) {
+  const tail = readTail(join(w.gitDir, "logs", "HEAD"), 8192);
+  const last = tail?.replace(/\n$/, "").split("\n").pop() ?? "";
+  const m = /^[0-9a-f]+ ([0-9a-f]+) [^\t]*> (\d+) [+-]\d{4}\t/.exec(last);
+  return m && m[1] === sha ? Number(m[2]) : null;
+}
+function looseCommitTime(w, sha) {
+  let raw;
+  try {
+    raw = fs().readFileSync(join(w.commonDir, "objects", sha.slice(0, 2), sha.slice(2)));
+  } catch {
+    return null;
+  }
+  const text = zlib().inflateSync(raw).toString("latin1");
+  const m = /\ncommitter [^\n]*> (\d+) [+-]\d{4}\n/.exec(text);
+  return m ? Number(m[1]) : null;
+}
+
+// src/protocol/lefthook.ts
+var CONFIG_NAMES = ["lefthook", ".lefthook", ".config/lefthook"];
+var LOCAL_NAMES = ["lefthook-local", ".lefthook-local", ".config/lefthook-local"];
+var EXTENSIONS = ["yml", "yaml", "json", "jsonc", "toml"];
+var inOrder = (names) => EXTENSIONS.flatMap((ext) => names.map((n) => `${n}.${ext}`));
+var LEFTHOOK_CONFIGS = inOrder(CONFIG_NAMES);
+var LEFTHOOK_LOCAL_CONFIGS = inOrder(LOCAL_NAMES);
+function lefthookConfig(exists2, envConfig) {
+  if (envConfig) return envConfig;
+  return LEFTHOOK_CONFIGS.find(exists2) ?? null;
+}
+var NEW_LEFTHOOK_CONFIG = "lefthook.yml";
+var HOOK_JOBS = [
+  { hook: "pre-commit", verb: "check-reserved", fastPath: RESERVED_GUARD_PATH, arg: false, guards: "the reservation guard" },
+  { hook: "commit-msg", verb: "check-prefix", fastPath: GUARD_PATH, arg: true, guards: "the commit-subject prefix check" },
+  { hook: "post-commit", verb: "heartbeat", fastPath: HEARTBEAT_PATH, arg: false, guards: "the presence heartbeat" }
+];
+var HOOK_SCRIPTS = [SCRIPT_PATH, ...HOOK_JOBS.map((j) => j.fastPath)];
+function coordJobs(runtime, script = SCRIPT_PATH) {
+  return HOOK_JOBS.map((j) => {
+    const arg = j.arg ? ' "{1}"' : "";
+    return { hook: j.hook, name: `coord-${j.verb}`, run: `sh ${j.fastPath}${arg} || ${runtime} ${script} ${j.verb}${arg}`, marker: j.verb };
+  });
+}
+function earlierRuns(runtime, script) {
+  return [`${runtime} ${script} heartbeat`];
+}
+function jobLines(job, indent, style) {
+  if (style === "jobs") return [`${indent}- name: ${job.name}`, `${indent}  run: ${job.run}`, `${indent}  skip: [merge, rebase]`];
+  return [`${indent}${job.name}:`, `${indent}  run: ${job.run}`, `${indent}  skip: [merge, rebase]`];
+}
+var indentOf = (l) => /^\s*/.exec(l)[0];
+function unmergeable(file, text, jobs) {
+  if (!/\.ya?ml$/.test(file)) return `${file} is not YAML: coord merges only into YAML`;
+  const lines2 = text.split(/\r?\n/);
+  for (const job of jobs) {
+    const at = lines2.findIndex((l) => new RegExp(`^${job.hook}\\s*:`).test(l));
+    if (at < 0) continue;
+    const after = lines2[at].replace(/^[^:]*:/, "").replace(/\s+#.*$/, "").trim();
+    const start = after.slice(0, 30);
+    if (after.startsWith("{") || after.startsWith("[")) return `its ${job.hook} section is written in flow style (${start}\u2026)`;
+    if (after.startsWith("*") || after.startsWith("&") || after.startsWith("!"))
+      return `its ${job.hook} section is an alias, anchor or tag (${after.slice(0, 30)})`;
+    const section = lines2.slice(at + 1, sectionEnd(lines2, at));
+    const list = section.find((l) => /^\s+(commands|jobs)\s*:/.test(l));
+    const listValue = list?.replace(/^[^:]*:/, "").replace(/\s+#.*$/, "").trim() ?? "";
+    if (listValue)
+      return `its ${job.hook} ${list.trim().split(":")[0]} are written as '${listValue.slice(0, 30)}' (flow style or an alias)`;
+    if (section.some((l) => /^\s+<<\s*:/.test(l)))
+      return `its ${job.hook} section merges an anchor (<<:), which coord would have to expand`;
+  }
+  return null;
+}
+function handLines(file, jobs) {
+  if (/\.jsonc?$/.test(file)) {
+    const obj = {};
+    for (const j of jobs) (obj[j.hook] ??= { commands: {} }).commands[j.name] = { run: j.run, skip: ["merge", "rebase"] };
+    return JSON.stringify(obj, null, 2);
+  }
+  if (/\.toml$/.test(file)) {
+    return jobs.map((j) => `[${j.hook}.commands.${j.name}]
+run = ${JSON.stringify(j.run)}
+skip = ["merge", "rebase"]`).join("\n\n");
+  }
+  return jobs.map((j) => [`${j.hook}:`, "  commands:", ...jobLines(j, "    ", "commands")].join("\n")).join("\n");
+}
+function mergeLefthook(text, jobs, otherRuns = []) {
+  const eol = text.includes("\r\n") ? "\r\n" : "\n";
+  const lines2 = text ? text.split(/\r?\n/) : ["# lefthook: git hooks for this repo (npx lefthook install)"];
+  if (lines2[lines2.length - 1] === "") lines2.pop();
+  const added = [];
+  const switched = [];
+  for (const job of jobs) {
+    const hookAt = lines2.findIndex((l) => new RegExp(`^${job.hook}:\\s*(#.*)?$`).test(l));
+    const end = hookAt < 0 ? -1 : sectionEnd(lines2, hookAt);
+    const section = hookAt < 0 ? [] : lines2.slice(hookAt, end);
+    const mine = section.findIndex((l) => l.includes("coord.mjs") && l.includes(` ${job.marker}`));
+    if (mine >= 0) {
+      const m = /^(\s*(?:-\s+)?run:\s*)(.*?)\s*$/.exec(section[mine]);
+      if (m && m[2] !== job.run && otherRuns.includes(m[2])) {
+        lines2[hookAt + mine] = m[1] + job.run;
+        switched.push(job.name);
+      }
+      continue;
+    }
+    added.push(job.name);
+    if (hookAt < 0) {
+      if (lines2.length && lines2[lines2.length - 1].trim() !== "") lines2.push("");
+      lines2.push(`${job.hook}:`, "  commands:", ...jobLines(job, "    ", "commands"));
+      continue;
+    }
+    const inner = section.slice(1).find((l) => l.trim() && !l.trim().startsWith("#"));
+    const step = inner ? indentOf(inner) : "  ";
+    const listAt = section.findIndex((l, i) => i > 0 && indentOf(l) === step && /^(commands|jobs):\s*(#.*)?$/.test(l.trim()));
+    if (listAt < 0) {
+      lines2.splice(hookAt + 1, 0, `${step}commands:`, ...jobLines(job, step + step, "commands"));
+      continue;
+    }
+    const style = section[listAt].trim().startsWith("jobs") ? "jobs" : "commands";
+    const first = section.slice(listAt + 1).find((l) => l.trim() && !l.trim().startsWith("#"));
+    const itemIndent = first && indentOf(first).length > step.length ? indentOf(first) : step + step;
+    lines2.splice(
+      hookAt + listAt + 1,
+      0,
+      ...jobLines(job, style === "jobs" && first?.trim().startsWith("-") ? indentOf(first) : itemIndent, style)
+    );
+  }
+  return { text: lines2.join(eol) + eol, added, switched };
+}
+function sectionEnd(lines2, at) {
+  let i = at + 1;
+  while (i < lines2.length && (lines2[i].trim() === "" || /^\s/.test(lines2[i]))) i++;
+  while (i > at + 1 && lines2[i - 1].trim() === "") i--;
+  return i;
 }
 
 // src/protocol/sh.ts
@@ -2178,11 +2210,27 @@ ${SH_COMMON_DIR}
 f=$c/${GUARD_CACHE}
 [ -e "$f" ] || exit 0
 ${shSessionOfHead("me", '[ -z "${COORD_SESSION:-}" ] && exit 0; exit 1')}
+# The id's lines are this worktree's own only while its claim (seat.ts) is still the id's row on
+# the worktree's board; anything else (taken back, no such line, no record the sh can read) is coord's to judge.
+own=
+seat() {
+  [ -e "$d/${CLAIM_RECORD}" ] || { echo yes; return 0; }
+  IFS='	' read -r ri rc rn < "$d/${CLAIM_RECORD}" || return 1
+  [ "$ri" = "$me" ] && [ -n "$rc" ] && [ -n "$rn" ] && [ -f ${BOARD_PATH} ] || return 1
+  while IFS= read -r l; do
+    case $l in "| $me \xB7 $rn | "*" | $rc | "*) echo yes; return 0 ;; esac
+  done < ${BOARD_PATH}
+  return 1
+}
 now=
 while IFS=' ' read -r who ends rest || [ -n "$who" ]; do
   case $who in ''|'#'*|sha) continue ;; ${SH_SESSION_ID}) ;; *) exit 1 ;; esac
   case $ends in ''|*[!0123456789]*|?????????????*) exit 1 ;; esac
-  [ "$who" = "$me" ] && continue
+  if [ "$who" = "$me" ]; then
+    [ -n "$own" ] || own=$(seat) || exit 1
+    [ "$own" = yes ] && continue
+    exit 1
+  fi
   [ -n "$now" ] || now=$(date +%s) || exit 1
   case $now in ''|*[!0123456789]*) exit 1 ;; esac
   [ "$ends" -gt "$now" ] && exit 1
@@ -2431,12 +2479,14 @@ function openContext(cwd2, opts = {}) {
   const cfg = loadConfig(repo.top);
   const hasRemote = remoteUrl(repo.top, cfg.remote) !== null;
   let session = repo.session;
+  let claim = null;
   if (opts.identity !== false) {
     const who = speakingSession({ flag: opts.as, worktree: repo.session, env: process.env.COORD_SESSION });
     if ("error" in who) throw new UsageError(who.error);
     session = who.id;
+    if (session && session === repo.session) claim = claimRecord(repo);
   }
-  return { cwd: cwd2, repo, cfg, hasRemote, session, run: { board: null, published: null } };
+  return { cwd: cwd2, repo, cfg, hasRemote, session, claim, run: { board: null, published: null } };
 }
 function withSettings(ctx, change2) {
   return { ...ctx, cfg: { ...ctx.cfg, ...change2 } };
@@ -2911,6 +2961,7 @@ function attempts(ctx, plan, opts, ident, lock) {
     crashPoint("after-fetch");
     const snap = new Snapshot(ctx, base);
     snap.alsoRead(GUARD_FILES);
+    refuseTakenSeat(ctx, snap);
     const { files, subject, value } = plan(snap);
     const changed = new Map([...files].filter(([p, c]) => snap.read(p) !== c));
     if (changed.size === 0) return { sha: base, value, attempts: attempt };
@@ -3076,6 +3127,11 @@ function refuseNonFiles(ctx, snap, files) {
     const mode = snap.modeOf(file);
     if (mode !== null && !isRegularFile(mode)) refuse(ctx, `${file} is ${entryKind(mode)}, not a file`);
   }
+}
+function refuseTakenSeat(ctx, snap) {
+  if (!ctx.claim) return;
+  const seat = seatOf(ctx.claim, findRow(parseBoard(snap.read(BOARD_PATH) ?? ""), ctx.claim.id));
+  if (seat.kind === "taken") throw new CoordError(seatTakenText(ctx.claim, seat.holder, ctx.repo.top));
 }
 function refuse(ctx, what) {
   throw new CoordError(
@@ -3335,6 +3391,11 @@ function lexists(p) {
     return false;
   }
 }
+function writeClaimRecord(top, record) {
+  const m = /^gitdir:\s*(.+?)\s*$/m.exec(readText(join(top, ".git")) ?? "");
+  if (!m) throw new Error(`${join(top, ".git")} names no git dir`);
+  writeText(join(path().resolve(top, m[1]), CLAIM_RECORD), renderClaimRecord(record));
+}
 
 // src/protocol/gitattributes.ts
 var DRIVER = "coord";
@@ -3436,6 +3497,7 @@ function claimSession(ctx, req, warn, releaseOnFailure = false) {
     );
   }
   crashPoint("after-worktree");
+  recordClaim(dir, row, warn);
   if (missing.length) warn(missingScriptsWarning(ctx, missing));
   markClaim(ctx, null);
   let configured = [];
@@ -3461,6 +3523,13 @@ function claimSession(ctx, req, warn, releaseOnFailure = false) {
     );
   }
   return { row, dir, branch, sha: claim.sha, copied, configured, linked };
+}
+function recordClaim(dir, row, warn) {
+  try {
+    writeClaimRecord(dir, { id: row.id, claimed: row.claimed, name: row.name });
+  } catch (e) {
+    warn(`coord: ${row.id} could not keep its claim in its git dir (${e.message}): a reap of its seat will not stop it.`);
+  }
 }
 
 // src/commands/start.ts
@@ -5549,16 +5618,19 @@ var spec22 = {
   group: "plumbing",
   needs: "nothing"
 };
+var TAKEN_SEAT = "(seat taken back)";
 function run22(_p) {
   if (env(OVERRIDE_ENV)) return 0;
   const w = findWorktree();
   if (!w) return 0;
-  const me = hookSession(w);
-  if (!me) return 0;
+  const id = hookSession(w);
+  if (!id) return 0;
   const text = readText(path().join(w.commonDir, GUARD_CACHE));
   if (text === null) return 0;
   const { held } = parseGuardCache(text);
   const nowS = Math.floor(Date.now() / 1e3);
+  if (!held.some((h) => h.ends > nowS)) return 0;
+  const me = held.some((h) => h.session === id) && seatTakenHere(w, id) ? TAKEN_SEAT : id;
   if (!held.some((h) => h.session !== me && h.ends > nowS)) return 0;
   const index = env("GIT_INDEX_FILE");
   const verdict = guardVerdict(held, me, stagedFiles(w.top, index ? path().resolve(index) : void 0), nowS);
@@ -5610,6 +5682,7 @@ function run23(_p) {
   const board = parseBoard(text);
   const row = findRow(board, id);
   if (!row) return 0;
+  if (seatTakenHere(w, id, row)) return 0;
   const sha = headCommit(w);
   let seconds = sha ? reflogTime(w, sha) ?? looseCommitTime(w, sha) : null;
   if (seconds === null) {
@@ -5635,6 +5708,8 @@ var STAMP_ERE = `${D}${D}${D}${D}-${D}${D}-${D}${D}T${D}${D}:${D}${D}Z`;
 function heartbeatScript() {
   const cells = CELLS.length;
   const presence = CELLS.indexOf("presence") + 2;
+  const claimed = CELLS.indexOf("claimed") + 2;
+  const identity = CELLS.indexOf("identity") + 2;
   const onTheWay = BOARD_PATH.split("/").map((_, i, parts) => parts.slice(0, i + 1).join("/"));
   return `#!/bin/sh
 # coord's post-commit fast path, written by 'coord init' from coord's board rule: do not
@@ -5668,7 +5743,13 @@ t=\${r%% *}
 z=\${r#* }
 case $t in ''|*[!0123456789]*|???????????*) exit 1 ;; esac
 case $z in [+-][0-9][0-9][0-9][0-9]) ;; *) exit 1 ;; esac
-awk -v id="$id" -v t="$t" -v f="$f" '
+# The worktree's claim (seat.ts): the row is written only when it is still that claim; anything else is coord's to judge.
+rc= rn=
+if [ -e "$d/${CLAIM_RECORD}" ]; then
+  IFS='	' read -r ri rc rn < "$d/${CLAIM_RECORD}" || exit 1
+  [ "$ri" = "$id" ] && [ -n "$rc" ] && [ -n "$rn" ] || exit 1
+fi
+awk -v id="$id" -v t="$t" -v f="$f" -v rc="$rc" -v rn="$rn" '
 function civil(z,  era, doe, yoe, doy, mp, d, m) {
   z += 719468; era = int(z / 146097); doe = z - era * 146097
   yoe = int((doe - int(doe / 1460) + int(doe / 36524) - int(doe / 146096)) / 365)
@@ -5698,6 +5779,7 @@ BEGIN {
   row = L[at]
   if (index(row, "| " id " \\302\\267 ") != 1 || substr(row, length(row)) != "|") exit 3
   if (split(row, C, "|") != ${cells + 2}) exit 3
+  if (rc != "" && (C[${claimed}] != " " rc " " || C[${identity}] != " " id " \\302\\267 " rn " ")) exit 3
   cur = C[${presence}]
   if (cur !~ /^ ${STAMP_ERE} \\302\\267 $/ && cur !~ /^ ${STAMP_ERE} \\302\\267 [!-~](.*[!-~])? $/) exit 3
   was = substr(cur, 2, 17)

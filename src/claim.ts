@@ -7,7 +7,7 @@ import { CoordError } from './errors.js';
 import { addWorktree, GitError, listBranches } from './git.js';
 import { planClaim, planRemoveRow } from './plans.js';
 import { publish, UnconfirmedPush, type Published } from './publish.js';
-import { copyIncluded, DEPS_DIR, linkDependencies, markClaim, missingScriptsWarning } from './session.js';
+import { copyIncluded, DEPS_DIR, linkDependencies, markClaim, missingScriptsWarning, writeClaimRecord } from './session.js';
 import { setUpClone } from './clonesetup.js';
 import { crashPoint, fs, path } from './sys.js';
 import type { SessionRow } from './protocol/board.js';
@@ -90,6 +90,7 @@ export function claimSession(ctx: Context, req: ClaimRequest, warn: (line: strin
     );
   }
   crashPoint('after-worktree');
+  recordClaim(dir, row, warn);
   if (missing.length) warn(missingScriptsWarning(ctx, missing));
   markClaim(ctx, null);
   let configured: string[] = [];
@@ -118,4 +119,14 @@ export function claimSession(ctx: Context, req: ClaimRequest, warn: (line: strin
     );
   }
   return { row, dir, branch, sha: claim.sha!, copied, configured, linked };
+}
+
+/** Leaves the claim in the new worktree's git dir, where verbs and hooks read it without the network (protocol/seat.ts). */
+function recordClaim(dir: string, row: SessionRow, warn: (line: string) => void): void {
+  try {
+    writeClaimRecord(dir, { id: row.id, claimed: row.claimed, name: row.name });
+  } catch (e) {
+    // Without the record the session works as one claimed before coord kept it: no fence, nothing else lost.
+    warn(`coord: ${row.id} could not keep its claim in its git dir (${(e as Error).message}): a reap of its seat will not stop it.`);
+  }
 }

@@ -3,9 +3,10 @@
 // the run's own record of what it fetched and published. cli.ts opens it once per run.
 import { CoordError, UsageError } from './errors.js';
 import { remoteUrl, repoPaths } from './git.js';
-import { worktreeAt, type Worktree } from './worktree.js';
+import { claimRecord, worktreeAt, type Worktree } from './worktree.js';
 import { loadConfig, type Config } from './config.js';
 import { speakingSession } from './protocol/ids.js';
+import type { ClaimRecord } from './protocol/seat.js';
 
 /** What the guard's cache is written from: a blackboard commit's files (a Snapshot is one). */
 export interface FileSource {
@@ -31,6 +32,11 @@ export interface Context {
   hasRemote: boolean;
   /** The session speaking (see `speakingSession` for who wins). */
   session: string | null;
+  /**
+   * The claim this worktree made, when the session speaking is the worktree's own: every publish
+   * checks it still holds that seat (publish.ts). Null outside one, or in a worktree claimed before the record.
+   */
+  claim: ClaimRecord | null;
   /** Shared by every copy of this context (`withSettings`): one run, one record. */
   run: RunState;
 }
@@ -49,12 +55,15 @@ export function openContext(cwd: string, opts: OpenOptions = {}): Context {
   const cfg = loadConfig(repo.top);
   const hasRemote = remoteUrl(repo.top, cfg.remote) !== null;
   let session = repo.session;
+  let claim: ClaimRecord | null = null;
   if (opts.identity !== false) {
     const who = speakingSession({ flag: opts.as, worktree: repo.session, env: process.env.COORD_SESSION });
     if ('error' in who) throw new UsageError(who.error);
     session = who.id;
+    // A person acting for another seat (--as) is not this worktree's session: no record to hold them to.
+    if (session && session === repo.session) claim = claimRecord(repo);
   }
-  return { cwd, repo, cfg, hasRemote, session, run: { board: null, published: null } };
+  return { cwd, repo, cfg, hasRemote, session, claim, run: { board: null, published: null } };
 }
 
 /** The context of a verb whose spec needs a session: the runner has checked there is one. */

@@ -28,7 +28,9 @@ import type { Context } from './context.js';
 import { takeLock, type HeldLock } from './lock.js';
 import { crashPoint, fs, path, sleepMs } from './sys.js';
 import type { Plan } from './protocol/view.js';
-import { entryKind, isRegularFile, parentDirs } from './protocol/layout.js';
+import { BOARD_PATH, entryKind, isRegularFile, parentDirs } from './protocol/layout.js';
+import { findRow, parseBoard } from './protocol/board.js';
+import { seatOf, seatTakenText } from './protocol/seat.js';
 import { coordMessage } from './protocol/subject.js';
 
 export const MAX_ATTEMPTS = 40;
@@ -77,6 +79,7 @@ function attempts<T>(
     crashPoint('after-fetch');
     const snap = new Snapshot(ctx, base);
     snap.alsoRead(GUARD_FILES); // so the guard's cache follows this write at no extra process
+    refuseTakenSeat(ctx, snap);
     const { files, subject, value } = plan(snap);
     const changed = new Map([...files].filter(([p, c]) => snap.read(p) !== c));
     if (changed.size === 0) return { sha: base, value, attempts: attempt };
@@ -293,6 +296,17 @@ function refuseNonFiles(ctx: Context, snap: Snapshot, files: string[]): void {
     const mode = snap.modeOf(file);
     if (mode !== null && !isRegularFile(mode)) refuse(ctx, `${file} is ${entryKind(mode)}, not a file`);
   }
+}
+
+/**
+ * The fence: a worktree's session whose seat was reaped and claimed again (here or in another
+ * clone) never writes, since its id now names the new holder's row. Checked on the board each
+ * attempt reads, so a reap and a claim racing this write are seen before anything goes out.
+ */
+function refuseTakenSeat(ctx: Context, snap: Snapshot): void {
+  if (!ctx.claim) return;
+  const seat = seatOf(ctx.claim, findRow(parseBoard(snap.read(BOARD_PATH) ?? ''), ctx.claim.id));
+  if (seat.kind === 'taken') throw new CoordError(seatTakenText(ctx.claim, seat.holder, ctx.repo.top));
 }
 
 function refuse(ctx: Context, what: string): never {

@@ -14,7 +14,7 @@ import {
   unusualIndexEntries,
   worktreeStatus,
 } from './git.js';
-import { join, readText, writeHazard } from './host.js';
+import { join, readText, writeHazard, writeText } from './host.js';
 import { boardName, boardRef } from './blackboard.js';
 import type { Context } from './context.js';
 import { fs, path } from './sys.js';
@@ -22,6 +22,7 @@ import { findRow, onlyPresenceDiffers, parseBoard } from './protocol/board.js';
 import { visible } from './protocol/display.js';
 import { BOARD_PATH, WORKTREE_INCLUDE } from './protocol/layout.js';
 import { isSessionId } from './protocol/ids.js';
+import { CLAIM_RECORD, renderClaimRecord, type ClaimRecord } from './protocol/seat.js';
 
 export interface WorktreeChanges {
   /** Files with the person's own uncommitted changes. */
@@ -392,4 +393,15 @@ function lexists(p: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Keeps the claim a linked worktree at `top` was made for in its own git dir (start,
+ * WorktreeCreate), where verbs and hooks read it without the network: the git dir its `.git`
+ * file names, whatever GIT_DIR says.
+ */
+export function writeClaimRecord(top: string, record: ClaimRecord): void {
+  const m = /^gitdir:\s*(.+?)\s*$/m.exec(readText(join(top, '.git')) ?? '');
+  if (!m) throw new Error(`${join(top, '.git')} names no git dir`);
+  writeText(join(path().resolve(top, m[1]), CLAIM_RECORD), renderClaimRecord(record));
 }

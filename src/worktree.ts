@@ -6,7 +6,9 @@ import { basename, cwd, dirname, env, exists, join, kind, readTail, readText, re
 import { sessionOfBranch } from './protocol/layout.js';
 import { speakingSession } from './protocol/ids.js';
 import { symbolicHead } from './git.js';
-import { IN_PROGRESS } from './protocol/layout.js';
+import { BOARD_PATH, IN_PROGRESS } from './protocol/layout.js';
+import { CLAIM_RECORD, parseClaimRecord, seatOf, type ClaimRecord } from './protocol/seat.js';
+import { findRow, parseBoard, type SessionRow } from './protocol/board.js';
 
 /** The one model of "where am I" every verb and hook uses. */
 export interface Worktree {
@@ -88,6 +90,28 @@ export function linkedWorktrees(commonDir: string): Worktree[] {
 export function hookSession(w: Worktree): string | null {
   const who = speakingSession({ worktree: w.session, env: env('COORD_SESSION') });
   return 'id' in who ? who.id : w.session;
+}
+
+/**
+ * The claim this worktree made (protocol/seat.ts), when it is the claim of the worktree's own
+ * session; null for a worktree claimed before coord kept the record, or any other worktree.
+ */
+export function claimRecord(w: Worktree): ClaimRecord | null {
+  if (!w.session) return null;
+  const record = parseClaimRecord(readText(join(w.gitDir, CLAIM_RECORD)));
+  return record?.id === w.session ? record : null;
+}
+
+/**
+ * Whether the hooks treat `id` here as not a session: the worktree's claim record says its
+ * seat was taken by another claim, going by `row` (default: the row in the worktree's own board
+ * file). Never the network; false without a record, so a worktree claimed before it is as before.
+ */
+export function seatTakenHere(w: Worktree, id: string, row?: SessionRow): boolean {
+  const record = claimRecord(w);
+  if (!record || record.id !== id) return false;
+  const held = row ?? findRow(parseBoard(readText(join(w.top, BOARD_PATH)) ?? ''), id);
+  return seatOf(record, held).kind === 'taken';
 }
 
 /**

@@ -6,7 +6,7 @@ import { err } from '../output.js';
 import { env, readText } from '../host.js';
 import { stagedFiles } from '../git.js';
 import { path } from '../sys.js';
-import { findWorktree, hookSession } from '../worktree.js';
+import { findWorktree, hookSession, seatTakenHere } from '../worktree.js';
 import { quoted, visible } from '../protocol/display.js';
 import { GUARD_CACHE, guardVerdict, OVERRIDE_ENV, parseGuardCache } from '../protocol/reservations.js';
 
@@ -21,16 +21,22 @@ export const spec: VerbSpec = {
   needs: 'nothing',
 };
 
+/** Who a session whose seat was taken back counts as: no one's reservations are its own. */
+const TAKEN_SEAT = '(seat taken back)';
+
 export function run(_p: Parsed): number {
   if (env(OVERRIDE_ENV)) return 0;
   const w = findWorktree();
   if (!w) return 0;
-  const me = hookSession(w);
-  if (!me) return 0;
+  const id = hookSession(w);
+  if (!id) return 0;
   const text = readText(path().join(w.commonDir, GUARD_CACHE));
   if (text === null) return 0;
   const { held } = parseGuardCache(text);
   const nowS = Math.floor(Date.now() / 1e3);
+  if (!held.some((h) => h.ends > nowS)) return 0;
+  // A worktree whose seat was reaped and claimed again holds nothing: the id's reservations are the new holder's.
+  const me = held.some((h) => h.session === id) && seatTakenHere(w, id) ? TAKEN_SEAT : id;
   if (!held.some((h) => h.session !== me && h.ends > nowS)) return 0;
   const index = env('GIT_INDEX_FILE');
   const verdict = guardVerdict(held, me, stagedFiles(w.top, index ? path().resolve(index) : undefined), nowS);

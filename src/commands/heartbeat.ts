@@ -4,7 +4,7 @@ import type { Parsed, VerbSpec } from '../args.js';
 import { commitTime } from '../git.js';
 import { join, readText, writeHazard, writeText } from '../host.js';
 import { err } from '../output.js';
-import { findWorktree, headCommit, hookSession, looseCommitTime, operationInProgress, reflogTime } from '../worktree.js';
+import { findWorktree, headCommit, hookSession, looseCommitTime, operationInProgress, reflogTime, seatTakenHere } from '../worktree.js';
 import { findRow, parseBoard, withRow } from '../protocol/board.js';
 import { BOARD_PATH } from '../protocol/layout.js';
 import { parseStamp, stamp } from '../protocol/stamp.js';
@@ -43,6 +43,7 @@ export function run(_p: Parsed): number {
   const board = parseBoard(text);
   const row = findRow(board, id);
   if (!row) return 0;
+  if (seatTakenHere(w, id, row)) return 0; // that row is another session's claim now: its presence is not ours to move
   const sha = headCommit(w);
   // Cheapest first: the reflog line git just wrote, then the loose object (zlib), then git.
   let seconds = sha ? (reflogTime(w, sha) ?? looseCommitTime(w, sha)) : null;

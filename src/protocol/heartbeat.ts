@@ -7,6 +7,7 @@
 import { CELLS } from './board.js';
 import { BOARD_PATH, sessionBranch } from './layout.js';
 import { SH_COMMON_DIR, SH_GIT_DIR, shInProgress, shSessionOfHead } from './sh.js';
+import { CLAIM_RECORD } from './seat.js';
 
 const D = '[0-9]';
 /** The presence cell as coord writes it, around the stamp: ` <stamp> · ` or ` <stamp> · <note> `. */
@@ -19,6 +20,8 @@ const STAMP_ERE = `${D}${D}${D}${D}-${D}${D}-${D}${D}T${D}${D}:${D}${D}Z`;
 export function heartbeatScript(): string {
   const cells = CELLS.length; // a row: this many cells, so this many + 1 pipes
   const presence = CELLS.indexOf('presence') + 2; // awk's split field of the presence cell (field 1 is before the first pipe)
+  const claimed = CELLS.indexOf('claimed') + 2;
+  const identity = CELLS.indexOf('identity') + 2;
   // The board and each folder above it: a symbolic link among them is coord's to refuse (writeHazard in host.ts).
   const onTheWay = BOARD_PATH.split('/').map((_, i, parts) => parts.slice(0, i + 1).join('/'));
   return `#!/bin/sh
@@ -53,7 +56,13 @@ t=\${r%% *}
 z=\${r#* }
 case $t in ''|*[!0123456789]*|???????????*) exit 1 ;; esac
 case $z in [+-][0-9][0-9][0-9][0-9]) ;; *) exit 1 ;; esac
-awk -v id="$id" -v t="$t" -v f="$f" '
+# The worktree's claim (seat.ts): the row is written only when it is still that claim; anything else is coord's to judge.
+rc= rn=
+if [ -e "$d/${CLAIM_RECORD}" ]; then
+  IFS='\t' read -r ri rc rn < "$d/${CLAIM_RECORD}" || exit 1
+  [ "$ri" = "$id" ] && [ -n "$rc" ] && [ -n "$rn" ] || exit 1
+fi
+awk -v id="$id" -v t="$t" -v f="$f" -v rc="$rc" -v rn="$rn" '
 function civil(z,  era, doe, yoe, doy, mp, d, m) {
   z += 719468; era = int(z / 146097); doe = z - era * 146097
   yoe = int((doe - int(doe / 1460) + int(doe / 36524) - int(doe / 146096)) / 365)
@@ -83,6 +92,7 @@ BEGIN {
   row = L[at]
   if (index(row, "| " id " \\302\\267 ") != 1 || substr(row, length(row)) != "|") exit 3
   if (split(row, C, "|") != ${cells + 2}) exit 3
+  if (rc != "" && (C[${claimed}] != " " rc " " || C[${identity}] != " " id " \\302\\267 " rn " ")) exit 3
   cur = C[${presence}]
   if (cur !~ /^ ${STAMP_ERE} \\302\\267 $/ && cur !~ /^ ${STAMP_ERE} \\302\\267 [!-~](.*[!-~])? $/) exit 3
   was = substr(cur, 2, 17)

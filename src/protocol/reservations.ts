@@ -8,7 +8,8 @@ import { CoordError, UsageError } from '../errors.js';
 import { escapeCell, findRow, isPaused, splitCells, unescapeCell, type Board } from './board.js';
 import { quoted, visible } from './display.js';
 import { isSessionId, SESSION_ID_RE } from './ids.js';
-import { SESSIONS_DIR } from './layout.js';
+import { BOARD_PATH, SESSIONS_DIR } from './layout.js';
+import { CLAIM_RECORD } from './seat.js';
 import { SH_COMMON_DIR, SH_GIT_DIR, SH_SESSION_ID, shSessionOfHead } from './sh.js';
 import { parseDuration, parseStamp } from './stamp.js';
 
@@ -399,11 +400,27 @@ ${SH_COMMON_DIR}
 f=$c/${GUARD_CACHE}
 [ -e "$f" ] || exit 0
 ${shSessionOfHead('me', '[ -z "\${COORD_SESSION:-}" ] && exit 0; exit 1')}
+# The id's lines are this worktree's own only while its claim (seat.ts) is still the id's row on
+# the worktree's board; anything else (taken back, no such line, no record the sh can read) is coord's to judge.
+own=
+seat() {
+  [ -e "$d/${CLAIM_RECORD}" ] || { echo yes; return 0; }
+  IFS='\t' read -r ri rc rn < "$d/${CLAIM_RECORD}" || return 1
+  [ "$ri" = "$me" ] && [ -n "$rc" ] && [ -n "$rn" ] && [ -f ${BOARD_PATH} ] || return 1
+  while IFS= read -r l; do
+    case $l in "| $me · $rn | "*" | $rc | "*) echo yes; return 0 ;; esac
+  done < ${BOARD_PATH}
+  return 1
+}
 now=
 while IFS=' ' read -r who ends rest || [ -n "$who" ]; do
   case $who in ''|'#'*|sha) continue ;; ${SH_SESSION_ID}) ;; *) exit 1 ;; esac
   case $ends in ''|*[!0123456789]*|?????????????*) exit 1 ;; esac
-  [ "$who" = "$me" ] && continue
+  if [ "$who" = "$me" ]; then
+    [ -n "$own" ] || own=$(seat) || exit 1
+    [ "$own" = yes ] && continue
+    exit 1
+  fi
   [ -n "$now" ] || now=$(date +%s) || exit 1
   case $now in ''|*[!0123456789]*) exit 1 ;; esac
   [ "$ends" -gt "$now" ] && exit 1

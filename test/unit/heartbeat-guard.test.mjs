@@ -54,7 +54,7 @@ test('init writes the script the rule module renders, and the post-commit job ru
 const SHA = 'a'.repeat(40);
 const OTHER = 'b'.repeat(40);
 /** A worktree at `dir` in the shape git leaves right after a commit: HEAD, the branch ref, the reflog line. */
-function layout(dir, { head, linked = true, reflog, refSha = SHA, marker, board }) {
+function layout(dir, { head, linked = true, reflog, refSha = SHA, marker, board, record }) {
   fs.rmSync(dir, { recursive: true, force: true });
   const common = path.join(dir, 'common');
   const wt = path.join(dir, 'wt');
@@ -72,6 +72,7 @@ function layout(dir, { head, linked = true, reflog, refSha = SHA, marker, board 
   if (reflog !== undefined) fs.writeFileSync(path.join(gitDir, 'logs', 'HEAD'), reflog);
   if (marker) fs.mkdirSync(path.join(gitDir, marker));
   if (board !== null) fs.writeFileSync(path.join(wt, BOARD), board);
+  if (record !== undefined) fs.writeFileSync(path.join(gitDir, 'coord-claim'), record);
   return wt;
 }
 
@@ -83,6 +84,7 @@ const row = (id, presence, { name = 'Sintra', note = '', lead = '', cell } = {})
 function* cases() {
   const rnd = mulberry32(2026);
   const pick = (xs) => xs[Math.floor(rnd() * xs.length)];
+  const other = mulberry32(24); // the claim records draw from their own sequence: the other cases stay as they were
   const times = [
     1795000000, 1795000059, 1795000060, 951782400 /* 2000-02-29 */, 1709164800 /* 2024-02-29 */, 4102444799 /* 2099-12-31T23:59:59 */,
     1798761599 /* year end */, 0, 86399,
@@ -130,6 +132,19 @@ function* cases() {
       marker: rnd() < 0.05 ? 'MERGE_HEAD' : undefined,
       refSha: rnd() < 0.05 ? null : SHA,
       env: rnd() < 0.1 ? { COORD_SESSION: 'sA' } : {},
+      // The claim the worktree keeps (protocol/seat.ts): its own row's, another claim of the same id, or odd.
+      record:
+        other() < 0.7
+          ? undefined
+          : [
+              `${me}\t2026-11-26T09:00Z\tSintra\n`,
+              `${me}\t2026-11-26T09:00Z\tSintra\n`,
+              `${me}\t2026-11-26T09:01Z\tSintra\n`,
+              `${me}\t2026-11-26T09:00Z\tLisboa\n`,
+              `sQ\t2026-11-26T09:00Z\tSintra\n`,
+              `${me}\t2026-11-26T09:00Z\tSi\\ntra\n`,
+              'garbage',
+            ][Math.floor(other() * 7)],
     };
   }
 }
@@ -188,7 +203,8 @@ for (const shell of ['sh', 'dash']) {
         c.refSha &&
         c.reflog === reflogLine(c.t) &&
         /^ref: refs\/heads\/session-/.test(c.head) &&
-        !c.env.COORD_SESSION;
+        !c.env.COORD_SESSION &&
+        (c.record === undefined || c.record === `${c.head.slice('ref: refs/heads/session-'.length)}\t2026-11-26T09:00Z\tSintra\n`);
       const me = c.head.slice('ref: refs/heads/session-'.length);
       const mine = c.board?.split('\n').filter((l) => l.includes(`| ${me} · `)) ?? [];
       if (
@@ -216,3 +232,23 @@ for (const shell of ['sh', 'dash']) {
   });
 }
 const cases_ = cases;
+
+test("a worktree whose claim is not its id's row (the seat was reaped and claimed again): neither sh nor coord moves that row's stamp", () => {
+  const t = 1796000000; // after the rows' stamps
+  const board = R.emptyBoardText() + row('sA', '2026-11-26T09:00Z') + '\n';
+  for (const [record, moves] of [
+    ['sA\t2026-11-26T09:00Z\tSintra\n', true], // its own claim: the stamp moves
+    ['sA\t2026-11-26T08:59Z\tSintra\n', false], // an earlier claim of sA
+    ['sA\t2026-11-26T09:00Z\tDouro\n', false], // another session claimed sA in the same minute
+  ]) {
+    const c = { head: 'ref: refs/heads/session-sA', reflog: reflogLine(t), board, record };
+    const a = layout(path.join(tmp, 'a'), c);
+    const r = spawnSync('sh', [script], { cwd: a, env: { PATH: process.env.PATH }, encoding: 'utf8' });
+    assert.equal(r.status, moves ? 0 : 1, `${JSON.stringify(record)}: ${r.stderr}`);
+    const b = layout(path.join(tmp, 'b'), c);
+    coordRun(b, {});
+    for (const wt of [a, b]) {
+      assert.equal(readBoard(wt) !== board, moves, `${JSON.stringify(record)} in ${wt === a ? 'sh' : 'coord'}`);
+    }
+  }
+});
