@@ -2961,8 +2961,15 @@ function attempts(ctx, plan, opts, ident, lock) {
     crashPoint("after-fetch");
     const snap = new Snapshot(ctx, base);
     snap.alsoRead(GUARD_FILES);
+    let planned;
+    try {
+      planned = plan(snap);
+    } catch (e) {
+      refuseTakenSeat(ctx, snap);
+      throw e;
+    }
     refuseTakenSeat(ctx, snap);
-    const { files, subject, value } = plan(snap);
+    const { files, subject, value } = planned;
     const changed = new Map([...files].filter(([p, c]) => snap.read(p) !== c));
     if (changed.size === 0) return { sha: base, value, attempts: attempt };
     refuseNonFiles(ctx, snap, [...changed.keys()]);

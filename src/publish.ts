@@ -79,8 +79,16 @@ function attempts<T>(
     crashPoint('after-fetch');
     const snap = new Snapshot(ctx, base);
     snap.alsoRead(GUARD_FILES); // so the guard's cache follows this write at no extra process
+    // The fence is checked on the board the plan read (no git process of its own), and wins over the plan's own refusals.
+    let planned: Plan<T>;
+    try {
+      planned = plan(snap);
+    } catch (e) {
+      refuseTakenSeat(ctx, snap);
+      throw e;
+    }
     refuseTakenSeat(ctx, snap);
-    const { files, subject, value } = plan(snap);
+    const { files, subject, value } = planned;
     const changed = new Map([...files].filter(([p, c]) => snap.read(p) !== c));
     if (changed.size === 0) return { sha: base, value, attempts: attempt };
     refuseNonFiles(ctx, snap, [...changed.keys()]);
