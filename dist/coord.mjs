@@ -934,6 +934,8 @@ function sessionOfWorktreeName(mainName, entry) {
   const id = entry.slice(mainName.length + 1);
   return SESSION_ID_RE.test(id) ? id : null;
 }
+var ARCHIVE_DIR = `${SESSIONS_DIR}/archive`;
+var archiveFile = (id, claimed) => `${ARCHIVE_DIR}/to-${id}-${claimed.replace(/[^0-9A-Za-z]/g, "") || "unknown"}.md`;
 
 // src/protocol/hash.ts
 function fnv1a64(text) {
@@ -1330,6 +1332,23 @@ function editBlocks(fileText, messages, edits) {
   out2.push(fileText.slice(pos));
   return out2.join("");
 }
+function withoutBlocks(fileText, ms) {
+  if (!ms.length) return fileText;
+  const starts = [0];
+  for (let i = fileText.indexOf("\n"); i >= 0; i = fileText.indexOf("\n", i + 1)) starts.push(i + 1);
+  const after = (n) => n < starts.length ? starts[n] : fileText.length;
+  const lines2 = splitLines(fileText);
+  const out2 = [];
+  let pos = 0;
+  for (const m of [...ms].sort((a, b) => a.startLine - b.startLine)) {
+    out2.push(fileText.slice(pos, after(m.startLine - 1)));
+    let end = m.endLine;
+    while (end < lines2.length && isBlank(lines2[end])) end++;
+    pos = after(end);
+  }
+  out2.push(fileText.slice(pos));
+  return out2.join("");
+}
 
 // src/protocol/mailbox.ts
 function mailboxOf(files) {
@@ -1351,6 +1370,11 @@ function findMessage(box, prefix) {
   throw new CoordError(
     `Message id ${prefix} is ambiguous (${hits.slice(0, 4).map((m) => `${m.id} in ${m.file}:${m.line}`).join(", ")}): give more characters.`
   );
+}
+var archiveHeader = (id, name, claimed, why) => `# Mail to ${id} \xB7 ${name} (claimed ${claimed}), ${why}: not read as an inbox`;
+function readArchiveHeader(text) {
+  const hit = /^# Mail to (.+?) \(claimed ([^)]*)\), ([^:]+):/.exec(text);
+  return hit ? { session: hit[1], claimed: hit[2], why: hit[3] } : null;
 }
 var statusWord = (m) => m.status.resolved ? "resolved" : m.status.acked ? "acked" : m.status.seen ? "seen" : "new";
 var messageJson = (m) => ({
@@ -1378,13 +1402,13 @@ function messageLine(m, who, max) {
 }
 
 // src/mailbox.ts
-function readMailbox(snap, commonDir, alsoRead = []) {
-  const entries = snap.list(QUEUE_DIR).filter((e) => isQueueFileName(e.name));
+function readMailbox(snap, commonDir, alsoRead = [], dir = QUEUE_DIR) {
+  const entries = snap.list(dir).filter((e) => isQueueFileName(e.name));
   const cache = new ParseCache(commonDir);
   const parsed = new Map(entries.map((e) => [e.name, cache.get(e.blob)]));
-  snap.preload([...alsoRead, ...entries.filter((e) => !parsed.get(e.name)).map((e) => `${QUEUE_DIR}/${e.name}`)]);
+  snap.preload([...alsoRead, ...entries.filter((e) => !parsed.get(e.name)).map((e) => `${dir}/${e.name}`)]);
   const files = entries.map((e) => {
-    const file = `${QUEUE_DIR}/${e.name}`;
+    const file = `${dir}/${e.name}`;
     let result = parsed.get(e.name);
     if (!result) {
       result = parseQueueFile(snap.read(file) ?? "");
@@ -1392,9 +1416,10 @@ function readMailbox(snap, commonDir, alsoRead = []) {
     }
     return { file, parsed: result };
   });
-  cache.prune(entries.map((e) => e.blob));
+  if (dir === QUEUE_DIR) cache.prune(entries.map((e) => e.blob));
   return mailboxOf(files);
 }
+var readArchive = (snap, commonDir) => readMailbox(snap, commonDir, [], ARCHIVE_DIR);
 var ParseCache = class {
   dir;
   wrote = false;
@@ -2607,9 +2632,11 @@ function planRiff(view, id, change2, now) {
 var planPause = (view, id, eta, now) => planRowUpdate(view, id, `pause ${id} \u2014 resuming ${eta}`, (row) => ({ ...row, scope: `${PAUSED_PREFIX}${eta}` }), now);
 function planRemoveRow(view, id, what) {
   const board = boardOf(view);
-  const had = !!findRow(board, id);
+  const row = findRow(board, id);
+  const had = !!row;
   const files = had ? boardFile(withoutRow(board, id)) : nothing();
   dropReservationsOf(view, [id], files);
+  if (row) archiveMailOf(view, [row], "released", files);
   return { files, subject: coordSubject(id, what), value: had };
 }
 function planClose(view, id, releaseRiffs) {
@@ -2625,6 +2652,7 @@ function planClose(view, id, releaseRiffs) {
   const what = `self-close ${id}${riffs.length ? `, releasing Riff ${riffs.join(", ")}` : ""}`;
   const files = row ? boardFile(withoutRow(board, id)) : nothing();
   dropReservationsOf(view, [id], files);
+  if (row) archiveMailOf(view, [row], "closed", files);
   return { files, subject: coordSubject(id, what), value: { had: !!row, released: riffs, unresolved } };
 }
 function dropReservationsOf(view, ids, files) {
@@ -2637,11 +2665,40 @@ function dropReservationsOf(view, ids, files) {
     withReservations(text, [], (r) => gone.has(r.session))
   );
 }
+function archiveMailOf(view, rows, why, files) {
+  if (!rows.length) return;
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  const moving = view.mailbox().messages.filter((m) => byId.has(m.to));
+  if (!moving.length) return;
+  const byFile = /* @__PURE__ */ new Map();
+  for (const m of moving) byFile.set(m.file, [...byFile.get(m.file) ?? [], m]);
+  const archived = /* @__PURE__ */ new Map();
+  for (const [file, ms] of byFile) {
+    const text = view.read(file) ?? "";
+    const texts = blockTexts(text, ms);
+    ms.forEach((m, i) => {
+      const row = byId.get(m.to);
+      const target = archiveFile(row.id, row.claimed);
+      if (!archived.has(target)) archived.set(target, { row, blocks: [] });
+      archived.get(target).blocks.push(texts[i]);
+    });
+    const rest = withoutBlocks(text, ms);
+    files.set(file, parseQueueFile(rest).messages.length || rest.trim() ? rest : null);
+  }
+  for (const [target, { row, blocks }] of archived) {
+    let text = view.read(target) ?? `${archiveHeader(row.id, row.name, row.claimed, why)}
+`;
+    for (const b of blocks) text = insertBlockLines(text, "end", b);
+    files.set(target, text);
+  }
+}
 function planReap(view, speaker, isStale) {
   const board = boardOf(view);
-  const ids = board.rows.filter(({ row }) => isStale(row)).map((r) => r.row.id);
+  const rows = board.rows.filter(({ row }) => isStale(row)).map((r) => r.row);
+  const ids = rows.map((r) => r.id);
   const files = ids.length ? boardFile(editRows(board, new Map(ids.map((id) => [id, null])))) : nothing();
   dropReservationsOf(view, ids, files);
+  archiveMailOf(view, rows, "reaped", files);
   return { files, subject: coordSubject(speaker, `reap stale ${ids.join(", ")}`), value: ids };
 }
 function planReserve(view, o) {
@@ -3338,7 +3395,11 @@ function lexists(p) {
 
 // src/protocol/gitattributes.ts
 var DRIVER = "coord";
-var ATTRIBUTE_LINES = [`${BOARD_PATH} merge=${DRIVER}`, `${QUEUE_DIR}/*.md merge=${DRIVER}`];
+var ATTRIBUTE_LINES = [
+  `${BOARD_PATH} merge=${DRIVER}`,
+  `${QUEUE_DIR}/*.md merge=${DRIVER}`,
+  `${ARCHIVE_DIR}/*.md merge=${DRIVER}`
+];
 var COMMENT = "# coord: the coordination files merge by row and by block (coord merge-driver); see docs/explanation.md";
 function withAttributes(text) {
   const have = new Set(text.split(/\r?\n/).map((l) => l.trim().replace(/\s+/g, " ")));
@@ -4061,7 +4122,7 @@ var MAX_COMMITS = 500;
 function provenanceOf(ctx, head, shown) {
   const result = /* @__PURE__ */ new Map();
   if (!shown.length) return result;
-  const files = [...new Set(shown.map((m) => m.file))];
+  const files = [...new Set(shown.flatMap((m) => m.file.startsWith(`${ARCHIVE_DIR}/`) ? [queueFile(m.to), m.file] : [m.file]))];
   const oldest = shown.reduce((x, m) => Math.min(x, parseStamp(m.stamp) ?? Date.now()), Infinity);
   const commits = commitsTouching(ctx.repo.top, head, files, Math.floor(oldest / 1e3) - 86400, MAX_COMMITS).reverse();
   if (!commits.length) return result;
@@ -4161,12 +4222,27 @@ function run8(ctx, p) {
   let board;
   const gone = (m) => m.to !== me && !findRow(board ??= parseBoard(snap.read(BOARD_PATH) ?? ""), m.to);
   const sent = bool(p, "sent");
-  const mine = box.messages.filter(
-    (m) => (sent ? m.from === me : m.to === me && (!from || m.from === from)) && (sent || bool(p, "all") || !m.status.resolved)
-  );
+  const archived = sent ? readArchive(snap, ctx.repo.commonDir).messages.filter((m) => m.from === me) : [];
+  const headers = /* @__PURE__ */ new Map();
+  const whence = (m) => {
+    if (!m.file.startsWith(`${ARCHIVE_DIR}/`)) return void 0;
+    if (!headers.has(m.file)) headers.set(m.file, readArchiveHeader(snap.read(m.file) ?? ""));
+    return headers.get(m.file) ?? { session: m.to, claimed: "?", why: "archived" };
+  };
+  const mine = [
+    ...box.messages.filter(
+      (m) => (sent ? m.from === me : m.to === me && (!from || m.from === from)) && (sent || bool(p, "all") || !m.status.resolved)
+    ),
+    ...archived
+  ];
   const messages = [...mine.filter((m) => !m.status.resolved).sort(byAge), ...mine.filter((m) => m.status.resolved).sort(byAge)];
   const history = sent && sha ? provenanceOf(ctx, sha, messages) : /* @__PURE__ */ new Map();
-  const sentJson = (m) => ({ ...messageJson(m), recipientOnBoard: !gone(m), ...history.get(m.id) });
+  const sentJson = (m) => ({
+    ...messageJson(m),
+    recipientOnBoard: !whence(m) && !gone(m),
+    ...whence(m) ? { archived: whence(m) } : {},
+    ...history.get(m.id)
+  });
   const unacked = box.messages.filter((m) => m.from === me && m.to !== me && !m.status.acked).sort(byAge);
   const value = {
     session: me,
@@ -4179,7 +4255,12 @@ function run8(ctx, p) {
   return report(value, () => {
     if (offline) err(`coord: offline \u2014 ${offline}; showing ${boardName(ctx)} as last fetched.`);
     for (const pr of box.problems) err(`coord: ${pr.file}:${pr.line}: ${visible(pr.message)}`);
-    const status = (m) => statusWord(m) + (gone(m) ? ` (${m.to} has left the board)` : "") + doubts(m, history.get(m.id));
+    const status = (m) => {
+      const a = whence(m);
+      const word = statusWord(m);
+      const fate = !a ? word + (gone(m) ? ` (${m.to} has left the board)` : "") : m.status.resolved ? word : archivedWord(a, word);
+      return fate + doubts(m, history.get(m.id));
+    };
     const rows = (list, who) => list.map((m) => [m.id, m[who], m.type, m.ref, m.stamp, status(m), firstWords(m.body, 60)].map(visible));
     if (sent) {
       if (messages.length) out(table(["ID", "TO", "TYPE", "REF", "SENT", "STATUS", "FIRST LINE"], rows(messages, "to")));
@@ -4196,6 +4277,7 @@ function run8(ctx, p) {
     if (messages.length) out(dim(`Read one in full with --json; answer with coord reply <id> -m \u2026; coord ack <id> when caught.`));
   });
 }
+var archivedWord = (a, word) => `${a.why} ${word === "new" ? "unread" : word} by ${a.session} (claimed ${a.claimed})`;
 function doubts(m, h) {
   if (!h || h.backed) return "";
   const said = [];
@@ -6192,7 +6274,7 @@ function run26(p) {
   let merged = null;
   try {
     if (file === BOARD_PATH) merged = mergeBoard(read(base), read(ours), read(theirs));
-    else if (file.startsWith(`${QUEUE_DIR}/`) && isQueueFileName(file.slice(QUEUE_DIR.length + 1)))
+    else if (file.startsWith(`${QUEUE_DIR}/`) && isQueueFileName(file.slice(QUEUE_DIR.length + 1)) || file.startsWith(`${ARCHIVE_DIR}/`) && isQueueFileName(file.slice(ARCHIVE_DIR.length + 1)))
       merged = mergeQueue(read(base), read(ours), read(theirs));
   } catch (e) {
     err(`coord merge-driver: ${file}: ${e.message}; falling back to git's line merge.`);

@@ -18,17 +18,20 @@ import {
   type SessionRow,
 } from './protocol/board.js';
 import { firstFreeName, lowestFreeId } from './protocol/ids.js';
-import { BOARD_PATH, queueFile } from './protocol/layout.js';
+import { archiveFile, BOARD_PATH, queueFile } from './protocol/layout.js';
 import { visible } from './protocol/display.js';
-import { findMessage, firstWords } from './protocol/mailbox.js';
+import { archiveHeader, findMessage, firstWords } from './protocol/mailbox.js';
 import {
   advanceStatus,
   appendBlock,
+  blockTexts,
+  insertBlockLines,
   insertAfter,
   LEVELS,
   NEW_STATUS,
   parseQueueFile,
   setStatus,
+  withoutBlocks,
   type Level,
   type Message,
 } from './protocol/message.js';
@@ -167,9 +170,11 @@ export const planPause = (view: View, id: string, eta: string, now: string): Pla
 /** `close` (and doctor's release of an unfinished claim): `id`'s row off the board; value: whether it was there. */
 export function planRemoveRow(view: View, id: string, what: string): Plan<boolean> {
   const board = boardOf(view);
-  const had = !!findRow(board, id);
+  const row = findRow(board, id);
+  const had = !!row;
   const files = had ? boardFile(withoutRow(board, id)) : nothing();
   dropReservationsOf(view, [id], files);
+  if (row) archiveMailOf(view, [row], 'released', files);
   return { files, subject: coordSubject(id, what), value: had };
 }
 
@@ -198,6 +203,7 @@ export function planClose(view: View, id: string, releaseRiffs: boolean): Plan<C
   const what = `self-close ${id}${riffs.length ? `, releasing Riff ${riffs.join(', ')}` : ''}`;
   const files = row ? boardFile(withoutRow(board, id)) : nothing();
   dropReservationsOf(view, [id], files);
+  if (row) archiveMailOf(view, [row], 'closed', files);
   return { files, subject: coordSubject(id, what), value: { had: !!row, released: riffs, unresolved } };
 }
 
@@ -213,12 +219,46 @@ function dropReservationsOf(view: View, ids: string[], files: Map<string, string
   );
 }
 
+/**
+ * Adds to `files` the move of every block addressed to one of `rows` out of the live queues
+ * into that session's archive file, so that a later session given the same id starts with an
+ * empty inbox; nothing is deleted, the blocks keep their bytes (and so their ids).
+ */
+function archiveMailOf(view: View, rows: SessionRow[], why: string, files: Map<string, string | null>): void {
+  if (!rows.length) return;
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  const moving = view.mailbox().messages.filter((m) => byId.has(m.to));
+  if (!moving.length) return;
+  const byFile = new Map<string, typeof moving>();
+  for (const m of moving) byFile.set(m.file, [...(byFile.get(m.file) ?? []), m]);
+  const archived = new Map<string, { row: SessionRow; blocks: string[][] }>();
+  for (const [file, ms] of byFile) {
+    const text = view.read(file) ?? '';
+    const texts = blockTexts(text, ms);
+    ms.forEach((m, i) => {
+      const row = byId.get(m.to)!;
+      const target = archiveFile(row.id, row.claimed);
+      if (!archived.has(target)) archived.set(target, { row, blocks: [] });
+      archived.get(target)!.blocks.push(texts[i]);
+    });
+    const rest = withoutBlocks(text, ms);
+    files.set(file, parseQueueFile(rest).messages.length || rest.trim() ? rest : null);
+  }
+  for (const [target, { row, blocks }] of archived) {
+    let text = view.read(target) ?? `${archiveHeader(row.id, row.name, row.claimed, why)}\n`;
+    for (const b of blocks) text = insertBlockLines(text, 'end', b);
+    files.set(target, text);
+  }
+}
+
 /** `reap`: every row `isStale` picks, off the board in one commit; value: their ids. */
 export function planReap(view: View, speaker: string | null, isStale: (row: SessionRow) => boolean): Plan<string[]> {
   const board = boardOf(view);
-  const ids = board.rows.filter(({ row }) => isStale(row)).map((r) => r.row.id);
+  const rows = board.rows.filter(({ row }) => isStale(row)).map((r) => r.row);
+  const ids = rows.map((r) => r.id);
   const files = ids.length ? boardFile(editRows(board, new Map(ids.map((id) => [id, null])))) : nothing();
   dropReservationsOf(view, ids, files);
+  archiveMailOf(view, rows, 'reaped', files);
   return { files, subject: coordSubject(speaker, `reap stale ${ids.join(', ')}`), value: ids };
 }
 
