@@ -2400,6 +2400,7 @@ var DEFAULTS = {
   liveMs: 30 * 6e4,
   staleMs: 24 * 36e5,
   timeoutMs: 3e4,
+  archiveAfterMs: 7 * 24 * 36e5,
   skipCi: true
 };
 function loadConfig(top) {
@@ -2432,7 +2433,8 @@ function loadConfig(top) {
   for (const [key, envName, field] of [
     ["live", "COORD_LIVE", "liveMs"],
     ["stale", "COORD_STALE", "staleMs"],
-    ["timeout", "COORD_TIMEOUT", "timeoutMs"]
+    ["timeout", "COORD_TIMEOUT", "timeoutMs"],
+    ["archiveAfter", "COORD_ARCHIVE_AFTER", "archiveAfterMs"]
   ]) {
     const v = pick2(key, envName);
     if (v === void 0) continue;
@@ -2668,38 +2670,67 @@ function dropReservationsOf(view, ids, files) {
 function archiveMailOf(view, rows, why, files) {
   if (!rows.length) return;
   const byId = new Map(rows.map((r) => [r.id, r]));
-  const moving = view.mailbox().messages.filter((m) => byId.has(m.to));
-  if (!moving.length) return;
+  moveToArchive(view, files, (m) => {
+    const row = byId.get(m.to);
+    return row ? { path: archiveFile(row.id, row.claimed), header: archiveHeader(row.id, row.name, row.claimed, why) } : null;
+  });
+}
+function moveToArchive(view, files, target) {
   const byFile = /* @__PURE__ */ new Map();
-  for (const m of moving) byFile.set(m.file, [...byFile.get(m.file) ?? [], m]);
+  for (const m of view.mailbox().messages) {
+    const to = target(m);
+    if (!to) continue;
+    if (!byFile.has(m.file)) byFile.set(m.file, []);
+    byFile.get(m.file).push({ m, to });
+  }
   const archived = /* @__PURE__ */ new Map();
-  for (const [file, ms] of byFile) {
+  let moved = 0;
+  for (const [file, list] of byFile) {
     const text = view.read(file) ?? "";
+    const ms = list.map((x) => x.m);
     const texts = blockTexts(text, ms);
-    ms.forEach((m, i) => {
-      const row = byId.get(m.to);
-      const target = archiveFile(row.id, row.claimed);
-      if (!archived.has(target)) archived.set(target, { row, blocks: [] });
-      archived.get(target).blocks.push(texts[i]);
+    list.forEach(({ to }, i) => {
+      if (!archived.has(to.path)) archived.set(to.path, { header: to.header, blocks: [] });
+      archived.get(to.path).blocks.push(texts[i]);
     });
+    moved += ms.length;
     const rest = withoutBlocks(text, ms);
     files.set(file, parseQueueFile(rest).messages.length || rest.trim() ? rest : null);
   }
-  for (const [target, { row, blocks }] of archived) {
-    let text = view.read(target) ?? `${archiveHeader(row.id, row.name, row.claimed, why)}
-`;
-    for (const b of blocks) text = insertBlockLines(text, "end", b);
-    files.set(target, text);
+  for (const [path2, { header, blocks }] of archived) {
+    const had = (view.read(path2) ?? `${header}
+`).replace(/\s+$/, "");
+    files.set(path2, `${had}
+
+${blocks.map((b) => b.join("\n")).join("\n\n")}
+`);
   }
+  return moved;
 }
-function planReap(view, speaker, isStale) {
+function planReap(view, speaker, isStale, resolvedBefore = null) {
   const board = boardOf(view);
   const rows = board.rows.filter(({ row }) => isStale(row)).map((r) => r.row);
   const ids = rows.map((r) => r.id);
   const files = ids.length ? boardFile(editRows(board, new Map(ids.map((id) => [id, null])))) : nothing();
   dropReservationsOf(view, ids, files);
-  archiveMailOf(view, rows, "reaped", files);
-  return { files, subject: coordSubject(speaker, `reap stale ${ids.join(", ")}`), value: ids };
+  const gone = new Map(rows.map((r) => [r.id, r]));
+  const live = new Map(board.rows.map((r) => [r.row.id, r.row]));
+  let resolved = 0;
+  moveToArchive(view, files, (m) => {
+    const row = gone.get(m.to);
+    if (row) return { path: archiveFile(row.id, row.claimed), header: archiveHeader(row.id, row.name, row.claimed, "reaped") };
+    const at = m.status.resolved ? parseStamp(m.status.resolved) : null;
+    if (resolvedBefore === null || at === null || at >= resolvedBefore) return null;
+    resolved++;
+    const seat = live.get(m.to);
+    const claimed = seat?.claimed ?? "resolved";
+    return {
+      path: archiveFile(m.to, claimed).replace(/\.md$/, "-resolved.md"),
+      header: archiveHeader(m.to, seat?.name ?? "?", claimed, "resolved")
+    };
+  });
+  const what = [ids.length ? `reap stale ${ids.join(", ")}` : "", resolved ? `archive ${resolved} resolved message(s)` : ""];
+  return { files, subject: coordSubject(speaker, what.filter(Boolean).join("; ") || "reap stale"), value: { ids, resolved } };
 }
 function planReserve(view, o) {
   const board = boardOf(view);
@@ -4874,12 +4905,12 @@ var spec19 = {
   name: "reap",
   summary: "remove stale sessions (no presence, no [sX] commit for a while) from the board, one commit",
   usage: "[--older-than DURATION] [--include-paused] [--dry-run] [--json]",
-  description: "A session is stale when the newest of its presence stamp, its claim and its last [sX] commit\nis older than --older-than (default: the stale threshold, 24h). Paused sessions are kept\nunless --include-paused. Their worktrees and branches here are kept and listed.",
+  description: 'A session is stale when the newest of its presence stamp, its claim and its last [sX] commit\nis older than --older-than (default: the stale threshold, 24h). Paused sessions are kept\nunless --include-paused. Their worktrees and branches here are kept and listed. Their mail, and\nmessages resolved longer ago than "archiveAfter" (default 7d), move to docs/ai/sessions/archive/.',
   flags: [
     { name: "older-than", value: "DURATION", help: 'staleness threshold (default 24h or "stale" in .coord.json)' },
     { name: "include-paused", help: "reap paused sessions too" },
     { name: "dry-run", help: "say what would be removed, change nothing" },
-    { name: "json", help: 'print {"reaped":[ids],"kept":[worktree dirs],"dryRun","commit"}' }
+    { name: "json", help: 'print {"reaped":[ids],"kept":[worktree dirs],"archivedResolved","dryRun","commit"}' }
   ],
   positionals: [0, 0],
   group: "sessions",
@@ -4893,18 +4924,24 @@ function run19(opened, p) {
     if (state === "stale") return true;
     return state === "paused" && bool(p, "include-paused") && (newest === null || Date.now() - newest > ctx.cfg.staleMs);
   };
+  const resolvedBefore = Date.now() - ctx.cfg.archiveAfterMs;
   let reaped;
+  let resolved;
   let sha = null;
   if (bool(p, "dry-run")) {
     const fetched = refresh(ctx, true);
-    reaped = planReap(new Snapshot(ctx, fetched.sha), ctx.session, isStale).value;
+    ({ ids: reaped, resolved } = planReap(new Snapshot(ctx, fetched.sha), ctx.session, isStale, resolvedBefore).value);
   } else {
-    const r = publish(ctx, (snap) => planReap(snap, ctx.session, isStale));
-    reaped = r.value;
-    sha = reaped.length ? r.sha : null;
+    const r = publish(ctx, (snap) => planReap(snap, ctx.session, isStale, resolvedBefore));
+    ({ ids: reaped, resolved } = r.value);
+    sha = reaped.length || resolved ? r.sha : null;
   }
   const kept = listWorktrees(ctx.repo.top).filter((w) => reaped.some((id) => w.branch === sessionBranch(id))).map((w) => w.dir);
-  return report({ reaped, kept, dryRun: bool(p, "dry-run"), commit: sha }, () => {
+  return report({ reaped, kept, archivedResolved: resolved, dryRun: bool(p, "dry-run"), commit: sha }, () => {
+    if (resolved)
+      out(
+        `${bool(p, "dry-run") ? "Would move" : "Moved"} ${resolved} message(s) resolved over ${age(ctx.cfg.archiveAfterMs)} ago to the archive.`
+      );
     if (!reaped.length) return out(`No stale sessions on ${boardName(ctx)} (older than ${age(ctx.cfg.staleMs)}).`);
     out(`${bool(p, "dry-run") ? "Would remove" : "Removed"} ${reaped.join(", ")} from the board on ${boardName(ctx)}.`);
     for (const dir of kept) out(`Kept worktree ${dir} (its work is never deleted; coord close --as <id> there when done).`);

@@ -20,12 +20,12 @@ import {
 import { firstFreeName, lowestFreeId } from './protocol/ids.js';
 import { archiveFile, BOARD_PATH, queueFile } from './protocol/layout.js';
 import { visible } from './protocol/display.js';
-import { archiveHeader, findMessage, firstWords } from './protocol/mailbox.js';
+import { archiveHeader, findMessage, firstWords, type Located } from './protocol/mailbox.js';
+import { parseStamp } from './protocol/stamp.js';
 import {
   advanceStatus,
   appendBlock,
   blockTexts,
-  insertBlockLines,
   insertAfter,
   LEVELS,
   NEW_STATUS,
@@ -227,39 +227,87 @@ function dropReservationsOf(view: View, ids: string[], files: Map<string, string
 function archiveMailOf(view: View, rows: SessionRow[], why: string, files: Map<string, string | null>): void {
   if (!rows.length) return;
   const byId = new Map(rows.map((r) => [r.id, r]));
-  const moving = view.mailbox().messages.filter((m) => byId.has(m.to));
-  if (!moving.length) return;
-  const byFile = new Map<string, typeof moving>();
-  for (const m of moving) byFile.set(m.file, [...(byFile.get(m.file) ?? []), m]);
-  const archived = new Map<string, { row: SessionRow; blocks: string[][] }>();
-  for (const [file, ms] of byFile) {
+  moveToArchive(view, files, (m) => {
+    const row = byId.get(m.to);
+    return row ? { path: archiveFile(row.id, row.claimed), header: archiveHeader(row.id, row.name, row.claimed, why) } : null;
+  });
+}
+
+/** Where an archived block goes: the archive file and the first line it gets when new. */
+type ArchiveTarget = { path: string; header: string } | null;
+
+/** Moves every block `target` names a file for, one pass per file; value: how many moved. */
+function moveToArchive(view: View, files: Map<string, string | null>, target: (m: Located) => ArchiveTarget): number {
+  const byFile = new Map<string, { m: Located; to: NonNullable<ArchiveTarget> }[]>();
+  for (const m of view.mailbox().messages) {
+    const to = target(m);
+    if (!to) continue;
+    if (!byFile.has(m.file)) byFile.set(m.file, []);
+    byFile.get(m.file)!.push({ m, to });
+  }
+  const archived = new Map<string, { header: string; blocks: string[][] }>();
+  let moved = 0;
+  for (const [file, list] of byFile) {
     const text = view.read(file) ?? '';
+    const ms = list.map((x) => x.m);
     const texts = blockTexts(text, ms);
-    ms.forEach((m, i) => {
-      const row = byId.get(m.to)!;
-      const target = archiveFile(row.id, row.claimed);
-      if (!archived.has(target)) archived.set(target, { row, blocks: [] });
-      archived.get(target)!.blocks.push(texts[i]);
+    list.forEach(({ to }, i) => {
+      if (!archived.has(to.path)) archived.set(to.path, { header: to.header, blocks: [] });
+      archived.get(to.path)!.blocks.push(texts[i]);
     });
+    moved += ms.length;
     const rest = withoutBlocks(text, ms);
     files.set(file, parseQueueFile(rest).messages.length || rest.trim() ? rest : null);
   }
-  for (const [target, { row, blocks }] of archived) {
-    let text = view.read(target) ?? `${archiveHeader(row.id, row.name, row.claimed, why)}\n`;
-    for (const b of blocks) text = insertBlockLines(text, 'end', b);
-    files.set(target, text);
+  for (const [path, { header, blocks }] of archived) {
+    // Appended in one go (not block by block: each insert would scan the whole file again).
+    const had = (view.read(path) ?? `${header}\n`).replace(/\s+$/, '');
+    files.set(path, `${had}\n\n${blocks.map((b) => b.join('\n')).join('\n\n')}\n`);
   }
+  return moved;
 }
 
-/** `reap`: every row `isStale` picks, off the board in one commit; value: their ids. */
-export function planReap(view: View, speaker: string | null, isStale: (row: SessionRow) => boolean): Plan<string[]> {
+export interface Reaped {
+  ids: string[];
+  /** Resolved messages older than the cut-off moved to the archive. */
+  resolved: number;
+}
+
+/**
+ * `reap`: every row `isStale` picks, off the board in one commit, their mail archived; and
+ * messages resolved before `resolvedBefore` (ms) leave the live queues for the archive, so
+ * the files every read parses stay small. Value: the ids reaped and how many resolved moved.
+ */
+export function planReap(
+  view: View,
+  speaker: string | null,
+  isStale: (row: SessionRow) => boolean,
+  resolvedBefore: number | null = null,
+): Plan<Reaped> {
   const board = boardOf(view);
   const rows = board.rows.filter(({ row }) => isStale(row)).map((r) => r.row);
   const ids = rows.map((r) => r.id);
   const files = ids.length ? boardFile(editRows(board, new Map(ids.map((id) => [id, null])))) : nothing();
   dropReservationsOf(view, ids, files);
-  archiveMailOf(view, rows, 'reaped', files);
-  return { files, subject: coordSubject(speaker, `reap stale ${ids.join(', ')}`), value: ids };
+  const gone = new Map(rows.map((r) => [r.id, r]));
+  const live = new Map(board.rows.map((r) => [r.row.id, r.row]));
+  let resolved = 0;
+  moveToArchive(view, files, (m) => {
+    const row = gone.get(m.to);
+    if (row) return { path: archiveFile(row.id, row.claimed), header: archiveHeader(row.id, row.name, row.claimed, 'reaped') };
+    const at = m.status.resolved ? parseStamp(m.status.resolved) : null;
+    if (resolvedBefore === null || at === null || at >= resolvedBefore) return null;
+    resolved++;
+    // Resolved mail of a session still here (or of an id on no row): a file of its own, apart from its mail when it leaves.
+    const seat = live.get(m.to);
+    const claimed = seat?.claimed ?? 'resolved';
+    return {
+      path: archiveFile(m.to, claimed).replace(/\.md$/, '-resolved.md'),
+      header: archiveHeader(m.to, seat?.name ?? '?', claimed, 'resolved'),
+    };
+  });
+  const what = [ids.length ? `reap stale ${ids.join(', ')}` : '', resolved ? `archive ${resolved} resolved message(s)` : ''];
+  return { files, subject: coordSubject(speaker, what.filter(Boolean).join('; ') || 'reap stale'), value: { ids, resolved } };
 }
 
 // ---- reservations --------------------------------------------------------------------

@@ -80,13 +80,21 @@ test("reap moves the reaped sessions' mail to the archive in its commit", TIMEOU
   const lane = '`session-sD` → direct-to-main, `[sD]`';
   gitOk(fx.repo, ['pull', '--quiet', '--rebase', 'origin', 'main'], e);
   fs.appendFileSync(path.join(fx.repo, 'docs/ai/sessions/active.md'), `| sD · Braga | (Riff TBD) | ${lane} | ${OLD} | ${OLD} · | old |\n`);
+  // And a message to sA resolved long ago, written by hand: reap takes it out of sA's live inbox too.
+  const resolvedLongAgo = `## ${OLD} · from:sD · to:sA · type:info · ref:— · status:sent\nlong done\n→ status:seen ${OLD} · acked ${OLD} · resolved ${OLD}\n`;
+  fs.mkdirSync(path.join(fx.repo, QUEUE), { recursive: true });
+  fs.appendFileSync(path.join(fx.repo, QUEUE, 'to-sA.md'), resolvedLongAgo);
+  gitOk(fx.repo, ['add', '-A'], e);
   gitOk(fx.repo, ['commit', '--quiet', '-am', 'hand edit: an old row'], e);
   gitOk(fx.repo, ['push', '--quiet', 'origin', 'HEAD:main'], e);
   okJson(fx, 'sA', ['send', 'sD', '-m', 'for the old one']);
-  assert.deepEqual(JSON.parse(coordOk(fx.repo, ['reap', '--older-than', '1h', '--json'], e).stdout).reaped, ['sD']);
+  const reap = JSON.parse(coordOk(fx.repo, ['reap', '--older-than', '1h', '--json'], e).stdout);
+  assert.deepEqual([reap.reaped, reap.archivedResolved], [['sD'], 1]);
   const archive = onOrigin(fx, ARCHIVE);
-  assert.deepEqual([...archive.keys()], [`${ARCHIVE}/to-sD-20260101T0000Z.md`]);
-  assert.match([...archive.values()][0], /^# Mail to sD · Braga \(claimed 2026-01-01T00:00Z\), reaped/);
+  assert.equal(archive.size, 2);
+  assert.match(archive.get([...archive.keys()].find((f) => f.endsWith('-resolved.md'))), /long done/);
+  assert.doesNotMatch(onOrigin(fx, QUEUE).get(`${QUEUE}/to-sA.md`) ?? '', /long done/);
+  assert.match(archive.get(`${ARCHIVE}/to-sD-20260101T0000Z.md`), /^# Mail to sD · Braga \(claimed 2026-01-01T00:00Z\), reaped/);
   assert.equal(onOrigin(fx, QUEUE).has(`${QUEUE}/to-sD.md`), false);
   assert.match(ok(fx, 'sA', ['inbox', '--sent']).stdout, /reaped unread by sD · Braga/);
 });

@@ -131,7 +131,7 @@ const cases = [
     AB,
     (v) => P.planReap(v, null, (x) => x.id === 'sB'),
     (r) => {
-      assert.deepEqual(r.value, ['sB']);
+      assert.deepEqual(r.value, { ids: ['sB'], resolved: 0 });
       assert.equal(r.subject, 'docs(ai-sessions): reap stale sB');
     },
   ],
@@ -170,6 +170,32 @@ const cases = [
     { ...AB, [QB]: block({ to: 'sB', from: 'sA', body: 'x' }) },
     (v) => P.planRemoveRow(v, 'sB', 'release sB'),
     (r) => assert.equal(M.parseQueueFile(r.files.get(ARCH_B)).messages.length, 1),
+  ],
+  [
+    'reap moves messages resolved before the cut-off to the archive, apart from the mail of sessions that leave',
+    {
+      ...AB,
+      [QA]: [
+        block({ body: 'old', status: { seen: T0, acked: T0, resolved: '2026-11-01T09:00Z' } }),
+        block({ body: 'recent', status: { seen: T0, acked: T0, resolved: T0 } }),
+        block({ body: 'open' }),
+      ].join('\n'),
+    },
+    (v) => P.planReap(v, 'sA', () => false, Date.parse('2026-11-19T10:00Z')),
+    (r) => {
+      assert.deepEqual(r.value, { ids: [], resolved: 1 });
+      assert.deepEqual(
+        M.parseQueueFile(r.files.get(QA)).messages.map((m) => m.body),
+        ['recent', 'open'],
+      );
+      const arch = r.files.get('docs/ai/sessions/archive/to-sA-20261126T0900Z-resolved.md');
+      assert.match(arch, /^# Mail to sA · Sintra \(claimed 2026-11-26T09:00Z\), resolved/);
+      assert.deepEqual(
+        M.parseQueueFile(arch).messages.map((m) => m.body),
+        ['old'],
+      );
+      assert.match(r.subject, /archive 1 resolved message/);
+    },
   ],
   ['reap of nothing writes nothing', AB, (v) => P.planReap(v, 'sA', () => false), (r) => assert.equal(r.files.size, 0)],
   [
