@@ -4938,10 +4938,8 @@ function run19(opened, p) {
   }
   const kept = listWorktrees(ctx.repo.top).filter((w) => reaped.some((id) => w.branch === sessionBranch(id))).map((w) => w.dir);
   return report({ reaped, kept, archivedResolved: resolved, dryRun: bool(p, "dry-run"), commit: sha }, () => {
-    if (resolved)
-      out(
-        `${bool(p, "dry-run") ? "Would move" : "Moved"} ${resolved} message(s) resolved over ${age(ctx.cfg.archiveAfterMs)} ago to the archive.`
-      );
+    const moved = bool(p, "dry-run") ? "Would move" : "Moved";
+    if (resolved) out(`${moved} ${resolved} message(s) resolved over ${age(ctx.cfg.archiveAfterMs)} ago to the archive.`);
     if (!reaped.length) return out(`No stale sessions on ${boardName(ctx)} (older than ${age(ctx.cfg.staleMs)}).`);
     out(`${bool(p, "dry-run") ? "Would remove" : "Removed"} ${reaped.join(", ")} from the board on ${boardName(ctx)}.`);
     for (const dir of kept) out(`Kept worktree ${dir} (its work is never deleted; coord close --as <id> there when done).`);
