@@ -485,6 +485,64 @@ export async function inboxStatus(ctx) {
   };
 }
 
+/** A repo whose blackboard holds `archived` messages in the archive (closed sessions' mail), beside the live board and queues. */
+function archiveFixture(ctx, archived) {
+  const { root, env, bundle, cfg } = ctx;
+  const dir = path.join(root, `archive-${archived}`);
+  fs.mkdirSync(dir);
+  const now = Math.floor(Date.now() / 1000);
+  const old = [...queueFiles(archived, cfg.sessions, { now: Date.now() - 90 * 86400e3 })].map(([file, text], i) => [
+    file.replace(`${QUEUE_DIR}/`, 'docs/ai/sessions/archive/').replace(/\.md$/, '-20260101T0000Z.md'),
+    `# Mail to ${idAt(i)} · Old${i} (claimed 2026-01-01T00:00Z), closed: not read as an inbox\n\n${text}`,
+  ]);
+  const origin = bareRepo(path.join(dir, 'origin.git'), env, (s) => {
+    s.commit({ message: 'chore: onboard coord\n', time: now - 60, files: baseFiles({ bundle, board: boardText(0) }) });
+    const files = [[BOARD_PATH, boardText(cfg.sessions)], ...queueFiles(cfg.messages, cfg.sessions), ...old];
+    s.commit({ message: '[sA] docs(ai-sessions): board, queue and archive\n', time: now, files });
+  });
+  const repo = path.join(dir, 'proj');
+  git(dir, ['clone', '--quiet', '--no-checkout', origin, repo], { env });
+  git(repo, ['checkout', '--quiet', 'main'], { env });
+  git(repo, ['branch', 'session-sA', 'main'], { env });
+  const wt = path.join(dir, 'proj-sA');
+  git(repo, ['worktree', 'add', '--quiet', wt, 'session-sA'], { env });
+  return wt;
+}
+
+/** inbox and status with 100,000 archived messages against none: neither reads the archive, so the cost stays flat. */
+export async function archive(ctx) {
+  const { env, cfg } = ctx;
+  const sizes = [0, 100_000];
+  const wt = {};
+  for (const n of sizes) {
+    ctx.log(`  fixture: ${n.toLocaleString('en')} archived messages, ${cfg.messages.toLocaleString('en')} live`);
+    wt[n] = archiveFixture(ctx, n);
+  }
+  const label = (verb, n) => `coord ${verb} (${n.toLocaleString('en')} archived)`;
+  const variants = [nodeFloor(wt[0], env)];
+  for (const verb of ['inbox', 'status'])
+    for (const n of sizes)
+      variants.push({ label: label(verb, n), run: (x) => timeProcess(NODE, [ctx.coord, verb], { cwd: wt[n], env: { ...env, ...x } }) });
+  const rows = await measure(variants, { ...cfg.inbox, traceDir: ctx.traceDir, log: ctx.log, aborted: () => ctx.aborted });
+  const flat = (verb) => {
+    const a = row(rows, label(verb, 0));
+    const b = row(rows, label(verb, 100_000));
+    return a?.median && b?.median != null ? b.median / a.median : null;
+  };
+  return {
+    id: 'archive',
+    title: `4b. inbox and status: 100,000 archived messages against none (${cfg.messages.toLocaleString('en')} live, ${cfg.sessions} sessions)`,
+    setup:
+      "cwd = session worktree proj-sA; origin is a local bare repo; the archive is closed sessions' mail under docs/ai/sessions/archive/",
+    rows,
+    budgets: [
+      budget('inbox flat: 100k archived / none', flat('inbox'), 1.15),
+      budget('status flat: 100k archived / none', flat('status'), 1.15),
+    ],
+    notes: [],
+  };
+}
+
 // ---------------------------------------------------------------------------------------
 // send, end to end, against a loopback git daemon.
 
@@ -1245,6 +1303,7 @@ export const CASES = [
   ['heartbeat', heartbeat],
   ['start', start],
   ['inbox-status', inboxStatus],
+  ['archive', archive],
   ['send', send],
   ['deno', deno],
   ['merge-driver', mergeDriver],

@@ -934,6 +934,8 @@ function sessionOfWorktreeName(mainName, entry) {
   const id = entry.slice(mainName.length + 1);
   return SESSION_ID_RE.test(id) ? id : null;
 }
+var ARCHIVE_DIR = `${SESSIONS_DIR}/archive`;
+var archiveFile = (id, claimed) => `${ARCHIVE_DIR}/to-${id}-${claimed.replace(/[^0-9A-Za-z]/g, "") || "unknown"}.md`;
 
 // src/protocol/hash.ts
 function fnv1a64(text) {
@@ -1330,6 +1332,23 @@ function editBlocks(fileText, messages, edits) {
   out2.push(fileText.slice(pos));
   return out2.join("");
 }
+function withoutBlocks(fileText, ms) {
+  if (!ms.length) return fileText;
+  const starts = [0];
+  for (let i = fileText.indexOf("\n"); i >= 0; i = fileText.indexOf("\n", i + 1)) starts.push(i + 1);
+  const after = (n) => n < starts.length ? starts[n] : fileText.length;
+  const lines2 = splitLines(fileText);
+  const out2 = [];
+  let pos = 0;
+  for (const m of [...ms].sort((a, b) => a.startLine - b.startLine)) {
+    out2.push(fileText.slice(pos, after(m.startLine - 1)));
+    let end = m.endLine;
+    while (end < lines2.length && isBlank(lines2[end])) end++;
+    pos = after(end);
+  }
+  out2.push(fileText.slice(pos));
+  return out2.join("");
+}
 
 // src/protocol/mailbox.ts
 function mailboxOf(files) {
@@ -1351,6 +1370,11 @@ function findMessage(box, prefix) {
   throw new CoordError(
     `Message id ${prefix} is ambiguous (${hits.slice(0, 4).map((m) => `${m.id} in ${m.file}:${m.line}`).join(", ")}): give more characters.`
   );
+}
+var archiveHeader = (id, name, claimed, why) => `# Mail to ${id} \xB7 ${name} (claimed ${claimed}), ${why}: not read as an inbox`;
+function readArchiveHeader(text) {
+  const hit = /^# Mail to (.+?) \(claimed ([^)]*)\), ([^:]+):/.exec(text);
+  return hit ? { session: hit[1], claimed: hit[2], why: hit[3] } : null;
 }
 var statusWord = (m) => m.status.resolved ? "resolved" : m.status.acked ? "acked" : m.status.seen ? "seen" : "new";
 var messageJson = (m) => ({
@@ -1378,13 +1402,13 @@ function messageLine(m, who, max) {
 }
 
 // src/mailbox.ts
-function readMailbox(snap, commonDir, alsoRead = []) {
-  const entries = snap.list(QUEUE_DIR).filter((e) => isQueueFileName(e.name));
+function readMailbox(snap, commonDir, alsoRead = [], dir = QUEUE_DIR) {
+  const entries = snap.list(dir).filter((e) => isQueueFileName(e.name));
   const cache = new ParseCache(commonDir);
   const parsed = new Map(entries.map((e) => [e.name, cache.get(e.blob)]));
-  snap.preload([...alsoRead, ...entries.filter((e) => !parsed.get(e.name)).map((e) => `${QUEUE_DIR}/${e.name}`)]);
+  snap.preload([...alsoRead, ...entries.filter((e) => !parsed.get(e.name)).map((e) => `${dir}/${e.name}`)]);
   const files = entries.map((e) => {
-    const file = `${QUEUE_DIR}/${e.name}`;
+    const file = `${dir}/${e.name}`;
     let result = parsed.get(e.name);
     if (!result) {
       result = parseQueueFile(snap.read(file) ?? "");
@@ -1392,9 +1416,10 @@ function readMailbox(snap, commonDir, alsoRead = []) {
     }
     return { file, parsed: result };
   });
-  cache.prune(entries.map((e) => e.blob));
+  if (dir === QUEUE_DIR) cache.prune(entries.map((e) => e.blob));
   return mailboxOf(files);
 }
+var readArchive = (snap, commonDir) => readMailbox(snap, commonDir, [], ARCHIVE_DIR);
 var ParseCache = class {
   dir;
   wrote = false;
@@ -2423,6 +2448,7 @@ var DEFAULTS = {
   liveMs: 30 * 6e4,
   staleMs: 24 * 36e5,
   timeoutMs: 3e4,
+  archiveAfterMs: 7 * 24 * 36e5,
   skipCi: true
 };
 function loadConfig(top) {
@@ -2455,7 +2481,8 @@ function loadConfig(top) {
   for (const [key, envName, field] of [
     ["live", "COORD_LIVE", "liveMs"],
     ["stale", "COORD_STALE", "staleMs"],
-    ["timeout", "COORD_TIMEOUT", "timeoutMs"]
+    ["timeout", "COORD_TIMEOUT", "timeoutMs"],
+    ["archiveAfter", "COORD_ARCHIVE_AFTER", "archiveAfterMs"]
   ]) {
     const v = pick2(key, envName);
     if (v === void 0) continue;
@@ -2657,9 +2684,11 @@ function planRiff(view, id, change2, now) {
 var planPause = (view, id, eta, now) => planRowUpdate(view, id, `pause ${id} \u2014 resuming ${eta}`, (row) => ({ ...row, scope: `${PAUSED_PREFIX}${eta}` }), now);
 function planRemoveRow(view, id, what) {
   const board = boardOf(view);
-  const had = !!findRow(board, id);
+  const row = findRow(board, id);
+  const had = !!row;
   const files = had ? boardFile(withoutRow(board, id)) : nothing();
   dropReservationsOf(view, [id], files);
+  if (row) archiveMailOf(view, [row], "released", files);
   return { files, subject: coordSubject(id, what), value: had };
 }
 function planClose(view, id, releaseRiffs) {
@@ -2675,6 +2704,7 @@ function planClose(view, id, releaseRiffs) {
   const what = `self-close ${id}${riffs.length ? `, releasing Riff ${riffs.join(", ")}` : ""}`;
   const files = row ? boardFile(withoutRow(board, id)) : nothing();
   dropReservationsOf(view, [id], files);
+  if (row) archiveMailOf(view, [row], "closed", files);
   return { files, subject: coordSubject(id, what), value: { had: !!row, released: riffs, unresolved } };
 }
 function dropReservationsOf(view, ids, files) {
@@ -2687,12 +2717,70 @@ function dropReservationsOf(view, ids, files) {
     withReservations(text, [], (r) => gone.has(r.session))
   );
 }
-function planReap(view, speaker, isStale) {
+function archiveMailOf(view, rows, why, files) {
+  if (!rows.length) return;
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  moveToArchive(view, files, (m) => {
+    const row = byId.get(m.to);
+    return row ? { path: archiveFile(row.id, row.claimed), header: archiveHeader(row.id, row.name, row.claimed, why) } : null;
+  });
+}
+function moveToArchive(view, files, target) {
+  const byFile = /* @__PURE__ */ new Map();
+  for (const m of view.mailbox().messages) {
+    const to = target(m);
+    if (!to) continue;
+    if (!byFile.has(m.file)) byFile.set(m.file, []);
+    byFile.get(m.file).push({ m, to });
+  }
+  const archived = /* @__PURE__ */ new Map();
+  let moved = 0;
+  for (const [file, list] of byFile) {
+    const text = view.read(file) ?? "";
+    const ms = list.map((x) => x.m);
+    const texts = blockTexts(text, ms);
+    list.forEach(({ to }, i) => {
+      if (!archived.has(to.path)) archived.set(to.path, { header: to.header, blocks: [] });
+      archived.get(to.path).blocks.push(texts[i]);
+    });
+    moved += ms.length;
+    const rest = withoutBlocks(text, ms);
+    files.set(file, parseQueueFile(rest).messages.length || rest.trim() ? rest : null);
+  }
+  for (const [path2, { header, blocks }] of archived) {
+    const had = (view.read(path2) ?? `${header}
+`).replace(/\s+$/, "");
+    files.set(path2, `${had}
+
+${blocks.map((b) => b.join("\n")).join("\n\n")}
+`);
+  }
+  return moved;
+}
+function planReap(view, speaker, isStale, resolvedBefore = null) {
   const board = boardOf(view);
-  const ids = board.rows.filter(({ row }) => isStale(row)).map((r) => r.row.id);
+  const rows = board.rows.filter(({ row }) => isStale(row)).map((r) => r.row);
+  const ids = rows.map((r) => r.id);
   const files = ids.length ? boardFile(editRows(board, new Map(ids.map((id) => [id, null])))) : nothing();
   dropReservationsOf(view, ids, files);
-  return { files, subject: coordSubject(speaker, `reap stale ${ids.join(", ")}`), value: ids };
+  const gone = new Map(rows.map((r) => [r.id, r]));
+  const live = new Map(board.rows.map((r) => [r.row.id, r.row]));
+  let resolved = 0;
+  moveToArchive(view, files, (m) => {
+    const row = gone.get(m.to);
+    if (row) return { path: archiveFile(row.id, row.claimed), header: archiveHeader(row.id, row.name, row.claimed, "reaped") };
+    const at = m.status.resolved ? parseStamp(m.status.resolved) : null;
+    if (resolvedBefore === null || at === null || at >= resolvedBefore) return null;
+    resolved++;
+    const seat = live.get(m.to);
+    const claimed = seat?.claimed ?? "resolved";
+    return {
+      path: archiveFile(m.to, claimed).replace(/\.md$/, "-resolved.md"),
+      header: archiveHeader(m.to, seat?.name ?? "?", claimed, "resolved")
+    };
+  });
+  const what = [ids.length ? `reap stale ${ids.join(", ")}` : "", resolved ? `archive ${resolved} resolved message(s)` : ""];
+  return { files, subject: coordSubject(speaker, what.filter(Boolean).join("; ") || "reap stale"), value: { ids, resolved } };
 }
 function planReserve(view, o) {
   const board = boardOf(view);
@@ -3406,7 +3494,11 @@ function writeClaimRecord(top, record) {
 
 // src/protocol/gitattributes.ts
 var DRIVER = "coord";
-var ATTRIBUTE_LINES = [`${BOARD_PATH} merge=${DRIVER}`, `${QUEUE_DIR}/*.md merge=${DRIVER}`];
+var ATTRIBUTE_LINES = [
+  `${BOARD_PATH} merge=${DRIVER}`,
+  `${QUEUE_DIR}/*.md merge=${DRIVER}`,
+  `${ARCHIVE_DIR}/*.md merge=${DRIVER}`
+];
 var COMMENT = "# coord: the coordination files merge by row and by block (coord merge-driver); see docs/explanation.md";
 function withAttributes(text) {
   const have = new Set(text.split(/\r?\n/).map((l) => l.trim().replace(/\s+/g, " ")));
@@ -4137,7 +4229,7 @@ var MAX_COMMITS = 500;
 function provenanceOf(ctx, head, shown) {
   const result = /* @__PURE__ */ new Map();
   if (!shown.length) return result;
-  const files = [...new Set(shown.map((m) => m.file))];
+  const files = [...new Set(shown.flatMap((m) => m.file.startsWith(`${ARCHIVE_DIR}/`) ? [queueFile(m.to), m.file] : [m.file]))];
   const oldest = shown.reduce((x, m) => Math.min(x, parseStamp(m.stamp) ?? Date.now()), Infinity);
   const commits = commitsTouching(ctx.repo.top, head, files, Math.floor(oldest / 1e3) - 86400, MAX_COMMITS).reverse();
   if (!commits.length) return result;
@@ -4245,12 +4337,27 @@ function run8(ctx, p) {
   let board;
   const gone = (m) => m.to !== me && !findRow(board ??= parseBoard(snap.read(BOARD_PATH) ?? ""), m.to);
   const sent = bool(p, "sent");
-  const mine = box.messages.filter(
-    (m) => (sent ? m.from === me : m.to === me && (!from || m.from === from)) && (sent || bool(p, "all") || !m.status.resolved)
-  );
+  const archived = sent ? readArchive(snap, ctx.repo.commonDir).messages.filter((m) => m.from === me) : [];
+  const headers = /* @__PURE__ */ new Map();
+  const whence = (m) => {
+    if (!m.file.startsWith(`${ARCHIVE_DIR}/`)) return void 0;
+    if (!headers.has(m.file)) headers.set(m.file, readArchiveHeader(snap.read(m.file) ?? ""));
+    return headers.get(m.file) ?? { session: m.to, claimed: "?", why: "archived" };
+  };
+  const mine = [
+    ...box.messages.filter(
+      (m) => (sent ? m.from === me : m.to === me && (!from || m.from === from)) && (sent || bool(p, "all") || !m.status.resolved)
+    ),
+    ...archived
+  ];
   const messages = [...mine.filter((m) => !m.status.resolved).sort(byAge), ...mine.filter((m) => m.status.resolved).sort(byAge)];
   const history = sent && sha ? provenanceOf(ctx, sha, messages) : /* @__PURE__ */ new Map();
-  const sentJson = (m) => ({ ...messageJson(m), recipientOnBoard: !gone(m), ...history.get(m.id) });
+  const sentJson = (m) => ({
+    ...messageJson(m),
+    recipientOnBoard: !whence(m) && !gone(m),
+    ...whence(m) ? { archived: whence(m) } : {},
+    ...history.get(m.id)
+  });
   const unacked = box.messages.filter((m) => m.from === me && m.to !== me && !m.status.acked).sort(byAge);
   const value = {
     session: me,
@@ -4263,7 +4370,12 @@ function run8(ctx, p) {
   return report(value, () => {
     if (offline) err(`coord: offline \u2014 ${offline}; showing ${boardName(ctx)} as last fetched.`);
     for (const pr of box.problems) err(`coord: ${pr.file}:${pr.line}: ${visible(pr.message)}`);
-    const status = (m) => statusWord(m) + (gone(m) ? ` (${m.to} has left the board)` : "") + doubts(m, history.get(m.id));
+    const status = (m) => {
+      const a = whence(m);
+      const word = statusWord(m);
+      const fate = !a ? word + (gone(m) ? ` (${m.to} has left the board)` : "") : m.status.resolved ? word : archivedWord(a, word);
+      return fate + doubts(m, history.get(m.id));
+    };
     const rows = (list, who) => list.map((m) => [m.id, m[who], m.type, m.ref, m.stamp, status(m), firstWords(m.body, 60)].map(visible));
     if (sent) {
       if (messages.length) out(table(["ID", "TO", "TYPE", "REF", "SENT", "STATUS", "FIRST LINE"], rows(messages, "to")));
@@ -4280,6 +4392,7 @@ function run8(ctx, p) {
     if (messages.length) out(dim(`Read one in full with --json; answer with coord reply <id> -m \u2026; coord ack <id> when caught.`));
   });
 }
+var archivedWord = (a, word) => `${a.why} ${word === "new" ? "unread" : word} by ${a.session} (claimed ${a.claimed})`;
 function doubts(m, h) {
   if (!h || h.backed) return "";
   const said = [];
@@ -4929,14 +5042,21 @@ var spec19 = {
   name: "reap",
   summary: "remove stale sessions (no presence, no [sX] commit for a while) from the board, one commit",
   usage: "[--older-than DURATION] [--include-paused] [--dry-run] [--json] | --abandoned [--idle DURATION] [--dry-run] [--json]",
-  description: "A session is stale when the newest of its presence stamp, its claim and its last [sX] commit\nis older than --older-than (default: the stale threshold, 24h). Paused sessions are kept\nunless --include-paused. Their worktrees and branches here are kept and listed.\n--abandoned instead closes, as close does, the sessions of this clone Claude Code's WorktreeCreate\nmade whose client never called WorktreeRemove (claude -p): only when the client process is gone,\nthe branch has no commit since the claim, the worktree holds nothing of anyone's (the rule close\nuses) and nothing moved for --idle (default 1h). Any other is kept and the reason said.",
+  description: `A session is stale when the newest of its presence stamp, its claim and its last [sX] commit
+is older than --older-than (default: the stale threshold, 24h). Paused sessions are kept
+unless --include-paused. Their worktrees and branches here are kept and listed. Their mail, and
+messages resolved longer ago than "archiveAfter" (default 7d), move to docs/ai/sessions/archive/.
+--abandoned instead closes, as close does, the sessions of this clone Claude Code's WorktreeCreate
+made whose client never called WorktreeRemove (claude -p): only when the client process is gone,
+the branch has no commit since the claim, the worktree holds nothing of anyone's (the rule close
+uses) and nothing moved for --idle (default 1h). Any other is kept and the reason said.`,
   flags: [
     { name: "abandoned", help: "close this clone's Claude Code sessions whose client is gone and that did nothing" },
     { name: "idle", value: "DURATION", help: "with --abandoned: how long since the claim or presence (default 1h)" },
     { name: "older-than", value: "DURATION", help: 'staleness threshold (default 24h or "stale" in .coord.json)' },
     { name: "include-paused", help: "reap paused sessions too" },
     { name: "dry-run", help: "say what would be removed, change nothing" },
-    { name: "json", help: 'print {"reaped":[ids],"kept":[worktree dirs],"dryRun","commit"}' }
+    { name: "json", help: 'print {"reaped":[ids],"kept":[worktree dirs],"archivedResolved","dryRun","commit"}' }
   ],
   positionals: [0, 0],
   group: "sessions",
@@ -4956,18 +5076,22 @@ function run19(opened, p) {
     if (state === "stale") return true;
     return state === "paused" && bool(p, "include-paused") && (newest === null || Date.now() - newest > ctx.cfg.staleMs);
   };
+  const resolvedBefore = Date.now() - ctx.cfg.archiveAfterMs;
   let reaped;
+  let resolved;
   let sha = null;
   if (bool(p, "dry-run")) {
     const fetched = refresh(ctx, true);
-    reaped = planReap(new Snapshot(ctx, fetched.sha), ctx.session, isStale).value;
+    ({ ids: reaped, resolved } = planReap(new Snapshot(ctx, fetched.sha), ctx.session, isStale, resolvedBefore).value);
   } else {
-    const r = publish(ctx, (snap) => planReap(snap, ctx.session, isStale));
-    reaped = r.value;
-    sha = reaped.length ? r.sha : null;
+    const r = publish(ctx, (snap) => planReap(snap, ctx.session, isStale, resolvedBefore));
+    ({ ids: reaped, resolved } = r.value);
+    sha = reaped.length || resolved ? r.sha : null;
   }
   const kept = listWorktrees(ctx.repo.top).filter((w) => reaped.some((id) => w.branch === sessionBranch(id))).map((w) => w.dir);
-  return report({ reaped, kept, dryRun: bool(p, "dry-run"), commit: sha }, () => {
+  return report({ reaped, kept, archivedResolved: resolved, dryRun: bool(p, "dry-run"), commit: sha }, () => {
+    const moved = bool(p, "dry-run") ? "Would move" : "Moved";
+    if (resolved) out(`${moved} ${resolved} message(s) resolved over ${age(ctx.cfg.archiveAfterMs)} ago to the archive.`);
     if (!reaped.length) return out(`No stale sessions on ${boardName(ctx)} (older than ${age(ctx.cfg.staleMs)}).`);
     out(`${bool(p, "dry-run") ? "Would remove" : "Removed"} ${reaped.join(", ")} from the board on ${boardName(ctx)}.`);
     for (const dir of kept) out(`Kept worktree ${dir} (its work is never deleted; coord close --as <id> there when done).`);
@@ -6393,7 +6517,7 @@ function run26(p) {
   let merged = null;
   try {
     if (file === BOARD_PATH) merged = mergeBoard(read(base), read(ours), read(theirs));
-    else if (file.startsWith(`${QUEUE_DIR}/`) && isQueueFileName(file.slice(QUEUE_DIR.length + 1)))
+    else if (file.startsWith(`${QUEUE_DIR}/`) && isQueueFileName(file.slice(QUEUE_DIR.length + 1)) || file.startsWith(`${ARCHIVE_DIR}/`) && isQueueFileName(file.slice(ARCHIVE_DIR.length + 1)))
       merged = mergeQueue(read(base), read(ours), read(theirs));
   } catch (e) {
     err(`coord merge-driver: ${file}: ${e.message}; falling back to git's line merge.`);

@@ -12,6 +12,7 @@ export interface Config {
   liveMs: number; // newer activity than this: live
   staleMs: number; // older than this: stale
   timeoutMs: number; // network operations
+  archiveAfterMs: number; // resolved longer than this: `reap` moves the message to the archive
   skipCi: boolean; // coord's own commits carry the CI-skip marker
 }
 
@@ -21,6 +22,7 @@ export const DEFAULTS: Config = {
   liveMs: 30 * 60e3,
   staleMs: 24 * 3600e3,
   timeoutMs: 30e3,
+  archiveAfterMs: 7 * 24 * 3600e3,
   skipCi: true,
 };
 
@@ -57,6 +59,7 @@ export function loadConfig(top: string): Config {
     ['live', 'COORD_LIVE', 'liveMs'],
     ['stale', 'COORD_STALE', 'staleMs'],
     ['timeout', 'COORD_TIMEOUT', 'timeoutMs'],
+    ['archiveAfter', 'COORD_ARCHIVE_AFTER', 'archiveAfterMs'],
   ] as const) {
     const v = pick(key, envName);
     if (v === undefined) continue;

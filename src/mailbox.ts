@@ -4,7 +4,7 @@ import { CoordError, UsageError } from './errors.js';
 import type { FlagSpec } from './args.js';
 import { fs, path } from './sys.js';
 import { checkId } from './protocol/ids.js';
-import { isQueueFileName, QUEUE_DIR } from './protocol/layout.js';
+import { ARCHIVE_DIR, isQueueFileName, QUEUE_DIR } from './protocol/layout.js';
 import { mailboxOf, type Mailbox } from './protocol/mailbox.js';
 import { parseQueueFile, PARSER_VERSION, validateBody } from './protocol/message.js';
 
@@ -20,13 +20,13 @@ export interface QueueSource {
  * reads `alsoRead`, e.g. the board, so a verb needing both pays for one). A queue file is
  * parsed once per version: the result is kept under the git dir by its blob id.
  */
-export function readMailbox(snap: QueueSource, commonDir: string, alsoRead: string[] = []): Mailbox {
-  const entries = snap.list(QUEUE_DIR).filter((e) => isQueueFileName(e.name));
+export function readMailbox(snap: QueueSource, commonDir: string, alsoRead: string[] = [], dir = QUEUE_DIR): Mailbox {
+  const entries = snap.list(dir).filter((e) => isQueueFileName(e.name));
   const cache = new ParseCache(commonDir);
   const parsed = new Map(entries.map((e) => [e.name, cache.get(e.blob)]));
-  snap.preload([...alsoRead, ...entries.filter((e) => !parsed.get(e.name)).map((e) => `${QUEUE_DIR}/${e.name}`)]);
+  snap.preload([...alsoRead, ...entries.filter((e) => !parsed.get(e.name)).map((e) => `${dir}/${e.name}`)]);
   const files = entries.map((e) => {
-    const file = `${QUEUE_DIR}/${e.name}`;
+    const file = `${dir}/${e.name}`;
     let result = parsed.get(e.name);
     if (!result) {
       result = parseQueueFile(snap.read(file) ?? '');
@@ -34,9 +34,13 @@ export function readMailbox(snap: QueueSource, commonDir: string, alsoRead: stri
     }
     return { file, parsed: result };
   });
-  cache.prune(entries.map((e) => e.blob));
+  // The archive is read beside the live queues (its own entries would prune theirs): no pruning there.
+  if (dir === QUEUE_DIR) cache.prune(entries.map((e) => e.blob));
   return mailboxOf(files);
 }
+
+/** Every archived message (closed or reaped sessions' mail, aged resolved mail): read only when asked, e.g. `inbox --sent`. */
+export const readArchive = (snap: QueueSource, commonDir: string): Mailbox => readMailbox(snap, commonDir, [], ARCHIVE_DIR);
 
 type Parsed = ReturnType<typeof parseQueueFile>;
 

@@ -18,17 +18,20 @@ import {
   type SessionRow,
 } from './protocol/board.js';
 import { firstFreeName, lowestFreeId } from './protocol/ids.js';
-import { BOARD_PATH, queueFile } from './protocol/layout.js';
+import { archiveFile, BOARD_PATH, queueFile } from './protocol/layout.js';
 import { visible } from './protocol/display.js';
-import { findMessage, firstWords } from './protocol/mailbox.js';
+import { archiveHeader, findMessage, firstWords, type Located } from './protocol/mailbox.js';
+import { parseStamp } from './protocol/stamp.js';
 import {
   advanceStatus,
   appendBlock,
+  blockTexts,
   insertAfter,
   LEVELS,
   NEW_STATUS,
   parseQueueFile,
   setStatus,
+  withoutBlocks,
   type Level,
   type Message,
 } from './protocol/message.js';
@@ -167,9 +170,11 @@ export const planPause = (view: View, id: string, eta: string, now: string): Pla
 /** `close` (and doctor's release of an unfinished claim): `id`'s row off the board; value: whether it was there. */
 export function planRemoveRow(view: View, id: string, what: string): Plan<boolean> {
   const board = boardOf(view);
-  const had = !!findRow(board, id);
+  const row = findRow(board, id);
+  const had = !!row;
   const files = had ? boardFile(withoutRow(board, id)) : nothing();
   dropReservationsOf(view, [id], files);
+  if (row) archiveMailOf(view, [row], 'released', files);
   return { files, subject: coordSubject(id, what), value: had };
 }
 
@@ -198,6 +203,7 @@ export function planClose(view: View, id: string, releaseRiffs: boolean): Plan<C
   const what = `self-close ${id}${riffs.length ? `, releasing Riff ${riffs.join(', ')}` : ''}`;
   const files = row ? boardFile(withoutRow(board, id)) : nothing();
   dropReservationsOf(view, [id], files);
+  if (row) archiveMailOf(view, [row], 'closed', files);
   return { files, subject: coordSubject(id, what), value: { had: !!row, released: riffs, unresolved } };
 }
 
@@ -213,13 +219,95 @@ function dropReservationsOf(view: View, ids: string[], files: Map<string, string
   );
 }
 
-/** `reap`: every row `isStale` picks, off the board in one commit; value: their ids. */
-export function planReap(view: View, speaker: string | null, isStale: (row: SessionRow) => boolean): Plan<string[]> {
+/**
+ * Adds to `files` the move of every block addressed to one of `rows` out of the live queues
+ * into that session's archive file, so that a later session given the same id starts with an
+ * empty inbox; nothing is deleted, the blocks keep their bytes (and so their ids).
+ */
+function archiveMailOf(view: View, rows: SessionRow[], why: string, files: Map<string, string | null>): void {
+  if (!rows.length) return;
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  moveToArchive(view, files, (m) => {
+    const row = byId.get(m.to);
+    return row ? { path: archiveFile(row.id, row.claimed), header: archiveHeader(row.id, row.name, row.claimed, why) } : null;
+  });
+}
+
+/** Where an archived block goes: the archive file and the first line it gets when new. */
+type ArchiveTarget = { path: string; header: string } | null;
+
+/** Moves every block `target` names a file for, one pass per file; value: how many moved. */
+function moveToArchive(view: View, files: Map<string, string | null>, target: (m: Located) => ArchiveTarget): number {
+  const byFile = new Map<string, { m: Located; to: NonNullable<ArchiveTarget> }[]>();
+  for (const m of view.mailbox().messages) {
+    const to = target(m);
+    if (!to) continue;
+    if (!byFile.has(m.file)) byFile.set(m.file, []);
+    byFile.get(m.file)!.push({ m, to });
+  }
+  const archived = new Map<string, { header: string; blocks: string[][] }>();
+  let moved = 0;
+  for (const [file, list] of byFile) {
+    const text = view.read(file) ?? '';
+    const ms = list.map((x) => x.m);
+    const texts = blockTexts(text, ms);
+    list.forEach(({ to }, i) => {
+      if (!archived.has(to.path)) archived.set(to.path, { header: to.header, blocks: [] });
+      archived.get(to.path)!.blocks.push(texts[i]);
+    });
+    moved += ms.length;
+    const rest = withoutBlocks(text, ms);
+    files.set(file, parseQueueFile(rest).messages.length || rest.trim() ? rest : null);
+  }
+  for (const [path, { header, blocks }] of archived) {
+    // Appended in one go (not block by block: each insert would scan the whole file again).
+    const had = (view.read(path) ?? `${header}\n`).replace(/\s+$/, '');
+    files.set(path, `${had}\n\n${blocks.map((b) => b.join('\n')).join('\n\n')}\n`);
+  }
+  return moved;
+}
+
+export interface Reaped {
+  ids: string[];
+  /** Resolved messages older than the cut-off moved to the archive. */
+  resolved: number;
+}
+
+/**
+ * `reap`: every row `isStale` picks, off the board in one commit, their mail archived; and
+ * messages resolved before `resolvedBefore` (ms) leave the live queues for the archive, so
+ * the files every read parses stay small. Value: the ids reaped and how many resolved moved.
+ */
+export function planReap(
+  view: View,
+  speaker: string | null,
+  isStale: (row: SessionRow) => boolean,
+  resolvedBefore: number | null = null,
+): Plan<Reaped> {
   const board = boardOf(view);
-  const ids = board.rows.filter(({ row }) => isStale(row)).map((r) => r.row.id);
+  const rows = board.rows.filter(({ row }) => isStale(row)).map((r) => r.row);
+  const ids = rows.map((r) => r.id);
   const files = ids.length ? boardFile(editRows(board, new Map(ids.map((id) => [id, null])))) : nothing();
   dropReservationsOf(view, ids, files);
-  return { files, subject: coordSubject(speaker, `reap stale ${ids.join(', ')}`), value: ids };
+  const gone = new Map(rows.map((r) => [r.id, r]));
+  const live = new Map(board.rows.map((r) => [r.row.id, r.row]));
+  let resolved = 0;
+  moveToArchive(view, files, (m) => {
+    const row = gone.get(m.to);
+    if (row) return { path: archiveFile(row.id, row.claimed), header: archiveHeader(row.id, row.name, row.claimed, 'reaped') };
+    const at = m.status.resolved ? parseStamp(m.status.resolved) : null;
+    if (resolvedBefore === null || at === null || at >= resolvedBefore) return null;
+    resolved++;
+    // Resolved mail of a session still here (or of an id on no row): a file of its own, apart from its mail when it leaves.
+    const seat = live.get(m.to);
+    const claimed = seat?.claimed ?? 'resolved';
+    return {
+      path: archiveFile(m.to, claimed).replace(/\.md$/, '-resolved.md'),
+      header: archiveHeader(m.to, seat?.name ?? '?', claimed, 'resolved'),
+    };
+  });
+  const what = [ids.length ? `reap stale ${ids.join(', ')}` : '', resolved ? `archive ${resolved} resolved message(s)` : ''];
+  return { files, subject: coordSubject(speaker, what.filter(Boolean).join('; ') || 'reap stale'), value: { ids, resolved } };
 }
 
 // ---- reservations --------------------------------------------------------------------

@@ -5,6 +5,7 @@
 import { commitsTouching, readObjects } from './git.js';
 import type { Context } from './context.js';
 import type { Located } from './protocol/mailbox.js';
+import { ARCHIVE_DIR, queueFile } from './protocol/layout.js';
 import { LEVELS, parseQueueFile, type Level } from './protocol/message.js';
 import { parseStamp } from './protocol/stamp.js';
 import { sessionOfSubject } from './protocol/subject.js';
@@ -24,7 +25,8 @@ const MAX_COMMITS = 500;
 export function provenanceOf(ctx: Context, head: string, shown: Located[]): Map<string, Backed> {
   const result = new Map<string, Backed>();
   if (!shown.length) return result;
-  const files = [...new Set(shown.map((m) => m.file))];
+  // An archived block is followed back into the inbox it was sent to: that commit says who wrote it.
+  const files = [...new Set(shown.flatMap((m) => (m.file.startsWith(`${ARCHIVE_DIR}/`) ? [queueFile(m.to), m.file] : [m.file])))];
   const oldest = shown.reduce((x, m) => Math.min(x, parseStamp(m.stamp) ?? Date.now()), Infinity); // no spread: 100k+ overflow
   const commits = commitsTouching(ctx.repo.top, head, files, Math.floor(oldest / 1000) - 86400, MAX_COMMITS).reverse();
   if (!commits.length) return result;

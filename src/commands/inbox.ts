@@ -2,19 +2,30 @@
 // (never changes the worktree), and what I sent that is not acked yet.
 import { bool, str, type Parsed, type VerbSpec } from '../args.js';
 import { boardName, refresh, Snapshot } from '../blackboard.js';
+import { readArchive } from '../mailbox.js';
 import { requireSession, withSettings, type Context } from '../context.js';
 import { boardHistory, stateOf } from '../liveness.js';
 import { noticeLine, noticesFor } from '../overlaps.js';
 import { UsageError } from '../errors.js';
 import { dim, err, out, report, table, type Report } from '../output.js';
 import { QUOTED_NOTE, visible } from '../protocol/display.js';
-import { byAge, firstWords, messageJson, messageLine, statusWord, type Located, type Mailbox } from '../protocol/mailbox.js';
+import {
+  byAge,
+  firstWords,
+  messageJson,
+  messageLine,
+  readArchiveHeader,
+  statusWord,
+  type ArchivedFrom,
+  type Located,
+  type Mailbox,
+} from '../protocol/mailbox.js';
 import { inForce, parseReservations, RESERVATIONS_PATH } from '../protocol/reservations.js';
 import { checkId } from '../protocol/ids.js';
 import { LEVELS } from '../protocol/message.js';
 import { provenanceOf, type Backed } from '../provenance.js';
 import { findRow, parseBoard, type Board } from '../protocol/board.js';
-import { BOARD_PATH } from '../protocol/layout.js';
+import { ARCHIVE_DIR, BOARD_PATH } from '../protocol/layout.js';
 import { hookCwd } from '../hookinput.js';
 import { fs, path } from '../sys.js';
 
@@ -61,13 +72,29 @@ export function run(ctx: Context, p: Parsed): Report | void {
   let board: Board | undefined;
   const gone = (m: Located) => m.to !== me && !findRow((board ??= parseBoard(snap.read(BOARD_PATH) ?? '')), m.to);
   const sent = bool(p, 'sent');
-  const mine = box.messages.filter(
-    (m) => (sent ? m.from === me : m.to === me && (!from || m.from === from)) && (sent || bool(p, 'all') || !m.status.resolved),
-  );
+  // What I sent to sessions that have since left: their mail moved to the archive, read only here.
+  const archived = sent ? readArchive(snap, ctx.repo.commonDir).messages.filter((m) => m.from === me) : [];
+  const headers = new Map<string, ArchivedFrom | null>();
+  const whence = (m: Located): ArchivedFrom | null | undefined => {
+    if (!m.file.startsWith(`${ARCHIVE_DIR}/`)) return undefined;
+    if (!headers.has(m.file)) headers.set(m.file, readArchiveHeader(snap.read(m.file) ?? ''));
+    return headers.get(m.file) ?? { session: m.to, claimed: '?', why: 'archived' };
+  };
+  const mine = [
+    ...box.messages.filter(
+      (m) => (sent ? m.from === me : m.to === me && (!from || m.from === from)) && (sent || bool(p, 'all') || !m.status.resolved),
+    ),
+    ...archived,
+  ];
   const messages = [...mine.filter((m) => !m.status.resolved).sort(byAge), ...mine.filter((m) => m.status.resolved).sort(byAge)];
   // What I sent, checked against history: who wrote the block, who stamped each status.
   const history = sent && sha ? provenanceOf(ctx, sha, messages) : new Map<string, Backed>();
-  const sentJson = (m: Located) => ({ ...messageJson(m), recipientOnBoard: !gone(m), ...history.get(m.id) });
+  const sentJson = (m: Located) => ({
+    ...messageJson(m),
+    recipientOnBoard: !whence(m) && !gone(m),
+    ...(whence(m) ? { archived: whence(m) } : {}),
+    ...history.get(m.id),
+  });
   const unacked = box.messages.filter((m) => m.from === me && m.to !== me && !m.status.acked).sort(byAge);
   const value = {
     session: me,
@@ -80,7 +107,12 @@ export function run(ctx: Context, p: Parsed): Report | void {
   return report(value, () => {
     if (offline) err(`coord: offline — ${offline}; showing ${boardName(ctx)} as last fetched.`);
     for (const pr of box.problems) err(`coord: ${pr.file}:${pr.line}: ${visible(pr.message)}`);
-    const status = (m: Located) => statusWord(m) + (gone(m) ? ` (${m.to} has left the board)` : '') + doubts(m, history.get(m.id));
+    const status = (m: Located) => {
+      const a = whence(m);
+      const word = statusWord(m);
+      const fate = !a ? word + (gone(m) ? ` (${m.to} has left the board)` : '') : m.status.resolved ? word : archivedWord(a, word);
+      return fate + doubts(m, history.get(m.id));
+    };
     const rows = (list: Located[], who: 'from' | 'to') =>
       list.map((m) => [m.id, m[who], m.type, m.ref, m.stamp, status(m), firstWords(m.body, 60)].map(visible));
     if (sent) {
@@ -98,6 +130,10 @@ export function run(ctx: Context, p: Parsed): Report | void {
     if (messages.length) out(dim(`Read one in full with --json; answer with coord reply <id> -m …; coord ack <id> when caught.`));
   });
 }
+
+/** A message whose session left before resolving it: `closed unread by sB · Douro (claimed …)`. */
+const archivedWord = (a: ArchivedFrom, word: string): string =>
+  `${a.why} ${word === 'new' ? 'unread' : word} by ${a.session} (claimed ${a.claimed})`;
 
 /** What history does not back about a message I sent: ` (! acked not by sA's commit)`, or ''. */
 function doubts(m: Located, h: Backed | undefined): string {

@@ -7,7 +7,7 @@ import { err } from '../output.js';
 import { fs } from '../sys.js';
 import { cwd } from '../host.js';
 import { visible } from '../protocol/display.js';
-import { BOARD_PATH, isQueueFileName, QUEUE_DIR } from '../protocol/layout.js';
+import { ARCHIVE_DIR, BOARD_PATH, isQueueFileName, QUEUE_DIR } from '../protocol/layout.js';
 import { mergeBoard, mergeQueue, type Merged } from '../protocol/merge.js';
 
 export const spec: VerbSpec = {
@@ -31,7 +31,10 @@ export function run(p: Parsed): number {
   let merged: Merged | null = null;
   try {
     if (file === BOARD_PATH) merged = mergeBoard(read(base), read(ours), read(theirs));
-    else if (file.startsWith(`${QUEUE_DIR}/`) && isQueueFileName(file.slice(QUEUE_DIR.length + 1)))
+    else if (
+      (file.startsWith(`${QUEUE_DIR}/`) && isQueueFileName(file.slice(QUEUE_DIR.length + 1))) ||
+      (file.startsWith(`${ARCHIVE_DIR}/`) && isQueueFileName(file.slice(ARCHIVE_DIR.length + 1)))
+    )
       merged = mergeQueue(read(base), read(ours), read(theirs));
   } catch (e) {
     err(`coord merge-driver: ${file}: ${(e as Error).message}; falling back to git's line merge.`);

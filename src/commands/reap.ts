@@ -23,7 +23,8 @@ export const spec: VerbSpec = {
   description:
     'A session is stale when the newest of its presence stamp, its claim and its last [sX] commit\n' +
     'is older than --older-than (default: the stale threshold, 24h). Paused sessions are kept\n' +
-    'unless --include-paused. Their worktrees and branches here are kept and listed.\n' +
+    'unless --include-paused. Their worktrees and branches here are kept and listed. Their mail, and\n' +
+    'messages resolved longer ago than "archiveAfter" (default 7d), move to docs/ai/sessions/archive/.\n' +
     "--abandoned instead closes, as close does, the sessions of this clone Claude Code's WorktreeCreate\n" +
     'made whose client never called WorktreeRemove (claude -p): only when the client process is gone,\n' +
     "the branch has no commit since the claim, the worktree holds nothing of anyone's (the rule close\n" +
@@ -34,7 +35,7 @@ export const spec: VerbSpec = {
     { name: 'older-than', value: 'DURATION', help: 'staleness threshold (default 24h or "stale" in .coord.json)' },
     { name: 'include-paused', help: 'reap paused sessions too' },
     { name: 'dry-run', help: 'say what would be removed, change nothing' },
-    { name: 'json', help: 'print {"reaped":[ids],"kept":[worktree dirs],"dryRun","commit"}' },
+    { name: 'json', help: 'print {"reaped":[ids],"kept":[worktree dirs],"archivedResolved","dryRun","commit"}' },
   ],
   positionals: [0, 0],
   group: 'sessions',
@@ -55,20 +56,25 @@ export function run(opened: Context, p: Parsed): Report {
     if (state === 'stale') return true;
     return state === 'paused' && bool(p, 'include-paused') && (newest === null || Date.now() - newest > ctx.cfg.staleMs);
   };
+  // Resolved messages older than archiveAfter leave the live queues too, in the same commit.
+  const resolvedBefore = Date.now() - ctx.cfg.archiveAfterMs;
   let reaped: string[];
+  let resolved: number;
   let sha: string | null = null;
   if (bool(p, 'dry-run')) {
     const fetched = refresh(ctx, true);
-    reaped = planReap(new Snapshot(ctx, fetched.sha), ctx.session, isStale).value;
+    ({ ids: reaped, resolved } = planReap(new Snapshot(ctx, fetched.sha), ctx.session, isStale, resolvedBefore).value);
   } else {
-    const r = publish(ctx, (snap) => planReap(snap, ctx.session, isStale));
-    reaped = r.value;
-    sha = reaped.length ? r.sha : null;
+    const r = publish(ctx, (snap) => planReap(snap, ctx.session, isStale, resolvedBefore));
+    ({ ids: reaped, resolved } = r.value);
+    sha = reaped.length || resolved ? r.sha : null;
   }
   const kept = listWorktrees(ctx.repo.top)
     .filter((w) => reaped.some((id) => w.branch === sessionBranch(id)))
     .map((w) => w.dir);
-  return report({ reaped, kept, dryRun: bool(p, 'dry-run'), commit: sha }, () => {
+  return report({ reaped, kept, archivedResolved: resolved, dryRun: bool(p, 'dry-run'), commit: sha }, () => {
+    const moved = bool(p, 'dry-run') ? 'Would move' : 'Moved';
+    if (resolved) out(`${moved} ${resolved} message(s) resolved over ${age(ctx.cfg.archiveAfterMs)} ago to the archive.`);
     if (!reaped.length) return out(`No stale sessions on ${boardName(ctx)} (older than ${age(ctx.cfg.staleMs)}).`);
     out(`${bool(p, 'dry-run') ? 'Would remove' : 'Removed'} ${reaped.join(', ')} from the board on ${boardName(ctx)}.`);
     for (const dir of kept) out(`Kept worktree ${dir} (its work is never deleted; coord close --as <id> there when done).`);

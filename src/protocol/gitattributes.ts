@@ -1,12 +1,16 @@
 // How git learns to merge the coordination files with coord: the attribute lines `init`
 // writes into `.gitattributes` (committed, so every clone has them) and the settings each
 // clone needs in its own `.git/config` (git never takes a merge driver from the repository).
-import { BOARD_PATH, QUEUE_DIR, SCRIPT_PATH } from './layout.js';
+import { ARCHIVE_DIR, BOARD_PATH, QUEUE_DIR, SCRIPT_PATH } from './layout.js';
 
 export const DRIVER = 'coord';
 
 /** The attribute lines, one per kind of coordination file. */
-export const ATTRIBUTE_LINES = [`${BOARD_PATH} merge=${DRIVER}`, `${QUEUE_DIR}/*.md merge=${DRIVER}`];
+export const ATTRIBUTE_LINES = [
+  `${BOARD_PATH} merge=${DRIVER}`,
+  `${QUEUE_DIR}/*.md merge=${DRIVER}`,
+  `${ARCHIVE_DIR}/*.md merge=${DRIVER}`,
+];
 const COMMENT = '# coord: the coordination files merge by row and by block (coord merge-driver); see docs/explanation.md';
 
 /** `text` (a .gitattributes, or '' for none) with coord's lines added unless there; the team's lines stay as they are. */

@@ -82,3 +82,10 @@ export function sessionOfWorktreeName(mainName: string, entry: string): string |
   const id = entry.slice(mainName.length + 1);
   return SESSION_ID_RE.test(id) ? id : null;
 }
+
+/** Where a closed or reaped session's mail goes: never read as an inbox, kept on the blackboard branch. */
+export const ARCHIVE_DIR = `${SESSIONS_DIR}/archive`;
+
+/** The archive of the session `id` claimed at `claimed`: `archive/to-<id>-<claimed, digits only>.md`, one per session, not per seat. */
+export const archiveFile = (id: string, claimed: string): string =>
+  `${ARCHIVE_DIR}/to-${id}-${claimed.replace(/[^0-9A-Za-z]/g, '') || 'unknown'}.md`;

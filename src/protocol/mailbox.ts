@@ -41,6 +41,23 @@ export function findMessage(box: Mailbox, prefix: string): Located {
   );
 }
 
+/** Whose mail an archive file holds and why it left the live queues, as its first line says. */
+export interface ArchivedFrom {
+  session: string;
+  claimed: string;
+  why: string;
+}
+
+/** The first line of an archive file: whose mail it is (id · name, claimed at) and why it left the live queues. */
+export const archiveHeader = (id: string, name: string, claimed: string, why: string): string =>
+  `# Mail to ${id} · ${name} (claimed ${claimed}), ${why}: not read as an inbox`;
+
+/** What `archiveHeader` wrote, read back from an archive file's text; null for a file without one (edited by hand). */
+export function readArchiveHeader(text: string): ArchivedFrom | null {
+  const hit = /^# Mail to (.+?) \(claimed ([^)]*)\), ([^:]+):/.exec(text);
+  return hit ? { session: hit[1], claimed: hit[2], why: hit[3] } : null;
+}
+
 /** The word for how far a message got. */
 export const statusWord = (m: Located): string =>
   m.status.resolved ? 'resolved' : m.status.acked ? 'acked' : m.status.seen ? 'seen' : 'new';

@@ -480,3 +480,22 @@ export function editBlocks(fileText: string, messages: ParsedMessage[], edits: B
   out.push(fileText.slice(pos));
   return out.join('');
 }
+
+/** The file without the blocks `ms` (parsed from it) and the blank lines right under each; other bytes untouched. */
+export function withoutBlocks(fileText: string, ms: ParsedMessage[]): string {
+  if (!ms.length) return fileText;
+  const starts = [0];
+  for (let i = fileText.indexOf('\n'); i >= 0; i = fileText.indexOf('\n', i + 1)) starts.push(i + 1);
+  const after = (n: number) => (n < starts.length ? starts[n] : fileText.length);
+  const lines = splitLines(fileText);
+  const out: string[] = [];
+  let pos = 0;
+  for (const m of [...ms].sort((a, b) => a.startLine - b.startLine)) {
+    out.push(fileText.slice(pos, after(m.startLine - 1)));
+    let end = m.endLine;
+    while (end < lines.length && isBlank(lines[end])) end++;
+    pos = after(end);
+  }
+  out.push(fileText.slice(pos));
+  return out.join('');
+}

@@ -39,6 +39,7 @@ test('init writes the merge attributes and sets the clone up; doctor says so', T
   const fx = fixture(t, 0);
   assert.match(read(fx.repo, '.gitattributes'), /^docs\/ai\/sessions\/active\.md merge=coord$/m);
   assert.match(read(fx.repo, '.gitattributes'), /^docs\/ai\/sessions\/queue\/\*\.md merge=coord$/m);
+  assert.match(read(fx.repo, '.gitattributes'), /^docs\/ai\/sessions\/archive\/\*\.md merge=coord$/m);
   assert.match(
     gitOk(fx.repo, ['config', 'merge.coord.driver'], { env: fx.env }),
     /infrastructure\/scripts\/coord\.mjs merge-driver %O %A %B %P/,

@@ -196,7 +196,7 @@ test(
     assert.match(gitOk(fx.repo, ['log', '-1', '--format=%s', 'origin/main'], { env: fx.env }), /self-close sA, releasing Riff R-7/);
 
     const sent = coordOk(sB, ['inbox', '--sent'], { env: fx.env });
-    assert.match(sent.stdout, /new \(sA has left the board\)/);
+    assert.match(sent.stdout, /closed unread by sA · \S+ \(claimed /);
     const json = JSON.parse(coordOk(sB, ['inbox', '--sent', '--json'], { env: fx.env }).stdout);
     assert.equal(json.messages[0].recipientOnBoard, false);
   },

@@ -27,6 +27,9 @@ function view(files) {
 }
 const AB = { [BOARD]: board(row('sA', 'Sintra', 'R-1'), row('sB', 'Douro')) };
 const rowOf = (text, id) => B.findRow(B.parseBoard(text), id);
+const QA = 'docs/ai/sessions/queue/to-sA.md';
+const QB = 'docs/ai/sessions/queue/to-sB.md';
+const ARCH_B = 'docs/ai/sessions/archive/to-sB-20261126T0900Z.md';
 const claim = (o = {}) => ({ scope: 'x', branch: 'main', leftovers: new Set(), now: NOW, ...o });
 
 // [what, files, plan(view) → result, check(result)]
@@ -128,8 +131,70 @@ const cases = [
     AB,
     (v) => P.planReap(v, null, (x) => x.id === 'sB'),
     (r) => {
-      assert.deepEqual(r.value, ['sB']);
+      assert.deepEqual(r.value, { ids: ['sB'], resolved: 0 });
       assert.equal(r.subject, 'docs(ai-sessions): reap stale sB');
+    },
+  ],
+  [
+    "close moves the mail to me into my session's archive, in the same commit; other mail stays",
+    {
+      ...AB,
+      [QB]: block({ to: 'sB', from: 'sA', body: 'review?' }) + '\n' + block({ to: 'sB', from: 'sA', body: 'two' }),
+      [QA]: block({}),
+    },
+    (v) => P.planClose(v, 'sB', false),
+    (r) => {
+      assert.equal(rowOf(r.files.get(BOARD), 'sB'), undefined);
+      assert.equal(r.files.get(QB), null);
+      assert.equal(r.files.has(QA), false);
+      const arch = r.files.get(ARCH_B);
+      assert.match(arch, /^# Mail to sB · Douro \(claimed 2026-11-26T09:00Z\), closed/);
+      assert.deepEqual(
+        M.parseQueueFile(arch).messages.map((m) => m.body),
+        ['review?', 'two'],
+      );
+      assert.deepEqual(M.parseQueueFile(arch).problems, []);
+    },
+  ],
+  [
+    "reap archives the reaped sessions' mail, marked reaped, keeping hand text of the inbox",
+    { ...AB, [QB]: '# notes\n\n' + block({ to: 'sB', from: 'sA', body: 'x' }) },
+    (v) => P.planReap(v, null, (x) => x.id === 'sB'),
+    (r) => {
+      assert.equal(r.files.get(QB), '# notes\n\n');
+      assert.match(r.files.get(ARCH_B), /claimed 2026-11-26T09:00Z\), reaped/);
+    },
+  ],
+  [
+    "doctor's release of a claim archives its mail too",
+    { ...AB, [QB]: block({ to: 'sB', from: 'sA', body: 'x' }) },
+    (v) => P.planRemoveRow(v, 'sB', 'release sB'),
+    (r) => assert.equal(M.parseQueueFile(r.files.get(ARCH_B)).messages.length, 1),
+  ],
+  [
+    'reap moves messages resolved before the cut-off to the archive, apart from the mail of sessions that leave',
+    {
+      ...AB,
+      [QA]: [
+        block({ body: 'old', status: { seen: T0, acked: T0, resolved: '2026-11-01T09:00Z' } }),
+        block({ body: 'recent', status: { seen: T0, acked: T0, resolved: T0 } }),
+        block({ body: 'open' }),
+      ].join('\n'),
+    },
+    (v) => P.planReap(v, 'sA', () => false, Date.parse('2026-11-19T10:00Z')),
+    (r) => {
+      assert.deepEqual(r.value, { ids: [], resolved: 1 });
+      assert.deepEqual(
+        M.parseQueueFile(r.files.get(QA)).messages.map((m) => m.body),
+        ['recent', 'open'],
+      );
+      const arch = r.files.get('docs/ai/sessions/archive/to-sA-20261126T0900Z-resolved.md');
+      assert.match(arch, /^# Mail to sA · Sintra \(claimed 2026-11-26T09:00Z\), resolved/);
+      assert.deepEqual(
+        M.parseQueueFile(arch).messages.map((m) => m.body),
+        ['old'],
+      );
+      assert.match(r.subject, /archive 1 resolved message/);
     },
   ],
   ['reap of nothing writes nothing', AB, (v) => P.planReap(v, 'sA', () => false), (r) => assert.equal(r.files.size, 0)],
