@@ -1,3 +1,4 @@
+// deno: yes
 // One Claude Code session per worktree name, and none left behind: WorktreeCreate run twice with
 // one name returns the live session's worktree, and reap --abandoned closes the sessions of a
 // client that never called WorktreeRemove (claude -p) only when that client is gone, the session
