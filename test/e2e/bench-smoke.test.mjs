@@ -16,6 +16,7 @@ const CASES = [
   'heartbeat',
   'start',
   'inbox-status',
+  'archive',
   'send',
   'deno',
   'merge-driver',
