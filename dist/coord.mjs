@@ -5080,11 +5080,15 @@ function run19(opened, p) {
   let reaped;
   let resolved;
   let sha = null;
+  const plan = (snap) => {
+    snap.mailbox([BOARD_PATH, RESERVATIONS_PATH]);
+    return planReap(snap, ctx.session, isStale, resolvedBefore);
+  };
   if (bool(p, "dry-run")) {
     const fetched = refresh(ctx, true);
-    ({ ids: reaped, resolved } = planReap(new Snapshot(ctx, fetched.sha), ctx.session, isStale, resolvedBefore).value);
+    ({ ids: reaped, resolved } = plan(new Snapshot(ctx, fetched.sha)).value);
   } else {
-    const r = publish(ctx, (snap) => planReap(snap, ctx.session, isStale, resolvedBefore));
+    const r = publish(ctx, plan);
     ({ ids: reaped, resolved } = r.value);
     sha = reaped.length || resolved ? r.sha : null;
   }

@@ -13,6 +13,7 @@ import { publish } from '../publish.js';
 import { boardHistory, stateOf, withThresholds } from '../liveness.js';
 import { findRow, parseBoard, type SessionRow } from '../protocol/board.js';
 import { BOARD_PATH, sessionBranch } from '../protocol/layout.js';
+import { RESERVATIONS_PATH } from '../protocol/reservations.js';
 import { age, parseDuration, parseStamp } from '../protocol/stamp.js';
 import { lossText, workAtRisk } from '../session.js';
 
@@ -61,11 +62,16 @@ export function run(opened: Context, p: Parsed): Report {
   let reaped: string[];
   let resolved: number;
   let sha: string | null = null;
+  // The board and the reservations join the inboxes' read (the mail of reaped sessions moves): one git process for all.
+  const plan = (snap: Snapshot) => {
+    snap.mailbox([BOARD_PATH, RESERVATIONS_PATH]);
+    return planReap(snap, ctx.session, isStale, resolvedBefore);
+  };
   if (bool(p, 'dry-run')) {
     const fetched = refresh(ctx, true);
-    ({ ids: reaped, resolved } = planReap(new Snapshot(ctx, fetched.sha), ctx.session, isStale, resolvedBefore).value);
+    ({ ids: reaped, resolved } = plan(new Snapshot(ctx, fetched.sha)).value);
   } else {
-    const r = publish(ctx, (snap) => planReap(snap, ctx.session, isStale, resolvedBefore));
+    const r = publish(ctx, plan);
     ({ ids: reaped, resolved } = r.value);
     sha = reaped.length || resolved ? r.sha : null;
   }
