@@ -101,13 +101,15 @@ export function isIgnored(cwd: string, rel: string): boolean {
   return r.code === 0;
 }
 
-export type HookRun = { ran: false; why: string } | { ran: true; code: number; output: string };
+/** What an installed hook said: it let the commit through, refused it, or could not be run at all (with why). */
+export type HookVerdict = { kind: 'unavailable'; why: string } | { kind: 'accepted' | 'refused'; output: string };
 
 /** Runs the installed hook `hook` of the checkout at `cwd` as git would for a commit, committing nothing (`git hook run`, git 2.36+). */
-export function runHook(cwd: string, hook: string, args: string[], timeoutMs: number): HookRun {
+export function runHook(cwd: string, hook: string, args: string[], timeoutMs: number): HookVerdict {
   const r = runGit(['hook', 'run', '--ignore-missing', hook, '--', ...args], { cwd, timeoutMs });
-  if (r.code !== 0 && /is not a git command/.test(r.stderr)) return { ran: false, why: 'this git has no git hook run (git 2.36 added it)' };
-  return { ran: true, code: r.code, output: r.stdout + r.stderr };
+  if (r.code !== 0 && /is not a git command/.test(r.stderr))
+    return { kind: 'unavailable', why: 'this git has no git hook run (git 2.36 added it)' };
+  return { kind: r.code === 0 ? 'accepted' : 'refused', output: r.stdout + r.stderr };
 }
 
 /** `Name <email>` of the committer, from git config (the same rule `git commit` uses). */

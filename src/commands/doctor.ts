@@ -33,6 +33,7 @@ import {
 } from '../session.js';
 import { missingSettings, setUpClone } from '../clonesetup.js';
 import { withAttributes } from '../protocol/gitattributes.js';
+import { visible } from '../protocol/display.js';
 import { HOOK_JOBS, HOOK_SCRIPTS, LEFTHOOK_CONFIGS, LEFTHOOK_LOCAL_CONFIGS, lefthookConfig } from '../protocol/lefthook.js';
 import { lefthookInstallCommand } from '../tools.js';
 import {
@@ -306,11 +307,11 @@ function proveGuards(ctx: Context, id: string, add: (f: Finding) => void): void 
   };
   const subject = 'chore: coord doctor probe';
   const wrong = probe(subject);
-  if (!wrong.ran) {
+  if (wrong.kind === 'unavailable') {
     add({ level: 'info', message: `the hooks were not exercised: ${wrong.why}`, fix: `commit '${subject}' here: it must be refused` });
     return;
   }
-  if (wrong.code === 0) {
+  if (wrong.kind === 'accepted') {
     const lost = /Can't find lefthook/i.test(wrong.output);
     const linkable = canLinkDependencies(mainRoot, top);
     const link = (p: string) => path().join(p, DEPS_DIR);
@@ -334,7 +335,7 @@ function proveGuards(ctx: Context, id: string, add: (f: Finding) => void): void 
     return;
   }
   const right = probe(`[${id}] ${subject}`);
-  if (right.ran && right.code !== 0)
+  if (right.kind === 'refused')
     add({
       level: 'warn',
       message: `the commit-msg hook here refuses '[${id}] ${subject}' too: ${lastLine(right.output)}`,
@@ -349,7 +350,7 @@ function lastLine(output: string): string {
     .split('\n')
     .map((l) => l.replace(/^[\s│┃╭╰─]+/, '').trim())
     .filter(Boolean);
-  return lines.at(-1) ?? 'no output';
+  return visible(lines.at(-1) ?? 'no output'); // the team's hook wrote it: shown by the display rule
 }
 
 /** 'a', 'a and b', 'a, b and c'. */
