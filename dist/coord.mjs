@@ -471,8 +471,9 @@ function isIgnored(cwd2, rel) {
 }
 function runHook(cwd2, hook, args2, timeoutMs) {
   const r = runGit(["hook", "run", "--ignore-missing", hook, "--", ...args2], { cwd: cwd2, timeoutMs });
-  if (r.code !== 0 && /is not a git command/.test(r.stderr)) return { ran: false, why: "this git has no git hook run (git 2.36 added it)" };
-  return { ran: true, code: r.code, output: r.stdout + r.stderr };
+  if (r.code !== 0 && /is not a git command/.test(r.stderr))
+    return { kind: "unavailable", why: "this git has no git hook run (git 2.36 added it)" };
+  return { kind: r.code === 0 ? "accepted" : "refused", output: r.stdout + r.stderr };
 }
 function committerIdent(cwd2) {
   const r = runGit(["var", "GIT_COMMITTER_IDENT"], { cwd: cwd2 });
@@ -5025,7 +5026,7 @@ function readClientRecord(gitDir) {
   if (!text) return null;
   try {
     const r = JSON.parse(text);
-    return typeof r.id === "string" && typeof r.claimed === "string" && typeof r.at === "number" ? r : null;
+    return typeof r === "object" && r !== null && typeof r.sha === "string" && typeof r.at === "number" ? r : null;
   } catch {
     return null;
   }
@@ -5033,7 +5034,8 @@ function readClientRecord(gitDir) {
 function clientWorktrees(commonDir) {
   return linkedWorktrees(commonDir).flatMap((w) => {
     const rec = readClientRecord(w.gitDir);
-    return rec && w.session === rec.id ? [{ w, rec }] : [];
+    const claim = rec && claimRecord(w);
+    return rec && claim ? [{ w, rec, claim }] : [];
   });
 }
 
@@ -5103,14 +5105,14 @@ function run19(opened, p) {
 }
 var DEFAULT_IDLE = "1h";
 function whyKept(ctx, entry, row, idleMs) {
-  const { w, rec } = entry;
+  const { w, rec, claim } = entry;
   if (!rec.client) return "coord does not know its client process";
   if (clientAlive(rec.client)) return `its client (pid ${rec.client.pid}) still runs`;
   const head = resolveCommit(w.top, "HEAD");
   if (head !== rec.sha) return "its branch has commits since the claim";
   const moved = Math.max(rec.at, parseStamp(row.presence) ?? 0);
   if (Date.now() - moved < idleMs) return `it was active ${age(Date.now() - moved)} ago (less than --idle ${age(idleMs)})`;
-  const losses = workAtRisk(ctx, { dir: w.top, id: rec.id, branch: w.branch, ignored: true });
+  const losses = workAtRisk(ctx, { dir: w.top, id: claim.id, branch: w.branch, ignored: true });
   return losses.length ? losses.map(lossText).join("; ") : null;
 }
 function reapAbandoned(ctx, p) {
@@ -5122,21 +5124,21 @@ function reapAbandoned(ctx, p) {
   const closed2 = [];
   const kept = [];
   for (const entry of clientWorktrees(ctx.repo.commonDir)) {
-    const { w, rec } = entry;
-    const row = findRow(board, rec.id);
-    if (!row || row.claimed !== rec.claimed || rec.id === ctx.session) continue;
+    const { w, claim } = entry;
+    const row = findRow(board, claim.id);
+    if (!row || seatOf(claim, row).kind !== "own" || claim.id === ctx.session) continue;
     let why = whyKept(ctx, entry, row, idleMs);
     if (!why && !dryRun) {
       const options = { keepWorktree: false, keepBranch: false, force: false, discardIgnored: false, releaseRiffs: false };
       try {
-        closeSession(ctx, rec.id, options);
+        closeSession(ctx, claim.id, options);
       } catch (e) {
         if (!(e instanceof CoordError)) throw e;
         why = e.message;
       }
     }
-    if (why) kept.push({ id: rec.id, dir: w.top, why });
-    else closed2.push(rec.id);
+    if (why) kept.push({ id: claim.id, dir: w.top, why });
+    else closed2.push(claim.id);
   }
   return report({ abandoned: closed2, kept, dryRun }, () => {
     if (!closed2.length) out("No abandoned Claude Code sessions in this clone.");
@@ -5552,11 +5554,11 @@ function proveGuards(ctx, id, add) {
   };
   const subject = "chore: coord doctor probe";
   const wrong = probe(subject);
-  if (!wrong.ran) {
+  if (wrong.kind === "unavailable") {
     add({ level: "info", message: `the hooks were not exercised: ${wrong.why}`, fix: `commit '${subject}' here: it must be refused` });
     return;
   }
-  if (wrong.code === 0) {
+  if (wrong.kind === "accepted") {
     const lost = /Can't find lefthook/i.test(wrong.output);
     const linkable = canLinkDependencies(mainRoot, top);
     const link = (p) => path().join(p, DEPS_DIR);
@@ -5571,7 +5573,7 @@ function proveGuards(ctx, id, add) {
     return;
   }
   const right = probe(`[${id}] ${subject}`);
-  if (right.ran && right.code !== 0)
+  if (right.kind === "refused")
     add({
       level: "warn",
       message: `the commit-msg hook here refuses '[${id}] ${subject}' too: ${lastLine(right.output)}`,
@@ -5580,7 +5582,7 @@ function proveGuards(ctx, id, add) {
 }
 function lastLine(output) {
   const lines2 = output.replace(/\x1b\[[0-9;]*m/g, "").split("\n").map((l) => l.replace(/^[\s│┃╭╰─]+/, "").trim()).filter(Boolean);
-  return lines2.at(-1) ?? "no output";
+  return visible(lines2.at(-1) ?? "no output");
 }
 var listed2 = (items) => items.length > 1 ? `${items.slice(0, -1).join(", ")} and ${items.at(-1)}` : items[0] ?? "";
 function leftovers(ctx, board, boardSha, fresh, add) {
@@ -6579,7 +6581,7 @@ function run27(ctx, _p) {
   const gitDir = findWorktree(claimed.dir)?.gitDir;
   try {
     if (gitDir) {
-      const rec = { id: claimed.row.id, name: slug, claimed: claimed.row.claimed, sha: claimed.sha, at: Date.now(), client: hookClient() };
+      const rec = { name: slug, sha: claimed.sha, at: Date.now(), client: hookClient() };
       writeClientRecord(gitDir, rec);
     }
   } catch (e) {
@@ -6595,8 +6597,8 @@ function liveWorktreeNamed(ctx, name) {
   const named = clientWorktrees(ctx.repo.commonDir).filter(({ rec }) => rec.name === name);
   if (!named.length) return null;
   const board = parseBoard(new Snapshot(ctx, refresh(ctx).sha).read(BOARD_PATH) ?? "");
-  const live = named.find(({ rec }) => findRow(board, rec.id)?.claimed === rec.claimed);
-  return live ? { id: live.rec.id, dir: live.w.top } : null;
+  const live = named.find(({ claim }) => seatOf(claim, findRow(board, claim.id)).kind === "own");
+  return live ? { id: live.claim.id, dir: live.w.top } : null;
 }
 
 // src/commands/worktree-remove.ts

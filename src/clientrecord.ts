@@ -5,7 +5,8 @@
 // that ended without WorktreeRemove from a client still at work.
 import { fs, path, processAlive } from './sys.js';
 import { readText } from './host.js';
-import { linkedWorktrees, type Worktree } from './worktree.js';
+import { claimRecord, linkedWorktrees, type Worktree } from './worktree.js';
+import type { ClaimRecord } from './protocol/seat.js';
 
 export const CLIENT_RECORD = 'coord-client.json';
 
@@ -14,12 +15,10 @@ export interface ClientProcess {
   pid: number;
   start: string | null;
 }
+/** What only WorktreeCreate knows; which claim it speaks for is the worktree's claim record (protocol/seat.ts), beside it. */
 export interface ClientRecord {
-  id: string;
   /** The `name` WorktreeCreate was given, or null. */
   name: string | null;
-  /** The row's claimed stamp: the record speaks for this claim only. */
-  claimed: string;
   /** The commit the worktree started on: a branch still there has no commit of the session's. */
   sha: string;
   /** When the claim was made, in ms (finer than the board's minute stamps). */
@@ -75,16 +74,20 @@ export function readClientRecord(gitDir: string): ClientRecord | null {
   if (!text) return null;
   try {
     const r = JSON.parse(text) as ClientRecord;
-    return typeof r.id === 'string' && typeof r.claimed === 'string' && typeof r.at === 'number' ? r : null;
+    return typeof r === 'object' && r !== null && typeof r.sha === 'string' && typeof r.at === 'number' ? r : null;
   } catch {
     return null;
   }
 }
 
-/** The session worktrees of this clone that WorktreeCreate made, with their records (the worktree on its session's branch). */
-export function clientWorktrees(commonDir: string): { w: Worktree; rec: ClientRecord }[] {
+/**
+ * The session worktrees of this clone that WorktreeCreate made: each with its client record and
+ * the claim it made (a worktree without a readable claim record is never taken for one).
+ */
+export function clientWorktrees(commonDir: string): { w: Worktree; rec: ClientRecord; claim: ClaimRecord }[] {
   return linkedWorktrees(commonDir).flatMap((w) => {
     const rec = readClientRecord(w.gitDir);
-    return rec && w.session === rec.id ? [{ w, rec }] : [];
+    const claim = rec && claimRecord(w);
+    return rec && claim ? [{ w, rec, claim }] : [];
   });
 }

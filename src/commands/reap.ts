@@ -12,6 +12,7 @@ import { planReap } from '../plans.js';
 import { publish } from '../publish.js';
 import { boardHistory, stateOf, withThresholds } from '../liveness.js';
 import { findRow, parseBoard, type SessionRow } from '../protocol/board.js';
+import { seatOf } from '../protocol/seat.js';
 import { BOARD_PATH, sessionBranch } from '../protocol/layout.js';
 import { RESERVATIONS_PATH } from '../protocol/reservations.js';
 import { age, parseDuration, parseStamp } from '../protocol/stamp.js';
@@ -89,16 +90,16 @@ export function run(opened: Context, p: Parsed): Report {
 
 const DEFAULT_IDLE = '1h';
 
-/** Why session `rec.id`'s worktree is not abandoned, or null when closing it loses nothing and no one is at it. */
+/** Why the session of `entry`'s worktree is not abandoned, or null when closing it loses nothing and no one is at it. */
 function whyKept(ctx: Context, entry: ReturnType<typeof clientWorktrees>[number], row: SessionRow, idleMs: number): string | null {
-  const { w, rec } = entry;
+  const { w, rec, claim } = entry;
   if (!rec.client) return 'coord does not know its client process';
   if (clientAlive(rec.client)) return `its client (pid ${rec.client.pid}) still runs`;
   const head = resolveCommit(w.top, 'HEAD');
   if (head !== rec.sha) return 'its branch has commits since the claim';
   const moved = Math.max(rec.at, parseStamp(row.presence) ?? 0);
   if (Date.now() - moved < idleMs) return `it was active ${age(Date.now() - moved)} ago (less than --idle ${age(idleMs)})`;
-  const losses = workAtRisk(ctx, { dir: w.top, id: rec.id, branch: w.branch, ignored: true });
+  const losses = workAtRisk(ctx, { dir: w.top, id: claim.id, branch: w.branch, ignored: true });
   return losses.length ? losses.map(lossText).join('; ') : null;
 }
 
@@ -111,22 +112,22 @@ function reapAbandoned(ctx: Context, p: Parsed): Report {
   const closed: string[] = [];
   const kept: { id: string; dir: string; why: string }[] = [];
   for (const entry of clientWorktrees(ctx.repo.commonDir)) {
-    const { w, rec } = entry;
-    const row = findRow(board, rec.id);
-    // Off the board, or the seat claimed anew: not the session this record speaks for.
-    if (!row || row.claimed !== rec.claimed || rec.id === ctx.session) continue;
+    const { w, claim } = entry;
+    const row = findRow(board, claim.id);
+    // Off the board, or the seat claimed anew: not the session this worktree's claim speaks for.
+    if (!row || seatOf(claim, row).kind !== 'own' || claim.id === ctx.session) continue;
     let why = whyKept(ctx, entry, row, idleMs);
     if (!why && !dryRun) {
       const options = { keepWorktree: false, keepBranch: false, force: false, discardIgnored: false, releaseRiffs: false };
       try {
-        closeSession(ctx, rec.id, options);
+        closeSession(ctx, claim.id, options);
       } catch (e) {
         if (!(e instanceof CoordError)) throw e;
         why = e.message;
       }
     }
-    if (why) kept.push({ id: rec.id, dir: w.top, why });
-    else closed.push(rec.id);
+    if (why) kept.push({ id: claim.id, dir: w.top, why });
+    else closed.push(claim.id);
   }
   return report({ abandoned: closed, kept, dryRun }, () => {
     if (!closed.length) out('No abandoned Claude Code sessions in this clone.');

@@ -10,6 +10,7 @@ import { CoordError } from '../errors.js';
 import { hookCwd, hookInput, readHookInput } from '../hookinput.js';
 import { err, out } from '../output.js';
 import { cellText, DEFAULT_SCOPE, findRow, parseBoard } from '../protocol/board.js';
+import { seatOf } from '../protocol/seat.js';
 import { BOARD_PATH } from '../protocol/layout.js';
 import { findWorktree } from '../worktree.js';
 
@@ -58,7 +59,7 @@ export function run(ctx: Context, _p: Parsed): number {
   const gitDir = findWorktree(claimed.dir)?.gitDir;
   try {
     if (gitDir) {
-      const rec = { id: claimed.row.id, name: slug, claimed: claimed.row.claimed, sha: claimed.sha, at: Date.now(), client: hookClient() };
+      const rec = { name: slug, sha: claimed.sha, at: Date.now(), client: hookClient() };
       writeClientRecord(gitDir, rec);
     }
   } catch (e) {
@@ -78,6 +79,6 @@ function liveWorktreeNamed(ctx: Context, name: string): { id: string; dir: strin
   const named = clientWorktrees(ctx.repo.commonDir).filter(({ rec }) => rec.name === name);
   if (!named.length) return null;
   const board = parseBoard(new Snapshot(ctx, refresh(ctx).sha).read(BOARD_PATH) ?? '');
-  const live = named.find(({ rec }) => findRow(board, rec.id)?.claimed === rec.claimed);
-  return live ? { id: live.rec.id, dir: live.w.top } : null;
+  const live = named.find(({ claim }) => seatOf(claim, findRow(board, claim.id)).kind === 'own');
+  return live ? { id: live.claim.id, dir: live.w.top } : null;
 }

@@ -106,7 +106,7 @@ test('each layer imports only from the layers the page allows', () => {
     publish: ['git', 'blackboard', 'context', 'lock', 'sys', 'errors', 'protocol'],
     lock: ['sys'],
     hookinput: ['sys'],
-    clientrecord: ['sys', 'host', 'worktree'],
+    clientrecord: ['sys', 'host', 'worktree', 'protocol'],
     closing: ['blackboard', 'context', 'errors', 'git', 'plans', 'publish', 'session', 'sys', 'worktree', 'protocol'],
     claim: ['blackboard', 'context', 'errors', 'git', 'plans', 'publish', 'session', 'clonesetup', 'sys', 'protocol'],
     tools: ['process', 'sys'],
