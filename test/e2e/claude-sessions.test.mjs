@@ -8,37 +8,10 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { boardOnOrigin, coord, coordOk, gitOk, makeRepo, rowsOf, runtime } from '../helpers.mjs';
+import { boardOnOrigin, coord, coordOk, gitOk, rowsOf } from '../helpers.mjs';
+import { claudeRepo as fixture, hookCommand, hookEnv, hookInput as hookJson, runHook } from '../claude.mjs';
 
 const TIMEOUT = { timeout: 240_000 };
-
-function fixture(t) {
-  const fx = makeRepo();
-  t.after(() => fx.cleanup());
-  coordOk(fx.repo, runtime === 'deno' ? ['init', '--deno', '--claude'] : ['init', '--claude'], { env: fx.env });
-  gitOk(fx.repo, ['add', '-A'], { env: fx.env });
-  gitOk(fx.repo, ['commit', '-q', '-m', 'chore: coord for Claude Code'], { env: fx.env });
-  gitOk(fx.repo, ['push', '-q', 'origin', 'HEAD:main'], { env: fx.env });
-  return fx;
-}
-
-function hookCommand(fx, event) {
-  const settings = JSON.parse(fs.readFileSync(path.join(fx.repo, '.claude', 'settings.json'), 'utf8'));
-  return settings.hooks[event].flatMap((g) => g.hooks.map((h) => h.command)).find((c) => c.includes('coord.mjs'));
-}
-const hookJson = (fx, event, extra) =>
-  JSON.stringify({ session_id: 's-1', transcript_path: path.join(fx.root, 't.jsonl'), cwd: fx.repo, hook_event_name: event, ...extra });
-const hookEnv = (fx) => ({ ...fx.env, CLAUDE_PROJECT_DIR: fx.repo });
-
-function runHook(fx, event, extra) {
-  const r = spawnSync('sh', ['-c', hookCommand(fx, event)], {
-    cwd: fx.repo,
-    env: hookEnv(fx),
-    input: hookJson(fx, event, extra),
-    encoding: 'utf8',
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 // A stand-in for the client: a process that runs the hook through a shell, as Claude Code does, and then
 // keeps running until it is killed — as `claude -p` runs and then ends without calling WorktreeRemove.

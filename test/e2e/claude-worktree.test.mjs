@@ -8,51 +8,14 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { boardOnOrigin, coordOk, gitOk, makeRepo, rowsOf, runtime } from '../helpers.mjs';
+import { boardOnOrigin, coordOk, gitOk, rowsOf } from '../helpers.mjs';
+import { claudeRepo as fixture, hookCommand, hookEnv, hookInput as input, runHook } from '../claude.mjs';
 
 const TIMEOUT = { timeout: 180_000 };
 
-function fixture(t) {
-  const fx = makeRepo();
-  t.after(() => fx.cleanup());
-  coordOk(fx.repo, runtime === 'deno' ? ['init', '--deno', '--claude'] : ['init', '--claude'], { env: fx.env });
-  gitOk(fx.repo, ['add', '-A'], { env: fx.env });
-  gitOk(fx.repo, ['commit', '-q', '-m', 'chore: coord for Claude Code'], { env: fx.env });
-  gitOk(fx.repo, ['push', '-q', 'origin', 'HEAD:main'], { env: fx.env });
-  return fx;
-}
-
-/** The command init --claude installed for `event`. */
-function hookCommand(fx, event) {
-  const settings = JSON.parse(fs.readFileSync(path.join(fx.repo, '.claude', 'settings.json'), 'utf8'));
-  const cmds = settings.hooks[event].flatMap((g) => g.hooks.map((h) => h.command)).filter((c) => c.includes('coord.mjs'));
-  assert.equal(cmds.length, 1, `${event}: one coord hook`);
-  return cmds[0];
-}
-
-const input = (fx, event, extra) =>
-  JSON.stringify({
-    session_id: `s-${Math.random().toString(36).slice(2)}`,
-    transcript_path: path.join(fx.root, 't.jsonl'),
-    cwd: fx.repo,
-    permission_mode: 'default',
-    hook_event_name: event,
-    ...extra,
-  });
-
-/** Runs a hook command as Claude Code does: through a shell in the project, the JSON on stdin. */
-function runHook(fx, event, extra = {}, cwd = fx.repo) {
-  const r = spawnSync('sh', ['-c', hookCommand(fx, event)], {
-    cwd,
-    env: { ...fx.env, CLAUDE_PROJECT_DIR: fx.repo },
-    input: input(fx, event, extra),
-    encoding: 'utf8',
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 function runHookAsync(fx, event, extra = {}) {
   return new Promise((resolve) => {
-    const child = spawn('sh', ['-c', hookCommand(fx, event)], { cwd: fx.repo, env: { ...fx.env, CLAUDE_PROJECT_DIR: fx.repo } });
+    const child = spawn('sh', ['-c', hookCommand(fx, event)], { cwd: fx.repo, env: hookEnv(fx) });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => {
